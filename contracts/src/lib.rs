@@ -1,0 +1,5 @@
+//! What connectors exchange and sign: Dataspace Protocol 2025-1 messages, the negotiation and transfer state
+//! machines as pure transition functions, RFC 8785 canonical JSON, JWS signing and the self-issued identity tokens
+//! that authenticate one connector to another.
+//!
+//! Pure by design: no HTTP, no SQL, no clock reads — callers pass the time in.
