@@ -3,3 +3,13 @@
 //! that authenticate one connector to another.
 //!
 //! Pure by design: no HTTP, no SQL, no clock reads — callers pass the time in.
+
+pub mod canonical;
+pub mod catalog;
+pub mod dsp;
+pub mod identity;
+pub mod jws;
+pub mod message;
+
+#[cfg(test)]
+mod official_schemas;

@@ -1,0 +1,258 @@
+//! Shared plumbing for every DSP message: the [`DspMessage`] trait, the error a malformed message produces, and
+//! the envelope checks (`@context`, `@type`) and field readers the concrete message types build on.
+//!
+//! Parsing is deliberately lenient where the protocol allows variation between peers (context as string or
+//! array, `dspace:`-prefixed types, unknown extra properties) and strict where a wrong value would change
+//! meaning (missing or mistyped required fields).
+
+use serde_json::{Map, Value};
+
+use crate::dsp::DSP_CONTEXT;
+
+/// A DSP message with one fixed `@type` that converts to and from its compact 2025-1 JSON form.
+pub trait DspMessage: Sized {
+    /// The bare `@type` value, e.g. `"CatalogRequestMessage"`.
+    const TYPE: &'static str;
+
+    /// The compact 2025-1 form: `"@context": [DSP_CONTEXT]`, bare `@type`, no empty arrays, no nulls.
+    fn to_json(&self) -> Value;
+
+    /// Parses a received message; the error names the offending field.
+    fn from_json(v: &Value) -> Result<Self, MessageError>;
+}
+
+/// Why a received JSON document is not the expected DSP message.
+#[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
+pub enum MessageError {
+    #[error("message: expected a json object")]
+    NotAnObject,
+    #[error("@context: missing")]
+    MissingContext,
+    #[error("@context: must be or contain \"{DSP_CONTEXT}\"")]
+    WrongContext,
+    #[error("@type: expected \"{expected}\", found {found}")]
+    WrongType {
+        expected: &'static str,
+        found: String,
+    },
+    #[error("{0}: missing")]
+    MissingField(String),
+    #[error("{field}: expected {expected}")]
+    WrongKind {
+        field: String,
+        expected: &'static str,
+    },
+    #[error("{field}: {reason}")]
+    InvalidValue { field: String, reason: String },
+}
+
+impl MessageError {
+    pub(crate) fn wrong_kind(field: &str, expected: &'static str) -> Self {
+        MessageError::WrongKind {
+            field: field.to_owned(),
+            expected,
+        }
+    }
+}
+
+/// Starts the JSON form of a message: `@context` and `@type`, in the order the official examples use.
+pub(crate) fn envelope(type_name: &str) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert(
+        "@context".into(),
+        Value::Array(vec![Value::String(DSP_CONTEXT.into())]),
+    );
+    m.insert("@type".into(), Value::String(type_name.into()));
+    m
+}
+
+/// Checks `@context` and `@type` of a received message and hands back its members.
+pub(crate) fn open_envelope<'a>(
+    v: &'a Value,
+    type_name: &'static str,
+) -> Result<&'a Map<String, Value>, MessageError> {
+    let m = v.as_object().ok_or(MessageError::NotAnObject)?;
+    check_context(m)?;
+    check_type(m, "@type", type_name)?;
+    Ok(m)
+}
+
+/// Checks the `@context` of a message object; DSP 2025-1 allows a single string or an array containing it.
+pub(crate) fn check_context(m: &Map<String, Value>) -> Result<(), MessageError> {
+    match m.get("@context") {
+        None | Some(Value::Null) => Err(MessageError::MissingContext),
+        Some(Value::String(s)) if s == DSP_CONTEXT => Ok(()),
+        Some(Value::Array(items)) if items.iter().any(|i| i.as_str() == Some(DSP_CONTEXT)) => {
+            Ok(())
+        }
+        Some(_) => Err(MessageError::WrongContext),
+    }
+}
+
+/// Checks a `@type` member (top-level or nested), accepting the `dspace:` compact IRI and the expanded IRI too.
+pub(crate) fn check_type(
+    m: &Map<String, Value>,
+    field: &str,
+    type_name: &'static str,
+) -> Result<(), MessageError> {
+    let found = match m.get("@type") {
+        None | Some(Value::Null) => return Err(MessageError::MissingField(field.to_owned())),
+        Some(Value::String(s)) => s.as_str(),
+        Some(_) => return Err(MessageError::wrong_kind(field, "a string")),
+    };
+    if is_type(found, type_name) {
+        Ok(())
+    } else {
+        Err(MessageError::WrongType {
+            expected: type_name,
+            found: format!("\"{found}\""),
+        })
+    }
+}
+
+/// True when `found` names `type_name` bare, as `dspace:` compact IRI or as full IRI in the dspace namespace.
+pub(crate) fn is_type(found: &str, type_name: &str) -> bool {
+    found == type_name
+        || found.strip_prefix("dspace:") == Some(type_name)
+        || found.strip_prefix(crate::dsp::DSPACE_NS) == Some(type_name)
+}
+
+/// A required string member.
+pub(crate) fn required_str(m: &Map<String, Value>, field: &str) -> Result<String, MessageError> {
+    optional_str(m, field)?.ok_or_else(|| MessageError::MissingField(field.to_owned()))
+}
+
+/// An optional string member; an explicit `null` counts as absent because some peers emit it.
+pub(crate) fn optional_str(
+    m: &Map<String, Value>,
+    field: &str,
+) -> Result<Option<String>, MessageError> {
+    match m.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(MessageError::wrong_kind(field, "a string")),
+    }
+}
+
+/// An optional array member, absent meaning empty.
+pub(crate) fn optional_array(
+    m: &Map<String, Value>,
+    field: &str,
+) -> Result<Vec<Value>, MessageError> {
+    match m.get(field) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => Ok(items.clone()),
+        Some(_) => Err(MessageError::wrong_kind(field, "an array")),
+    }
+}
+
+/// A `reason` array: the 2025-1 examples use plain strings, JSON-LD peers send `{"@value": ..}` objects.
+pub(crate) fn reason_strings(
+    m: &Map<String, Value>,
+    field: &str,
+) -> Result<Vec<String>, MessageError> {
+    let items = match m.get(field) {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::String(s)) => return Ok(vec![s.clone()]),
+        Some(Value::Array(items)) => items,
+        Some(_) => return Err(MessageError::wrong_kind(field, "an array")),
+    };
+    items
+        .iter()
+        .map(|item| match item {
+            Value::String(s) => Ok(s.clone()),
+            Value::Object(o) => match o.get("@value") {
+                Some(Value::String(s)) => Ok(s.clone()),
+                _ => Err(MessageError::wrong_kind(field, "an array of strings")),
+            },
+            _ => Err(MessageError::wrong_kind(field, "an array of strings")),
+        })
+        .collect()
+}
+
+/// Adds a string member only when present, so the output carries no nulls.
+pub(crate) fn put_opt_str(m: &mut Map<String, Value>, field: &str, v: &Option<String>) {
+    if let Some(s) = v {
+        m.insert(field.into(), Value::String(s.clone()));
+    }
+}
+
+/// Adds an array member only when non-empty, matching the compact form the official examples use.
+pub(crate) fn put_array(m: &mut Map<String, Value>, field: &str, items: Vec<Value>) {
+    if !items.is_empty() {
+        m.insert(field.into(), Value::Array(items));
+    }
+}
+
+/// Adds a list of strings as an array member only when non-empty.
+pub(crate) fn put_strings(m: &mut Map<String, Value>, field: &str, items: &[String]) {
+    put_array(m, field, items.iter().cloned().map(Value::String).collect());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn context_accepts_string_and_array_forms() {
+        let as_string = json!({"@context": DSP_CONTEXT, "@type": "X"});
+        let as_array =
+            json!({"@context": ["https://example.org/other", DSP_CONTEXT], "@type": "X"});
+        assert!(open_envelope(&as_string, "X").is_ok());
+        assert!(open_envelope(&as_array, "X").is_ok());
+    }
+
+    #[test]
+    fn context_missing_or_foreign_is_rejected() {
+        assert_eq!(
+            open_envelope(&json!({"@type": "X"}), "X"),
+            Err(MessageError::MissingContext)
+        );
+        let foreign =
+            json!({"@context": ["https://w3id.org/dspace/2024/1/context.json"], "@type": "X"});
+        assert_eq!(
+            open_envelope(&foreign, "X"),
+            Err(MessageError::WrongContext)
+        );
+    }
+
+    #[test]
+    fn type_accepts_prefixed_forms_and_rejects_others() {
+        for t in ["X", "dspace:X", "https://w3id.org/dspace/2025/1/X"] {
+            assert!(
+                open_envelope(&json!({"@context": [DSP_CONTEXT], "@type": t}), "X").is_ok(),
+                "{t}"
+            );
+        }
+        let err =
+            open_envelope(&json!({"@context": [DSP_CONTEXT], "@type": "Y"}), "X").unwrap_err();
+        assert_eq!(err.to_string(), "@type: expected \"X\", found \"Y\"");
+        let missing = open_envelope(&json!({"@context": [DSP_CONTEXT]}), "X").unwrap_err();
+        assert_eq!(missing, MessageError::MissingField("@type".into()));
+    }
+
+    #[test]
+    fn non_object_is_rejected() {
+        assert_eq!(
+            open_envelope(&json!([1]), "X"),
+            Err(MessageError::NotAnObject)
+        );
+    }
+
+    #[test]
+    fn reason_accepts_plain_and_value_objects_but_not_numbers() {
+        let m = json!({"reason": ["a", {"@value": "b", "@language": "en"}]});
+        let m = m.as_object().expect("literal object");
+        assert_eq!(
+            reason_strings(m, "reason"),
+            Ok(vec!["a".to_owned(), "b".to_owned()])
+        );
+        let bad = json!({"reason": [1]});
+        let bad = bad.as_object().expect("literal object");
+        assert_eq!(
+            reason_strings(bad, "reason").unwrap_err().to_string(),
+            "reason: expected an array of strings"
+        );
+    }
+}

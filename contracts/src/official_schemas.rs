@@ -1,0 +1,105 @@
+//! Test support: loads the official DSP 2025-1 schemas and examples from the shared test data and validates our
+//! JSON output against them. Every schema file is registered under its `$id`, so cross-schema `$ref`s resolve
+//! without network access.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+/// The shared test-data directory, or `None` (after saying why) when this checkout does not have it.
+pub(crate) fn testdata_dir() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/testdata/dsp-2025-1");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        println!(
+            "skipped: official DSP test data not found at {}",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// Reads one official example, e.g. `"catalog/example/catalog-error.json"`.
+pub(crate) fn example(rel: &str) -> Option<Value> {
+    let path = testdata_dir()?.join(rel);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    Some(serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display())))
+}
+
+fn all_schemas() -> &'static Vec<(PathBuf, Value)> {
+    static SCHEMAS: OnceLock<Vec<(PathBuf, Value)>> = OnceLock::new();
+    SCHEMAS.get_or_init(|| {
+        let mut out = Vec::new();
+        if let Some(dir) = testdata_dir() {
+            collect_schemas(&dir, &dir, &mut out);
+        }
+        out
+    })
+}
+
+fn collect_schemas(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, Value)>) {
+    let entries =
+        std::fs::read_dir(dir).unwrap_or_else(|e| panic!("listing {}: {e}", dir.display()));
+    for entry in entries {
+        let path = entry.expect("directory entry").path();
+        if path.is_dir() {
+            collect_schemas(root, &path, out);
+        } else if path.to_string_lossy().ends_with("-schema.json") {
+            let text = std::fs::read_to_string(&path).expect("schema readable");
+            let schema: Value = serde_json::from_str(&text).expect("schema is json");
+            let rel = path.strip_prefix(root).expect("under root").to_path_buf();
+            out.push((rel, schema));
+        }
+    }
+}
+
+/// Asserts that `instance` is valid against the official schema at `rel` (e.g. `"catalog/catalog-error-schema.json"`).
+pub(crate) fn assert_schema_valid(rel: &str, instance: &Value) {
+    let schemas = all_schemas();
+    if schemas.is_empty() {
+        return;
+    }
+    let mut builder = jsonschema::Registry::new();
+    for (_, schema) in schemas {
+        let id = schema["$id"]
+            .as_str()
+            .expect("every official schema has an $id");
+        builder = builder
+            .add(id, schema.clone())
+            .expect("schema $id is a valid uri");
+    }
+    let registry = builder.prepare().expect("registry prepares");
+    let (_, schema) = schemas
+        .iter()
+        .find(|(p, _)| p == Path::new(rel))
+        .unwrap_or_else(|| panic!("no official schema {rel}"));
+    let validator = jsonschema::options()
+        .with_registry(&registry)
+        .build(schema)
+        .unwrap_or_else(|e| panic!("compiling {rel}: {e}"));
+    let errors: Vec<String> = validator
+        .iter_errors(instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{instance} is not valid against {rel}: {errors:#?}"
+    );
+}
+
+#[test]
+fn helper_rejects_an_invalid_instance() {
+    if all_schemas().is_empty() {
+        return;
+    }
+    let bad = serde_json::json!({"@context": ["https://w3id.org/dspace/2025/1/context.jsonld"], "@type": "Other"});
+    let outcome =
+        std::panic::catch_unwind(|| assert_schema_valid("catalog/catalog-error-schema.json", &bad));
+    assert!(
+        outcome.is_err(),
+        "a wrong @type must fail schema validation"
+    );
+}
