@@ -1,1 +1,5 @@
-fn main() {}
+//! The `twinport` command.
+
+fn main() -> std::process::ExitCode {
+    twinport::cli::main()
+}

@@ -1,0 +1,100 @@
+//! Reads the catalogue directory: `resources/*.toml|*.json` (one resource per file) and `policies/*.json` (one ODRL
+//! policy per file, its id the file name). Every error names the file and the field.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::policy_doc;
+use super::resource::{parse_resource, serde_error, FieldError, Resource};
+
+/// A catalogue declaration that cannot be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogueError {
+    #[error("catalogue directory {0} does not exist (create it, or run `twinport init`)")]
+    MissingDirectory(String),
+    #[error("{path}: {message}")]
+    Unreadable { path: String, message: String },
+    #[error("{path}: {}", .problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Invalid { path: String, problems: Vec<FieldError> },
+}
+
+/// What the catalogue directory declares.
+#[derive(Debug, Default)]
+pub struct Declared {
+    pub resources: Vec<(PathBuf, Resource)>,
+    pub policies: Vec<(String, Value)>,
+}
+
+pub fn load(dir: &Path) -> Result<Declared, CatalogueError> {
+    if !dir.is_dir() {
+        return Err(CatalogueError::MissingDirectory(dir.display().to_string()));
+    }
+    let mut declared = Declared::default();
+    for path in files_in(&dir.join("policies"), &["json"])? {
+        let text = read(&path)?;
+        let value: Value = serde_json::from_str(&text).map_err(|e| CatalogueError::Unreadable {
+            path: path.display().to_string(),
+            message: format!("not valid JSON: {e}"),
+        })?;
+        policy_doc::validate(&value).map_err(|problems| CatalogueError::Invalid {
+            path: path.display().to_string(),
+            problems,
+        })?;
+        let id = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+        declared.policies.push((id, value));
+    }
+    for path in files_in(&dir.join("resources"), &["json", "toml"])? {
+        let text = read(&path)?;
+        let invalid = |problems| CatalogueError::Invalid {
+            path: path.display().to_string(),
+            problems,
+        };
+        let value: Value = if path.extension().is_some_and(|e| e == "toml") {
+            let table: toml::Table = toml::from_str(&text).map_err(|e| CatalogueError::Unreadable {
+                path: path.display().to_string(),
+                message: format!("not valid TOML: {}", e.message()),
+            })?;
+            serde_json::to_value(table).map_err(|e| invalid(vec![serde_error(&e.to_string())]))?
+        } else {
+            serde_json::from_str(&text).map_err(|e| CatalogueError::Unreadable {
+                path: path.display().to_string(),
+                message: format!("not valid JSON: {e}"),
+            })?
+        };
+        let resource = parse_resource(value).map_err(invalid)?;
+        if let Some((other, _)) = declared.resources.iter().find(|(_, r)| r.id == resource.id) {
+            return Err(invalid(vec![FieldError {
+                field: "id".into(),
+                problem: format!("{} is already declared in {}", resource.id, other.display()),
+            }]));
+        }
+        declared.resources.push((path, resource));
+    }
+    Ok(declared)
+}
+
+fn read(path: &Path) -> Result<String, CatalogueError> {
+    std::fs::read_to_string(path).map_err(|e| CatalogueError::Unreadable {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })
+}
+
+/// Files with one of `extensions` directly in `dir`, sorted; a missing directory is simply empty.
+fn files_in(dir: &Path, extensions: &[&str]) -> Result<Vec<PathBuf>, CatalogueError> {
+    if !dir.exists() {
+        return Ok(Vec::new());
+    }
+    let entries = std::fs::read_dir(dir).map_err(|e| CatalogueError::Unreadable {
+        path: dir.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().and_then(|e| e.to_str()).is_some_and(|e| extensions.contains(&e)))
+        .collect();
+    files.sort();
+    Ok(files)
+}

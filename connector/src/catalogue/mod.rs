@@ -1,0 +1,79 @@
+//! The LDT resource catalogue (MIM8): resources of five kinds with their offers, declared in files or through the
+//! management API, stored, and published to partners as DCAT-AP inside the DSP catalogue.
+
+pub mod dcat;
+pub mod files;
+pub mod filter;
+pub mod kind;
+pub mod policy_doc;
+pub mod resource;
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+pub use files::CatalogueError;
+pub use kind::{DatasetStage, ResourceKind};
+pub use resource::{FieldError, Resource};
+
+use crate::storage::{ResourceSource, StorageError, Store};
+
+/// Loads the catalogue directory into storage: file resources replace the previous file resources, file policies
+/// add a version when they changed. Every offer must name a policy that exists after loading.
+pub async fn load_into(store: &Store, dir: &std::path::Path) -> Result<usize, LoadError> {
+    let declared = files::load(dir)?;
+    for (id, body) in &declared.policies {
+        store.put_policy(id, ResourceSource::File, body).await?;
+    }
+    let known: HashMap<String, Value> = store.policies().await?.into_iter().map(|p| (p.id, p.body)).collect();
+    for (path, resource) in &declared.resources {
+        for (i, offer) in resource.offers.iter().enumerate() {
+            if !known.contains_key(&offer.policy) {
+                return Err(LoadError::Catalogue(CatalogueError::Invalid {
+                    path: path.display().to_string(),
+                    problems: vec![FieldError {
+                        field: format!("offers[{i}].policy"),
+                        problem: format!("no policy {:?} (add policies/{}.json)", offer.policy, offer.policy),
+                    }],
+                }));
+            }
+        }
+    }
+    let rows: Vec<(String, String, Value)> = declared
+        .resources
+        .iter()
+        .map(|(_, r)| (r.id.clone(), r.kind.to_string(), serde_json::to_value(r).unwrap_or(Value::Null)))
+        .collect();
+    store.replace_file_resources(&rows).await?;
+    Ok(rows.len())
+}
+
+/// Why the catalogue could not be loaded at start.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Catalogue(#[from] CatalogueError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Every stored resource, parsed. A row that no longer parses is skipped and logged rather than taking the whole
+/// catalogue down.
+pub async fn resources(store: &Store) -> Result<Vec<Resource>, StorageError> {
+    let rows = store.resources().await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| match serde_json::from_value::<Resource>(row.body) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                tracing::error!(resource = %row.id, error = %e, "stored resource no longer parses; not published");
+                None
+            }
+        })
+        .collect())
+}
+
+/// Policy id → current body, for publishing offers.
+pub async fn policy_bodies(store: &Store) -> Result<HashMap<String, Value>, StorageError> {
+    Ok(store.policies().await?.into_iter().map(|p| (p.id, p.body)).collect())
+}

@@ -1,0 +1,95 @@
+//! The sample catalogue `twinport init` and the demo write: one resource of each MIM8 kind a city typically shares
+//! first, under two ready policies, so a new operator sees the shape of every file.
+
+/// (file name, contents) of the sample policies.
+pub const POLICIES: &[(&str, &str)] = &[
+    (
+        "partner-use.json",
+        r#"{
+  "permission": [
+    { "action": "use" }
+  ]
+}
+"#,
+    ),
+    (
+        "research-only.json",
+        r#"{
+  "permission": [
+    {
+      "action": "use",
+      "constraint": [
+        { "leftOperand": "purpose", "operator": "eq", "rightOperand": "research" }
+      ]
+    }
+  ],
+  "prohibition": [
+    { "action": "distribute" }
+  ]
+}
+"#,
+    ),
+];
+
+/// (file name, contents) of the sample resources; `{backend}` is replaced by the platform's base URL.
+pub const RESOURCES: &[(&str, &str)] = &[
+    (
+        "traffic-counts.toml",
+        r#"id = "urn:ldt:sample-city:traffic-counts"
+kind = "dataset"
+stage = "raw"
+title = "Traffic counts per road segment"
+description = "Vehicles per hour from the city's induction loops, as NGSI-LD TrafficFlowObserved entities."
+keywords = ["traffic", "mobility", "ngsi-ld"]
+themes = [{ id = "http://publications.europa.eu/resource/authority/data-theme/TRAN", label = "Transport" }]
+spatial = "http://publications.europa.eu/resource/authority/place/NLD_AMS"
+conforms_to = ["https://smartdatamodels.org/dataModel.Transportation/TrafficFlowObserved"]
+
+[temporal]
+start = "2024-01-01"
+
+[[distributions]]
+format = "application/ld+json"
+backend = "{backend}/ngsi-ld/v1/entities?type=TrafficFlowObserved"
+
+[[offers]]
+policy = "partner-use"
+"#,
+    ),
+    (
+        "flood-model.toml",
+        r#"id = "urn:ldt:sample-city:flood-model"
+kind = "model-or-service"
+title = "Pluvial flood simulation"
+description = "Runs a rainfall scenario over the city's terrain model (OGC API - Processes)."
+keywords = ["flooding", "simulation", "climate adaptation"]
+conforms_to = ["http://www.opengis.net/spec/ogcapi-processes-1/1.0"]
+
+[[distributions]]
+format = "application/json"
+backend = "{backend}/processes/flood-simulation"
+
+[[offers]]
+policy = "research-only"
+"#,
+    ),
+    (
+        "heat-scenario-output.toml",
+        r#"id = "urn:ldt:sample-city:heat-scenario-2040"
+kind = "published-output"
+title = "Heat stress scenario 2040 (results)"
+description = "Published output of the 2040 heat-stress scenario: surface temperature per neighbourhood."
+keywords = ["heat", "scenario", "climate"]
+
+[[distributions]]
+format = "application/geo+json"
+backend = "{backend}/outputs/heat-2040.geojson"
+
+[[offers]]
+policy = "partner-use"
+
+[[offers]]
+policy = "research-only"
+"#,
+    ),
+];

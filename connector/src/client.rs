@@ -1,0 +1,201 @@
+//! This connector as a DSP consumer: discovers a partner's 2025-1 endpoint through its version metadata and sends
+//! authenticated requests with a fresh self-issued token each time.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use twinport_contracts::catalog::{CatalogRequestMessage, VersionResponse};
+use twinport_contracts::dsp::DSP_VERSION;
+use twinport_contracts::message::DspMessage;
+
+use crate::config::PartnerConfig;
+use crate::identity::LocalIdentity;
+
+/// The most catalogue pages we follow for one request, so a partner's looping `next` link cannot hold us forever.
+const MAX_PAGES: usize = 100;
+const TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Why a request to a partner failed; the message says which step.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("partner {0} has no url configured")]
+    NoUrl(String),
+    #[error("{step}: {message}")]
+    Request { step: &'static str, message: String },
+    #[error("{step}: partner answered HTTP {status}: {body}")]
+    Status { step: &'static str, status: u16, body: String },
+    #[error("partner does not offer DSP version {DSP_VERSION} over HTTPS binding")]
+    NoCompatibleVersion,
+    #[error("cannot sign request token: {0}")]
+    Token(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct DspClient {
+    identity: LocalIdentity,
+    http: reqwest::Client,
+}
+
+impl DspClient {
+    pub fn new(identity: LocalIdentity, http: reqwest::Client) -> DspClient {
+        DspClient { identity, http }
+    }
+
+    /// `<root><path>` of the partner's DSP 2025-1 binding.
+    pub async fn discover(&self, partner: &PartnerConfig) -> Result<String, ClientError> {
+        let root = partner.url.as_deref().ok_or_else(|| ClientError::NoUrl(partner.id.clone()))?;
+        let url = format!("{root}/.well-known/dspace-version");
+        let response = self
+            .http
+            .get(&url)
+            .timeout(TIMEOUT)
+            .send()
+            .await
+            .map_err(|e| request_error("version discovery", e))?;
+        let versions: VersionResponse = checked(response, "version discovery")
+            .await?
+            .json()
+            .await
+            .map_err(|e| request_error("version discovery", e))?;
+        let version = versions
+            .protocol_versions
+            .iter()
+            .find(|v| v.version == DSP_VERSION && v.binding == "HTTPS")
+            .ok_or(ClientError::NoCompatibleVersion)?;
+        Ok(format!("{root}{}", version.path.trim_end_matches('/')))
+    }
+
+    /// The partner's whole catalogue (all pages), as the partner publishes it to us.
+    pub async fn catalog(&self, partner: &PartnerConfig, filter: Vec<Value>) -> Result<Value, ClientError> {
+        let base = self.discover(partner).await?;
+        let message = CatalogRequestMessage { filter }.to_json();
+        let mut url = format!("{base}/catalog/request");
+        let mut merged: Option<Value> = None;
+        for _ in 0..MAX_PAGES {
+            let response = self
+                .http
+                .post(&url)
+                .bearer_auth(self.token(&partner.id)?)
+                .json(&message)
+                .timeout(TIMEOUT)
+                .send()
+                .await
+                .map_err(|e| request_error("catalogue request", e))?;
+            let response = checked(response, "catalogue request").await?;
+            let next = next_link(response.headers());
+            let page: Value = response.json().await.map_err(|e| request_error("catalogue request", e))?;
+            merged = Some(match merged {
+                None => page,
+                Some(mut all) => {
+                    append_datasets(&mut all, &page);
+                    all
+                }
+            });
+            match next {
+                Some(n) => url = n,
+                None => break,
+            }
+        }
+        merged.ok_or(ClientError::Request {
+            step: "catalogue request",
+            message: "no catalogue received".into(),
+        })
+    }
+
+    /// One dataset from the partner's catalogue.
+    pub async fn dataset(&self, partner: &PartnerConfig, id: &str) -> Result<Value, ClientError> {
+        let base = self.discover(partner).await?;
+        let url = format!("{base}/catalog/datasets/{}", encode_segment(id));
+        let response = self
+            .http
+            .get(&url)
+            .bearer_auth(self.token(&partner.id)?)
+            .timeout(TIMEOUT)
+            .send()
+            .await
+            .map_err(|e| request_error("dataset request", e))?;
+        checked(response, "dataset request")
+            .await?
+            .json()
+            .await
+            .map_err(|e| request_error("dataset request", e))
+    }
+
+    fn token(&self, audience: &str) -> Result<String, ClientError> {
+        self.identity
+            .token_for(audience)
+            .map_err(|e| ClientError::Token(e.to_string()))
+    }
+}
+
+fn request_error(step: &'static str, e: reqwest::Error) -> ClientError {
+    ClientError::Request {
+        step,
+        message: e.to_string(),
+    }
+}
+
+async fn checked(response: reqwest::Response, step: &'static str) -> Result<reqwest::Response, ClientError> {
+    if response.status().is_success() {
+        return Ok(response);
+    }
+    let status = response.status().as_u16();
+    let body: String = response.text().await.unwrap_or_default().chars().take(2000).collect();
+    Err(ClientError::Status { step, status, body })
+}
+
+fn append_datasets(all: &mut Value, page: &Value) {
+    let Some(more) = page.get("dataset").and_then(Value::as_array) else {
+        return;
+    };
+    if let Some(obj) = all.as_object_mut() {
+        let list = obj.entry("dataset").or_insert_with(|| Value::Array(Vec::new()));
+        if let Some(list) = list.as_array_mut() {
+            list.extend(more.iter().cloned());
+        }
+    }
+}
+
+/// The `rel="next"` target of a `Link` header.
+pub fn next_link(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    let link = headers.get(reqwest::header::LINK)?.to_str().ok()?;
+    link.split(',').find_map(|part| {
+        let (target, params) = part.split_once(';')?;
+        params
+            .split(';')
+            .any(|p| p.trim() == "rel=\"next\"" || p.trim() == "rel=next")
+            .then(|| target.trim().trim_start_matches('<').trim_end_matches('>').to_string())
+    })
+}
+
+/// Percent-encodes an id for use as one path segment (ids are IRIs with `:` and `/`).
+pub fn encode_segment(id: &str) -> String {
+    let mut out = String::with_capacity(id.len());
+    for b in id.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_link_is_found_among_others() {
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert(
+            reqwest::header::LINK,
+            "<http://a/x?offset=0>; rel=\"previous\", <http://a/x?offset=100>; rel=\"next\"".parse().unwrap(),
+        );
+        assert_eq!(next_link(&h).as_deref(), Some("http://a/x?offset=100"));
+    }
+
+    #[test]
+    fn ids_are_encoded_as_one_segment() {
+        assert_eq!(encode_segment("urn:ldt:a/b c"), "urn%3Aldt%3Aa%2Fb%20c");
+    }
+}

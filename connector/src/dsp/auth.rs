@@ -1,0 +1,32 @@
+//! The authenticated partner behind a DSP request, as an axum extractor. Catalogue endpoints answer a failed check
+//! with 401 and a `CatalogError` naming the problem, as the binding allows.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+
+use super::error::CatalogError;
+use crate::app::AppState;
+use crate::identity::{authenticate, AuthError, AuthenticatedPartner};
+
+/// A partner authenticated for a catalogue request.
+pub struct Partner(pub AuthenticatedPartner);
+
+impl FromRequestParts<AppState> for Partner {
+    type Rejection = CatalogError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+        match authenticate(header, state.participant_id(), state.partners(), state.store()).await {
+            Ok(partner) => Ok(Partner(partner)),
+            Err(AuthError::Storage(e)) => {
+                tracing::error!(error = %e, "token check failed on storage");
+                Err(CatalogError::internal())
+            }
+            Err(e) => {
+                tracing::warn!(reason = %e, "refused catalogue request");
+                Err(CatalogError::unauthorized(e.to_string()))
+            }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! `POST <base>/catalog/request` and `GET <base>/catalog/datasets/{id}`: the partner's view of our resource
+//! catalogue, filtered as asked and paged through `Link` headers.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use twinport_contracts::catalog::CatalogRequestMessage;
+use twinport_contracts::message::DspMessage;
+
+use super::auth::Partner;
+use super::error::CatalogError;
+use crate::app::AppState;
+use crate::catalogue::{self, dcat::Publication, filter, Resource};
+
+/// Page size when the partner does not ask for one, and the most we serve in one page.
+const DEFAULT_LIMIT: usize = 50;
+const MAX_LIMIT: usize = 500;
+
+#[derive(Debug, Deserialize)]
+pub struct Paging {
+    offset: Option<usize>,
+    limit: Option<usize>,
+}
+
+pub async fn request(
+    State(state): State<AppState>,
+    Partner(partner): Partner,
+    Query(paging): Query<Paging>,
+    body: Bytes,
+) -> Result<Response, CatalogError> {
+    let json: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|e| CatalogError::bad_request(format!("body is not valid JSON: {e}")))?;
+    let message = CatalogRequestMessage::from_json(&json).map_err(|e| CatalogError::bad_request(e.to_string()))?;
+    let conditions = filter::parse(&message.filter).map_err(CatalogError::bad_request)?;
+    let limit = paging.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
+    let offset = paging.offset.unwrap_or(0);
+
+    let visible = state.visible_resources(&partner.id).await.map_err(|e| {
+        tracing::error!(error = %e, "cannot read catalogue");
+        CatalogError::internal()
+    })?;
+    let matching: Vec<&Resource> = visible.iter().filter(|r| filter::matches(r, &conditions)).collect();
+    let page: Vec<&Resource> = matching.iter().skip(offset).take(limit).copied().collect();
+    let policies = catalogue::policy_bodies(state.store()).await.map_err(|e| {
+        tracing::error!(error = %e, "cannot read policies");
+        CatalogError::internal()
+    })?;
+    let dsp_base = state.dsp_base();
+    let publication = Publication {
+        participant_id: state.participant_id(),
+        dsp_base: &dsp_base,
+        info: &state.config().catalogue,
+        policies: &policies,
+    };
+    let body = publication.catalog(&page);
+    tracing::info!(partner = %partner.id, filter = ?message.filter, shown = page.len(), total = matching.len(), "served catalogue");
+
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let mut links = Vec::new();
+    if offset + limit < matching.len() {
+        links.push(format!("<{dsp_base}/catalog/request?offset={}&limit={limit}>; rel=\"next\"", offset + limit));
+    }
+    if offset > 0 {
+        links.push(format!(
+            "<{dsp_base}/catalog/request?offset={}&limit={limit}>; rel=\"previous\"",
+            offset.saturating_sub(limit)
+        ));
+    }
+    if !links.is_empty() {
+        if let Ok(v) = HeaderValue::from_str(&links.join(", ")) {
+            headers.insert(header::LINK, v);
+        }
+    }
+    Ok((StatusCode::OK, headers, body.to_string()).into_response())
+}
+
+pub async fn dataset(
+    State(state): State<AppState>,
+    Partner(partner): Partner,
+    Path(id): Path<String>,
+) -> Result<Response, CatalogError> {
+    let visible = state.visible_resources(&partner.id).await.map_err(|e| {
+        tracing::error!(error = %e, "cannot read catalogue");
+        CatalogError::internal()
+    })?;
+    // A resource the partner may not see is reported exactly like one that does not exist.
+    let resource = visible
+        .iter()
+        .find(|r| r.id == id)
+        .ok_or_else(|| CatalogError::new(StatusCode::NOT_FOUND, "not-found", format!("no dataset {id}")))?;
+    let policies = catalogue::policy_bodies(state.store()).await.map_err(|_| CatalogError::internal())?;
+    let dsp_base = state.dsp_base();
+    let publication = Publication {
+        participant_id: state.participant_id(),
+        dsp_base: &dsp_base,
+        info: &state.config().catalogue,
+        policies: &policies,
+    };
+    let body = publication.root_dataset(resource);
+    Ok((StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response())
+}

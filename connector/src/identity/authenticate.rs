@@ -1,0 +1,85 @@
+//! Authenticates a DSP request: the bearer token must be a self-issued token of a configured partner, signed with
+//! one of its keys, addressed to us, fresh, short-lived and never seen before.
+
+use std::time::Duration;
+
+use twinport_contracts::identity::{unverified_issuer, verify_token, TokenError, TokenValidation};
+
+use super::partners::{KeysError, PartnerDirectory};
+use crate::storage::{StorageError, Store, TokenUse};
+
+/// Longest token lifetime we accept (the DSP profile we follow caps it at five minutes).
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(300);
+/// Clock skew tolerated between connectors.
+pub const LEEWAY: Duration = Duration::from_secs(30);
+
+/// A partner whose token checked out.
+#[derive(Debug, Clone)]
+pub struct AuthenticatedPartner {
+    pub id: String,
+}
+
+/// Why a request was not authenticated. Logged in full; what the caller sees depends on the endpoint.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("missing bearer token")]
+    Missing,
+    #[error("malformed token: {0}")]
+    Malformed(String),
+    #[error("unknown partner {0}")]
+    UnknownPartner(String),
+    #[error("token rejected: {0}")]
+    Token(#[from] TokenError),
+    #[error("token replayed (jti already used)")]
+    Replayed,
+    #[error("partner keys unavailable: {0}")]
+    Keys(String),
+    #[error("storage unavailable: {0}")]
+    Storage(#[from] StorageError),
+}
+
+pub async fn authenticate(
+    authorization: Option<&str>,
+    own_id: &str,
+    partners: &PartnerDirectory,
+    store: &Store,
+) -> Result<AuthenticatedPartner, AuthError> {
+    let header = authorization.ok_or(AuthError::Missing)?;
+    let token = header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .ok_or_else(|| AuthError::Malformed("authorization is not a bearer token".into()))?
+        .trim();
+    let issuer = unverified_issuer(token).map_err(|e| AuthError::Malformed(e.to_string()))?;
+    if partners.get(&issuer).is_none() {
+        return Err(AuthError::UnknownPartner(issuer));
+    }
+    let validation = TokenValidation {
+        audience: own_id.to_string(),
+        expected_issuer: issuer.clone(),
+        now: time::OffsetDateTime::now_utc(),
+        leeway: LEEWAY,
+        max_lifetime: MAX_TOKEN_LIFETIME,
+    };
+    let keys = partners.keys(&issuer, false).await.map_err(keys_error)?;
+    let claims = match verify_token(token, &keys, &validation) {
+        Err(TokenError::UnknownKey(_)) => {
+            // The partner may have rotated its key since we cached its set: fetch once more.
+            let keys = partners.keys(&issuer, true).await.map_err(keys_error)?;
+            verify_token(token, &keys, &validation)?
+        }
+        other => other?,
+    };
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    match store.record_token_use(&claims.iss, &claims.jti, claims.exp, now).await? {
+        TokenUse::Fresh => Ok(AuthenticatedPartner { id: claims.iss }),
+        TokenUse::Replayed => Err(AuthError::Replayed),
+    }
+}
+
+fn keys_error(e: KeysError) -> AuthError {
+    match e {
+        KeysError::UnknownPartner => AuthError::UnknownPartner(String::new()),
+        other => AuthError::Keys(other.to_string()),
+    }
+}

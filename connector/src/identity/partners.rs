@@ -1,0 +1,127 @@
+//! The partners this connector trusts and their public keys: given inline in the config, or fetched from a JWKS URL
+//! and cached, with one early refresh when a token names a key we have not seen (the partner rotated its key).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Mutex;
+use twinport_contracts::identity::Jwks;
+
+use crate::config::{PartnerConfig, PartnerKeys};
+
+/// Fetching a JWKS again because of an unknown key is rate-limited, so a stream of bogus tokens cannot turn us
+/// into a request amplifier against the partner.
+const MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(10);
+
+#[derive(Debug)]
+struct Cached {
+    jwks: Jwks,
+    fetched: Instant,
+}
+
+#[derive(Debug)]
+struct Entry {
+    config: PartnerConfig,
+    cache: Mutex<Option<Cached>>,
+}
+
+/// Configured partners by participant id.
+#[derive(Debug, Clone)]
+pub struct PartnerDirectory {
+    partners: Arc<HashMap<String, Entry>>,
+    http: reqwest::Client,
+}
+
+/// Why a partner's keys are not available.
+#[derive(Debug, thiserror::Error)]
+pub enum KeysError {
+    #[error("partner is not configured")]
+    UnknownPartner,
+    #[error("cannot fetch the partner's JWKS from {url}: {message}")]
+    Fetch { url: String, message: String },
+}
+
+impl PartnerDirectory {
+    pub fn new(partners: &[PartnerConfig], http: reqwest::Client) -> PartnerDirectory {
+        let map = partners
+            .iter()
+            .map(|p| {
+                (
+                    p.id.clone(),
+                    Entry {
+                        config: p.clone(),
+                        cache: Mutex::new(None),
+                    },
+                )
+            })
+            .collect();
+        PartnerDirectory {
+            partners: Arc::new(map),
+            http,
+        }
+    }
+
+    pub fn get(&self, id: &str) -> Option<&PartnerConfig> {
+        self.partners.get(id).map(|e| &e.config)
+    }
+
+    pub fn all(&self) -> Vec<&PartnerConfig> {
+        let mut all: Vec<&PartnerConfig> = self.partners.values().map(|e| &e.config).collect();
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        all
+    }
+
+    /// The partner's keys. `refresh` asks for a fetch even if the cache is fresh (after an unknown `kid`).
+    pub async fn keys(&self, id: &str, refresh: bool) -> Result<Jwks, KeysError> {
+        let entry = self.partners.get(id).ok_or(KeysError::UnknownPartner)?;
+        let (url, cache_for) = match &entry.config.keys {
+            PartnerKeys::Inline(jwks) => return Ok(jwks.clone()),
+            PartnerKeys::Url { url, cache_for } => (url, *cache_for),
+        };
+        let mut cache = entry.cache.lock().await;
+        if let Some(c) = cache.as_ref() {
+            let age = c.fetched.elapsed();
+            let fresh = age < cache_for;
+            if (fresh && !refresh) || (refresh && age < MIN_REFRESH_INTERVAL) {
+                return Ok(c.jwks.clone());
+            }
+        }
+        match self.fetch(url).await {
+            Ok(jwks) => {
+                *cache = Some(Cached {
+                    jwks: jwks.clone(),
+                    fetched: Instant::now(),
+                });
+                Ok(jwks)
+            }
+            // A stale key set beats none while the partner's key endpoint is briefly down.
+            Err(e) => match cache.as_ref() {
+                Some(c) => {
+                    tracing::warn!(partner = id, error = %e, "using cached JWKS after a failed refresh");
+                    Ok(c.jwks.clone())
+                }
+                None => Err(e),
+            },
+        }
+    }
+
+    async fn fetch(&self, url: &str) -> Result<Jwks, KeysError> {
+        let fail = |message: String| KeysError::Fetch {
+            url: url.to_string(),
+            message,
+        };
+        let response = self
+            .http
+            .get(url)
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        if !response.status().is_success() {
+            return Err(fail(format!("HTTP {}", response.status())));
+        }
+        let text = response.text().await.map_err(|e| fail(e.to_string()))?;
+        Jwks::from_json_str(&text).map_err(|e| fail(e.to_string()))
+    }
+}
