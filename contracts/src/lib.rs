@@ -10,6 +10,9 @@ pub mod dsp;
 pub mod identity;
 pub mod jws;
 pub mod message;
+pub mod negotiation;
+pub mod process;
+pub mod transfer;
 
 #[cfg(test)]
 mod official_schemas;

@@ -53,6 +53,29 @@ impl MessageError {
             expected,
         }
     }
+
+    /// Prefixes the field name of an error from a nested object, so it reads `offer.@id: missing`.
+    pub(crate) fn within(self, parent: &str) -> Self {
+        match self {
+            MessageError::MissingField(f) => MessageError::MissingField(format!("{parent}.{f}")),
+            MessageError::WrongKind { field, expected } => MessageError::WrongKind {
+                field: format!("{parent}.{field}"),
+                expected,
+            },
+            MessageError::InvalidValue { field, reason } => MessageError::InvalidValue {
+                field: format!("{parent}.{field}"),
+                reason,
+            },
+            other => other,
+        }
+    }
+
+    pub(crate) fn invalid(field: &str, reason: impl Into<String>) -> Self {
+        MessageError::InvalidValue {
+            field: field.to_owned(),
+            reason: reason.into(),
+        }
+    }
 }
 
 /// Starts the JSON form of a message: `@context` and `@type`, in the order the official examples use.
@@ -146,7 +169,9 @@ pub(crate) fn optional_array(
     }
 }
 
-/// A `reason` array: the 2025-1 examples use plain strings, JSON-LD peers send `{"@value": ..}` objects.
+/// A `reason` array. The schemas leave items free-form: plain strings are kept, JSON-LD `{"@value": ..}` literals
+/// are unwrapped, and anything else is kept as its JSON text, because a termination must never be refused over
+/// how its explanation is spelled.
 pub(crate) fn reason_strings(
     m: &Map<String, Value>,
     field: &str,
@@ -157,18 +182,100 @@ pub(crate) fn reason_strings(
         Some(Value::Array(items)) => items,
         Some(_) => return Err(MessageError::wrong_kind(field, "an array")),
     };
-    items
+    Ok(items
         .iter()
         .map(|item| match item {
-            Value::String(s) => Ok(s.clone()),
+            Value::String(s) => s.clone(),
             Value::Object(o) => match o.get("@value") {
-                Some(Value::String(s)) => Ok(s.clone()),
-                _ => Err(MessageError::wrong_kind(field, "an array of strings")),
+                Some(Value::String(s)) => s.clone(),
+                _ => item.to_string(),
             },
-            _ => Err(MessageError::wrong_kind(field, "an array of strings")),
+            other => other.to_string(),
         })
-        .collect()
+        .collect())
 }
+
+/// Both process ids, which every message after the first carries.
+pub(crate) fn pids(m: &Map<String, Value>) -> Result<(String, String), MessageError> {
+    Ok((
+        required_str(m, "providerPid")?,
+        required_str(m, "consumerPid")?,
+    ))
+}
+
+/// Adds both process ids.
+pub(crate) fn put_pids(m: &mut Map<String, Value>, provider_pid: &str, consumer_pid: &str) {
+    m.insert("providerPid".into(), Value::String(provider_pid.into()));
+    m.insert("consumerPid".into(), Value::String(consumer_pid.into()));
+}
+
+/// Declares a message that carries only the two process ids.
+macro_rules! pid_message {
+    ($(#[$doc:meta])* $name:ident, $type_name:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $name {
+            pub provider_pid: String,
+            pub consumer_pid: String,
+        }
+
+        impl $crate::message::DspMessage for $name {
+            const TYPE: &'static str = $type_name;
+
+            fn to_json(&self) -> serde_json::Value {
+                let mut m = $crate::message::envelope(Self::TYPE);
+                $crate::message::put_pids(&mut m, &self.provider_pid, &self.consumer_pid);
+                serde_json::Value::Object(m)
+            }
+
+            fn from_json(v: &serde_json::Value) -> Result<Self, $crate::message::MessageError> {
+                let m = $crate::message::open_envelope(v, Self::TYPE)?;
+                let (provider_pid, consumer_pid) = $crate::message::pids(m)?;
+                Ok(Self { provider_pid, consumer_pid })
+            }
+        }
+    };
+}
+
+/// Declares a message that carries the two process ids plus an optional `code` and `reason` list
+/// (terminations, suspensions and protocol errors all share this shape).
+macro_rules! coded_message {
+    ($(#[$doc:meta])* $name:ident, $type_name:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $name {
+            pub provider_pid: String,
+            pub consumer_pid: String,
+            pub code: Option<String>,
+            pub reason: Vec<String>,
+        }
+
+        impl $crate::message::DspMessage for $name {
+            const TYPE: &'static str = $type_name;
+
+            fn to_json(&self) -> serde_json::Value {
+                let mut m = $crate::message::envelope(Self::TYPE);
+                $crate::message::put_pids(&mut m, &self.provider_pid, &self.consumer_pid);
+                $crate::message::put_opt_str(&mut m, "code", &self.code);
+                $crate::message::put_strings(&mut m, "reason", &self.reason);
+                serde_json::Value::Object(m)
+            }
+
+            fn from_json(v: &serde_json::Value) -> Result<Self, $crate::message::MessageError> {
+                let m = $crate::message::open_envelope(v, Self::TYPE)?;
+                let (provider_pid, consumer_pid) = $crate::message::pids(m)?;
+                Ok(Self {
+                    provider_pid,
+                    consumer_pid,
+                    code: $crate::message::optional_str(m, "code")?,
+                    reason: $crate::message::reason_strings(m, "reason")?,
+                })
+            }
+        }
+    };
+}
+
+pub(crate) use {coded_message, pid_message};
 
 /// Adds a string member only when present, so the output carries no nulls.
 pub(crate) fn put_opt_str(m: &mut Map<String, Value>, field: &str, v: &Option<String>) {
@@ -241,18 +348,23 @@ mod tests {
     }
 
     #[test]
-    fn reason_accepts_plain_and_value_objects_but_not_numbers() {
-        let m = json!({"reason": ["a", {"@value": "b", "@language": "en"}]});
+    fn reason_keeps_strings_unwraps_literals_and_stringifies_the_rest() {
+        let m = json!({"reason": ["a", {"@value": "b", "@language": "en"}, 1, {"k": "v"}]});
         let m = m.as_object().expect("literal object");
         assert_eq!(
             reason_strings(m, "reason"),
-            Ok(vec!["a".to_owned(), "b".to_owned()])
+            Ok(vec![
+                "a".to_owned(),
+                "b".to_owned(),
+                "1".to_owned(),
+                "{\"k\":\"v\"}".to_owned()
+            ])
         );
-        let bad = json!({"reason": [1]});
+        let bad = json!({"reason": 1});
         let bad = bad.as_object().expect("literal object");
         assert_eq!(
             reason_strings(bad, "reason").unwrap_err().to_string(),
-            "reason: expected an array of strings"
+            "reason: expected an array"
         );
     }
 }
