@@ -77,7 +77,11 @@ pub enum StartError {
     #[error("catalogue: {0}")]
     Catalogue(#[from] catalogue::LoadError),
     #[error("{key}: cannot listen on {addr}: {message}")]
-    Bind { key: &'static str, addr: SocketAddr, message: String },
+    Bind {
+        key: &'static str,
+        addr: SocketAddr,
+        message: String,
+    },
     #[error("cannot build HTTP client: {0}")]
     Http(String),
 }
@@ -118,19 +122,30 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
     let loaded = catalogue::load_into(&store, &config.catalogue_dir).await?;
     tracing::info!(resources = loaded, dir = %config.catalogue_dir.display(), "catalogue loaded");
 
-    let dsp_listener = TcpListener::bind(config.listen).await.map_err(|e| StartError::Bind {
-        key: "listen",
-        addr: config.listen,
-        message: e.to_string(),
-    })?;
-    let management_listener = TcpListener::bind(config.management_listen).await.map_err(|e| StartError::Bind {
-        key: "management_listen",
-        addr: config.management_listen,
-        message: e.to_string(),
-    })?;
-    let dsp_addr = dsp_listener.local_addr().map_err(|e| StartError::Http(e.to_string()))?;
-    let management_addr = management_listener.local_addr().map_err(|e| StartError::Http(e.to_string()))?;
-    let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{dsp_addr}"));
+    let dsp_listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| StartError::Bind {
+            key: "listen",
+            addr: config.listen,
+            message: e.to_string(),
+        })?;
+    let management_listener = TcpListener::bind(config.management_listen)
+        .await
+        .map_err(|e| StartError::Bind {
+            key: "management_listen",
+            addr: config.management_listen,
+            message: e.to_string(),
+        })?;
+    let dsp_addr = dsp_listener
+        .local_addr()
+        .map_err(|e| StartError::Http(e.to_string()))?;
+    let management_addr = management_listener
+        .local_addr()
+        .map_err(|e| StartError::Http(e.to_string()))?;
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{dsp_addr}"));
 
     let http = reqwest::Client::builder()
         .user_agent(concat!("twinport/", env!("CARGO_PKG_VERSION")))
@@ -149,8 +164,11 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
     }));
 
     let (shutdown, stopped) = watch::channel(false);
-    let dsp_app = dsp::router().merge(health::router()).with_state(state.clone());
-    let management_app = management::router(state.clone()).merge(health::router().with_state(state.clone()));
+    let dsp_app = dsp::router()
+        .merge(health::router())
+        .with_state(state.clone());
+    let management_app =
+        management::router(state.clone()).merge(health::router().with_state(state.clone()));
     let servers = vec![
         serve(dsp_listener, dsp_app, stopped.clone()),
         serve(management_listener, management_app, stopped),
@@ -165,12 +183,19 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
     })
 }
 
-fn serve(listener: TcpListener, app: axum::Router, mut stopped: watch::Receiver<bool>) -> JoinHandle<()> {
+fn serve(
+    listener: TcpListener,
+    app: axum::Router,
+    mut stopped: watch::Receiver<bool>,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         let shutdown = async move {
             let _ = stopped.wait_for(|s| *s).await;
         };
-        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
             tracing::error!(error = %e, "server stopped with an error");
         }
     })

@@ -23,7 +23,11 @@ pub enum ClientError {
     #[error("{step}: {message}")]
     Request { step: &'static str, message: String },
     #[error("{step}: partner answered HTTP {status}: {body}")]
-    Status { step: &'static str, status: u16, body: String },
+    Status {
+        step: &'static str,
+        status: u16,
+        body: String,
+    },
     #[error("partner does not offer DSP version {DSP_VERSION} over HTTPS binding")]
     NoCompatibleVersion,
     #[error("cannot sign request token: {0}")]
@@ -43,7 +47,10 @@ impl DspClient {
 
     /// `<root><path>` of the partner's DSP 2025-1 binding.
     pub async fn discover(&self, partner: &PartnerConfig) -> Result<String, ClientError> {
-        let root = partner.url.as_deref().ok_or_else(|| ClientError::NoUrl(partner.id.clone()))?;
+        let root = partner
+            .url
+            .as_deref()
+            .ok_or_else(|| ClientError::NoUrl(partner.id.clone()))?;
         let url = format!("{root}/.well-known/dspace-version");
         let response = self
             .http
@@ -66,7 +73,11 @@ impl DspClient {
     }
 
     /// The partner's whole catalogue (all pages), as the partner publishes it to us.
-    pub async fn catalog(&self, partner: &PartnerConfig, filter: Vec<Value>) -> Result<Value, ClientError> {
+    pub async fn catalog(
+        &self,
+        partner: &PartnerConfig,
+        filter: Vec<Value>,
+    ) -> Result<Value, ClientError> {
         let base = self.discover(partner).await?;
         let message = CatalogRequestMessage { filter }.to_json();
         let mut url = format!("{base}/catalog/request");
@@ -83,7 +94,10 @@ impl DspClient {
                 .map_err(|e| request_error("catalogue request", e))?;
             let response = checked(response, "catalogue request").await?;
             let next = next_link(response.headers());
-            let page: Value = response.json().await.map_err(|e| request_error("catalogue request", e))?;
+            let page: Value = response
+                .json()
+                .await
+                .map_err(|e| request_error("catalogue request", e))?;
             merged = Some(match merged {
                 None => page,
                 Some(mut all) => {
@@ -135,12 +149,21 @@ fn request_error(step: &'static str, e: reqwest::Error) -> ClientError {
     }
 }
 
-async fn checked(response: reqwest::Response, step: &'static str) -> Result<reqwest::Response, ClientError> {
+async fn checked(
+    response: reqwest::Response,
+    step: &'static str,
+) -> Result<reqwest::Response, ClientError> {
     if response.status().is_success() {
         return Ok(response);
     }
     let status = response.status().as_u16();
-    let body: String = response.text().await.unwrap_or_default().chars().take(2000).collect();
+    let body: String = response
+        .text()
+        .await
+        .unwrap_or_default()
+        .chars()
+        .take(2000)
+        .collect();
     Err(ClientError::Status { step, status, body })
 }
 
@@ -149,7 +172,9 @@ fn append_datasets(all: &mut Value, page: &Value) {
         return;
     };
     if let Some(obj) = all.as_object_mut() {
-        let list = obj.entry("dataset").or_insert_with(|| Value::Array(Vec::new()));
+        let list = obj
+            .entry("dataset")
+            .or_insert_with(|| Value::Array(Vec::new()));
         if let Some(list) = list.as_array_mut() {
             list.extend(more.iter().cloned());
         }
@@ -164,7 +189,13 @@ pub fn next_link(headers: &reqwest::header::HeaderMap) -> Option<String> {
         params
             .split(';')
             .any(|p| p.trim() == "rel=\"next\"" || p.trim() == "rel=next")
-            .then(|| target.trim().trim_start_matches('<').trim_end_matches('>').to_string())
+            .then(|| {
+                target
+                    .trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_string()
+            })
     })
 }
 
@@ -173,7 +204,9 @@ pub fn encode_segment(id: &str) -> String {
     let mut out = String::with_capacity(id.len());
     for b in id.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -189,7 +222,9 @@ mod tests {
         let mut h = reqwest::header::HeaderMap::new();
         h.insert(
             reqwest::header::LINK,
-            "<http://a/x?offset=0>; rel=\"previous\", <http://a/x?offset=100>; rel=\"next\"".parse().unwrap(),
+            "<http://a/x?offset=0>; rel=\"previous\", <http://a/x?offset=100>; rel=\"next\""
+                .parse()
+                .unwrap(),
         );
         assert_eq!(next_link(&h).as_deref(), Some("http://a/x?offset=100"));
     }

@@ -16,7 +16,10 @@ pub enum ApiError {
     #[error("malformed request: {0}")]
     Malformed(String),
     #[error("invalid {what}")]
-    Validation { what: String, errors: Vec<FieldError> },
+    Validation {
+        what: String,
+        errors: Vec<FieldError>,
+    },
     #[error("unauthorized: {0}")]
     Unauthorized(String),
     #[error("forbidden: {0}")]
@@ -49,24 +52,49 @@ pub struct Problem {
 impl ApiError {
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
-            ApiError::Malformed(_) => (StatusCode::BAD_REQUEST, "malformed-request", "Malformed request"),
-            ApiError::Validation { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "validation", "Validation failed"),
+            ApiError::Malformed(_) => (
+                StatusCode::BAD_REQUEST,
+                "malformed-request",
+                "Malformed request",
+            ),
+            ApiError::Validation { .. } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation",
+                "Validation failed",
+            ),
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
-            ApiError::BadGateway(_) => (StatusCode::BAD_GATEWAY, "partner-failed", "Partner connector failed"),
-            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable"),
-            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
+            ApiError::BadGateway(_) => (
+                StatusCode::BAD_GATEWAY,
+                "partner-failed",
+                "Partner connector failed",
+            ),
+            ApiError::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service unavailable",
+            ),
+            ApiError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+            ),
         }
     }
 
     pub fn problem(&self) -> Problem {
         let (status, slug, title) = self.parts();
         let (detail, errors) = match self {
-            ApiError::Validation { what, errors } => (Some(format!("invalid {what}")), errors.clone()),
+            ApiError::Validation { what, errors } => {
+                (Some(format!("invalid {what}")), errors.clone())
+            }
             // Internal detail stays in the log.
-            ApiError::Internal(_) => (Some("see the connector log for details".to_string()), Vec::new()),
+            ApiError::Internal(_) => (
+                Some("see the connector log for details".to_string()),
+                Vec::new(),
+            ),
             other => (Some(other.to_string()), Vec::new()),
         };
         Problem {
@@ -85,9 +113,15 @@ impl IntoResponse for ApiError {
             tracing::error!(error = %detail, "internal error in management API");
         }
         let problem = self.problem();
-        let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(&problem).unwrap_or_default();
-        (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response()
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            body,
+        )
+            .into_response()
     }
 }
 

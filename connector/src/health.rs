@@ -10,7 +10,9 @@ use serde_json::{json, Value};
 use crate::app::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
 }
 
 async fn healthz() -> Json<Value> {
@@ -20,7 +22,11 @@ async fn healthz() -> Json<Value> {
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let storage = state.store().ping().await;
     let catalogue = state.catalogue_loaded();
-    let status = if storage && catalogue { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if storage && catalogue {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (
         status,
         Json(json!({

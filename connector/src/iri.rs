@@ -21,7 +21,12 @@ mod tests {
 
     #[test]
     fn absolute_uris() {
-        for ok in ["https://city.example/x", "urn:uuid:1234", "did:web:city.example", "urn:ngsi-ld:Park:1"] {
+        for ok in [
+            "https://city.example/x",
+            "urn:uuid:1234",
+            "did:web:city.example",
+            "urn:ngsi-ld:Park:1",
+        ] {
             assert!(is_absolute_uri(ok), "{ok}");
         }
         for bad in ["", "ACN0101", "1abc:x", "https://a b", "urn:", ":x"] {

@@ -69,18 +69,51 @@ pub async fn city_pair(storage: Storage) -> (City, City) {
     let dir_b = tempfile::tempdir().expect("temp dir");
     let a_path = dir_a.path().to_path_buf();
     let b_path = dir_b.path().to_path_buf();
-    let key_a = write_connector_dir(&a_path, CITY_A, KeyAlgorithm::EdDsa, "127.0.0.1:0", "127.0.0.1:0", "http://127.0.0.1:9", "")
-        .expect("write city A");
-    let key_b = write_connector_dir(&b_path, CITY_B, KeyAlgorithm::Es256, "127.0.0.1:0", "127.0.0.1:0", "http://127.0.0.1:9", "")
-        .expect("write city B");
-    append(&a_path.join("twinport.toml"), &twinport::cli::demo::partner_toml(CITY_B, &key_b.jwks()).unwrap());
-    append(&b_path.join("twinport.toml"), &twinport::cli::demo::partner_toml(CITY_A, &key_a.jwks()).unwrap());
+    let key_a = write_connector_dir(
+        &a_path,
+        CITY_A,
+        KeyAlgorithm::EdDsa,
+        "127.0.0.1:0",
+        "127.0.0.1:0",
+        "http://127.0.0.1:9",
+        "",
+    )
+    .expect("write city A");
+    let key_b = write_connector_dir(
+        &b_path,
+        CITY_B,
+        KeyAlgorithm::Es256,
+        "127.0.0.1:0",
+        "127.0.0.1:0",
+        "http://127.0.0.1:9",
+        "",
+    )
+    .expect("write city B");
+    append(
+        &a_path.join("twinport.toml"),
+        &twinport::cli::demo::partner_toml(CITY_B, &key_b.jwks()).unwrap(),
+    );
+    append(
+        &b_path.join("twinport.toml"),
+        &twinport::cli::demo::partner_toml(CITY_A, &key_a.jwks()).unwrap(),
+    );
     let a = start(dir_a, key_a, storage, None).await;
-    let b = start(dir_b, key_b, storage, Some((CITY_A, a.running.public_url().to_string()))).await;
+    let b = start(
+        dir_b,
+        key_b,
+        storage,
+        Some((CITY_A, a.running.public_url().to_string())),
+    )
+    .await;
     (a, b)
 }
 
-async fn start(dir: TempDir, key: SigningKey, storage: Storage, partner_url: Option<(&str, String)>) -> City {
+async fn start(
+    dir: TempDir,
+    key: SigningKey,
+    storage: Storage,
+    partner_url: Option<(&str, String)>,
+) -> City {
     let mut config = Config::load(&dir.path().join("twinport.toml")).expect("config loads");
     if let Storage::Postgres = storage {
         config.storage_url = postgres_url().await;
@@ -92,7 +125,9 @@ async fn start(dir: TempDir, key: SigningKey, storage: Storage, partner_url: Opt
     }
     let management_token = config.management_token.clone();
     let id = config.participant_id.clone();
-    let running = twinport::app::start(config).await.expect("connector starts");
+    let running = twinport::app::start(config)
+        .await
+        .expect("connector starts");
     City {
         id,
         running,
@@ -114,8 +149,13 @@ pub async fn postgres_url() -> String {
 async fn sqlx_create_schema(base: &str, schema: &str) {
     use sqlx::Connection;
     sqlx::any::install_default_drivers();
-    let mut conn = sqlx::AnyConnection::connect(base).await.expect("connect to TWINPORT_TEST_DATABASE_URL");
-    sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&mut conn).await.expect("create schema");
+    let mut conn = sqlx::AnyConnection::connect(base)
+        .await
+        .expect("connect to TWINPORT_TEST_DATABASE_URL");
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&mut conn)
+        .await
+        .expect("create schema");
     conn.close().await.ok();
 }
 
@@ -133,10 +173,13 @@ pub fn craft_token(key: &SigningKey, claims: serde_json::Value) -> String {
     let mut header = JwsHeader::new();
     header.set_token_type("JWT");
     header.set_key_id(key.kid());
-    let payload = JwtPayload::from_map(claims.as_object().expect("claims object").clone()).expect("payload");
+    let payload =
+        JwtPayload::from_map(claims.as_object().expect("claims object").clone()).expect("payload");
     match key.algorithm() {
         KeyAlgorithm::EdDsa => {
-            let signer = josekit::jws::EdDSA.signer_from_pem(pem.as_bytes()).expect("signer");
+            let signer = josekit::jws::EdDSA
+                .signer_from_pem(pem.as_bytes())
+                .expect("signer");
             jwt::encode_with_signer(&payload, &header, &signer).expect("token")
         }
         KeyAlgorithm::Es256 => {

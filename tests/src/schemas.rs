@@ -12,7 +12,10 @@ pub fn testdata_dir() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        println!("schema checks skipped: official DSP test data not found at {}", dir.display());
+        println!(
+            "schema checks skipped: official DSP test data not found at {}",
+            dir.display()
+        );
         None
     }
 }
@@ -34,8 +37,13 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, Value)>) {
         if path.is_dir() {
             collect(root, &path, out);
         } else if path.to_string_lossy().ends_with("-schema.json") {
-            let schema: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("schema")).expect("schema json");
-            out.push((path.strip_prefix(root).expect("under root").to_path_buf(), schema));
+            let schema: Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).expect("schema"))
+                    .expect("schema json");
+            out.push((
+                path.strip_prefix(root).expect("under root").to_path_buf(),
+                schema,
+            ));
         }
     }
 }
@@ -49,7 +57,9 @@ pub fn assert_valid(rel: &str, instance: &Value) {
     }
     let mut registry = jsonschema::Registry::new();
     for (_, schema) in schemas {
-        registry = registry.add(schema["$id"].as_str().expect("$id"), schema.clone()).expect("valid $id");
+        registry = registry
+            .add(schema["$id"].as_str().expect("$id"), schema.clone())
+            .expect("valid $id");
     }
     let registry = registry.prepare().expect("registry");
     let (_, schema) = schemas
@@ -64,11 +74,17 @@ pub fn assert_valid(rel: &str, instance: &Value) {
         .iter_errors(instance)
         .map(|e| format!("{e} at {}", e.instance_path()))
         .collect();
-    assert!(errors.is_empty(), "not valid against {rel}: {errors:#?}\n{instance:#}");
+    assert!(
+        errors.is_empty(),
+        "not valid against {rel}: {errors:#?}\n{instance:#}"
+    );
 }
 
 /// Reads an official example, e.g. `"catalog/example/catalog.json"`.
 pub fn example(rel: &str) -> Option<Value> {
     let path = testdata_dir()?.join(rel);
-    Some(serde_json::from_str(&std::fs::read_to_string(&path).expect("example")).expect("example json"))
+    Some(
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("example"))
+            .expect("example json"),
+    )
 }

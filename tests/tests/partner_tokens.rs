@@ -33,24 +33,105 @@ async fn every_bad_token_is_refused_with_a_reason() {
         use josekit::jws::{JwsHeader, HS256};
         let mut header = JwsHeader::new();
         header.set_key_id(b.key.kid());
-        let payload = josekit::jwt::JwtPayload::from_map(claims(CITY_B, CITY_A, t, t + 60).as_object().unwrap().clone()).unwrap();
-        josekit::jwt::encode_with_signer(&payload, &header, &HS256.signer_from_bytes(b"a-shared-secret-of-32-bytes-len!").unwrap()).unwrap()
+        let payload = josekit::jwt::JwtPayload::from_map(
+            claims(CITY_B, CITY_A, t, t + 60)
+                .as_object()
+                .unwrap()
+                .clone(),
+        )
+        .unwrap();
+        josekit::jwt::encode_with_signer(
+            &payload,
+            &header,
+            &HS256
+                .signer_from_bytes(b"a-shared-secret-of-32-bytes-len!")
+                .unwrap(),
+        )
+        .unwrap()
     };
     let cases: Vec<(&str, Option<String>, &str)> = vec![
         ("no token", None, "missing bearer token"),
         ("not a bearer", Some("Basic abc".into()), "not a bearer"),
         ("garbage", Some("Bearer not.a.jwt".into()), "malformed"),
-        ("unknown partner", Some(format!("Bearer {}", craft_token(&stranger, claims("https://stranger.example", CITY_A, t, t + 60)))), "unknown partner"),
-        ("signed by another key", Some(format!("Bearer {}", craft_token(&stranger, claims(CITY_B, CITY_A, t, t + 60)))), ""),
+        (
+            "unknown partner",
+            Some(format!(
+                "Bearer {}",
+                craft_token(
+                    &stranger,
+                    claims("https://stranger.example", CITY_A, t, t + 60)
+                )
+            )),
+            "unknown partner",
+        ),
+        (
+            "signed by another key",
+            Some(format!(
+                "Bearer {}",
+                craft_token(&stranger, claims(CITY_B, CITY_A, t, t + 60))
+            )),
+            "",
+        ),
         ("tampered signature", Some(format!("Bearer {tampered}")), ""),
         ("alg none", Some(format!("Bearer {none_alg}")), "alg"),
         ("alg HS256", Some(format!("Bearer {hs256}")), "alg"),
-        ("wrong audience", Some(format!("Bearer {}", craft_token(&b.key, claims(CITY_B, "https://elsewhere.example", t, t + 60)))), "audience"),
-        ("expired", Some(format!("Bearer {}", craft_token(&b.key, claims(CITY_B, CITY_A, t - 600, t - 400)))), "expired"),
-        ("not yet valid", Some(format!("Bearer {}", craft_token(&b.key, claims(CITY_B, CITY_A, t + 600, t + 700)))), "not yet valid"),
-        ("lifetime over 300 s", Some(format!("Bearer {}", craft_token(&b.key, claims(CITY_B, CITY_A, t, t + 301)))), "lifetime"),
-        ("sub differs from iss", Some(format!("Bearer {}", craft_token(&b.key, json!({"iss": CITY_B, "sub": "https://x.example", "aud": CITY_A, "iat": t, "exp": t + 60, "jti": "x1"})))), "sub"),
-        ("no jti", Some(format!("Bearer {}", craft_token(&b.key, json!({"iss": CITY_B, "sub": CITY_B, "aud": CITY_A, "iat": t, "exp": t + 60})))), "jti"),
+        (
+            "wrong audience",
+            Some(format!(
+                "Bearer {}",
+                craft_token(
+                    &b.key,
+                    claims(CITY_B, "https://elsewhere.example", t, t + 60)
+                )
+            )),
+            "audience",
+        ),
+        (
+            "expired",
+            Some(format!(
+                "Bearer {}",
+                craft_token(&b.key, claims(CITY_B, CITY_A, t - 600, t - 400))
+            )),
+            "expired",
+        ),
+        (
+            "not yet valid",
+            Some(format!(
+                "Bearer {}",
+                craft_token(&b.key, claims(CITY_B, CITY_A, t + 600, t + 700))
+            )),
+            "not yet valid",
+        ),
+        (
+            "lifetime over 300 s",
+            Some(format!(
+                "Bearer {}",
+                craft_token(&b.key, claims(CITY_B, CITY_A, t, t + 301))
+            )),
+            "lifetime",
+        ),
+        (
+            "sub differs from iss",
+            Some(format!(
+                "Bearer {}",
+                craft_token(
+                    &b.key,
+                    json!({"iss": CITY_B, "sub": "https://x.example", "aud": CITY_A, "iat": t, "exp": t + 60, "jti": "x1"})
+                )
+            )),
+            "sub",
+        ),
+        (
+            "no jti",
+            Some(format!(
+                "Bearer {}",
+                craft_token(
+                    &b.key,
+                    json!({"iss": CITY_B, "sub": CITY_B, "aud": CITY_A, "iat": t, "exp": t + 60})
+                )
+            )),
+            "jti",
+        ),
     ];
     let client = reqwest::Client::new();
     for (name, header, expected) in cases {
@@ -63,28 +144,46 @@ async fn every_bad_token_is_refused_with_a_reason() {
         let body: Value = r.json().await.unwrap();
         assert_valid("catalog/catalog-error-schema.json", &body);
         let reason = body["reason"][0].as_str().unwrap().to_lowercase();
-        assert!(reason.contains(expected), "{name}: reason {reason:?} should mention {expected:?}");
+        assert!(
+            reason.contains(expected),
+            "{name}: reason {reason:?} should mention {expected:?}"
+        );
     }
     a.running.stop().await;
     b.running.stop().await;
 }
 
 #[tokio::test]
-async fn a_replayed_token_is_refused_even_after_a_restart_of_the_checker() {
+async fn a_replayed_token_is_refused_on_every_catalogue_endpoint() {
     let (a, b) = city_pair(Storage::Sqlite).await;
     let url = format!("{}/catalog/request", a.dsp_base());
     let t = now();
     let token = craft_token(&b.key, claims(CITY_B, CITY_A, t, t + 120));
     let client = reqwest::Client::new();
-    let first = client.post(&url).bearer_auth(&token).json(&catalog_request(vec![])).send().await.unwrap();
+    let first = client
+        .post(&url)
+        .bearer_auth(&token)
+        .json(&catalog_request(vec![]))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(first.status(), 200);
-    let again = client.post(&url).bearer_auth(&token).json(&catalog_request(vec![])).send().await.unwrap();
+    let again = client
+        .post(&url)
+        .bearer_auth(&token)
+        .json(&catalog_request(vec![]))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(again.status(), 401);
     let body: Value = again.json().await.unwrap();
     assert!(body["reason"][0].as_str().unwrap().contains("replayed"));
     // The same token on the dataset endpoint is a replay too.
     let ds = client
-        .get(format!("{}/catalog/datasets/urn%3Aldt%3Asample-city%3Atraffic-counts", a.dsp_base()))
+        .get(format!(
+            "{}/catalog/datasets/urn%3Aldt%3Asample-city%3Atraffic-counts",
+            a.dsp_base()
+        ))
         .bearer_auth(&token)
         .send()
         .await
@@ -105,7 +204,10 @@ async fn keys_can_come_from_a_jwks_url() {
         id: CITY_B.into(),
         name: None,
         url: None,
-        keys: twinport::config::PartnerKeys::Url { url: jwks_url, cache_for: std::time::Duration::from_secs(300) },
+        keys: twinport::config::PartnerKeys::Url {
+            url: jwks_url,
+            cache_for: std::time::Duration::from_secs(300),
+        },
         claims: Default::default(),
     }];
     config.storage_url = format!("sqlite://{}", dir.path().join("a2.db").display());

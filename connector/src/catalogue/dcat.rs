@@ -47,7 +47,10 @@ impl Publication<'_> {
         }
         let (pub_id, pub_name) = match &r.publisher {
             Some(p) => (p.id.as_str(), p.name.as_str()),
-            None => (self.info.publisher_id.as_str(), self.info.publisher_name.as_str()),
+            None => (
+                self.info.publisher_id.as_str(),
+                self.info.publisher_name.as_str(),
+            ),
         };
         d.insert("dct:publisher".into(), agent(pub_id, pub_name));
         if !r.keywords.is_empty() {
@@ -58,7 +61,10 @@ impl Publication<'_> {
             d.insert("dcat:theme".into(), Value::Array(themes));
         }
         if let Some(s) = &r.spatial {
-            d.insert("dct:spatial".into(), json!({"@id": s, "@type": "dct:Location"}));
+            d.insert(
+                "dct:spatial".into(),
+                json!({"@id": s, "@type": "dct:Location"}),
+            );
         }
         if let Some(t) = &r.temporal {
             let mut period = Map::new();
@@ -79,7 +85,10 @@ impl Publication<'_> {
                 .collect();
             d.insert("dct:conformsTo".into(), Value::Array(standards));
         }
-        d.insert(format!("{LDT_NS}resourceKind"), json!({"@id": r.kind.iri()}));
+        d.insert(
+            format!("{LDT_NS}resourceKind"),
+            json!({"@id": r.kind.iri()}),
+        );
         if let Some(stage) = r.stage {
             d.insert(format!("{LDT_NS}stage"), json!({"@id": stage.iri()}));
         }

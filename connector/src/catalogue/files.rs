@@ -16,7 +16,10 @@ pub enum CatalogueError {
     #[error("{path}: {message}")]
     Unreadable { path: String, message: String },
     #[error("{path}: {}", .problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
-    Invalid { path: String, problems: Vec<FieldError> },
+    Invalid {
+        path: String,
+        problems: Vec<FieldError>,
+    },
 }
 
 /// What the catalogue directory declares.
@@ -41,7 +44,11 @@ pub fn load(dir: &Path) -> Result<Declared, CatalogueError> {
             path: path.display().to_string(),
             problems,
         })?;
-        let id = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+        let id = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_string();
         declared.policies.push((id, value));
     }
     for path in files_in(&dir.join("resources"), &["json", "toml"])? {
@@ -51,10 +58,11 @@ pub fn load(dir: &Path) -> Result<Declared, CatalogueError> {
             problems,
         };
         let value: Value = if path.extension().is_some_and(|e| e == "toml") {
-            let table: toml::Table = toml::from_str(&text).map_err(|e| CatalogueError::Unreadable {
-                path: path.display().to_string(),
-                message: format!("not valid TOML: {}", e.message()),
-            })?;
+            let table: toml::Table =
+                toml::from_str(&text).map_err(|e| CatalogueError::Unreadable {
+                    path: path.display().to_string(),
+                    message: format!("not valid TOML: {}", e.message()),
+                })?;
             serde_json::to_value(table).map_err(|e| invalid(vec![serde_error(&e.to_string())]))?
         } else {
             serde_json::from_str(&text).map_err(|e| CatalogueError::Unreadable {
@@ -93,7 +101,12 @@ fn files_in(dir: &Path, extensions: &[&str]) -> Result<Vec<PathBuf>, CatalogueEr
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.is_file() && p.extension().and_then(|e| e.to_str()).is_some_and(|e| extensions.contains(&e)))
+        .filter(|p| {
+            p.is_file()
+                && p.extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| extensions.contains(&e))
+        })
         .collect();
     files.sort();
     Ok(files)

@@ -22,9 +22,9 @@ pub enum Condition {
 pub fn parse(filters: &[Value]) -> Result<Vec<Condition>, String> {
     let mut out = Vec::new();
     for (i, f) in filters.iter().enumerate() {
-        let obj = f
-            .as_object()
-            .ok_or_else(|| format!("filter[{i}]: expected an object like {{\"kind\": \"dataset\"}}"))?;
+        let obj = f.as_object().ok_or_else(|| {
+            format!("filter[{i}]: expected an object like {{\"kind\": \"dataset\"}}")
+        })?;
         for (key, value) in obj {
             if key.starts_with('@') {
                 continue;
@@ -71,10 +71,20 @@ mod tests {
 
     #[test]
     fn known_filters_parse_and_unknown_ones_are_refused() {
-        let c = parse(&[json!({"kind": "model-or-service"}), json!({"keyword": "traffic", "stage": "raw"})]).unwrap();
+        let c = parse(&[
+            json!({"kind": "model-or-service"}),
+            json!({"keyword": "traffic", "stage": "raw"}),
+        ])
+        .unwrap();
         assert_eq!(c.len(), 3);
-        assert!(parse(&[json!({"colour": "red"})]).unwrap_err().contains("unsupported filter"));
-        assert!(parse(&[json!({"kind": "spreadsheet"})]).unwrap_err().contains("unknown resource kind"));
-        assert!(parse(&[json!("dataset")]).unwrap_err().starts_with("filter[0]"));
+        assert!(parse(&[json!({"colour": "red"})])
+            .unwrap_err()
+            .contains("unsupported filter"));
+        assert!(parse(&[json!({"kind": "spreadsheet"})])
+            .unwrap_err()
+            .contains("unknown resource kind"));
+        assert!(parse(&[json!("dataset")])
+            .unwrap_err()
+            .starts_with("filter[0]"));
     }
 }

@@ -60,7 +60,9 @@ impl ResourceKind {
 
     /// Parses a short name or a vocabulary IRI.
     pub fn parse(s: &str) -> Option<ResourceKind> {
-        ResourceKind::ALL.into_iter().find(|k| k.as_str() == s || k.iri() == s)
+        ResourceKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s || k.iri() == s)
     }
 }
 
@@ -92,7 +94,9 @@ impl DatasetStage {
     }
 
     pub fn parse(s: &str) -> Option<DatasetStage> {
-        DatasetStage::ALL.into_iter().find(|k| k.as_str() == s || k.iri() == s)
+        DatasetStage::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s || k.iri() == s)
     }
 }
 

@@ -25,7 +25,12 @@ pub async fn load_into(store: &Store, dir: &std::path::Path) -> Result<usize, Lo
     for (id, body) in &declared.policies {
         store.put_policy(id, ResourceSource::File, body).await?;
     }
-    let known: HashMap<String, Value> = store.policies().await?.into_iter().map(|p| (p.id, p.body)).collect();
+    let known: HashMap<String, Value> = store
+        .policies()
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.body))
+        .collect();
     for (path, resource) in &declared.resources {
         for (i, offer) in resource.offers.iter().enumerate() {
             if !known.contains_key(&offer.policy) {
@@ -33,7 +38,10 @@ pub async fn load_into(store: &Store, dir: &std::path::Path) -> Result<usize, Lo
                     path: path.display().to_string(),
                     problems: vec![FieldError {
                         field: format!("offers[{i}].policy"),
-                        problem: format!("no policy {:?} (add policies/{}.json)", offer.policy, offer.policy),
+                        problem: format!(
+                            "no policy {:?} (add policies/{}.json)",
+                            offer.policy, offer.policy
+                        ),
                     }],
                 }));
             }
@@ -42,7 +50,13 @@ pub async fn load_into(store: &Store, dir: &std::path::Path) -> Result<usize, Lo
     let rows: Vec<(String, String, Value)> = declared
         .resources
         .iter()
-        .map(|(_, r)| (r.id.clone(), r.kind.to_string(), serde_json::to_value(r).unwrap_or(Value::Null)))
+        .map(|(_, r)| {
+            (
+                r.id.clone(),
+                r.kind.to_string(),
+                serde_json::to_value(r).unwrap_or(Value::Null),
+            )
+        })
         .collect();
     store.replace_file_resources(&rows).await?;
     Ok(rows.len())
@@ -75,5 +89,10 @@ pub async fn resources(store: &Store) -> Result<Vec<Resource>, StorageError> {
 
 /// Policy id → current body, for publishing offers.
 pub async fn policy_bodies(store: &Store) -> Result<HashMap<String, Value>, StorageError> {
-    Ok(store.policies().await?.into_iter().map(|p| (p.id, p.body)).collect())
+    Ok(store
+        .policies()
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.body))
+        .collect())
 }

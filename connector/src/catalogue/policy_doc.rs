@@ -12,7 +12,8 @@ pub fn validate(policy: &Value) -> Result<(), Vec<FieldError>> {
     let Some(obj) = policy.as_object() else {
         return Err(vec![FieldError {
             field: "(policy)".into(),
-            problem: "must be a JSON object with permission, prohibition or obligation rules".into(),
+            problem: "must be a JSON object with permission, prohibition or obligation rules"
+                .into(),
         }]);
     };
     if !RULE_KINDS.iter().any(|k| obj.contains_key(*k)) {

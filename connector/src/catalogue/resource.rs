@@ -122,7 +122,8 @@ fn err(field: impl Into<String>, problem: impl Into<String>) -> FieldError {
 
 /// Reads a resource from JSON, turning serde's complaint into a field error.
 pub fn parse_resource(value: serde_json::Value) -> Result<Resource, Vec<FieldError>> {
-    let resource: Resource = serde_json::from_value(value).map_err(|e| vec![serde_error(&e.to_string())])?;
+    let resource: Resource =
+        serde_json::from_value(value).map_err(|e| vec![serde_error(&e.to_string())])?;
     resource.validate()?;
     Ok(resource)
 }
@@ -142,16 +143,23 @@ impl Resource {
     pub fn validate(&self) -> Result<(), Vec<FieldError>> {
         let mut problems = Vec::new();
         if !is_absolute_uri(&self.id) {
-            problems.push(err("id", format!("must be an absolute IRI (e.g. urn:ldt:city:traffic), got {:?}", self.id)));
+            problems.push(err(
+                "id",
+                format!(
+                    "must be an absolute IRI (e.g. urn:ldt:city:traffic), got {:?}",
+                    self.id
+                ),
+            ));
         }
         match (self.kind, self.stage) {
             (ResourceKind::Dataset, None) => problems.push(err(
                 "stage",
                 "required for a dataset: one of raw, workflow-ready, model-input, model-output",
             )),
-            (kind, Some(_)) if kind != ResourceKind::Dataset => {
-                problems.push(err("stage", format!("only datasets have a stage, this resource is a {kind}")))
-            }
+            (kind, Some(_)) if kind != ResourceKind::Dataset => problems.push(err(
+                "stage",
+                format!("only datasets have a stage, this resource is a {kind}"),
+            )),
             _ => {}
         }
         if self.title.trim().is_empty() {
@@ -176,7 +184,12 @@ impl Resource {
             for (name, value) in [("temporal.start", &t.start), ("temporal.end", &t.end)] {
                 if let Some(v) = value {
                     if date_datatype(v).is_none() {
-                        problems.push(err(name, format!("must be a date (YYYY-MM-DD) or an RFC 3339 date-time, got {v:?}")));
+                        problems.push(err(
+                            name,
+                            format!(
+                                "must be a date (YYYY-MM-DD) or an RFC 3339 date-time, got {v:?}"
+                            ),
+                        ));
                     }
                 }
             }
@@ -187,21 +200,33 @@ impl Resource {
             }
         }
         if self.distributions.is_empty() {
-            problems.push(err("distributions", "at least one distribution is required"));
+            problems.push(err(
+                "distributions",
+                "at least one distribution is required",
+            ));
         }
         for (i, d) in self.distributions.iter().enumerate() {
             if !d.format.contains('/') {
-                problems.push(err(format!("distributions[{i}].format"), "must be a media type like application/json"));
+                problems.push(err(
+                    format!("distributions[{i}].format"),
+                    "must be a media type like application/json",
+                ));
             }
             let backend_ok = url::Url::parse(&d.backend)
                 .map(|u| matches!(u.scheme(), "http" | "https" | "file"))
                 .unwrap_or(false);
             if !backend_ok {
-                problems.push(err(format!("distributions[{i}].backend"), "must be an http(s):// or file:// URL"));
+                problems.push(err(
+                    format!("distributions[{i}].backend"),
+                    "must be an http(s):// or file:// URL",
+                ));
             }
         }
         if self.offers.is_empty() {
-            problems.push(err("offers", "at least one offer is required (DSP datasets must carry a policy)"));
+            problems.push(err(
+                "offers",
+                "at least one offer is required (DSP datasets must carry a policy)",
+            ));
         }
         let mut seen = std::collections::HashSet::new();
         for (i, o) in self.offers.iter().enumerate() {
@@ -257,7 +282,10 @@ mod tests {
     #[test]
     fn a_minimal_dataset_is_valid() {
         let r = parse_resource(sample()).unwrap();
-        assert_eq!(r.offers[0].offer_id(&r.id), "urn:ldt:city-a:traffic:offer:open");
+        assert_eq!(
+            r.offers[0].offer_id(&r.id),
+            "urn:ldt:city-a:traffic:offer:open"
+        );
     }
 
     #[test]
@@ -267,8 +295,15 @@ mod tests {
         v["stage"] = serde_json::Value::Null;
         v["distributions"][0]["backend"] = json!("platform:1026");
         v["temporal"] = json!({"start": "yesterday"});
-        let fields: Vec<String> = parse_resource(v).unwrap_err().into_iter().map(|e| e.field).collect();
-        assert_eq!(fields, vec!["id", "stage", "temporal.start", "distributions[0].backend"]);
+        let fields: Vec<String> = parse_resource(v)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            vec!["id", "stage", "temporal.start", "distributions[0].backend"]
+        );
     }
 
     #[test]
@@ -281,7 +316,9 @@ mod tests {
         assert_eq!(parse_resource(v).unwrap_err()[0].field, "colour");
         let mut v = sample();
         v["kind"] = json!("spreadsheet");
-        assert!(parse_resource(v).unwrap_err()[0].problem.contains("unknown variant"));
+        assert!(parse_resource(v).unwrap_err()[0]
+            .problem
+            .contains("unknown variant"));
     }
 
     #[test]

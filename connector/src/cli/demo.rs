@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use serde_json::Value;
-use twinport_contracts::identity::{KeyAlgorithm, Jwks};
+use twinport_contracts::identity::{Jwks, KeyAlgorithm};
 
 use super::init::write_connector_dir;
 use super::sample_backend;
@@ -24,7 +24,15 @@ pub async fn run() -> anyhow::Result<()> {
 
     let dir_a = tmp.join("city-a");
     let dir_b = tmp.join("city-b");
-    let key_a = write_connector_dir(&dir_a, CITY_A, KeyAlgorithm::EdDsa, "127.0.0.1:0", "127.0.0.1:0", &backend, "")?;
+    let key_a = write_connector_dir(
+        &dir_a,
+        CITY_A,
+        KeyAlgorithm::EdDsa,
+        "127.0.0.1:0",
+        "127.0.0.1:0",
+        &backend,
+        "",
+    )?;
     let key_b = write_connector_dir(
         &dir_b,
         CITY_B,
@@ -34,12 +42,18 @@ pub async fn run() -> anyhow::Result<()> {
         &backend,
         &partner_toml(CITY_A, &key_a.jwks())?,
     )?;
-    append(&dir_a.join("twinport.toml"), &partner_toml(CITY_B, &key_b.jwks())?)?;
+    append(
+        &dir_a.join("twinport.toml"),
+        &partner_toml(CITY_B, &key_b.jwks())?,
+    )?;
 
     let city_a = crate::app::start(Config::load(&dir_a.join("twinport.toml"))?)
         .await
         .context("starting city A")?;
-    println!("1. City A's connector is up: DSP at {}, participant {CITY_A}", city_a.public_url());
+    println!(
+        "1. City A's connector is up: DSP at {}, participant {CITY_A}",
+        city_a.public_url()
+    );
 
     // City B learns where city A listens only now that A has bound its port.
     let mut config_b = Config::load(&dir_b.join("twinport.toml"))?;
@@ -47,8 +61,13 @@ pub async fn run() -> anyhow::Result<()> {
         p.url = Some(city_a.public_url().to_string());
     }
     let token_b = config_b.management_token.clone();
-    let city_b = crate::app::start(config_b).await.context("starting city B")?;
-    println!("2. City B's connector is up: DSP at {}, participant {CITY_B}", city_b.public_url());
+    let city_b = crate::app::start(config_b)
+        .await
+        .context("starting city B")?;
+    println!(
+        "2. City B's connector is up: DSP at {}, participant {CITY_B}",
+        city_b.public_url()
+    );
 
     println!("3. City B asks its own connector for city A's catalogue (GET /api/v1/partners/{{A}}/catalog);");
     println!("   its connector discovers A's DSP endpoint and sends a CatalogRequestMessage with a signed token.");
@@ -57,7 +76,11 @@ pub async fn run() -> anyhow::Result<()> {
         city_b.management_url(),
         crate::client::encode_segment(CITY_A)
     );
-    let response = reqwest::Client::new().get(&url).bearer_auth(&token_b).send().await?;
+    let response = reqwest::Client::new()
+        .get(&url)
+        .bearer_auth(&token_b)
+        .send()
+        .await?;
     let status = response.status();
     let catalog: Value = response.json().await?;
     if !status.is_success() {
@@ -73,9 +96,16 @@ pub async fn run() -> anyhow::Result<()> {
 
 fn print_catalog(catalog: &Value) {
     println!();
-    println!("   City A's catalogue as city B sees it ({}):", text(catalog, "dct:title"));
+    println!(
+        "   City A's catalogue as city B sees it ({}):",
+        text(catalog, "dct:title")
+    );
     println!("   participantId: {}", text(catalog, "participantId"));
-    let datasets = catalog.get("dataset").and_then(Value::as_array).cloned().unwrap_or_default();
+    let datasets = catalog
+        .get("dataset")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     for d in &datasets {
         let kind = d
             .get("https://w3id.org/twinport/ldt#resourceKind")
@@ -92,21 +122,53 @@ fn print_catalog(catalog: &Value) {
             .unwrap_or_default();
         println!("   - {} [{kind}{stage}]", text(d, "dct:title"));
         println!("     id {}", text(d, "@id"));
-        for offer in d.get("hasPolicy").and_then(Value::as_array).into_iter().flatten() {
-            println!("     offer {}: {}", text(offer, "@id"), summarise_offer(offer));
+        for offer in d
+            .get("hasPolicy")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            println!(
+                "     offer {}: {}",
+                text(offer, "@id"),
+                summarise_offer(offer)
+            );
         }
     }
-    println!("   ({} resources; backend locations are never shown to partners)", datasets.len());
+    println!(
+        "   ({} resources; backend locations are never shown to partners)",
+        datasets.len()
+    );
     println!();
 }
 
 fn summarise_offer(offer: &Value) -> String {
     let mut parts = Vec::new();
-    for (kind, word) in [("permission", "may"), ("prohibition", "may not"), ("obligation", "must")] {
-        for rule in offer.get(kind).and_then(Value::as_array).into_iter().flatten() {
-            let action = rule.get("action").map(|a| a.as_str().map(str::to_string).unwrap_or(a.to_string())).unwrap_or_default();
-            let constraints = rule.get("constraint").and_then(Value::as_array).map(|c| c.len()).unwrap_or(0);
-            let suffix = if constraints > 0 { format!(" (with {constraints} constraint(s))") } else { String::new() };
+    for (kind, word) in [
+        ("permission", "may"),
+        ("prohibition", "may not"),
+        ("obligation", "must"),
+    ] {
+        for rule in offer
+            .get(kind)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let action = rule
+                .get("action")
+                .map(|a| a.as_str().map(str::to_string).unwrap_or(a.to_string()))
+                .unwrap_or_default();
+            let constraints = rule
+                .get("constraint")
+                .and_then(Value::as_array)
+                .map(|c| c.len())
+                .unwrap_or(0);
+            let suffix = if constraints > 0 {
+                format!(" (with {constraints} constraint(s))")
+            } else {
+                String::new()
+            };
             parts.push(format!("{word} {action}{suffix}"));
         }
     }
@@ -114,7 +176,10 @@ fn summarise_offer(offer: &Value) -> String {
 }
 
 fn text(v: &Value, key: &str) -> String {
-    v.get(key).and_then(Value::as_str).unwrap_or("?").to_string()
+    v.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or("?")
+        .to_string()
 }
 
 /// A `[[partners]]` table trusting `id` with the given keys.
@@ -124,7 +189,10 @@ pub fn partner_toml(id: &str, jwks: &Jwks) -> anyhow::Result<String> {
     table.insert("id".into(), toml::Value::String(id.into()));
     table.insert("jwks".into(), jwks);
     let mut doc = toml::Table::new();
-    doc.insert("partners".into(), toml::Value::Array(vec![toml::Value::Table(table)]));
+    doc.insert(
+        "partners".into(),
+        toml::Value::Array(vec![toml::Value::Table(table)]),
+    );
     Ok(format!("\n{}", toml::to_string(&doc)?))
 }
 

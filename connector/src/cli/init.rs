@@ -14,9 +14,20 @@ pub fn run(dir: &Path, participant_id: &str, algorithm: &str) -> anyhow::Result<
     if !crate::iri::is_absolute_uri(participant_id) {
         bail!("--participant-id must be an absolute URI, got {participant_id:?}");
     }
-    write_connector_dir(dir, participant_id, alg, "127.0.0.1:8080", "127.0.0.1:8081", "http://127.0.0.1:1026", "")?;
+    write_connector_dir(
+        dir,
+        participant_id,
+        alg,
+        "127.0.0.1:8080",
+        "127.0.0.1:8081",
+        "http://127.0.0.1:1026",
+        "",
+    )?;
     println!("Wrote a Twinport connector to {}.", dir.display());
-    println!("Start it with:  twinport serve --config {}", dir.join("twinport.toml").display());
+    println!(
+        "Start it with:  twinport serve --config {}",
+        dir.join("twinport.toml").display()
+    );
     Ok(())
 }
 
@@ -30,14 +41,28 @@ pub fn write_connector_dir(
     backend: &str,
     partners: &str,
 ) -> anyhow::Result<SigningKey> {
-    if dir.exists() && dir.read_dir().map(|mut d| d.next().is_some()).unwrap_or(true) {
-        bail!("{} exists and is not empty; choose a new directory", dir.display());
+    if dir.exists()
+        && dir
+            .read_dir()
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        bail!(
+            "{} exists and is not empty; choose a new directory",
+            dir.display()
+        );
     }
-    std::fs::create_dir_all(dir.join("catalogue/resources")).context("creating the catalogue directory")?;
-    std::fs::create_dir_all(dir.join("catalogue/policies")).context("creating the catalogue directory")?;
+    std::fs::create_dir_all(dir.join("catalogue/resources"))
+        .context("creating the catalogue directory")?;
+    std::fs::create_dir_all(dir.join("catalogue/policies"))
+        .context("creating the catalogue directory")?;
     let key = SigningKey::generate(alg)?;
     write_private(&dir.join("signing-key.pem"), &key.to_pkcs8_pem())?;
-    let token = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    let token = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
     let config = format!(
         r#"# Twinport connector configuration. Every key is described in docs/configuration.md.
 participant_id = "{participant_id}"
@@ -68,7 +93,10 @@ publisher_name = "Sample City"
         std::fs::write(dir.join("catalogue/policies").join(name), body)?;
     }
     for (name, body) in sample::RESOURCES {
-        std::fs::write(dir.join("catalogue/resources").join(name), body.replace("{backend}", backend))?;
+        std::fs::write(
+            dir.join("catalogue/resources").join(name),
+            body.replace("{backend}", backend),
+        )?;
     }
     Ok(key)
 }

@@ -30,8 +30,10 @@ async fn entities() -> Json<Value> {
 }
 
 async fn process() -> Json<Value> {
-    Json(json!({"id": "flood-simulation", "title": "Pluvial flood simulation", "version": "1.0.0",
-                "inputs": {"rainfall_mm_per_hour": {"schema": {"type": "number"}}}}))
+    Json(
+        json!({"id": "flood-simulation", "title": "Pluvial flood simulation", "version": "1.0.0",
+                "inputs": {"rainfall_mm_per_hour": {"schema": {"type": "number"}}}}),
+    )
 }
 
 async fn heat_output() -> Json<Value> {

@@ -9,7 +9,9 @@ use crate::config::Config;
 pub async fn run(path: &Path) -> anyhow::Result<()> {
     let config = Config::load(path)?;
     crate::telemetry::init(config.log_format);
-    let running = crate::app::start(config).await.context("twinport did not start")?;
+    let running = crate::app::start(config)
+        .await
+        .context("twinport did not start")?;
     shutdown_signal().await;
     tracing::info!("shutting down");
     running.stop().await;

@@ -17,10 +17,16 @@ pub const OVERRIDES: &[(&str, &str)] = &[
     ("TWINPORT_LOG_FORMAT", "log_format"),
     ("TWINPORT_CATALOGUE_TITLE", "catalogue.title"),
     ("TWINPORT_CATALOGUE_PUBLISHER_ID", "catalogue.publisher_id"),
-    ("TWINPORT_CATALOGUE_PUBLISHER_NAME", "catalogue.publisher_name"),
+    (
+        "TWINPORT_CATALOGUE_PUBLISHER_NAME",
+        "catalogue.publisher_name",
+    ),
 ];
 
-pub fn apply_overrides(doc: &mut toml::Table, vars: &[(String, String)]) -> Result<(), ConfigError> {
+pub fn apply_overrides(
+    doc: &mut toml::Table,
+    vars: &[(String, String)],
+) -> Result<(), ConfigError> {
     for (var, key) in OVERRIDES {
         let Some((_, value)) = vars.iter().find(|(name, _)| name == var) else {
             continue;

@@ -79,10 +79,16 @@ impl Config {
     }
 
     /// Parses and validates a config text; `base` resolves relative paths and `vars` are the environment.
-    pub fn from_toml(text: &str, base: &Path, vars: &[(String, String)]) -> Result<Config, ConfigError> {
-        let mut doc: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError::Syntax {
-            message: e.message().to_string(),
-        })?;
+    pub fn from_toml(
+        text: &str,
+        base: &Path,
+        vars: &[(String, String)],
+    ) -> Result<Config, ConfigError> {
+        let mut doc: toml::Table =
+            text.parse()
+                .map_err(|e: toml::de::Error| ConfigError::Syntax {
+                    message: e.message().to_string(),
+                })?;
         env::apply_overrides(&mut doc, vars)?;
         let raw: RawConfig = toml::Value::Table(doc)
             .try_into()

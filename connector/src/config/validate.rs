@@ -27,11 +27,17 @@ fn invalid(key: impl Into<String>, problem: impl Into<String>) -> ConfigError {
 }
 
 pub fn validate(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
-    let participant_id = raw
-        .participant_id
-        .ok_or_else(|| invalid("participant_id", "required (an absolute URI, e.g. https://city.example/twinport)"))?;
+    let participant_id = raw.participant_id.ok_or_else(|| {
+        invalid(
+            "participant_id",
+            "required (an absolute URI, e.g. https://city.example/twinport)",
+        )
+    })?;
     if !is_absolute_uri(&participant_id) {
-        return Err(invalid("participant_id", format!("must be an absolute URI, got {participant_id:?}")));
+        return Err(invalid(
+            "participant_id",
+            format!("must be an absolute URI, got {participant_id:?}"),
+        ));
     }
     let public_url = match raw.public_url {
         Some(url) => Some(http_url("public_url", &url)?),
@@ -49,38 +55,71 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
     };
     let signing_key_path = resolve(
         base,
-        &raw.signing_key.ok_or_else(|| invalid("signing_key", "required (path to a PKCS#8 PEM Ed25519 or P-256 key)"))?,
+        &raw.signing_key.ok_or_else(|| {
+            invalid(
+                "signing_key",
+                "required (path to a PKCS#8 PEM Ed25519 or P-256 key)",
+            )
+        })?,
     );
     let catalogue_dir = resolve(base, raw.catalogue_dir.as_deref().unwrap_or("catalogue"));
-    let management_token = raw
-        .management_token
-        .ok_or_else(|| invalid("management_token", "required (a random secret of at least 16 characters)"))?;
+    let management_token = raw.management_token.ok_or_else(|| {
+        invalid(
+            "management_token",
+            "required (a random secret of at least 16 characters)",
+        )
+    })?;
     if management_token.len() < 16 {
-        return Err(invalid("management_token", "must be at least 16 characters long"));
+        return Err(invalid(
+            "management_token",
+            "must be at least 16 characters long",
+        ));
     }
     let log_format = match raw.log_format.as_deref().unwrap_or("human") {
         "human" => LogFormat::Human,
         "json" => LogFormat::Json,
-        other => return Err(invalid("log_format", format!("must be \"human\" or \"json\", got {other:?}"))),
+        other => {
+            return Err(invalid(
+                "log_format",
+                format!("must be \"human\" or \"json\", got {other:?}"),
+            ))
+        }
     };
     let catalogue = CatalogueInfo {
-        title: raw.catalogue.title.unwrap_or_else(|| "Local Digital Twin resource catalogue".into()),
+        title: raw
+            .catalogue
+            .title
+            .unwrap_or_else(|| "Local Digital Twin resource catalogue".into()),
         description: raw.catalogue.description,
         publisher_id: match raw.catalogue.publisher_id {
             Some(id) if is_absolute_uri(&id) => id,
-            Some(id) => return Err(invalid("catalogue.publisher_id", format!("must be an absolute URI, got {id:?}"))),
+            Some(id) => {
+                return Err(invalid(
+                    "catalogue.publisher_id",
+                    format!("must be an absolute URI, got {id:?}"),
+                ))
+            }
             None => participant_id.clone(),
         },
-        publisher_name: raw.catalogue.publisher_name.unwrap_or_else(|| participant_id.clone()),
+        publisher_name: raw
+            .catalogue
+            .publisher_name
+            .unwrap_or_else(|| participant_id.clone()),
     };
     let mut partners = Vec::with_capacity(raw.partners.len());
     for (i, partner) in raw.partners.into_iter().enumerate() {
         let p = partner_config(i, partner)?;
         if p.id == participant_id {
-            return Err(invalid(format!("partners[{i}].id"), "is this connector's own participant_id"));
+            return Err(invalid(
+                format!("partners[{i}].id"),
+                "is this connector's own participant_id",
+            ));
         }
         if partners.iter().any(|q: &PartnerConfig| q.id == p.id) {
-            return Err(invalid(format!("partners[{i}].id"), format!("{} is configured twice", p.id)));
+            return Err(invalid(
+                format!("partners[{i}].id"),
+                format!("{} is configured twice", p.id),
+            ));
         }
         partners.push(p);
     }
@@ -102,19 +141,35 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
 
 fn partner_config(i: usize, raw: RawPartner) -> Result<PartnerConfig, ConfigError> {
     let key = |field: &str| format!("partners[{i}].{field}");
-    let id = raw.id.ok_or_else(|| invalid(key("id"), "required (the partner's participant id)"))?;
+    let id = raw
+        .id
+        .ok_or_else(|| invalid(key("id"), "required (the partner's participant id)"))?;
     if !is_absolute_uri(&id) {
-        return Err(invalid(key("id"), format!("must be an absolute URI, got {id:?}")));
+        return Err(invalid(
+            key("id"),
+            format!("must be an absolute URI, got {id:?}"),
+        ));
     }
     let url = match raw.url {
         Some(url) => Some(http_url(&key("url"), &url)?),
         None => None,
     };
     let keys = match (raw.jwks, raw.jwks_url) {
-        (Some(_), Some(_)) => return Err(invalid(key("jwks"), "give either jwks or jwks_url, not both")),
-        (None, None) => return Err(invalid(key("jwks"), "required: the partner's public keys (jwks) or where to fetch them (jwks_url)")),
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                key("jwks"),
+                "give either jwks or jwks_url, not both",
+            ))
+        }
+        (None, None) => {
+            return Err(invalid(
+                key("jwks"),
+                "required: the partner's public keys (jwks) or where to fetch them (jwks_url)",
+            ))
+        }
         (Some(inline), None) => {
-            let json = serde_json::to_string(&inline).map_err(|e| invalid(key("jwks"), e.to_string()))?;
+            let json =
+                serde_json::to_string(&inline).map_err(|e| invalid(key("jwks"), e.to_string()))?;
             let jwks = twinport_contracts::identity::Jwks::from_json_str(&json)
                 .map_err(|e| invalid(key("jwks"), e.to_string()))?;
             if jwks.keys.is_empty() {
@@ -141,15 +196,22 @@ fn partner_config(i: usize, raw: RawPartner) -> Result<PartnerConfig, ConfigErro
 }
 
 fn socket_addr(key: &str, value: &str) -> Result<SocketAddr, ConfigError> {
-    value
-        .parse()
-        .map_err(|_| invalid(key, format!("must be an address like 127.0.0.1:8080, got {value:?}")))
+    value.parse().map_err(|_| {
+        invalid(
+            key,
+            format!("must be an address like 127.0.0.1:8080, got {value:?}"),
+        )
+    })
 }
 
 fn http_url(key: &str, value: &str) -> Result<String, ConfigError> {
-    let url = url::Url::parse(value).map_err(|e| invalid(key, format!("not a URL ({e}): {value:?}")))?;
+    let url =
+        url::Url::parse(value).map_err(|e| invalid(key, format!("not a URL ({e}): {value:?}")))?;
     if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(invalid(key, format!("must be an http or https URL, got {value:?}")));
+        return Err(invalid(
+            key,
+            format!("must be an http or https URL, got {value:?}"),
+        ));
     }
     Ok(value.trim_end_matches('/').to_string())
 }
@@ -157,9 +219,14 @@ fn http_url(key: &str, value: &str) -> Result<String, ConfigError> {
 fn storage_url(value: &str, base: &Path) -> Result<String, ConfigError> {
     if let Some(path) = value.strip_prefix("sqlite://") {
         if path.is_empty() {
-            return Err(invalid("storage_url", "sqlite:// needs a file path, e.g. sqlite://data/twinport.db"));
+            return Err(invalid(
+                "storage_url",
+                "sqlite:// needs a file path, e.g. sqlite://data/twinport.db",
+            ));
         }
-        let (file, query) = path.split_once('?').map_or((path, None), |(f, q)| (f, Some(q)));
+        let (file, query) = path
+            .split_once('?')
+            .map_or((path, None), |(f, q)| (f, Some(q)));
         let resolved = resolve(base, file);
         return Ok(match query {
             Some(q) => format!("sqlite://{}?{q}", resolved.display()),
@@ -167,7 +234,8 @@ fn storage_url(value: &str, base: &Path) -> Result<String, ConfigError> {
         });
     }
     if value.starts_with("postgres://") || value.starts_with("postgresql://") {
-        url::Url::parse(value).map_err(|e| invalid("storage_url", format!("not a valid PostgreSQL URL: {e}")))?;
+        url::Url::parse(value)
+            .map_err(|e| invalid("storage_url", format!("not a valid PostgreSQL URL: {e}")))?;
         return Ok(value.to_string());
     }
     Err(invalid(
@@ -197,12 +265,17 @@ management_token = "0123456789abcdef0123"
 "#;
 
     fn load(text: &str, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let vars: Vec<(String, String)> = vars.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
         Config::from_toml(text, Path::new("/etc/twinport"), &vars)
     }
 
     fn error_of(text: &str) -> String {
-        load(text, &[]).expect_err("config should be refused").to_string()
+        load(text, &[])
+            .expect_err("config should be refused")
+            .to_string()
     }
 
     #[test]
@@ -236,11 +309,16 @@ management_token = "0123456789abcdef0123"
 
     #[test]
     fn bad_values_name_their_key() {
-        assert!(error_of("signing_key = \"k\"\nmanagement_token = \"0123456789abcdef\"").starts_with("participant_id: required"));
+        assert!(
+            error_of("signing_key = \"k\"\nmanagement_token = \"0123456789abcdef\"")
+                .starts_with("participant_id: required")
+        );
         let bad_id = MINIMAL.replace("https://city-a.example/twinport", "city-a");
         assert!(error_of(&bad_id).starts_with("participant_id: must be an absolute URI"));
         assert!(error_of(&format!("{MINIMAL}listen = \"nowhere\"")).starts_with("listen:"));
-        assert!(error_of(&format!("{MINIMAL}storage_url = \"mysql://x\"")).starts_with("storage_url:"));
+        assert!(
+            error_of(&format!("{MINIMAL}storage_url = \"mysql://x\"")).starts_with("storage_url:")
+        );
         assert!(error_of(&format!("{MINIMAL}log_format = \"xml\"")).starts_with("log_format:"));
         assert!(error_of(&format!("{MINIMAL}public_url = \"ftp://x\"")).starts_with("public_url:"));
         let short = MINIMAL.replace("0123456789abcdef0123", "short");
@@ -249,7 +327,8 @@ management_token = "0123456789abcdef0123"
 
     #[test]
     fn unknown_keys_and_bad_toml_are_refused() {
-        assert!(error_of(&format!("{MINIMAL}listen_adress = \"x\"")).contains("unknown field `listen_adress`"));
+        assert!(error_of(&format!("{MINIMAL}listen_adress = \"x\""))
+            .contains("unknown field `listen_adress`"));
         assert!(error_of("participant_id = ").contains("not valid TOML"));
     }
 
@@ -257,7 +336,8 @@ management_token = "0123456789abcdef0123"
     fn partners_need_keys_and_unique_absolute_ids() {
         let no_keys = format!("{MINIMAL}[[partners]]\nid = \"https://city-b.example\"\n");
         assert!(error_of(&no_keys).starts_with("partners[0].jwks: required"));
-        let relative = format!("{MINIMAL}[[partners]]\nid = \"city-b\"\njwks_url = \"https://b/jwks\"\n");
+        let relative =
+            format!("{MINIMAL}[[partners]]\nid = \"city-b\"\njwks_url = \"https://b/jwks\"\n");
         assert!(error_of(&relative).starts_with("partners[0].id: must be an absolute URI"));
         let twice = format!(
             "{MINIMAL}[[partners]]\nid = \"https://b.example\"\njwks_url = \"https://b/j\"\n[[partners]]\nid = \"https://b.example\"\njwks_url = \"https://b/j\"\n"

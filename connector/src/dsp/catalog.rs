@@ -32,7 +32,8 @@ pub async fn request(
 ) -> Result<Response, CatalogError> {
     let json: serde_json::Value = serde_json::from_slice(&body)
         .map_err(|e| CatalogError::bad_request(format!("body is not valid JSON: {e}")))?;
-    let message = CatalogRequestMessage::from_json(&json).map_err(|e| CatalogError::bad_request(e.to_string()))?;
+    let message = CatalogRequestMessage::from_json(&json)
+        .map_err(|e| CatalogError::bad_request(e.to_string()))?;
     let conditions = filter::parse(&message.filter).map_err(CatalogError::bad_request)?;
     let limit = paging.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
     let offset = paging.offset.unwrap_or(0);
@@ -41,7 +42,10 @@ pub async fn request(
         tracing::error!(error = %e, "cannot read catalogue");
         CatalogError::internal()
     })?;
-    let matching: Vec<&Resource> = visible.iter().filter(|r| filter::matches(r, &conditions)).collect();
+    let matching: Vec<&Resource> = visible
+        .iter()
+        .filter(|r| filter::matches(r, &conditions))
+        .collect();
     let page: Vec<&Resource> = matching.iter().skip(offset).take(limit).copied().collect();
     let policies = catalogue::policy_bodies(state.store()).await.map_err(|e| {
         tracing::error!(error = %e, "cannot read policies");
@@ -58,10 +62,16 @@ pub async fn request(
     tracing::info!(partner = %partner.id, filter = ?message.filter, shown = page.len(), total = matching.len(), "served catalogue");
 
     let mut headers = HeaderMap::new();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     let mut links = Vec::new();
     if offset + limit < matching.len() {
-        links.push(format!("<{dsp_base}/catalog/request?offset={}&limit={limit}>; rel=\"next\"", offset + limit));
+        links.push(format!(
+            "<{dsp_base}/catalog/request?offset={}&limit={limit}>; rel=\"next\"",
+            offset + limit
+        ));
     }
     if offset > 0 {
         links.push(format!(
@@ -87,11 +97,16 @@ pub async fn dataset(
         CatalogError::internal()
     })?;
     // A resource the partner may not see is reported exactly like one that does not exist.
-    let resource = visible
-        .iter()
-        .find(|r| r.id == id)
-        .ok_or_else(|| CatalogError::new(StatusCode::NOT_FOUND, "not-found", format!("no dataset {id}")))?;
-    let policies = catalogue::policy_bodies(state.store()).await.map_err(|_| CatalogError::internal())?;
+    let resource = visible.iter().find(|r| r.id == id).ok_or_else(|| {
+        CatalogError::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            format!("no dataset {id}"),
+        )
+    })?;
+    let policies = catalogue::policy_bodies(state.store())
+        .await
+        .map_err(|_| CatalogError::internal())?;
     let dsp_base = state.dsp_base();
     let publication = Publication {
         participant_id: state.participant_id(),
@@ -100,5 +115,10 @@ pub async fn dataset(
         policies: &policies,
     };
     let body = publication.root_dataset(resource);
-    Ok((StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response())
+    Ok((
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response())
 }

@@ -30,7 +30,11 @@ impl CatalogError {
     }
 
     pub fn internal() -> CatalogError {
-        CatalogError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; the provider has logged it")
+        CatalogError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error; the provider has logged it",
+        )
     }
 }
 
@@ -41,6 +45,11 @@ impl IntoResponse for CatalogError {
             reason: vec![self.reason],
         }
         .to_json();
-        (self.status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+        (
+            self.status,
+            [(header::CONTENT_TYPE, "application/json")],
+            body.to_string(),
+        )
+            .into_response()
     }
 }

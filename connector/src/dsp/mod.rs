@@ -21,6 +21,12 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/.well-known/dspace-version", get(well_known::version))
         .route("/.well-known/jwks.json", get(well_known::jwks))
-        .route(&format!("{DSP_PATH}/catalog/request"), post(catalog::request))
-        .route(&format!("{DSP_PATH}/catalog/datasets/{{id}}"), get(catalog::dataset))
+        .route(
+            &format!("{DSP_PATH}/catalog/request"),
+            post(catalog::request),
+        )
+        .route(
+            &format!("{DSP_PATH}/catalog/datasets/{{id}}"),
+            get(catalog::dataset),
+        )
 }

@@ -71,7 +71,10 @@ pub async fn authenticate(
         other => other?,
     };
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    match store.record_token_use(&claims.iss, &claims.jti, claims.exp, now).await? {
+    match store
+        .record_token_use(&claims.iss, &claims.jti, claims.exp, now)
+        .await?
+    {
         TokenUse::Fresh => Ok(AuthenticatedPartner { id: claims.iss }),
         TokenUse::Replayed => Err(AuthError::Replayed),
     }

@@ -34,7 +34,10 @@ pub enum KeyError {
 
 impl LocalIdentity {
     pub fn new(participant_id: String, key: SigningKey) -> LocalIdentity {
-        LocalIdentity { participant_id, key }
+        LocalIdentity {
+            participant_id,
+            key,
+        }
     }
 
     pub fn load(participant_id: &str, path: &Path) -> Result<LocalIdentity, KeyError> {
@@ -50,7 +53,10 @@ impl LocalIdentity {
     }
 
     /// A fresh self-issued token for a request to `audience`.
-    pub fn token_for(&self, audience: &str) -> Result<String, twinport_contracts::identity::IdentityError> {
+    pub fn token_for(
+        &self,
+        audience: &str,
+    ) -> Result<String, twinport_contracts::identity::IdentityError> {
         issue_token(
             &self.key,
             &self.participant_id,

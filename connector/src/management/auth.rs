@@ -30,7 +30,10 @@ impl Principal {
         if self.roles.contains(&role) {
             Ok(())
         } else {
-            Err(ApiError::Forbidden(format!("{} lacks the {role:?} role", self.subject)))
+            Err(ApiError::Forbidden(format!(
+                "{} lacks the {role:?} role",
+                self.subject
+            )))
         }
     }
 }
@@ -38,7 +41,10 @@ impl Principal {
 impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let header = parts
             .headers
             .get(AUTHORIZATION)

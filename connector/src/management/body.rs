@@ -8,7 +8,10 @@ use crate::error::ApiError;
 
 pub fn json(body: &Bytes) -> Result<Value, ApiError> {
     if body.is_empty() {
-        return Err(ApiError::Malformed("request body is empty; expected a JSON object".into()));
+        return Err(ApiError::Malformed(
+            "request body is empty; expected a JSON object".into(),
+        ));
     }
-    serde_json::from_slice(body).map_err(|e| ApiError::Malformed(format!("body is not valid JSON: {e}")))
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::Malformed(format!("body is not valid JSON: {e}")))
 }

@@ -20,12 +20,16 @@ pub fn router(state: AppState) -> Router {
         .route("/resources", get(resources::list).post(resources::create))
         .route(
             "/resources/{id}",
-            get(resources::read).put(resources::update).delete(resources::delete),
+            get(resources::read)
+                .put(resources::update)
+                .delete(resources::delete),
         )
         .route("/policies", get(policies::list).post(policies::create))
         .route(
             "/policies/{id}",
-            get(policies::read).put(policies::update).delete(policies::delete),
+            get(policies::read)
+                .put(policies::update)
+                .delete(policies::delete),
         )
         .route("/policies/{id}/versions", get(policies::versions))
         .route("/partners", get(partners::list))

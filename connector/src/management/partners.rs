@@ -25,7 +25,10 @@ pub struct PartnerView {
 }
 
 #[utoipa::path(get, path = "/api/v1/partners", tag = "partners", responses((status = 200, body = [PartnerView])))]
-pub async fn list(State(state): State<AppState>, who: Principal) -> Result<Json<Vec<PartnerView>>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    who: Principal,
+) -> Result<Json<Vec<PartnerView>>, ApiError> {
     who.require(Role::Viewer)?;
     Ok(Json(
         state
@@ -50,9 +53,16 @@ pub async fn list(State(state): State<AppState>, who: Principal) -> Result<Json<
     params(("id" = String, Path, description = "partner participant id, percent-encoded")),
     responses((status = 200, description = "the partner's DSP catalogue, as it publishes it to us", body = Object),
               (status = 404, body = crate::error::Problem), (status = 502, body = crate::error::Problem)))]
-pub async fn catalog(State(state): State<AppState>, who: Principal, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn catalog(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     who.require(Role::Operator)?;
-    let partner = state.partners().get(&id).ok_or_else(|| ApiError::NotFound(format!("partner {id}")))?;
+    let partner = state
+        .partners()
+        .get(&id)
+        .ok_or_else(|| ApiError::NotFound(format!("partner {id}")))?;
     let catalog = state
         .client()
         .catalog(partner, Vec::new())

@@ -50,23 +50,46 @@ fn view(p: PolicyRecord) -> PolicyView {
     PolicyView {
         id: p.id,
         version: p.version,
-        source: if p.source == ResourceSource::File { "file".into() } else { "api".into() },
+        source: if p.source == ResourceSource::File {
+            "file".into()
+        } else {
+            "api".into()
+        },
         policy: p.body,
         created_at: p.created_at,
     }
 }
 
 #[utoipa::path(get, path = "/api/v1/policies", tag = "policies", responses((status = 200, body = [PolicyView])))]
-pub async fn list(State(state): State<AppState>, who: Principal) -> Result<Json<Vec<PolicyView>>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    who: Principal,
+) -> Result<Json<Vec<PolicyView>>, ApiError> {
     who.require(Role::Viewer)?;
-    Ok(Json(state.store().policies().await?.into_iter().map(view).collect()))
+    Ok(Json(
+        state
+            .store()
+            .policies()
+            .await?
+            .into_iter()
+            .map(view)
+            .collect(),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/policies/{id}", tag = "policies", params(("id" = String, Path)),
     responses((status = 200, body = PolicyView), (status = 404, body = crate::error::Problem)))]
-pub async fn read(State(state): State<AppState>, who: Principal, Path(id): Path<String>) -> Result<Json<PolicyView>, ApiError> {
+pub async fn read(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<PolicyView>, ApiError> {
     who.require(Role::Viewer)?;
-    let p = state.store().policy(&id).await?.ok_or_else(|| ApiError::NotFound(format!("policy {id}")))?;
+    let p = state
+        .store()
+        .policy(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("policy {id}")))?;
     Ok(Json(view(p)))
 }
 
@@ -97,7 +120,11 @@ pub async fn versions(
 
 #[utoipa::path(post, path = "/api/v1/policies", tag = "policies", request_body = NewPolicy,
     responses((status = 201, body = PolicyView), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-pub async fn create(State(state): State<AppState>, who: Principal, body: Bytes) -> Result<(StatusCode, Json<PolicyView>), ApiError> {
+pub async fn create(
+    State(state): State<AppState>,
+    who: Principal,
+    body: Bytes,
+) -> Result<(StatusCode, Json<PolicyView>), ApiError> {
     who.require(Role::Legal)?;
     let value = body::json(&body)?;
     let new: NewPolicy = serde_json::from_value(value).map_err(|e| ApiError::Validation {
@@ -106,7 +133,10 @@ pub async fn create(State(state): State<AppState>, who: Principal, body: Bytes) 
     })?;
     check_id(&new.id)?;
     if state.store().policy(&new.id).await?.is_some() {
-        return Err(ApiError::Conflict(format!("policy {} already exists; use PUT to add a version", new.id)));
+        return Err(ApiError::Conflict(format!(
+            "policy {} already exists; use PUT to add a version",
+            new.id
+        )));
     }
     let p = save(&state, &who, &new.id, &new.policy).await?;
     Ok((StatusCode::CREATED, Json(p)))
@@ -126,7 +156,9 @@ pub async fn update(
     let value = body::json(&body)?;
     if let Some(existing) = state.store().policy(&id).await? {
         if existing.source == ResourceSource::File {
-            return Err(ApiError::Conflict(format!("policy {id} is declared in the catalogue directory; edit its file instead")));
+            return Err(ApiError::Conflict(format!(
+                "policy {id} is declared in the catalogue directory; edit its file instead"
+            )));
         }
     }
     Ok(Json(save(&state, &who, &id, &value).await?))
@@ -134,11 +166,21 @@ pub async fn update(
 
 #[utoipa::path(delete, path = "/api/v1/policies/{id}", tag = "policies", params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
-pub async fn delete(State(state): State<AppState>, who: Principal, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn delete(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     who.require(Role::Legal)?;
-    let existing = state.store().policy(&id).await?.ok_or_else(|| ApiError::NotFound(format!("policy {id}")))?;
+    let existing = state
+        .store()
+        .policy(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("policy {id}")))?;
     if existing.source == ResourceSource::File {
-        return Err(ApiError::Conflict(format!("policy {id} is declared in the catalogue directory; remove its file instead")));
+        return Err(ApiError::Conflict(format!(
+            "policy {id} is declared in the catalogue directory; remove its file instead"
+        )));
     }
     let users: Vec<String> = crate::catalogue::resources(state.store())
         .await?
@@ -147,15 +189,25 @@ pub async fn delete(State(state): State<AppState>, who: Principal, Path(id): Pat
         .map(|r| r.id)
         .collect();
     if !users.is_empty() {
-        return Err(ApiError::Conflict(format!("policy {id} is offered by {}; change those offers first", users.join(", "))));
+        return Err(ApiError::Conflict(format!(
+            "policy {id} is offered by {}; change those offers first",
+            users.join(", ")
+        )));
     }
-    state.store().delete_policy(&id, ResourceSource::Api).await?;
+    state
+        .store()
+        .delete_policy(&id, ResourceSource::Api)
+        .await?;
     tracing::info!(subject = %who.subject, policy = %id, "policy deleted");
     Ok(StatusCode::NO_CONTENT)
 }
 
 fn check_id(id: &str) -> Result<(), ApiError> {
-    let ok = !id.is_empty() && id.len() <= 128 && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    let ok = !id.is_empty()
+        && id.len() <= 128
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     if ok {
         Ok(())
     } else {
@@ -169,13 +221,25 @@ fn check_id(id: &str) -> Result<(), ApiError> {
     }
 }
 
-async fn save(state: &AppState, who: &Principal, id: &str, policy: &Value) -> Result<PolicyView, ApiError> {
+async fn save(
+    state: &AppState,
+    who: &Principal,
+    id: &str,
+    policy: &Value,
+) -> Result<PolicyView, ApiError> {
     policy_doc::validate(policy).map_err(|errors| ApiError::Validation {
         what: "policy".into(),
         errors,
     })?;
-    let version = state.store().put_policy(id, ResourceSource::Api, policy).await?;
+    let version = state
+        .store()
+        .put_policy(id, ResourceSource::Api, policy)
+        .await?;
     tracing::info!(subject = %who.subject, policy = %id, version, "policy saved");
-    let p = state.store().policy(id).await?.ok_or_else(|| ApiError::Internal("policy vanished after save".into()))?;
+    let p = state
+        .store()
+        .policy(id)
+        .await?
+        .ok_or_else(|| ApiError::Internal("policy vanished after save".into()))?;
     Ok(view(p))
 }

@@ -27,15 +27,23 @@ pub struct ResourceView {
 
 #[utoipa::path(get, path = "/api/v1/resources", tag = "resources",
     responses((status = 200, body = [ResourceView]), (status = 401, body = crate::error::Problem)))]
-pub async fn list(State(state): State<AppState>, who: Principal) -> Result<Json<Vec<ResourceView>>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    who: Principal,
+) -> Result<Json<Vec<ResourceView>>, ApiError> {
     who.require(Role::Viewer)?;
     let rows = state.store().resources().await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        let resource: Resource = serde_json::from_value(row.body).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let resource: Resource =
+            serde_json::from_value(row.body).map_err(|e| ApiError::Internal(e.to_string()))?;
         out.push(ResourceView {
             resource,
-            source: if row.source == ResourceSource::File { "file".into() } else { "api".into() },
+            source: if row.source == ResourceSource::File {
+                "file".into()
+            } else {
+                "api".into()
+            },
             updated_at: row.updated_at,
         });
     }
@@ -56,10 +64,15 @@ pub async fn read(
         .resource(&id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("resource {id}")))?;
-    let resource: Resource = serde_json::from_value(row.body).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let resource: Resource =
+        serde_json::from_value(row.body).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(Json(ResourceView {
         resource,
-        source: if row.source == ResourceSource::File { "file".into() } else { "api".into() },
+        source: if row.source == ResourceSource::File {
+            "file".into()
+        } else {
+            "api".into()
+        },
         updated_at: row.updated_at,
     }))
 }
@@ -97,7 +110,8 @@ pub async fn update(
     who.require(Role::Operator)?;
     let mut value = body::json(&body)?;
     if let Some(obj) = value.as_object_mut() {
-        obj.entry("id").or_insert_with(|| serde_json::Value::String(id.clone()));
+        obj.entry("id")
+            .or_insert_with(|| serde_json::Value::String(id.clone()));
     }
     let resource = validated(&state, value).await?;
     if resource.id != id {
@@ -112,7 +126,11 @@ pub async fn update(
     let existing = state.store().resource(&id).await?;
     refuse_file_owned(existing.as_ref().map(|r| r.source), &id)?;
     let view = save(&state, resource).await?;
-    let status = if existing.is_some() { StatusCode::OK } else { StatusCode::CREATED };
+    let status = if existing.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
     Ok((status, Json(view)))
 }
 
@@ -172,7 +190,12 @@ async fn save(state: &AppState, resource: Resource) -> Result<ResourceView, ApiE
     let body = serde_json::to_value(&resource).map_err(|e| ApiError::Internal(e.to_string()))?;
     state
         .store()
-        .put_resource(&resource.id, resource.kind.as_str(), ResourceSource::Api, &body)
+        .put_resource(
+            &resource.id,
+            resource.kind.as_str(),
+            ResourceSource::Api,
+            &body,
+        )
         .await?;
     tracing::info!(resource = %resource.id, "resource saved through the management API");
     let row = state

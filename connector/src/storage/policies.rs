@@ -49,7 +49,7 @@ impl Store {
         )
         .fetch_all(self.pool())
         .await?;
-        rows.iter().map(|r| current(r)).collect()
+        rows.iter().map(current).collect()
     }
 
     /// The latest live version of one policy.
@@ -62,13 +62,19 @@ impl Store {
         .fetch_optional(self.pool())
         .await?;
         match row {
-            Some(row) if row.try_get::<Option<String>, _>("body")?.is_some() => Ok(Some(current(&row)?)),
+            Some(row) if row.try_get::<Option<String>, _>("body")?.is_some() => {
+                Ok(Some(current(&row)?))
+            }
             _ => Ok(None),
         }
     }
 
     /// One exact version (including deleted policies' old versions).
-    pub async fn policy_version(&self, id: &str, number: i64) -> Result<Option<PolicyVersion>, StorageError> {
+    pub async fn policy_version(
+        &self,
+        id: &str,
+        number: i64,
+    ) -> Result<Option<PolicyVersion>, StorageError> {
         let row = sqlx::query("SELECT version, source, body, created_at FROM policy_versions WHERE id = $1 AND version = $2")
             .bind(id)
             .bind(number)
@@ -87,7 +93,12 @@ impl Store {
     }
 
     /// Adds a new version unless the body equals the current one; returns the current version number.
-    pub async fn put_policy(&self, id: &str, source: ResourceSource, body: &Value) -> Result<i64, StorageError> {
+    pub async fn put_policy(
+        &self,
+        id: &str,
+        source: ResourceSource,
+        body: &Value,
+    ) -> Result<i64, StorageError> {
         if let Some(existing) = self.policy(id).await? {
             if &existing.body == body {
                 return Ok(existing.version);
@@ -97,7 +108,11 @@ impl Store {
     }
 
     /// Marks a policy deleted (a tombstone version). Returns false if it did not exist.
-    pub async fn delete_policy(&self, id: &str, source: ResourceSource) -> Result<bool, StorageError> {
+    pub async fn delete_policy(
+        &self,
+        id: &str,
+        source: ResourceSource,
+    ) -> Result<bool, StorageError> {
         if self.policy(id).await?.is_none() {
             return Ok(false);
         }
@@ -119,11 +134,13 @@ impl Store {
         let mut attempts = 0;
         loop {
             let mut tx = self.pool().begin().await?;
-            let next: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) + 1 AS next FROM policy_versions WHERE id = $1")
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get("next")?;
+            let next: i64 = sqlx::query(
+                "SELECT COALESCE(MAX(version), 0) + 1 AS next FROM policy_versions WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("next")?;
             let inserted = sqlx::query(
                 "INSERT INTO policy_versions (id, version, source, body, created_at) VALUES ($1, $2, $3, $4, $5)",
             )
@@ -151,8 +168,14 @@ fn current(row: &sqlx::any::AnyRow) -> Result<PolicyRecord, StorageError> {
     Ok(PolicyRecord {
         id: row.try_get("id")?,
         version: v.version,
-        source: if v.source == "file" { ResourceSource::File } else { ResourceSource::Api },
-        body: v.body.ok_or_else(|| StorageError::Corrupt("live policy without body".into()))?,
+        source: if v.source == "file" {
+            ResourceSource::File
+        } else {
+            ResourceSource::Api
+        },
+        body: v
+            .body
+            .ok_or_else(|| StorageError::Corrupt("live policy without body".into()))?,
         created_at: v.created_at,
     })
 }
@@ -172,18 +195,49 @@ mod tests {
         for (store, _dir) in stores().await {
             let v1 = json!({"permission": [{"action": "use"}]});
             let v2 = json!({"permission": [{"action": "read"}]});
-            assert_eq!(store.put_policy("p", ResourceSource::Api, &v1).await.unwrap(), 1);
-            assert_eq!(store.put_policy("p", ResourceSource::Api, &v1).await.unwrap(), 1, "same body, same version");
-            assert_eq!(store.put_policy("p", ResourceSource::Api, &v2).await.unwrap(), 2);
+            assert_eq!(
+                store
+                    .put_policy("p", ResourceSource::Api, &v1)
+                    .await
+                    .unwrap(),
+                1
+            );
+            assert_eq!(
+                store
+                    .put_policy("p", ResourceSource::Api, &v1)
+                    .await
+                    .unwrap(),
+                1,
+                "same body, same version"
+            );
+            assert_eq!(
+                store
+                    .put_policy("p", ResourceSource::Api, &v2)
+                    .await
+                    .unwrap(),
+                2
+            );
             assert_eq!(store.policy("p").await.unwrap().unwrap().body, v2);
-            assert_eq!(store.policy_version("p", 1).await.unwrap().unwrap().body, Some(v1.clone()));
+            assert_eq!(
+                store.policy_version("p", 1).await.unwrap().unwrap().body,
+                Some(v1.clone())
+            );
             assert!(store.delete_policy("p", ResourceSource::Api).await.unwrap());
             assert!(store.policy("p").await.unwrap().is_none());
             assert!(store.policies().await.unwrap().is_empty());
             assert_eq!(store.policy_history("p").await.unwrap().len(), 3);
-            assert_eq!(store.policy_version("p", 1).await.unwrap().unwrap().body, Some(v1));
+            assert_eq!(
+                store.policy_version("p", 1).await.unwrap().unwrap().body,
+                Some(v1)
+            );
             assert!(!store.delete_policy("p", ResourceSource::Api).await.unwrap());
-            assert_eq!(store.put_policy("p", ResourceSource::Api, &v2).await.unwrap(), 4);
+            assert_eq!(
+                store
+                    .put_policy("p", ResourceSource::Api, &v2)
+                    .await
+                    .unwrap(),
+                4
+            );
         }
     }
 }

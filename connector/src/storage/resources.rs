@@ -26,7 +26,9 @@ impl ResourceSource {
         match s {
             "file" => Ok(ResourceSource::File),
             "api" => Ok(ResourceSource::Api),
-            other => Err(StorageError::Corrupt(format!("unknown resource source {other:?}"))),
+            other => Err(StorageError::Corrupt(format!(
+                "unknown resource source {other:?}"
+            ))),
         }
     }
 }
@@ -46,7 +48,8 @@ fn record(row: &sqlx::any::AnyRow) -> Result<ResourceRecord, StorageError> {
         id: row.try_get("id")?,
         kind: row.try_get("kind")?,
         source: ResourceSource::parse(&row.try_get::<String, _>("source")?)?,
-        body: serde_json::from_str(&body).map_err(|e| StorageError::Corrupt(format!("resource body: {e}")))?,
+        body: serde_json::from_str(&body)
+            .map_err(|e| StorageError::Corrupt(format!("resource body: {e}")))?,
         updated_at: row.try_get("updated_at")?,
     })
 }
@@ -54,17 +57,19 @@ fn record(row: &sqlx::any::AnyRow) -> Result<ResourceRecord, StorageError> {
 impl Store {
     /// All resources, ordered by id so catalogue pages are stable.
     pub async fn resources(&self) -> Result<Vec<ResourceRecord>, StorageError> {
-        let rows = sqlx::query("SELECT id, kind, source, body, updated_at FROM resources ORDER BY id")
-            .fetch_all(self.pool())
-            .await?;
+        let rows =
+            sqlx::query("SELECT id, kind, source, body, updated_at FROM resources ORDER BY id")
+                .fetch_all(self.pool())
+                .await?;
         rows.iter().map(record).collect()
     }
 
     pub async fn resource(&self, id: &str) -> Result<Option<ResourceRecord>, StorageError> {
-        let row = sqlx::query("SELECT id, kind, source, body, updated_at FROM resources WHERE id = $1")
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?;
+        let row =
+            sqlx::query("SELECT id, kind, source, body, updated_at FROM resources WHERE id = $1")
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await?;
         row.as_ref().map(record).transpose()
     }
 
@@ -117,7 +122,10 @@ impl Store {
 
     /// Replaces every file-declared resource with `files` in one transaction, leaving API resources alone, so a
     /// restart with an edited catalogue directory never leaves a half-loaded catalogue.
-    pub async fn replace_file_resources(&self, files: &[(String, String, Value)]) -> Result<(), StorageError> {
+    pub async fn replace_file_resources(
+        &self,
+        files: &[(String, String, Value)],
+    ) -> Result<(), StorageError> {
         let mut tx = self.pool().begin().await?;
         sqlx::query("DELETE FROM resources WHERE source = 'file'")
             .execute(&mut *tx)
@@ -150,16 +158,32 @@ mod tests {
     async fn resources_round_trip_on_every_backend() {
         for (store, _dir) in stores().await {
             let body = json!({"id": "urn:r:1", "title": "Traffic"});
-            assert!(store.put_resource("urn:r:1", "dataset", ResourceSource::Api, &body).await.unwrap());
-            assert!(!store.put_resource("urn:r:1", "dataset", ResourceSource::Api, &body).await.unwrap());
+            assert!(store
+                .put_resource("urn:r:1", "dataset", ResourceSource::Api, &body)
+                .await
+                .unwrap());
+            assert!(!store
+                .put_resource("urn:r:1", "dataset", ResourceSource::Api, &body)
+                .await
+                .unwrap());
             let got = store.resource("urn:r:1").await.unwrap().unwrap();
             assert_eq!(got.body, body);
             assert_eq!(got.source, ResourceSource::Api);
             store
-                .replace_file_resources(&[("urn:r:2".into(), "model-or-service".into(), json!({"id": "urn:r:2"}))])
+                .replace_file_resources(&[(
+                    "urn:r:2".into(),
+                    "model-or-service".into(),
+                    json!({"id": "urn:r:2"}),
+                )])
                 .await
                 .unwrap();
-            let ids: Vec<String> = store.resources().await.unwrap().into_iter().map(|r| r.id).collect();
+            let ids: Vec<String> = store
+                .resources()
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| r.id)
+                .collect();
             assert_eq!(ids, vec!["urn:r:1", "urn:r:2"]);
             assert!(store.delete_resource("urn:r:1").await.unwrap());
             assert!(!store.delete_resource("urn:r:1").await.unwrap());

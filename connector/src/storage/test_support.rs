@@ -20,7 +20,9 @@ pub async fn postgres_store(base: &str) -> Store {
     use sqlx::Connection;
     sqlx::any::install_default_drivers();
     let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::AnyConnection::connect(base).await.expect("connect to TWINPORT_TEST_DATABASE_URL");
+    let mut conn = sqlx::AnyConnection::connect(base)
+        .await
+        .expect("connect to TWINPORT_TEST_DATABASE_URL");
     sqlx::query(&format!("CREATE SCHEMA {schema}"))
         .execute(&mut conn)
         .await

@@ -31,7 +31,11 @@ impl Store {
             .bind(expires_at)
             .execute(self.pool())
             .await?;
-        Ok(if done.rows_affected() == 1 { TokenUse::Fresh } else { TokenUse::Replayed })
+        Ok(if done.rows_affected() == 1 {
+            TokenUse::Fresh
+        } else {
+            TokenUse::Replayed
+        })
     }
 }
 
@@ -43,11 +47,35 @@ mod tests {
     #[tokio::test]
     async fn a_token_id_is_accepted_once_per_issuer() {
         for (store, _dir) in stores().await {
-            assert_eq!(store.record_token_use("https://b", "j1", 200, 100).await.unwrap(), TokenUse::Fresh);
-            assert_eq!(store.record_token_use("https://b", "j1", 200, 150).await.unwrap(), TokenUse::Replayed);
-            assert_eq!(store.record_token_use("https://c", "j1", 200, 150).await.unwrap(), TokenUse::Fresh);
+            assert_eq!(
+                store
+                    .record_token_use("https://b", "j1", 200, 100)
+                    .await
+                    .unwrap(),
+                TokenUse::Fresh
+            );
+            assert_eq!(
+                store
+                    .record_token_use("https://b", "j1", 200, 150)
+                    .await
+                    .unwrap(),
+                TokenUse::Replayed
+            );
+            assert_eq!(
+                store
+                    .record_token_use("https://c", "j1", 200, 150)
+                    .await
+                    .unwrap(),
+                TokenUse::Fresh
+            );
             // Once expired the id is forgotten, but an expired token is refused before it gets here.
-            assert_eq!(store.record_token_use("https://b", "j1", 400, 300).await.unwrap(), TokenUse::Fresh);
+            assert_eq!(
+                store
+                    .record_token_use("https://b", "j1", 400, 300)
+                    .await
+                    .unwrap(),
+                TokenUse::Fresh
+            );
         }
     }
 }
