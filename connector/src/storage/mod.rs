@@ -1,7 +1,10 @@
 //! Durable state through sqlx: an embedded SQLite file by default (WAL), PostgreSQL for production. One code path
 //! serves both through sqlx's `Any` driver; only the migrations differ per backend, because DDL dialects do.
 
+mod agreements;
+mod outbox;
 mod policies;
+mod processes;
 mod resources;
 mod tokens;
 
@@ -14,7 +17,10 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
+pub use agreements::AgreementRecord;
+pub use outbox::OutboxMessage;
 pub use policies::{PolicyRecord, PolicyVersion};
+pub use processes::{Change, HistoryEntry, NegotiationRecord, NewOutbox, TransferRecord};
 pub use resources::{ResourceRecord, ResourceSource};
 pub use tokens::TokenUse;
 

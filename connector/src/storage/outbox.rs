@@ -1,0 +1,125 @@
+//! The durable outbox: DSP messages to partners, written in the same transaction as the state change that causes
+//! them and delivered by the outbox worker, in order per process, with retries that survive restarts.
+
+use serde_json::Value;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::{now_text, StorageError, Store};
+
+/// A message waiting for (or past) delivery.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct OutboxMessage {
+    pub id: i64,
+    pub process_id: String,
+    pub partner: String,
+    pub kind: String,
+    pub url: String,
+    #[serde(skip)]
+    pub body: Value,
+    #[serde(skip)]
+    pub signature: Option<String>,
+    /// `pending`, `delivered` or `failed` (refused by the partner; not retried).
+    pub status: String,
+    pub attempts: i64,
+    /// Unix milliseconds of the next attempt while pending.
+    pub next_attempt_ms: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    pub created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivered_at: Option<String>,
+}
+
+const COLUMNS: &str =
+    "id, process_id, partner, kind, url, body, signature, status, attempts, next_attempt_ms, last_error, created_at, delivered_at";
+
+fn message(row: &AnyRow) -> Result<OutboxMessage, StorageError> {
+    let body: String = row.try_get("body")?;
+    Ok(OutboxMessage {
+        id: row.try_get("id")?,
+        process_id: row.try_get("process_id")?,
+        partner: row.try_get("partner")?,
+        kind: row.try_get("kind")?,
+        url: row.try_get("url")?,
+        body: serde_json::from_str(&body).map_err(|e| StorageError::Corrupt(format!("outbox body: {e}")))?,
+        signature: row.try_get("signature")?,
+        status: row.try_get("status")?,
+        attempts: row.try_get("attempts")?,
+        next_attempt_ms: row.try_get("next_attempt_ms")?,
+        last_error: row.try_get("last_error")?,
+        created_at: row.try_get("created_at")?,
+        delivered_at: row.try_get("delivered_at")?,
+    })
+}
+
+impl Store {
+    /// Pending messages that are first in line for their process (earlier messages of a process go first, so a
+    /// partner never sees FINALIZED before the agreement).
+    pub async fn outbox_heads(&self) -> Result<Vec<OutboxMessage>, StorageError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM outbox o WHERE status = 'pending' AND id = \
+             (SELECT MIN(id) FROM outbox p WHERE p.process_id = o.process_id AND p.status = 'pending') ORDER BY next_attempt_ms, id"
+        ))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(message).collect()
+    }
+
+    pub async fn outbox_for(&self, process_id: &str) -> Result<Vec<OutboxMessage>, StorageError> {
+        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM outbox WHERE process_id = $1 ORDER BY id"))
+            .bind(process_id)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(message).collect()
+    }
+
+    /// Pending messages in all processes: the backlog.
+    pub async fn outbox_backlog(&self) -> Result<i64, StorageError> {
+        Ok(sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'")
+            .fetch_one(self.pool())
+            .await?
+            .try_get("n")?)
+    }
+
+    pub async fn outbox_delivered(&self, id: i64, attempts: i64) -> Result<(), StorageError> {
+        sqlx::query("UPDATE outbox SET status = 'delivered', attempts = $1, last_error = NULL, delivered_at = $2 WHERE id = $3")
+            .bind(attempts)
+            .bind(now_text())
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn outbox_retry(&self, id: i64, attempts: i64, next_attempt_ms: i64, error: &str) -> Result<(), StorageError> {
+        sqlx::query("UPDATE outbox SET attempts = $1, next_attempt_ms = $2, last_error = $3 WHERE id = $4")
+            .bind(attempts)
+            .bind(next_attempt_ms)
+            .bind(error)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn outbox_failed(&self, id: i64, attempts: i64, error: &str) -> Result<(), StorageError> {
+        sqlx::query("UPDATE outbox SET status = 'failed', attempts = $1, last_error = $2 WHERE id = $3")
+            .bind(attempts)
+            .bind(error)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Drops pending messages of a process (it was terminated locally, nothing else should go out).
+    pub async fn outbox_cancel(&self, process_id: &str, except_kind: &str) -> Result<(), StorageError> {
+        sqlx::query("UPDATE outbox SET status = 'cancelled' WHERE process_id = $1 AND status = 'pending' AND kind <> $2")
+            .bind(process_id)
+            .bind(except_kind)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+}
