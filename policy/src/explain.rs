@@ -20,7 +20,11 @@ fn party_text(p: Option<&Party>, fallback: &str) -> String {
     }
 }
 
+/// Capitalises the start of a sentence, but leaves identifiers (IRIs, DIDs) exactly as written.
 fn capitalise(s: &str) -> String {
+    if s.contains(':') {
+        return s.to_string();
+    }
     let mut c = s.chars();
     match c.next() {
         Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),

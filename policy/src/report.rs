@@ -168,10 +168,12 @@ impl ComplianceReport {
     }
 }
 
+/// Failing constraints, descending into logical constraints so the leaf that failed (with its value) is named.
 fn failing(label: &str, reports: &[ConstraintReport], out: &mut Vec<String>) {
     for c in reports {
         if !c.satisfied {
             out.push(format!("{label}: constraint {} failed: {}", c.path, c.reason));
+            failing(label, &c.operands, out);
         }
     }
 }

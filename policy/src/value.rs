@@ -25,6 +25,8 @@ impl Val {
         match self {
             Val::Time(t) => json!(t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())),
             Val::Duration(s) => json!(format_duration(*s)),
+            // Whole numbers print as integers so reasons read "count 101", not "count 101.0".
+            Val::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => json!(*n as i64),
             Val::Number(n) => json!(n),
             Val::Text(s) => json!(s),
             Val::Set(v) => Value::Array(v.iter().map(Val::to_json).collect()),
