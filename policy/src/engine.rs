@@ -6,8 +6,8 @@
 use crate::context::{DutyState, RequestContext};
 use crate::left_operands::{evaluate_event, resolve};
 use crate::model::{
-    action_includes, normalise_term, Action, Asset, ConflictStrategy, Constraint, LeftOperand, LogicalOperator,
-    Party, Policy, PolicyKind, Rule, RuleKind,
+    action_includes, normalise_term, Action, Asset, ConflictStrategy, Constraint, LeftOperand,
+    LogicalOperator, Party, Policy, PolicyKind, Rule, RuleKind,
 };
 use crate::operators::{apply, SetContext};
 use crate::rego::RegoRules;
@@ -33,7 +33,12 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub const ALL: [Scope; 4] = [Scope::Catalogue, Scope::Negotiation, Scope::Transfer, Scope::Access];
+    pub const ALL: [Scope; 4] = [
+        Scope::Catalogue,
+        Scope::Negotiation,
+        Scope::Transfer,
+        Scope::Access,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -57,7 +62,9 @@ impl std::str::FromStr for Scope {
         Scope::ALL
             .into_iter()
             .find(|x| x.as_str() == s)
-            .ok_or_else(|| format!("unknown scope {s:?} (expected catalogue, negotiation, transfer or access)"))
+            .ok_or_else(|| {
+                format!("unknown scope {s:?} (expected catalogue, negotiation, transfer or access)")
+            })
     }
 }
 
@@ -80,7 +87,10 @@ const MAX_DEPTH: usize = 64;
 
 impl Engine {
     pub fn new(settings: EngineSettings) -> Engine {
-        Engine { settings, rego: None }
+        Engine {
+            settings,
+            rego: None,
+        }
     }
 
     /// Adds Rego rules; each runs for the scope it was added under.
@@ -94,9 +104,24 @@ impl Engine {
     }
 
     /// Evaluates `policy` for a request in `scope`. Never panics; anything it cannot evaluate denies with a reason.
-    pub fn evaluate(&self, policy: &Policy, ctx: &RequestContext, scope: Scope) -> ComplianceReport {
-        let action = ctx.action.as_deref().map(normalise_term).unwrap_or("use").to_string();
-        let walk = Walk { policy, ctx, action, settings: &self.settings };
+    pub fn evaluate(
+        &self,
+        policy: &Policy,
+        ctx: &RequestContext,
+        scope: Scope,
+    ) -> ComplianceReport {
+        let action = ctx
+            .action
+            .as_deref()
+            .map(normalise_term)
+            .unwrap_or("use")
+            .to_string();
+        let walk = Walk {
+            policy,
+            ctx,
+            action,
+            settings: &self.settings,
+        };
         let mut report = ComplianceReport {
             policy_id: policy.uid.clone(),
             scope,
@@ -108,25 +133,32 @@ impl Engine {
         };
         if policy.kind == PolicyKind::Offer && !self.settings.evaluate_offers {
             report.deciding_rules.push("offer-not-considered".into());
-            report.summary = "deny: an offer grants nothing until it is agreed (offers are not evaluated)".into();
+            report.summary =
+                "deny: an offer grants nothing until it is agreed (offers are not evaluated)"
+                    .into();
             return report;
         }
         for (i, r) in policy.permissions.iter().enumerate() {
             report.rules.push(walk.rule(r, &format!("permission[{i}]")));
         }
         for (i, r) in policy.prohibitions.iter().enumerate() {
-            report.rules.push(walk.rule(r, &format!("prohibition[{i}]")));
+            report
+                .rules
+                .push(walk.rule(r, &format!("prohibition[{i}]")));
         }
         for (i, r) in policy.obligations.iter().enumerate() {
             report.rules.push(walk.rule(r, &format!("obligation[{i}]")));
         }
         self.decide(policy, &walk.action, &mut report);
         if let Some(rego) = &self.rego {
-            if let Some(outcome) = rego.evaluate(scope, ctx, policy, self.settings.rego_time_limit_ms) {
+            if let Some(outcome) =
+                rego.evaluate(scope, ctx, policy, self.settings.rego_time_limit_ms)
+            {
                 if outcome.denied {
                     report.decision = Decision::Deny;
                     report.deciding_rules.push("rego".into());
-                    report.summary = format!("deny: local rego rules for scope {scope} denied the request");
+                    report.summary =
+                        format!("deny: local rego rules for scope {scope} denied the request");
                 }
                 report.rego = Some(outcome);
             }
@@ -136,19 +168,32 @@ impl Engine {
 
     fn decide(&self, policy: &Policy, action: &str, report: &mut ComplianceReport) {
         let ids = |pred: &dyn Fn(&RuleReport) -> bool| -> Vec<String> {
-            report.rules.iter().filter(|r| pred(r)).map(|r| r.id.clone()).collect()
+            report
+                .rules
+                .iter()
+                .filter(|r| pred(r))
+                .map(|r| r.id.clone())
+                .collect()
         };
         let permitting = ids(&|r| r.kind == RuleKind::Permission && r.state == RuleState::Permit);
-        let prohibiting = ids(&|r| r.kind == RuleKind::Prohibition && r.state == RuleState::Violated);
-        let violated = ids(&|r| r.kind == RuleKind::Obligation && r.active && r.state == RuleState::Violated);
+        let prohibiting =
+            ids(&|r| r.kind == RuleKind::Prohibition && r.state == RuleState::Violated);
+        let violated =
+            ids(&|r| r.kind == RuleKind::Obligation && r.active && r.state == RuleState::Violated);
         let strategy = policy.conflict.unwrap_or(self.settings.conflict);
         let (decision, deciding, summary) = if !violated.is_empty() {
-            (Decision::Deny, violated, "deny: an obligation of the policy has been violated".to_string())
+            (
+                Decision::Deny,
+                violated,
+                "deny: an obligation of the policy has been violated".to_string(),
+            )
         } else if !prohibiting.is_empty() && !permitting.is_empty() {
             match strategy {
-                ConflictStrategy::Perm => {
-                    (Decision::Permit, permitting, "permit: permission overrides prohibition (conflict: perm)".into())
-                }
+                ConflictStrategy::Perm => (
+                    Decision::Permit,
+                    permitting,
+                    "permit: permission overrides prohibition (conflict: perm)".into(),
+                ),
                 ConflictStrategy::Prohibit => (
                     Decision::Deny,
                     prohibiting,
@@ -162,25 +207,39 @@ impl Engine {
                 }
             }
         } else if !prohibiting.is_empty() {
-            (Decision::Deny, prohibiting, format!("deny: {action} is prohibited"))
+            (
+                Decision::Deny,
+                prohibiting,
+                format!("deny: {action} is prohibited"),
+            )
         } else {
             let matching: Vec<&RuleReport> = report
                 .rules
                 .iter()
                 .filter(|r| r.kind == RuleKind::Permission && r.action_matched && r.target_matched)
                 .collect();
-            let all_ok = !matching.is_empty() && matching.iter().all(|r| r.state == RuleState::Permit);
+            let all_ok =
+                !matching.is_empty() && matching.iter().all(|r| r.state == RuleState::Permit);
             match self.settings.permissions {
-                PermissionCombination::Any if !permitting.is_empty() => {
-                    (Decision::Permit, permitting, format!("permit: {action} is permitted"))
-                }
-                PermissionCombination::All if all_ok => {
-                    (Decision::Permit, permitting, format!("permit: every applicable permission allows {action}"))
-                }
+                PermissionCombination::Any if !permitting.is_empty() => (
+                    Decision::Permit,
+                    permitting,
+                    format!("permit: {action} is permitted"),
+                ),
+                PermissionCombination::All if all_ok => (
+                    Decision::Permit,
+                    permitting,
+                    format!("permit: every applicable permission allows {action}"),
+                ),
                 PermissionCombination::All if !permitting.is_empty() => (
                     Decision::Deny,
-                    matching.iter().filter(|r| r.state != RuleState::Permit).map(|r| r.id.clone()).collect(),
-                    "deny: not every applicable permission allows the request (permissions: all)".into(),
+                    matching
+                        .iter()
+                        .filter(|r| r.state != RuleState::Permit)
+                        .map(|r| r.id.clone())
+                        .collect(),
+                    "deny: not every applicable permission allows the request (permissions: all)"
+                        .into(),
                 ),
                 _ => match self.settings.world {
                     World::Closed => (
@@ -215,13 +274,16 @@ impl Walk<'_> {
         let constraints = self.constraints(&rule.constraints, &format!("{path}.constraint"));
         let mut refinements = Vec::new();
         if let Some(a) = action {
-            refinements.extend(self.constraints(&a.refinements, &format!("{path}.action.refinement")));
+            refinements
+                .extend(self.constraints(&a.refinements, &format!("{path}.action.refinement")));
         }
         if let Some(t) = target {
-            refinements.extend(self.constraints(&t.refinements, &format!("{path}.target.refinement")));
+            refinements
+                .extend(self.constraints(&t.refinements, &format!("{path}.target.refinement")));
         }
         if let Some(p) = assignee {
-            refinements.extend(self.constraints(&p.refinements, &format!("{path}.assignee.refinement")));
+            refinements
+                .extend(self.constraints(&p.refinements, &format!("{path}.assignee.refinement")));
         }
         let id = rule.uid.clone().unwrap_or_else(|| path.to_string());
         let action_name = action.map(|a| a.name.clone()).unwrap_or_else(|| "*".into());
@@ -267,12 +329,17 @@ impl Walk<'_> {
                     .filter(|d| {
                         d.active
                             && (d.state == RuleState::Violated
-                                || (self.settings.duty_not_set_blocks && d.state == RuleState::NotSet))
+                                || (self.settings.duty_not_set_blocks
+                                    && d.state == RuleState::NotSet))
                     })
                     .collect();
                 report.active = matched && constraints_ok && blocking.is_empty();
                 let refined = report.refinements.iter().all(|c| c.satisfied);
-                report.state = if report.active && refined { RuleState::Permit } else { RuleState::Deny };
+                report.state = if report.active && refined {
+                    RuleState::Permit
+                } else {
+                    RuleState::Deny
+                };
                 report.reason = if !matched {
                     not_matched()
                 } else if !constraints_ok {
@@ -290,7 +357,11 @@ impl Walk<'_> {
                 let holds = |c: &ConstraintReport| c.satisfied || c.indeterminate;
                 report.active = matched && report.constraints.iter().all(holds);
                 let applies = report.active && report.refinements.iter().all(holds);
-                report.state = if applies { RuleState::Violated } else { RuleState::NotSet };
+                report.state = if applies {
+                    RuleState::Violated
+                } else {
+                    RuleState::NotSet
+                };
                 report.reason = if !matched {
                     not_matched()
                 } else if !report.active {
@@ -326,23 +397,46 @@ impl Walk<'_> {
             .uid
             .as_deref()
             .and_then(|id| self.ctx.duties.get(id))
-            .or_else(|| action.and_then(|a| a.uid.as_deref()).and_then(|id| self.ctx.duties.get(id)))
+            .or_else(|| {
+                action
+                    .and_then(|a| a.uid.as_deref())
+                    .and_then(|id| self.ctx.duties.get(id))
+            })
             .or_else(|| self.ctx.duties.get(&action_name));
         let (state, why) = match recorded {
-            Some(DutyState::Fulfilled) => (RuleState::Fulfilled, "fulfilled (recorded)".to_string()),
+            Some(DutyState::Fulfilled) => {
+                (RuleState::Fulfilled, "fulfilled (recorded)".to_string())
+            }
             Some(DutyState::Violated) => (RuleState::Violated, "violated (recorded)".to_string()),
-            Some(DutyState::NotSet) => (RuleState::NotSet, "not yet fulfilled (recorded)".to_string()),
+            Some(DutyState::NotSet) => (
+                RuleState::NotSet,
+                "not yet fulfilled (recorded)".to_string(),
+            ),
             None if action_name == "compensate" && self.ctx.payment.is_some() => {
                 // A payment in the context fulfils a compensate duty when it meets the duty's refinements.
                 if refinements.iter().all(|c| c.satisfied) {
-                    (RuleState::Fulfilled, "fulfilled by the payment in the request context".to_string())
+                    (
+                        RuleState::Fulfilled,
+                        "fulfilled by the payment in the request context".to_string(),
+                    )
                 } else {
-                    (RuleState::NotSet, "not fulfilled: the payment does not meet the duty's refinement".to_string())
+                    (
+                        RuleState::NotSet,
+                        "not fulfilled: the payment does not meet the duty's refinement"
+                            .to_string(),
+                    )
                 }
             }
-            None => (RuleState::NotSet, "not yet fulfilled (no record in the request context)".to_string()),
+            None => (
+                RuleState::NotSet,
+                "not yet fulfilled (no record in the request context)".to_string(),
+            ),
         };
-        let reason = if active { why } else { format!("inactive: a constraint of the duty is not satisfied; {why}") };
+        let reason = if active {
+            why
+        } else {
+            format!("inactive: a constraint of the duty is not satisfied; {why}")
+        };
         RuleReport {
             id: duty.uid.clone().unwrap_or_else(|| path.to_string()),
             kind: duty.kind,
@@ -360,12 +454,16 @@ impl Walk<'_> {
     }
 
     fn asset_matches(&self, t: &Asset) -> bool {
-        let Some(res) = self.ctx.resource.as_ref() else { return false };
+        let Some(res) = self.ctx.resource.as_ref() else {
+            return false;
+        };
         res.id.as_deref() == Some(t.uid.as_str()) || res.part_of.iter().any(|c| c == &t.uid)
     }
 
     fn party_matches(&self, p: &Party) -> bool {
-        let Some(cp) = self.ctx.counterparty.as_ref() else { return false };
+        let Some(cp) = self.ctx.counterparty.as_ref() else {
+            return false;
+        };
         cp.id.as_deref() == Some(p.uid.as_str()) || cp.part_of.iter().any(|c| c == &p.uid)
     }
 
@@ -437,7 +535,9 @@ impl Walk<'_> {
                     l.constraints
                         .iter()
                         .enumerate()
-                        .map(|(i, c)| self.constraint(c, format!("{path}.{}[{i}]", op.as_str()), depth + 1))
+                        .map(|(i, c)| {
+                            self.constraint(c, format!("{path}.{}[{i}]", op.as_str()), depth + 1)
+                        })
                         .collect()
                 };
                 let n = operands.len();

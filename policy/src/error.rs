@@ -23,7 +23,11 @@ pub enum PolicyError {
 impl PolicyError {
     pub(crate) fn invalid(path: &str, message: impl Into<String>) -> Self {
         PolicyError::Invalid {
-            path: if path.is_empty() { "$".to_string() } else { path.to_string() },
+            path: if path.is_empty() {
+                "$".to_string()
+            } else {
+                path.to_string()
+            },
             message: message.into(),
         }
     }

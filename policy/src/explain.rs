@@ -2,8 +2,8 @@
 //! urn:ds:traffic for research until 31 December 2027, at most 100 times, and must attribute the City of Utrecht.").
 
 use crate::model::{
-    AtomicConstraint, Constraint, LeftOperand, Literal, LogicalOperator, Operator, Party, Policy, RightOperand,
-    Rule, RuleKind,
+    AtomicConstraint, Constraint, LeftOperand, Literal, LogicalOperator, Operator, Party, Policy,
+    RightOperand, Rule, RuleKind,
 };
 use crate::value::{parse_duration, parse_time};
 
@@ -35,8 +35,9 @@ fn capitalise(s: &str) -> String {
 fn verb(action: &str) -> String {
     match action {
         "compensate" => "pay".into(),
-        "use" | "read" | "distribute" | "reproduce" | "modify" | "delete" | "attribute" | "anonymize" | "print"
-        | "play" | "display" | "transfer" | "sell" | "archive" | "aggregate" | "derive" | "inform" => action.into(),
+        "use" | "read" | "distribute" | "reproduce" | "modify" | "delete" | "attribute"
+        | "anonymize" | "print" | "play" | "display" | "transfer" | "sell" | "archive"
+        | "aggregate" | "derive" | "inform" => action.into(),
         "*" => "do anything with".into(),
         other => format!("perform {other} on"),
     }
@@ -49,20 +50,56 @@ fn rule_sentence(policy: &Policy, r: &Rule) -> String {
         .target
         .as_ref()
         .or(policy.target.as_ref())
-        .map(|t| if t.collection { format!(" any resource in {}", t.uid) } else { format!(" {}", t.uid) })
-        .unwrap_or_else(|| if action_name == "*" { " any resource".into() } else { " the resource".into() });
+        .map(|t| {
+            if t.collection {
+                format!(" any resource in {}", t.uid)
+            } else {
+                format!(" {}", t.uid)
+            }
+        })
+        .unwrap_or_else(|| {
+            if action_name == "*" {
+                " any resource".into()
+            } else {
+                " the resource".into()
+            }
+        });
     let who = party_text(r.assignee.as_ref().or(policy.assignee.as_ref()), "anyone");
     let mut conditions: Vec<String> = r.constraints.iter().map(constraint_phrase).collect();
     if let Some(a) = action {
-        conditions.extend(a.refinements.iter().map(|c| format!("where {}", constraint_phrase(c))));
+        conditions.extend(
+            a.refinements
+                .iter()
+                .map(|c| format!("where {}", constraint_phrase(c))),
+        );
     }
-    let conditions = if conditions.is_empty() { String::new() } else { format!(" {}", conditions.join(", ")) };
+    let conditions = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", conditions.join(", "))
+    };
     let mut s = match r.kind {
-        RuleKind::Permission => format!("{} may {}{target}{conditions}", capitalise(&who), verb(action_name)),
-        RuleKind::Prohibition => format!("{} must not {}{target}{conditions}", capitalise(&who), verb(action_name)),
+        RuleKind::Permission => format!(
+            "{} may {}{target}{conditions}",
+            capitalise(&who),
+            verb(action_name)
+        ),
+        RuleKind::Prohibition => format!(
+            "{} must not {}{target}{conditions}",
+            capitalise(&who),
+            verb(action_name)
+        ),
         RuleKind::Obligation | RuleKind::Duty => {
-            let who = party_text(r.assignee.as_ref().or(policy.assignee.as_ref()), "the assignee");
-            format!("{} must {}{}{conditions}", capitalise(&who), verb(action_name), duty_object(policy, r))
+            let who = party_text(
+                r.assignee.as_ref().or(policy.assignee.as_ref()),
+                "the assignee",
+            );
+            format!(
+                "{} must {}{}{conditions}",
+                capitalise(&who),
+                verb(action_name),
+                duty_object(policy, r)
+            )
         }
     };
     let duties: Vec<String> = r
@@ -74,7 +111,11 @@ fn rule_sentence(policy: &Policy, r: &Rule) -> String {
             if let Some(a) = &d.action {
                 cs.extend(a.refinements.iter().map(constraint_phrase));
             }
-            let cs = if cs.is_empty() { String::new() } else { format!(" {}", cs.join(", ")) };
+            let cs = if cs.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", cs.join(", "))
+            };
             format!("must {}{}{cs}", verb(name), duty_object(policy, d))
         })
         .collect();
@@ -82,10 +123,16 @@ fn rule_sentence(policy: &Policy, r: &Rule) -> String {
         s.push_str(&format!(", and {}", duties.join(" and ")));
     }
     if !r.remedies.is_empty() {
-        s.push_str(&format!("; if this is broken, the party must remedy it ({} remedy duties)", r.remedies.len()));
+        s.push_str(&format!(
+            "; if this is broken, the party must remedy it ({} remedy duties)",
+            r.remedies.len()
+        ));
     }
     if !r.consequences.is_empty() {
-        s.push_str(&format!("; failing that, {} consequence duties apply", r.consequences.len()));
+        s.push_str(&format!(
+            "; failing that, {} consequence duties apply",
+            r.consequences.len()
+        ));
     }
     s.push('.');
     s
@@ -196,15 +243,25 @@ fn atomic_phrase(a: &AtomicConstraint) -> String {
         (LeftOperand::ElapsedTime | LeftOperand::DelayPeriod, Operator::Gt | Operator::Gteq) => {
             format!("after {} from the agreement", single(&duration_text))
         }
-        (LeftOperand::Purpose, Operator::Eq | Operator::IsAnyOf | Operator::IsA) => format!("for {ro}"),
+        (LeftOperand::Purpose, Operator::Eq | Operator::IsAnyOf | Operator::IsA) => {
+            format!("for {ro}")
+        }
         (LeftOperand::Purpose, Operator::Neq | Operator::IsNoneOf) => format!("not for {ro}"),
         (LeftOperand::Count, Operator::Lteq) => format!("at most {ro} times"),
         (LeftOperand::Count, Operator::Lt) => format!("fewer than {ro} times"),
-        (LeftOperand::Spatial, Operator::Eq | Operator::IsAnyOf | Operator::IsPartOf) => format!("only within {ro}"),
+        (LeftOperand::Spatial, Operator::Eq | Operator::IsAnyOf | Operator::IsPartOf) => {
+            format!("only within {ro}")
+        }
         (LeftOperand::Spatial, Operator::Neq | Operator::IsNoneOf) => format!("outside {ro}"),
         (LeftOperand::PayAmount, _) => {
-            let unit = a.unit.as_deref().map(|u| u.rsplit('/').next().unwrap_or(u)).unwrap_or("");
-            format!("an amount that {} {ro} {unit}", op_text(a.operator)).trim_end().to_string()
+            let unit = a
+                .unit
+                .as_deref()
+                .map(|u| u.rsplit('/').next().unwrap_or(u))
+                .unwrap_or("");
+            format!("an amount that {} {ro} {unit}", op_text(a.operator))
+                .trim_end()
+                .to_string()
         }
         (LeftOperand::Claim(name), op) => format!("if the partner's {name} {} {ro}", op_text(op)),
         (LeftOperand::Industry, op) => format!("if the partner's industry {} {ro}", op_text(op)),

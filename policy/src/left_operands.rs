@@ -27,7 +27,8 @@ fn since_agreement(ctx: &RequestContext) -> Result<Val, String> {
         .as_ref()
         .and_then(|a| a.start.as_deref())
         .ok_or_else(|| missing("agreement start"))?;
-    let start = parse_time(start).ok_or_else(|| format!("agreement start {start:?} is not an RFC 3339 date-time"))?;
+    let start = parse_time(start)
+        .ok_or_else(|| format!("agreement start {start:?} is not an RFC 3339 date-time"))?;
     Ok(Val::Duration((now - start).as_seconds_f64()))
 }
 
@@ -35,13 +36,22 @@ fn since_agreement(ctx: &RequestContext) -> Result<Val, String> {
 pub fn json_to_val(v: &Value) -> Result<Val, String> {
     match v {
         Value::String(s) => Ok(Val::Text(s.clone())),
-        Value::Number(n) => n.as_f64().map(Val::Number).ok_or_else(|| "number out of range".to_string()),
+        Value::Number(n) => n
+            .as_f64()
+            .map(Val::Number)
+            .ok_or_else(|| "number out of range".to_string()),
         Value::Bool(b) => Ok(Val::Text(b.to_string())),
-        Value::Array(a) => a.iter().map(json_to_val).collect::<Result<Vec<_>, _>>().map(Val::Set),
+        Value::Array(a) => a
+            .iter()
+            .map(json_to_val)
+            .collect::<Result<Vec<_>, _>>()
+            .map(Val::Set),
         Value::Null => Err("value is null".into()),
         Value::Object(o) => match o.get("@value").or_else(|| o.get("@id")) {
             Some(inner) => json_to_val(inner),
-            None => Err("value is an object; address one of its fields with a dotted claim name".into()),
+            None => {
+                Err("value is an object; address one of its fields with a dotted claim name".into())
+            }
         },
     }
 }
@@ -66,7 +76,11 @@ pub fn wants_coordinates(right: &RightOperand) -> bool {
 }
 
 fn currency_code(c: &str) -> String {
-    let last = c.rsplit(['/', '#', ':']).next().unwrap_or(c).to_ascii_lowercase();
+    let last = c
+        .rsplit(['/', '#', ':'])
+        .next()
+        .unwrap_or(c)
+        .to_ascii_lowercase();
     match last.as_str() {
         "euro" => "eur".into(),
         "united_states_dollar" => "usd".into(),
@@ -76,11 +90,20 @@ fn currency_code(c: &str) -> String {
 }
 
 /// The value of `left` for this request, or why there is none.
-pub fn resolve(left: &LeftOperand, ctx: &RequestContext, right: &RightOperand, unit: Option<&str>) -> Result<Val, String> {
+pub fn resolve(
+    left: &LeftOperand,
+    ctx: &RequestContext,
+    right: &RightOperand,
+    unit: Option<&str>,
+) -> Result<Val, String> {
     match left {
         LeftOperand::DateTime => request_time(ctx).map(Val::Time),
         LeftOperand::ElapsedTime | LeftOperand::DelayPeriod => since_agreement(ctx),
-        LeftOperand::Purpose => ctx.purpose.clone().map(Val::Text).ok_or_else(|| missing("purpose")),
+        LeftOperand::Purpose => ctx
+            .purpose
+            .clone()
+            .map(Val::Text)
+            .ok_or_else(|| missing("purpose")),
         LeftOperand::Recipient => ctx
             .recipient
             .clone()
@@ -95,7 +118,10 @@ pub fn resolve(left: &LeftOperand, ctx: &RequestContext, right: &RightOperand, u
                     _ => Err(missing("location coordinates (lat/lon)")),
                 }
             } else {
-                loc.region.clone().map(Val::Text).ok_or_else(|| missing("location region"))
+                loc.region
+                    .clone()
+                    .map(Val::Text)
+                    .ok_or_else(|| missing("location region"))
             }
         }
         // The count this access would reach: accesses so far plus this one.
@@ -113,7 +139,9 @@ pub fn resolve(left: &LeftOperand, ctx: &RequestContext, right: &RightOperand, u
             let p = ctx.payment.as_ref().ok_or_else(|| missing("payment"))?;
             if let (Some(unit), Some(cur)) = (unit, p.currency.as_deref()) {
                 if currency_code(unit) != currency_code(cur) {
-                    return Err(format!("payment currency {cur:?} differs from the constraint's unit {unit:?}"));
+                    return Err(format!(
+                        "payment currency {cur:?} differs from the constraint's unit {unit:?}"
+                    ));
                 }
             }
             Ok(Val::Number(p.amount))
@@ -145,12 +173,19 @@ pub fn resolve(left: &LeftOperand, ctx: &RequestContext, right: &RightOperand, u
 
 /// ODRL's `event` operand: `lt` = before the event, `eq` = during, `gt` = after, `neq` = not during; the
 /// request context says where the request stands relative to each event. Returns the phase used and the outcome.
-pub fn evaluate_event(op: Operator, right: &RightOperand, ctx: &RequestContext) -> Result<(Val, bool), String> {
+pub fn evaluate_event(
+    op: Operator,
+    right: &RightOperand,
+    ctx: &RequestContext,
+) -> Result<(Val, bool), String> {
     let RightOperand::Single(lit) = right else {
         return Err("event needs a single event IRI as right operand".into());
     };
     let event = lit.lexical();
-    let phase = *ctx.events.get(&event).ok_or_else(|| missing(&format!("phase for event {event:?}")))?;
+    let phase = *ctx
+        .events
+        .get(&event)
+        .ok_or_else(|| missing(&format!("phase for event {event:?}")))?;
     let name = match phase {
         EventPhase::Before => "before",
         EventPhase::During => "during",
@@ -172,7 +207,8 @@ pub fn evaluate_event(op: Operator, right: &RightOperand, ctx: &RequestContext) 
 mod tests {
     use super::*;
     use crate::context::{
-        AgreementContext, CounterpartyContext, LocationContext, PaymentContext, ResourceContext, UsageContext,
+        AgreementContext, CounterpartyContext, LocationContext, PaymentContext, ResourceContext,
+        UsageContext,
     };
     use serde_json::json;
 
@@ -213,29 +249,62 @@ mod tests {
         let c = full();
         let r = |lo: LeftOperand| resolve(&lo, &c, &any(), None);
         assert!(matches!(r(LeftOperand::DateTime), Ok(Val::Time(_))));
-        assert_eq!(r(LeftOperand::ElapsedTime), Ok(Val::Duration(2.0 * 86_400.0)));
-        assert_eq!(r(LeftOperand::DelayPeriod), Ok(Val::Duration(2.0 * 86_400.0)));
+        assert_eq!(
+            r(LeftOperand::ElapsedTime),
+            Ok(Val::Duration(2.0 * 86_400.0))
+        );
+        assert_eq!(
+            r(LeftOperand::DelayPeriod),
+            Ok(Val::Duration(2.0 * 86_400.0))
+        );
         assert_eq!(r(LeftOperand::Purpose), Ok(Val::Text("research".into())));
-        assert_eq!(r(LeftOperand::Recipient), Ok(Val::Text("did:web:utrecht.nl".into())));
+        assert_eq!(
+            r(LeftOperand::Recipient),
+            Ok(Val::Text("did:web:utrecht.nl".into()))
+        );
         assert_eq!(r(LeftOperand::Spatial), Ok(Val::Text("NL-UT".into())));
         assert_eq!(r(LeftOperand::Count), Ok(Val::Number(5.0)));
-        assert_eq!(r(LeftOperand::Industry), Ok(Val::Text("public-sector".into())));
+        assert_eq!(
+            r(LeftOperand::Industry),
+            Ok(Val::Text("public-sector".into()))
+        );
         assert_eq!(r(LeftOperand::PayAmount), Ok(Val::Number(5.0)));
-        assert_eq!(r(LeftOperand::ResourceKind), Ok(Val::Text("dataset".into())));
+        assert_eq!(
+            r(LeftOperand::ResourceKind),
+            Ok(Val::Text("dataset".into()))
+        );
         assert_eq!(r(LeftOperand::ResourceStage), Ok(Val::Text("raw".into())));
         assert_eq!(r(LeftOperand::DayOfWeek), Ok(Val::Text("Sunday".into())));
-        assert_eq!(r(LeftOperand::Claim("membership".into())), Ok(Val::Text("partner-city".into())));
-        assert_eq!(r(LeftOperand::Claim("address.region".into())), Ok(Val::Text("NL-UT".into())));
-        assert_eq!(r(LeftOperand::Other("resolution".into())), Ok(Val::Number(1000.0)));
+        assert_eq!(
+            r(LeftOperand::Claim("membership".into())),
+            Ok(Val::Text("partner-city".into()))
+        );
+        assert_eq!(
+            r(LeftOperand::Claim("address.region".into())),
+            Ok(Val::Text("NL-UT".into()))
+        );
+        assert_eq!(
+            r(LeftOperand::Other("resolution".into())),
+            Ok(Val::Number(1000.0))
+        );
         let geo = RightOperand::Single(Literal::Json(json!({"bbox": [0, 0, 1, 1]})));
-        assert_eq!(resolve(&LeftOperand::Spatial, &c, &geo, None), Ok(Val::Point { lat: 52.09, lon: 5.12 }));
+        assert_eq!(
+            resolve(&LeftOperand::Spatial, &c, &geo, None),
+            Ok(Val::Point {
+                lat: 52.09,
+                lon: 5.12
+            })
+        );
     }
 
     #[test]
     fn missing_values_and_unknown_operands_give_reasons() {
         let c = RequestContext::default();
         let r = |lo: LeftOperand| resolve(&lo, &c, &any(), None).unwrap_err();
-        assert_eq!(r(LeftOperand::Other("ex:colour".into())), UNKNOWN_LEFT_OPERAND);
+        assert_eq!(
+            r(LeftOperand::Other("ex:colour".into())),
+            UNKNOWN_LEFT_OPERAND
+        );
         assert!(r(LeftOperand::DateTime).contains("no time"));
         assert!(r(LeftOperand::ElapsedTime).contains("no time"));
         assert!(r(LeftOperand::Purpose).contains("no purpose"));
@@ -247,16 +316,31 @@ mod tests {
         assert!(r(LeftOperand::ResourceKind).contains("resource kind"));
         assert!(r(LeftOperand::ResourceStage).contains("resource stage"));
         assert!(r(LeftOperand::Claim("membership".into())).contains("membership"));
-        let bad_time = RequestContext { time: Some("noon".into()), ..Default::default() };
-        assert!(resolve(&LeftOperand::DateTime, &bad_time, &any(), None).unwrap_err().contains("RFC 3339"));
+        let bad_time = RequestContext {
+            time: Some("noon".into()),
+            ..Default::default()
+        };
+        assert!(resolve(&LeftOperand::DateTime, &bad_time, &any(), None)
+            .unwrap_err()
+            .contains("RFC 3339"));
     }
 
     #[test]
     fn pay_amount_checks_currency() {
         let c = full();
-        let usd = resolve(&LeftOperand::PayAmount, &c, &any(), Some("http://dbpedia.org/resource/United_States_dollar"));
+        let usd = resolve(
+            &LeftOperand::PayAmount,
+            &c,
+            &any(),
+            Some("http://dbpedia.org/resource/United_States_dollar"),
+        );
         assert!(usd.unwrap_err().contains("differs"));
-        let eur = resolve(&LeftOperand::PayAmount, &c, &any(), Some("http://dbpedia.org/resource/Euro"));
+        let eur = resolve(
+            &LeftOperand::PayAmount,
+            &c,
+            &any(),
+            Some("http://dbpedia.org/resource/Euro"),
+        );
         assert_eq!(eur, Ok(Val::Number(5.0)));
     }
 
@@ -265,10 +349,18 @@ mod tests {
         let c = full();
         let ev = RightOperand::Single(Literal::Iri("urn:event:festival".into()));
         assert_eq!(evaluate_event(Operator::Eq, &ev, &c).map(|r| r.1), Ok(true));
-        assert_eq!(evaluate_event(Operator::Lt, &ev, &c).map(|r| r.1), Ok(false));
-        assert_eq!(evaluate_event(Operator::Gt, &ev, &c).map(|r| r.1), Ok(false));
+        assert_eq!(
+            evaluate_event(Operator::Lt, &ev, &c).map(|r| r.1),
+            Ok(false)
+        );
+        assert_eq!(
+            evaluate_event(Operator::Gt, &ev, &c).map(|r| r.1),
+            Ok(false)
+        );
         assert!(evaluate_event(Operator::IsA, &ev, &c).is_err());
         let other = RightOperand::Single(Literal::Iri("urn:event:other".into()));
-        assert!(evaluate_event(Operator::Eq, &other, &c).unwrap_err().contains("no phase"));
+        assert!(evaluate_event(Operator::Eq, &other, &c)
+            .unwrap_err()
+            .contains("no phase"));
     }
 }

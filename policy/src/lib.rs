@@ -25,8 +25,9 @@ pub use engine::{Engine, Scope};
 pub use error::PolicyError;
 pub use explain::explain;
 pub use model::{
-    Action, Asset, AtomicConstraint, ConflictStrategy, Constraint, LeftOperand, Literal, LogicalConstraint,
-    LogicalOperator, Operator, Party, Policy, PolicyKind, RightOperand, Rule, RuleKind,
+    Action, Asset, AtomicConstraint, ConflictStrategy, Constraint, LeftOperand, Literal,
+    LogicalConstraint, LogicalOperator, Operator, Party, Policy, PolicyKind, RightOperand, Rule,
+    RuleKind,
 };
 pub use rego::RegoRules;
 pub use report::{ComplianceReport, ConstraintReport, Decision, RegoReport, RuleReport, RuleState};

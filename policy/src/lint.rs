@@ -4,8 +4,8 @@
 
 use crate::error::PolicyError;
 use crate::model::{
-    action_includes, AtomicConstraint, ConflictStrategy, Constraint, LeftOperand, Literal, LogicalOperator,
-    Operator, Policy, PolicyKind, RightOperand, Rule,
+    action_includes, AtomicConstraint, ConflictStrategy, Constraint, LeftOperand, Literal,
+    LogicalOperator, Operator, Policy, PolicyKind, RightOperand, Rule,
 };
 use crate::spatial::point_in_geometry;
 use crate::value::{parse_duration, parse_time};
@@ -30,11 +30,51 @@ pub struct Diagnostic {
 
 /// ODRL 2.2 actions (core and common vocabulary) and Twinport's; anything else unprefixed is probably a typo.
 const KNOWN_ACTIONS: &[&str] = &[
-    "use", "transfer", "acceptTracking", "aggregate", "annotate", "anonymize", "archive", "attribute", "compensate",
-    "concurrentUse", "delete", "derive", "digitize", "display", "distribute", "ensureExclusivity", "execute",
-    "extract", "give", "grantUse", "include", "index", "inform", "install", "lease", "lend", "modify", "move",
-    "nextPolicy", "obtainConsent", "play", "present", "print", "read", "reproduce", "reviewPolicy", "sell",
-    "stream", "synchronize", "textToSpeech", "transform", "translate", "uninstall", "watermark", "write",
+    "use",
+    "transfer",
+    "acceptTracking",
+    "aggregate",
+    "annotate",
+    "anonymize",
+    "archive",
+    "attribute",
+    "compensate",
+    "concurrentUse",
+    "delete",
+    "derive",
+    "digitize",
+    "display",
+    "distribute",
+    "ensureExclusivity",
+    "execute",
+    "extract",
+    "give",
+    "grantUse",
+    "include",
+    "index",
+    "inform",
+    "install",
+    "lease",
+    "lend",
+    "modify",
+    "move",
+    "nextPolicy",
+    "obtainConsent",
+    "play",
+    "present",
+    "print",
+    "read",
+    "reproduce",
+    "reviewPolicy",
+    "sell",
+    "stream",
+    "synchronize",
+    "textToSpeech",
+    "transform",
+    "translate",
+    "uninstall",
+    "watermark",
+    "write",
 ];
 
 struct Linter {
@@ -43,7 +83,11 @@ struct Linter {
 
 impl Linter {
     fn push(&mut self, severity: Severity, path: &str, message: impl Into<String>) {
-        self.out.push(Diagnostic { severity, path: path.to_string(), message: message.into() });
+        self.out.push(Diagnostic {
+            severity,
+            path: path.to_string(),
+            message: message.into(),
+        });
     }
 }
 
@@ -61,31 +105,53 @@ pub fn lint(policy_json: &Value) -> Vec<Diagnostic> {
             return l.out;
         }
     };
-    if policy.permissions.is_empty() && policy.prohibitions.is_empty() && policy.obligations.is_empty() {
-        l.push(Severity::Error, "$", "the policy has no permission, prohibition or obligation");
+    if policy.permissions.is_empty()
+        && policy.prohibitions.is_empty()
+        && policy.obligations.is_empty()
+    {
+        l.push(
+            Severity::Error,
+            "$",
+            "the policy has no permission, prohibition or obligation",
+        );
     }
     if policy.uid.is_none() {
         l.push(Severity::Warning, "@id", "the policy has no @id/uid");
     }
-    if matches!(policy.kind, PolicyKind::Offer | PolicyKind::Agreement) && policy.assigner.is_none() {
+    if matches!(policy.kind, PolicyKind::Offer | PolicyKind::Agreement) && policy.assigner.is_none()
+    {
         let all_rules_have = policy.rules().all(|r| r.assigner.is_some());
         if !all_rules_have || policy.rules().next().is_none() {
-            l.push(Severity::Error, "assigner", "an offer or agreement must name its assigner");
+            l.push(
+                Severity::Error,
+                "assigner",
+                "an offer or agreement must name its assigner",
+            );
         }
     }
     if policy.kind == PolicyKind::Agreement
         && policy.assignee.is_none()
         && !policy.rules().all(|r| r.assignee.is_some())
     {
-        l.push(Severity::Error, "assignee", "an agreement must name its assignee");
+        l.push(
+            Severity::Error,
+            "assignee",
+            "an agreement must name its assignee",
+        );
     }
-    for (key, rules) in
-        [("permission", &policy.permissions), ("prohibition", &policy.prohibitions), ("obligation", &policy.obligations)]
-    {
+    for (key, rules) in [
+        ("permission", &policy.permissions),
+        ("prohibition", &policy.prohibitions),
+        ("obligation", &policy.obligations),
+    ] {
         for (i, r) in rules.iter().enumerate() {
             let path = format!("{key}[{i}]");
             if key != "obligation" && r.target.is_none() && policy.target.is_none() {
-                let sev = if policy.kind == PolicyKind::Set { Severity::Warning } else { Severity::Error };
+                let sev = if policy.kind == PolicyKind::Set {
+                    Severity::Warning
+                } else {
+                    Severity::Error
+                };
                 l.push(sev, &path, format!("the {key} has no target"));
             }
             lint_rule(&mut l, &policy, r, &path);
@@ -97,7 +163,11 @@ pub fn lint(policy_json: &Value) -> Vec<Diagnostic> {
 
 fn lint_rule(l: &mut Linter, policy: &Policy, r: &Rule, path: &str) {
     match r.action.as_ref().or(policy.action.as_ref()) {
-        None => l.push(Severity::Warning, path, "the rule names no action, so it covers every action"),
+        None => l.push(
+            Severity::Warning,
+            path,
+            "the rule names no action, so it covers every action",
+        ),
         Some(a) => {
             lint_action(l, &a.name, &format!("{path}.action"));
             lint_constraints(l, &a.refinements, &format!("{path}.action.refinement"));
@@ -105,7 +175,11 @@ fn lint_rule(l: &mut Linter, policy: &Policy, r: &Rule, path: &str) {
     }
     lint_constraints(l, &r.constraints, &format!("{path}.constraint"));
     lint_contradictions(l, &r.constraints, &format!("{path}.constraint"));
-    for (key, subs) in [("duty", &r.duties), ("consequence", &r.consequences), ("remedy", &r.remedies)] {
+    for (key, subs) in [
+        ("duty", &r.duties),
+        ("consequence", &r.consequences),
+        ("remedy", &r.remedies),
+    ] {
         for (j, d) in subs.iter().enumerate() {
             let p = format!("{path}.{key}[{j}]");
             if d.action.is_none() {
@@ -134,8 +208,15 @@ fn lint_constraints(l: &mut Linter, cs: &[Constraint], path: &str) {
             Constraint::Atomic(a) => lint_atomic(l, a, &p),
             Constraint::Logical(lc) => {
                 lint_constraints(l, &lc.constraints, &format!("{p}.{}", lc.operator.as_str()));
-                if matches!(lc.operator, LogicalOperator::And | LogicalOperator::AndSequence) {
-                    lint_contradictions(l, &lc.constraints, &format!("{p}.{}", lc.operator.as_str()));
+                if matches!(
+                    lc.operator,
+                    LogicalOperator::And | LogicalOperator::AndSequence
+                ) {
+                    lint_contradictions(
+                        l,
+                        &lc.constraints,
+                        &format!("{p}.{}", lc.operator.as_str()),
+                    );
                 }
             }
         }
@@ -153,7 +234,11 @@ fn literals(r: &RightOperand) -> Vec<&Literal> {
 fn lint_atomic(l: &mut Linter, a: &AtomicConstraint, path: &str) {
     let ro = format!("{path}.rightOperand");
     if let LeftOperand::Other(term) = &a.left_operand {
-        let sev = if term.contains(':') { Severity::Warning } else { Severity::Error };
+        let sev = if term.contains(':') {
+            Severity::Warning
+        } else {
+            Severity::Error
+        };
         l.push(
             sev,
             &format!("{path}.leftOperand"),
@@ -166,19 +251,43 @@ fn lint_atomic(l: &mut Linter, a: &AtomicConstraint, path: &str) {
     }
     let lits = literals(&a.right_operand);
     if !a.operator.is_set_based() && lits.len() != 1 {
-        l.push(Severity::Error, &ro, format!("operator {} needs a single value, not a list", a.operator));
+        l.push(
+            Severity::Error,
+            &ro,
+            format!("operator {} needs a single value, not a list", a.operator),
+        );
     }
-    let ordering = matches!(a.operator, Operator::Lt | Operator::Lteq | Operator::Gt | Operator::Gteq);
+    let ordering = matches!(
+        a.operator,
+        Operator::Lt | Operator::Lteq | Operator::Gt | Operator::Gteq
+    );
     let check = |ok: &dyn Fn(&str) -> bool| lits.iter().all(|x| ok(&x.lexical()));
     match &a.left_operand {
-        LeftOperand::DateTime if !check(&|s| parse_time(s).is_some()) => {
-            l.push(Severity::Error, &ro, "dateTime needs an xsd:dateTime or xsd:date right operand")
+        LeftOperand::DateTime if !check(&|s| parse_time(s).is_some()) => l.push(
+            Severity::Error,
+            &ro,
+            "dateTime needs an xsd:dateTime or xsd:date right operand",
+        ),
+        LeftOperand::ElapsedTime | LeftOperand::DelayPeriod
+            if !check(&|s| parse_duration(s).is_some()) =>
+        {
+            l.push(
+                Severity::Error,
+                &ro,
+                format!(
+                    "{} needs an xsd:duration right operand such as \"P30D\"",
+                    a.left_operand
+                ),
+            )
         }
-        LeftOperand::ElapsedTime | LeftOperand::DelayPeriod if !check(&|s| parse_duration(s).is_some()) => {
-            l.push(Severity::Error, &ro, format!("{} needs an xsd:duration right operand such as \"P30D\"", a.left_operand))
-        }
-        LeftOperand::Count | LeftOperand::PayAmount if !check(&|s| s.trim().parse::<f64>().is_ok()) => {
-            l.push(Severity::Error, &ro, format!("{} needs a number", a.left_operand))
+        LeftOperand::Count | LeftOperand::PayAmount
+            if !check(&|s| s.trim().parse::<f64>().is_ok()) =>
+        {
+            l.push(
+                Severity::Error,
+                &ro,
+                format!("{} needs a number", a.left_operand),
+            )
         }
         LeftOperand::Spatial => {
             for x in &lits {
@@ -189,7 +298,11 @@ fn lint_atomic(l: &mut Linter, a: &AtomicConstraint, path: &str) {
                 }
             }
             if ordering {
-                l.push(Severity::Error, &format!("{path}.operator"), format!("operator {} has no meaning for spatial", a.operator));
+                l.push(
+                    Severity::Error,
+                    &format!("{path}.operator"),
+                    format!("operator {} has no meaning for spatial", a.operator),
+                );
             }
         }
         LeftOperand::Purpose
@@ -201,12 +314,27 @@ fn lint_atomic(l: &mut Linter, a: &AtomicConstraint, path: &str) {
         | LeftOperand::DayOfWeek
             if ordering && a.left_operand != LeftOperand::Event =>
         {
-            l.push(Severity::Error, &format!("{path}.operator"), format!("operator {} has no meaning for {}", a.operator, a.left_operand))
+            l.push(
+                Severity::Error,
+                &format!("{path}.operator"),
+                format!(
+                    "operator {} has no meaning for {}",
+                    a.operator, a.left_operand
+                ),
+            )
         }
         LeftOperand::ResourceKind => {
             for x in &lits {
                 let v = x.lexical();
-                if !["dataset", "model-or-service", "workflow-template", "visualisation-asset", "published-output"].contains(&v.as_str()) {
+                if ![
+                    "dataset",
+                    "model-or-service",
+                    "workflow-template",
+                    "visualisation-asset",
+                    "published-output",
+                ]
+                .contains(&v.as_str())
+                {
                     l.push(Severity::Error, &ro, format!("unknown resource kind {v:?}"));
                 }
             }
@@ -215,7 +343,11 @@ fn lint_atomic(l: &mut Linter, a: &AtomicConstraint, path: &str) {
             for x in &lits {
                 let v = x.lexical();
                 if !["raw", "workflow-ready", "model-input", "model-output"].contains(&v.as_str()) {
-                    l.push(Severity::Error, &ro, format!("unknown resource stage {v:?}"));
+                    l.push(
+                        Severity::Error,
+                        &ro,
+                        format!("unknown resource stage {v:?}"),
+                    );
                 }
             }
         }
@@ -231,7 +363,10 @@ struct Bounds<T> {
 
 impl<T> Default for Bounds<T> {
     fn default() -> Self {
-        Bounds { low: None, high: None }
+        Bounds {
+            low: None,
+            high: None,
+        }
     }
 }
 
@@ -241,7 +376,9 @@ fn lint_contradictions(l: &mut Linter, cs: &[Constraint], path: &str) {
     let mut equals: Vec<(LeftOperand, String, String)> = Vec::new();
     for (i, c) in cs.iter().enumerate() {
         let Constraint::Atomic(a) = c else { continue };
-        let RightOperand::Single(lit) = &a.right_operand else { continue };
+        let RightOperand::Single(lit) = &a.right_operand else {
+            continue;
+        };
         let p = format!("{path}[{i}]");
         let lex = lit.lexical();
         let bound = |op: Operator| match op {
@@ -252,34 +389,56 @@ fn lint_contradictions(l: &mut Linter, cs: &[Constraint], path: &str) {
             _ => None,
         };
         if a.operator == Operator::Eq {
-            if let Some((_, v, other)) = equals.iter().find(|(lo, v, _)| lo == &a.left_operand && v != &lex) {
+            if let Some((_, v, other)) = equals
+                .iter()
+                .find(|(lo, v, _)| lo == &a.left_operand && v != &lex)
+            {
                 l.push(Severity::Error, &p, format!("{} must equal both {v:?} ({other}) and {lex:?}; the constraints can never hold together", a.left_operand));
             }
             equals.push((a.left_operand.clone(), lex.clone(), p.clone()));
         }
-        let Some((is_low, inclusive)) = bound(a.operator) else { continue };
+        let Some((is_low, inclusive)) = bound(a.operator) else {
+            continue;
+        };
         if a.left_operand == LeftOperand::DateTime {
             let Some(t) = parse_time(&lex) else { continue };
-            let idx = times.iter().position(|(lo, _)| lo == &a.left_operand).unwrap_or_else(|| {
-                times.push((a.left_operand.clone(), Bounds::default()));
-                times.len() - 1
-            });
+            let idx = times
+                .iter()
+                .position(|(lo, _)| lo == &a.left_operand)
+                .unwrap_or_else(|| {
+                    times.push((a.left_operand.clone(), Bounds::default()));
+                    times.len() - 1
+                });
             let b = &mut times[idx].1;
-            if is_low { b.low = Some((t, inclusive, p)) } else { b.high = Some((t, inclusive, p)) }
+            if is_low {
+                b.low = Some((t, inclusive, p))
+            } else {
+                b.high = Some((t, inclusive, p))
+            }
         } else if matches!(a.left_operand, LeftOperand::Count | LeftOperand::PayAmount)
-            || matches!(a.left_operand, LeftOperand::ElapsedTime | LeftOperand::DelayPeriod)
+            || matches!(
+                a.left_operand,
+                LeftOperand::ElapsedTime | LeftOperand::DelayPeriod
+            )
         {
             let n = match a.left_operand {
                 LeftOperand::ElapsedTime | LeftOperand::DelayPeriod => parse_duration(&lex),
                 _ => lex.trim().parse::<f64>().ok(),
             };
             let Some(n) = n else { continue };
-            let idx = nums.iter().position(|(lo, _)| lo == &a.left_operand).unwrap_or_else(|| {
-                nums.push((a.left_operand.clone(), Bounds::default()));
-                nums.len() - 1
-            });
+            let idx = nums
+                .iter()
+                .position(|(lo, _)| lo == &a.left_operand)
+                .unwrap_or_else(|| {
+                    nums.push((a.left_operand.clone(), Bounds::default()));
+                    nums.len() - 1
+                });
             let b = &mut nums[idx].1;
-            if is_low { b.low = Some((n, inclusive, p)) } else { b.high = Some((n, inclusive, p)) }
+            if is_low {
+                b.low = Some((n, inclusive, p))
+            } else {
+                b.high = Some((n, inclusive, p))
+            }
         }
     }
     for (lo, b) in &times {
@@ -306,11 +465,27 @@ fn lint_voiding_prohibitions(l: &mut Linter, policy: &Policy) {
         if !pr.constraints.is_empty() || pr.assignee.is_some() {
             continue;
         }
-        let pr_action = pr.action.as_ref().or(policy.action.as_ref()).map(|a| a.name.as_str());
-        let pr_target = pr.target.as_ref().or(policy.target.as_ref()).map(|t| t.uid.as_str());
+        let pr_action = pr
+            .action
+            .as_ref()
+            .or(policy.action.as_ref())
+            .map(|a| a.name.as_str());
+        let pr_target = pr
+            .target
+            .as_ref()
+            .or(policy.target.as_ref())
+            .map(|t| t.uid.as_str());
         let voids_all = policy.permissions.iter().all(|p| {
-            let pa = p.action.as_ref().or(policy.action.as_ref()).map(|a| a.name.as_str());
-            let pt = p.target.as_ref().or(policy.target.as_ref()).map(|t| t.uid.as_str());
+            let pa = p
+                .action
+                .as_ref()
+                .or(policy.action.as_ref())
+                .map(|a| a.name.as_str());
+            let pt = p
+                .target
+                .as_ref()
+                .or(policy.target.as_ref())
+                .map(|t| t.uid.as_str());
             let action_covered = match (pr_action, pa) {
                 (None, _) => true,
                 (Some(x), Some(y)) => action_includes(x, y),
@@ -334,7 +509,10 @@ mod tests {
     use serde_json::json;
 
     fn messages(v: Value) -> Vec<String> {
-        lint(&v).into_iter().map(|d| format!("{:?} {}: {}", d.severity, d.path, d.message)).collect()
+        lint(&v)
+            .into_iter()
+            .map(|d| format!("{:?} {}: {}", d.severity, d.path, d.message))
+            .collect()
     }
 
     #[test]
@@ -373,7 +551,9 @@ mod tests {
 
     #[test]
     fn parse_errors_carry_their_path() {
-        let d = lint(&json!({"permission":[{"constraint":[{"leftOperand":"purpose","operator":"equals","rightOperand":"x"}]}]}));
+        let d = lint(
+            &json!({"permission":[{"constraint":[{"leftOperand":"purpose","operator":"equals","rightOperand":"x"}]}]}),
+        );
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].path, "permission[0].constraint[0].operator");
         assert_eq!(d[0].message, "unknown operator \"equals\"");

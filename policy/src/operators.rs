@@ -41,7 +41,8 @@ fn compare(left: &Val, right: &Literal) -> Result<Ordering, String> {
             if text_eq(s, &lex) {
                 Ok(Ordering::Equal)
             } else if let (Some(a), Some(b)) = (num(s), num(&lex)) {
-                a.partial_cmp(&b).ok_or_else(|| "values cannot be compared".to_string())
+                a.partial_cmp(&b)
+                    .ok_or_else(|| "values cannot be compared".to_string())
             } else {
                 Err(format!("{s:?} and {lex:?} have no order"))
             }
@@ -65,7 +66,9 @@ fn literals(right: &RightOperand) -> Result<Vec<&Literal>, String> {
     match right {
         RightOperand::Single(l) => Ok(vec![l]),
         RightOperand::List(ls) => Ok(ls.iter().collect()),
-        RightOperand::Reference(r) => Err(format!("right operand reference {r:?} cannot be dereferenced")),
+        RightOperand::Reference(r) => Err(format!(
+            "right operand reference {r:?} cannot be dereferenced"
+        )),
     }
 }
 
@@ -97,7 +100,12 @@ fn spatial_point(op: Operator, lat: f64, lon: f64, rights: &[&Literal]) -> Resul
     for r in rights {
         let geometry = match r {
             Literal::Json(g) => g,
-            other => return Err(format!("right operand {:?} is not a geometry", other.lexical())),
+            other => {
+                return Err(format!(
+                    "right operand {:?} is not a geometry",
+                    other.lexical()
+                ))
+            }
         };
         inside |= point_in_geometry(geometry, lat, lon)?;
     }
@@ -109,7 +117,12 @@ fn spatial_point(op: Operator, lat: f64, lon: f64, rights: &[&Literal]) -> Resul
 }
 
 /// Applies `op`; `Ok(satisfied)` or `Err(reason it cannot be evaluated)`.
-pub fn apply(op: Operator, left: &Val, right: &RightOperand, cx: &SetContext<'_>) -> Result<bool, String> {
+pub fn apply(
+    op: Operator,
+    left: &Val,
+    right: &RightOperand,
+    cx: &SetContext<'_>,
+) -> Result<bool, String> {
     let rights = literals(right)?;
     if rights.is_empty() {
         return Err("right operand list is empty".into());
@@ -119,7 +132,9 @@ pub fn apply(op: Operator, left: &Val, right: &RightOperand, cx: &SetContext<'_>
     }
     if !op.is_set_based() {
         let [r] = rights.as_slice() else {
-            return Err(format!("operator {op} needs a single right operand, not a list"));
+            return Err(format!(
+                "operator {op} needs a single right operand, not a list"
+            ));
         };
         if matches!(left, Val::Set(_)) {
             // Equality against a multi-valued operand reads as membership; ordering has no meaning.
@@ -127,7 +142,9 @@ pub fn apply(op: Operator, left: &Val, right: &RightOperand, cx: &SetContext<'_>
             return match op {
                 Operator::Eq => Ok(ls.iter().any(|l| equal(l, r))),
                 Operator::Neq => Ok(!ls.iter().any(|l| equal(l, r))),
-                _ => Err(format!("operator {op} needs a single left value, the left operand has several")),
+                _ => Err(format!(
+                    "operator {op} needs a single left value, the left operand has several"
+                )),
             };
         }
         return match op {
@@ -176,8 +193,19 @@ mod tests {
         RightOperand::List(v.iter().map(|x| s(x)).collect())
     }
     fn run(op: Operator, left: &Val, right: &RightOperand) -> Result<bool, String> {
-        let types = BTreeMap::from([("dpv:AcademicResearch".to_string(), vec!["dpv:ResearchAndDevelopment".to_string()])]);
-        apply(op, left, right, &SetContext { types: &types, regions: true })
+        let types = BTreeMap::from([(
+            "dpv:AcademicResearch".to_string(),
+            vec!["dpv:ResearchAndDevelopment".to_string()],
+        )]);
+        apply(
+            op,
+            left,
+            right,
+            &SetContext {
+                types: &types,
+                regions: true,
+            },
+        )
     }
     fn text(v: &str) -> Val {
         Val::Text(v.into())
@@ -186,7 +214,10 @@ mod tests {
     #[test]
     fn comparison_operators_on_numbers() {
         let five = Val::Number(5.0);
-        let lit = one(Literal::Typed { value: "5.00".into(), datatype: "xsd:decimal".into() });
+        let lit = one(Literal::Typed {
+            value: "5.00".into(),
+            datatype: "xsd:decimal".into(),
+        });
         assert_eq!(run(Operator::Eq, &five, &lit), Ok(true));
         assert_eq!(run(Operator::Neq, &five, &lit), Ok(false));
         assert_eq!(run(Operator::Lt, &five, &one(s("6"))), Ok(true));
@@ -203,58 +234,162 @@ mod tests {
 
     #[test]
     fn comparison_operators_on_times_and_durations() {
-        let t = Val::Time(parse_time("2024-02-12T11:20:10Z").unwrap_or(time::OffsetDateTime::UNIX_EPOCH));
-        let d = one(Literal::Typed { value: "2024-12-31".into(), datatype: "xsd:date".into() });
+        let t = Val::Time(
+            parse_time("2024-02-12T11:20:10Z").unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
+        );
+        let d = one(Literal::Typed {
+            value: "2024-12-31".into(),
+            datatype: "xsd:date".into(),
+        });
         assert_eq!(run(Operator::Lt, &t, &d), Ok(true));
         assert_eq!(run(Operator::Gt, &t, &d), Ok(false));
-        assert!(run(Operator::Lt, &t, &one(s("soon"))).unwrap_err().contains("xsd:dateTime"));
+        assert!(run(Operator::Lt, &t, &one(s("soon")))
+            .unwrap_err()
+            .contains("xsd:dateTime"));
         let dur = Val::Duration(86_400.0 * 10.0);
         assert_eq!(run(Operator::Lteq, &dur, &one(s("P30D"))), Ok(true));
         assert_eq!(run(Operator::Gt, &dur, &one(s("P30D"))), Ok(false));
-        assert!(run(Operator::Lt, &dur, &one(s("30 days"))).unwrap_err().contains("xsd:duration"));
+        assert!(run(Operator::Lt, &dur, &one(s("30 days")))
+            .unwrap_err()
+            .contains("xsd:duration"));
     }
 
     #[test]
     fn text_equality_and_no_order() {
-        assert_eq!(run(Operator::Eq, &text("odrl:read"), &one(s("read"))), Ok(true));
+        assert_eq!(
+            run(Operator::Eq, &text("odrl:read"), &one(s("read"))),
+            Ok(true)
+        );
         assert_eq!(run(Operator::Neq, &text("a"), &one(s("b"))), Ok(true));
-        assert!(run(Operator::Lt, &text("a"), &one(s("b"))).unwrap_err().contains("no order"));
-        assert!(run(Operator::Eq, &text("a"), &list(&["a", "b"])).unwrap_err().contains("single right operand"));
+        assert!(run(Operator::Lt, &text("a"), &one(s("b")))
+            .unwrap_err()
+            .contains("no order"));
+        assert!(run(Operator::Eq, &text("a"), &list(&["a", "b"]))
+            .unwrap_err()
+            .contains("single right operand"));
     }
 
     #[test]
     fn set_operators() {
         let purposes = Val::Set(vec![text("research"), text("education")]);
-        assert_eq!(run(Operator::IsAnyOf, &text("research"), &list(&["research", "teaching"])), Ok(true));
-        assert_eq!(run(Operator::IsAnyOf, &text("marketing"), &list(&["research"])), Ok(false));
-        assert_eq!(run(Operator::IsNoneOf, &text("marketing"), &list(&["commercial"])), Ok(true));
-        assert_eq!(run(Operator::IsNoneOf, &text("commercial"), &list(&["commercial"])), Ok(false));
-        assert_eq!(run(Operator::IsNoneOf, &Val::Set(vec![]), &list(&["commercial"])), Ok(true));
-        assert_eq!(run(Operator::IsAllOf, &purposes, &list(&["research", "education"])), Ok(true));
-        assert_eq!(run(Operator::IsAllOf, &purposes, &list(&["research", "sales"])), Ok(false));
-        assert_eq!(run(Operator::HasPart, &purposes, &list(&["education"])), Ok(true));
-        assert_eq!(run(Operator::HasPart, &purposes, &list(&["sales"])), Ok(false));
-        assert_eq!(run(Operator::IsPartOf, &text("NL-NH"), &list(&["NL"])), Ok(true));
-        assert_eq!(run(Operator::IsPartOf, &text("BE"), &list(&["NL"])), Ok(false));
-        assert_eq!(run(Operator::HasPart, &text("NL"), &one(s("NL-UT"))), Ok(true));
-        assert_eq!(run(Operator::IsA, &text("dpv:AcademicResearch"), &one(s("dpv:ResearchAndDevelopment"))), Ok(true));
-        assert_eq!(run(Operator::IsA, &text("dpv:Marketing"), &one(s("dpv:ResearchAndDevelopment"))), Ok(false));
-        assert_eq!(run(Operator::IsAnyOf, &Val::Set(vec![]), &list(&["x"])), Ok(false));
+        assert_eq!(
+            run(
+                Operator::IsAnyOf,
+                &text("research"),
+                &list(&["research", "teaching"])
+            ),
+            Ok(true)
+        );
+        assert_eq!(
+            run(Operator::IsAnyOf, &text("marketing"), &list(&["research"])),
+            Ok(false)
+        );
+        assert_eq!(
+            run(
+                Operator::IsNoneOf,
+                &text("marketing"),
+                &list(&["commercial"])
+            ),
+            Ok(true)
+        );
+        assert_eq!(
+            run(
+                Operator::IsNoneOf,
+                &text("commercial"),
+                &list(&["commercial"])
+            ),
+            Ok(false)
+        );
+        assert_eq!(
+            run(
+                Operator::IsNoneOf,
+                &Val::Set(vec![]),
+                &list(&["commercial"])
+            ),
+            Ok(true)
+        );
+        assert_eq!(
+            run(
+                Operator::IsAllOf,
+                &purposes,
+                &list(&["research", "education"])
+            ),
+            Ok(true)
+        );
+        assert_eq!(
+            run(Operator::IsAllOf, &purposes, &list(&["research", "sales"])),
+            Ok(false)
+        );
+        assert_eq!(
+            run(Operator::HasPart, &purposes, &list(&["education"])),
+            Ok(true)
+        );
+        assert_eq!(
+            run(Operator::HasPart, &purposes, &list(&["sales"])),
+            Ok(false)
+        );
+        assert_eq!(
+            run(Operator::IsPartOf, &text("NL-NH"), &list(&["NL"])),
+            Ok(true)
+        );
+        assert_eq!(
+            run(Operator::IsPartOf, &text("BE"), &list(&["NL"])),
+            Ok(false)
+        );
+        assert_eq!(
+            run(Operator::HasPart, &text("NL"), &one(s("NL-UT"))),
+            Ok(true)
+        );
+        assert_eq!(
+            run(
+                Operator::IsA,
+                &text("dpv:AcademicResearch"),
+                &one(s("dpv:ResearchAndDevelopment"))
+            ),
+            Ok(true)
+        );
+        assert_eq!(
+            run(
+                Operator::IsA,
+                &text("dpv:Marketing"),
+                &one(s("dpv:ResearchAndDevelopment"))
+            ),
+            Ok(false)
+        );
+        assert_eq!(
+            run(Operator::IsAnyOf, &Val::Set(vec![]), &list(&["x"])),
+            Ok(false)
+        );
         assert!(run(Operator::IsAnyOf, &text("x"), &RightOperand::List(vec![])).is_err());
-        assert!(run(Operator::IsAnyOf, &text("x"), &RightOperand::Reference("http://x".into())).is_err());
+        assert!(run(
+            Operator::IsAnyOf,
+            &text("x"),
+            &RightOperand::Reference("http://x".into())
+        )
+        .is_err());
         assert_eq!(run(Operator::Eq, &purposes, &one(s("research"))), Ok(true));
         assert!(run(Operator::Lt, &purposes, &one(s("research"))).is_err());
     }
 
     #[test]
     fn coordinates_against_geometries() {
-        let p = Val::Point { lat: 52.37, lon: 4.9 };
+        let p = Val::Point {
+            lat: 52.37,
+            lon: 4.9,
+        };
         let g = one(Literal::Json(json!({"bbox": [4.7, 52.2, 5.1, 52.5]})));
         assert_eq!(run(Operator::IsPartOf, &p, &g), Ok(true));
         assert_eq!(run(Operator::IsNoneOf, &p, &g), Ok(false));
-        let far = Val::Point { lat: 40.0, lon: 4.9 };
+        let far = Val::Point {
+            lat: 40.0,
+            lon: 4.9,
+        };
         assert_eq!(run(Operator::IsPartOf, &far, &g), Ok(false));
-        assert!(run(Operator::Lt, &p, &g).unwrap_err().contains("does not apply"));
-        assert!(run(Operator::IsPartOf, &p, &one(s("NL"))).unwrap_err().contains("not a geometry"));
+        assert!(run(Operator::Lt, &p, &g)
+            .unwrap_err()
+            .contains("does not apply"));
+        assert!(run(Operator::IsPartOf, &p, &one(s("NL")))
+            .unwrap_err()
+            .contains("not a geometry"));
     }
 }

@@ -7,8 +7,9 @@
 
 use crate::error::PolicyError;
 use crate::model::{
-    normalise_term, Action, Asset, AtomicConstraint, ConflictStrategy, Constraint, LeftOperand, Literal,
-    LogicalConstraint, LogicalOperator, Operator, Party, Policy, PolicyKind, RightOperand, Rule, RuleKind, ODRL_NS,
+    normalise_term, Action, Asset, AtomicConstraint, ConflictStrategy, Constraint, LeftOperand,
+    Literal, LogicalConstraint, LogicalOperator, Operator, Party, Policy, PolicyKind, RightOperand,
+    Rule, RuleKind, ODRL_NS,
 };
 use serde_json::{Map, Value};
 
@@ -32,9 +33,17 @@ fn join(path: &str, key: &str) -> String {
 /// A JSON-LD value that may be a single item, an array, or an `@list`; items are returned with their paths.
 fn items<'a>(value: &'a Value, path: &str) -> Vec<(String, &'a Value)> {
     match value {
-        Value::Array(a) => a.iter().enumerate().map(|(i, v)| (format!("{path}[{i}]"), v)).collect(),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (format!("{path}[{i}]"), v))
+            .collect(),
         Value::Object(o) if o.contains_key("@list") => match o.get("@list") {
-            Some(Value::Array(a)) => a.iter().enumerate().map(|(i, v)| (format!("{path}[{i}]"), v)).collect(),
+            Some(Value::Array(a)) => a
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (format!("{path}[{i}]"), v))
+                .collect(),
             Some(v) => vec![(path.to_string(), v)],
             None => Vec::new(),
         },
@@ -48,9 +57,15 @@ fn iri(value: &Value, path: &str) -> Result<String, PolicyError> {
         Value::String(s) if !s.is_empty() => Ok(s.clone()),
         Value::Object(o) => match o.get("@id") {
             Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
-            _ => Err(PolicyError::invalid(path, "expected an IRI string or {\"@id\": ...}")),
+            _ => Err(PolicyError::invalid(
+                path,
+                "expected an IRI string or {\"@id\": ...}",
+            )),
         },
-        _ => Err(PolicyError::invalid(path, "expected an IRI string or {\"@id\": ...}")),
+        _ => Err(PolicyError::invalid(
+            path,
+            "expected an IRI string or {\"@id\": ...}",
+        )),
     }
 }
 
@@ -83,7 +98,8 @@ impl Policy {
 
     /// Reads a policy from JSON text.
     pub fn from_json_str(s: &str) -> Result<Policy, PolicyError> {
-        let value: Value = serde_json::from_str(s).map_err(|e| PolicyError::Json(e.to_string().to_lowercase()))?;
+        let value: Value =
+            serde_json::from_str(s).map_err(|e| PolicyError::Json(e.to_string().to_lowercase()))?;
         parse_policy(&value)
     }
 }
@@ -109,12 +125,12 @@ fn parse_policy(value: &Value) -> Result<Policy, PolicyError> {
                 "perm" => ConflictStrategy::Perm,
                 "prohibit" => ConflictStrategy::Prohibit,
                 "invalid" => ConflictStrategy::Invalid,
-                other => {
-                    return Err(PolicyError::invalid(
-                        "conflict",
-                        format!("unknown conflict strategy {other:?} (expected perm, prohibit or invalid)"),
-                    ))
-                }
+                other => return Err(PolicyError::invalid(
+                    "conflict",
+                    format!(
+                        "unknown conflict strategy {other:?} (expected perm, prohibit or invalid)"
+                    ),
+                )),
             })
         }
     };
@@ -130,7 +146,10 @@ fn parse_policy(value: &Value) -> Result<Policy, PolicyError> {
             Some(v) => {
                 let mut all = parse_parties(v, key)?;
                 if all.len() > 1 {
-                    return Err(PolicyError::invalid(key, "a policy-level party must be a single value"));
+                    return Err(PolicyError::invalid(
+                        key,
+                        "a policy-level party must be a single value",
+                    ));
                 }
                 Ok(all.pop())
             }
@@ -143,7 +162,10 @@ fn parse_policy(value: &Value) -> Result<Policy, PolicyError> {
         Some(v) => {
             let mut all = parse_assets(v, "target")?;
             if all.len() > 1 {
-                return Err(PolicyError::invalid("target", "a policy-level target must be a single value"));
+                return Err(PolicyError::invalid(
+                    "target",
+                    "a policy-level target must be a single value",
+                ));
             }
             all.pop()
         }
@@ -153,7 +175,10 @@ fn parse_policy(value: &Value) -> Result<Policy, PolicyError> {
         Some(v) => {
             let mut all = parse_actions(v, "action")?;
             if all.len() > 1 {
-                return Err(PolicyError::invalid("action", "a policy-level action must be a single value"));
+                return Err(PolicyError::invalid(
+                    "action",
+                    "a policy-level action must be a single value",
+                ));
             }
             all.pop()
         }
@@ -194,7 +219,10 @@ fn parse_rule(value: &Value, path: &str, kind: RuleKind) -> Result<Vec<Rule>, Po
         Some(v) => {
             let a = parse_actions(v, &join(path, "action"))?;
             if a.is_empty() {
-                return Err(PolicyError::invalid(&join(path, "action"), "empty action list"));
+                return Err(PolicyError::invalid(
+                    &join(path, "action"),
+                    "empty action list",
+                ));
             }
             a.into_iter().map(Some).collect()
         }
@@ -204,7 +232,10 @@ fn parse_rule(value: &Value, path: &str, kind: RuleKind) -> Result<Vec<Rule>, Po
         Some(v) => {
             let t = parse_assets(v, &join(path, "target"))?;
             if t.is_empty() {
-                return Err(PolicyError::invalid(&join(path, "target"), "empty target list"));
+                return Err(PolicyError::invalid(
+                    &join(path, "target"),
+                    "empty target list",
+                ));
             }
             t.into_iter().map(Some).collect()
         }
@@ -240,7 +271,10 @@ fn parse_rule(value: &Value, path: &str, kind: RuleKind) -> Result<Vec<Rule>, Po
     let consequences = sub("consequence")?;
     let remedies = sub("remedy")?;
     if kind == RuleKind::Duty && !duties.is_empty() {
-        return Err(PolicyError::invalid(&join(path, "duty"), "a duty cannot have duties of its own"));
+        return Err(PolicyError::invalid(
+            &join(path, "duty"),
+            "a duty cannot have duties of its own",
+        ));
     }
     let uid = node_id(obj);
     let mut out = Vec::with_capacity(actions.len() * targets.len());
@@ -273,7 +307,11 @@ fn parse_actions(value: &Value, path: &str) -> Result<Vec<Action>, PolicyError> 
 
 fn parse_action(value: &Value, path: &str) -> Result<Action, PolicyError> {
     match value {
-        Value::String(s) if !s.is_empty() => Ok(Action { name: normalise_term(s).to_string(), uid: None, refinements: Vec::new() }),
+        Value::String(s) if !s.is_empty() => Ok(Action {
+            name: normalise_term(s).to_string(),
+            uid: None,
+            refinements: Vec::new(),
+        }),
         Value::Object(o) => {
             // `rdf:value` carries the action class when the node itself has an `@id` of its own (ODRL JSON-LD).
             let explicit = o
@@ -289,9 +327,16 @@ fn parse_action(value: &Value, path: &str) -> Result<Action, PolicyError> {
                 None => Vec::new(),
                 Some(v) => parse_constraints(v, &join(path, "refinement"))?,
             };
-            Ok(Action { name: normalise_term(&name).to_string(), uid, refinements })
+            Ok(Action {
+                name: normalise_term(&name).to_string(),
+                uid,
+                refinements,
+            })
         }
-        _ => Err(PolicyError::invalid(path, "expected an action name or an action object")),
+        _ => Err(PolicyError::invalid(
+            path,
+            "expected an action name or an action object",
+        )),
     }
 }
 
@@ -308,7 +353,8 @@ fn parse_collection_member(
                 || get(o, "refinement").is_some();
             let uid = match get(o, "source") {
                 Some(v) => iri(v, &join(path, "source"))?,
-                None => node_id(o).ok_or_else(|| PolicyError::invalid(path, "missing \"@id\" or \"source\""))?,
+                None => node_id(o)
+                    .ok_or_else(|| PolicyError::invalid(path, "missing \"@id\" or \"source\""))?,
             };
             let refinements = match get(o, "refinement") {
                 None => Vec::new(),
@@ -324,7 +370,11 @@ fn parse_parties(value: &Value, path: &str) -> Result<Vec<Party>, PolicyError> {
     let mut out = Vec::new();
     for (p, item) in items(value, path) {
         let (uid, collection, refinements) = parse_collection_member(item, &p, "PartyCollection")?;
-        out.push(Party { uid, collection, refinements });
+        out.push(Party {
+            uid,
+            collection,
+            refinements,
+        });
     }
     Ok(out)
 }
@@ -333,7 +383,11 @@ fn parse_assets(value: &Value, path: &str) -> Result<Vec<Asset>, PolicyError> {
     let mut out = Vec::new();
     for (p, item) in items(value, path) {
         let (uid, collection, refinements) = parse_collection_member(item, &p, "AssetCollection")?;
-        out.push(Asset { uid, collection, refinements });
+        out.push(Asset {
+            uid,
+            collection,
+            refinements,
+        });
     }
     Ok(out)
 }
@@ -351,7 +405,10 @@ const MAX_DEPTH: usize = 32;
 
 fn parse_constraint(value: &Value, path: &str, depth: usize) -> Result<Constraint, PolicyError> {
     if depth > MAX_DEPTH {
-        return Err(PolicyError::invalid(path, "logical constraints nested too deeply"));
+        return Err(PolicyError::invalid(
+            path,
+            "logical constraints nested too deeply",
+        ));
     }
     let obj = match value {
         Value::Object(o) => o,
@@ -371,9 +428,16 @@ fn parse_constraint(value: &Value, path: &str, depth: usize) -> Result<Constrain
                 constraints.push(parse_constraint(item, &ip, depth + 1)?);
             }
             if constraints.is_empty() {
-                return Err(PolicyError::invalid(&p, "a logical constraint needs at least one operand"));
+                return Err(PolicyError::invalid(
+                    &p,
+                    "a logical constraint needs at least one operand",
+                ));
             }
-            return Ok(Constraint::Logical(LogicalConstraint { uid: node_id(obj), operator: op, constraints }));
+            return Ok(Constraint::Logical(LogicalConstraint {
+                uid: node_id(obj),
+                operator: op,
+                constraints,
+            }));
         }
     }
     let left = get(obj, "leftOperand")
@@ -383,8 +447,12 @@ fn parse_constraint(value: &Value, path: &str, depth: usize) -> Result<Constrain
     let op_term = get(obj, "operator")
         .ok_or_else(|| PolicyError::invalid(path, "missing \"operator\""))
         .and_then(|v| iri(v, &op_path))?;
-    let operator = Operator::from_term(&op_term)
-        .ok_or_else(|| PolicyError::invalid(&op_path, format!("unknown operator {:?}", normalise_term(&op_term))))?;
+    let operator = Operator::from_term(&op_term).ok_or_else(|| {
+        PolicyError::invalid(
+            &op_path,
+            format!("unknown operator {:?}", normalise_term(&op_term)),
+        )
+    })?;
     let right_operand = if let Some(v) = get(obj, "rightOperand") {
         parse_right_operand(v, &join(path, "rightOperand"))?
     } else if let Some(v) = get(obj, "rightOperandReference") {
@@ -444,7 +512,10 @@ pub(crate) fn parse_literal(value: &Value, path: &str) -> Result<Literal, Policy
         Value::Number(n) => Ok(Literal::Number(n.clone())),
         Value::Bool(b) => Ok(Literal::Bool(*b)),
         Value::Null => Err(PolicyError::invalid(path, "right operand must not be null")),
-        Value::Array(_) => Err(PolicyError::invalid(path, "nested lists are not allowed in a right operand")),
+        Value::Array(_) => Err(PolicyError::invalid(
+            path,
+            "nested lists are not allowed in a right operand",
+        )),
         Value::Object(o) => {
             if let Some(v) = o.get("@value") {
                 let datatype = o.get("@type").and_then(Value::as_str);
@@ -452,10 +523,16 @@ pub(crate) fn parse_literal(value: &Value, path: &str) -> Result<Literal, Policy
                     return Ok(Literal::Json(v.clone()));
                 }
                 let text = scalar_text(v).ok_or_else(|| {
-                    PolicyError::invalid(&join(path, "@value"), "expected a string, number or boolean")
+                    PolicyError::invalid(
+                        &join(path, "@value"),
+                        "expected a string, number or boolean",
+                    )
                 })?;
                 return Ok(match datatype {
-                    Some(dt) => Literal::Typed { value: text, datatype: dt.to_string() },
+                    Some(dt) => Literal::Typed {
+                        value: text,
+                        datatype: dt.to_string(),
+                    },
                     None => match v {
                         Value::Number(n) => Literal::Number(n.clone()),
                         Value::Bool(b) => Literal::Bool(*b),
@@ -466,13 +543,19 @@ pub(crate) fn parse_literal(value: &Value, path: &str) -> Result<Literal, Policy
             if let Some(id) = o.get("@id") {
                 return match id {
                     Value::String(s) if !s.is_empty() => Ok(Literal::Iri(s.clone())),
-                    _ => Err(PolicyError::invalid(&join(path, "@id"), "expected an IRI string")),
+                    _ => Err(PolicyError::invalid(
+                        &join(path, "@id"),
+                        "expected an IRI string",
+                    )),
                 };
             }
             if o.contains_key("bbox") || o.contains_key("polygon") {
                 return Ok(Literal::Json(value.clone()));
             }
-            Err(PolicyError::invalid(path, "expected a value, {\"@value\": ...}, {\"@id\": ...} or a geometry"))
+            Err(PolicyError::invalid(
+                path,
+                "expected a value, {\"@value\": ...}, {\"@id\": ...} or a geometry",
+            ))
         }
     }
 }

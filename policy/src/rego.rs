@@ -21,8 +21,11 @@ pub struct RegoRules {
 
 impl fmt::Debug for RegoRules {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names: Vec<(Scope, &Vec<String>)> = self.scopes.iter().map(|(s, _, n)| (*s, n)).collect();
-        f.debug_struct("RegoRules").field("modules", &names).finish()
+        let names: Vec<(Scope, &Vec<String>)> =
+            self.scopes.iter().map(|(s, _, n)| (*s, n)).collect();
+        f.debug_struct("RegoRules")
+            .field("modules", &names)
+            .finish()
     }
 }
 
@@ -34,11 +37,15 @@ impl RegoRules {
     /// Adds a module for `scope`. It must declare `package twinport.<scope>`; parse errors and a wrong package
     /// are reported as `PolicyError::Rego`.
     pub fn add(&mut self, scope: Scope, name: &str, rego_source: &str) -> Result<(), PolicyError> {
-        let err = |message: String| PolicyError::Rego { name: name.to_string(), message: message.to_lowercase() };
+        let err = |message: String| PolicyError::Rego {
+            name: name.to_string(),
+            message: message.to_lowercase(),
+        };
         let idx = match self.scopes.iter().position(|(s, _, _)| *s == scope) {
             Some(i) => i,
             None => {
-                self.scopes.push((scope, regorus::Engine::new(), Vec::new()));
+                self.scopes
+                    .push((scope, regorus::Engine::new(), Vec::new()));
                 self.scopes.len() - 1
             }
         };
@@ -50,7 +57,9 @@ impl RegoRules {
             .map_err(|e| err(e.to_string()))?;
         let expected = format!("data.twinport.{scope}");
         if package != expected {
-            return Err(err(format!("declares {package}, expected package twinport.{scope}")));
+            return Err(err(format!(
+                "declares {package}, expected package twinport.{scope}"
+            )));
         }
         // Surface compile errors (unknown functions, unsafe variables) now, not at the first request.
         candidate.set_input(regorus::Value::new_object());
@@ -85,7 +94,11 @@ impl RegoRules {
         };
         let mut input = match serde_json::to_value(ctx) {
             Ok(serde_json::Value::Object(o)) => o,
-            _ => return Some(fail("request context could not be converted for rego".into())),
+            _ => {
+                return Some(fail(
+                    "request context could not be converted for rego".into(),
+                ))
+            }
         };
         input.insert("policy".into(), policy.to_json());
         input.insert("scope".into(), serde_json::Value::String(scope.to_string()));
@@ -119,7 +132,11 @@ impl RegoRules {
             }
             regorus::Value::Array(arr) => {
                 for v in arr.iter() {
-                    reasons.push(v.as_string().map(|s| s.to_string()).unwrap_or_else(|_| "deny".into()));
+                    reasons.push(
+                        v.as_string()
+                            .map(|s| s.to_string())
+                            .unwrap_or_else(|_| "deny".into()),
+                    );
                 }
             }
             regorus::Value::Bool(true) => reasons.push("denied by a rego rule".into()),
@@ -132,6 +149,11 @@ impl RegoRules {
             }
         }
         reasons.sort();
-        Some(RegoReport { modules: names.clone(), denied: !reasons.is_empty(), reasons, error: None })
+        Some(RegoReport {
+            modules: names.clone(),
+            denied: !reasons.is_empty(),
+            reasons,
+            error: None,
+        })
     }
 }

@@ -138,7 +138,10 @@ impl ComplianceReport {
                     RuleKind::Permission if r.state != RuleState::Permit => {
                         let label = format!("permission {}", r.id);
                         if !r.action_matched {
-                            out.push(format!("{label}: action {} does not cover the requested action", r.action));
+                            out.push(format!(
+                                "{label}: action {} does not cover the requested action",
+                                r.action
+                            ));
                         }
                         if !r.target_matched {
                             out.push(format!("{label}: the requested resource is not its target"));
@@ -150,11 +153,16 @@ impl ComplianceReport {
                         failing(&format!("{label} refinement"), &r.refinements, &mut out);
                         for d in &r.duties {
                             if d.active && d.state != RuleState::Fulfilled {
-                                out.push(format!("{label}: duty {} ({}) is {}", d.id, d.action, d.reason));
+                                out.push(format!(
+                                    "{label}: duty {} ({}) is {}",
+                                    d.id, d.action, d.reason
+                                ));
                             }
                         }
                     }
-                    RuleKind::Prohibition | RuleKind::Obligation if self.deciding_rules.contains(&r.id) => {
+                    RuleKind::Prohibition | RuleKind::Obligation
+                        if self.deciding_rules.contains(&r.id) =>
+                    {
                         out.push(format!("{:?} {}: {}", r.kind, r.id, r.reason).to_lowercase());
                     }
                     _ => {}
@@ -172,7 +180,10 @@ impl ComplianceReport {
 fn failing(label: &str, reports: &[ConstraintReport], out: &mut Vec<String>) {
     for c in reports {
         if !c.satisfied {
-            out.push(format!("{label}: constraint {} failed: {}", c.path, c.reason));
+            out.push(format!(
+                "{label}: constraint {} failed: {}",
+                c.path, c.reason
+            ));
             failing(label, &c.operands, out);
         }
     }

@@ -2,8 +2,8 @@
 //! `Policy::from_json(&p.to_json())` yields `p` again.
 
 use crate::model::{
-    Action, Asset, AtomicConstraint, ConflictStrategy, Constraint, Literal, LogicalOperator, Party, Policy,
-    PolicyKind, RightOperand, Rule,
+    Action, Asset, AtomicConstraint, ConflictStrategy, Constraint, Literal, LogicalOperator, Party,
+    Policy, PolicyKind, RightOperand, Rule,
 };
 use serde_json::{json, Map, Value};
 
@@ -17,7 +17,11 @@ fn action_term(action: &Action) -> Value {
     if let Some(uid) = &action.uid {
         o.insert("@id".into(), json!(uid));
     }
-    let class = if is_odrl_short { format!("odrl:{}", action.name) } else { action.name.clone() };
+    let class = if is_odrl_short {
+        format!("odrl:{}", action.name)
+    } else {
+        action.name.clone()
+    };
     o.insert("rdf:value".into(), json!({ "@id": class }));
     if !action.refinements.is_empty() {
         o.insert("refinement".into(), constraints_json(&action.refinements));
@@ -25,7 +29,12 @@ fn action_term(action: &Action) -> Value {
     Value::Object(o)
 }
 
-fn member_json(uid: &str, collection: bool, refinements: &[Constraint], collection_type: &str) -> Value {
+fn member_json(
+    uid: &str,
+    collection: bool,
+    refinements: &[Constraint],
+    collection_type: &str,
+) -> Value {
     if !collection && refinements.is_empty() {
         return Value::String(uid.to_string());
     }
@@ -98,8 +107,11 @@ pub(crate) fn constraint_json(c: &Constraint) -> Value {
             }
             let operands = Value::Array(l.constraints.iter().map(constraint_json).collect());
             // JSON-LD needs `@list` to keep the order `andSequence` depends on.
-            let operands =
-                if l.operator == LogicalOperator::AndSequence { json!({ "@list": operands }) } else { operands };
+            let operands = if l.operator == LogicalOperator::AndSequence {
+                json!({ "@list": operands })
+            } else {
+                operands
+            };
             o.insert(l.operator.as_str().into(), operands);
             Value::Object(o)
         }
@@ -130,9 +142,16 @@ fn rule_json(r: &Rule) -> Value {
     if !r.constraints.is_empty() {
         o.insert("constraint".into(), constraints_json(&r.constraints));
     }
-    for (key, list) in [("duty", &r.duties), ("consequence", &r.consequences), ("remedy", &r.remedies)] {
+    for (key, list) in [
+        ("duty", &r.duties),
+        ("consequence", &r.consequences),
+        ("remedy", &r.remedies),
+    ] {
         if !list.is_empty() {
-            o.insert(key.into(), Value::Array(list.iter().map(rule_json).collect()));
+            o.insert(
+                key.into(),
+                Value::Array(list.iter().map(rule_json).collect()),
+            );
         }
     }
     Value::Object(o)
@@ -175,11 +194,16 @@ impl Policy {
         if let Some(a) = &self.action {
             o.insert("action".into(), action_term(a));
         }
-        for (key, list) in
-            [("permission", &self.permissions), ("prohibition", &self.prohibitions), ("obligation", &self.obligations)]
-        {
+        for (key, list) in [
+            ("permission", &self.permissions),
+            ("prohibition", &self.prohibitions),
+            ("obligation", &self.obligations),
+        ] {
             if !list.is_empty() {
-                o.insert(key.into(), Value::Array(list.iter().map(rule_json).collect()));
+                o.insert(
+                    key.into(),
+                    Value::Array(list.iter().map(rule_json).collect()),
+                );
             }
         }
         Value::Object(o)

@@ -67,6 +67,9 @@ impl EngineSettings {
 
     /// The SolidLab ODRL-Test-Suite reading: a duty blocks its permission only once violated.
     pub fn solidlab() -> Self {
-        EngineSettings { duty_not_set_blocks: false, ..EngineSettings::default() }
+        EngineSettings {
+            duty_not_set_blocks: false,
+            ..EngineSettings::default()
+        }
     }
 }

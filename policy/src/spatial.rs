@@ -8,7 +8,9 @@ use serde_json::Value;
 pub fn region_within(inner: &str, outer: &str) -> bool {
     let (i, o) = (inner.trim(), outer.trim());
     i.eq_ignore_ascii_case(o)
-        || (i.len() > o.len() && i.as_bytes().get(o.len()) == Some(&b'-') && i[..o.len()].eq_ignore_ascii_case(o))
+        || (i.len() > o.len()
+            && i.as_bytes().get(o.len()) == Some(&b'-')
+            && i[..o.len()].eq_ignore_ascii_case(o))
 }
 
 fn number_pair(v: &Value) -> Option<(f64, f64)> {
@@ -22,7 +24,9 @@ fn number_pair(v: &Value) -> Option<(f64, f64)> {
 /// Whether the point lies in the geometry; `Err` names what is wrong with a malformed geometry.
 pub fn point_in_geometry(geometry: &Value, lat: f64, lon: f64) -> Result<bool, String> {
     if let Some(b) = geometry.get("bbox") {
-        let nums: Option<Vec<f64>> = b.as_array().map(|a| a.iter().filter_map(Value::as_f64).collect());
+        let nums: Option<Vec<f64>> = b
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_f64).collect());
         return match nums.as_deref() {
             Some([min_lon, min_lat, max_lon, max_lat]) => {
                 Ok(lon >= *min_lon && lon <= *max_lon && lat >= *min_lat && lat <= *max_lat)
@@ -31,7 +35,9 @@ pub fn point_in_geometry(geometry: &Value, lat: f64, lon: f64) -> Result<bool, S
         };
     }
     if let Some(p) = geometry.get("polygon") {
-        let ring: Option<Vec<(f64, f64)>> = p.as_array().map(|a| a.iter().filter_map(number_pair).collect());
+        let ring: Option<Vec<(f64, f64)>> = p
+            .as_array()
+            .map(|a| a.iter().filter_map(number_pair).collect());
         let ring = match ring {
             Some(r) if r.len() >= 3 && Some(r.len()) == p.as_array().map(Vec::len) => r,
             _ => return Err("polygon must be a list of at least three [lon, lat] pairs".into()),

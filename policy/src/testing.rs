@@ -61,7 +61,8 @@ pub struct CaseOutcome {
 
 /// Reads a test file.
 pub fn parse_test_file(json: &str) -> Result<TestFile, PolicyError> {
-    let t: TestFile = serde_json::from_str(json).map_err(|e| PolicyError::TestFile(e.to_string().to_lowercase()))?;
+    let t: TestFile = serde_json::from_str(json)
+        .map_err(|e| PolicyError::TestFile(e.to_string().to_lowercase()))?;
     if t.cases.is_empty() {
         return Err(PolicyError::TestFile("no cases".into()));
     }
@@ -96,11 +97,25 @@ pub fn run_test_file(test: &TestFile, policy: &Policy, engine: &Engine) -> Vec<C
             let detail = if passed {
                 format!("{} as expected", word(report.decision))
             } else if !decision_ok {
-                format!("expected {}, got {}: {}", word(case.expect), word(report.decision), reasons.join("; "))
+                format!(
+                    "expected {}, got {}: {}",
+                    word(case.expect),
+                    word(report.decision),
+                    reasons.join("; ")
+                )
             } else {
-                format!("{} as expected, but reasons lack {:?}; reasons were: {}", word(report.decision), missing, reasons.join("; "))
+                format!(
+                    "{} as expected, but reasons lack {:?}; reasons were: {}",
+                    word(report.decision),
+                    missing,
+                    reasons.join("; ")
+                )
             };
-            CaseOutcome { name: case.name.clone(), passed, detail }
+            CaseOutcome {
+                name: case.name.clone(),
+                passed,
+                detail,
+            }
         })
         .collect()
 }
@@ -115,7 +130,9 @@ mod tests {
         let policy = Policy::from_json_str(
             r#"{"@type":"Set","permission":[{"action":"use","constraint":[{"leftOperand":"purpose","operator":"eq","rightOperand":"research"}]}]}"#,
         );
-        let Ok(policy) = policy else { panic!("policy did not parse") };
+        let Ok(policy) = policy else {
+            panic!("policy did not parse")
+        };
         let file = parse_test_file(
             r#"{"policy":"p.json","cases":[
               {"name":"ok","context":{"purpose":"research"},"expect":"permit"},
@@ -123,7 +140,9 @@ mod tests {
               {"name":"wrong expectation","context":{"purpose":"ads"},"expect":"permit"},
               {"name":"wrong reason","context":{"purpose":"ads"},"expect":"deny","reasons":["nonsense"]}]}"#,
         );
-        let Ok(file) = file else { panic!("test file did not parse") };
+        let Ok(file) = file else {
+            panic!("test file did not parse")
+        };
         let out = run_test_file(&file, &policy, &Engine::new(EngineSettings::default()));
         let passed: Vec<bool> = out.iter().map(|o| o.passed).collect();
         assert_eq!(passed, vec![true, true, false, false]);

@@ -16,7 +16,10 @@ pub enum Val {
     Text(String),
     Set(Vec<Val>),
     /// Geographic position (WGS 84 degrees).
-    Point { lat: f64, lon: f64 },
+    Point {
+        lat: f64,
+        lon: f64,
+    },
 }
 
 impl Val {
@@ -49,7 +52,9 @@ pub fn parse_time(s: &str) -> Option<OffsetDateTime> {
     if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
         return Some(t);
     }
-    let naive = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]]");
+    let naive = format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]]"
+    );
     if let Ok(t) = PrimitiveDateTime::parse(s, naive) {
         return Some(t.assume_utc());
     }

@@ -4,8 +4,8 @@
 
 use serde_json::{json, Value};
 use twinport_policy::{
-    ConflictStrategy, Decision, Engine, EngineSettings, PermissionCombination, Policy, PolicyError, RequestContext,
-    RuleState, Scope, World,
+    ConflictStrategy, Decision, Engine, EngineSettings, PermissionCombination, Policy, PolicyError,
+    RequestContext, RuleState, Scope, World,
 };
 
 fn policy(v: Value) -> Policy {
@@ -17,8 +17,10 @@ fn ctx(v: Value) -> RequestContext {
 }
 
 fn one_constraint(lo: &str, op: &str, ro: Value) -> Policy {
-    policy(json!({"@type":"Set","@id":"urn:p","permission":[{"@id":"urn:r","action":"use",
-        "constraint":[{"leftOperand":lo,"operator":op,"rightOperand":ro}]}]}))
+    policy(
+        json!({"@type":"Set","@id":"urn:p","permission":[{"@id":"urn:r","action":"use",
+        "constraint":[{"leftOperand":lo,"operator":op,"rightOperand":ro}]}]}),
+    )
 }
 
 fn decide(p: &Policy, c: &RequestContext) -> (Decision, String, Value) {
@@ -48,22 +50,112 @@ fn every_left_operand_satisfied_and_failing_with_reasons() {
     let c = full_context();
     // (left operand, operator, passing right operand, failing right operand, expected value used)
     let cases: Vec<(&str, &str, Value, Value, Value)> = vec![
-        ("dateTime", "lt", json!({"@value":"2027-01-01","@type":"xsd:date"}), json!("2026-01-01T00:00:00Z"), json!("2026-06-15T10:00:00Z")),
-        ("elapsedTime", "lteq", json!("P30D"), json!("P7D"), json!("P14D")),
-        ("delayPeriod", "gteq", json!("P7D"), json!("P30D"), json!("P14D")),
-        ("purpose", "isAnyOf", json!(["research", "education"]), json!(["marketing"]), json!("research")),
-        ("recipient", "eq", json!("did:web:uu.nl"), json!("did:web:ads.example"), json!("did:web:uu.nl")),
-        ("https://w3id.org/twinport/policy/claim/membership", "eq", json!("partner-city"), json!("member"), json!("partner-city")),
-        ("claim:roles", "hasPart", json!(["planner"]), json!(["admin"]), json!(["analyst", "planner"])),
-        ("spatial", "isPartOf", json!(["NL"]), json!(["BE"]), json!("NL-UT")),
-        ("spatial", "isPartOf", json!({"@value": {"bbox": [4.9, 51.9, 5.3, 52.2]}, "@type": "@json"}), json!({"bbox": [4.7, 52.2, 5.1, 52.5]}), json!({"lat": 52.09, "lon": 5.12})),
+        (
+            "dateTime",
+            "lt",
+            json!({"@value":"2027-01-01","@type":"xsd:date"}),
+            json!("2026-01-01T00:00:00Z"),
+            json!("2026-06-15T10:00:00Z"),
+        ),
+        (
+            "elapsedTime",
+            "lteq",
+            json!("P30D"),
+            json!("P7D"),
+            json!("P14D"),
+        ),
+        (
+            "delayPeriod",
+            "gteq",
+            json!("P7D"),
+            json!("P30D"),
+            json!("P14D"),
+        ),
+        (
+            "purpose",
+            "isAnyOf",
+            json!(["research", "education"]),
+            json!(["marketing"]),
+            json!("research"),
+        ),
+        (
+            "recipient",
+            "eq",
+            json!("did:web:uu.nl"),
+            json!("did:web:ads.example"),
+            json!("did:web:uu.nl"),
+        ),
+        (
+            "https://w3id.org/twinport/policy/claim/membership",
+            "eq",
+            json!("partner-city"),
+            json!("member"),
+            json!("partner-city"),
+        ),
+        (
+            "claim:roles",
+            "hasPart",
+            json!(["planner"]),
+            json!(["admin"]),
+            json!(["analyst", "planner"]),
+        ),
+        (
+            "spatial",
+            "isPartOf",
+            json!(["NL"]),
+            json!(["BE"]),
+            json!("NL-UT"),
+        ),
+        (
+            "spatial",
+            "isPartOf",
+            json!({"@value": {"bbox": [4.9, 51.9, 5.3, 52.2]}, "@type": "@json"}),
+            json!({"bbox": [4.7, 52.2, 5.1, 52.5]}),
+            json!({"lat": 52.09, "lon": 5.12}),
+        ),
         ("count", "lteq", json!(10), json!(9), json!(10)),
-        ("event", "gt", json!({"@id": "urn:event:marathon"}), json!({"@id": "urn:event:marathon"}), json!("after")),
-        ("industry", "eq", json!("public-sector"), json!("retail"), json!("public-sector")),
-        ("payAmount", "gteq", json!({"@value":"10.00","@type":"xsd:decimal"}), json!(20), json!(12.5)),
-        ("twinport:resourceKind", "eq", json!("dataset"), json!("model-or-service"), json!("dataset")),
-        ("https://w3id.org/twinport/ldt#resourceStage", "isNoneOf", json!(["raw"]), json!(["workflow-ready"]), json!("workflow-ready")),
-        ("twinport:dayOfWeek", "eq", json!("Monday"), json!("Sunday"), json!("Monday")),
+        (
+            "event",
+            "gt",
+            json!({"@id": "urn:event:marathon"}),
+            json!({"@id": "urn:event:marathon"}),
+            json!("after"),
+        ),
+        (
+            "industry",
+            "eq",
+            json!("public-sector"),
+            json!("retail"),
+            json!("public-sector"),
+        ),
+        (
+            "payAmount",
+            "gteq",
+            json!({"@value":"10.00","@type":"xsd:decimal"}),
+            json!(20),
+            json!(12.5),
+        ),
+        (
+            "twinport:resourceKind",
+            "eq",
+            json!("dataset"),
+            json!("model-or-service"),
+            json!("dataset"),
+        ),
+        (
+            "https://w3id.org/twinport/ldt#resourceStage",
+            "isNoneOf",
+            json!(["raw"]),
+            json!(["workflow-ready"]),
+            json!("workflow-ready"),
+        ),
+        (
+            "twinport:dayOfWeek",
+            "eq",
+            json!("Monday"),
+            json!("Sunday"),
+            json!("Monday"),
+        ),
     ];
     for (lo, op, pass, fail, value) in cases {
         let (d, reason, used) = decide(&one_constraint(lo, op, pass.clone()), &c);
@@ -115,11 +207,25 @@ fn unknown_left_operand_fails_closed() {
     let c = &r.rules[0].constraints[0];
     assert_eq!(c.reason, "unknown left operand");
     assert!(!c.satisfied && c.indeterminate);
-    assert!(r.reasons().iter().any(|x| x.contains("unknown left operand")), "{:?}", r.reasons());
+    assert!(
+        r.reasons()
+            .iter()
+            .any(|x| x.contains("unknown left operand")),
+        "{:?}",
+        r.reasons()
+    );
     // Open world must not turn an undeterminable prohibition into a permit.
-    let p = policy(json!({"@type":"Set","prohibition":[{"action":"use","constraint":[{"leftOperand":"ex:colour","operator":"eq","rightOperand":"red"}]}]}));
-    let open = Engine::new(EngineSettings { world: World::Open, ..Default::default() });
-    assert_eq!(open.evaluate(&p, &full_context(), Scope::Access).decision, Decision::Deny);
+    let p = policy(
+        json!({"@type":"Set","prohibition":[{"action":"use","constraint":[{"leftOperand":"ex:colour","operator":"eq","rightOperand":"red"}]}]}),
+    );
+    let open = Engine::new(EngineSettings {
+        world: World::Open,
+        ..Default::default()
+    });
+    assert_eq!(
+        open.evaluate(&p, &full_context(), Scope::Access).decision,
+        Decision::Deny
+    );
 }
 
 #[test]
@@ -135,57 +241,93 @@ fn missing_context_values_deny_with_reason() {
 fn logical_constraints() {
     let c = full_context();
     let make = |op: &str| {
-        policy(json!({"@type":"Set","permission":[{"action":"use","constraint":[{op: [
+        policy(
+            json!({"@type":"Set","permission":[{"action":"use","constraint":[{op: [
             {"leftOperand":"purpose","operator":"eq","rightOperand":"research"},
-            {"leftOperand":"count","operator":"lt","rightOperand":5}]}]}]}))
+            {"leftOperand":"count","operator":"lt","rightOperand":5}]}]}]}),
+        )
     };
     let e = Engine::new(EngineSettings::default());
     assert!(!e.evaluate(&make("and"), &c, Scope::Access).is_permit());
-    assert!(!e.evaluate(&make("andSequence"), &c, Scope::Access).is_permit());
+    assert!(!e
+        .evaluate(&make("andSequence"), &c, Scope::Access)
+        .is_permit());
     assert!(e.evaluate(&make("or"), &c, Scope::Access).is_permit());
     assert!(e.evaluate(&make("xone"), &c, Scope::Access).is_permit());
     let r = e.evaluate(&make("and"), &c, Scope::Access);
-    assert_eq!(r.rules[0].constraints[0].reason, "and: 1 of 2 operands satisfied");
-    assert_eq!(r.rules[0].constraints[0].operands[1].path, "permission[0].constraint[0].and[1]");
-    let both = policy(json!({"@type":"Set","permission":[{"action":"use","constraint":[{"xone": [
+    assert_eq!(
+        r.rules[0].constraints[0].reason,
+        "and: 1 of 2 operands satisfied"
+    );
+    assert_eq!(
+        r.rules[0].constraints[0].operands[1].path,
+        "permission[0].constraint[0].and[1]"
+    );
+    let both = policy(
+        json!({"@type":"Set","permission":[{"action":"use","constraint":[{"xone": [
             {"leftOperand":"purpose","operator":"eq","rightOperand":"research"},
-            {"leftOperand":"count","operator":"gt","rightOperand":5}]}]}]}));
-    assert!(!e.evaluate(&both, &c, Scope::Access).is_permit(), "xone with two true operands");
+            {"leftOperand":"count","operator":"gt","rightOperand":5}]}]}]}),
+    );
+    assert!(
+        !e.evaluate(&both, &c, Scope::Access).is_permit(),
+        "xone with two true operands"
+    );
 }
 
 #[test]
 fn refinements_on_action_asset_and_party() {
     let c = full_context();
     let e = Engine::new(EngineSettings::default());
-    let p = policy(json!({"@type":"Set","permission":[{"action":{"rdf:value":{"@id":"odrl:read"},"refinement":[
-        {"leftOperand":"purpose","operator":"eq","rightOperand":"marketing"}]}}]}));
+    let p = policy(
+        json!({"@type":"Set","permission":[{"action":{"rdf:value":{"@id":"odrl:read"},"refinement":[
+        {"leftOperand":"purpose","operator":"eq","rightOperand":"marketing"}]}}]}),
+    );
     let r = e.evaluate(&p, &c, Scope::Access);
-    assert!(r.rules[0].active, "a failing refinement leaves the permission active");
+    assert!(
+        r.rules[0].active,
+        "a failing refinement leaves the permission active"
+    );
     assert_eq!(r.rules[0].state, RuleState::Deny);
     assert!(!r.is_permit());
-    let asset = policy(json!({"@type":"Set","permission":[{"action":"read","target":{"@type":"AssetCollection","source":"urn:ds:traffic",
-        "refinement":[{"leftOperand":"twinport:resourceStage","operator":"eq","rightOperand":"workflow-ready"}]}}]}));
+    let asset = policy(
+        json!({"@type":"Set","permission":[{"action":"read","target":{"@type":"AssetCollection","source":"urn:ds:traffic",
+        "refinement":[{"leftOperand":"twinport:resourceStage","operator":"eq","rightOperand":"workflow-ready"}]}}]}),
+    );
     assert!(e.evaluate(&asset, &c, Scope::Access).is_permit());
-    let party = policy(json!({"@type":"Set","permission":[{"action":"read","assignee":{"@type":"PartyCollection","source":"did:web:utrecht.nl",
-        "refinement":[{"leftOperand":"claim:region","operator":"isPartOf","rightOperand":["BE"]}]}}]}));
+    let party = policy(
+        json!({"@type":"Set","permission":[{"action":"read","assignee":{"@type":"PartyCollection","source":"did:web:utrecht.nl",
+        "refinement":[{"leftOperand":"claim:region","operator":"isPartOf","rightOperand":["BE"]}]}}]}),
+    );
     assert!(!e.evaluate(&party, &c, Scope::Access).is_permit());
 }
 
 #[test]
 fn duties_and_settings() {
-    let p = policy(json!({"@type":"Agreement","assigner":"urn:city","assignee":"did:web:utrecht.nl",
-        "permission":[{"@id":"urn:perm","action":"read","duty":[{"@id":"urn:duty:attr","action":"attribute"}]}]}));
+    let p = policy(
+        json!({"@type":"Agreement","assigner":"urn:city","assignee":"did:web:utrecht.nl",
+        "permission":[{"@id":"urn:perm","action":"read","duty":[{"@id":"urn:duty:attr","action":"attribute"}]}]}),
+    );
     let mut c = full_context();
     let strict = Engine::new(EngineSettings::default());
     let lenient = Engine::new(EngineSettings::solidlab());
     assert!(!strict.evaluate(&p, &c, Scope::Access).is_permit());
     assert!(lenient.evaluate(&p, &c, Scope::Access).is_permit());
-    c.duties.insert("attribute".into(), twinport_policy::context::DutyState::Fulfilled);
+    c.duties.insert(
+        "attribute".into(),
+        twinport_policy::context::DutyState::Fulfilled,
+    );
     assert!(strict.evaluate(&p, &c, Scope::Access).is_permit());
-    c.duties.insert("urn:duty:attr".into(), twinport_policy::context::DutyState::Violated);
+    c.duties.insert(
+        "urn:duty:attr".into(),
+        twinport_policy::context::DutyState::Violated,
+    );
     let r = lenient.evaluate(&p, &c, Scope::Access);
     assert!(!r.is_permit());
-    assert!(r.reasons().iter().any(|x| x.contains("urn:duty:attr")), "{:?}", r.reasons());
+    assert!(
+        r.reasons().iter().any(|x| x.contains("urn:duty:attr")),
+        "{:?}",
+        r.reasons()
+    );
 }
 
 #[test]
@@ -200,37 +342,62 @@ fn conflict_world_and_combination_settings() {
     };
     let e = Engine::new(EngineSettings::default());
     let r = e.evaluate(&conflict(None), &c, Scope::Access);
-    assert_eq!((r.decision, r.deciding_rules[0].as_str()), (Decision::Deny, "conflict"));
-    assert!(e.evaluate(&conflict(Some("perm")), &c, Scope::Access).is_permit());
+    assert_eq!(
+        (r.decision, r.deciding_rules[0].as_str()),
+        (Decision::Deny, "conflict")
+    );
+    assert!(e
+        .evaluate(&conflict(Some("perm")), &c, Scope::Access)
+        .is_permit());
     let r = e.evaluate(&conflict(Some("prohibit")), &c, Scope::Access);
     assert_eq!(r.deciding_rules(), ["urn:pro".to_string()]);
-    let perm_default = Engine::new(EngineSettings { conflict: ConflictStrategy::Perm, ..Default::default() });
-    assert!(perm_default.evaluate(&conflict(None), &c, Scope::Access).is_permit());
+    let perm_default = Engine::new(EngineSettings {
+        conflict: ConflictStrategy::Perm,
+        ..Default::default()
+    });
+    assert!(perm_default
+        .evaluate(&conflict(None), &c, Scope::Access)
+        .is_permit());
 
     let nothing = policy(json!({"@type":"Set","permission":[{"action":"sell"}]}));
     assert!(!e.evaluate(&nothing, &c, Scope::Access).is_permit());
-    let open = Engine::new(EngineSettings { world: World::Open, ..Default::default() });
+    let open = Engine::new(EngineSettings {
+        world: World::Open,
+        ..Default::default()
+    });
     assert!(open.evaluate(&nothing, &c, Scope::Access).is_permit());
 
     let two = policy(json!({"@type":"Set","permission":[{"action":"read"},
         {"action":"use","constraint":[{"leftOperand":"purpose","operator":"eq","rightOperand":"marketing"}]}]}));
     assert!(e.evaluate(&two, &c, Scope::Access).is_permit());
-    let all = Engine::new(EngineSettings { permissions: PermissionCombination::All, ..Default::default() });
+    let all = Engine::new(EngineSettings {
+        permissions: PermissionCombination::All,
+        ..Default::default()
+    });
     assert!(!all.evaluate(&two, &c, Scope::Access).is_permit());
 
-    let offer = policy(json!({"@type":"Offer","assigner":"urn:city","permission":[{"action":"read"}]}));
+    let offer =
+        policy(json!({"@type":"Offer","assigner":"urn:city","permission":[{"action":"read"}]}));
     assert!(e.evaluate(&offer, &c, Scope::Catalogue).is_permit());
-    let fs_offers = Engine::new(EngineSettings { evaluate_offers: false, ..Default::default() });
+    let fs_offers = Engine::new(EngineSettings {
+        evaluate_offers: false,
+        ..Default::default()
+    });
     assert!(!fs_offers.evaluate(&offer, &c, Scope::Catalogue).is_permit());
 }
 
 #[test]
 fn obligations_deny_when_violated() {
-    let p = policy(json!({"@type":"Agreement","permission":[{"action":"read"}],"obligation":[{"@id":"urn:ob:delete","action":"delete"}]}));
+    let p = policy(
+        json!({"@type":"Agreement","permission":[{"action":"read"}],"obligation":[{"@id":"urn:ob:delete","action":"delete"}]}),
+    );
     let mut c = full_context();
     let e = Engine::new(EngineSettings::default());
     assert!(e.evaluate(&p, &c, Scope::Access).is_permit());
-    c.duties.insert("urn:ob:delete".into(), twinport_policy::context::DutyState::Violated);
+    c.duties.insert(
+        "urn:ob:delete".into(),
+        twinport_policy::context::DutyState::Violated,
+    );
     let r = e.evaluate(&p, &c, Scope::Access);
     assert_eq!(r.deciding_rules(), ["urn:ob:delete".to_string()]);
 }
@@ -238,18 +405,47 @@ fn obligations_deny_when_violated() {
 #[test]
 fn malformed_policies_name_the_path() {
     let cases = vec![
-        (json!({"permission":[{"constraint":[{"leftOperand":"purpose","operator":"eq","rightOperand":"x"},
+        (
+            json!({"permission":[{"constraint":[{"leftOperand":"purpose","operator":"eq","rightOperand":"x"},
             {"leftOperand":"purpose","operator":"equals","rightOperand":"x"}]}]}),
-         "permission[0].constraint[1].operator: unknown operator \"equals\""),
-        (json!({"permission":[{"constraint":[{"operator":"eq","rightOperand":"x"}]}]}), "permission[0].constraint[0]: missing \"leftOperand\""),
-        (json!({"permission":[{"constraint":[{"leftOperand":"purpose","operator":"eq"}]}]}), "permission[0].constraint[0]: missing \"rightOperand\""),
-        (json!({"permission":[{"constraint":[{"leftOperand":"purpose","operator":"eq","rightOperand":null}]}]}), "permission[0].constraint[0].rightOperand: right operand must not be null"),
-        (json!({"@type":"Licence"}), "@type: unknown policy type \"Licence\" (expected Set, Offer or Agreement)"),
-        (json!({"permission":[{"action":42}]}), "permission[0].action: expected an action name or an action object"),
-        (json!({"permission":[{"duty":[{"duty":[{"action":"pay"}]}]}]}), "permission[0].duty[0].duty: a duty cannot have duties of its own"),
-        (json!({"permission":[{"target":{"refinement":[]}}]}), "permission[0].target: missing \"@id\" or \"source\""),
-        (json!({"odrl:permission":[{"odrl:constraint":[{"and":[]}]}]}), "permission[0].constraint[0].and: a logical constraint needs at least one operand"),
-        (json!({"conflict":"maybe"}), "conflict: unknown conflict strategy \"maybe\" (expected perm, prohibit or invalid)"),
+            "permission[0].constraint[1].operator: unknown operator \"equals\"",
+        ),
+        (
+            json!({"permission":[{"constraint":[{"operator":"eq","rightOperand":"x"}]}]}),
+            "permission[0].constraint[0]: missing \"leftOperand\"",
+        ),
+        (
+            json!({"permission":[{"constraint":[{"leftOperand":"purpose","operator":"eq"}]}]}),
+            "permission[0].constraint[0]: missing \"rightOperand\"",
+        ),
+        (
+            json!({"permission":[{"constraint":[{"leftOperand":"purpose","operator":"eq","rightOperand":null}]}]}),
+            "permission[0].constraint[0].rightOperand: right operand must not be null",
+        ),
+        (
+            json!({"@type":"Licence"}),
+            "@type: unknown policy type \"Licence\" (expected Set, Offer or Agreement)",
+        ),
+        (
+            json!({"permission":[{"action":42}]}),
+            "permission[0].action: expected an action name or an action object",
+        ),
+        (
+            json!({"permission":[{"duty":[{"duty":[{"action":"pay"}]}]}]}),
+            "permission[0].duty[0].duty: a duty cannot have duties of its own",
+        ),
+        (
+            json!({"permission":[{"target":{"refinement":[]}}]}),
+            "permission[0].target: missing \"@id\" or \"source\"",
+        ),
+        (
+            json!({"odrl:permission":[{"odrl:constraint":[{"and":[]}]}]}),
+            "permission[0].constraint[0].and: a logical constraint needs at least one operand",
+        ),
+        (
+            json!({"conflict":"maybe"}),
+            "conflict: unknown conflict strategy \"maybe\" (expected perm, prohibit or invalid)",
+        ),
         (json!([1, 2]), "$: expected a policy object"),
     ];
     for (doc, want) in cases {
@@ -258,14 +454,23 @@ fn malformed_policies_name_the_path() {
             Ok(p) => panic!("{doc} parsed: {p:?}"),
         }
     }
-    assert!(matches!(Policy::from_json_str("{"), Err(PolicyError::Json(_))));
+    assert!(matches!(
+        Policy::from_json_str("{"),
+        Err(PolicyError::Json(_))
+    ));
 }
 
 #[test]
 fn prefixed_and_full_iri_keys_are_accepted() {
-    let compact = policy(json!({"@type":"Offer","@id":"urn:p","permission":[{"action":"read","constraint":[{"leftOperand":"purpose","operator":"eq","rightOperand":"research"}]}]}));
-    let prefixed = policy(json!({"@type":"odrl:Offer","@id":"urn:p","odrl:permission":[{"odrl:action":{"@id":"odrl:read"},"odrl:constraint":[{"odrl:leftOperand":{"@id":"odrl:purpose"},"odrl:operator":{"@id":"odrl:eq"},"odrl:rightOperand":"research"}]}]}));
-    let full = policy(json!({"@type":"http://www.w3.org/ns/odrl/2/Offer","@id":"urn:p","http://www.w3.org/ns/odrl/2/permission":[{"http://www.w3.org/ns/odrl/2/action":"http://www.w3.org/ns/odrl/2/read","http://www.w3.org/ns/odrl/2/constraint":[{"http://www.w3.org/ns/odrl/2/leftOperand":"http://www.w3.org/ns/odrl/2/purpose","http://www.w3.org/ns/odrl/2/operator":"http://www.w3.org/ns/odrl/2/eq","http://www.w3.org/ns/odrl/2/rightOperand":"research"}]}]}));
+    let compact = policy(
+        json!({"@type":"Offer","@id":"urn:p","permission":[{"action":"read","constraint":[{"leftOperand":"purpose","operator":"eq","rightOperand":"research"}]}]}),
+    );
+    let prefixed = policy(
+        json!({"@type":"odrl:Offer","@id":"urn:p","odrl:permission":[{"odrl:action":{"@id":"odrl:read"},"odrl:constraint":[{"odrl:leftOperand":{"@id":"odrl:purpose"},"odrl:operator":{"@id":"odrl:eq"},"odrl:rightOperand":"research"}]}]}),
+    );
+    let full = policy(
+        json!({"@type":"http://www.w3.org/ns/odrl/2/Offer","@id":"urn:p","http://www.w3.org/ns/odrl/2/permission":[{"http://www.w3.org/ns/odrl/2/action":"http://www.w3.org/ns/odrl/2/read","http://www.w3.org/ns/odrl/2/constraint":[{"http://www.w3.org/ns/odrl/2/leftOperand":"http://www.w3.org/ns/odrl/2/purpose","http://www.w3.org/ns/odrl/2/operator":"http://www.w3.org/ns/odrl/2/eq","http://www.w3.org/ns/odrl/2/rightOperand":"research"}]}]}),
+    );
     assert_eq!(compact, prefixed);
     assert_eq!(compact, full);
     assert_eq!(compact.id(), Some("urn:p"));
@@ -284,7 +489,11 @@ fn to_json_round_trips() {
     ];
     for d in docs {
         let p = policy(d);
-        assert_eq!(p.prohibitions.len(), 2, "two actions split into two atomic prohibitions");
+        assert_eq!(
+            p.prohibitions.len(),
+            2,
+            "two actions split into two atomic prohibitions"
+        );
         let again = Policy::from_json(&p.to_json()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(again, p);
     }
@@ -293,50 +502,106 @@ fn to_json_round_trips() {
 #[test]
 fn report_serialises_and_deserialises() {
     let p = one_constraint("purpose", "eq", json!("research"));
-    let r = Engine::new(EngineSettings::default()).evaluate(&p, &full_context(), Scope::Negotiation);
+    let r =
+        Engine::new(EngineSettings::default()).evaluate(&p, &full_context(), Scope::Negotiation);
     let text = serde_json::to_string(&r).unwrap_or_default();
-    assert!(text.starts_with("{\"policyId\":\"urn:p\",\"scope\":\"negotiation\",\"decision\":\"permit\""), "{text}");
-    let back: twinport_policy::ComplianceReport = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        text.starts_with(
+            "{\"policyId\":\"urn:p\",\"scope\":\"negotiation\",\"decision\":\"permit\""
+        ),
+        "{text}"
+    );
+    let back: twinport_policy::ComplianceReport =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(back, r);
     assert_eq!(Scope::Negotiation.to_string(), "negotiation");
     let settings = serde_json::to_value(EngineSettings::default()).unwrap_or_default();
-    assert_eq!(settings, json!({"world":"closed","dutyNotSetBlocks":true,"permissions":"any","conflict":"invalid","evaluateOffers":true,"regoTimeLimitMs":50}));
+    assert_eq!(
+        settings,
+        json!({"world":"closed","dutyNotSetBlocks":true,"permissions":"any","conflict":"invalid","evaluateOffers":true,"regoTimeLimitMs":50})
+    );
 }
 
 /// Odd values in every place a value can go; nothing may panic, and nothing odd may permit via a constraint.
 #[test]
 fn never_panics_on_odd_input() {
     let odd: Vec<Value> = vec![
-        json!(null), json!(""), json!(" "), json!(0), json!(-1), json!(1e308), json!(-1e308), json!(u64::MAX),
-        json!("P"), json!("PT"), json!("-P1D"), json!("9999-99-99"), json!("2024-02-30T25:61:00Z"), json!("NaN"),
-        json!("inf"), json!([]), json!([[]]), json!({}), json!({"@value": null}), json!({"@value": {}}),
-        json!({"@id": ""}), json!({"@list": 3}), json!({"bbox": []}), json!({"polygon": [[0, 0], [0, 0], [0, 0]]}),
-        json!({"bbox": ["a", "b", "c", "d"]}), json!("\u{0000}"), json!("😀"), json!({"@value": "x", "@type": 5}),
+        json!(null),
+        json!(""),
+        json!(" "),
+        json!(0),
+        json!(-1),
+        json!(1e308),
+        json!(-1e308),
+        json!(u64::MAX),
+        json!("P"),
+        json!("PT"),
+        json!("-P1D"),
+        json!("9999-99-99"),
+        json!("2024-02-30T25:61:00Z"),
+        json!("NaN"),
+        json!("inf"),
+        json!([]),
+        json!([[]]),
+        json!({}),
+        json!({"@value": null}),
+        json!({"@value": {}}),
+        json!({"@id": ""}),
+        json!({"@list": 3}),
+        json!({"bbox": []}),
+        json!({"polygon": [[0, 0], [0, 0], [0, 0]]}),
+        json!({"bbox": ["a", "b", "c", "d"]}),
+        json!("\u{0000}"),
+        json!("😀"),
+        json!({"@value": "x", "@type": 5}),
     ];
     let operands = [
-        "dateTime", "elapsedTime", "delayPeriod", "purpose", "recipient", "spatial", "count", "event", "industry",
-        "payAmount", "twinport:resourceKind", "twinport:resourceStage", "twinport:dayOfWeek", "claim:a.b", "ex:zzz",
+        "dateTime",
+        "elapsedTime",
+        "delayPeriod",
+        "purpose",
+        "recipient",
+        "spatial",
+        "count",
+        "event",
+        "industry",
+        "payAmount",
+        "twinport:resourceKind",
+        "twinport:resourceStage",
+        "twinport:dayOfWeek",
+        "claim:a.b",
+        "ex:zzz",
     ];
     let contexts = vec![
         RequestContext::default(),
         full_context(),
-        ctx(json!({"time": "not a time", "agreement": {"start": "1970-01-01"}, "usage": {"count": u64::MAX},
+        ctx(
+            json!({"time": "not a time", "agreement": {"start": "1970-01-01"}, "usage": {"count": u64::MAX},
             "location": {"lat": f64::MAX, "lon": -0.0}, "counterparty": {"claims": {"a": {"b": [null, {}, []]}}},
-            "parameters": {"ex:zzz": {"deep": true}}, "payment": {"amount": -0.0, "currency": ""}})),
+            "parameters": {"ex:zzz": {"deep": true}}, "payment": {"amount": -0.0, "currency": ""}}),
+        ),
     ];
     let engine = Engine::new(EngineSettings::default());
     let mut evaluated = 0;
     for lo in operands {
-        for op in ["eq", "neq", "lt", "lteq", "gt", "gteq", "isA", "hasPart", "isPartOf", "isAllOf", "isAnyOf", "isNoneOf"] {
+        for op in [
+            "eq", "neq", "lt", "lteq", "gt", "gteq", "isA", "hasPart", "isPartOf", "isAllOf",
+            "isAnyOf", "isNoneOf",
+        ] {
             for ro in &odd {
                 let doc = json!({"permission":[{"action":"use","constraint":[{"leftOperand":lo,"operator":op,"rightOperand":ro}]}]});
-                let Ok(p) = Policy::from_json(&doc) else { continue };
+                let Ok(p) = Policy::from_json(&doc) else {
+                    continue;
+                };
                 for c in &contexts {
                     let r = engine.evaluate(&p, c, Scope::Access);
                     let cr = &r.rules[0].constraints[0];
                     assert!(!cr.reason.is_empty());
                     if cr.indeterminate {
-                        assert!(!r.is_permit(), "{lo} {op} {ro}: indeterminate must not permit");
+                        assert!(
+                            !r.is_permit(),
+                            "{lo} {op} {ro}: indeterminate must not permit"
+                        );
                     }
                     let _ = r.reasons();
                     evaluated += 1;
@@ -348,7 +613,9 @@ fn never_panics_on_odd_input() {
     for doc in &odd {
         let _ = Policy::from_json(doc);
         let _ = twinport_policy::lint::lint(doc);
-        let _ = Policy::from_json(&json!({"permission": doc, "prohibition": [doc], "obligation": {"action": doc}}));
+        let _ = Policy::from_json(
+            &json!({"permission": doc, "prohibition": [doc], "obligation": {"action": doc}}),
+        );
     }
     let mut deep = json!({"leftOperand":"purpose","operator":"eq","rightOperand":"x"});
     for _ in 0..200 {

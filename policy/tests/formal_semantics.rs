@@ -13,7 +13,8 @@ use twinport_policy::value::parse_time;
 use twinport_policy::{Engine, EngineSettings, Policy, RequestContext, RuleKind, RuleState, Scope};
 
 fn dir() -> Option<PathBuf> {
-    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/testdata/odrl-formal-semantics");
+    let d =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/testdata/odrl-formal-semantics");
     d.is_dir().then_some(d)
 }
 
@@ -43,14 +44,23 @@ fn text(v: &Value) -> Option<String> {
 fn context_for(request: &Value, state: Option<&Value>) -> RequestContext {
     let mut ctx = RequestContext {
         action: request.get("evaluatedAction").and_then(text),
-        resource: Some(ResourceContext { id: request.get("evaluatedTarget").and_then(text), ..Default::default() }),
+        resource: Some(ResourceContext {
+            id: request.get("evaluatedTarget").and_then(text),
+            ..Default::default()
+        }),
         ..Default::default()
     };
-    let party = request
-        .get("evaluatedParty")
-        .and_then(text)
-        .map(|p| if p.ends_with("/party/billie1") { p.trim_end_matches('1').to_string() } else { p });
-    ctx.counterparty = Some(CounterpartyContext { id: party, ..Default::default() });
+    let party = request.get("evaluatedParty").and_then(text).map(|p| {
+        if p.ends_with("/party/billie1") {
+            p.trim_end_matches('1').to_string()
+        } else {
+            p
+        }
+    });
+    ctx.counterparty = Some(CounterpartyContext {
+        id: party,
+        ..Default::default()
+    });
     let params = match request.get("requestParameters") {
         Some(Value::Array(a)) => a.clone(),
         Some(v) => vec![v.clone()],
@@ -63,17 +73,27 @@ fn context_for(request: &Value, state: Option<&Value>) -> RequestContext {
             let weekday = parse_time(&value).map(|t| t.weekday().to_string());
             ctx.time = Some(value);
             if let Some(w) = weekday {
-                ctx.parameters.insert("ex:dayOfWeek".into(), Value::String(w));
+                ctx.parameters
+                    .insert("ex:dayOfWeek".into(), Value::String(w));
             }
         } else if feature.ends_with("Dots_per_inch") {
-            let n: f64 = value.parse().unwrap_or_else(|e| panic!("resolution {value}: {e}"));
-            ctx.parameters.insert("resolution".into(), serde_json::json!(n));
+            let n: f64 = value
+                .parse()
+                .unwrap_or_else(|e| panic!("resolution {value}: {e}"));
+            ctx.parameters
+                .insert("resolution".into(), serde_json::json!(n));
         }
     }
     if let Some(payment) = state.and_then(|s| s.get("context")) {
-        let amount = payment.get("pay:netAmount").and_then(text).and_then(|a| a.parse().ok());
+        let amount = payment
+            .get("pay:netAmount")
+            .and_then(text)
+            .and_then(|a| a.parse().ok());
         if let Some(amount) = amount {
-            ctx.payment = Some(PaymentContext { amount, currency: payment.get("pay:currency").and_then(text) });
+            ctx.payment = Some(PaymentContext {
+                amount,
+                currency: payment.get("pay:currency").and_then(text),
+            });
         }
     }
     ctx
@@ -90,13 +110,20 @@ fn w3c_formal_semantics_examples() {
     for group in files(&root).into_iter().filter(|p| p.is_dir()) {
         for example in files(&group).into_iter().filter(|p| p.is_dir()) {
             let Some(policy_file) = files(&example).into_iter().find(|p| {
-                p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("policy") && n.ends_with(".json"))
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("policy") && n.ends_with(".json"))
             }) else {
                 continue;
             };
-            let policy = Policy::from_json(&read_json(&policy_file)).unwrap_or_else(|e| panic!("{}: {e}", policy_file.display()));
+            let policy = Policy::from_json(&read_json(&policy_file))
+                .unwrap_or_else(|e| panic!("{}: {e}", policy_file.display()));
             for case in files(&example).into_iter().filter(|p| p.is_dir()) {
-                let name = case.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+                let name = case
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or_default()
+                    .to_string();
                 let find = |prefix: &str| {
                     files(&case).into_iter().find(|p| {
                         p.file_name()
@@ -104,16 +131,33 @@ fn w3c_formal_semantics_examples() {
                             .is_some_and(|n| n.starts_with(prefix) && n.ends_with(".json"))
                     })
                 };
-                let request = read_json(&find("evaluationrequest").unwrap_or_else(|| panic!("{name}: no request")));
+                let request = read_json(
+                    &find("evaluationrequest").unwrap_or_else(|| panic!("{name}: no request")),
+                );
                 let state = find("state").map(|p| read_json(&p));
-                let expected = read_json(&find("compliancereport").unwrap_or_else(|| panic!("{name}: no report")));
+                let expected = read_json(
+                    &find("compliancereport").unwrap_or_else(|| panic!("{name}: no report")),
+                );
                 let rule_report = expected
                     .as_object()
-                    .and_then(|o| o.values().find(|v| v.get("@type").and_then(Value::as_str) == Some("report:ruleReport")))
+                    .and_then(|o| {
+                        o.values().find(|v| {
+                            v.get("@type").and_then(Value::as_str) == Some("report:ruleReport")
+                        })
+                    })
                     .unwrap_or_else(|| panic!("{name}: no rule report"));
-                let rule_id = rule_report.get("report:rule").and_then(text).unwrap_or_default();
-                let want_active = rule_report.get("report:activationState").and_then(Value::as_str) == Some("report:Active");
-                let want_permit = rule_report.get("report:controlState").and_then(Value::as_str) == Some("report:Permit");
+                let rule_id = rule_report
+                    .get("report:rule")
+                    .and_then(text)
+                    .unwrap_or_default();
+                let want_active = rule_report
+                    .get("report:activationState")
+                    .and_then(Value::as_str)
+                    == Some("report:Active");
+                let want_permit = rule_report
+                    .get("report:controlState")
+                    .and_then(Value::as_str)
+                    == Some("report:Permit");
 
                 let ctx = context_for(&request, state.as_ref());
                 let report = engine.evaluate(&policy, &ctx, Scope::Access);
@@ -122,13 +166,30 @@ fn w3c_formal_semantics_examples() {
                     .iter()
                     .find(|r| r.id == rule_id && r.kind == RuleKind::Permission)
                     .unwrap_or_else(|| panic!("{name}: rule {rule_id} not in report"));
-                assert_eq!(ours.active, want_active, "{name}: activation ({})", ours.reason);
-                assert_eq!(ours.state == RuleState::Permit, want_permit, "{name}: control state ({})", ours.reason);
-                assert_eq!(report.is_permit(), want_permit, "{name}: decision ({})", report.summary);
+                assert_eq!(
+                    ours.active, want_active,
+                    "{name}: activation ({})",
+                    ours.reason
+                );
+                assert_eq!(
+                    ours.state == RuleState::Permit,
+                    want_permit,
+                    "{name}: control state ({})",
+                    ours.reason
+                );
+                assert_eq!(
+                    report.is_permit(),
+                    want_permit,
+                    "{name}: decision ({})",
+                    report.summary
+                );
                 checked.push(name);
             }
         }
     }
     checked.sort();
-    assert_eq!(checked, ["A11", "A12", "B11", "B12", "C11", "C12", "C21", "C22", "C23"]);
+    assert_eq!(
+        checked,
+        ["A11", "A12", "B11", "B12", "C11", "C12", "C21", "C22", "C23"]
+    );
 }

@@ -54,7 +54,10 @@ impl Graph {
             let o = match t.object {
                 Term::NamedNode(n) => Node::Iri(n.into_string()),
                 Term::BlankNode(b) => Node::Blank(b.as_str().to_string()),
-                Term::Literal(l) => Node::Literal { value: l.value().to_string(), datatype: l.datatype().as_str().to_string() },
+                Term::Literal(l) => Node::Literal {
+                    value: l.value().to_string(),
+                    datatype: l.datatype().as_str().to_string(),
+                },
                 #[allow(unreachable_patterns)]
                 _ => continue,
             };
@@ -64,7 +67,11 @@ impl Graph {
     }
 
     fn objects(&self, s: &str, p: &str) -> Vec<&Node> {
-        self.triples.iter().filter(|(ts, tp, _)| ts == s && tp == p).map(|(_, _, o)| o).collect()
+        self.triples
+            .iter()
+            .filter(|(ts, tp, _)| ts == s && tp == p)
+            .map(|(_, _, o)| o)
+            .collect()
     }
 
     fn object(&self, s: &str, p: &str) -> Option<&Node> {
@@ -72,7 +79,11 @@ impl Graph {
     }
 
     fn subjects(&self, p: &str, o: &str) -> Vec<&str> {
-        self.triples.iter().filter(|(_, tp, to)| tp == p && to.key() == o).map(|(s, _, _)| s.as_str()).collect()
+        self.triples
+            .iter()
+            .filter(|(_, tp, to)| tp == p && to.key() == o)
+            .map(|(s, _, _)| s.as_str())
+            .collect()
     }
 
     fn has_type(&self, s: &str, t: &str) -> bool {
@@ -123,13 +134,24 @@ fn rule_json(g: &Graph, node: &str) -> Value {
         o.insert("target".into(), member_json(g, &t.key(), "AssetCollection"));
     }
     if let Some(p) = g.object(node, &odrl("assignee")) {
-        o.insert("assignee".into(), member_json(g, &p.key(), "PartyCollection"));
+        o.insert(
+            "assignee".into(),
+            member_json(g, &p.key(), "PartyCollection"),
+        );
     }
-    let cs: Vec<Value> = g.objects(node, &odrl("constraint")).iter().map(|c| constraint_json(g, &c.key())).collect();
+    let cs: Vec<Value> = g
+        .objects(node, &odrl("constraint"))
+        .iter()
+        .map(|c| constraint_json(g, &c.key()))
+        .collect();
     if !cs.is_empty() {
         o.insert("constraint".into(), Value::Array(cs));
     }
-    let ds: Vec<Value> = g.objects(node, &odrl("duty")).iter().map(|d| rule_json(g, &d.key())).collect();
+    let ds: Vec<Value> = g
+        .objects(node, &odrl("duty"))
+        .iter()
+        .map(|d| rule_json(g, &d.key()))
+        .collect();
     if !ds.is_empty() {
         o.insert("duty".into(), Value::Array(ds));
     }
@@ -140,14 +162,23 @@ fn policy_json(g: &Graph) -> Value {
     let policy = g
         .triples
         .iter()
-        .find(|(_, p, o)| p == RDF_TYPE && ["Set", "Offer", "Agreement", "Policy"].iter().any(|t| o.key() == odrl(t)))
+        .find(|(_, p, o)| {
+            p == RDF_TYPE
+                && ["Set", "Offer", "Agreement", "Policy"]
+                    .iter()
+                    .any(|t| o.key() == odrl(t))
+        })
         .map(|(s, _, o)| (s.clone(), o.key()))
         .unwrap_or_else(|| panic!("no policy node"));
     let mut o = Map::new();
     o.insert("@id".into(), json!(policy.0));
     o.insert("@type".into(), json!(policy.1));
     for kind in ["permission", "prohibition", "obligation"] {
-        let rules: Vec<Value> = g.objects(&policy.0, &odrl(kind)).iter().map(|r| rule_json(g, &r.key())).collect();
+        let rules: Vec<Value> = g
+            .objects(&policy.0, &odrl(kind))
+            .iter()
+            .map(|r| rule_json(g, &r.key()))
+            .collect();
         if !rules.is_empty() {
             o.insert(kind.into(), Value::Array(rules));
         }
@@ -162,18 +193,40 @@ fn request_context(request: &Graph, sotw: &Graph) -> RequestContext {
         .find(|(_, p, o)| p == RDF_TYPE && o.key() == odrl("Request"))
         .map(|(s, _, _)| s.clone())
         .unwrap_or_else(|| panic!("no request node"));
-    let perm = request.object(&req, &odrl("permission")).map(Node::key).unwrap_or_default();
+    let perm = request
+        .object(&req, &odrl("permission"))
+        .map(Node::key)
+        .unwrap_or_default();
     let party = request.object(&perm, &odrl("assignee")).map(Node::key);
     let target = request.object(&perm, &odrl("target")).map(Node::key);
     let action = request.object(&perm, &odrl("action")).map(Node::key);
     let part_of = |who: &Option<String>| -> Vec<String> {
-        who.as_ref().map(|w| sotw.objects(w, &odrl("partOf")).iter().map(|n| n.key()).collect()).unwrap_or_default()
+        who.as_ref()
+            .map(|w| {
+                sotw.objects(w, &odrl("partOf"))
+                    .iter()
+                    .map(|n| n.key())
+                    .collect()
+            })
+            .unwrap_or_default()
     };
-    let time = sotw.object("http://example.com/request/currentTime", "http://purl.org/dc/terms/issued").map(Node::key);
+    let time = sotw
+        .object(
+            "http://example.com/request/currentTime",
+            "http://purl.org/dc/terms/issued",
+        )
+        .map(Node::key);
     let mut duties = BTreeMap::new();
     for report in sotw.subjects(RDF_TYPE, &format!("{REPORT}DutyReport")) {
-        let rule = sotw.object(report, &format!("{REPORT}rule")).map(Node::key).unwrap_or_default();
-        let state = match sotw.object(report, &format!("{REPORT}deonticState")).map(Node::key).as_deref() {
+        let rule = sotw
+            .object(report, &format!("{REPORT}rule"))
+            .map(Node::key)
+            .unwrap_or_default();
+        let state = match sotw
+            .object(report, &format!("{REPORT}deonticState"))
+            .map(Node::key)
+            .as_deref()
+        {
             Some(s) if s == format!("{REPORT}Fulfilled") => DutyState::Fulfilled,
             Some(s) if s == format!("{REPORT}Violated") => DutyState::Violated,
             _ => DutyState::NotSet,
@@ -183,8 +236,16 @@ fn request_context(request: &Graph, sotw: &Graph) -> RequestContext {
     RequestContext {
         time,
         action,
-        resource: Some(ResourceContext { id: target.clone(), part_of: part_of(&target), ..Default::default() }),
-        counterparty: Some(CounterpartyContext { id: party.clone(), part_of: part_of(&party), ..Default::default() }),
+        resource: Some(ResourceContext {
+            id: target.clone(),
+            part_of: part_of(&target),
+            ..Default::default()
+        }),
+        counterparty: Some(CounterpartyContext {
+            id: party.clone(),
+            part_of: part_of(&party),
+            ..Default::default()
+        }),
         duties,
         ..Default::default()
     }
@@ -201,7 +262,10 @@ fn read(path: &Path) -> String {
 
 /// Maps the raw GitHub URLs in index.ttl to files of the local copy.
 fn local(dir: &Path, url: &str) -> PathBuf {
-    let rel = url.split("/data/").nth(1).unwrap_or_else(|| panic!("unexpected source url {url}"));
+    let rel = url
+        .split("/data/")
+        .nth(1)
+        .unwrap_or_else(|| panic!("unexpected source url {url}"));
     dir.join(rel)
 }
 
@@ -223,15 +287,25 @@ fn solidlab_odrl_test_suite() {
     let mut failures: Vec<(String, String)> = Vec::new();
     let (mut permits, mut passed) = (0, 0);
     for (case, expected_url) in &cases {
-        let src = |p: &str| index.object(case, &format!("{EX}{p}")).map(Node::key).unwrap_or_default();
+        let src = |p: &str| {
+            index
+                .object(case, &format!("{EX}{p}"))
+                .map(Node::key)
+                .unwrap_or_default()
+        };
         let case_file = local(&dir, expected_url);
-        let name = case_file.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+        let name = case_file
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_string();
         let policy_graph = Graph::parse(&read(&local(&dir, &src("policySource"))));
         let request_graph = Graph::parse(&read(&local(&dir, &src("requestSource"))));
         let sotw_graph = Graph::parse(&read(&local(&dir, &src("sotwSource"))));
         let expected = Graph::parse(&read(&case_file));
 
-        let policy = Policy::from_json(&policy_json(&policy_graph)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let policy = Policy::from_json(&policy_json(&policy_graph))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         let ctx = request_context(&request_graph, &sotw_graph);
         let report = engine.evaluate(&policy, &ctx, Scope::Access);
 
@@ -245,22 +319,31 @@ fn solidlab_odrl_test_suite() {
             .object(&exp_report, &format!("{REPORT}ruleReport"))
             .map(Node::key)
             .unwrap_or_else(|| panic!("{name}: no rule report"));
-        let rule_id = expected.object(&rule_report, &format!("{REPORT}rule")).map(Node::key).unwrap_or_default();
-        let expected_active =
-            expected.object(&rule_report, &format!("{REPORT}activationState")).map(Node::key) == Some(format!("{REPORT}Active"));
+        let rule_id = expected
+            .object(&rule_report, &format!("{REPORT}rule"))
+            .map(Node::key)
+            .unwrap_or_default();
+        let expected_active = expected
+            .object(&rule_report, &format!("{REPORT}activationState"))
+            .map(Node::key)
+            == Some(format!("{REPORT}Active"));
         let is_prohibition = expected.has_type(&rule_report, &format!("{REPORT}ProhibitionReport"));
         let expected_permit = !is_prohibition && expected_active;
 
         let ours = report.rules.iter().find(|r| r.id == rule_id);
         let problem = match ours {
             None => Some(format!("rule {rule_id} missing from the report")),
-            Some(r) if (r.kind == RuleKind::Prohibition) != is_prohibition => Some("rule kind differs".into()),
-            Some(r) if r.active != expected_active => {
-                Some(format!("activation: expected {expected_active}, got {} ({})", r.active, r.reason))
+            Some(r) if (r.kind == RuleKind::Prohibition) != is_prohibition => {
+                Some("rule kind differs".into())
             }
-            Some(_) if report.is_permit() != expected_permit => {
-                Some(format!("decision: expected permit={expected_permit}, got {}", report.summary))
-            }
+            Some(r) if r.active != expected_active => Some(format!(
+                "activation: expected {expected_active}, got {} ({})",
+                r.active, r.reason
+            )),
+            Some(_) if report.is_permit() != expected_permit => Some(format!(
+                "decision: expected permit={expected_permit}, got {}",
+                report.summary
+            )),
             Some(_) => None,
         };
         if expected_permit {

@@ -30,15 +30,24 @@ fn template_test_files_pass() {
         let file = parse_test_file(&read(t)).unwrap_or_else(|e| panic!("{}: {e}", t.display()));
         let policy_path = t.parent().map(|d| d.join(&file.policy)).unwrap_or_default();
         let policy_text = read(&policy_path);
-        let policy = Policy::from_json_str(&policy_text).unwrap_or_else(|e| panic!("{}: {e}", policy_path.display()));
+        let policy = Policy::from_json_str(&policy_text)
+            .unwrap_or_else(|e| panic!("{}: {e}", policy_path.display()));
         for outcome in run_test_file(&file, &policy, &engine) {
             cases += 1;
             if !outcome.passed {
-                failures.push(format!("{}: {}: {}", t.display(), outcome.name, outcome.detail));
+                failures.push(format!(
+                    "{}: {}: {}",
+                    t.display(),
+                    outcome.name,
+                    outcome.detail
+                ));
             }
         }
         let json: serde_json::Value = serde_json::from_str(&policy_text).unwrap_or_default();
-        let errors: Vec<_> = lint(&json).into_iter().filter(|d| d.severity == Severity::Error).collect();
+        let errors: Vec<_> = lint(&json)
+            .into_iter()
+            .filter(|d| d.severity == Severity::Error)
+            .collect();
         assert!(errors.is_empty(), "{}: {errors:?}", policy_path.display());
         let sentences = explain(&policy);
         assert_eq!(sentences.len(), policy.rules().count());

@@ -5,8 +5,8 @@
 mod vocab;
 
 pub use vocab::{
-    action_includes, normalise_term, LeftOperand, LogicalOperator, Operator, ODRL_NS, TWINPORT_CLAIM_NS,
-    TWINPORT_NS,
+    action_includes, normalise_term, LeftOperand, LogicalOperator, Operator, ODRL_NS,
+    TWINPORT_CLAIM_NS, TWINPORT_NS,
 };
 
 use serde::{Deserialize, Serialize};
@@ -149,7 +149,10 @@ pub enum Literal {
     /// `{"@id": ...}` or a value the vocabulary says is an IRI.
     Iri(String),
     /// `{"@value": ..., "@type": ...}` with an explicit datatype (e.g. `xsd:dateTime`).
-    Typed { value: String, datatype: String },
+    Typed {
+        value: String,
+        datatype: String,
+    },
     String(String),
     Number(serde_json::Number),
     Bool(bool),
@@ -178,6 +181,9 @@ impl Policy {
 
     /// Every top-level rule, in document order by class.
     pub fn rules(&self) -> impl Iterator<Item = &Rule> {
-        self.permissions.iter().chain(&self.prohibitions).chain(&self.obligations)
+        self.permissions
+            .iter()
+            .chain(&self.prohibitions)
+            .chain(&self.obligations)
     }
 }

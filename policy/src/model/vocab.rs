@@ -25,11 +25,12 @@ fn parent(action: &str) -> Option<&'static str> {
         "sell" | "give" | "lease" | "lend" => "transfer",
         "write" => "modify",
         "play" | "display" | "print" => "present",
-        "present" | "read" | "modify" | "distribute" | "reproduce" | "delete" | "anonymize" | "compensate"
-        | "attribute" | "derive" | "digitize" | "execute" | "extract" | "grantUse" | "index" | "inform"
-        | "install" | "move" | "obtainConsent" | "archive" | "aggregate" | "annotate" | "concurrentUse"
-        | "ensureExclusivity" | "include" | "textToSpeech" | "transform" | "translate" | "uninstall"
-        | "watermark" | "nextPolicy" | "reviewPolicy" | "stream" | "synchronize" | "acceptTracking" => "use",
+        "present" | "read" | "modify" | "distribute" | "reproduce" | "delete" | "anonymize"
+        | "compensate" | "attribute" | "derive" | "digitize" | "execute" | "extract"
+        | "grantUse" | "index" | "inform" | "install" | "move" | "obtainConsent" | "archive"
+        | "aggregate" | "annotate" | "concurrentUse" | "ensureExclusivity" | "include"
+        | "textToSpeech" | "transform" | "translate" | "uninstall" | "watermark" | "nextPolicy"
+        | "reviewPolicy" | "stream" | "synchronize" | "acceptTracking" => "use",
         _ => return None,
     })
 }
@@ -123,7 +124,12 @@ impl Operator {
     pub fn is_set_based(self) -> bool {
         matches!(
             self,
-            Operator::IsA | Operator::HasPart | Operator::IsPartOf | Operator::IsAllOf | Operator::IsAnyOf | Operator::IsNoneOf
+            Operator::IsA
+                | Operator::HasPart
+                | Operator::IsPartOf
+                | Operator::IsAllOf
+                | Operator::IsAnyOf
+                | Operator::IsNoneOf
         )
     }
 }
@@ -148,8 +154,12 @@ pub enum LogicalOperator {
 }
 
 impl LogicalOperator {
-    pub const ALL: [LogicalOperator; 4] =
-        [LogicalOperator::And, LogicalOperator::Or, LogicalOperator::Xone, LogicalOperator::AndSequence];
+    pub const ALL: [LogicalOperator; 4] = [
+        LogicalOperator::And,
+        LogicalOperator::Or,
+        LogicalOperator::Xone,
+        LogicalOperator::AndSequence,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -270,16 +280,35 @@ mod tests {
 
     #[test]
     fn left_operand_terms_normalise() {
-        assert_eq!(LeftOperand::from_term("odrl:dateTime"), LeftOperand::DateTime);
-        assert_eq!(LeftOperand::from_term("http://www.w3.org/ns/odrl/2/purpose"), LeftOperand::Purpose);
-        assert_eq!(LeftOperand::from_term("twinport:resourceKind"), LeftOperand::ResourceKind);
+        assert_eq!(
+            LeftOperand::from_term("odrl:dateTime"),
+            LeftOperand::DateTime
+        );
+        assert_eq!(
+            LeftOperand::from_term("http://www.w3.org/ns/odrl/2/purpose"),
+            LeftOperand::Purpose
+        );
+        assert_eq!(
+            LeftOperand::from_term("twinport:resourceKind"),
+            LeftOperand::ResourceKind
+        );
         assert_eq!(
             LeftOperand::from_term("https://w3id.org/twinport/policy/claim/membership"),
             LeftOperand::Claim("membership".into())
         );
-        assert_eq!(LeftOperand::from_term("claim:region"), LeftOperand::Claim("region".into()));
-        assert_eq!(LeftOperand::from_term("ex:foo"), LeftOperand::Other("ex:foo".into()));
-        for lo in [LeftOperand::ResourceStage, LeftOperand::Claim("x".into()), LeftOperand::Count] {
+        assert_eq!(
+            LeftOperand::from_term("claim:region"),
+            LeftOperand::Claim("region".into())
+        );
+        assert_eq!(
+            LeftOperand::from_term("ex:foo"),
+            LeftOperand::Other("ex:foo".into())
+        );
+        for lo in [
+            LeftOperand::ResourceStage,
+            LeftOperand::Claim("x".into()),
+            LeftOperand::Count,
+        ] {
             assert_eq!(LeftOperand::from_term(&lo.as_term()), lo);
         }
     }
