@@ -125,12 +125,14 @@ fn parse_policy(value: &Value) -> Result<Policy, PolicyError> {
                 "perm" => ConflictStrategy::Perm,
                 "prohibit" => ConflictStrategy::Prohibit,
                 "invalid" => ConflictStrategy::Invalid,
-                other => return Err(PolicyError::invalid(
-                    "conflict",
-                    format!(
+                other => {
+                    return Err(PolicyError::invalid(
+                        "conflict",
+                        format!(
                         "unknown conflict strategy {other:?} (expected perm, prohibit or invalid)"
                     ),
-                )),
+                    ))
+                }
             })
         }
     };

@@ -176,6 +176,79 @@ impl ComplianceReport {
     }
 }
 
+fn state_text(s: RuleState) -> &'static str {
+    match s {
+        RuleState::Permit => "permit",
+        RuleState::Deny => "deny",
+        RuleState::NotSet => "not-set",
+        RuleState::Fulfilled => "fulfilled",
+        RuleState::Violated => "violated",
+    }
+}
+
+fn constraint_lines(reports: &[ConstraintReport], indent: usize, out: &mut String) {
+    for c in reports {
+        let mark = if c.satisfied { "ok  " } else { "FAIL" };
+        out.push_str(&format!(
+            "{:indent$}[{mark}] {}: {}\n",
+            "",
+            c.path,
+            c.reason,
+            indent = indent
+        ));
+        constraint_lines(&c.operands, indent + 2, out);
+    }
+}
+
+fn rule_lines(r: &RuleReport, indent: usize, out: &mut String) {
+    let kind = format!("{:?}", r.kind).to_lowercase();
+    out.push_str(&format!(
+        "{:indent$}{kind} {} ({}): {}, {} - {}\n",
+        "",
+        r.id,
+        r.action,
+        if r.active { "active" } else { "inactive" },
+        state_text(r.state),
+        r.reason,
+        indent = indent
+    ));
+    constraint_lines(&r.constraints, indent + 2, out);
+    constraint_lines(&r.refinements, indent + 2, out);
+    for d in &r.duties {
+        rule_lines(d, indent + 2, out);
+    }
+}
+
+impl ComplianceReport {
+    /// A multi-line rendering for people (`twinport policy eval` without `--json`).
+    pub fn to_text(&self) -> String {
+        let mut out = format!(
+            "decision: {} (scope {}, policy {})\n{}\n",
+            if self.is_permit() { "PERMIT" } else { "DENY" },
+            self.scope,
+            self.policy_id.as_deref().unwrap_or("(no id)"),
+            self.summary
+        );
+        if !self.deciding_rules.is_empty() {
+            out.push_str(&format!("decided by: {}\n", self.deciding_rules.join(", ")));
+        }
+        for r in &self.rules {
+            rule_lines(r, 0, &mut out);
+        }
+        if let Some(rego) = &self.rego {
+            out.push_str(&format!(
+                "rego ({}): {}\n",
+                rego.modules.join(", "),
+                if rego.denied { "deny" } else { "no objection" }
+            ));
+            for m in &rego.reasons {
+                out.push_str(&format!("  - {m}\n"));
+            }
+        }
+        out
+    }
+}
+
 /// Failing constraints, descending into logical constraints so the leaf that failed (with its value) is named.
 fn failing(label: &str, reports: &[ConstraintReport], out: &mut Vec<String>) {
     for c in reports {

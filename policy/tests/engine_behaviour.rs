@@ -515,6 +515,17 @@ fn report_serialises_and_deserialises() {
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(back, r);
     assert_eq!(Scope::Negotiation.to_string(), "negotiation");
+    let text = r.to_text();
+    assert!(
+        text.starts_with("decision: PERMIT (scope negotiation, policy urn:p)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "[ok  ] permission[0].constraint[0]: purpose \"research\" satisfies eq \"research\""
+        ),
+        "{text}"
+    );
     let settings = serde_json::to_value(EngineSettings::default()).unwrap_or_default();
     assert_eq!(
         settings,
