@@ -1,8 +1,9 @@
 //! Conformance: the 68 cases of the SolidLab ODRL-Test-Suite. The Turtle policies, requests and states of the
 //! world are converted here (with oxttl) into the engine's compact JSON-LD and request context, evaluated with
 //! `EngineSettings::solidlab()` (a duty blocks only once violated), and compared with the expected reports on
-//! rule activation and on the permit/deny reduction "active prohibition ⇒ deny; else active permission ⇒ permit;
-//! else deny".
+//! rule activation, on every premise report (target, party, action, each constraint's satisfaction and the
+//! left-operand value it saw), and on the permit/deny reduction "active prohibition ⇒ deny; else active
+//! permission ⇒ permit; else deny".
 
 use oxrdf::{NamedOrBlankNode, Term};
 use oxttl::TurtleParser;
@@ -10,7 +11,10 @@ use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use twinport_policy::context::{CounterpartyContext, DutyState, ResourceContext};
-use twinport_policy::{Engine, EngineSettings, Policy, RequestContext, RuleKind, Scope};
+use twinport_policy::value::parse_time;
+use twinport_policy::{
+    ConstraintReport, Engine, EngineSettings, Policy, RequestContext, RuleKind, RuleReport, Scope,
+};
 
 const ODRL: &str = "http://www.w3.org/ns/odrl/2/";
 const RDF_TYPE: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
@@ -251,6 +255,74 @@ fn request_context(request: &Graph, sotw: &Graph) -> RequestContext {
     }
 }
 
+fn find_constraint<'a>(reports: &'a [ConstraintReport], id: &str) -> Option<&'a ConstraintReport> {
+    reports.iter().find_map(|c| {
+        if c.id.as_deref() == Some(id) {
+            Some(c)
+        } else {
+            find_constraint(&c.operands, id)
+        }
+    })
+}
+
+/// Compares the premise reports of the expected report (target, party, action, every constraint with the
+/// left-operand value it saw) with ours.
+fn premise_problem(expected: &Graph, ours: &RuleReport, checked: &mut usize) -> Option<String> {
+    let satisfied = |node: &str| {
+        expected
+            .object(node, &format!("{REPORT}satisfactionState"))
+            .map(Node::key)
+            == Some(format!("{REPORT}Satisfied"))
+    };
+    for (class, got) in [
+        ("TargetReport", ours.target_matched),
+        ("PartyReport", ours.party_matched),
+        ("ActionReport", ours.action_matched),
+    ] {
+        for node in expected.subjects(RDF_TYPE, &format!("{REPORT}{class}")) {
+            if satisfied(node) != got {
+                return Some(format!("{class}: expected {}, got {got}", satisfied(node)));
+            }
+        }
+    }
+    for node in expected.subjects(RDF_TYPE, &format!("{REPORT}ConstraintReport")) {
+        let id = expected
+            .object(node, &format!("{REPORT}constraint"))
+            .map(Node::key)
+            .unwrap_or_default();
+        let all: Vec<ConstraintReport> = ours
+            .constraints
+            .iter()
+            .chain(&ours.refinements)
+            .cloned()
+            .collect();
+        let Some(c) = find_constraint(&all, &id) else {
+            return Some(format!("constraint {id} missing from our report"));
+        };
+        *checked += 1;
+        if c.satisfied != satisfied(node) {
+            return Some(format!(
+                "constraint {id}: expected satisfied={}, got {} ({})",
+                satisfied(node),
+                c.satisfied,
+                c.reason
+            ));
+        }
+        if let Some(Node::Literal { value, .. }) =
+            expected.object(node, &format!("{REPORT}constraintLeftOperand"))
+        {
+            let ours_time = c.value.as_str().and_then(parse_time);
+            if ours_time.is_none() || ours_time != parse_time(value) {
+                return Some(format!(
+                    "constraint {id}: left-operand value {value} expected, got {}",
+                    c.value
+                ));
+            }
+        }
+    }
+    None
+}
+
 fn data_dir() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/testdata/odrl-test-suite");
     dir.is_dir().then_some(dir)
@@ -285,7 +357,7 @@ fn solidlab_odrl_test_suite() {
         .collect();
     assert_eq!(cases.len(), 68, "index.ttl should list 68 cases");
     let mut failures: Vec<(String, String)> = Vec::new();
-    let (mut permits, mut passed) = (0, 0);
+    let (mut permits, mut passed, mut constraints_checked) = (0, 0, 0);
     for (case, expected_url) in &cases {
         let src = |p: &str| {
             index
@@ -344,7 +416,7 @@ fn solidlab_odrl_test_suite() {
                 "decision: expected permit={expected_permit}, got {}",
                 report.summary
             )),
-            Some(_) => None,
+            Some(r) => premise_problem(&expected, r, &mut constraints_checked),
         };
         if expected_permit {
             permits += 1;
@@ -355,7 +427,8 @@ fn solidlab_odrl_test_suite() {
         }
     }
     failures.sort();
-    println!("solidlab suite: {passed}/68 passed, {permits} expected permits");
+    println!("solidlab suite: {passed}/68 passed, {permits} expected permits, {constraints_checked} constraint reports compared");
+    assert!(constraints_checked > 30, "constraint reports were compared");
     let failed_names: Vec<&str> = failures.iter().map(|(n, _)| n.as_str()).collect();
     let known: Vec<&str> = KNOWN_FAILURES.iter().map(|(n, _)| *n).collect();
     assert_eq!(failed_names, known, "failures: {failures:#?}");
