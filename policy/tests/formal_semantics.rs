@@ -1,6 +1,7 @@
 //! Conformance: the 9 W3C ODRL CG formal-semantics examples (A11, A12, B11, B12, C11, C12, C21, C22, C23), run
 //! with the default settings (the formal-semantics reading: closed world, a not-yet-fulfilled duty blocks).
-//! Compared: the permission's activation state and its control state (permit/deny).
+//! Compared: the permission's activation state and its control state (permit/deny), each condition's (duty's)
+//! activation and deontic state, and each constraint's and refinement's satisfaction.
 //!
 //! Known data slips of that suite are patched here, as its README and our reference (§2.3) describe: the C
 //! requests name `party/billie1` where the policy says `party/billie`; B11/B12 write the resolution as `@id`
@@ -10,7 +11,10 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use twinport_policy::context::{CounterpartyContext, PaymentContext, ResourceContext};
 use twinport_policy::value::parse_time;
-use twinport_policy::{Engine, EngineSettings, Policy, RequestContext, RuleKind, RuleState, Scope};
+use twinport_policy::{
+    ConstraintReport, Engine, EngineSettings, Policy, RequestContext, RuleKind, RuleReport,
+    RuleState, Scope,
+};
 
 fn dir() -> Option<PathBuf> {
     let d =
@@ -99,6 +103,81 @@ fn context_for(request: &Value, state: Option<&Value>) -> RequestContext {
     ctx
 }
 
+fn find<'a>(reports: &'a [ConstraintReport], id: &str) -> Option<&'a ConstraintReport> {
+    reports.iter().find_map(|c| {
+        if c.id.as_deref() == Some(id) {
+            Some(c)
+        } else {
+            find(&c.operands, id)
+        }
+    })
+}
+
+/// Condition (duty) reports: activation and deontic state; constraint/refinement reports: satisfaction.
+fn compare_premises(name: &str, expected: &Value, ours: &RuleReport) {
+    let Some(entries) = expected.as_object() else {
+        return;
+    };
+    for v in entries.values() {
+        let ty = v.get("@type").and_then(Value::as_str).unwrap_or_default();
+        let target = v
+            .get("report:condition")
+            .or_else(|| v.get("report:constraint"))
+            .and_then(text)
+            .unwrap_or_default();
+        match ty {
+            "report:ConditionReport" => {
+                let duty = ours
+                    .duties
+                    .iter()
+                    .find(|d| d.id == target)
+                    .unwrap_or_else(|| panic!("{name}: duty {target} not reported"));
+                // C11 writes "Satisfied" where "Active" is meant.
+                let want_active = matches!(
+                    v.get("report:activationState").and_then(Value::as_str),
+                    Some("report:Active" | "report:Satisfied")
+                );
+                assert_eq!(
+                    duty.active, want_active,
+                    "{name}: duty activation ({})",
+                    duty.reason
+                );
+                let want_state = match v.get("report:deonticState").and_then(Value::as_str) {
+                    Some("report:Fulfilled") => RuleState::Fulfilled,
+                    Some("report:Violated") => RuleState::Violated,
+                    _ => RuleState::NotSet,
+                };
+                assert_eq!(
+                    duty.state, want_state,
+                    "{name}: duty state ({})",
+                    duty.reason
+                );
+            }
+            "report:ConstraintReport" => {
+                let mut all: Vec<ConstraintReport> = ours
+                    .constraints
+                    .iter()
+                    .chain(&ours.refinements)
+                    .cloned()
+                    .collect();
+                for d in &ours.duties {
+                    all.extend(d.constraints.iter().chain(&d.refinements).cloned());
+                }
+                let c = find(&all, &target)
+                    .unwrap_or_else(|| panic!("{name}: constraint {target} not reported"));
+                let want = v.get("report:satisfactionState").and_then(Value::as_str)
+                    == Some("report:Satisfied");
+                assert_eq!(
+                    c.satisfied, want,
+                    "{name}: constraint {target} ({})",
+                    c.reason
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
 #[test]
 fn w3c_formal_semantics_examples() {
     let Some(root) = dir() else {
@@ -183,6 +262,7 @@ fn w3c_formal_semantics_examples() {
                     "{name}: decision ({})",
                     report.summary
                 );
+                compare_premises(&name, &expected, ours);
                 checked.push(name);
             }
         }
