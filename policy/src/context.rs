@@ -108,7 +108,8 @@ pub struct RequestContext {
     /// RFC 3339 time of the request (the value of `dateTime`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time: Option<String>,
-    /// Requested action, e.g. `read`, `use`, `odrl:distribute`. Absent means `use`.
+    /// Requested action, e.g. `read`, `use`, `odrl:distribute`. Absent: every rule's action is in question
+    /// (catalogue browsing), so every rule applies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

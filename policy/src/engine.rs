@@ -79,7 +79,8 @@ pub struct Engine {
 struct Walk<'a> {
     policy: &'a Policy,
     ctx: &'a RequestContext,
-    action: String,
+    /// The requested action; `None` when the context names none (e.g. catalogue browsing).
+    action: Option<String>,
     settings: &'a EngineSettings,
 }
 
@@ -110,12 +111,7 @@ impl Engine {
         ctx: &RequestContext,
         scope: Scope,
     ) -> ComplianceReport {
-        let action = ctx
-            .action
-            .as_deref()
-            .map(normalise_term)
-            .unwrap_or("use")
-            .to_string();
+        let action = ctx.action.as_deref().map(|a| normalise_term(a).to_string());
         let walk = Walk {
             policy,
             ctx,
@@ -149,7 +145,11 @@ impl Engine {
         for (i, r) in policy.obligations.iter().enumerate() {
             report.rules.push(walk.rule(r, &format!("obligation[{i}]")));
         }
-        self.decide(policy, &walk.action, &mut report);
+        let action_text = walk
+            .action
+            .clone()
+            .unwrap_or_else(|| "the request".to_string());
+        self.decide(policy, &action_text, &mut report);
         if let Some(rego) = &self.rego {
             if let Some(outcome) =
                 rego.evaluate(scope, ctx, policy, self.settings.rego_time_limit_ms)
@@ -266,7 +266,12 @@ impl Walk<'_> {
         let action: Option<&Action> = rule.action.as_ref().or(self.policy.action.as_ref());
         let target: Option<&Asset> = rule.target.as_ref().or(self.policy.target.as_ref());
         let assignee: Option<&Party> = rule.assignee.as_ref().or(self.policy.assignee.as_ref());
-        let action_matched = action.is_none_or(|a| action_includes(&a.name, &self.action));
+        // With no requested action (catalogue browsing) every rule action is in question, so every rule applies:
+        // permissions may show the offer, and prohibitions still bite.
+        let action_matched = match (action, self.action.as_deref()) {
+            (Some(a), Some(requested)) => action_includes(&a.name, requested),
+            _ => true,
+        };
         let target_matched = target.is_none_or(|t| self.asset_matches(t));
         let party_matched = assignee.is_none_or(|p| self.party_matches(p));
         let matched = action_matched && target_matched && party_matched;

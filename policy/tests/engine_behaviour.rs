@@ -634,3 +634,19 @@ fn never_panics_on_odd_input() {
     }
     assert!(Policy::from_json(&json!({"permission":[{"constraint":[deep]}]})).is_err());
 }
+
+#[test]
+fn catalogue_browsing_without_an_action() {
+    let offer = policy(
+        json!({"@type":"Offer","assigner":"urn:city","permission":[{"action":"read","target":"urn:ds"}]}),
+    );
+    let browsing = ctx(json!({"resource": {"id": "urn:ds"}}));
+    let e = Engine::new(EngineSettings::default());
+    assert!(e.evaluate(&offer, &browsing, Scope::Catalogue).is_permit());
+    let banned = policy(
+        json!({"@type":"Offer","assigner":"urn:city","conflict":"prohibit",
+        "permission":[{"action":"read","target":"urn:ds"}],"prohibition":[{"action":"use","target":"urn:ds"}]}),
+    );
+    let r = e.evaluate(&banned, &browsing, Scope::Catalogue);
+    assert!(!r.is_permit(), "{}", r.summary);
+}
