@@ -2,3 +2,33 @@
 //! every decision in a compliance report, and local Rego rules evaluated in-process with `regorus`.
 //!
 //! Pure by design: no I/O, no async. The connector supplies the request context and stores the results.
+
+pub mod context;
+pub mod engine;
+pub mod error;
+pub mod explain;
+pub mod left_operands;
+pub mod lint;
+pub mod model;
+pub mod operators;
+mod parse;
+pub mod rego;
+pub mod report;
+mod serialize;
+pub mod settings;
+pub mod spatial;
+pub mod testing;
+pub mod value;
+
+pub use context::RequestContext;
+pub use engine::{Engine, Scope};
+pub use error::PolicyError;
+pub use explain::explain;
+pub use model::{
+    Action, Asset, AtomicConstraint, ConflictStrategy, Constraint, LeftOperand, Literal,
+    LogicalConstraint, LogicalOperator, Operator, Party, Policy, PolicyKind, RightOperand, Rule,
+    RuleKind,
+};
+pub use rego::RegoRules;
+pub use report::{ComplianceReport, ConstraintReport, Decision, RegoReport, RuleReport, RuleState};
+pub use settings::{EngineSettings, PermissionCombination, World};

@@ -1,0 +1,561 @@
+//! Static checks a legal team runs before publishing a policy: parse errors with their path, unknown actions and
+//! left operands, right operands of the wrong type, constraints that can never hold together, a prohibition that
+//! voids every permission, and a missing target or assigner where ODRL requires one.
+
+use crate::error::PolicyError;
+use crate::model::{
+    action_includes, AtomicConstraint, ConflictStrategy, Constraint, LeftOperand, Literal,
+    LogicalOperator, Operator, Policy, PolicyKind, RightOperand, Rule,
+};
+use crate::spatial::point_in_geometry;
+use crate::value::{parse_duration, parse_time};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// JSON path in the (atomic) policy, e.g. `permission[0].constraint[1]`.
+    pub path: String,
+    pub message: String,
+}
+
+/// ODRL 2.2 actions (core and common vocabulary) and Twinport's; anything else unprefixed is probably a typo.
+const KNOWN_ACTIONS: &[&str] = &[
+    "use",
+    "transfer",
+    "acceptTracking",
+    "aggregate",
+    "annotate",
+    "anonymize",
+    "archive",
+    "attribute",
+    "compensate",
+    "concurrentUse",
+    "delete",
+    "derive",
+    "digitize",
+    "display",
+    "distribute",
+    "ensureExclusivity",
+    "execute",
+    "extract",
+    "give",
+    "grantUse",
+    "include",
+    "index",
+    "inform",
+    "install",
+    "lease",
+    "lend",
+    "modify",
+    "move",
+    "nextPolicy",
+    "obtainConsent",
+    "play",
+    "present",
+    "print",
+    "read",
+    "reproduce",
+    "reviewPolicy",
+    "sell",
+    "stream",
+    "synchronize",
+    "textToSpeech",
+    "transform",
+    "translate",
+    "uninstall",
+    "watermark",
+    "write",
+];
+
+struct Linter {
+    out: Vec<Diagnostic>,
+}
+
+impl Linter {
+    fn push(&mut self, severity: Severity, path: &str, message: impl Into<String>) {
+        self.out.push(Diagnostic {
+            severity,
+            path: path.to_string(),
+            message: message.into(),
+        });
+    }
+}
+
+/// Lints a policy document. An empty result means the policy is clean.
+pub fn lint(policy_json: &Value) -> Vec<Diagnostic> {
+    let mut l = Linter { out: Vec::new() };
+    let policy = match Policy::from_json(policy_json) {
+        Ok(p) => p,
+        Err(PolicyError::Invalid { path, message }) => {
+            l.push(Severity::Error, &path, message);
+            return l.out;
+        }
+        Err(e) => {
+            l.push(Severity::Error, "$", e.to_string());
+            return l.out;
+        }
+    };
+    if policy.permissions.is_empty()
+        && policy.prohibitions.is_empty()
+        && policy.obligations.is_empty()
+    {
+        l.push(
+            Severity::Error,
+            "$",
+            "the policy has no permission, prohibition or obligation",
+        );
+    }
+    if policy.uid.is_none() {
+        l.push(Severity::Warning, "@id", "the policy has no @id/uid");
+    }
+    if matches!(policy.kind, PolicyKind::Offer | PolicyKind::Agreement) && policy.assigner.is_none()
+    {
+        let all_rules_have = policy.rules().all(|r| r.assigner.is_some());
+        if !all_rules_have || policy.rules().next().is_none() {
+            l.push(
+                Severity::Error,
+                "assigner",
+                "an offer or agreement must name its assigner",
+            );
+        }
+    }
+    if policy.kind == PolicyKind::Agreement
+        && policy.assignee.is_none()
+        && !policy.rules().all(|r| r.assignee.is_some())
+    {
+        l.push(
+            Severity::Error,
+            "assignee",
+            "an agreement must name its assignee",
+        );
+    }
+    for (key, rules) in [
+        ("permission", &policy.permissions),
+        ("prohibition", &policy.prohibitions),
+        ("obligation", &policy.obligations),
+    ] {
+        for (i, r) in rules.iter().enumerate() {
+            let path = format!("{key}[{i}]");
+            if key != "obligation" && r.target.is_none() && policy.target.is_none() {
+                let sev = if policy.kind == PolicyKind::Set {
+                    Severity::Warning
+                } else {
+                    Severity::Error
+                };
+                l.push(sev, &path, format!("the {key} has no target"));
+            }
+            lint_rule(&mut l, &policy, r, &path);
+        }
+    }
+    lint_voiding_prohibitions(&mut l, &policy);
+    l.out
+}
+
+fn lint_rule(l: &mut Linter, policy: &Policy, r: &Rule, path: &str) {
+    match r.action.as_ref().or(policy.action.as_ref()) {
+        None => l.push(
+            Severity::Warning,
+            path,
+            "the rule names no action, so it covers every action",
+        ),
+        Some(a) => {
+            lint_action(l, &a.name, &format!("{path}.action"));
+            lint_constraints(l, &a.refinements, &format!("{path}.action.refinement"));
+        }
+    }
+    lint_constraints(l, &r.constraints, &format!("{path}.constraint"));
+    lint_contradictions(l, &r.constraints, &format!("{path}.constraint"));
+    for (key, subs) in [
+        ("duty", &r.duties),
+        ("consequence", &r.consequences),
+        ("remedy", &r.remedies),
+    ] {
+        for (j, d) in subs.iter().enumerate() {
+            let p = format!("{path}.{key}[{j}]");
+            if d.action.is_none() {
+                l.push(Severity::Error, &p, format!("the {key} has no action"));
+            }
+            lint_rule(l, policy, d, &p);
+        }
+    }
+}
+
+fn lint_action(l: &mut Linter, name: &str, path: &str) {
+    if KNOWN_ACTIONS.contains(&name) {
+        return;
+    }
+    if name.contains(':') {
+        l.push(Severity::Warning, path, format!("action {name:?} is not an ODRL action; it only matches requests for exactly this action"));
+    } else {
+        l.push(Severity::Error, path, format!("unknown action {name:?}"));
+    }
+}
+
+fn lint_constraints(l: &mut Linter, cs: &[Constraint], path: &str) {
+    for (i, c) in cs.iter().enumerate() {
+        let p = format!("{path}[{i}]");
+        match c {
+            Constraint::Atomic(a) => lint_atomic(l, a, &p),
+            Constraint::Logical(lc) => {
+                lint_constraints(l, &lc.constraints, &format!("{p}.{}", lc.operator.as_str()));
+                if matches!(
+                    lc.operator,
+                    LogicalOperator::And | LogicalOperator::AndSequence
+                ) {
+                    lint_contradictions(
+                        l,
+                        &lc.constraints,
+                        &format!("{p}.{}", lc.operator.as_str()),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn literals(r: &RightOperand) -> Vec<&Literal> {
+    match r {
+        RightOperand::Single(x) => vec![x],
+        RightOperand::List(xs) => xs.iter().collect(),
+        RightOperand::Reference(_) => Vec::new(),
+    }
+}
+
+fn lint_atomic(l: &mut Linter, a: &AtomicConstraint, path: &str) {
+    let ro = format!("{path}.rightOperand");
+    if let LeftOperand::Other(term) = &a.left_operand {
+        let sev = if term.contains(':') {
+            Severity::Warning
+        } else {
+            Severity::Error
+        };
+        l.push(
+            sev,
+            &format!("{path}.leftOperand"),
+            format!("unknown left operand {term:?}: the constraint is unsatisfied unless the request context supplies it under \"parameters\""),
+        );
+    }
+    if let RightOperand::Reference(r) = &a.right_operand {
+        l.push(Severity::Warning, &ro, format!("right operand reference {r:?} is never dereferenced, so the constraint never holds"));
+        return;
+    }
+    let lits = literals(&a.right_operand);
+    if !a.operator.is_set_based() && lits.len() != 1 {
+        l.push(
+            Severity::Error,
+            &ro,
+            format!("operator {} needs a single value, not a list", a.operator),
+        );
+    }
+    let ordering = matches!(
+        a.operator,
+        Operator::Lt | Operator::Lteq | Operator::Gt | Operator::Gteq
+    );
+    let check = |ok: &dyn Fn(&str) -> bool| lits.iter().all(|x| ok(&x.lexical()));
+    match &a.left_operand {
+        LeftOperand::DateTime if !check(&|s| parse_time(s).is_some()) => l.push(
+            Severity::Error,
+            &ro,
+            "dateTime needs an xsd:dateTime or xsd:date right operand",
+        ),
+        LeftOperand::ElapsedTime | LeftOperand::DelayPeriod
+            if !check(&|s| parse_duration(s).is_some()) =>
+        {
+            l.push(
+                Severity::Error,
+                &ro,
+                format!(
+                    "{} needs an xsd:duration right operand such as \"P30D\"",
+                    a.left_operand
+                ),
+            )
+        }
+        LeftOperand::Count | LeftOperand::PayAmount
+            if !check(&|s| s.trim().parse::<f64>().is_ok()) =>
+        {
+            l.push(
+                Severity::Error,
+                &ro,
+                format!("{} needs a number", a.left_operand),
+            )
+        }
+        LeftOperand::Spatial => {
+            for x in &lits {
+                if let Literal::Json(g) = x {
+                    if let Err(e) = point_in_geometry(g, 0.0, 0.0) {
+                        l.push(Severity::Error, &ro, e);
+                    }
+                }
+            }
+            if ordering {
+                l.push(
+                    Severity::Error,
+                    &format!("{path}.operator"),
+                    format!("operator {} has no meaning for spatial", a.operator),
+                );
+            }
+        }
+        LeftOperand::Purpose
+        | LeftOperand::Recipient
+        | LeftOperand::Industry
+        | LeftOperand::ResourceKind
+        | LeftOperand::ResourceStage
+        | LeftOperand::Event
+        | LeftOperand::DayOfWeek
+            if ordering && a.left_operand != LeftOperand::Event =>
+        {
+            l.push(
+                Severity::Error,
+                &format!("{path}.operator"),
+                format!(
+                    "operator {} has no meaning for {}",
+                    a.operator, a.left_operand
+                ),
+            )
+        }
+        LeftOperand::ResourceKind => {
+            for x in &lits {
+                let v = x.lexical();
+                if ![
+                    "dataset",
+                    "model-or-service",
+                    "workflow-template",
+                    "visualisation-asset",
+                    "published-output",
+                ]
+                .contains(&v.as_str())
+                {
+                    l.push(Severity::Error, &ro, format!("unknown resource kind {v:?}"));
+                }
+            }
+        }
+        LeftOperand::ResourceStage => {
+            for x in &lits {
+                let v = x.lexical();
+                if !["raw", "workflow-ready", "model-input", "model-output"].contains(&v.as_str()) {
+                    l.push(
+                        Severity::Error,
+                        &ro,
+                        format!("unknown resource stage {v:?}"),
+                    );
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Lower/upper bounds and required values implied by a conjunction, per left operand.
+struct Bounds<T> {
+    low: Option<(T, bool, String)>,
+    high: Option<(T, bool, String)>,
+}
+
+impl<T> Default for Bounds<T> {
+    fn default() -> Self {
+        Bounds {
+            low: None,
+            high: None,
+        }
+    }
+}
+
+fn lint_contradictions(l: &mut Linter, cs: &[Constraint], path: &str) {
+    let mut times: Vec<(LeftOperand, Bounds<OffsetDateTime>)> = Vec::new();
+    let mut nums: Vec<(LeftOperand, Bounds<f64>)> = Vec::new();
+    let mut equals: Vec<(LeftOperand, String, String)> = Vec::new();
+    for (i, c) in cs.iter().enumerate() {
+        let Constraint::Atomic(a) = c else { continue };
+        let RightOperand::Single(lit) = &a.right_operand else {
+            continue;
+        };
+        let p = format!("{path}[{i}]");
+        let lex = lit.lexical();
+        let bound = |op: Operator| match op {
+            Operator::Gt => Some((true, false)),
+            Operator::Gteq => Some((true, true)),
+            Operator::Lt => Some((false, false)),
+            Operator::Lteq => Some((false, true)),
+            _ => None,
+        };
+        if a.operator == Operator::Eq {
+            if let Some((_, v, other)) = equals
+                .iter()
+                .find(|(lo, v, _)| lo == &a.left_operand && v != &lex)
+            {
+                l.push(Severity::Error, &p, format!("{} must equal both {v:?} ({other}) and {lex:?}; the constraints can never hold together", a.left_operand));
+            }
+            equals.push((a.left_operand.clone(), lex.clone(), p.clone()));
+        }
+        let Some((is_low, inclusive)) = bound(a.operator) else {
+            continue;
+        };
+        if a.left_operand == LeftOperand::DateTime {
+            let Some(t) = parse_time(&lex) else { continue };
+            let idx = times
+                .iter()
+                .position(|(lo, _)| lo == &a.left_operand)
+                .unwrap_or_else(|| {
+                    times.push((a.left_operand.clone(), Bounds::default()));
+                    times.len() - 1
+                });
+            let b = &mut times[idx].1;
+            if is_low {
+                b.low = Some((t, inclusive, p))
+            } else {
+                b.high = Some((t, inclusive, p))
+            }
+        } else if matches!(a.left_operand, LeftOperand::Count | LeftOperand::PayAmount)
+            || matches!(
+                a.left_operand,
+                LeftOperand::ElapsedTime | LeftOperand::DelayPeriod
+            )
+        {
+            let n = match a.left_operand {
+                LeftOperand::ElapsedTime | LeftOperand::DelayPeriod => parse_duration(&lex),
+                _ => lex.trim().parse::<f64>().ok(),
+            };
+            let Some(n) = n else { continue };
+            let idx = nums
+                .iter()
+                .position(|(lo, _)| lo == &a.left_operand)
+                .unwrap_or_else(|| {
+                    nums.push((a.left_operand.clone(), Bounds::default()));
+                    nums.len() - 1
+                });
+            let b = &mut nums[idx].1;
+            if is_low {
+                b.low = Some((n, inclusive, p))
+            } else {
+                b.high = Some((n, inclusive, p))
+            }
+        }
+    }
+    for (lo, b) in &times {
+        if let (Some((low, li, lp)), Some((high, hi, hp))) = (&b.low, &b.high) {
+            if low > high || (low == high && !(*li && *hi)) {
+                l.push(Severity::Error, hp, format!("{lo} range is empty: the lower bound at {lp} lies after this upper bound; the constraints can never hold together"));
+            }
+        }
+    }
+    for (lo, b) in &nums {
+        if let (Some((low, li, lp)), Some((high, hi, hp))) = (&b.low, &b.high) {
+            if low > high || (low == high && !(*li && *hi)) {
+                l.push(Severity::Error, hp, format!("{lo} range is empty: the lower bound at {lp} exceeds this upper bound; the constraints can never hold together"));
+            }
+        }
+    }
+}
+
+fn lint_voiding_prohibitions(l: &mut Linter, policy: &Policy) {
+    if policy.permissions.is_empty() || policy.conflict == Some(ConflictStrategy::Perm) {
+        return;
+    }
+    for (i, pr) in policy.prohibitions.iter().enumerate() {
+        if !pr.constraints.is_empty() || pr.assignee.is_some() {
+            continue;
+        }
+        let pr_action = pr
+            .action
+            .as_ref()
+            .or(policy.action.as_ref())
+            .map(|a| a.name.as_str());
+        let pr_target = pr
+            .target
+            .as_ref()
+            .or(policy.target.as_ref())
+            .map(|t| t.uid.as_str());
+        let voids_all = policy.permissions.iter().all(|p| {
+            let pa = p
+                .action
+                .as_ref()
+                .or(policy.action.as_ref())
+                .map(|a| a.name.as_str());
+            let pt = p
+                .target
+                .as_ref()
+                .or(policy.target.as_ref())
+                .map(|t| t.uid.as_str());
+            let action_covered = match (pr_action, pa) {
+                (None, _) => true,
+                (Some(x), Some(y)) => action_includes(x, y),
+                (Some(_), None) => false,
+            };
+            action_covered && (pr_target.is_none() || pr_target == pt)
+        });
+        if voids_all {
+            l.push(
+                Severity::Error,
+                &format!("prohibition[{i}]"),
+                "this unconditional prohibition covers every permission, so nothing can ever be permitted",
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn messages(v: Value) -> Vec<String> {
+        lint(&v)
+            .into_iter()
+            .map(|d| format!("{:?} {}: {}", d.severity, d.path, d.message))
+            .collect()
+    }
+
+    #[test]
+    fn clean_policy_has_no_diagnostics() {
+        let m = messages(json!({"@type":"Offer","@id":"urn:p","assigner":"urn:city",
+            "permission":[{"action":"read","target":"urn:ds","constraint":[{"leftOperand":"purpose","operator":"eq","rightOperand":"research"}]}]}));
+        assert!(m.is_empty(), "{m:?}");
+    }
+
+    #[test]
+    fn finds_the_documented_problems() {
+        let m = messages(json!({"@type":"Offer","@id":"urn:p",
+            "permission":[{"action":"raed","constraint":[
+                {"leftOperand":"colour","operator":"eq","rightOperand":"red"},
+                {"leftOperand":"dateTime","operator":"lt","rightOperand":"soon"},
+                {"leftOperand":"count","operator":"lteq","rightOperand":"many"},
+                {"leftOperand":"purpose","operator":"lt","rightOperand":"research"},
+                {"leftOperand":"dateTime","operator":"gt","rightOperand":"2027-01-01"},
+                {"leftOperand":"dateTime","operator":"lt","rightOperand":"2026-01-01"}]}],
+            "prohibition":[{}]}));
+        let all = m.join("\n");
+        for want in [
+            "Error assigner: an offer or agreement must name its assigner",
+            "Error permission[0]: the permission has no target",
+            "Error permission[0].action: unknown action \"raed\"",
+            "Error permission[0].constraint[0].leftOperand: unknown left operand \"colour\"",
+            "Error permission[0].constraint[1].rightOperand: dateTime needs",
+            "Error permission[0].constraint[2].rightOperand: count needs a number",
+            "Error permission[0].constraint[3].operator: operator lt has no meaning for purpose",
+            "can never hold together",
+            "Error prohibition[0]: this unconditional prohibition covers every permission",
+        ] {
+            assert!(all.contains(want), "missing {want:?} in\n{all}");
+        }
+    }
+
+    #[test]
+    fn parse_errors_carry_their_path() {
+        let d = lint(
+            &json!({"permission":[{"constraint":[{"leftOperand":"purpose","operator":"equals","rightOperand":"x"}]}]}),
+        );
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].path, "permission[0].constraint[0].operator");
+        assert_eq!(d[0].message, "unknown operator \"equals\"");
+    }
+}

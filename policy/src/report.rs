@@ -1,0 +1,263 @@
+//! The compliance report: for every rule whether it matched the request, whether it is active and its deontic
+//! state; for every constraint the left-operand value used, satisfied or not, and why; the Rego outcome; and the
+//! decision with the rules that decided it. Serialises to JSON with a fixed field order.
+
+use crate::engine::Scope;
+use crate::model::RuleKind;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The overall outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    Permit,
+    Deny,
+}
+
+/// Deontic / control state of a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RuleState {
+    /// Permission: the requested action is allowed by this rule.
+    Permit,
+    /// Permission: not allowed by this rule.
+    Deny,
+    /// Prohibition/duty/obligation: nothing recorded yet.
+    NotSet,
+    Fulfilled,
+    Violated,
+}
+
+/// One constraint or refinement, atomic or logical.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConstraintReport {
+    /// JSON path of the constraint in the policy, e.g. `permission[0].constraint[1]`.
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub id: Option<String>,
+    /// Left operand term; for a logical constraint its operator (`and`, `or`, `xone`, `andSequence`).
+    pub left_operand: String,
+    #[serde(skip_serializing_if = "String::is_empty", default)]
+    pub operator: String,
+    #[serde(skip_serializing_if = "Value::is_null", default)]
+    pub right_operand: Value,
+    /// The left-operand value the engine used (null when it had none).
+    pub value: Value,
+    pub satisfied: bool,
+    /// Why (always filled; for failures it says which value made it fail or what was missing).
+    pub reason: String,
+    /// True when the constraint could not be evaluated at all (unknown operand, missing or ill-typed value).
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub indeterminate: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub operands: Vec<ConstraintReport>,
+}
+
+/// One rule (permission, prohibition, obligation, or a permission's duty).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleReport {
+    /// The rule's `@id`, or its JSON path when it has none.
+    pub id: String,
+    pub kind: RuleKind,
+    /// Action of the rule (`*` when it names none).
+    pub action: String,
+    /// The request's action is this rule's action or included in it.
+    pub action_matched: bool,
+    /// The request's resource is the rule's target (or in its collection); true when the rule has no target.
+    pub target_matched: bool,
+    /// The counterparty is the rule's assignee (or in its collection); true when the rule has no assignee.
+    pub party_matched: bool,
+    /// Active in the ODRL sense: matched, constraints satisfied and (for permissions) duties not blocking.
+    pub active: bool,
+    pub state: RuleState,
+    pub constraints: Vec<ConstraintReport>,
+    /// Refinements of the rule's action, target and assignee.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub refinements: Vec<ConstraintReport>,
+    /// Duties of a permission, with their own activation and state.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub duties: Vec<RuleReport>,
+    /// One-line summary of why the rule ended in its state.
+    pub reason: String,
+}
+
+/// Outcome of the Rego rules for the scope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegoReport {
+    /// The modules that ran (names given to `RegoRules::add`).
+    pub modules: Vec<String>,
+    pub denied: bool,
+    /// `deny` messages, or the error / time-out that failed closed.
+    pub reasons: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub error: Option<String>,
+}
+
+/// The full answer for one decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ComplianceReport {
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub policy_id: Option<String>,
+    pub scope: Scope,
+    pub decision: Decision,
+    /// Rule ids (or the pseudo-ids `closed-world`, `open-world`, `conflict`, `rego`, `offer-not-considered`)
+    /// that decided.
+    pub deciding_rules: Vec<String>,
+    /// The sentence-level explanation of the decision.
+    pub summary: String,
+    pub rules: Vec<RuleReport>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub rego: Option<RegoReport>,
+}
+
+impl ComplianceReport {
+    pub fn decision(&self) -> Decision {
+        self.decision
+    }
+
+    pub fn is_permit(&self) -> bool {
+        self.decision == Decision::Permit
+    }
+
+    pub fn deciding_rules(&self) -> &[String] {
+        &self.deciding_rules
+    }
+
+    /// Human reasons for the decision: for a deny, every failing premise of every rule that could have
+    /// permitted, every active prohibition, and every Rego message; for a permit, the permitting rules.
+    pub fn reasons(&self) -> Vec<String> {
+        let mut out = vec![self.summary.clone()];
+        if self.decision == Decision::Deny {
+            for r in &self.rules {
+                match r.kind {
+                    RuleKind::Permission if r.state != RuleState::Permit => {
+                        let label = format!("permission {}", r.id);
+                        if !r.action_matched {
+                            out.push(format!(
+                                "{label}: action {} does not cover the requested action",
+                                r.action
+                            ));
+                        }
+                        if !r.target_matched {
+                            out.push(format!("{label}: the requested resource is not its target"));
+                        }
+                        if !r.party_matched {
+                            out.push(format!("{label}: the counterparty is not its assignee"));
+                        }
+                        failing(&label, &r.constraints, &mut out);
+                        failing(&format!("{label} refinement"), &r.refinements, &mut out);
+                        for d in &r.duties {
+                            if d.active && d.state != RuleState::Fulfilled {
+                                out.push(format!(
+                                    "{label}: duty {} ({}) is {}",
+                                    d.id, d.action, d.reason
+                                ));
+                            }
+                        }
+                    }
+                    RuleKind::Prohibition | RuleKind::Obligation
+                        if self.deciding_rules.contains(&r.id) =>
+                    {
+                        out.push(format!("{:?} {}: {}", r.kind, r.id, r.reason).to_lowercase());
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(rego) = &self.rego {
+                out.extend(rego.reasons.iter().map(|m| format!("rego: {m}")));
+            }
+        }
+        out
+    }
+}
+
+fn state_text(s: RuleState) -> &'static str {
+    match s {
+        RuleState::Permit => "permit",
+        RuleState::Deny => "deny",
+        RuleState::NotSet => "not-set",
+        RuleState::Fulfilled => "fulfilled",
+        RuleState::Violated => "violated",
+    }
+}
+
+fn constraint_lines(reports: &[ConstraintReport], indent: usize, out: &mut String) {
+    for c in reports {
+        let mark = if c.satisfied { "ok  " } else { "FAIL" };
+        out.push_str(&format!(
+            "{:indent$}[{mark}] {}: {}\n",
+            "",
+            c.path,
+            c.reason,
+            indent = indent
+        ));
+        constraint_lines(&c.operands, indent + 2, out);
+    }
+}
+
+fn rule_lines(r: &RuleReport, indent: usize, out: &mut String) {
+    let kind = format!("{:?}", r.kind).to_lowercase();
+    out.push_str(&format!(
+        "{:indent$}{kind} {} ({}): {}, {} - {}\n",
+        "",
+        r.id,
+        r.action,
+        if r.active { "active" } else { "inactive" },
+        state_text(r.state),
+        r.reason,
+        indent = indent
+    ));
+    constraint_lines(&r.constraints, indent + 2, out);
+    constraint_lines(&r.refinements, indent + 2, out);
+    for d in &r.duties {
+        rule_lines(d, indent + 2, out);
+    }
+}
+
+impl ComplianceReport {
+    /// A multi-line rendering for people (`twinport policy eval` without `--json`).
+    pub fn to_text(&self) -> String {
+        let mut out = format!(
+            "decision: {} (scope {}, policy {})\n{}\n",
+            if self.is_permit() { "PERMIT" } else { "DENY" },
+            self.scope,
+            self.policy_id.as_deref().unwrap_or("(no id)"),
+            self.summary
+        );
+        if !self.deciding_rules.is_empty() {
+            out.push_str(&format!("decided by: {}\n", self.deciding_rules.join(", ")));
+        }
+        for r in &self.rules {
+            rule_lines(r, 0, &mut out);
+        }
+        if let Some(rego) = &self.rego {
+            out.push_str(&format!(
+                "rego ({}): {}\n",
+                rego.modules.join(", "),
+                if rego.denied { "deny" } else { "no objection" }
+            ));
+            for m in &rego.reasons {
+                out.push_str(&format!("  - {m}\n"));
+            }
+        }
+        out
+    }
+}
+
+/// Failing constraints, descending into logical constraints so the leaf that failed (with its value) is named.
+fn failing(label: &str, reports: &[ConstraintReport], out: &mut Vec<String>) {
+    for c in reports {
+        if !c.satisfied {
+            out.push(format!(
+                "{label}: constraint {} failed: {}",
+                c.path, c.reason
+            ));
+            failing(label, &c.operands, out);
+        }
+    }
+}
