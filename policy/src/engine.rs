@@ -382,8 +382,18 @@ impl Walk<'_> {
                 report.active = d.active;
                 report.state = d.state;
                 report.refinements = d.refinements;
+                report.duties = d.duties;
                 report.reason = d.reason;
             }
+        }
+        if rule.kind == RuleKind::Prohibition {
+            // Remedies are reported (with their recorded state) so an auditor sees what restores compliance.
+            report.duties = rule
+                .remedies
+                .iter()
+                .enumerate()
+                .map(|(j, d)| self.duty(d, &format!("{path}.remedy[{j}]")))
+                .collect();
         }
         report
     }
@@ -453,7 +463,13 @@ impl Walk<'_> {
             state,
             constraints,
             refinements,
-            duties: Vec::new(),
+            // Consequences: the duties that apply when this one is not fulfilled.
+            duties: duty
+                .consequences
+                .iter()
+                .enumerate()
+                .map(|(j, c)| self.duty(c, &format!("{path}.consequence[{j}]")))
+                .collect(),
             reason,
         }
     }

@@ -77,7 +77,8 @@ pub struct RuleReport {
     /// Refinements of the rule's action, target and assignee.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub refinements: Vec<ConstraintReport>,
-    /// Duties of a permission, with their own activation and state.
+    /// Duties of a permission (pre-conditions), consequences of a duty or obligation, or remedies of a
+    /// prohibition, each with its own activation and state. Only a permission's duties affect the decision.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub duties: Vec<RuleReport>,
     /// One-line summary of why the rule ended in its state.
