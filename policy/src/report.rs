@@ -164,7 +164,8 @@ impl ComplianceReport {
                     RuleKind::Prohibition | RuleKind::Obligation
                         if self.deciding_rules.contains(&r.id) =>
                     {
-                        out.push(format!("{:?} {}: {}", r.kind, r.id, r.reason).to_lowercase());
+                        let kind = format!("{:?}", r.kind).to_lowercase();
+                        out.push(format!("{kind} {}: {}", r.id, r.reason));
                     }
                     _ => {}
                 }
