@@ -681,3 +681,13 @@ fn consequences_and_remedies_are_reported() {
         "a violated duty still blocks its permission"
     );
 }
+
+/// The connector shares one engine across request handlers.
+#[test]
+fn engine_and_reports_are_thread_safe() {
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+    assert_send_sync::<Engine>();
+    assert_send_sync::<Policy>();
+    assert_send_sync::<twinport_policy::ComplianceReport>();
+    assert_send_sync::<twinport_policy::RegoRules>();
+}
