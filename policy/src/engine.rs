@@ -7,7 +7,7 @@ use crate::context::{DutyState, RequestContext};
 use crate::left_operands::{evaluate_event, resolve};
 use crate::model::{
     action_includes, normalise_term, Action, Asset, ConflictStrategy, Constraint, LeftOperand,
-    LogicalOperator, Party, Policy, PolicyKind, Rule, RuleKind,
+    Literal, LogicalOperator, Party, Policy, PolicyKind, RightOperand, Rule, RuleKind,
 };
 use crate::operators::{apply, SetContext};
 use crate::rego::RegoRules;
@@ -378,12 +378,26 @@ impl Walk<'_> {
                 };
             }
             RuleKind::Obligation | RuleKind::Duty => {
+                // An obligation binds whatever the request is; matching the request does not apply to it.
+                report.action_matched = true;
+                report.target_matched = true;
+                report.party_matched = true;
                 let d = self.duty(rule, path);
                 report.active = d.active;
                 report.state = d.state;
                 report.refinements = d.refinements;
+                report.duties = d.duties;
                 report.reason = d.reason;
             }
+        }
+        if rule.kind == RuleKind::Prohibition {
+            // Remedies are reported (with their recorded state) so an auditor sees what restores compliance.
+            report.duties = rule
+                .remedies
+                .iter()
+                .enumerate()
+                .map(|(j, d)| self.duty(d, &format!("{path}.remedy[{j}]")))
+                .collect();
         }
         report
     }
@@ -453,7 +467,13 @@ impl Walk<'_> {
             state,
             constraints,
             refinements,
-            duties: Vec::new(),
+            // Consequences: the duties that apply when this one is not fulfilled.
+            duties: duty
+                .consequences
+                .iter()
+                .enumerate()
+                .map(|(j, c)| self.duty(c, &format!("{path}.consequence[{j}]")))
+                .collect(),
             reason,
         }
     }
@@ -495,7 +515,7 @@ impl Walk<'_> {
                     indeterminate: false,
                     operands: Vec::new(),
                 };
-                let ro_text = report.right_operand.to_string();
+                let ro_text = right_text(&a.right_operand);
                 let outcome = if a.left_operand == LeftOperand::Event {
                     evaluate_event(a.operator, &a.right_operand, self.ctx)
                 } else {
@@ -572,6 +592,23 @@ impl Walk<'_> {
                 }
             }
         }
+    }
+}
+
+/// The right operand as a person reads it: lexical values, not JSON-LD value objects.
+fn right_text(r: &RightOperand) -> String {
+    let one = |l: &Literal| match l {
+        Literal::Number(n) => n.to_string(),
+        Literal::Bool(b) => b.to_string(),
+        Literal::Json(v) => v.to_string(),
+        other => format!("{:?}", other.lexical()),
+    };
+    match r {
+        RightOperand::Single(l) => one(l),
+        RightOperand::List(ls) => {
+            format!("[{}]", ls.iter().map(one).collect::<Vec<_>>().join(", "))
+        }
+        RightOperand::Reference(iri) => format!("reference {iri:?}"),
     }
 }
 

@@ -61,11 +61,23 @@ impl RegoRules {
                 "declares {package}, expected package twinport.{scope}"
             )));
         }
-        // Surface compile errors (unknown functions, unsafe variables) now, not at the first request.
+        // Surface compile errors (unknown functions, unsafe variables, no `deny`) now, not at the first request;
+        // the timer keeps a module that loops even on empty input from hanging the caller.
+        candidate.set_execution_timer_config(ExecutionTimerConfig {
+            limit: Duration::from_secs(1),
+            check_interval: NonZeroU32::MIN,
+        });
         candidate.set_input(regorus::Value::new_object());
-        candidate
-            .eval_rule(format!("{expected}.deny"))
-            .map_err(|e| err(e.to_string()))?;
+        candidate.eval_rule(format!("{expected}.deny")).map_err(|e| {
+            let text = e.to_string();
+            if text.contains("not a valid rule path") {
+                err(format!(
+                    "the module defines no deny rule; write `deny contains msg if {{ ... }}` in package twinport.{scope}"
+                ))
+            } else {
+                err(text)
+            }
+        })?;
         *engine = candidate;
         names.push(name.to_string());
         Ok(())

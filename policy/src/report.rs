@@ -77,7 +77,8 @@ pub struct RuleReport {
     /// Refinements of the rule's action, target and assignee.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub refinements: Vec<ConstraintReport>,
-    /// Duties of a permission, with their own activation and state.
+    /// Duties of a permission (pre-conditions), consequences of a duty or obligation, or remedies of a
+    /// prohibition, each with its own activation and state. Only a permission's duties affect the decision.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub duties: Vec<RuleReport>,
     /// One-line summary of why the rule ended in its state.
@@ -163,7 +164,8 @@ impl ComplianceReport {
                     RuleKind::Prohibition | RuleKind::Obligation
                         if self.deciding_rules.contains(&r.id) =>
                     {
-                        out.push(format!("{:?} {}: {}", r.kind, r.id, r.reason).to_lowercase());
+                        let kind = format!("{:?}", r.kind).to_lowercase();
+                        out.push(format!("{kind} {}: {}", r.id, r.reason));
                     }
                     _ => {}
                 }

@@ -650,3 +650,44 @@ fn catalogue_browsing_without_an_action() {
     let r = e.evaluate(&banned, &browsing, Scope::Catalogue);
     assert!(!r.is_permit(), "{}", r.summary);
 }
+
+#[test]
+fn consequences_and_remedies_are_reported() {
+    let p = policy(
+        json!({"@type":"Agreement","assigner":"urn:city","assignee":"did:web:utrecht.nl",
+        "permission":[{"action":"read","duty":[{"@id":"urn:d","action":"attribute","consequence":[{"@id":"urn:c","action":"compensate"}]}]}],
+        "prohibition":[{"@id":"urn:p","action":"sell","remedy":[{"@id":"urn:r","action":"delete"}]}]}),
+    );
+    let mut c = full_context();
+    c.duties.insert(
+        "urn:d".into(),
+        twinport_policy::context::DutyState::Violated,
+    );
+    c.duties.insert(
+        "urn:r".into(),
+        twinport_policy::context::DutyState::Fulfilled,
+    );
+    let r = Engine::new(EngineSettings::default()).evaluate(&p, &c, Scope::Access);
+    let duty = &r.rules[0].duties[0];
+    assert_eq!(duty.duties[0].id, "urn:c");
+    assert_eq!(
+        duty.duties[0].state,
+        RuleState::Fulfilled,
+        "the payment in the context fulfils compensate"
+    );
+    assert_eq!(r.rules[1].duties[0].state, RuleState::Fulfilled);
+    assert!(
+        !r.is_permit(),
+        "a violated duty still blocks its permission"
+    );
+}
+
+/// The connector shares one engine across request handlers.
+#[test]
+fn engine_and_reports_are_thread_safe() {
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+    assert_send_sync::<Engine>();
+    assert_send_sync::<Policy>();
+    assert_send_sync::<twinport_policy::ComplianceReport>();
+    assert_send_sync::<twinport_policy::RegoRules>();
+}

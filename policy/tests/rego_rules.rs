@@ -129,3 +129,14 @@ fn runtime_errors_and_timeouts_fail_closed() {
     );
     println!("rego failure reason: {:?}", rego.reasons);
 }
+
+#[test]
+fn a_module_without_deny_is_rejected() {
+    let mut rules = RegoRules::new();
+    let e = rules.add(
+        Scope::Catalogue,
+        "allow-only.rego",
+        "package twinport.catalogue\nallow := true",
+    );
+    assert!(e.is_err_and(|e| e.to_string().contains("defines no deny rule")));
+}
