@@ -11,6 +11,9 @@ use tokio::task::JoinHandle;
 
 use crate::catalogue::{self, Resource};
 use crate::config::Config;
+use crate::contracting::decision::{context, ContextInput, PolicyService};
+use crate::contracting::events::Events;
+use crate::contracting::outbox::{self, OutboxSignal};
 use crate::identity::{LocalIdentity, PartnerDirectory};
 use crate::storage::{StorageError, Store};
 use crate::{client, dsp, health, management};
@@ -25,6 +28,11 @@ struct Inner {
     identity: LocalIdentity,
     partners: PartnerDirectory,
     client: client::DspClient,
+    http: reqwest::Client,
+    policy: PolicyService,
+    events: Events,
+    outbox: OutboxSignal,
+    dsp_bases: std::sync::Mutex<std::collections::HashMap<String, String>>,
     public_url: String,
     catalogue_loaded: AtomicBool,
 }
@@ -60,10 +68,73 @@ impl AppState {
         self.0.catalogue_loaded.load(Ordering::Relaxed)
     }
 
-    /// The resources `partner` may see. Until catalogue-scope policies are evaluated, every configured partner sees
-    /// every resource.
-    pub async fn visible_resources(&self, _partner: &str) -> Result<Vec<Resource>, StorageError> {
-        catalogue::resources(self.store()).await
+    pub fn http(&self) -> &reqwest::Client {
+        &self.0.http
+    }
+    pub fn policy(&self) -> &PolicyService {
+        &self.0.policy
+    }
+    pub fn events(&self) -> &Events {
+        &self.0.events
+    }
+    pub fn outbox_signal(&self) -> &OutboxSignal {
+        &self.0.outbox
+    }
+
+    /// After a process change committed: tell waiters, and wake the outbox if the change queued messages.
+    pub fn after_change(&self, process_id: &str, state: &str, queued: bool) {
+        self.0.events.publish(process_id, state);
+        if queued {
+            self.0.outbox.wake();
+        }
+    }
+
+    /// The DSP 2025-1 base of a partner, discovered once through its version metadata and then remembered.
+    /// `None` while the partner cannot be reached; callers queue with a placeholder resolved at delivery.
+    pub async fn partner_dsp_base(&self, partner: &str) -> Option<String> {
+        if let Some(base) = self.0.dsp_bases.lock().ok().and_then(|m| m.get(partner).cloned()) {
+            return Some(base);
+        }
+        let config = self.0.partners.get(partner)?;
+        match self.0.client.discover(config).await {
+            Ok(base) => {
+                if let Ok(mut m) = self.0.dsp_bases.lock() {
+                    m.insert(partner.to_string(), base.clone());
+                }
+                Some(base)
+            }
+            Err(e) => {
+                tracing::warn!(partner, error = %e, "cannot discover the partner's DSP endpoint yet");
+                None
+            }
+        }
+    }
+
+    /// The resources `partner` may see: those with at least one offer whose policy, evaluated in the catalogue
+    /// scope with what we know of the partner, permits it.
+    pub async fn visible_resources(&self, partner: &str) -> Result<Vec<Resource>, StorageError> {
+        let resources = catalogue::resources(self.store()).await?;
+        let policies = catalogue::policy_bodies(self.store()).await?;
+        let config = self.0.partners.get(partner);
+        Ok(resources
+            .into_iter()
+            .filter(|r| {
+                let ctx = context(ContextInput {
+                    partner_id: partner,
+                    partner: config,
+                    resource: Some(r),
+                    action: "use",
+                    purpose: None,
+                    agreement: None,
+                    count: None,
+                });
+                r.offers.iter().any(|o| {
+                    policies
+                        .get(&o.policy)
+                        .is_some_and(|p| self.0.policy.evaluate(p, &ctx, twinport_policy::Scope::Catalogue).is_permit())
+                })
+            })
+            .collect())
     }
 }
 
@@ -84,6 +155,8 @@ pub enum StartError {
     },
     #[error("cannot build HTTP client: {0}")]
     Http(String),
+    #[error("catalogue rules: {0}")]
+    Rules(#[from] crate::contracting::decision::RuleLoadError),
 }
 
 /// A started connector: its bound addresses, and a way to stop it.
@@ -119,6 +192,7 @@ impl RunningConnector {
 pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
     let identity = LocalIdentity::load(&config.participant_id, &config.signing_key_path)?;
     let store = Store::connect(&config.storage_url).await?;
+    let policy = PolicyService::load(&config.catalogue_dir)?;
     let loaded = catalogue::load_into(&store, &config.catalogue_dir).await?;
     tracing::info!(resources = loaded, dir = %config.catalogue_dir.display(), "catalogue loaded");
 
@@ -152,13 +226,18 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
         .build()
         .map_err(|e| StartError::Http(e.to_string()))?;
     let partners = PartnerDirectory::new(&config.partners, http.clone());
-    let client = client::DspClient::new(identity.clone(), http);
+    let client = client::DspClient::new(identity.clone(), http.clone());
     let state = AppState(Arc::new(Inner {
         config,
         store,
         identity,
         partners,
         client,
+        http,
+        policy,
+        events: Events::default(),
+        outbox: OutboxSignal::default(),
+        dsp_bases: Default::default(),
         public_url,
         catalogue_loaded: AtomicBool::new(true),
     }));
@@ -171,7 +250,9 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
         management::router(state.clone()).merge(health::router().with_state(state.clone()));
     let servers = vec![
         serve(dsp_listener, dsp_app, stopped.clone()),
-        serve(management_listener, management_app, stopped),
+        serve(management_listener, management_app, stopped.clone()),
+        // Messages queued before a restart go out now.
+        outbox::spawn(state.clone(), stopped),
     ];
     tracing::info!(dsp = %dsp_addr, management = %management_addr, participant = state.participant_id(), "twinport started");
     Ok(RunningConnector {

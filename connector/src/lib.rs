@@ -11,6 +11,7 @@ pub mod catalogue;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod contracting;
 pub mod dsp;
 pub mod error;
 pub mod health;

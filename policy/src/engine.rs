@@ -82,6 +82,7 @@ struct Walk<'a> {
     /// The requested action; `None` when the context names none (e.g. catalogue browsing).
     action: Option<String>,
     settings: &'a EngineSettings,
+    scope: Scope,
 }
 
 const MAX_DEPTH: usize = 64;
@@ -117,6 +118,7 @@ impl Engine {
             ctx,
             action,
             settings: &self.settings,
+            scope,
         };
         let mut report = ComplianceReport {
             policy_id: policy.uid.clone(),
@@ -545,6 +547,13 @@ impl Walk<'_> {
                         );
                         report.value = val.to_json();
                     }
+                    Err(e) if self.scope == Scope::Catalogue && deferred_in_catalogue(&a.left_operand) => {
+                        // Browsing the catalogue, the partner has not declared how it will use the resource yet;
+                        // a usage condition is judged at negotiation and on every access, so it cannot hide
+                        // the offer now.
+                        report.satisfied = true;
+                        report.reason = format!("{} is judged at negotiation, not while browsing ({e})", report.left_operand);
+                    }
                     Err(e) => {
                         report.indeterminate = true;
                         report.reason = e;
@@ -593,6 +602,19 @@ impl Walk<'_> {
             }
         }
     }
+}
+
+/// Left operands about how a resource will be used, which a catalogue request cannot know yet.
+fn deferred_in_catalogue(left: &LeftOperand) -> bool {
+    matches!(
+        left,
+        LeftOperand::Purpose
+            | LeftOperand::Count
+            | LeftOperand::ElapsedTime
+            | LeftOperand::DelayPeriod
+            | LeftOperand::Event
+            | LeftOperand::PayAmount
+    )
 }
 
 /// The right operand as a person reads it: lexical values, not JSON-LD value objects.

@@ -90,6 +90,24 @@ pub struct OfferRef {
     pub id: Option<String>,
     /// Id of the policy (in the catalogue's `policies/` directory or the policy API).
     pub policy: String,
+    /// `auto` (default): agree as soon as the policy permits; `manual`: wait for an operator's approval.
+    #[serde(default, skip_serializing_if = "Approval::is_auto")]
+    pub approval: Approval,
+}
+
+/// How a permitted contract request becomes an agreement.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Approval {
+    #[default]
+    Auto,
+    Manual,
+}
+
+impl Approval {
+    fn is_auto(&self) -> bool {
+        *self == Approval::Auto
+    }
 }
 
 impl OfferRef {

@@ -50,6 +50,27 @@ fn agreement(row: &AnyRow) -> Result<AgreementRecord, StorageError> {
     })
 }
 
+/// Inserts a new agreement inside a process change's transaction.
+pub(super) async fn insert_in(tx: &mut sqlx::Transaction<'_, sqlx::Any>, a: &AgreementRecord) -> Result<(), StorageError> {
+    sqlx::query(&format!("INSERT INTO agreements ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"))
+        .bind(&a.id)
+        .bind(&a.negotiation_id)
+        .bind(&a.provider)
+        .bind(&a.consumer)
+        .bind(&a.target)
+        .bind(a.body.to_string())
+        .bind(a.policy_id.as_deref())
+        .bind(a.policy_version)
+        .bind(a.provider_signature.as_deref())
+        .bind(a.consumer_signature.as_deref())
+        .bind(a.provider_jwks.as_ref().map(Value::to_string))
+        .bind(a.consumer_jwks.as_ref().map(Value::to_string))
+        .bind(if a.created_at.is_empty() { now_text() } else { a.created_at.clone() })
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 impl Store {
     /// Stores an agreement, or (same id) fills in signatures that were not known before.
     pub async fn put_agreement(&self, a: &AgreementRecord) -> Result<(), StorageError> {
@@ -73,24 +94,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         } else {
-            sqlx::query(&format!(
-                "INSERT INTO agreements ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-            ))
-            .bind(&a.id)
-            .bind(&a.negotiation_id)
-            .bind(&a.provider)
-            .bind(&a.consumer)
-            .bind(&a.target)
-            .bind(a.body.to_string())
-            .bind(a.policy_id.as_deref())
-            .bind(a.policy_version)
-            .bind(a.provider_signature.as_deref())
-            .bind(a.consumer_signature.as_deref())
-            .bind(a.provider_jwks.as_ref().map(Value::to_string))
-            .bind(a.consumer_jwks.as_ref().map(Value::to_string))
-            .bind(if a.created_at.is_empty() { now_text() } else { a.created_at.clone() })
-            .execute(&mut *tx)
-            .await?;
+            insert_in(&mut tx, a).await?;
         }
         tx.commit().await?;
         Ok(())

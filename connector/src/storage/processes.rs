@@ -85,6 +85,8 @@ pub struct NewOutbox {
 pub struct Change {
     pub history: Vec<(Option<String>, String, String, Option<String>)>,
     pub outbox: Vec<NewOutbox>,
+    /// An agreement concluded by this change, stored with it.
+    pub agreement: Option<super::AgreementRecord>,
 }
 
 impl Change {
@@ -100,6 +102,11 @@ impl Change {
 
     pub fn send(mut self, message: NewOutbox) -> Change {
         self.outbox.push(message);
+        self
+    }
+
+    pub fn conclude(mut self, agreement: super::AgreementRecord) -> Change {
+        self.agreement = Some(agreement);
         self
     }
 }
@@ -157,6 +164,9 @@ fn transfer(row: &AnyRow) -> Result<TransferRecord, StorageError> {
 
 async fn write_change(tx: &mut Transaction<'_, Any>, process_id: &str, change: &Change) -> Result<(), StorageError> {
     let now = now_text();
+    if let Some(a) = &change.agreement {
+        super::agreements::insert_in(tx, a).await?;
+    }
     for (from, to, event, detail) in &change.history {
         sqlx::query("INSERT INTO process_history (process_id, at, from_state, to_state, event, detail) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(process_id)

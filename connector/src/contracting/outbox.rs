@@ -1,0 +1,261 @@
+//! Delivers queued DSP messages to partners. Woken the moment a state change queues a message (no polling loop);
+//! a failed delivery (connection refused, 5xx, or 404 while the partner is not ready) is retried with exponential
+//! backoff, and because the queue lives in the database it survives a restart of either connector. Messages of one
+//! process go out strictly in order.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::{watch, Notify};
+use tokio::task::{JoinHandle, JoinSet};
+use twinport_contracts::message::DspMessage;
+use twinport_contracts::negotiation::ContractNegotiation;
+use twinport_contracts::transfer::TransferProcess;
+
+use super::SIGNATURE_HEADER;
+use crate::app::AppState;
+use crate::storage::{Change, OutboxMessage};
+
+/// Prefix of a queued URL whose partner DSP base was not known when the message was queued; resolved through the
+/// partner's version metadata at delivery time.
+pub const DSP_BASE_PLACEHOLDER: &str = "dsp-base:";
+/// Attempts after which a message the partner keeps refusing with 404 is given up.
+const MAX_ATTEMPTS: i64 = 40;
+const MAX_BACKOFF_MS: i64 = 30_000;
+const TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Wakes the outbox worker.
+#[derive(Debug, Clone, Default)]
+pub struct OutboxSignal(Arc<Notify>);
+
+impl OutboxSignal {
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+}
+
+fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// Backoff before attempt `attempts + 1`: 25 ms, doubling, at most 30 s.
+pub fn backoff_ms(attempts: i64) -> i64 {
+    let exp = attempts.clamp(1, 20) - 1;
+    (25_i64 << exp).min(MAX_BACKOFF_MS)
+}
+
+pub fn spawn(state: AppState, mut stopped: watch::Receiver<bool>) -> JoinHandle<()> {
+    let signal = state.outbox_signal().clone();
+    tokio::spawn(async move {
+        loop {
+            let notified = signal.0.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let heads = match state.store().outbox_heads().await {
+                Ok(h) => h,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read the outbox; retrying in a second");
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                        _ = stopped.changed() => return,
+                    }
+                }
+            };
+            let now = now_ms();
+            let (due, later): (Vec<_>, Vec<_>) = heads.into_iter().partition(|m| m.next_attempt_ms <= now);
+            if !due.is_empty() {
+                let mut set = JoinSet::new();
+                for m in due {
+                    let state = state.clone();
+                    set.spawn(async move { deliver(&state, m).await });
+                }
+                while set.join_next().await.is_some() {}
+                continue;
+            }
+            let wait = later.iter().map(|m| m.next_attempt_ms - now).min().map(|ms| Duration::from_millis(ms.max(1) as u64));
+            tokio::select! {
+                _ = &mut notified => {}
+                _ = async { match wait { Some(w) => tokio::time::sleep(w).await, None => std::future::pending().await } } => {}
+                _ = stopped.changed() => return,
+            }
+        }
+    })
+}
+
+enum Outcome {
+    Delivered(Value),
+    Retry(String),
+    Refused(String),
+}
+
+async fn deliver(state: &AppState, m: OutboxMessage) {
+    let attempts = m.attempts + 1;
+    let outcome = send(state, &m).await;
+    let result = match outcome {
+        Outcome::Delivered(body) => {
+            acknowledge(state, &m, &body).await;
+            state.store().outbox_delivered(m.id, attempts).await
+        }
+        Outcome::Retry(error) if attempts < MAX_ATTEMPTS || !error.starts_with("HTTP 404") => {
+            tracing::warn!(partner = %m.partner, kind = %m.kind, attempts, error = %error, "delivery failed; will retry");
+            state.store().outbox_retry(m.id, attempts, now_ms() + backoff_ms(attempts), &error).await
+        }
+        Outcome::Retry(error) | Outcome::Refused(error) => {
+            tracing::warn!(partner = %m.partner, kind = %m.kind, attempts, error = %error, "partner refused a message; giving up");
+            let current = current_state(state, &m.process_id).await;
+            let _ = state
+                .store()
+                .note(&m.process_id, &current, &format!("delivery of {} failed for good", m.kind), Some(error.clone()))
+                .await;
+            state.store().outbox_failed(m.id, attempts, &error).await
+        }
+    };
+    if let Err(e) = result {
+        tracing::error!(error = %e, "cannot record an outbox delivery result");
+    }
+}
+
+async fn send(state: &AppState, m: &OutboxMessage) -> Outcome {
+    let url = match m.url.strip_prefix(DSP_BASE_PLACEHOLDER) {
+        None => m.url.clone(),
+        Some(path) => match state.partner_dsp_base(&m.partner).await {
+            Some(base) => format!("{base}{path}"),
+            None => return Outcome::Retry(format!("cannot discover the DSP endpoint of {}", m.partner)),
+        },
+    };
+    let token = match state.identity().token_for(&m.partner) {
+        Ok(t) => t,
+        Err(e) => return Outcome::Retry(format!("cannot sign a token: {e}")),
+    };
+    let mut request = state.http().post(&url).bearer_auth(token).json(&m.body).timeout(TIMEOUT);
+    if let Some(sig) = &m.signature {
+        request = request.header(SIGNATURE_HEADER, sig);
+    }
+    match request.send().await {
+        Err(e) => Outcome::Retry(connection_error(&e)),
+        Ok(response) => {
+            let status = response.status();
+            let text = response.text().await.unwrap_or_default();
+            if status.is_success() {
+                Outcome::Delivered(serde_json::from_str(&text).unwrap_or(Value::Null))
+            } else if status.is_server_error() || matches!(status.as_u16(), 404 | 408 | 425 | 429) {
+                Outcome::Retry(format!("HTTP {}: {}", status.as_u16(), short(&text)))
+            } else {
+                Outcome::Refused(format!("HTTP {}: {}", status.as_u16(), short(&text)))
+            }
+        }
+    }
+}
+
+async fn current_state(state: &AppState, id: &str) -> String {
+    if let Ok(Some(n)) = state.store().negotiation(id).await {
+        return n.state;
+    }
+    match state.store().transfer(id).await {
+        Ok(Some(t)) => t.state,
+        _ => "UNKNOWN".into(),
+    }
+}
+
+fn connection_error(e: &reqwest::Error) -> String {
+    if e.is_connect() {
+        "connection refused".to_string()
+    } else if e.is_timeout() {
+        "timed out".to_string()
+    } else {
+        e.to_string()
+    }
+}
+
+fn short(text: &str) -> String {
+    text.chars().take(500).collect()
+}
+
+/// Records what an acknowledgement tells us: the partner's pid for processes we started.
+async fn acknowledge(state: &AppState, m: &OutboxMessage, body: &Value) {
+    let result = match m.kind.as_str() {
+        "ContractRequestMessage" | "ContractOfferMessage" if m.url.ends_with("/negotiations/request") || m.url.ends_with("/negotiations/offers") => {
+            match ContractNegotiation::from_json(body) {
+                Ok(ack) => learn_negotiation_pids(state, &m.process_id, ack).await,
+                Err(e) => Err(format!("acknowledgement is not a ContractNegotiation: {e}")),
+            }
+        }
+        "TransferRequestMessage" => match TransferProcess::from_json(body) {
+            Ok(ack) => learn_transfer_pid(state, &m.process_id, ack).await,
+            Err(e) => Err(format!("acknowledgement is not a TransferProcess: {e}")),
+        },
+        _ => Ok(()),
+    };
+    if let Err(e) = result {
+        tracing::warn!(process = %m.process_id, error = %e, "could not use an acknowledgement");
+    }
+}
+
+async fn learn_negotiation_pids(state: &AppState, id: &str, ack: ContractNegotiation) -> Result<(), String> {
+    // An incoming message may have updated the row meanwhile (and taught us the pid already): re-read and retry.
+    for _ in 0..5 {
+        let Some(mut n) = state.store().negotiation(id).await.map_err(|e| e.to_string())? else {
+            return Ok(());
+        };
+        let mut changed = false;
+        if n.provider_pid.is_none() {
+            n.provider_pid = Some(ack.provider_pid.clone());
+            changed = true;
+        }
+        if n.consumer_pid.is_none() {
+            n.consumer_pid = Some(ack.consumer_pid.clone());
+            changed = true;
+        }
+        if n.peer_address.is_none() {
+            n.peer_address = state.partner_dsp_base(&n.partner).await;
+            changed |= n.peer_address.is_some();
+        }
+        if !changed {
+            return Ok(());
+        }
+        n.version += 1;
+        if state.store().update_negotiation(&n, &Change::new()).await.map_err(|e| e.to_string())? {
+            return Ok(());
+        }
+    }
+    Err("negotiation kept changing".into())
+}
+
+async fn learn_transfer_pid(state: &AppState, id: &str, ack: TransferProcess) -> Result<(), String> {
+    for _ in 0..5 {
+        let Some(mut t) = state.store().transfer(id).await.map_err(|e| e.to_string())? else {
+            return Ok(());
+        };
+        let mut changed = false;
+        if t.provider_pid.is_none() {
+            t.provider_pid = Some(ack.provider_pid.clone());
+            changed = true;
+        }
+        if t.peer_address.is_none() {
+            t.peer_address = state.partner_dsp_base(&t.partner).await;
+            changed |= t.peer_address.is_some();
+        }
+        if !changed {
+            return Ok(());
+        }
+        t.version += 1;
+        if state.store().update_transfer(&t, &Change::new()).await.map_err(|e| e.to_string())? {
+            return Ok(());
+        }
+    }
+    Err("transfer kept changing".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff_ms;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        assert_eq!(backoff_ms(1), 25);
+        assert_eq!(backoff_ms(2), 50);
+        assert_eq!(backoff_ms(5), 400);
+        assert_eq!(backoff_ms(30), 30_000);
+    }
+}

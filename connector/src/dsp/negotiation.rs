@@ -1,0 +1,82 @@
+//! The contract negotiation HTTPS binding (DSP 2025-1 §6.4), provider and consumer endpoints on one base: our
+//! process ids are unique, so a path's pid tells which role we hold.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+use twinport_contracts::negotiation::NegotiationState;
+
+use super::process_auth::ProcessPartner;
+use crate::app::AppState;
+use crate::contracting::error::Protocol;
+use crate::contracting::{negotiation, ProcessError};
+
+fn json_body(body: &Bytes) -> Result<Value, ProcessError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ProcessError::invalid(Protocol::Negotiation, None, None, "malformed-message", format!("body is not valid JSON: {e}")))
+}
+
+fn json_response(status: StatusCode, body: Value) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+}
+
+/// `GET /negotiations/:pid` (provider and consumer).
+pub async fn get(State(state): State<AppState>, ProcessPartner(partner): ProcessPartner, Path(pid): Path<String>) -> Result<Response, ProcessError> {
+    let n = negotiation::lookup(&state, &partner, &pid).await?;
+    let current: NegotiationState = n.state.parse().map_err(|_| ProcessError::Internal("stored state".into()))?;
+    Ok(json_response(StatusCode::OK, negotiation::ack(&n, current)))
+}
+
+pub async fn request(State(state): State<AppState>, ProcessPartner(partner): ProcessPartner, body: Bytes) -> Result<Response, ProcessError> {
+    let ack = negotiation::on_initial_request(&state, &partner, &json_body(&body)?).await?;
+    Ok(json_response(StatusCode::CREATED, ack))
+}
+
+pub async fn initial_offer(State(state): State<AppState>, ProcessPartner(partner): ProcessPartner, body: Bytes) -> Result<Response, ProcessError> {
+    let ack = negotiation::on_initial_offer(&state, &partner, &json_body(&body)?).await?;
+    Ok(json_response(StatusCode::CREATED, ack))
+}
+
+pub async fn counter_request(State(state): State<AppState>, ProcessPartner(partner): ProcessPartner, Path(pid): Path<String>, body: Bytes) -> Result<StatusCode, ProcessError> {
+    negotiation::on_counter_request(&state, &partner, &pid, &json_body(&body)?).await?;
+    Ok(StatusCode::OK)
+}
+
+pub async fn counter_offer(State(state): State<AppState>, ProcessPartner(partner): ProcessPartner, Path(pid): Path<String>, body: Bytes) -> Result<StatusCode, ProcessError> {
+    negotiation::on_counter_offer(&state, &partner, &pid, &json_body(&body)?).await?;
+    Ok(StatusCode::OK)
+}
+
+pub async fn events(State(state): State<AppState>, ProcessPartner(partner): ProcessPartner, Path(pid): Path<String>, body: Bytes) -> Result<StatusCode, ProcessError> {
+    negotiation::on_event(&state, &partner, &pid, &json_body(&body)?).await?;
+    Ok(StatusCode::OK)
+}
+
+pub async fn agreement(
+    State(state): State<AppState>,
+    ProcessPartner(partner): ProcessPartner,
+    Path(pid): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, ProcessError> {
+    negotiation::on_agreement(&state, &partner, &pid, &json_body(&body)?, &headers).await?;
+    Ok(StatusCode::OK)
+}
+
+pub async fn verification(
+    State(state): State<AppState>,
+    ProcessPartner(partner): ProcessPartner,
+    Path(pid): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, ProcessError> {
+    negotiation::on_verification(&state, &partner, &pid, &json_body(&body)?, &headers).await?;
+    Ok(StatusCode::OK)
+}
+
+pub async fn termination(State(state): State<AppState>, ProcessPartner(partner): ProcessPartner, Path(pid): Path<String>, body: Bytes) -> Result<StatusCode, ProcessError> {
+    negotiation::on_termination(&state, &partner, &pid, &json_body(&body)?).await?;
+    Ok(StatusCode::OK)
+}

@@ -1,0 +1,413 @@
+//! `/api/v1/negotiations`, `/api/v1/agreements` and `/api/v1/transfers`: a city's operators start and steer
+//! negotiations and transfers with partner cities, and read each process's full history, including every message
+//! waiting for a partner and why ("waiting for the partner since 10:02:11, 3 attempts, last: connection refused").
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use twinport_contracts::transfer::{DataAddress, TransferMessageKind};
+
+use super::auth::{Principal, Role};
+use super::body;
+use crate::app::AppState;
+use crate::contracting::{negotiation, offers, transfer, ProcessError};
+use crate::error::ApiError;
+use crate::storage::{AgreementRecord, HistoryEntry, NegotiationRecord, OutboxMessage, TransferRecord};
+
+impl From<ProcessError> for ApiError {
+    fn from(e: ProcessError) -> Self {
+        match e {
+            ProcessError::NotFound => ApiError::NotFound("process".into()),
+            ProcessError::Invalid { code, reason, .. } => ApiError::Conflict(format!("{code}: {reason}")),
+            ProcessError::Storage(e) => ApiError::Internal(e.to_string()),
+            ProcessError::Internal(e) => ApiError::Internal(e),
+        }
+    }
+}
+
+/// A negotiation as operators see it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct NegotiationView {
+    pub id: String,
+    pub role: String,
+    pub partner: String,
+    pub state: String,
+    pub dataset: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider_pid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consumer_pid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agreement_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
+    /// The offer currently on the table.
+    #[schema(value_type = Object)]
+    pub offer: Value,
+    /// What the negotiation waits for, with delivery problems spelled out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiting_for: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<HistoryEntry>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub messages: Vec<OutboxMessage>,
+}
+
+/// A transfer as operators see it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TransferView {
+    pub id: String,
+    pub role: String,
+    pub partner: String,
+    pub state: String,
+    pub agreement_id: String,
+    pub format: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider_pid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consumer_pid: Option<String>,
+    /// Consumer side: where and how to fetch the data (pull). Provider side: the push target.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub data_address: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiting_for: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<HistoryEntry>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub messages: Vec<OutboxMessage>,
+}
+
+/// A signed agreement, in the form `twinport contracts verify` checks offline.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AgreementExport {
+    #[schema(value_type = Object)]
+    pub agreement: Value,
+    pub provider: String,
+    pub consumer: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider_signature: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consumer_signature: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub provider_jwks: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub consumer_jwks: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_version: Option<i64>,
+    pub negotiation_id: String,
+    pub created_at: String,
+}
+
+impl From<AgreementRecord> for AgreementExport {
+    fn from(a: AgreementRecord) -> Self {
+        AgreementExport {
+            agreement: a.body,
+            provider: a.provider,
+            consumer: a.consumer,
+            provider_signature: a.provider_signature,
+            consumer_signature: a.consumer_signature,
+            provider_jwks: a.provider_jwks,
+            consumer_jwks: a.consumer_jwks,
+            policy_id: a.policy_id,
+            policy_version: a.policy_version,
+            negotiation_id: a.negotiation_id,
+            created_at: a.created_at,
+        }
+    }
+}
+
+/// Says what a process waits for, naming the oldest undelivered message and its trouble.
+fn waiting(base: Option<String>, messages: &[OutboxMessage]) -> Option<String> {
+    let stuck = messages.iter().find(|m| m.status == "pending" && m.attempts > 0);
+    match (stuck, base) {
+        (Some(m), _) => Some(format!(
+            "waiting for the partner since {} to accept {}: {} attempts, last: {}",
+            m.created_at,
+            m.kind,
+            m.attempts,
+            m.last_error.as_deref().unwrap_or("unknown")
+        )),
+        (None, base) => base,
+    }
+}
+
+async fn negotiation_view(state: &AppState, n: NegotiationRecord, detail: bool) -> Result<NegotiationView, ApiError> {
+    let messages = state.store().outbox_for(&n.id).await?;
+    let history = if detail { state.store().history(&n.id).await? } else { Vec::new() };
+    Ok(NegotiationView {
+        waiting_for: waiting(n.waiting_for.filter(|_| !matches!(n.state.as_str(), "FINALIZED" | "TERMINATED")), &messages),
+        messages: if detail { messages } else { Vec::new() },
+        history,
+        id: n.id,
+        role: n.role,
+        partner: n.partner,
+        state: n.state,
+        dataset: n.dataset,
+        provider_pid: n.provider_pid,
+        consumer_pid: n.consumer_pid,
+        agreement_id: n.agreement_id,
+        purpose: n.purpose,
+        offer: n.offer,
+        created_at: n.created_at,
+        updated_at: n.updated_at,
+    })
+}
+
+async fn transfer_view(state: &AppState, t: TransferRecord, detail: bool) -> Result<TransferView, ApiError> {
+    let messages = state.store().outbox_for(&t.id).await?;
+    let history = if detail { state.store().history(&t.id).await? } else { Vec::new() };
+    Ok(TransferView {
+        waiting_for: waiting(None, &messages),
+        messages: if detail { messages } else { Vec::new() },
+        history,
+        id: t.id,
+        role: t.role,
+        partner: t.partner,
+        state: t.state,
+        agreement_id: t.agreement_id,
+        format: t.format,
+        provider_pid: t.provider_pid,
+        consumer_pid: t.consumer_pid,
+        data_address: t.data_address,
+        created_at: t.created_at,
+        updated_at: t.updated_at,
+    })
+}
+
+/// Body of `POST /api/v1/negotiations`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct StartNegotiation {
+    /// Participant id of the provider.
+    pub partner: String,
+    /// Dataset id in the partner's catalogue.
+    pub dataset: String,
+    /// `@id` of one of the dataset's offers.
+    pub offer_id: String,
+    /// Declared purpose of use, sent with the request (e.g. `research`).
+    pub purpose: Option<String>,
+}
+
+/// Body of `POST /api/v1/negotiations/offers` (we are the provider and make the first move).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct OfferNegotiation {
+    pub partner: String,
+    pub dataset: String,
+    pub offer_id: String,
+}
+
+#[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
+pub struct Reason {
+    pub reason: Option<String>,
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: &Bytes, what: &str) -> Result<T, ApiError> {
+    serde_json::from_value(body::json(body)?).map_err(|e| ApiError::Validation {
+        what: what.into(),
+        errors: vec![crate::catalogue::resource::serde_error(&e.to_string())],
+    })
+}
+
+fn optional_reason(body: &Bytes) -> Result<Option<String>, ApiError> {
+    if body.is_empty() {
+        return Ok(None);
+    }
+    Ok(parse::<Reason>(body, "reason")?.reason)
+}
+
+#[utoipa::path(get, path = "/api/v1/negotiations", tag = "negotiations", responses((status = 200, body = [NegotiationView])))]
+pub async fn list_negotiations(State(state): State<AppState>, who: Principal) -> Result<Json<Vec<NegotiationView>>, ApiError> {
+    who.require(Role::Viewer)?;
+    let mut out = Vec::new();
+    for n in state.store().negotiations().await? {
+        out.push(negotiation_view(&state, n, false).await?);
+    }
+    Ok(Json(out))
+}
+
+#[utoipa::path(get, path = "/api/v1/negotiations/{id}", tag = "negotiations", params(("id" = String, Path)),
+    responses((status = 200, body = NegotiationView), (status = 404, body = crate::error::Problem)))]
+pub async fn read_negotiation(State(state): State<AppState>, who: Principal, Path(id): Path<String>) -> Result<Json<NegotiationView>, ApiError> {
+    who.require(Role::Viewer)?;
+    let n = state.store().negotiation(&id).await?.ok_or_else(|| ApiError::NotFound(format!("negotiation {id}")))?;
+    Ok(Json(negotiation_view(&state, n, true).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/negotiations", tag = "negotiations", request_body = StartNegotiation,
+    responses((status = 201, body = NegotiationView), (status = 404, body = crate::error::Problem), (status = 502, body = crate::error::Problem)))]
+pub async fn start_negotiation(State(state): State<AppState>, who: Principal, body: Bytes) -> Result<(StatusCode, Json<NegotiationView>), ApiError> {
+    who.require(Role::Operator)?;
+    let req: StartNegotiation = parse(&body, "negotiation request")?;
+    let partner = state.partners().get(&req.partner).cloned().ok_or_else(|| ApiError::NotFound(format!("partner {}", req.partner)))?;
+    // The offer is taken from the partner's catalogue as the partner publishes it to us.
+    let dataset = state.client().dataset(&partner, &req.dataset).await.map_err(|e| ApiError::BadGateway(e.to_string()))?;
+    let offer = dataset
+        .get("hasPolicy")
+        .and_then(Value::as_array)
+        .and_then(|offers| offers.iter().find(|o| o.get("@id").and_then(Value::as_str) == Some(req.offer_id.as_str())))
+        .cloned()
+        .ok_or_else(|| ApiError::NotFound(format!("offer {} on dataset {}", req.offer_id, req.dataset)))?;
+    let n = negotiation::start(&state, &req.partner, &req.dataset, offer, req.purpose).await?;
+    tracing::info!(subject = %who.subject, negotiation = %n.id, partner = %req.partner, "negotiation started");
+    Ok((StatusCode::CREATED, Json(negotiation_view(&state, n, true).await?)))
+}
+
+#[utoipa::path(post, path = "/api/v1/negotiations/offers", tag = "negotiations", request_body = OfferNegotiation,
+    responses((status = 201, body = NegotiationView), (status = 404, body = crate::error::Problem)))]
+pub async fn offer_negotiation(State(state): State<AppState>, who: Principal, body: Bytes) -> Result<(StatusCode, Json<NegotiationView>), ApiError> {
+    who.require(Role::Operator)?;
+    let req: OfferNegotiation = parse(&body, "offer")?;
+    if state.partners().get(&req.partner).is_none() {
+        return Err(ApiError::NotFound(format!("partner {}", req.partner)));
+    }
+    let ours = offers::find(&state, &req.partner, Some(&req.dataset), &req.offer_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("offer {} on dataset {} visible to {}", req.offer_id, req.dataset, req.partner)))?;
+    let n = negotiation::offer_to(&state, &req.partner, &ours).await?;
+    Ok((StatusCode::CREATED, Json(negotiation_view(&state, n, true).await?)))
+}
+
+async fn negotiation_action(state: &AppState, who: &Principal, id: &str, action: &str, body: &Bytes) -> Result<Json<NegotiationView>, ApiError> {
+    who.require(Role::Operator)?;
+    let n = match action {
+        "accept" => negotiation::accept(state, id).await?,
+        "approve" => negotiation::approve(state, id).await?,
+        _ => {
+            let reason = optional_reason(body)?.unwrap_or_else(|| "terminated by the operator".into());
+            negotiation::terminate(state, id, &reason).await?
+        }
+    };
+    tracing::info!(subject = %who.subject, negotiation = %id, action, "negotiation action");
+    Ok(Json(negotiation_view(state, n, true).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/negotiations/{id}/accept", tag = "negotiations", params(("id" = String, Path)), request_body = Reason,
+    responses((status = 200, body = NegotiationView), (status = 409, body = crate::error::Problem)))]
+pub async fn accept(State(state): State<AppState>, who: Principal, Path(id): Path<String>, body: Bytes) -> Result<Json<NegotiationView>, ApiError> {
+    negotiation_action(&state, &who, &id, "accept", &body).await
+}
+
+#[utoipa::path(post, path = "/api/v1/negotiations/{id}/approve", tag = "negotiations", params(("id" = String, Path)), request_body = Reason,
+    responses((status = 200, body = NegotiationView), (status = 409, body = crate::error::Problem)))]
+pub async fn approve(State(state): State<AppState>, who: Principal, Path(id): Path<String>, body: Bytes) -> Result<Json<NegotiationView>, ApiError> {
+    negotiation_action(&state, &who, &id, "approve", &body).await
+}
+
+#[utoipa::path(post, path = "/api/v1/negotiations/{id}/terminate", tag = "negotiations", params(("id" = String, Path)), request_body = Reason,
+    responses((status = 200, body = NegotiationView), (status = 409, body = crate::error::Problem)))]
+pub async fn terminate(State(state): State<AppState>, who: Principal, Path(id): Path<String>, body: Bytes) -> Result<Json<NegotiationView>, ApiError> {
+    negotiation_action(&state, &who, &id, "terminate", &body).await
+}
+
+#[utoipa::path(get, path = "/api/v1/agreements", tag = "agreements", responses((status = 200, body = [AgreementExport])))]
+pub async fn list_agreements(State(state): State<AppState>, who: Principal) -> Result<Json<Vec<AgreementExport>>, ApiError> {
+    who.require(Role::Viewer)?;
+    Ok(Json(state.store().agreements().await?.into_iter().map(AgreementExport::from).collect()))
+}
+
+#[utoipa::path(get, path = "/api/v1/agreements/{id}", tag = "agreements", params(("id" = String, Path)),
+    responses((status = 200, body = AgreementExport), (status = 404, body = crate::error::Problem)))]
+pub async fn read_agreement(State(state): State<AppState>, who: Principal, Path(id): Path<String>) -> Result<Json<AgreementExport>, ApiError> {
+    who.require(Role::Viewer)?;
+    let a = state.store().agreement(&id).await?.ok_or_else(|| ApiError::NotFound(format!("agreement {id}")))?;
+    Ok(Json(a.into()))
+}
+
+/// Body of `POST /api/v1/transfers`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct StartTransfer {
+    pub agreement_id: String,
+    /// `HttpData-PULL` (default) or `HttpData-PUSH`.
+    pub format: Option<String>,
+    /// For push: where the provider should send the data (a DSP `DataAddress`).
+    #[schema(value_type = Option<Object>)]
+    pub data_address: Option<Value>,
+}
+
+#[utoipa::path(get, path = "/api/v1/transfers", tag = "transfers", responses((status = 200, body = [TransferView])))]
+pub async fn list_transfers(State(state): State<AppState>, who: Principal) -> Result<Json<Vec<TransferView>>, ApiError> {
+    who.require(Role::Viewer)?;
+    let mut out = Vec::new();
+    for t in state.store().transfers().await? {
+        out.push(transfer_view(&state, t, false).await?);
+    }
+    Ok(Json(out))
+}
+
+#[utoipa::path(get, path = "/api/v1/transfers/{id}", tag = "transfers", params(("id" = String, Path)),
+    responses((status = 200, body = TransferView), (status = 404, body = crate::error::Problem)))]
+pub async fn read_transfer(State(state): State<AppState>, who: Principal, Path(id): Path<String>) -> Result<Json<TransferView>, ApiError> {
+    who.require(Role::Viewer)?;
+    let t = state.store().transfer(&id).await?.ok_or_else(|| ApiError::NotFound(format!("transfer {id}")))?;
+    Ok(Json(transfer_view(&state, t, true).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/transfers", tag = "transfers", request_body = StartTransfer,
+    responses((status = 201, body = TransferView), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn start_transfer(State(state): State<AppState>, who: Principal, body: Bytes) -> Result<(StatusCode, Json<TransferView>), ApiError> {
+    who.require(Role::Operator)?;
+    let req: StartTransfer = parse(&body, "transfer request")?;
+    let format = req.format.unwrap_or_else(|| transfer::PULL.to_string());
+    let address = match &req.data_address {
+        Some(v) => Some(DataAddress::from_json(v).map_err(|e| ApiError::Validation {
+            what: "transfer request".into(),
+            errors: vec![crate::catalogue::FieldError { field: "data_address".into(), problem: e.to_string() }],
+        })?),
+        None => None,
+    };
+    if format == transfer::PUSH && address.is_none() {
+        return Err(ApiError::Validation {
+            what: "transfer request".into(),
+            errors: vec![crate::catalogue::FieldError { field: "data_address".into(), problem: "required for HttpData-PUSH".into() }],
+        });
+    }
+    let t = transfer::request(&state, &req.agreement_id, &format, address).await.map_err(|e| match e {
+        ProcessError::NotFound => ApiError::NotFound(format!("agreement {} (as consumer)", req.agreement_id)),
+        other => other.into(),
+    })?;
+    tracing::info!(subject = %who.subject, transfer = %t.id, "transfer requested");
+    Ok((StatusCode::CREATED, Json(transfer_view(&state, t, true).await?)))
+}
+
+async fn transfer_action(state: &AppState, who: &Principal, id: &str, kind: TransferMessageKind, body: &Bytes) -> Result<Json<TransferView>, ApiError> {
+    who.require(Role::Operator)?;
+    let reason = optional_reason(body)?;
+    let t = transfer::act(state, id, kind, reason.as_deref()).await?;
+    tracing::info!(subject = %who.subject, transfer = %id, action = kind.name(), "transfer action");
+    Ok(Json(transfer_view(state, t, true).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/transfers/{id}/suspend", tag = "transfers", params(("id" = String, Path)), request_body = Reason,
+    responses((status = 200, body = TransferView), (status = 409, body = crate::error::Problem)))]
+pub async fn suspend(State(s): State<AppState>, who: Principal, Path(id): Path<String>, body: Bytes) -> Result<Json<TransferView>, ApiError> {
+    transfer_action(&s, &who, &id, TransferMessageKind::TransferSuspension, &body).await
+}
+
+#[utoipa::path(post, path = "/api/v1/transfers/{id}/resume", tag = "transfers", params(("id" = String, Path)), request_body = Reason,
+    responses((status = 200, body = TransferView), (status = 409, body = crate::error::Problem)))]
+pub async fn resume(State(s): State<AppState>, who: Principal, Path(id): Path<String>, body: Bytes) -> Result<Json<TransferView>, ApiError> {
+    transfer_action(&s, &who, &id, TransferMessageKind::TransferStart, &body).await
+}
+
+#[utoipa::path(post, path = "/api/v1/transfers/{id}/complete", tag = "transfers", params(("id" = String, Path)), request_body = Reason,
+    responses((status = 200, body = TransferView), (status = 409, body = crate::error::Problem)))]
+pub async fn complete(State(s): State<AppState>, who: Principal, Path(id): Path<String>, body: Bytes) -> Result<Json<TransferView>, ApiError> {
+    transfer_action(&s, &who, &id, TransferMessageKind::TransferCompletion, &body).await
+}
+
+#[utoipa::path(post, path = "/api/v1/transfers/{id}/terminate", tag = "transfers", params(("id" = String, Path)), request_body = Reason,
+    responses((status = 200, body = TransferView), (status = 409, body = crate::error::Problem)))]
+pub async fn terminate_transfer(State(s): State<AppState>, who: Principal, Path(id): Path<String>, body: Bytes) -> Result<Json<TransferView>, ApiError> {
+    transfer_action(&s, &who, &id, TransferMessageKind::TransferTermination, &body).await
+}
