@@ -89,14 +89,28 @@ impl AppState {
         }
     }
 
+    /// Points a configured partner at a new root URL and forgets its discovered DSP base.
+    pub fn set_partner_url(&self, partner: &str, url: &str) {
+        self.0.partners.set_url(partner, url);
+        if let Ok(mut m) = self.0.dsp_bases.lock() {
+            m.remove(partner);
+        }
+    }
+
     /// The DSP 2025-1 base of a partner, discovered once through its version metadata and then remembered.
     /// `None` while the partner cannot be reached; callers queue with a placeholder resolved at delivery.
     pub async fn partner_dsp_base(&self, partner: &str) -> Option<String> {
-        if let Some(base) = self.0.dsp_bases.lock().ok().and_then(|m| m.get(partner).cloned()) {
+        if let Some(base) = self
+            .0
+            .dsp_bases
+            .lock()
+            .ok()
+            .and_then(|m| m.get(partner).cloned())
+        {
             return Some(base);
         }
         let config = self.0.partners.get(partner)?;
-        match self.0.client.discover(config).await {
+        match self.0.client.discover(&config).await {
             Ok(base) => {
                 if let Ok(mut m) = self.0.dsp_bases.lock() {
                     m.insert(partner.to_string(), base.clone());
@@ -121,7 +135,7 @@ impl AppState {
             .filter(|r| {
                 let ctx = context(ContextInput {
                     partner_id: partner,
-                    partner: config,
+                    partner: config.as_ref(),
                     resource: Some(r),
                     action: "use",
                     purpose: None,
@@ -129,9 +143,12 @@ impl AppState {
                     count: None,
                 });
                 r.offers.iter().any(|o| {
-                    policies
-                        .get(&o.policy)
-                        .is_some_and(|p| self.0.policy.evaluate(p, &ctx, twinport_policy::Scope::Catalogue).is_permit())
+                    policies.get(&o.policy).is_some_and(|p| {
+                        self.0
+                            .policy
+                            .evaluate(p, &ctx, twinport_policy::Scope::Catalogue)
+                            .is_permit()
+                    })
                 })
             })
             .collect())

@@ -547,12 +547,18 @@ impl Walk<'_> {
                         );
                         report.value = val.to_json();
                     }
-                    Err(e) if self.scope == Scope::Catalogue && deferred_in_catalogue(&a.left_operand) => {
+                    Err(e)
+                        if self.scope == Scope::Catalogue
+                            && deferred_in_catalogue(&a.left_operand) =>
+                    {
                         // Browsing the catalogue, the partner has not declared how it will use the resource yet;
                         // a usage condition is judged at negotiation and on every access, so it cannot hide
                         // the offer now.
                         report.satisfied = true;
-                        report.reason = format!("{} is judged at negotiation, not while browsing ({e})", report.left_operand);
+                        report.reason = format!(
+                            "{} is judged at negotiation, not while browsing ({e})",
+                            report.left_operand
+                        );
                     }
                     Err(e) => {
                         report.indeterminate = true;

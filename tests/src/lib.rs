@@ -65,6 +65,9 @@ impl Storage {
 
 /// City A (provider, with the sample catalogue) and city B (consumer), trusting each other with inline keys.
 pub async fn city_pair(storage: Storage) -> (City, City) {
+    if std::env::var("TWINPORT_TEST_LOG").is_ok() {
+        twinport::telemetry::init(twinport::config::LogFormat::Human);
+    }
     let dir_a = tempfile::tempdir().expect("temp dir");
     let dir_b = tempfile::tempdir().expect("temp dir");
     let a_path = dir_a.path().to_path_buf();
@@ -105,6 +108,10 @@ pub async fn city_pair(storage: Storage) -> (City, City) {
         Some((CITY_A, a.running.public_url().to_string())),
     )
     .await;
+    // City A started first, on a port city B could not know: now A learns where B listens.
+    a.running
+        .state
+        .set_partner_url(CITY_B, b.running.public_url());
     (a, b)
 }
 
@@ -198,4 +205,85 @@ pub fn now() -> i64 {
 pub fn catalog_request(filter: Vec<serde_json::Value>) -> serde_json::Value {
     use twinport_contracts::message::DspMessage;
     twinport_contracts::catalog::CatalogRequestMessage { filter }.to_json()
+}
+
+/// Waits (without polling) until process `id` of `city` is in `state`, or panics after `timeout`.
+pub async fn wait_for_state(city: &City, id: &str, state: &str, timeout: std::time::Duration) {
+    let mut events = city.running.state.events().subscribe();
+    let current = current_state(city, id).await;
+    if current.as_deref() == Some(state) {
+        return;
+    }
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        match tokio::time::timeout_at(deadline, events.recv()).await {
+            Ok(Ok(e)) if e.process_id == id && e.state == state => return,
+            Ok(Ok(_)) => {}
+            Ok(Err(_)) => {
+                if current_state(city, id).await.as_deref() == Some(state) {
+                    return;
+                }
+            }
+            Err(_) => {
+                let now = current_state(city, id).await;
+                let history = city
+                    .running
+                    .state
+                    .store()
+                    .history(id)
+                    .await
+                    .unwrap_or_default();
+                panic!("{id} did not reach {state} in {timeout:?}; it is {now:?}; history: {history:#?}");
+            }
+        }
+    }
+}
+
+async fn current_state(city: &City, id: &str) -> Option<String> {
+    let store = city.running.state.store();
+    if let Ok(Some(n)) = store.negotiation(id).await {
+        return Some(n.state);
+    }
+    store.transfer(id).await.ok().flatten().map(|t| t.state)
+}
+
+/// The provider-side negotiation that answers consumer pid `consumer_pid`.
+pub async fn provider_negotiation(
+    city: &City,
+    consumer_pid: &str,
+) -> Option<twinport::storage::NegotiationRecord> {
+    city.running
+        .state
+        .store()
+        .negotiations()
+        .await
+        .ok()?
+        .into_iter()
+        .find(|n| n.consumer_pid.as_deref() == Some(consumer_pid))
+}
+
+/// Starts a negotiation through the consumer's management API and returns its id.
+pub async fn start_negotiation(
+    consumer: &City,
+    provider: &str,
+    dataset: &str,
+    offer_id: &str,
+    purpose: Option<&str>,
+) -> String {
+    let mut body =
+        serde_json::json!({"partner": provider, "dataset": dataset, "offer_id": offer_id});
+    if let Some(p) = purpose {
+        body["purpose"] = serde_json::json!(p);
+    }
+    let r = consumer
+        .management(reqwest::Method::POST, "/api/v1/negotiations")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    r.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }

@@ -5,7 +5,9 @@
 use std::path::Path;
 
 use serde_json::{json, Value};
-use twinport_policy::{ComplianceReport, Engine, EngineSettings, Policy, RegoRules, RequestContext, Scope};
+use twinport_policy::{
+    ComplianceReport, Engine, EngineSettings, Policy, RegoRules, RequestContext, Scope,
+};
 
 use crate::catalogue::Resource;
 use crate::config::PartnerConfig;
@@ -42,24 +44,33 @@ impl PolicyService {
                 continue;
             }
             let mut files: Vec<_> = std::fs::read_dir(&dir)
-                .map_err(|e| RuleLoadError { path: dir.display().to_string(), message: e.to_string() })?
+                .map_err(|e| RuleLoadError {
+                    path: dir.display().to_string(),
+                    message: e.to_string(),
+                })?
                 .filter_map(Result::ok)
                 .map(|e| e.path())
                 .filter(|p| p.extension().is_some_and(|e| e == "rego"))
                 .collect();
             files.sort();
             for path in files {
-                let source = std::fs::read_to_string(&path)
-                    .map_err(|e| RuleLoadError { path: path.display().to_string(), message: e.to_string() })?;
+                let source = std::fs::read_to_string(&path).map_err(|e| RuleLoadError {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                })?;
                 let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("rule");
-                rules
-                    .add(scope, name, &source)
-                    .map_err(|e| RuleLoadError { path: path.display().to_string(), message: e.to_string() })?;
+                rules.add(scope, name, &source).map_err(|e| RuleLoadError {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                })?;
                 count += 1;
             }
         }
         let engine = Engine::new(connector_settings()).with_rego(rules);
-        Ok(PolicyService { engine, rule_count: count })
+        Ok(PolicyService {
+            engine,
+            rule_count: count,
+        })
     }
 
     pub fn rule_count(&self) -> usize {

@@ -29,6 +29,9 @@ pub enum ProcessError {
         code: &'static str,
         reason: String,
     },
+    /// The process changed between our read and our write; the handler runs again on fresh state.
+    #[error("the process changed concurrently")]
+    Conflict,
     #[error("storage: {0}")]
     Storage(#[from] StorageError),
     #[error("internal: {0}")]
@@ -57,6 +60,8 @@ impl IntoResponse for ProcessError {
     fn into_response(self) -> Response {
         match self {
             ProcessError::NotFound => StatusCode::NOT_FOUND.into_response(),
+            // Only reached when retries ran out; the sender's outbox tries again later.
+            ProcessError::Conflict => StatusCode::SERVICE_UNAVAILABLE.into_response(),
             ProcessError::Invalid {
                 protocol,
                 provider_pid,
@@ -66,10 +71,27 @@ impl IntoResponse for ProcessError {
             } => {
                 let (code, reason) = (Some(code.to_string()), vec![reason]);
                 let body = match protocol {
-                    Protocol::Negotiation => ContractNegotiationError { provider_pid, consumer_pid, code, reason }.to_json(),
-                    Protocol::Transfer => TransferError { provider_pid, consumer_pid, code, reason }.to_json(),
+                    Protocol::Negotiation => ContractNegotiationError {
+                        provider_pid,
+                        consumer_pid,
+                        code,
+                        reason,
+                    }
+                    .to_json(),
+                    Protocol::Transfer => TransferError {
+                        provider_pid,
+                        consumer_pid,
+                        code,
+                        reason,
+                    }
+                    .to_json(),
                 };
-                (StatusCode::BAD_REQUEST, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+                (
+                    StatusCode::BAD_REQUEST,
+                    [(header::CONTENT_TYPE, "application/json")],
+                    body.to_string(),
+                )
+                    .into_response()
             }
             ProcessError::Storage(e) => {
                 tracing::error!(error = %e, "storage failure while handling a DSP message");
@@ -79,6 +101,21 @@ impl IntoResponse for ProcessError {
                 tracing::error!(error = %e, "internal failure while handling a DSP message");
                 StatusCode::INTERNAL_SERVER_ERROR.into_response()
             }
+        }
+    }
+}
+
+/// Runs a handler again (up to a few times) when it lost a race with another message for the same process.
+pub async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T, ProcessError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ProcessError>>,
+{
+    let mut tries = 0;
+    loop {
+        match attempt().await {
+            Err(ProcessError::Conflict) if tries < 5 => tries += 1,
+            other => return other,
         }
     }
 }

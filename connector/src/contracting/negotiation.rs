@@ -8,8 +8,9 @@ use twinport_contracts::message::DspMessage;
 use twinport_contracts::negotiation::{
     sign_agreement, transition, verify_agreement_signature, Agreement, ContractAgreementMessage,
     ContractAgreementVerificationMessage, ContractNegotiation, ContractNegotiationEventMessage,
-    ContractNegotiationTerminationMessage, ContractOfferKind, ContractOfferMessage, ContractRequestKind,
-    ContractRequestMessage, NegotiationEvent, NegotiationMessageKind as M, NegotiationState,
+    ContractNegotiationTerminationMessage, ContractOfferKind, ContractOfferMessage,
+    ContractRequestKind, ContractRequestMessage, NegotiationEvent, NegotiationMessageKind as M,
+    NegotiationState,
 };
 use twinport_contracts::process::Role;
 use twinport_policy::Scope;
@@ -30,27 +31,46 @@ fn now() -> String {
 }
 
 fn invalid(n: &NegotiationRecord, code: &'static str, reason: impl Into<String>) -> ProcessError {
-    ProcessError::invalid(Protocol::Negotiation, n.provider_pid.as_deref(), n.consumer_pid.as_deref(), code, reason)
+    ProcessError::invalid(
+        Protocol::Negotiation,
+        n.provider_pid.as_deref(),
+        n.consumer_pid.as_deref(),
+        code,
+        reason,
+    )
 }
 
 fn state_of(n: &NegotiationRecord) -> Result<NegotiationState, ProcessError> {
-    n.state.parse().map_err(|_| ProcessError::Internal(format!("stored state {:?} is unknown", n.state)))
+    n.state
+        .parse()
+        .map_err(|_| ProcessError::Internal(format!("stored state {:?} is unknown", n.state)))
 }
 
 /// Checks a transition, answering 400 with the state machine's reason when it is not allowed.
-fn check(n: &NegotiationRecord, message: M, sender: Role) -> Result<NegotiationState, ProcessError> {
-    transition(Some(state_of(n)?), message, sender).map_err(|e| invalid(n, "invalid-transition", e.to_string()))
+fn check(
+    n: &NegotiationRecord,
+    message: M,
+    sender: Role,
+) -> Result<NegotiationState, ProcessError> {
+    transition(Some(state_of(n)?), message, sender)
+        .map_err(|e| invalid(n, "invalid-transition", e.to_string()))
 }
 
 /// The negotiation `pid` names, if it belongs to `partner`. Our pids are unique UUID IRIs, so a pid is either one
 /// we gave as provider or one we gave as consumer.
-pub async fn lookup(state: &AppState, partner: &str, pid: &str) -> Result<NegotiationRecord, ProcessError> {
+pub async fn lookup(
+    state: &AppState,
+    partner: &str,
+    pid: &str,
+) -> Result<NegotiationRecord, ProcessError> {
     let found = match state.store().negotiation_by_pid(PROVIDER, pid).await? {
         Some(n) => Some(n),
         None => state.store().negotiation_by_pid(CONSUMER, pid).await?,
     };
     // Someone else's negotiation is reported exactly like a missing one.
-    found.filter(|n| n.partner == partner).ok_or(ProcessError::NotFound)
+    found
+        .filter(|n| n.partner == partner)
+        .ok_or(ProcessError::NotFound)
 }
 
 /// The ACK body for a negotiation as the partner should see it.
@@ -64,16 +84,24 @@ pub fn ack(n: &NegotiationRecord, state: NegotiationState) -> Value {
 }
 
 /// Saves a changed negotiation and wakes the outbox and any waiter.
-async fn save(state: &AppState, mut n: NegotiationRecord, change: Change) -> Result<NegotiationRecord, ProcessError> {
+async fn save(
+    state: &AppState,
+    mut n: NegotiationRecord,
+    change: Change,
+) -> Result<NegotiationRecord, ProcessError> {
     n.version += 1;
     if !state.store().update_negotiation(&n, &change).await? {
-        return Err(invalid(&n, "conflict", "the negotiation changed concurrently; resend the message"));
+        return Err(ProcessError::Conflict);
     }
     state.after_change(&n.id, &n.state, !change.outbox.is_empty());
     Ok(n)
 }
 
-async fn insert(state: &AppState, n: NegotiationRecord, change: Change) -> Result<NegotiationRecord, ProcessError> {
+async fn insert(
+    state: &AppState,
+    n: NegotiationRecord,
+    change: Change,
+) -> Result<NegotiationRecord, ProcessError> {
     state.store().insert_negotiation(&n, &change).await?;
     state.after_change(&n.id, &n.state, !change.outbox.is_empty());
     Ok(n)
@@ -87,7 +115,13 @@ fn url(base: Option<&str>, path: &str) -> String {
 }
 
 /// A message from us to the partner of `n`.
-fn to_partner(n: &NegotiationRecord, kind: &str, path: String, body: Value, signature: Option<String>) -> NewOutbox {
+fn to_partner(
+    n: &NegotiationRecord,
+    kind: &str,
+    path: String,
+    body: Value,
+    signature: Option<String>,
+) -> NewOutbox {
     NewOutbox {
         partner: n.partner.clone(),
         kind: kind.to_string(),
@@ -106,9 +140,15 @@ fn termination(n: &NegotiationRecord, code: &str, reasons: Vec<String>) -> NewOu
     }
     .to_json();
     let path = if n.role == PROVIDER {
-        format!("/negotiations/{}/termination", n.consumer_pid.as_deref().unwrap_or_default())
+        format!(
+            "/negotiations/{}/termination",
+            n.consumer_pid.as_deref().unwrap_or_default()
+        )
     } else {
-        format!("/negotiations/{}/termination", n.provider_pid.as_deref().unwrap_or_default())
+        format!(
+            "/negotiations/{}/termination",
+            n.provider_pid.as_deref().unwrap_or_default()
+        )
     };
     to_partner(n, "ContractNegotiationTerminationMessage", path, body, None)
 }
@@ -116,19 +156,46 @@ fn termination(n: &NegotiationRecord, code: &str, reasons: Vec<String>) -> NewOu
 // ---- provider side -------------------------------------------------------------------------------------------
 
 /// `POST <base>/negotiations/request`: a consumer asks for a contract.
-pub async fn on_initial_request(state: &AppState, partner: &str, body: &Value) -> Result<Value, ProcessError> {
-    let msg = ContractRequestMessage::from_json(body)
-        .map_err(|e| ProcessError::invalid(Protocol::Negotiation, None, body.get("consumerPid").and_then(Value::as_str), "malformed-message", e.to_string()))?;
+pub async fn on_initial_request(
+    state: &AppState,
+    partner: &str,
+    body: &Value,
+) -> Result<Value, ProcessError> {
+    let msg = ContractRequestMessage::from_json(body).map_err(|e| {
+        ProcessError::invalid(
+            Protocol::Negotiation,
+            None,
+            body.get("consumerPid").and_then(Value::as_str),
+            "malformed-message",
+            e.to_string(),
+        )
+    })?;
     let ContractRequestKind::Initial { callback_address } = &msg.kind else {
-        return Err(ProcessError::invalid(Protocol::Negotiation, None, Some(&msg.consumer_pid), "malformed-message",
-            "an initial ContractRequestMessage carries callbackAddress, not providerPid"));
+        return Err(ProcessError::invalid(
+            Protocol::Negotiation,
+            None,
+            Some(&msg.consumer_pid),
+            "malformed-message",
+            "an initial ContractRequestMessage carries callbackAddress, not providerPid",
+        ));
     };
     let offer_id = msg.offer_id().unwrap_or_default().to_string();
     let Some(ours) = offers::find(state, partner, msg.offer_target(), &offer_id).await? else {
-        return Err(ProcessError::invalid(Protocol::Negotiation, None, Some(&msg.consumer_pid), "unknown-offer",
-            format!("no offer {offer_id} for dataset {} is available to you", msg.offer_target().unwrap_or("(none)"))));
+        return Err(ProcessError::invalid(
+            Protocol::Negotiation,
+            None,
+            Some(&msg.consumer_pid),
+            "unknown-offer",
+            format!(
+                "no offer {offer_id} for dataset {} is available to you",
+                msg.offer_target().unwrap_or("(none)")
+            ),
+        ));
     };
-    let purpose = body.get(super::PURPOSE_PROPERTY).and_then(Value::as_str).map(str::to_string);
+    let purpose = body
+        .get(super::PURPOSE_PROPERTY)
+        .and_then(Value::as_str)
+        .map(str::to_string);
     let at = now();
     let n = NegotiationRecord {
         id: new_pid(),
@@ -150,23 +217,42 @@ pub async fn on_initial_request(state: &AppState, partner: &str, body: &Value) -
     };
     let mut n = n;
     n.provider_pid = Some(n.id.clone());
-    let received = Change::new().history(None, "REQUESTED", format!("received ContractRequestMessage from {partner}"), Some(format!("offer {offer_id}")));
+    let received = Change::new().history(
+        None,
+        "REQUESTED",
+        format!("received ContractRequestMessage from {partner}"),
+        Some(format!("offer {offer_id}")),
+    );
     let (n, change) = respond_to_request(state, n, &ours, received).await?;
     let n = insert(state, n, change).await?;
     Ok(ack(&n, NegotiationState::Requested))
 }
 
 /// `POST <base>/negotiations/:providerPid/request`: a counter-request from the consumer.
-pub async fn on_counter_request(state: &AppState, partner: &str, pid: &str, body: &Value) -> Result<(), ProcessError> {
+pub async fn on_counter_request(
+    state: &AppState,
+    partner: &str,
+    pid: &str,
+    body: &Value,
+) -> Result<(), ProcessError> {
     let n = lookup(state, partner, pid).await?;
     if n.role != PROVIDER {
-        return Err(invalid(&n, "wrong-role", "contract requests go to the provider"));
+        return Err(invalid(
+            &n,
+            "wrong-role",
+            "contract requests go to the provider",
+        ));
     }
-    let msg = ContractRequestMessage::from_json(body).map_err(|e| invalid(&n, "malformed-message", e.to_string()))?;
+    let msg = ContractRequestMessage::from_json(body)
+        .map_err(|e| invalid(&n, "malformed-message", e.to_string()))?;
     let next = check(&n, M::ContractRequest, Role::Consumer)?;
     let offer_id = msg.offer_id().unwrap_or_default().to_string();
     let Some(ours) = offers::find(state, partner, Some(&n.dataset), &offer_id).await? else {
-        return Err(invalid(&n, "unknown-offer", format!("no offer {offer_id} for dataset {}", n.dataset)));
+        return Err(invalid(
+            &n,
+            "unknown-offer",
+            format!("no offer {offer_id} for dataset {}", n.dataset),
+        ));
     };
     let mut n = n;
     let from = n.state.clone();
@@ -176,7 +262,12 @@ pub async fn on_counter_request(state: &AppState, partner: &str, pid: &str, body
     if let Some(p) = body.get(super::PURPOSE_PROPERTY).and_then(Value::as_str) {
         n.purpose = Some(p.to_string());
     }
-    let received = Change::new().history(Some(&from), next.as_str(), format!("received counter ContractRequestMessage from {partner}"), Some(format!("offer {offer_id}")));
+    let received = Change::new().history(
+        Some(&from),
+        next.as_str(),
+        format!("received counter ContractRequestMessage from {partner}"),
+        Some(format!("offer {offer_id}")),
+    );
     let (n, change) = respond_to_request(state, n, &ours, received).await?;
     save(state, n, change).await?;
     Ok(())
@@ -184,14 +275,24 @@ pub async fn on_counter_request(state: &AppState, partner: &str, pid: &str, body
 
 /// Decides what follows a consumer's request: a counter-offer when the terms differ from ours, a termination
 /// naming the failed rule when the policy refuses, a wait for the operator, or the signed agreement.
-async fn respond_to_request(state: &AppState, mut n: NegotiationRecord, ours: &OurOffer, change: Change) -> Result<(NegotiationRecord, Change), ProcessError> {
+async fn respond_to_request(
+    state: &AppState,
+    mut n: NegotiationRecord,
+    ours: &OurOffer,
+    change: Change,
+) -> Result<(NegotiationRecord, Change), ProcessError> {
     if !offers::same_terms(&n.offer, &ours.message_offer) {
         let offer = ContractOfferMessage {
             provider_pid: n.provider_pid.clone().unwrap_or_default(),
-            kind: ContractOfferKind::Counter { consumer_pid: n.consumer_pid.clone().unwrap_or_default() },
+            kind: ContractOfferKind::Counter {
+                consumer_pid: n.consumer_pid.clone().unwrap_or_default(),
+            },
             offer: ours.message_offer.clone(),
         };
-        let path = format!("/negotiations/{}/offers", n.consumer_pid.as_deref().unwrap_or_default());
+        let path = format!(
+            "/negotiations/{}/offers",
+            n.consumer_pid.as_deref().unwrap_or_default()
+        );
         let message = to_partner(&n, "ContractOfferMessage", path, offer.to_json(), None);
         let from = n.state.clone();
         n.state = NegotiationState::Offered.as_str().into();
@@ -199,7 +300,15 @@ async fn respond_to_request(state: &AppState, mut n: NegotiationRecord, ours: &O
         n.offer_by = PROVIDER.into();
         n.waiting_for = Some("the partner to accept our counter-offer or counter again".into());
         let change = change
-            .history(Some(&from), "OFFERED", "sent counter-offer: the requested terms differ from our offer", Some(format!("our offer {}", ours.offer.offer_id(&ours.resource.id))))
+            .history(
+                Some(&from),
+                "OFFERED",
+                "sent counter-offer: the requested terms differ from our offer",
+                Some(format!(
+                    "our offer {}",
+                    ours.offer.offer_id(&ours.resource.id)
+                )),
+            )
             .send(message);
         return Ok((n, change));
     }
@@ -207,8 +316,13 @@ async fn respond_to_request(state: &AppState, mut n: NegotiationRecord, ours: &O
 }
 
 /// Evaluates the negotiation scope on our offer and moves to AGREED, waits for approval, or terminates.
-async fn decide(state: &AppState, mut n: NegotiationRecord, ours: &OurOffer, change: Change) -> Result<(NegotiationRecord, Change), ProcessError> {
-    let partner = state.partners().get(&n.partner).cloned();
+async fn decide(
+    state: &AppState,
+    mut n: NegotiationRecord,
+    ours: &OurOffer,
+    change: Change,
+) -> Result<(NegotiationRecord, Change), ProcessError> {
+    let partner = state.partners().get(&n.partner);
     let ctx = context(ContextInput {
         partner_id: &n.partner,
         partner: partner.as_ref(),
@@ -218,7 +332,9 @@ async fn decide(state: &AppState, mut n: NegotiationRecord, ours: &OurOffer, cha
         agreement: None,
         count: None,
     });
-    let report = state.policy().evaluate(&ours.policy, &ctx, Scope::Negotiation);
+    let report = state
+        .policy()
+        .evaluate(&ours.policy, &ctx, Scope::Negotiation);
     let report_json = serde_json::to_string(&report).unwrap_or_default();
     let from = n.state.clone();
     if !report.is_permit() {
@@ -228,22 +344,56 @@ async fn decide(state: &AppState, mut n: NegotiationRecord, ours: &OurOffer, cha
         n.state = NegotiationState::Terminated.as_str().into();
         n.waiting_for = None;
         let change = change
-            .history(Some(&from), "TERMINATED", format!("refused by policy {} v{}: {}", ours.offer.policy, ours.policy_version, reasons.join("; ")), Some(report_json))
+            .history(
+                Some(&from),
+                "TERMINATED",
+                format!(
+                    "refused by policy {} v{}: {}",
+                    ours.offer.policy,
+                    ours.policy_version,
+                    reasons.join("; ")
+                ),
+                Some(report_json),
+            )
             .send(message);
         return Ok((n, change));
     }
     if ours.offer.approval == Approval::Manual {
-        n.waiting_for = Some(format!("operator approval (POST /api/v1/negotiations/{}/approve)", n.id));
-        let change = change.history(Some(&from), &from, "policy permits; waiting for operator approval", Some(report_json));
+        n.waiting_for = Some(format!(
+            "operator approval (POST /api/v1/negotiations/{}/approve)",
+            n.id
+        ));
+        let change = change.history(
+            Some(&from),
+            &from,
+            "policy permits; waiting for operator approval",
+            Some(report_json),
+        );
         return Ok((n, change));
     }
-    agree(state, n, ours, change.history(Some(&from), &from, "policy permits", Some(report_json)))
+    agree(
+        state,
+        n,
+        ours,
+        change.history(Some(&from), &from, "policy permits", Some(report_json)),
+    )
 }
 
 /// Builds, signs and sends the agreement.
-fn agree(state: &AppState, mut n: NegotiationRecord, ours: &OurOffer, change: Change) -> Result<(NegotiationRecord, Change), ProcessError> {
+fn agree(
+    state: &AppState,
+    mut n: NegotiationRecord,
+    ours: &OurOffer,
+    change: Change,
+) -> Result<(NegotiationRecord, Change), ProcessError> {
     let rules = offers::terms(&ours.message_offer);
-    let list = |k: &str| rules.get(k).and_then(Value::as_array).cloned().unwrap_or_default();
+    let list = |k: &str| {
+        rules
+            .get(k)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
     let agreement = Agreement {
         id: new_pid(),
         target: n.dataset.clone(),
@@ -256,60 +406,99 @@ fn agree(state: &AppState, mut n: NegotiationRecord, ours: &OurOffer, change: Ch
         obligation: list("obligation"),
     };
     let agreement_json = agreement.to_json();
-    let signature = sign_agreement(state.identity().key(), &agreement_json).map_err(|e| ProcessError::Internal(e.to_string()))?;
+    let signature = sign_agreement(state.identity().key(), &agreement_json)
+        .map_err(|e| ProcessError::Internal(e.to_string()))?;
     let message = ContractAgreementMessage {
         provider_pid: n.provider_pid.clone().unwrap_or_default(),
         consumer_pid: n.consumer_pid.clone().unwrap_or_default(),
         agreement: agreement.clone(),
     };
-    let path = format!("/negotiations/{}/agreement", n.consumer_pid.as_deref().unwrap_or_default());
-    let outgoing = to_partner(&n, "ContractAgreementMessage", path, message.to_json(), Some(signature.clone()));
+    let path = format!(
+        "/negotiations/{}/agreement",
+        n.consumer_pid.as_deref().unwrap_or_default()
+    );
+    let outgoing = to_partner(
+        &n,
+        "ContractAgreementMessage",
+        path,
+        message.to_json(),
+        Some(signature.clone()),
+    );
     let from = n.state.clone();
     n.state = NegotiationState::Agreed.as_str().into();
     n.agreement_id = Some(agreement.id.clone());
     n.waiting_for = Some("the partner's verification".into());
     let record = AgreementRecord {
-            id: agreement.id.clone(),
-            negotiation_id: n.id.clone(),
-            provider: state.participant_id().to_string(),
-            consumer: n.partner.clone(),
-            target: n.dataset.clone(),
-            body: agreement_json,
-            policy_id: Some(ours.offer.policy.clone()),
-            policy_version: Some(ours.policy_version),
-            provider_signature: Some(signature),
-            consumer_signature: None,
-            provider_jwks: serde_json::to_value(state.identity().jwks()).ok(),
-            consumer_jwks: None,
-            created_at: String::new(),
+        id: agreement.id.clone(),
+        negotiation_id: n.id.clone(),
+        provider: state.participant_id().to_string(),
+        consumer: n.partner.clone(),
+        target: n.dataset.clone(),
+        body: agreement_json,
+        policy_id: Some(ours.offer.policy.clone()),
+        policy_version: Some(ours.policy_version),
+        provider_signature: Some(signature),
+        consumer_signature: None,
+        provider_jwks: serde_json::to_value(state.identity().jwks()).ok(),
+        consumer_jwks: None,
+        created_at: String::new(),
     };
     let change = change
         .conclude(record)
-        .history(Some(&from), "AGREED", format!("sent signed agreement {}", agreement.id), Some(format!("policy {} v{}", ours.offer.policy, ours.policy_version)))
+        .history(
+            Some(&from),
+            "AGREED",
+            format!("sent signed agreement {}", agreement.id),
+            Some(format!(
+                "policy {} v{}",
+                ours.offer.policy, ours.policy_version
+            )),
+        )
         .send(outgoing);
     Ok((n, change))
 }
 
 /// `POST <base>/negotiations/:pid/events`: ACCEPTED from a consumer (we are provider) or FINALIZED from a provider
 /// (we are consumer).
-pub async fn on_event(state: &AppState, partner: &str, pid: &str, body: &Value) -> Result<(), ProcessError> {
+pub async fn on_event(
+    state: &AppState,
+    partner: &str,
+    pid: &str,
+    body: &Value,
+) -> Result<(), ProcessError> {
     let n = lookup(state, partner, pid).await?;
-    let msg = ContractNegotiationEventMessage::from_json(body).map_err(|e| invalid(&n, "malformed-message", e.to_string()))?;
+    let msg = ContractNegotiationEventMessage::from_json(body)
+        .map_err(|e| invalid(&n, "malformed-message", e.to_string()))?;
     match (n.role.as_str(), msg.event_type) {
         (PROVIDER, NegotiationEvent::Accepted) => {
             let next = check(&n, M::AcceptedEvent, Role::Consumer)?;
             if n.offer_by != PROVIDER {
                 return Err(invalid(&n, "invalid-event", "the current offer is the consumer's own; only an offer of ours can be accepted"));
             }
-            let offer_id = n.offer.get("@id").and_then(Value::as_str).unwrap_or_default().to_string();
-            let Some(ours) = offers::find(state, partner, Some(&n.dataset), &offer_id).await? else {
-                return Err(invalid(&n, "unknown-offer", format!("offer {offer_id} is no longer available")));
+            let offer_id = n
+                .offer
+                .get("@id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let Some(ours) = offers::find(state, partner, Some(&n.dataset), &offer_id).await?
+            else {
+                return Err(invalid(
+                    &n,
+                    "unknown-offer",
+                    format!("offer {offer_id} is no longer available"),
+                ));
             };
             let mut n = n;
             let from = n.state.clone();
             n.state = next.as_str().into();
             n.waiting_for = None;
-            let change = Change::new().history(Some(&from), next.as_str(), format!("received ACCEPTED from {partner}"), None);
+            let change = Change::new().history(
+                Some(&from),
+                next.as_str(),
+                format!("received ACCEPTED from {partner}"),
+                None,
+            );
             let (n, change) = decide(state, n, &ours, change).await?;
             save(state, n, change).await?;
             Ok(())
@@ -320,30 +509,70 @@ pub async fn on_event(state: &AppState, partner: &str, pid: &str, body: &Value) 
             let from = n.state.clone();
             n.state = next.as_str().into();
             n.waiting_for = None;
-            let change = Change::new().history(Some(&from), next.as_str(), format!("received FINALIZED from {partner}"), None);
+            let change = Change::new().history(
+                Some(&from),
+                next.as_str(),
+                format!("received FINALIZED from {partner}"),
+                None,
+            );
             save(state, n, change).await?;
             Ok(())
         }
-        (PROVIDER, NegotiationEvent::Finalized) => Err(invalid(&n, "invalid-event", "a consumer cannot send FINALIZED")),
-        _ => Err(invalid(&n, "invalid-event", "a provider cannot send ACCEPTED")),
+        (PROVIDER, NegotiationEvent::Finalized) => Err(invalid(
+            &n,
+            "invalid-event",
+            "a consumer cannot send FINALIZED",
+        )),
+        _ => Err(invalid(
+            &n,
+            "invalid-event",
+            "a provider cannot send ACCEPTED",
+        )),
     }
 }
 
 /// `POST <base>/negotiations/:providerPid/agreement/verification`, with the consumer's countersignature.
-pub async fn on_verification(state: &AppState, partner: &str, pid: &str, body: &Value, headers: &HeaderMap) -> Result<(), ProcessError> {
+pub async fn on_verification(
+    state: &AppState,
+    partner: &str,
+    pid: &str,
+    body: &Value,
+    headers: &HeaderMap,
+) -> Result<(), ProcessError> {
     let n = lookup(state, partner, pid).await?;
     if n.role != PROVIDER {
-        return Err(invalid(&n, "wrong-role", "verifications go to the provider"));
+        return Err(invalid(
+            &n,
+            "wrong-role",
+            "verifications go to the provider",
+        ));
     }
-    ContractAgreementVerificationMessage::from_json(body).map_err(|e| invalid(&n, "malformed-message", e.to_string()))?;
+    ContractAgreementVerificationMessage::from_json(body)
+        .map_err(|e| invalid(&n, "malformed-message", e.to_string()))?;
     let next = check(&n, M::ContractAgreementVerification, Role::Consumer)?;
-    let agreement_id = n.agreement_id.clone().ok_or_else(|| ProcessError::Internal("agreed negotiation without agreement".into()))?;
-    let mut record = state.store().agreement(&agreement_id).await?.ok_or_else(|| ProcessError::Internal("agreement missing".into()))?;
+    let agreement_id = n
+        .agreement_id
+        .clone()
+        .ok_or_else(|| ProcessError::Internal("agreed negotiation without agreement".into()))?;
+    let mut record = state
+        .store()
+        .agreement(&agreement_id)
+        .await?
+        .ok_or_else(|| ProcessError::Internal("agreement missing".into()))?;
     let mut detail = "no countersignature (peer does not sign agreements)".to_string();
     if let Some(sig) = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok()) {
-        let keys = state.partners().keys(partner, false).await.map_err(|e| ProcessError::Internal(e.to_string()))?;
-        verify_agreement_signature(sig, &record.body, &keys)
-            .map_err(|e| invalid(&n, "invalid-countersignature", format!("the countersignature does not verify: {e}")))?;
+        let keys = state
+            .partners()
+            .keys(partner, false)
+            .await
+            .map_err(|e| ProcessError::Internal(e.to_string()))?;
+        verify_agreement_signature(sig, &record.body, &keys).map_err(|e| {
+            invalid(
+                &n,
+                "invalid-countersignature",
+                format!("the countersignature does not verify: {e}"),
+            )
+        })?;
         record.consumer_signature = Some(sig.to_string());
         record.consumer_jwks = serde_json::to_value(&keys).ok();
         state.store().put_agreement(&record).await?;
@@ -356,12 +585,26 @@ pub async fn on_verification(state: &AppState, partner: &str, pid: &str, body: &
         consumer_pid: n.consumer_pid.clone().unwrap_or_default(),
         event_type: NegotiationEvent::Finalized,
     };
-    let path = format!("/negotiations/{}/events", n.consumer_pid.as_deref().unwrap_or_default());
-    let message = to_partner(&n, "ContractNegotiationEventMessage", path, event.to_json(), None);
+    let path = format!(
+        "/negotiations/{}/events",
+        n.consumer_pid.as_deref().unwrap_or_default()
+    );
+    let message = to_partner(
+        &n,
+        "ContractNegotiationEventMessage",
+        path,
+        event.to_json(),
+        None,
+    );
     n.state = NegotiationState::Finalized.as_str().into();
     n.waiting_for = None;
     let change = Change::new()
-        .history(Some(&from), next.as_str(), format!("received verification from {partner}"), Some(detail))
+        .history(
+            Some(&from),
+            next.as_str(),
+            format!("received verification from {partner}"),
+            Some(detail),
+        )
         .history(Some(next.as_str()), "FINALIZED", "sent FINALIZED", None)
         .send(message);
     save(state, n, change).await?;
@@ -369,30 +612,74 @@ pub async fn on_verification(state: &AppState, partner: &str, pid: &str, body: &
 }
 
 /// `POST <base>/negotiations/:pid/termination`, in either role.
-pub async fn on_termination(state: &AppState, partner: &str, pid: &str, body: &Value) -> Result<(), ProcessError> {
+pub async fn on_termination(
+    state: &AppState,
+    partner: &str,
+    pid: &str,
+    body: &Value,
+) -> Result<(), ProcessError> {
     let n = lookup(state, partner, pid).await?;
-    let msg = ContractNegotiationTerminationMessage::from_json(body).map_err(|e| invalid(&n, "malformed-message", e.to_string()))?;
-    let sender = if n.role == PROVIDER { Role::Consumer } else { Role::Provider };
+    let msg = ContractNegotiationTerminationMessage::from_json(body)
+        .map_err(|e| invalid(&n, "malformed-message", e.to_string()))?;
+    let sender = if n.role == PROVIDER {
+        Role::Consumer
+    } else {
+        Role::Provider
+    };
     let next = check(&n, M::Termination, sender)?;
     let mut n = n;
     let from = n.state.clone();
     n.state = next.as_str().into();
     n.waiting_for = None;
-    let reason = format!("code {}: {}", msg.code.as_deref().unwrap_or("(none)"), msg.reason.join("; "));
+    let reason = format!(
+        "code {}: {}",
+        msg.code.as_deref().unwrap_or("(none)"),
+        msg.reason.join("; ")
+    );
     let id = n.id.clone();
-    save(state, n, Change::new().history(Some(&from), "TERMINATED", format!("terminated by {partner}"), Some(reason))).await?;
-    state.store().outbox_cancel(&id, "ContractNegotiationTerminationMessage").await?;
+    save(
+        state,
+        n,
+        Change::new().history(
+            Some(&from),
+            "TERMINATED",
+            format!("terminated by {partner}"),
+            Some(reason),
+        ),
+    )
+    .await?;
+    state
+        .store()
+        .outbox_cancel(&id, "ContractNegotiationTerminationMessage")
+        .await?;
     Ok(())
 }
 
 // ---- consumer side -------------------------------------------------------------------------------------------
 
 /// `POST <base>/negotiations/offers`: a provider offers us a contract.
-pub async fn on_initial_offer(state: &AppState, partner: &str, body: &Value) -> Result<Value, ProcessError> {
-    let msg = ContractOfferMessage::from_json(body)
-        .map_err(|e| ProcessError::invalid(Protocol::Negotiation, body.get("providerPid").and_then(Value::as_str), None, "malformed-message", e.to_string()))?;
+pub async fn on_initial_offer(
+    state: &AppState,
+    partner: &str,
+    body: &Value,
+) -> Result<Value, ProcessError> {
+    let msg = ContractOfferMessage::from_json(body).map_err(|e| {
+        ProcessError::invalid(
+            Protocol::Negotiation,
+            body.get("providerPid").and_then(Value::as_str),
+            None,
+            "malformed-message",
+            e.to_string(),
+        )
+    })?;
     let ContractOfferKind::Initial { callback_address } = &msg.kind else {
-        return Err(ProcessError::invalid(Protocol::Negotiation, Some(&msg.provider_pid), None, "malformed-message", "an initial offer carries callbackAddress"));
+        return Err(ProcessError::invalid(
+            Protocol::Negotiation,
+            Some(&msg.provider_pid),
+            None,
+            "malformed-message",
+            "an initial offer carries callbackAddress",
+        ));
     };
     let at = now();
     let id = new_pid();
@@ -409,23 +696,36 @@ pub async fn on_initial_offer(state: &AppState, partner: &str, body: &Value) -> 
         peer_address: Some(callback_address.trim_end_matches('/').to_string()),
         purpose: None,
         agreement_id: None,
-        waiting_for: Some(format!("our decision: POST /api/v1/negotiations/{id}/accept or /terminate")),
+        waiting_for: Some(format!(
+            "our decision: POST /api/v1/negotiations/{id}/accept or /terminate"
+        )),
         version: 0,
         created_at: at.clone(),
         updated_at: at,
     };
-    let change = Change::new().history(None, "OFFERED", format!("received ContractOfferMessage from {partner}"), msg.offer_id().map(str::to_string));
+    let change = Change::new().history(
+        None,
+        "OFFERED",
+        format!("received ContractOfferMessage from {partner}"),
+        msg.offer_id().map(str::to_string),
+    );
     let n = insert(state, n, change).await?;
     Ok(ack(&n, NegotiationState::Offered))
 }
 
 /// `POST <callback>/negotiations/:consumerPid/offers`: the provider counters.
-pub async fn on_counter_offer(state: &AppState, partner: &str, pid: &str, body: &Value) -> Result<(), ProcessError> {
+pub async fn on_counter_offer(
+    state: &AppState,
+    partner: &str,
+    pid: &str,
+    body: &Value,
+) -> Result<(), ProcessError> {
     let n = lookup(state, partner, pid).await?;
     if n.role != CONSUMER {
         return Err(invalid(&n, "wrong-role", "offers go to the consumer"));
     }
-    let msg = ContractOfferMessage::from_json(body).map_err(|e| invalid(&n, "malformed-message", e.to_string()))?;
+    let msg = ContractOfferMessage::from_json(body)
+        .map_err(|e| invalid(&n, "malformed-message", e.to_string()))?;
     let next = check(&n, M::ContractOffer, Role::Provider)?;
     let mut n = n;
     let from = n.state.clone();
@@ -435,38 +735,70 @@ pub async fn on_counter_offer(state: &AppState, partner: &str, pid: &str, body: 
     n.state = next.as_str().into();
     n.offer = msg.offer.clone();
     n.offer_by = PROVIDER.into();
-    n.waiting_for = Some(format!("our decision: POST /api/v1/negotiations/{}/accept or /terminate", n.id));
-    let change = Change::new().history(Some(&from), next.as_str(), format!("received counter-offer from {partner}"), msg.offer_id().map(str::to_string));
+    n.waiting_for = Some(format!(
+        "our decision: POST /api/v1/negotiations/{}/accept or /terminate",
+        n.id
+    ));
+    let change = Change::new().history(
+        Some(&from),
+        next.as_str(),
+        format!("received counter-offer from {partner}"),
+        msg.offer_id().map(str::to_string),
+    );
     save(state, n, change).await?;
     Ok(())
 }
 
 /// `POST <callback>/negotiations/:consumerPid/agreement`: verify the provider's signature and terms, countersign,
 /// and send our verification.
-pub async fn on_agreement(state: &AppState, partner: &str, pid: &str, body: &Value, headers: &HeaderMap) -> Result<(), ProcessError> {
+pub async fn on_agreement(
+    state: &AppState,
+    partner: &str,
+    pid: &str,
+    body: &Value,
+    headers: &HeaderMap,
+) -> Result<(), ProcessError> {
     let n = lookup(state, partner, pid).await?;
     if n.role != CONSUMER {
         return Err(invalid(&n, "wrong-role", "agreements go to the consumer"));
     }
-    let msg = ContractAgreementMessage::from_json(body).map_err(|e| invalid(&n, "malformed-message", e.to_string()))?;
+    let msg = ContractAgreementMessage::from_json(body)
+        .map_err(|e| invalid(&n, "malformed-message", e.to_string()))?;
     let next = check(&n, M::ContractAgreement, Role::Provider)?;
     let agreement_json = body.get("agreement").cloned().unwrap_or(Value::Null);
     let a = &msg.agreement;
     let mut problems = Vec::new();
     if a.target != n.dataset && !n.dataset.is_empty() {
-        problems.push(format!("agreement target {} is not the negotiated dataset {}", a.target, n.dataset));
+        problems.push(format!(
+            "agreement target {} is not the negotiated dataset {}",
+            a.target, n.dataset
+        ));
     }
     if a.assigner != partner {
-        problems.push(format!("agreement assigner {} is not the provider {partner}", a.assigner));
+        problems.push(format!(
+            "agreement assigner {} is not the provider {partner}",
+            a.assigner
+        ));
     }
     if a.assignee != state.participant_id() {
-        problems.push(format!("agreement assignee {} is not us ({})", a.assignee, state.participant_id()));
+        problems.push(format!(
+            "agreement assignee {} is not us ({})",
+            a.assignee,
+            state.participant_id()
+        ));
     }
     if !offers::same_terms(&agreement_json, &n.offer) {
         problems.push("agreement terms differ from the offer on the table".into());
     }
-    let keys = state.partners().keys(partner, false).await.map_err(|e| ProcessError::Internal(e.to_string()))?;
-    let provider_signature = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let keys = state
+        .partners()
+        .keys(partner, false)
+        .await
+        .map_err(|e| ProcessError::Internal(e.to_string()))?;
+    let provider_signature = headers
+        .get(SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     if let Some(sig) = &provider_signature {
         if let Err(e) = verify_agreement_signature(sig, &agreement_json, &keys) {
             problems.push(format!("the provider's signature does not verify: {e}"));
@@ -483,13 +815,19 @@ pub async fn on_agreement(state: &AppState, partner: &str, pid: &str, body: &Val
         n.state = NegotiationState::Terminated.as_str().into();
         n.waiting_for = None;
         let change = Change::new()
-            .history(Some(&from), "TERMINATED", "rejected the agreement", Some(problems.join("; ")))
+            .history(
+                Some(&from),
+                "TERMINATED",
+                "rejected the agreement",
+                Some(problems.join("; ")),
+            )
             .send(message);
         let reason = problems.join("; ");
         let n = save(state, n, change).await?;
         return Err(invalid(&n, "agreement-rejected", reason));
     }
-    let countersignature = sign_agreement(state.identity().key(), &agreement_json).map_err(|e| ProcessError::Internal(e.to_string()))?;
+    let countersignature = sign_agreement(state.identity().key(), &agreement_json)
+        .map_err(|e| ProcessError::Internal(e.to_string()))?;
     state
         .store()
         .put_agreement(&AgreementRecord {
@@ -512,15 +850,38 @@ pub async fn on_agreement(state: &AppState, partner: &str, pid: &str, body: &Val
         provider_pid: n.provider_pid.clone().unwrap_or_default(),
         consumer_pid: n.consumer_pid.clone().unwrap_or_default(),
     };
-    let path = format!("/negotiations/{}/agreement/verification", n.provider_pid.as_deref().unwrap_or_default());
-    let message = to_partner(&n, "ContractAgreementVerificationMessage", path, verification.to_json(), Some(countersignature));
+    let path = format!(
+        "/negotiations/{}/agreement/verification",
+        n.provider_pid.as_deref().unwrap_or_default()
+    );
+    let message = to_partner(
+        &n,
+        "ContractAgreementVerificationMessage",
+        path,
+        verification.to_json(),
+        Some(countersignature),
+    );
     n.agreement_id = Some(a.id.clone());
     n.state = NegotiationState::Verified.as_str().into();
     n.waiting_for = Some("the provider's FINALIZED event".into());
-    let signed = if provider_signature.is_some() { "provider signature verified" } else { "agreement unsigned (peer does not sign agreements)" };
+    let signed = if provider_signature.is_some() {
+        "provider signature verified"
+    } else {
+        "agreement unsigned (peer does not sign agreements)"
+    };
     let change = Change::new()
-        .history(Some(&from), next.as_str(), format!("received agreement {} from {partner}", a.id), Some(signed.into()))
-        .history(Some(next.as_str()), "VERIFIED", "sent countersigned verification", None)
+        .history(
+            Some(&from),
+            next.as_str(),
+            format!("received agreement {} from {partner}", a.id),
+            Some(signed.into()),
+        )
+        .history(
+            Some(next.as_str()),
+            "VERIFIED",
+            "sent countersigned verification",
+            None,
+        )
         .send(message);
     save(state, n, change).await?;
     Ok(())
@@ -529,14 +890,22 @@ pub async fn on_agreement(state: &AppState, partner: &str, pid: &str, body: &Val
 // ---- operator actions ----------------------------------------------------------------------------------------
 
 /// Starts a negotiation with `partner` for `offer_id` of dataset `dataset` (consumer side).
-pub async fn start(state: &AppState, partner: &str, dataset: &str, offer: Value, purpose: Option<String>) -> Result<NegotiationRecord, ProcessError> {
+pub async fn start(
+    state: &AppState,
+    partner: &str,
+    dataset: &str,
+    offer: Value,
+    purpose: Option<String>,
+) -> Result<NegotiationRecord, ProcessError> {
     let id = new_pid();
     let peer = state.partner_dsp_base(partner).await;
     let mut offer = offer;
     offer["target"] = json!(dataset);
     let mut msg = ContractRequestMessage {
         consumer_pid: id.clone(),
-        kind: ContractRequestKind::Initial { callback_address: state.dsp_base() },
+        kind: ContractRequestKind::Initial {
+            callback_address: state.dsp_base(),
+        },
         offer: offer.clone(),
     }
     .to_json();
@@ -562,18 +931,37 @@ pub async fn start(state: &AppState, partner: &str, dataset: &str, offer: Value,
         created_at: at.clone(),
         updated_at: at,
     };
-    let message = to_partner(&n, "ContractRequestMessage", "/negotiations/request".into(), msg, None);
-    let change = Change::new().history(None, "REQUESTED", format!("sent ContractRequestMessage to {partner}"), None).send(message);
+    let message = to_partner(
+        &n,
+        "ContractRequestMessage",
+        "/negotiations/request".into(),
+        msg,
+        None,
+    );
+    let change = Change::new()
+        .history(
+            None,
+            "REQUESTED",
+            format!("sent ContractRequestMessage to {partner}"),
+            None,
+        )
+        .send(message);
     insert(state, n, change).await
 }
 
 /// Offers a contract to `partner` (provider-initiated negotiation).
-pub async fn offer_to(state: &AppState, partner: &str, ours: &OurOffer) -> Result<NegotiationRecord, ProcessError> {
+pub async fn offer_to(
+    state: &AppState,
+    partner: &str,
+    ours: &OurOffer,
+) -> Result<NegotiationRecord, ProcessError> {
     let id = new_pid();
     let peer = state.partner_dsp_base(partner).await;
     let msg = ContractOfferMessage {
         provider_pid: id.clone(),
-        kind: ContractOfferKind::Initial { callback_address: state.dsp_base() },
+        kind: ContractOfferKind::Initial {
+            callback_address: state.dsp_base(),
+        },
         offer: ours.message_offer.clone(),
     };
     let at = now();
@@ -595,16 +983,37 @@ pub async fn offer_to(state: &AppState, partner: &str, ours: &OurOffer) -> Resul
         created_at: at.clone(),
         updated_at: at,
     };
-    let message = to_partner(&n, "ContractOfferMessage", "/negotiations/offers".into(), msg.to_json(), None);
-    let change = Change::new().history(None, "OFFERED", format!("sent ContractOfferMessage to {partner}"), None).send(message);
+    let message = to_partner(
+        &n,
+        "ContractOfferMessage",
+        "/negotiations/offers".into(),
+        msg.to_json(),
+        None,
+    );
+    let change = Change::new()
+        .history(
+            None,
+            "OFFERED",
+            format!("sent ContractOfferMessage to {partner}"),
+            None,
+        )
+        .send(message);
     insert(state, n, change).await
 }
 
 /// The consumer accepts the provider's current offer.
 pub async fn accept(state: &AppState, id: &str) -> Result<NegotiationRecord, ProcessError> {
-    let n = state.store().negotiation(id).await?.ok_or(ProcessError::NotFound)?;
+    let n = state
+        .store()
+        .negotiation(id)
+        .await?
+        .ok_or(ProcessError::NotFound)?;
     if n.role != CONSUMER {
-        return Err(invalid(&n, "wrong-role", "only the consumer accepts an offer"));
+        return Err(invalid(
+            &n,
+            "wrong-role",
+            "only the consumer accepts an offer",
+        ));
     }
     let next = check(&n, M::AcceptedEvent, Role::Consumer)?;
     let event = ContractNegotiationEventMessage {
@@ -612,25 +1021,66 @@ pub async fn accept(state: &AppState, id: &str) -> Result<NegotiationRecord, Pro
         consumer_pid: n.consumer_pid.clone().unwrap_or_default(),
         event_type: NegotiationEvent::Accepted,
     };
-    let path = format!("/negotiations/{}/events", n.provider_pid.as_deref().unwrap_or_default());
-    let message = to_partner(&n, "ContractNegotiationEventMessage", path, event.to_json(), None);
+    let path = format!(
+        "/negotiations/{}/events",
+        n.provider_pid.as_deref().unwrap_or_default()
+    );
+    let message = to_partner(
+        &n,
+        "ContractNegotiationEventMessage",
+        path,
+        event.to_json(),
+        None,
+    );
     let mut n = n;
     let from = n.state.clone();
     n.state = next.as_str().into();
     n.waiting_for = Some("the provider's agreement".into());
-    save(state, n, Change::new().history(Some(&from), next.as_str(), "accepted the offer; sent ACCEPTED", None).send(message)).await
+    save(
+        state,
+        n,
+        Change::new()
+            .history(
+                Some(&from),
+                next.as_str(),
+                "accepted the offer; sent ACCEPTED",
+                None,
+            )
+            .send(message),
+    )
+    .await
 }
 
 /// The provider's operator approves a request waiting for manual approval.
 pub async fn approve(state: &AppState, id: &str) -> Result<NegotiationRecord, ProcessError> {
-    let n = state.store().negotiation(id).await?.ok_or(ProcessError::NotFound)?;
-    let waiting = n.waiting_for.as_deref().is_some_and(|w| w.starts_with("operator approval"));
+    let n = state
+        .store()
+        .negotiation(id)
+        .await?
+        .ok_or(ProcessError::NotFound)?;
+    let waiting = n
+        .waiting_for
+        .as_deref()
+        .is_some_and(|w| w.starts_with("operator approval"));
     if n.role != PROVIDER || !waiting {
-        return Err(invalid(&n, "not-waiting", "this negotiation is not waiting for approval"));
+        return Err(invalid(
+            &n,
+            "not-waiting",
+            "this negotiation is not waiting for approval",
+        ));
     }
-    let offer_id = n.offer.get("@id").and_then(Value::as_str).unwrap_or_default().to_string();
+    let offer_id = n
+        .offer
+        .get("@id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     let Some(ours) = offers::find(state, &n.partner, Some(&n.dataset), &offer_id).await? else {
-        return Err(invalid(&n, "unknown-offer", format!("offer {offer_id} is no longer available")));
+        return Err(invalid(
+            &n,
+            "unknown-offer",
+            format!("offer {offer_id} is no longer available"),
+        ));
     };
     let (n, change) = agree(state, n, &ours, Change::new())?;
     let change = change.history(None, &n.state, "approved by the operator", None);
@@ -638,20 +1088,44 @@ pub async fn approve(state: &AppState, id: &str) -> Result<NegotiationRecord, Pr
 }
 
 /// Either side's operator ends a negotiation, telling the partner why.
-pub async fn terminate(state: &AppState, id: &str, reason: &str) -> Result<NegotiationRecord, ProcessError> {
-    let n = state.store().negotiation(id).await?.ok_or(ProcessError::NotFound)?;
-    let role = if n.role == PROVIDER { Role::Provider } else { Role::Consumer };
+pub async fn terminate(
+    state: &AppState,
+    id: &str,
+    reason: &str,
+) -> Result<NegotiationRecord, ProcessError> {
+    let n = state
+        .store()
+        .negotiation(id)
+        .await?
+        .ok_or(ProcessError::NotFound)?;
+    let role = if n.role == PROVIDER {
+        Role::Provider
+    } else {
+        Role::Consumer
+    };
     check(&n, M::Termination, role)?;
     let partner_knows = n.provider_pid.is_some() && n.consumer_pid.is_some();
     let mut n = n;
     let from = n.state.clone();
-    let mut change = Change::new().history(Some(&from), "TERMINATED", "terminated by our operator", Some(reason.to_string()));
+    let mut change = Change::new().history(
+        Some(&from),
+        "TERMINATED",
+        "terminated by our operator",
+        Some(reason.to_string()),
+    );
     if partner_knows {
-        change = change.send(termination(&n, "terminated-by-operator", vec![reason.to_string()]));
+        change = change.send(termination(
+            &n,
+            "terminated-by-operator",
+            vec![reason.to_string()],
+        ));
     }
     n.state = NegotiationState::Terminated.as_str().into();
     n.waiting_for = None;
     let id = n.id.clone();
-    state.store().outbox_cancel(&id, "ContractNegotiationTerminationMessage").await?;
+    state
+        .store()
+        .outbox_cancel(&id, "ContractNegotiationTerminationMessage")
+        .await?;
     save(state, n, change).await
 }

@@ -22,7 +22,12 @@ pub struct OurOffer {
 }
 
 /// Finds the offer `offer_id` (optionally on dataset `target`) among the resources `partner` may see.
-pub async fn find(state: &AppState, partner: &str, target: Option<&str>, offer_id: &str) -> Result<Option<OurOffer>, StorageError> {
+pub async fn find(
+    state: &AppState,
+    partner: &str,
+    target: Option<&str>,
+    offer_id: &str,
+) -> Result<Option<OurOffer>, StorageError> {
     let visible = state.visible_resources(partner).await?;
     for resource in visible {
         if target.is_some_and(|t| t != resource.id) {

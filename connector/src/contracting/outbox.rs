@@ -63,7 +63,8 @@ pub fn spawn(state: AppState, mut stopped: watch::Receiver<bool>) -> JoinHandle<
                 }
             };
             let now = now_ms();
-            let (due, later): (Vec<_>, Vec<_>) = heads.into_iter().partition(|m| m.next_attempt_ms <= now);
+            let (due, later): (Vec<_>, Vec<_>) =
+                heads.into_iter().partition(|m| m.next_attempt_ms <= now);
             if !due.is_empty() {
                 let mut set = JoinSet::new();
                 for m in due {
@@ -73,7 +74,11 @@ pub fn spawn(state: AppState, mut stopped: watch::Receiver<bool>) -> JoinHandle<
                 while set.join_next().await.is_some() {}
                 continue;
             }
-            let wait = later.iter().map(|m| m.next_attempt_ms - now).min().map(|ms| Duration::from_millis(ms.max(1) as u64));
+            let wait = later
+                .iter()
+                .map(|m| m.next_attempt_ms - now)
+                .min()
+                .map(|ms| Duration::from_millis(ms.max(1) as u64));
             tokio::select! {
                 _ = &mut notified => {}
                 _ = async { match wait { Some(w) => tokio::time::sleep(w).await, None => std::future::pending().await } } => {}
@@ -99,14 +104,22 @@ async fn deliver(state: &AppState, m: OutboxMessage) {
         }
         Outcome::Retry(error) if attempts < MAX_ATTEMPTS || !error.starts_with("HTTP 404") => {
             tracing::warn!(partner = %m.partner, kind = %m.kind, attempts, error = %error, "delivery failed; will retry");
-            state.store().outbox_retry(m.id, attempts, now_ms() + backoff_ms(attempts), &error).await
+            state
+                .store()
+                .outbox_retry(m.id, attempts, now_ms() + backoff_ms(attempts), &error)
+                .await
         }
         Outcome::Retry(error) | Outcome::Refused(error) => {
             tracing::warn!(partner = %m.partner, kind = %m.kind, attempts, error = %error, "partner refused a message; giving up");
             let current = current_state(state, &m.process_id).await;
             let _ = state
                 .store()
-                .note(&m.process_id, &current, &format!("delivery of {} failed for good", m.kind), Some(error.clone()))
+                .note(
+                    &m.process_id,
+                    &current,
+                    &format!("delivery of {} failed for good", m.kind),
+                    Some(error.clone()),
+                )
                 .await;
             state.store().outbox_failed(m.id, attempts, &error).await
         }
@@ -121,14 +134,21 @@ async fn send(state: &AppState, m: &OutboxMessage) -> Outcome {
         None => m.url.clone(),
         Some(path) => match state.partner_dsp_base(&m.partner).await {
             Some(base) => format!("{base}{path}"),
-            None => return Outcome::Retry(format!("cannot discover the DSP endpoint of {}", m.partner)),
+            None => {
+                return Outcome::Retry(format!("cannot discover the DSP endpoint of {}", m.partner))
+            }
         },
     };
     let token = match state.identity().token_for(&m.partner) {
         Ok(t) => t,
         Err(e) => return Outcome::Retry(format!("cannot sign a token: {e}")),
     };
-    let mut request = state.http().post(&url).bearer_auth(token).json(&m.body).timeout(TIMEOUT);
+    let mut request = state
+        .http()
+        .post(&url)
+        .bearer_auth(token)
+        .json(&m.body)
+        .timeout(TIMEOUT);
     if let Some(sig) = &m.signature {
         request = request.header(SIGNATURE_HEADER, sig);
     }
@@ -175,7 +195,10 @@ fn short(text: &str) -> String {
 /// Records what an acknowledgement tells us: the partner's pid for processes we started.
 async fn acknowledge(state: &AppState, m: &OutboxMessage, body: &Value) {
     let result = match m.kind.as_str() {
-        "ContractRequestMessage" | "ContractOfferMessage" if m.url.ends_with("/negotiations/request") || m.url.ends_with("/negotiations/offers") => {
+        "ContractRequestMessage" | "ContractOfferMessage"
+            if m.url.ends_with("/negotiations/request")
+                || m.url.ends_with("/negotiations/offers") =>
+        {
             match ContractNegotiation::from_json(body) {
                 Ok(ack) => learn_negotiation_pids(state, &m.process_id, ack).await,
                 Err(e) => Err(format!("acknowledgement is not a ContractNegotiation: {e}")),
@@ -192,10 +215,19 @@ async fn acknowledge(state: &AppState, m: &OutboxMessage, body: &Value) {
     }
 }
 
-async fn learn_negotiation_pids(state: &AppState, id: &str, ack: ContractNegotiation) -> Result<(), String> {
+async fn learn_negotiation_pids(
+    state: &AppState,
+    id: &str,
+    ack: ContractNegotiation,
+) -> Result<(), String> {
     // An incoming message may have updated the row meanwhile (and taught us the pid already): re-read and retry.
     for _ in 0..5 {
-        let Some(mut n) = state.store().negotiation(id).await.map_err(|e| e.to_string())? else {
+        let Some(mut n) = state
+            .store()
+            .negotiation(id)
+            .await
+            .map_err(|e| e.to_string())?
+        else {
             return Ok(());
         };
         let mut changed = false;
@@ -215,16 +247,30 @@ async fn learn_negotiation_pids(state: &AppState, id: &str, ack: ContractNegotia
             return Ok(());
         }
         n.version += 1;
-        if state.store().update_negotiation(&n, &Change::new()).await.map_err(|e| e.to_string())? {
+        if state
+            .store()
+            .update_negotiation(&n, &Change::new())
+            .await
+            .map_err(|e| e.to_string())?
+        {
             return Ok(());
         }
     }
     Err("negotiation kept changing".into())
 }
 
-async fn learn_transfer_pid(state: &AppState, id: &str, ack: TransferProcess) -> Result<(), String> {
+async fn learn_transfer_pid(
+    state: &AppState,
+    id: &str,
+    ack: TransferProcess,
+) -> Result<(), String> {
     for _ in 0..5 {
-        let Some(mut t) = state.store().transfer(id).await.map_err(|e| e.to_string())? else {
+        let Some(mut t) = state
+            .store()
+            .transfer(id)
+            .await
+            .map_err(|e| e.to_string())?
+        else {
             return Ok(());
         };
         let mut changed = false;
@@ -240,7 +286,12 @@ async fn learn_transfer_pid(state: &AppState, id: &str, ack: TransferProcess) ->
             return Ok(());
         }
         t.version += 1;
-        if state.store().update_transfer(&t, &Change::new()).await.map_err(|e| e.to_string())? {
+        if state
+            .store()
+            .update_transfer(&t, &Change::new())
+            .await
+            .map_err(|e| e.to_string())?
+        {
             return Ok(());
         }
     }

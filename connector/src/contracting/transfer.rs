@@ -8,9 +8,9 @@ use sha2::{Digest, Sha256};
 use twinport_contracts::message::DspMessage;
 use twinport_contracts::process::Role;
 use twinport_contracts::transfer::{
-    transition, DataAddress, EndpointProperty, TransferCompletionMessage, TransferMessageKind as M, TransferProcess,
-    TransferRequestMessage, TransferStartMessage, TransferState, TransferSuspensionMessage, TransferTerminationMessage,
-    HTTP_ENDPOINT_TYPE,
+    transition, DataAddress, EndpointProperty, TransferCompletionMessage, TransferMessageKind as M,
+    TransferProcess, TransferRequestMessage, TransferStartMessage, TransferState,
+    TransferSuspensionMessage, TransferTerminationMessage, HTTP_ENDPOINT_TYPE,
 };
 use twinport_policy::Scope;
 
@@ -34,20 +34,36 @@ fn now() -> String {
 }
 
 fn invalid(t: &TransferRecord, code: &'static str, reason: impl Into<String>) -> ProcessError {
-    ProcessError::invalid(Protocol::Transfer, t.provider_pid.as_deref(), t.consumer_pid.as_deref(), code, reason)
+    ProcessError::invalid(
+        Protocol::Transfer,
+        t.provider_pid.as_deref(),
+        t.consumer_pid.as_deref(),
+        code,
+        reason,
+    )
 }
 
 fn check(t: &TransferRecord, message: M, sender: Role) -> Result<TransferState, ProcessError> {
-    let current: TransferState = t.state.parse().map_err(|_| ProcessError::Internal(format!("stored state {:?}", t.state)))?;
-    transition(Some(current), message, sender).map_err(|e| invalid(t, "invalid-transition", e.to_string()))
+    let current: TransferState = t
+        .state
+        .parse()
+        .map_err(|_| ProcessError::Internal(format!("stored state {:?}", t.state)))?;
+    transition(Some(current), message, sender)
+        .map_err(|e| invalid(t, "invalid-transition", e.to_string()))
 }
 
-pub async fn lookup(state: &AppState, partner: &str, pid: &str) -> Result<TransferRecord, ProcessError> {
+pub async fn lookup(
+    state: &AppState,
+    partner: &str,
+    pid: &str,
+) -> Result<TransferRecord, ProcessError> {
     let found = match state.store().transfer_by_pid(PROVIDER, pid).await? {
         Some(t) => Some(t),
         None => state.store().transfer_by_pid(CONSUMER, pid).await?,
     };
-    found.filter(|t| t.partner == partner).ok_or(ProcessError::NotFound)
+    found
+        .filter(|t| t.partner == partner)
+        .ok_or(ProcessError::NotFound)
 }
 
 pub fn ack(t: &TransferRecord, state: TransferState) -> Value {
@@ -59,10 +75,14 @@ pub fn ack(t: &TransferRecord, state: TransferState) -> Value {
     .to_json()
 }
 
-async fn save(state: &AppState, mut t: TransferRecord, change: Change) -> Result<TransferRecord, ProcessError> {
+async fn save(
+    state: &AppState,
+    mut t: TransferRecord,
+    change: Change,
+) -> Result<TransferRecord, ProcessError> {
     t.version += 1;
     if !state.store().update_transfer(&t, &change).await? {
-        return Err(invalid(&t, "conflict", "the transfer changed concurrently; resend the message"));
+        return Err(ProcessError::Conflict);
     }
     state.after_change(&t.id, &t.state, !change.outbox.is_empty());
     Ok(t)
@@ -73,51 +93,136 @@ fn to_partner(t: &TransferRecord, kind: &str, path: String, body: Value) -> NewO
         Some(b) => format!("{}{path}", b.trim_end_matches('/')),
         None => format!("{DSP_BASE_PLACEHOLDER}{path}"),
     };
-    NewOutbox { partner: t.partner.clone(), kind: kind.to_string(), url, body, signature: None }
+    NewOutbox {
+        partner: t.partner.clone(),
+        kind: kind.to_string(),
+        url,
+        body,
+        signature: None,
+    }
 }
 
 /// The partner's pid, which names the process in the path of messages we send.
 fn their_pid(t: &TransferRecord) -> String {
-    if t.role == PROVIDER { t.consumer_pid.clone() } else { t.provider_pid.clone() }.unwrap_or_default()
+    if t.role == PROVIDER {
+        t.consumer_pid.clone()
+    } else {
+        t.provider_pid.clone()
+    }
+    .unwrap_or_default()
 }
 
 fn pids(t: &TransferRecord) -> (String, String) {
-    (t.provider_pid.clone().unwrap_or_default(), t.consumer_pid.clone().unwrap_or_default())
+    (
+        t.provider_pid.clone().unwrap_or_default(),
+        t.consumer_pid.clone().unwrap_or_default(),
+    )
 }
 
-fn message(t: &TransferRecord, kind: M, code: Option<&str>, reason: Vec<String>) -> (String, Value) {
+fn message(
+    t: &TransferRecord,
+    kind: M,
+    code: Option<&str>,
+    reason: Vec<String>,
+) -> (String, Value) {
     let (provider_pid, consumer_pid) = pids(t);
     match kind {
-        M::TransferSuspension => ("suspension".into(), TransferSuspensionMessage { provider_pid, consumer_pid, code: code.map(str::to_string), reason }.to_json()),
-        M::TransferCompletion => ("completion".into(), TransferCompletionMessage { provider_pid, consumer_pid }.to_json()),
-        M::TransferTermination => ("termination".into(), TransferTerminationMessage { provider_pid, consumer_pid, code: code.map(str::to_string), reason }.to_json()),
-        M::TransferStart | M::TransferRequest => ("start".into(), TransferStartMessage { provider_pid, consumer_pid, data_address: None }.to_json()),
+        M::TransferSuspension => (
+            "suspension".into(),
+            TransferSuspensionMessage {
+                provider_pid,
+                consumer_pid,
+                code: code.map(str::to_string),
+                reason,
+            }
+            .to_json(),
+        ),
+        M::TransferCompletion => (
+            "completion".into(),
+            TransferCompletionMessage {
+                provider_pid,
+                consumer_pid,
+            }
+            .to_json(),
+        ),
+        M::TransferTermination => (
+            "termination".into(),
+            TransferTerminationMessage {
+                provider_pid,
+                consumer_pid,
+                code: code.map(str::to_string),
+                reason,
+            }
+            .to_json(),
+        ),
+        M::TransferStart | M::TransferRequest => (
+            "start".into(),
+            TransferStartMessage {
+                provider_pid,
+                consumer_pid,
+                data_address: None,
+            }
+            .to_json(),
+        ),
     }
 }
 
 // ---- provider side -------------------------------------------------------------------------------------------
 
 /// `POST <base>/transfers/request`.
-pub async fn on_request(state: &AppState, partner: &str, body: &Value) -> Result<Value, ProcessError> {
+pub async fn on_request(
+    state: &AppState,
+    partner: &str,
+    body: &Value,
+) -> Result<Value, ProcessError> {
     let consumer_pid = body.get("consumerPid").and_then(Value::as_str);
-    let msg = TransferRequestMessage::from_json(body)
-        .map_err(|e| ProcessError::invalid(Protocol::Transfer, None, consumer_pid, "malformed-message", e.to_string()))?;
-    let refuse = |code: &'static str, reason: String| ProcessError::invalid(Protocol::Transfer, None, Some(&msg.consumer_pid), code, reason);
+    let msg = TransferRequestMessage::from_json(body).map_err(|e| {
+        ProcessError::invalid(
+            Protocol::Transfer,
+            None,
+            consumer_pid,
+            "malformed-message",
+            e.to_string(),
+        )
+    })?;
+    let refuse = |code: &'static str, reason: String| {
+        ProcessError::invalid(
+            Protocol::Transfer,
+            None,
+            Some(&msg.consumer_pid),
+            code,
+            reason,
+        )
+    };
     let agreement = state
         .store()
         .agreement(&msg.agreement_id)
         .await?
         .filter(|a| a.provider == state.participant_id() && a.consumer == partner)
-        .ok_or_else(|| refuse("unknown-agreement", format!("no agreement {} between you and us", msg.agreement_id)))?;
+        .ok_or_else(|| {
+            refuse(
+                "unknown-agreement",
+                format!("no agreement {} between you and us", msg.agreement_id),
+            )
+        })?;
     let negotiation = state.store().negotiation(&agreement.negotiation_id).await?;
     if negotiation.as_ref().map(|n| n.state.as_str()) != Some("FINALIZED") {
-        return Err(refuse("agreement-not-final", format!("agreement {} is not finalized", msg.agreement_id)));
+        return Err(refuse(
+            "agreement-not-final",
+            format!("agreement {} is not finalized", msg.agreement_id),
+        ));
     }
     if msg.format != PULL && msg.format != PUSH {
-        return Err(refuse("unsupported-format", format!("format {} is not served (use {PULL} or {PUSH})", msg.format)));
+        return Err(refuse(
+            "unsupported-format",
+            format!("format {} is not served (use {PULL} or {PUSH})", msg.format),
+        ));
     }
     if msg.format == PUSH && msg.data_address.is_none() {
-        return Err(refuse("missing-data-address", format!("{PUSH} needs the consumer's dataAddress")));
+        return Err(refuse(
+            "missing-data-address",
+            format!("{PUSH} needs the consumer's dataAddress"),
+        ));
     }
     let at = now();
     let id = new_pid();
@@ -138,7 +243,12 @@ pub async fn on_request(state: &AppState, partner: &str, body: &Value) -> Result
         created_at: at.clone(),
         updated_at: at,
     };
-    let change = Change::new().history(None, "REQUESTED", format!("received TransferRequestMessage from {partner}"), Some(format!("agreement {}, format {}", agreement.id, msg.format)));
+    let change = Change::new().history(
+        None,
+        "REQUESTED",
+        format!("received TransferRequestMessage from {partner}"),
+        Some(format!("agreement {}, format {}", agreement.id, msg.format)),
+    );
     let (t, change) = start_or_refuse(state, t, change).await?;
     state.store().insert_transfer(&t, &change).await?;
     state.after_change(&t.id, &t.state, !change.outbox.is_empty());
@@ -147,11 +257,27 @@ pub async fn on_request(state: &AppState, partner: &str, body: &Value) -> Result
 
 /// Evaluates the transfer scope on the agreement and either starts the transfer (issuing a pull token) or
 /// terminates it with the reasons.
-async fn start_or_refuse(state: &AppState, mut t: TransferRecord, change: Change) -> Result<(TransferRecord, Change), ProcessError> {
-    let agreement = state.store().agreement(&t.agreement_id).await?.ok_or_else(|| ProcessError::Internal("agreement vanished".into()))?;
-    let resource = crate::catalogue::resources(state.store()).await?.into_iter().find(|r| r.id == agreement.target);
-    let partner = state.partners().get(&t.partner).cloned();
-    let start_time = agreement.body.get("timestamp").and_then(Value::as_str).unwrap_or_default().to_string();
+async fn start_or_refuse(
+    state: &AppState,
+    mut t: TransferRecord,
+    change: Change,
+) -> Result<(TransferRecord, Change), ProcessError> {
+    let agreement = state
+        .store()
+        .agreement(&t.agreement_id)
+        .await?
+        .ok_or_else(|| ProcessError::Internal("agreement vanished".into()))?;
+    let resource = crate::catalogue::resources(state.store())
+        .await?
+        .into_iter()
+        .find(|r| r.id == agreement.target);
+    let partner = state.partners().get(&t.partner);
+    let start_time = agreement
+        .body
+        .get("timestamp")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     let ctx = context(ContextInput {
         partner_id: &t.partner,
         partner: partner.as_ref(),
@@ -168,12 +294,27 @@ async fn start_or_refuse(state: &AppState, mut t: TransferRecord, change: Change
     let from = t.state.clone();
     if !report.is_permit() {
         let reasons: Vec<String> = report.reasons().into_iter().take(8).collect();
-        let (path, body) = message(&t, M::TransferTermination, Some("policy-denied"), reasons.clone());
-        let outgoing = to_partner(&t, "TransferTerminationMessage", format!("/transfers/{}/{path}", their_pid(&t)), body);
+        let (path, body) = message(
+            &t,
+            M::TransferTermination,
+            Some("policy-denied"),
+            reasons.clone(),
+        );
+        let outgoing = to_partner(
+            &t,
+            "TransferTerminationMessage",
+            format!("/transfers/{}/{path}", their_pid(&t)),
+            body,
+        );
         t.state = TransferState::Terminated.as_str().into();
         t.token_hash = None;
         let change = change
-            .history(Some(&from), "TERMINATED", format!("refused by the agreement's policy: {}", reasons.join("; ")), Some(report_json))
+            .history(
+                Some(&from),
+                "TERMINATED",
+                format!("refused by the agreement's policy: {}", reasons.join("; ")),
+                Some(report_json),
+            )
             .send(outgoing);
         return Ok((t, change));
     }
@@ -181,30 +322,56 @@ async fn start_or_refuse(state: &AppState, mut t: TransferRecord, change: Change
     let data_address = if t.format == PULL {
         let token = new_token();
         t.token_hash = Some(token_hash(&token));
-        t.token_expires = Some(time::OffsetDateTime::now_utc().unix_timestamp() + TOKEN_LIFETIME_SECS);
+        t.token_expires =
+            Some(time::OffsetDateTime::now_utc().unix_timestamp() + TOKEN_LIFETIME_SECS);
         Some(DataAddress {
             endpoint_type: HTTP_ENDPOINT_TYPE.to_string(),
             endpoint: Some(format!("{}/data/{}", state.public_url(), provider_pid)),
             endpoint_properties: vec![
-                EndpointProperty { name: "authorization".into(), value: token },
-                EndpointProperty { name: "authType".into(), value: "bearer".into() },
+                EndpointProperty {
+                    name: "authorization".into(),
+                    value: token,
+                },
+                EndpointProperty {
+                    name: "authType".into(),
+                    value: "bearer".into(),
+                },
             ],
         })
     } else {
         None
     };
-    let start = TransferStartMessage { provider_pid, consumer_pid, data_address };
-    let outgoing = to_partner(&t, "TransferStartMessage", format!("/transfers/{}/start", their_pid(&t)), start.to_json());
+    let start = TransferStartMessage {
+        provider_pid,
+        consumer_pid,
+        data_address,
+    };
+    let outgoing = to_partner(
+        &t,
+        "TransferStartMessage",
+        format!("/transfers/{}/start", their_pid(&t)),
+        start.to_json(),
+    );
     t.state = TransferState::Started.as_str().into();
     let change = change
-        .history(Some(&from), "STARTED", "policy permits; sent TransferStartMessage", Some(report_json))
+        .history(
+            Some(&from),
+            "STARTED",
+            "policy permits; sent TransferStartMessage",
+            Some(report_json),
+        )
         .send(outgoing);
     Ok((t, change))
 }
 
 /// A random bearer token for the data plane.
 fn new_token() -> String {
-    let bytes: Vec<u8> = uuid::Uuid::new_v4().as_bytes().iter().chain(uuid::Uuid::new_v4().as_bytes()).copied().collect();
+    let bytes: Vec<u8> = uuid::Uuid::new_v4()
+        .as_bytes()
+        .iter()
+        .chain(uuid::Uuid::new_v4().as_bytes())
+        .copied()
+        .collect();
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
@@ -215,17 +382,43 @@ pub fn token_hash(token: &str) -> String {
 // ---- both sides ----------------------------------------------------------------------------------------------
 
 /// `POST <base>/transfers/:pid/{start,completion,suspension,termination}` in either role.
-pub async fn on_message(state: &AppState, partner: &str, pid: &str, kind: M, body: &Value) -> Result<(), ProcessError> {
+pub async fn on_message(
+    state: &AppState,
+    partner: &str,
+    pid: &str,
+    kind: M,
+    body: &Value,
+) -> Result<(), ProcessError> {
     let t = lookup(state, partner, pid).await?;
-    let sender = if t.role == PROVIDER { Role::Consumer } else { Role::Provider };
+    let sender = if t.role == PROVIDER {
+        Role::Consumer
+    } else {
+        Role::Provider
+    };
     let parsed: Result<Option<String>, String> = match kind {
-        M::TransferStart => TransferStartMessage::from_json(body).map(|m| m.data_address.map(|a| a.to_json().to_string())).map_err(|e| e.to_string()),
-        M::TransferCompletion => TransferCompletionMessage::from_json(body).map(|_| None).map_err(|e| e.to_string()),
+        M::TransferStart => TransferStartMessage::from_json(body)
+            .map(|m| m.data_address.map(|a| a.to_json().to_string()))
+            .map_err(|e| e.to_string()),
+        M::TransferCompletion => TransferCompletionMessage::from_json(body)
+            .map(|_| None)
+            .map_err(|e| e.to_string()),
         M::TransferSuspension => TransferSuspensionMessage::from_json(body)
-            .map(|m| Some(format!("code {}: {}", m.code.unwrap_or_default(), m.reason.join("; "))))
+            .map(|m| {
+                Some(format!(
+                    "code {}: {}",
+                    m.code.unwrap_or_default(),
+                    m.reason.join("; ")
+                ))
+            })
             .map_err(|e| e.to_string()),
         M::TransferTermination => TransferTerminationMessage::from_json(body)
-            .map(|m| Some(format!("code {}: {}", m.code.unwrap_or_default(), m.reason.join("; "))))
+            .map(|m| {
+                Some(format!(
+                    "code {}: {}",
+                    m.code.unwrap_or_default(),
+                    m.reason.join("; ")
+                ))
+            })
             .map_err(|e| e.to_string()),
         M::TransferRequest => Err("a TransferRequestMessage goes to /transfers/request".into()),
     };
@@ -236,7 +429,12 @@ pub async fn on_message(state: &AppState, partner: &str, pid: &str, kind: M, bod
     let event = format!("received {} from {partner}", kind.name());
     if kind == M::TransferStart && t.role == PROVIDER {
         // The consumer resumes: the transfer scope is checked again before data flows.
-        let (t, change) = start_or_refuse(state, t, Change::new().history(Some(&from), &from, event, detail)).await?;
+        let (t, change) = start_or_refuse(
+            state,
+            t,
+            Change::new().history(Some(&from), &from, event, detail),
+        )
+        .await?;
         save(state, t, change).await?;
         return Ok(());
     }
@@ -245,18 +443,35 @@ pub async fn on_message(state: &AppState, partner: &str, pid: &str, kind: M, bod
             t.data_address = Some(address.clone());
         }
     }
+    if t.provider_pid.is_none() {
+        // The start can overtake the acknowledgement of our request.
+        t.provider_pid = body
+            .get("providerPid")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+    }
     t.state = next.as_str().into();
     if next.is_terminal() {
         t.token_hash = None;
     }
-    save(state, t, Change::new().history(Some(&from), next.as_str(), event, detail)).await?;
+    save(
+        state,
+        t,
+        Change::new().history(Some(&from), next.as_str(), event, detail),
+    )
+    .await?;
     Ok(())
 }
 
 // ---- operator actions ----------------------------------------------------------------------------------------
 
 /// Requests a transfer under a finalized agreement we hold as consumer.
-pub async fn request(state: &AppState, agreement_id: &str, format: &str, data_address: Option<DataAddress>) -> Result<TransferRecord, ProcessError> {
+pub async fn request(
+    state: &AppState,
+    agreement_id: &str,
+    format: &str,
+    data_address: Option<DataAddress>,
+) -> Result<TransferRecord, ProcessError> {
     let agreement = state
         .store()
         .agreement(agreement_id)
@@ -289,30 +504,70 @@ pub async fn request(state: &AppState, agreement_id: &str, format: &str, data_ad
         created_at: at.clone(),
         updated_at: at,
     };
-    let outgoing = to_partner(&t, "TransferRequestMessage", "/transfers/request".into(), msg.to_json());
-    let change = Change::new().history(None, "REQUESTED", format!("sent TransferRequestMessage to {}", agreement.provider), None).send(outgoing);
+    let outgoing = to_partner(
+        &t,
+        "TransferRequestMessage",
+        "/transfers/request".into(),
+        msg.to_json(),
+    );
+    let change = Change::new()
+        .history(
+            None,
+            "REQUESTED",
+            format!("sent TransferRequestMessage to {}", agreement.provider),
+            None,
+        )
+        .send(outgoing);
     state.store().insert_transfer(&t, &change).await?;
     state.after_change(&t.id, &t.state, true);
     Ok(t)
 }
 
 /// Our operator suspends, resumes, completes or terminates a transfer.
-pub async fn act(state: &AppState, id: &str, kind: M, reason: Option<&str>) -> Result<TransferRecord, ProcessError> {
-    let t = state.store().transfer(id).await?.ok_or(ProcessError::NotFound)?;
-    let role = if t.role == PROVIDER { Role::Provider } else { Role::Consumer };
+pub async fn act(
+    state: &AppState,
+    id: &str,
+    kind: M,
+    reason: Option<&str>,
+) -> Result<TransferRecord, ProcessError> {
+    let t = state
+        .store()
+        .transfer(id)
+        .await?
+        .ok_or(ProcessError::NotFound)?;
+    let role = if t.role == PROVIDER {
+        Role::Provider
+    } else {
+        Role::Consumer
+    };
     let next = check(&t, kind, role)?;
     let reasons: Vec<String> = reason.map(|r| vec![r.to_string()]).unwrap_or_default();
     let code = reason.map(|_| "by-operator");
     let mut t = t;
     let from = t.state.clone();
     if kind == M::TransferStart && t.role == PROVIDER {
-        let (t, change) = start_or_refuse(state, t, Change::new().history(Some(&from), &from, "resumed by our operator", None)).await?;
+        let (t, change) = start_or_refuse(
+            state,
+            t,
+            Change::new().history(Some(&from), &from, "resumed by our operator", None),
+        )
+        .await?;
         return save(state, t, change).await;
     }
     let (path, body) = message(&t, kind, code, reasons.clone());
-    let mut change = Change::new().history(Some(&from), next.as_str(), format!("{} by our operator", kind.name()), reason.map(str::to_string));
+    let mut change = Change::new().history(
+        Some(&from),
+        next.as_str(),
+        format!("{} by our operator", kind.name()),
+        reason.map(str::to_string),
+    );
     if t.provider_pid.is_some() && t.consumer_pid.is_some() {
-        change = change.send(to_partner(&t, kind.name(), format!("/transfers/{}/{path}", their_pid(&t)), body));
+        change = change.send(to_partner(
+            &t,
+            kind.name(),
+            format!("/transfers/{}/{path}", their_pid(&t)),
+            body,
+        ));
     }
     t.state = next.as_str().into();
     if next.is_terminal() {

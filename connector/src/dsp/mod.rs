@@ -32,19 +32,61 @@ pub fn router() -> Router<AppState> {
             &format!("{DSP_PATH}/catalog/datasets/{{id}}"),
             get(catalog::dataset),
         )
-        .route(&format!("{DSP_PATH}/negotiations/request"), post(negotiation::request))
-        .route(&format!("{DSP_PATH}/negotiations/offers"), post(negotiation::initial_offer))
-        .route(&format!("{DSP_PATH}/negotiations/{{pid}}"), get(negotiation::get))
-        .route(&format!("{DSP_PATH}/negotiations/{{pid}}/request"), post(negotiation::counter_request))
-        .route(&format!("{DSP_PATH}/negotiations/{{pid}}/offers"), post(negotiation::counter_offer))
-        .route(&format!("{DSP_PATH}/negotiations/{{pid}}/events"), post(negotiation::events))
-        .route(&format!("{DSP_PATH}/negotiations/{{pid}}/agreement"), post(negotiation::agreement))
-        .route(&format!("{DSP_PATH}/negotiations/{{pid}}/agreement/verification"), post(negotiation::verification))
-        .route(&format!("{DSP_PATH}/negotiations/{{pid}}/termination"), post(negotiation::termination))
-        .route(&format!("{DSP_PATH}/transfers/request"), post(transfer::request))
+        .route(
+            &format!("{DSP_PATH}/negotiations/request"),
+            post(negotiation::request),
+        )
+        .route(
+            &format!("{DSP_PATH}/negotiations/offers"),
+            post(negotiation::initial_offer),
+        )
+        .route(
+            &format!("{DSP_PATH}/negotiations/{{pid}}"),
+            get(negotiation::get),
+        )
+        .route(
+            &format!("{DSP_PATH}/negotiations/{{pid}}/request"),
+            post(negotiation::counter_request),
+        )
+        .route(
+            &format!("{DSP_PATH}/negotiations/{{pid}}/offers"),
+            post(negotiation::counter_offer),
+        )
+        .route(
+            &format!("{DSP_PATH}/negotiations/{{pid}}/events"),
+            post(negotiation::events),
+        )
+        .route(
+            &format!("{DSP_PATH}/negotiations/{{pid}}/agreement"),
+            post(negotiation::agreement),
+        )
+        .route(
+            &format!("{DSP_PATH}/negotiations/{{pid}}/agreement/verification"),
+            post(negotiation::verification),
+        )
+        .route(
+            &format!("{DSP_PATH}/negotiations/{{pid}}/termination"),
+            post(negotiation::termination),
+        )
+        .route(
+            &format!("{DSP_PATH}/transfers/request"),
+            post(transfer::request),
+        )
         .route(&format!("{DSP_PATH}/transfers/{{pid}}"), get(transfer::get))
-        .route(&format!("{DSP_PATH}/transfers/{{pid}}/start"), post(transfer::start))
-        .route(&format!("{DSP_PATH}/transfers/{{pid}}/completion"), post(transfer::completion))
-        .route(&format!("{DSP_PATH}/transfers/{{pid}}/suspension"), post(transfer::suspension))
-        .route(&format!("{DSP_PATH}/transfers/{{pid}}/termination"), post(transfer::termination))
+        .route(
+            &format!("{DSP_PATH}/transfers/{{pid}}/start"),
+            post(transfer::start),
+        )
+        .route(
+            &format!("{DSP_PATH}/transfers/{{pid}}/completion"),
+            post(transfer::completion),
+        )
+        .route(
+            &format!("{DSP_PATH}/transfers/{{pid}}/suspension"),
+            post(transfer::suspension),
+        )
+        .route(
+            &format!("{DSP_PATH}/transfers/{{pid}}/termination"),
+            post(transfer::termination),
+        )
 }

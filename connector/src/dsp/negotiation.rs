@@ -10,47 +10,104 @@ use twinport_contracts::negotiation::NegotiationState;
 
 use super::process_auth::ProcessPartner;
 use crate::app::AppState;
-use crate::contracting::error::Protocol;
+use crate::contracting::error::{retrying, Protocol};
 use crate::contracting::{negotiation, ProcessError};
 
 fn json_body(body: &Bytes) -> Result<Value, ProcessError> {
-    serde_json::from_slice(body)
-        .map_err(|e| ProcessError::invalid(Protocol::Negotiation, None, None, "malformed-message", format!("body is not valid JSON: {e}")))
+    serde_json::from_slice(body).map_err(|e| {
+        ProcessError::invalid(
+            Protocol::Negotiation,
+            None,
+            None,
+            "malformed-message",
+            format!("body is not valid JSON: {e}"),
+        )
+    })
 }
 
 fn json_response(status: StatusCode, body: Value) -> Response {
-    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 /// `GET /negotiations/:pid` (provider and consumer).
-pub async fn get(State(state): State<AppState>, ProcessPartner(partner): ProcessPartner, Path(pid): Path<String>) -> Result<Response, ProcessError> {
+pub async fn get(
+    State(state): State<AppState>,
+    ProcessPartner(partner): ProcessPartner,
+    Path(pid): Path<String>,
+) -> Result<Response, ProcessError> {
     let n = negotiation::lookup(&state, &partner, &pid).await?;
-    let current: NegotiationState = n.state.parse().map_err(|_| ProcessError::Internal("stored state".into()))?;
+    let current: NegotiationState = n
+        .state
+        .parse()
+        .map_err(|_| ProcessError::Internal("stored state".into()))?;
     Ok(json_response(StatusCode::OK, negotiation::ack(&n, current)))
 }
 
-pub async fn request(State(state): State<AppState>, ProcessPartner(partner): ProcessPartner, body: Bytes) -> Result<Response, ProcessError> {
-    let ack = negotiation::on_initial_request(&state, &partner, &json_body(&body)?).await?;
+pub async fn request(
+    State(state): State<AppState>,
+    ProcessPartner(partner): ProcessPartner,
+    body: Bytes,
+) -> Result<Response, ProcessError> {
+    let ack = {
+        let body = json_body(&body)?;
+        retrying(|| negotiation::on_initial_request(&state, &partner, &body)).await?
+    };
     Ok(json_response(StatusCode::CREATED, ack))
 }
 
-pub async fn initial_offer(State(state): State<AppState>, ProcessPartner(partner): ProcessPartner, body: Bytes) -> Result<Response, ProcessError> {
-    let ack = negotiation::on_initial_offer(&state, &partner, &json_body(&body)?).await?;
+pub async fn initial_offer(
+    State(state): State<AppState>,
+    ProcessPartner(partner): ProcessPartner,
+    body: Bytes,
+) -> Result<Response, ProcessError> {
+    let ack = {
+        let body = json_body(&body)?;
+        retrying(|| negotiation::on_initial_offer(&state, &partner, &body)).await?
+    };
     Ok(json_response(StatusCode::CREATED, ack))
 }
 
-pub async fn counter_request(State(state): State<AppState>, ProcessPartner(partner): ProcessPartner, Path(pid): Path<String>, body: Bytes) -> Result<StatusCode, ProcessError> {
-    negotiation::on_counter_request(&state, &partner, &pid, &json_body(&body)?).await?;
+pub async fn counter_request(
+    State(state): State<AppState>,
+    ProcessPartner(partner): ProcessPartner,
+    Path(pid): Path<String>,
+    body: Bytes,
+) -> Result<StatusCode, ProcessError> {
+    {
+        let body = json_body(&body)?;
+        retrying(|| negotiation::on_counter_request(&state, &partner, &pid, &body)).await?
+    };
     Ok(StatusCode::OK)
 }
 
-pub async fn counter_offer(State(state): State<AppState>, ProcessPartner(partner): ProcessPartner, Path(pid): Path<String>, body: Bytes) -> Result<StatusCode, ProcessError> {
-    negotiation::on_counter_offer(&state, &partner, &pid, &json_body(&body)?).await?;
+pub async fn counter_offer(
+    State(state): State<AppState>,
+    ProcessPartner(partner): ProcessPartner,
+    Path(pid): Path<String>,
+    body: Bytes,
+) -> Result<StatusCode, ProcessError> {
+    {
+        let body = json_body(&body)?;
+        retrying(|| negotiation::on_counter_offer(&state, &partner, &pid, &body)).await?
+    };
     Ok(StatusCode::OK)
 }
 
-pub async fn events(State(state): State<AppState>, ProcessPartner(partner): ProcessPartner, Path(pid): Path<String>, body: Bytes) -> Result<StatusCode, ProcessError> {
-    negotiation::on_event(&state, &partner, &pid, &json_body(&body)?).await?;
+pub async fn events(
+    State(state): State<AppState>,
+    ProcessPartner(partner): ProcessPartner,
+    Path(pid): Path<String>,
+    body: Bytes,
+) -> Result<StatusCode, ProcessError> {
+    {
+        let body = json_body(&body)?;
+        retrying(|| negotiation::on_event(&state, &partner, &pid, &body)).await?
+    };
     Ok(StatusCode::OK)
 }
 
@@ -61,7 +118,10 @@ pub async fn agreement(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode, ProcessError> {
-    negotiation::on_agreement(&state, &partner, &pid, &json_body(&body)?, &headers).await?;
+    {
+        let body = json_body(&body)?;
+        retrying(|| negotiation::on_agreement(&state, &partner, &pid, &body, &headers)).await?
+    };
     Ok(StatusCode::OK)
 }
 
@@ -72,11 +132,22 @@ pub async fn verification(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode, ProcessError> {
-    negotiation::on_verification(&state, &partner, &pid, &json_body(&body)?, &headers).await?;
+    {
+        let body = json_body(&body)?;
+        retrying(|| negotiation::on_verification(&state, &partner, &pid, &body, &headers)).await?
+    };
     Ok(StatusCode::OK)
 }
 
-pub async fn termination(State(state): State<AppState>, ProcessPartner(partner): ProcessPartner, Path(pid): Path<String>, body: Bytes) -> Result<StatusCode, ProcessError> {
-    negotiation::on_termination(&state, &partner, &pid, &json_body(&body)?).await?;
+pub async fn termination(
+    State(state): State<AppState>,
+    ProcessPartner(partner): ProcessPartner,
+    Path(pid): Path<String>,
+    body: Bytes,
+) -> Result<StatusCode, ProcessError> {
+    {
+        let body = json_body(&body)?;
+        retrying(|| negotiation::on_termination(&state, &partner, &pid, &body)).await?
+    };
     Ok(StatusCode::OK)
 }

@@ -15,9 +15,22 @@ pub struct ProcessPartner(pub String);
 impl FromRequestParts<AppState> for ProcessPartner {
     type Rejection = StatusCode;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
-        match authenticate(header, state.participant_id(), state.partners(), state.store()).await {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        match authenticate(
+            header,
+            state.participant_id(),
+            state.partners(),
+            state.store(),
+        )
+        .await
+        {
             Ok(p) => Ok(ProcessPartner(p.id)),
             Err(AuthError::Storage(e)) => {
                 tracing::error!(error = %e, "token check failed on storage");

@@ -10,42 +10,98 @@ use twinport_contracts::transfer::{TransferMessageKind as M, TransferState};
 
 use super::process_auth::ProcessPartner;
 use crate::app::AppState;
-use crate::contracting::error::Protocol;
+use crate::contracting::error::{retrying, Protocol};
 use crate::contracting::{transfer, ProcessError};
 
 fn json_body(body: &Bytes) -> Result<Value, ProcessError> {
-    serde_json::from_slice(body)
-        .map_err(|e| ProcessError::invalid(Protocol::Transfer, None, None, "malformed-message", format!("body is not valid JSON: {e}")))
+    serde_json::from_slice(body).map_err(|e| {
+        ProcessError::invalid(
+            Protocol::Transfer,
+            None,
+            None,
+            "malformed-message",
+            format!("body is not valid JSON: {e}"),
+        )
+    })
 }
 
-pub async fn get(State(state): State<AppState>, ProcessPartner(partner): ProcessPartner, Path(pid): Path<String>) -> Result<Response, ProcessError> {
+pub async fn get(
+    State(state): State<AppState>,
+    ProcessPartner(partner): ProcessPartner,
+    Path(pid): Path<String>,
+) -> Result<Response, ProcessError> {
     let t = transfer::lookup(&state, &partner, &pid).await?;
-    let current: TransferState = t.state.parse().map_err(|_| ProcessError::Internal("stored state".into()))?;
-    Ok((StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], transfer::ack(&t, current).to_string()).into_response())
+    let current: TransferState = t
+        .state
+        .parse()
+        .map_err(|_| ProcessError::Internal("stored state".into()))?;
+    Ok((
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        transfer::ack(&t, current).to_string(),
+    )
+        .into_response())
 }
 
-pub async fn request(State(state): State<AppState>, ProcessPartner(partner): ProcessPartner, body: Bytes) -> Result<Response, ProcessError> {
-    let ack = transfer::on_request(&state, &partner, &json_body(&body)?).await?;
-    Ok((StatusCode::CREATED, [(header::CONTENT_TYPE, "application/json")], ack.to_string()).into_response())
+pub async fn request(
+    State(state): State<AppState>,
+    ProcessPartner(partner): ProcessPartner,
+    body: Bytes,
+) -> Result<Response, ProcessError> {
+    let body = json_body(&body)?;
+    let ack = retrying(|| transfer::on_request(&state, &partner, &body)).await?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::CONTENT_TYPE, "application/json")],
+        ack.to_string(),
+    )
+        .into_response())
 }
 
-async fn message(state: AppState, partner: String, pid: String, kind: M, body: Bytes) -> Result<StatusCode, ProcessError> {
-    transfer::on_message(&state, &partner, &pid, kind, &json_body(&body)?).await?;
+async fn message(
+    state: AppState,
+    partner: String,
+    pid: String,
+    kind: M,
+    body: Bytes,
+) -> Result<StatusCode, ProcessError> {
+    let body = json_body(&body)?;
+    retrying(|| transfer::on_message(&state, &partner, &pid, kind, &body)).await?;
     Ok(StatusCode::OK)
 }
 
-pub async fn start(State(s): State<AppState>, ProcessPartner(p): ProcessPartner, Path(pid): Path<String>, body: Bytes) -> Result<StatusCode, ProcessError> {
+pub async fn start(
+    State(s): State<AppState>,
+    ProcessPartner(p): ProcessPartner,
+    Path(pid): Path<String>,
+    body: Bytes,
+) -> Result<StatusCode, ProcessError> {
     message(s, p, pid, M::TransferStart, body).await
 }
 
-pub async fn completion(State(s): State<AppState>, ProcessPartner(p): ProcessPartner, Path(pid): Path<String>, body: Bytes) -> Result<StatusCode, ProcessError> {
+pub async fn completion(
+    State(s): State<AppState>,
+    ProcessPartner(p): ProcessPartner,
+    Path(pid): Path<String>,
+    body: Bytes,
+) -> Result<StatusCode, ProcessError> {
     message(s, p, pid, M::TransferCompletion, body).await
 }
 
-pub async fn suspension(State(s): State<AppState>, ProcessPartner(p): ProcessPartner, Path(pid): Path<String>, body: Bytes) -> Result<StatusCode, ProcessError> {
+pub async fn suspension(
+    State(s): State<AppState>,
+    ProcessPartner(p): ProcessPartner,
+    Path(pid): Path<String>,
+    body: Bytes,
+) -> Result<StatusCode, ProcessError> {
     message(s, p, pid, M::TransferSuspension, body).await
 }
 
-pub async fn termination(State(s): State<AppState>, ProcessPartner(p): ProcessPartner, Path(pid): Path<String>, body: Bytes) -> Result<StatusCode, ProcessError> {
+pub async fn termination(
+    State(s): State<AppState>,
+    ProcessPartner(p): ProcessPartner,
+    Path(pid): Path<String>,
+    body: Bytes,
+) -> Result<StatusCode, ProcessError> {
     message(s, p, pid, M::TransferTermination, body).await
 }

@@ -30,6 +30,8 @@ struct Entry {
 #[derive(Debug, Clone)]
 pub struct PartnerDirectory {
     partners: Arc<HashMap<String, Entry>>,
+    /// Partner root URLs learnt or set at run time, overriding the configured ones.
+    urls: Arc<std::sync::RwLock<HashMap<String, String>>>,
     http: reqwest::Client,
 }
 
@@ -58,18 +60,34 @@ impl PartnerDirectory {
             .collect();
         PartnerDirectory {
             partners: Arc::new(map),
+            urls: Default::default(),
             http,
         }
     }
 
-    pub fn get(&self, id: &str) -> Option<&PartnerConfig> {
-        self.partners.get(id).map(|e| &e.config)
+    /// A configured partner, with its current root URL.
+    pub fn get(&self, id: &str) -> Option<PartnerConfig> {
+        let mut config = self.partners.get(id)?.config.clone();
+        if let Some(url) = self.urls.read().ok().and_then(|u| u.get(id).cloned()) {
+            config.url = Some(url);
+        }
+        Some(config)
     }
 
-    pub fn all(&self) -> Vec<&PartnerConfig> {
-        let mut all: Vec<&PartnerConfig> = self.partners.values().map(|e| &e.config).collect();
-        all.sort_by(|a, b| a.id.cmp(&b.id));
-        all
+    /// Sets where a configured partner's connector can be reached (for example when it moved, or when it was
+    /// started after us on an ephemeral port). Unknown partners are ignored: trust comes from the config only.
+    pub fn set_url(&self, id: &str, url: &str) {
+        if self.partners.contains_key(id) {
+            if let Ok(mut urls) = self.urls.write() {
+                urls.insert(id.to_string(), url.trim_end_matches('/').to_string());
+            }
+        }
+    }
+
+    pub fn all(&self) -> Vec<PartnerConfig> {
+        let mut ids: Vec<&String> = self.partners.keys().collect();
+        ids.sort();
+        ids.into_iter().filter_map(|id| self.get(id)).collect()
     }
 
     /// The partner's keys. `refresh` asks for a fetch even if the cache is fresh (after an unknown `kid`).

@@ -35,20 +35,50 @@ pub fn router(state: AppState) -> Router {
         .route("/policies/{id}/versions", get(policies::versions))
         .route("/partners", get(partners::list))
         .route("/partners/{id}/catalog", get(partners::catalog))
-        .route("/negotiations", get(processes::list_negotiations).post(processes::start_negotiation))
-        .route("/negotiations/offers", axum::routing::post(processes::offer_negotiation))
+        .route(
+            "/negotiations",
+            get(processes::list_negotiations).post(processes::start_negotiation),
+        )
+        .route(
+            "/negotiations/offers",
+            axum::routing::post(processes::offer_negotiation),
+        )
         .route("/negotiations/{id}", get(processes::read_negotiation))
-        .route("/negotiations/{id}/accept", axum::routing::post(processes::accept))
-        .route("/negotiations/{id}/approve", axum::routing::post(processes::approve))
-        .route("/negotiations/{id}/terminate", axum::routing::post(processes::terminate))
+        .route(
+            "/negotiations/{id}/accept",
+            axum::routing::post(processes::accept),
+        )
+        .route(
+            "/negotiations/{id}/approve",
+            axum::routing::post(processes::approve),
+        )
+        .route(
+            "/negotiations/{id}/terminate",
+            axum::routing::post(processes::terminate),
+        )
         .route("/agreements", get(processes::list_agreements))
         .route("/agreements/{id}", get(processes::read_agreement))
-        .route("/transfers", get(processes::list_transfers).post(processes::start_transfer))
+        .route(
+            "/transfers",
+            get(processes::list_transfers).post(processes::start_transfer),
+        )
         .route("/transfers/{id}", get(processes::read_transfer))
-        .route("/transfers/{id}/suspend", axum::routing::post(processes::suspend))
-        .route("/transfers/{id}/resume", axum::routing::post(processes::resume))
-        .route("/transfers/{id}/complete", axum::routing::post(processes::complete))
-        .route("/transfers/{id}/terminate", axum::routing::post(processes::terminate_transfer))
+        .route(
+            "/transfers/{id}/suspend",
+            axum::routing::post(processes::suspend),
+        )
+        .route(
+            "/transfers/{id}/resume",
+            axum::routing::post(processes::resume),
+        )
+        .route(
+            "/transfers/{id}/complete",
+            axum::routing::post(processes::complete),
+        )
+        .route(
+            "/transfers/{id}/terminate",
+            axum::routing::post(processes::terminate_transfer),
+        )
         .route("/openapi.json", get(openapi::document));
     Router::new()
         .nest("/api/v1", api)

@@ -65,7 +65,7 @@ pub async fn catalog(
         .ok_or_else(|| ApiError::NotFound(format!("partner {id}")))?;
     let catalog = state
         .client()
-        .catalog(partner, Vec::new())
+        .catalog(&partner, Vec::new())
         .await
         .map_err(|e| ApiError::BadGateway(e.to_string()))?;
     Ok(Json(catalog))

@@ -15,13 +15,20 @@ use super::body;
 use crate::app::AppState;
 use crate::contracting::{negotiation, offers, transfer, ProcessError};
 use crate::error::ApiError;
-use crate::storage::{AgreementRecord, HistoryEntry, NegotiationRecord, OutboxMessage, TransferRecord};
+use crate::storage::{
+    AgreementRecord, HistoryEntry, NegotiationRecord, OutboxMessage, TransferRecord,
+};
 
 impl From<ProcessError> for ApiError {
     fn from(e: ProcessError) -> Self {
         match e {
             ProcessError::NotFound => ApiError::NotFound("process".into()),
-            ProcessError::Invalid { code, reason, .. } => ApiError::Conflict(format!("{code}: {reason}")),
+            ProcessError::Invalid { code, reason, .. } => {
+                ApiError::Conflict(format!("{code}: {reason}"))
+            }
+            ProcessError::Conflict => {
+                ApiError::Conflict("the process changed concurrently; try again".into())
+            }
             ProcessError::Storage(e) => ApiError::Internal(e.to_string()),
             ProcessError::Internal(e) => ApiError::Internal(e),
         }
@@ -130,7 +137,9 @@ impl From<AgreementRecord> for AgreementExport {
 
 /// Says what a process waits for, naming the oldest undelivered message and its trouble.
 fn waiting(base: Option<String>, messages: &[OutboxMessage]) -> Option<String> {
-    let stuck = messages.iter().find(|m| m.status == "pending" && m.attempts > 0);
+    let stuck = messages
+        .iter()
+        .find(|m| m.status == "pending" && m.attempts > 0);
     match (stuck, base) {
         (Some(m), _) => Some(format!(
             "waiting for the partner since {} to accept {}: {} attempts, last: {}",
@@ -143,11 +152,23 @@ fn waiting(base: Option<String>, messages: &[OutboxMessage]) -> Option<String> {
     }
 }
 
-async fn negotiation_view(state: &AppState, n: NegotiationRecord, detail: bool) -> Result<NegotiationView, ApiError> {
+async fn negotiation_view(
+    state: &AppState,
+    n: NegotiationRecord,
+    detail: bool,
+) -> Result<NegotiationView, ApiError> {
     let messages = state.store().outbox_for(&n.id).await?;
-    let history = if detail { state.store().history(&n.id).await? } else { Vec::new() };
+    let history = if detail {
+        state.store().history(&n.id).await?
+    } else {
+        Vec::new()
+    };
     Ok(NegotiationView {
-        waiting_for: waiting(n.waiting_for.filter(|_| !matches!(n.state.as_str(), "FINALIZED" | "TERMINATED")), &messages),
+        waiting_for: waiting(
+            n.waiting_for
+                .filter(|_| !matches!(n.state.as_str(), "FINALIZED" | "TERMINATED")),
+            &messages,
+        ),
         messages: if detail { messages } else { Vec::new() },
         history,
         id: n.id,
@@ -165,9 +186,17 @@ async fn negotiation_view(state: &AppState, n: NegotiationRecord, detail: bool) 
     })
 }
 
-async fn transfer_view(state: &AppState, t: TransferRecord, detail: bool) -> Result<TransferView, ApiError> {
+async fn transfer_view(
+    state: &AppState,
+    t: TransferRecord,
+    detail: bool,
+) -> Result<TransferView, ApiError> {
     let messages = state.store().outbox_for(&t.id).await?;
-    let history = if detail { state.store().history(&t.id).await? } else { Vec::new() };
+    let history = if detail {
+        state.store().history(&t.id).await?
+    } else {
+        Vec::new()
+    };
     Ok(TransferView {
         waiting_for: waiting(None, &messages),
         messages: if detail { messages } else { Vec::new() },
@@ -197,6 +226,10 @@ pub struct StartNegotiation {
     pub offer_id: String,
     /// Declared purpose of use, sent with the request (e.g. `research`).
     pub purpose: Option<String>,
+    /// Terms to propose instead of the offer's own (`permission`, `prohibition`, `obligation`): a counter-proposal
+    /// the provider may answer with a counter-offer.
+    #[schema(value_type = Option<Object>)]
+    pub terms: Option<Value>,
 }
 
 /// Body of `POST /api/v1/negotiations/offers` (we are the provider and make the first move).
@@ -227,7 +260,10 @@ fn optional_reason(body: &Bytes) -> Result<Option<String>, ApiError> {
 }
 
 #[utoipa::path(get, path = "/api/v1/negotiations", tag = "negotiations", responses((status = 200, body = [NegotiationView])))]
-pub async fn list_negotiations(State(state): State<AppState>, who: Principal) -> Result<Json<Vec<NegotiationView>>, ApiError> {
+pub async fn list_negotiations(
+    State(state): State<AppState>,
+    who: Principal,
+) -> Result<Json<Vec<NegotiationView>>, ApiError> {
     who.require(Role::Viewer)?;
     let mut out = Vec::new();
     for n in state.store().negotiations().await? {
@@ -238,34 +274,83 @@ pub async fn list_negotiations(State(state): State<AppState>, who: Principal) ->
 
 #[utoipa::path(get, path = "/api/v1/negotiations/{id}", tag = "negotiations", params(("id" = String, Path)),
     responses((status = 200, body = NegotiationView), (status = 404, body = crate::error::Problem)))]
-pub async fn read_negotiation(State(state): State<AppState>, who: Principal, Path(id): Path<String>) -> Result<Json<NegotiationView>, ApiError> {
+pub async fn read_negotiation(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<NegotiationView>, ApiError> {
     who.require(Role::Viewer)?;
-    let n = state.store().negotiation(&id).await?.ok_or_else(|| ApiError::NotFound(format!("negotiation {id}")))?;
+    let n = state
+        .store()
+        .negotiation(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("negotiation {id}")))?;
     Ok(Json(negotiation_view(&state, n, true).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/negotiations", tag = "negotiations", request_body = StartNegotiation,
     responses((status = 201, body = NegotiationView), (status = 404, body = crate::error::Problem), (status = 502, body = crate::error::Problem)))]
-pub async fn start_negotiation(State(state): State<AppState>, who: Principal, body: Bytes) -> Result<(StatusCode, Json<NegotiationView>), ApiError> {
+pub async fn start_negotiation(
+    State(state): State<AppState>,
+    who: Principal,
+    body: Bytes,
+) -> Result<(StatusCode, Json<NegotiationView>), ApiError> {
     who.require(Role::Operator)?;
     let req: StartNegotiation = parse(&body, "negotiation request")?;
-    let partner = state.partners().get(&req.partner).cloned().ok_or_else(|| ApiError::NotFound(format!("partner {}", req.partner)))?;
+    let partner = state
+        .partners()
+        .get(&req.partner)
+        .ok_or_else(|| ApiError::NotFound(format!("partner {}", req.partner)))?;
     // The offer is taken from the partner's catalogue as the partner publishes it to us.
-    let dataset = state.client().dataset(&partner, &req.dataset).await.map_err(|e| ApiError::BadGateway(e.to_string()))?;
+    let dataset = state
+        .client()
+        .dataset(&partner, &req.dataset)
+        .await
+        .map_err(|e| ApiError::BadGateway(e.to_string()))?;
     let offer = dataset
         .get("hasPolicy")
         .and_then(Value::as_array)
-        .and_then(|offers| offers.iter().find(|o| o.get("@id").and_then(Value::as_str) == Some(req.offer_id.as_str())))
+        .and_then(|offers| {
+            offers
+                .iter()
+                .find(|o| o.get("@id").and_then(Value::as_str) == Some(req.offer_id.as_str()))
+        })
         .cloned()
-        .ok_or_else(|| ApiError::NotFound(format!("offer {} on dataset {}", req.offer_id, req.dataset)))?;
+        .ok_or_else(|| {
+            ApiError::NotFound(format!("offer {} on dataset {}", req.offer_id, req.dataset))
+        })?;
+    let offer = match &req.terms {
+        None => offer,
+        Some(terms) => {
+            let mut proposed = offer;
+            for key in ["permission", "prohibition", "obligation"] {
+                match terms.get(key) {
+                    Some(rules) => proposed[key] = rules.clone(),
+                    None => {
+                        if let Some(o) = proposed.as_object_mut() {
+                            o.remove(key);
+                        }
+                    }
+                }
+            }
+            proposed
+        }
+    };
     let n = negotiation::start(&state, &req.partner, &req.dataset, offer, req.purpose).await?;
     tracing::info!(subject = %who.subject, negotiation = %n.id, partner = %req.partner, "negotiation started");
-    Ok((StatusCode::CREATED, Json(negotiation_view(&state, n, true).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(negotiation_view(&state, n, true).await?),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/negotiations/offers", tag = "negotiations", request_body = OfferNegotiation,
     responses((status = 201, body = NegotiationView), (status = 404, body = crate::error::Problem)))]
-pub async fn offer_negotiation(State(state): State<AppState>, who: Principal, body: Bytes) -> Result<(StatusCode, Json<NegotiationView>), ApiError> {
+pub async fn offer_negotiation(
+    State(state): State<AppState>,
+    who: Principal,
+    body: Bytes,
+) -> Result<(StatusCode, Json<NegotiationView>), ApiError> {
     who.require(Role::Operator)?;
     let req: OfferNegotiation = parse(&body, "offer")?;
     if state.partners().get(&req.partner).is_none() {
@@ -273,18 +358,33 @@ pub async fn offer_negotiation(State(state): State<AppState>, who: Principal, bo
     }
     let ours = offers::find(&state, &req.partner, Some(&req.dataset), &req.offer_id)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("offer {} on dataset {} visible to {}", req.offer_id, req.dataset, req.partner)))?;
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "offer {} on dataset {} visible to {}",
+                req.offer_id, req.dataset, req.partner
+            ))
+        })?;
     let n = negotiation::offer_to(&state, &req.partner, &ours).await?;
-    Ok((StatusCode::CREATED, Json(negotiation_view(&state, n, true).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(negotiation_view(&state, n, true).await?),
+    ))
 }
 
-async fn negotiation_action(state: &AppState, who: &Principal, id: &str, action: &str, body: &Bytes) -> Result<Json<NegotiationView>, ApiError> {
+async fn negotiation_action(
+    state: &AppState,
+    who: &Principal,
+    id: &str,
+    action: &str,
+    body: &Bytes,
+) -> Result<Json<NegotiationView>, ApiError> {
     who.require(Role::Operator)?;
     let n = match action {
         "accept" => negotiation::accept(state, id).await?,
         "approve" => negotiation::approve(state, id).await?,
         _ => {
-            let reason = optional_reason(body)?.unwrap_or_else(|| "terminated by the operator".into());
+            let reason =
+                optional_reason(body)?.unwrap_or_else(|| "terminated by the operator".into());
             negotiation::terminate(state, id, &reason).await?
         }
     };
@@ -294,33 +394,67 @@ async fn negotiation_action(state: &AppState, who: &Principal, id: &str, action:
 
 #[utoipa::path(post, path = "/api/v1/negotiations/{id}/accept", tag = "negotiations", params(("id" = String, Path)), request_body = Reason,
     responses((status = 200, body = NegotiationView), (status = 409, body = crate::error::Problem)))]
-pub async fn accept(State(state): State<AppState>, who: Principal, Path(id): Path<String>, body: Bytes) -> Result<Json<NegotiationView>, ApiError> {
+pub async fn accept(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<NegotiationView>, ApiError> {
     negotiation_action(&state, &who, &id, "accept", &body).await
 }
 
 #[utoipa::path(post, path = "/api/v1/negotiations/{id}/approve", tag = "negotiations", params(("id" = String, Path)), request_body = Reason,
     responses((status = 200, body = NegotiationView), (status = 409, body = crate::error::Problem)))]
-pub async fn approve(State(state): State<AppState>, who: Principal, Path(id): Path<String>, body: Bytes) -> Result<Json<NegotiationView>, ApiError> {
+pub async fn approve(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<NegotiationView>, ApiError> {
     negotiation_action(&state, &who, &id, "approve", &body).await
 }
 
 #[utoipa::path(post, path = "/api/v1/negotiations/{id}/terminate", tag = "negotiations", params(("id" = String, Path)), request_body = Reason,
     responses((status = 200, body = NegotiationView), (status = 409, body = crate::error::Problem)))]
-pub async fn terminate(State(state): State<AppState>, who: Principal, Path(id): Path<String>, body: Bytes) -> Result<Json<NegotiationView>, ApiError> {
+pub async fn terminate(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<NegotiationView>, ApiError> {
     negotiation_action(&state, &who, &id, "terminate", &body).await
 }
 
 #[utoipa::path(get, path = "/api/v1/agreements", tag = "agreements", responses((status = 200, body = [AgreementExport])))]
-pub async fn list_agreements(State(state): State<AppState>, who: Principal) -> Result<Json<Vec<AgreementExport>>, ApiError> {
+pub async fn list_agreements(
+    State(state): State<AppState>,
+    who: Principal,
+) -> Result<Json<Vec<AgreementExport>>, ApiError> {
     who.require(Role::Viewer)?;
-    Ok(Json(state.store().agreements().await?.into_iter().map(AgreementExport::from).collect()))
+    Ok(Json(
+        state
+            .store()
+            .agreements()
+            .await?
+            .into_iter()
+            .map(AgreementExport::from)
+            .collect(),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/agreements/{id}", tag = "agreements", params(("id" = String, Path)),
     responses((status = 200, body = AgreementExport), (status = 404, body = crate::error::Problem)))]
-pub async fn read_agreement(State(state): State<AppState>, who: Principal, Path(id): Path<String>) -> Result<Json<AgreementExport>, ApiError> {
+pub async fn read_agreement(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<AgreementExport>, ApiError> {
     who.require(Role::Viewer)?;
-    let a = state.store().agreement(&id).await?.ok_or_else(|| ApiError::NotFound(format!("agreement {id}")))?;
+    let a = state
+        .store()
+        .agreement(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("agreement {id}")))?;
     Ok(Json(a.into()))
 }
 
@@ -336,7 +470,10 @@ pub struct StartTransfer {
 }
 
 #[utoipa::path(get, path = "/api/v1/transfers", tag = "transfers", responses((status = 200, body = [TransferView])))]
-pub async fn list_transfers(State(state): State<AppState>, who: Principal) -> Result<Json<Vec<TransferView>>, ApiError> {
+pub async fn list_transfers(
+    State(state): State<AppState>,
+    who: Principal,
+) -> Result<Json<Vec<TransferView>>, ApiError> {
     who.require(Role::Viewer)?;
     let mut out = Vec::new();
     for t in state.store().transfers().await? {
@@ -347,40 +484,71 @@ pub async fn list_transfers(State(state): State<AppState>, who: Principal) -> Re
 
 #[utoipa::path(get, path = "/api/v1/transfers/{id}", tag = "transfers", params(("id" = String, Path)),
     responses((status = 200, body = TransferView), (status = 404, body = crate::error::Problem)))]
-pub async fn read_transfer(State(state): State<AppState>, who: Principal, Path(id): Path<String>) -> Result<Json<TransferView>, ApiError> {
+pub async fn read_transfer(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<TransferView>, ApiError> {
     who.require(Role::Viewer)?;
-    let t = state.store().transfer(&id).await?.ok_or_else(|| ApiError::NotFound(format!("transfer {id}")))?;
+    let t = state
+        .store()
+        .transfer(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("transfer {id}")))?;
     Ok(Json(transfer_view(&state, t, true).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/transfers", tag = "transfers", request_body = StartTransfer,
     responses((status = 201, body = TransferView), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-pub async fn start_transfer(State(state): State<AppState>, who: Principal, body: Bytes) -> Result<(StatusCode, Json<TransferView>), ApiError> {
+pub async fn start_transfer(
+    State(state): State<AppState>,
+    who: Principal,
+    body: Bytes,
+) -> Result<(StatusCode, Json<TransferView>), ApiError> {
     who.require(Role::Operator)?;
     let req: StartTransfer = parse(&body, "transfer request")?;
     let format = req.format.unwrap_or_else(|| transfer::PULL.to_string());
     let address = match &req.data_address {
         Some(v) => Some(DataAddress::from_json(v).map_err(|e| ApiError::Validation {
             what: "transfer request".into(),
-            errors: vec![crate::catalogue::FieldError { field: "data_address".into(), problem: e.to_string() }],
+            errors: vec![crate::catalogue::FieldError {
+                field: "data_address".into(),
+                problem: e.to_string(),
+            }],
         })?),
         None => None,
     };
     if format == transfer::PUSH && address.is_none() {
         return Err(ApiError::Validation {
             what: "transfer request".into(),
-            errors: vec![crate::catalogue::FieldError { field: "data_address".into(), problem: "required for HttpData-PUSH".into() }],
+            errors: vec![crate::catalogue::FieldError {
+                field: "data_address".into(),
+                problem: "required for HttpData-PUSH".into(),
+            }],
         });
     }
-    let t = transfer::request(&state, &req.agreement_id, &format, address).await.map_err(|e| match e {
-        ProcessError::NotFound => ApiError::NotFound(format!("agreement {} (as consumer)", req.agreement_id)),
-        other => other.into(),
-    })?;
+    let t = transfer::request(&state, &req.agreement_id, &format, address)
+        .await
+        .map_err(|e| match e {
+            ProcessError::NotFound => {
+                ApiError::NotFound(format!("agreement {} (as consumer)", req.agreement_id))
+            }
+            other => other.into(),
+        })?;
     tracing::info!(subject = %who.subject, transfer = %t.id, "transfer requested");
-    Ok((StatusCode::CREATED, Json(transfer_view(&state, t, true).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(transfer_view(&state, t, true).await?),
+    ))
 }
 
-async fn transfer_action(state: &AppState, who: &Principal, id: &str, kind: TransferMessageKind, body: &Bytes) -> Result<Json<TransferView>, ApiError> {
+async fn transfer_action(
+    state: &AppState,
+    who: &Principal,
+    id: &str,
+    kind: TransferMessageKind,
+    body: &Bytes,
+) -> Result<Json<TransferView>, ApiError> {
     who.require(Role::Operator)?;
     let reason = optional_reason(body)?;
     let t = transfer::act(state, id, kind, reason.as_deref()).await?;
@@ -390,24 +558,65 @@ async fn transfer_action(state: &AppState, who: &Principal, id: &str, kind: Tran
 
 #[utoipa::path(post, path = "/api/v1/transfers/{id}/suspend", tag = "transfers", params(("id" = String, Path)), request_body = Reason,
     responses((status = 200, body = TransferView), (status = 409, body = crate::error::Problem)))]
-pub async fn suspend(State(s): State<AppState>, who: Principal, Path(id): Path<String>, body: Bytes) -> Result<Json<TransferView>, ApiError> {
-    transfer_action(&s, &who, &id, TransferMessageKind::TransferSuspension, &body).await
+pub async fn suspend(
+    State(s): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<TransferView>, ApiError> {
+    transfer_action(
+        &s,
+        &who,
+        &id,
+        TransferMessageKind::TransferSuspension,
+        &body,
+    )
+    .await
 }
 
 #[utoipa::path(post, path = "/api/v1/transfers/{id}/resume", tag = "transfers", params(("id" = String, Path)), request_body = Reason,
     responses((status = 200, body = TransferView), (status = 409, body = crate::error::Problem)))]
-pub async fn resume(State(s): State<AppState>, who: Principal, Path(id): Path<String>, body: Bytes) -> Result<Json<TransferView>, ApiError> {
+pub async fn resume(
+    State(s): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<TransferView>, ApiError> {
     transfer_action(&s, &who, &id, TransferMessageKind::TransferStart, &body).await
 }
 
 #[utoipa::path(post, path = "/api/v1/transfers/{id}/complete", tag = "transfers", params(("id" = String, Path)), request_body = Reason,
     responses((status = 200, body = TransferView), (status = 409, body = crate::error::Problem)))]
-pub async fn complete(State(s): State<AppState>, who: Principal, Path(id): Path<String>, body: Bytes) -> Result<Json<TransferView>, ApiError> {
-    transfer_action(&s, &who, &id, TransferMessageKind::TransferCompletion, &body).await
+pub async fn complete(
+    State(s): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<TransferView>, ApiError> {
+    transfer_action(
+        &s,
+        &who,
+        &id,
+        TransferMessageKind::TransferCompletion,
+        &body,
+    )
+    .await
 }
 
 #[utoipa::path(post, path = "/api/v1/transfers/{id}/terminate", tag = "transfers", params(("id" = String, Path)), request_body = Reason,
     responses((status = 200, body = TransferView), (status = 409, body = crate::error::Problem)))]
-pub async fn terminate_transfer(State(s): State<AppState>, who: Principal, Path(id): Path<String>, body: Bytes) -> Result<Json<TransferView>, ApiError> {
-    transfer_action(&s, &who, &id, TransferMessageKind::TransferTermination, &body).await
+pub async fn terminate_transfer(
+    State(s): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<TransferView>, ApiError> {
+    transfer_action(
+        &s,
+        &who,
+        &id,
+        TransferMessageKind::TransferTermination,
+        &body,
+    )
+    .await
 }

@@ -24,12 +24,15 @@ pub struct AgreementRecord {
     pub created_at: String,
 }
 
-const COLUMNS: &str = "id, negotiation_id, provider, consumer, target, body, policy_id, policy_version, \
+const COLUMNS: &str =
+    "id, negotiation_id, provider, consumer, target, body, policy_id, policy_version, \
     provider_signature, consumer_signature, provider_jwks, consumer_jwks, created_at";
 
 fn opt_json(v: Option<String>) -> Result<Option<Value>, StorageError> {
-    v.map(|t| serde_json::from_str(&t).map_err(|e| StorageError::Corrupt(format!("agreement: {e}"))))
-        .transpose()
+    v.map(|t| {
+        serde_json::from_str(&t).map_err(|e| StorageError::Corrupt(format!("agreement: {e}")))
+    })
+    .transpose()
 }
 
 fn agreement(row: &AnyRow) -> Result<AgreementRecord, StorageError> {
@@ -51,7 +54,10 @@ fn agreement(row: &AnyRow) -> Result<AgreementRecord, StorageError> {
 }
 
 /// Inserts a new agreement inside a process change's transaction.
-pub(super) async fn insert_in(tx: &mut sqlx::Transaction<'_, sqlx::Any>, a: &AgreementRecord) -> Result<(), StorageError> {
+pub(super) async fn insert_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    a: &AgreementRecord,
+) -> Result<(), StorageError> {
     sqlx::query(&format!("INSERT INTO agreements ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"))
         .bind(&a.id)
         .bind(&a.negotiation_id)
@@ -109,9 +115,11 @@ impl Store {
     }
 
     pub async fn agreements(&self) -> Result<Vec<AgreementRecord>, StorageError> {
-        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM agreements ORDER BY created_at, id"))
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM agreements ORDER BY created_at, id"
+        ))
+        .fetch_all(self.pool())
+        .await?;
         rows.iter().map(agreement).collect()
     }
 }

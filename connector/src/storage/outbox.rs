@@ -42,7 +42,8 @@ fn message(row: &AnyRow) -> Result<OutboxMessage, StorageError> {
         partner: row.try_get("partner")?,
         kind: row.try_get("kind")?,
         url: row.try_get("url")?,
-        body: serde_json::from_str(&body).map_err(|e| StorageError::Corrupt(format!("outbox body: {e}")))?,
+        body: serde_json::from_str(&body)
+            .map_err(|e| StorageError::Corrupt(format!("outbox body: {e}")))?,
         signature: row.try_get("signature")?,
         status: row.try_get("status")?,
         attempts: row.try_get("attempts")?,
@@ -67,19 +68,23 @@ impl Store {
     }
 
     pub async fn outbox_for(&self, process_id: &str) -> Result<Vec<OutboxMessage>, StorageError> {
-        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM outbox WHERE process_id = $1 ORDER BY id"))
-            .bind(process_id)
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM outbox WHERE process_id = $1 ORDER BY id"
+        ))
+        .bind(process_id)
+        .fetch_all(self.pool())
+        .await?;
         rows.iter().map(message).collect()
     }
 
     /// Pending messages in all processes: the backlog.
     pub async fn outbox_backlog(&self) -> Result<i64, StorageError> {
-        Ok(sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'")
-            .fetch_one(self.pool())
-            .await?
-            .try_get("n")?)
+        Ok(
+            sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'")
+                .fetch_one(self.pool())
+                .await?
+                .try_get("n")?,
+        )
     }
 
     pub async fn outbox_delivered(&self, id: i64, attempts: i64) -> Result<(), StorageError> {
@@ -92,29 +97,48 @@ impl Store {
         Ok(())
     }
 
-    pub async fn outbox_retry(&self, id: i64, attempts: i64, next_attempt_ms: i64, error: &str) -> Result<(), StorageError> {
-        sqlx::query("UPDATE outbox SET attempts = $1, next_attempt_ms = $2, last_error = $3 WHERE id = $4")
-            .bind(attempts)
-            .bind(next_attempt_ms)
-            .bind(error)
-            .bind(id)
-            .execute(self.pool())
-            .await?;
+    pub async fn outbox_retry(
+        &self,
+        id: i64,
+        attempts: i64,
+        next_attempt_ms: i64,
+        error: &str,
+    ) -> Result<(), StorageError> {
+        sqlx::query(
+            "UPDATE outbox SET attempts = $1, next_attempt_ms = $2, last_error = $3 WHERE id = $4",
+        )
+        .bind(attempts)
+        .bind(next_attempt_ms)
+        .bind(error)
+        .bind(id)
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 
-    pub async fn outbox_failed(&self, id: i64, attempts: i64, error: &str) -> Result<(), StorageError> {
-        sqlx::query("UPDATE outbox SET status = 'failed', attempts = $1, last_error = $2 WHERE id = $3")
-            .bind(attempts)
-            .bind(error)
-            .bind(id)
-            .execute(self.pool())
-            .await?;
+    pub async fn outbox_failed(
+        &self,
+        id: i64,
+        attempts: i64,
+        error: &str,
+    ) -> Result<(), StorageError> {
+        sqlx::query(
+            "UPDATE outbox SET status = 'failed', attempts = $1, last_error = $2 WHERE id = $3",
+        )
+        .bind(attempts)
+        .bind(error)
+        .bind(id)
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 
     /// Drops pending messages of a process (it was terminated locally, nothing else should go out).
-    pub async fn outbox_cancel(&self, process_id: &str, except_kind: &str) -> Result<(), StorageError> {
+    pub async fn outbox_cancel(
+        &self,
+        process_id: &str,
+        except_kind: &str,
+    ) -> Result<(), StorageError> {
         sqlx::query("UPDATE outbox SET status = 'cancelled' WHERE process_id = $1 AND status = 'pending' AND kind <> $2")
             .bind(process_id)
             .bind(except_kind)

@@ -95,8 +95,19 @@ impl Change {
     }
 
     /// Records `from → to` because of `event`.
-    pub fn history(mut self, from: Option<&str>, to: &str, event: impl Into<String>, detail: Option<String>) -> Change {
-        self.history.push((from.map(str::to_string), to.to_string(), event.into(), detail));
+    pub fn history(
+        mut self,
+        from: Option<&str>,
+        to: &str,
+        event: impl Into<String>,
+        detail: Option<String>,
+    ) -> Change {
+        self.history.push((
+            from.map(str::to_string),
+            to.to_string(),
+            event.into(),
+            detail,
+        ));
         self
     }
 
@@ -111,9 +122,11 @@ impl Change {
     }
 }
 
-const NEGOTIATION_COLUMNS: &str = "id, role, provider_pid, consumer_pid, partner, state, dataset, offer, offer_by, \
+const NEGOTIATION_COLUMNS: &str =
+    "id, role, provider_pid, consumer_pid, partner, state, dataset, offer, offer_by, \
     peer_address, purpose, agreement_id, waiting_for, version, created_at, updated_at";
-const TRANSFER_COLUMNS: &str = "id, role, provider_pid, consumer_pid, partner, agreement_id, state, format, \
+const TRANSFER_COLUMNS: &str =
+    "id, role, provider_pid, consumer_pid, partner, agreement_id, state, format, \
     peer_address, data_address, token_hash, token_expires, version, created_at, updated_at";
 
 fn json(text: &str, what: &str) -> Result<Value, StorageError> {
@@ -153,7 +166,9 @@ fn transfer(row: &AnyRow) -> Result<TransferRecord, StorageError> {
         state: row.try_get("state")?,
         format: row.try_get("format")?,
         peer_address: row.try_get("peer_address")?,
-        data_address: address.map(|a| json(&a, "transfer data address")).transpose()?,
+        data_address: address
+            .map(|a| json(&a, "transfer data address"))
+            .transpose()?,
         token_hash: row.try_get("token_hash")?,
         token_expires: row.try_get("token_expires")?,
         version: row.try_get("version")?,
@@ -162,7 +177,11 @@ fn transfer(row: &AnyRow) -> Result<TransferRecord, StorageError> {
     })
 }
 
-async fn write_change(tx: &mut Transaction<'_, Any>, process_id: &str, change: &Change) -> Result<(), StorageError> {
+async fn write_change(
+    tx: &mut Transaction<'_, Any>,
+    process_id: &str,
+    change: &Change,
+) -> Result<(), StorageError> {
     let now = now_text();
     if let Some(a) = &change.agreement {
         super::agreements::insert_in(tx, a).await?;
@@ -197,7 +216,11 @@ async fn write_change(tx: &mut Transaction<'_, Any>, process_id: &str, change: &
 }
 
 impl Store {
-    pub async fn insert_negotiation(&self, n: &NegotiationRecord, change: &Change) -> Result<(), StorageError> {
+    pub async fn insert_negotiation(
+        &self,
+        n: &NegotiationRecord,
+        change: &Change,
+    ) -> Result<(), StorageError> {
         let mut tx = self.pool().begin().await?;
         sqlx::query(&format!(
             "INSERT INTO negotiations ({NEGOTIATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
@@ -226,7 +249,11 @@ impl Store {
     }
 
     /// Saves `n` if its stored version is still `n.version - 1`; false means someone else changed it first.
-    pub async fn update_negotiation(&self, n: &NegotiationRecord, change: &Change) -> Result<bool, StorageError> {
+    pub async fn update_negotiation(
+        &self,
+        n: &NegotiationRecord,
+        change: &Change,
+    ) -> Result<bool, StorageError> {
         let mut tx = self.pool().begin().await?;
         let done = sqlx::query(
             "UPDATE negotiations SET provider_pid = $1, consumer_pid = $2, state = $3, offer = $4, offer_by = $5, \
@@ -257,33 +284,51 @@ impl Store {
     }
 
     pub async fn negotiation(&self, id: &str) -> Result<Option<NegotiationRecord>, StorageError> {
-        let row = sqlx::query(&format!("SELECT {NEGOTIATION_COLUMNS} FROM negotiations WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {NEGOTIATION_COLUMNS} FROM negotiations WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
         row.as_ref().map(negotiation).transpose()
     }
 
     /// The negotiation we hold in `role` whose own pid (provider pid for a provider, consumer pid for a consumer)
     /// is `pid`.
-    pub async fn negotiation_by_pid(&self, role: &str, pid: &str) -> Result<Option<NegotiationRecord>, StorageError> {
-        let column = if role == "provider" { "provider_pid" } else { "consumer_pid" };
-        let row = sqlx::query(&format!("SELECT {NEGOTIATION_COLUMNS} FROM negotiations WHERE role = $1 AND {column} = $2"))
-            .bind(role)
-            .bind(pid)
-            .fetch_optional(self.pool())
-            .await?;
+    pub async fn negotiation_by_pid(
+        &self,
+        role: &str,
+        pid: &str,
+    ) -> Result<Option<NegotiationRecord>, StorageError> {
+        let column = if role == "provider" {
+            "provider_pid"
+        } else {
+            "consumer_pid"
+        };
+        let row = sqlx::query(&format!(
+            "SELECT {NEGOTIATION_COLUMNS} FROM negotiations WHERE role = $1 AND {column} = $2"
+        ))
+        .bind(role)
+        .bind(pid)
+        .fetch_optional(self.pool())
+        .await?;
         row.as_ref().map(negotiation).transpose()
     }
 
     pub async fn negotiations(&self) -> Result<Vec<NegotiationRecord>, StorageError> {
-        let rows = sqlx::query(&format!("SELECT {NEGOTIATION_COLUMNS} FROM negotiations ORDER BY created_at, id"))
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {NEGOTIATION_COLUMNS} FROM negotiations ORDER BY created_at, id"
+        ))
+        .fetch_all(self.pool())
+        .await?;
         rows.iter().map(negotiation).collect()
     }
 
-    pub async fn insert_transfer(&self, t: &TransferRecord, change: &Change) -> Result<(), StorageError> {
+    pub async fn insert_transfer(
+        &self,
+        t: &TransferRecord,
+        change: &Change,
+    ) -> Result<(), StorageError> {
         let mut tx = self.pool().begin().await?;
         sqlx::query(&format!(
             "INSERT INTO transfers ({TRANSFER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
@@ -310,7 +355,11 @@ impl Store {
         Ok(())
     }
 
-    pub async fn update_transfer(&self, t: &TransferRecord, change: &Change) -> Result<bool, StorageError> {
+    pub async fn update_transfer(
+        &self,
+        t: &TransferRecord,
+        change: &Change,
+    ) -> Result<bool, StorageError> {
         let mut tx = self.pool().begin().await?;
         let done = sqlx::query(
             "UPDATE transfers SET provider_pid = $1, consumer_pid = $2, state = $3, peer_address = $4, data_address = $5, \
@@ -338,36 +387,55 @@ impl Store {
     }
 
     pub async fn transfer(&self, id: &str) -> Result<Option<TransferRecord>, StorageError> {
-        let row = sqlx::query(&format!("SELECT {TRANSFER_COLUMNS} FROM transfers WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {TRANSFER_COLUMNS} FROM transfers WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
         row.as_ref().map(transfer).transpose()
     }
 
-    pub async fn transfer_by_pid(&self, role: &str, pid: &str) -> Result<Option<TransferRecord>, StorageError> {
-        let column = if role == "provider" { "provider_pid" } else { "consumer_pid" };
-        let row = sqlx::query(&format!("SELECT {TRANSFER_COLUMNS} FROM transfers WHERE role = $1 AND {column} = $2"))
-            .bind(role)
-            .bind(pid)
-            .fetch_optional(self.pool())
-            .await?;
+    pub async fn transfer_by_pid(
+        &self,
+        role: &str,
+        pid: &str,
+    ) -> Result<Option<TransferRecord>, StorageError> {
+        let column = if role == "provider" {
+            "provider_pid"
+        } else {
+            "consumer_pid"
+        };
+        let row = sqlx::query(&format!(
+            "SELECT {TRANSFER_COLUMNS} FROM transfers WHERE role = $1 AND {column} = $2"
+        ))
+        .bind(role)
+        .bind(pid)
+        .fetch_optional(self.pool())
+        .await?;
         row.as_ref().map(transfer).transpose()
     }
 
     /// The provider-side transfer an access token was issued for.
-    pub async fn transfer_by_token_hash(&self, hash: &str) -> Result<Option<TransferRecord>, StorageError> {
-        let row = sqlx::query(&format!("SELECT {TRANSFER_COLUMNS} FROM transfers WHERE token_hash = $1"))
-            .bind(hash)
-            .fetch_optional(self.pool())
-            .await?;
+    pub async fn transfer_by_token_hash(
+        &self,
+        hash: &str,
+    ) -> Result<Option<TransferRecord>, StorageError> {
+        let row = sqlx::query(&format!(
+            "SELECT {TRANSFER_COLUMNS} FROM transfers WHERE token_hash = $1"
+        ))
+        .bind(hash)
+        .fetch_optional(self.pool())
+        .await?;
         row.as_ref().map(transfer).transpose()
     }
 
     pub async fn transfers(&self) -> Result<Vec<TransferRecord>, StorageError> {
-        let rows = sqlx::query(&format!("SELECT {TRANSFER_COLUMNS} FROM transfers ORDER BY created_at, id"))
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {TRANSFER_COLUMNS} FROM transfers ORDER BY created_at, id"
+        ))
+        .fetch_all(self.pool())
+        .await?;
         rows.iter().map(transfer).collect()
     }
 
@@ -390,9 +458,20 @@ impl Store {
     }
 
     /// Adds history lines without a state change (e.g. "waiting for operator approval").
-    pub async fn note(&self, process_id: &str, state: &str, event: &str, detail: Option<String>) -> Result<(), StorageError> {
+    pub async fn note(
+        &self,
+        process_id: &str,
+        state: &str,
+        event: &str,
+        detail: Option<String>,
+    ) -> Result<(), StorageError> {
         let mut tx = self.pool().begin().await?;
-        write_change(&mut tx, process_id, &Change::new().history(Some(state), state, event, detail)).await?;
+        write_change(
+            &mut tx,
+            process_id,
+            &Change::new().history(Some(state), state, event, detail),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
