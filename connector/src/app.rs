@@ -100,26 +100,30 @@ impl AppState {
     /// The DSP 2025-1 base of a partner, discovered once through its version metadata and then remembered.
     /// `None` while the partner cannot be reached; callers queue with a placeholder resolved at delivery.
     pub async fn partner_dsp_base(&self, partner: &str) -> Option<String> {
-        if let Some(base) = self
-            .0
-            .dsp_bases
-            .lock()
-            .ok()
-            .and_then(|m| m.get(partner).cloned())
-        {
-            return Some(base);
+        self.discover_partner(partner).await.ok()
+    }
+
+    /// Like [`AppState::partner_dsp_base`], saying why discovery failed.
+    pub async fn discover_partner(&self, partner: &str) -> Result<String, String> {
+        let cached = self.0.dsp_bases.lock().ok().and_then(|m| m.get(partner).cloned());
+        if let Some(base) = cached {
+            return Ok(base);
         }
-        let config = self.0.partners.get(partner)?;
+        let config = self
+            .0
+            .partners
+            .get(partner)
+            .ok_or_else(|| format!("{partner} is not a configured partner"))?;
         match self.0.client.discover(&config).await {
             Ok(base) => {
                 if let Ok(mut m) = self.0.dsp_bases.lock() {
                     m.insert(partner.to_string(), base.clone());
                 }
-                Some(base)
+                Ok(base)
             }
             Err(e) => {
                 tracing::warn!(partner, error = %e, "cannot discover the partner's DSP endpoint yet");
-                None
+                Err(e.to_string())
             }
         }
     }

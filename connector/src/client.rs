@@ -143,10 +143,14 @@ impl DspClient {
 }
 
 fn request_error(step: &'static str, e: reqwest::Error) -> ClientError {
-    ClientError::Request {
-        step,
-        message: e.to_string(),
-    }
+    let message = if e.is_connect() {
+        "connection refused".to_string()
+    } else if e.is_timeout() {
+        "timed out".to_string()
+    } else {
+        e.to_string()
+    };
+    ClientError::Request { step, message }
 }
 
 async fn checked(

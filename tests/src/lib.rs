@@ -94,11 +94,11 @@ pub async fn city_pair(storage: Storage) -> (City, City) {
     .expect("write city B");
     append(
         &a_path.join("twinport.toml"),
-        &twinport::cli::demo::partner_toml(CITY_B, &key_b.jwks()).unwrap(),
+        &twinport::cli::pair::partner_toml(CITY_B, &key_b.jwks()).unwrap(),
     );
     append(
         &b_path.join("twinport.toml"),
-        &twinport::cli::demo::partner_toml(CITY_A, &key_a.jwks()).unwrap(),
+        &twinport::cli::pair::partner_toml(CITY_A, &key_a.jwks()).unwrap(),
     );
     let a = start(dir_a, key_a, storage, None).await;
     let b = start(

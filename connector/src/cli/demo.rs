@@ -1,106 +1,178 @@
-//! `twinport demo`: two cities' connectors on loopback with embedded defaults, in a temporary directory. The first
-//! city sits in front of a small sample LDT platform; the second reads its catalogue over DSP 2025-1, authenticated
-//! with its own key, and prints what a partner sees.
+//! `twinport demo`: two cities' connectors on loopback with embedded defaults, in a temporary directory. City A
+//! sits in front of a small sample LDT platform; city B reads A's catalogue over DSP 2025-1, negotiates a contract
+//! (signed by both), is refused another one with the reason, and starts a transfer, each step printed as it happens.
 
-use std::path::Path;
+use std::time::{Duration, Instant};
 
-use anyhow::Context;
-use serde_json::Value;
-use twinport_contracts::identity::{Jwks, KeyAlgorithm};
+use serde_json::{json, Value};
 
-use super::init::write_connector_dir;
+use super::pair::{Pair, CITY_A};
 use super::sample_backend;
-use crate::config::{Config, LogFormat};
+use crate::config::LogFormat;
 
-const CITY_A: &str = "https://city-a.example/twinport";
-const CITY_B: &str = "https://city-b.example/twinport";
+const TRAFFIC: &str = "urn:ldt:sample-city:traffic-counts";
+const FLOOD: &str = "urn:ldt:sample-city:flood-model";
 
 pub async fn run() -> anyhow::Result<()> {
-    crate::telemetry::init(LogFormat::Human);
-    let tmp = tempdir()?;
+    if std::env::var("RUST_LOG").is_ok() {
+        crate::telemetry::init(LogFormat::Human);
+    }
     let (backend, _platform) = sample_backend::start().await?;
-    println!("== Twinport demo (working directory {})", tmp.display());
+    let pair = Pair::start(&backend).await?;
+    println!("== Twinport demo: two cities' Local Digital Twins share data under signed contracts");
     println!("   City A's LDT platform (sample) runs at {backend}");
-
-    let dir_a = tmp.join("city-a");
-    let dir_b = tmp.join("city-b");
-    let key_a = write_connector_dir(
-        &dir_a,
-        CITY_A,
-        KeyAlgorithm::EdDsa,
-        "127.0.0.1:0",
-        "127.0.0.1:0",
-        &backend,
-        "",
-    )?;
-    let key_b = write_connector_dir(
-        &dir_b,
-        CITY_B,
-        KeyAlgorithm::Es256,
-        "127.0.0.1:0",
-        "127.0.0.1:0",
-        &backend,
-        &partner_toml(CITY_A, &key_a.jwks())?,
-    )?;
-    append(
-        &dir_a.join("twinport.toml"),
-        &partner_toml(CITY_B, &key_b.jwks())?,
-    )?;
-
-    let city_a = crate::app::start(Config::load(&dir_a.join("twinport.toml"))?)
-        .await
-        .context("starting city A")?;
     println!(
         "1. City A's connector is up: DSP at {}, participant {CITY_A}",
-        city_a.public_url()
+        pair.a.public_url()
     );
-
-    // City B learns where city A listens only now that A has bound its port.
-    let mut config_b = Config::load(&dir_b.join("twinport.toml"))?;
-    if let Some(p) = config_b.partners.iter_mut().find(|p| p.id == CITY_A) {
-        p.url = Some(city_a.public_url().to_string());
-    }
-    let token_b = config_b.management_token.clone();
-    let city_b = crate::app::start(config_b)
-        .await
-        .context("starting city B")?;
     println!(
-        "2. City B's connector is up: DSP at {}, participant {CITY_B}",
-        city_b.public_url()
+        "   City B's connector is up: DSP at {}",
+        pair.b.public_url()
     );
+    let api = Api {
+        base: pair.b.management_url(),
+        token: pair.token_b.clone(),
+        http: reqwest::Client::new(),
+    };
 
-    println!("3. City B asks its own connector for city A's catalogue (GET /api/v1/partners/{{A}}/catalog);");
+    println!("2. City B reads city A's catalogue through its own connector (GET /api/v1/partners/{{A}}/catalog);");
     println!("   its connector discovers A's DSP endpoint and sends a CatalogRequestMessage with a signed token.");
-    let url = format!(
-        "{}/api/v1/partners/{}/catalog",
-        city_b.management_url(),
-        crate::client::encode_segment(CITY_A)
-    );
-    let response = reqwest::Client::new()
-        .get(&url)
-        .bearer_auth(&token_b)
-        .send()
+    let catalog = api
+        .get(&format!(
+            "/api/v1/partners/{}/catalog",
+            crate::client::encode_segment(CITY_A)
+        ))
         .await?;
-    let status = response.status();
-    let catalog: Value = response.json().await?;
-    if !status.is_success() {
-        anyhow::bail!("city B could not read city A's catalogue: {catalog}");
-    }
     print_catalog(&catalog);
 
-    city_b.stop().await;
-    city_a.stop().await;
+    println!("3. City B negotiates for \"Traffic counts\" under offer partner-use:");
+    let started = Instant::now();
+    let negotiation = api
+        .post("/api/v1/negotiations", json!({"partner": CITY_A, "dataset": TRAFFIC, "offer_id": format!("{TRAFFIC}:offer:partner-use")}))
+        .await?;
+    let id = text(&negotiation, "id");
+    let done = wait(&pair, &id, &["FINALIZED", "TERMINATED"]).await?;
+    let view = api.get(&format!("/api/v1/negotiations/{id}")).await?;
+    print_history(&view);
+    println!(
+        "   {done} in {} ms (both connectors, request to FINALIZED)",
+        started.elapsed().as_millis()
+    );
+    let agreement_id = text(&view, "agreement_id");
+    let export = api
+        .get(&format!("/api/v1/agreements/{agreement_id}"))
+        .await?;
+    println!(
+        "   agreement {agreement_id}: signed by A ({} chars of detached JWS), countersigned by B ({} chars); both verified",
+        text(&export, "provider_signature").len(),
+        text(&export, "consumer_signature").len()
+    );
+
+    println!("4. City B asks for the flood model, whose offer is for research only, without declaring a purpose:");
+    let refused = api
+        .post("/api/v1/negotiations", json!({"partner": CITY_A, "dataset": FLOOD, "offer_id": format!("{FLOOD}:offer:research-only")}))
+        .await?;
+    let refused_id = text(&refused, "id");
+    wait(&pair, &refused_id, &["TERMINATED", "FINALIZED"]).await?;
+    let view = api
+        .get(&format!("/api/v1/negotiations/{refused_id}"))
+        .await?;
+    if let Some(last) = view["history"].as_array().and_then(|h| h.last()) {
+        println!("   TERMINATED by city A; the reason city B receives:");
+        println!("   {}", text(last, "detail"));
+    }
+
+    println!("5. City B starts a pull transfer under its agreement:");
+    let transfer = api
+        .post("/api/v1/transfers", json!({"agreement_id": agreement_id}))
+        .await?;
+    let tid = text(&transfer, "id");
+    wait(&pair, &tid, &["STARTED", "TERMINATED"]).await?;
+    let view = api.get(&format!("/api/v1/transfers/{tid}")).await?;
+    println!("   transfer {} is {}; data address endpoint {} (bearer token issued, bound to this transfer)",
+        tid, text(&view, "state"), text(&view["data_address"], "endpoint"));
+
+    pair.stop().await;
     println!("== Demo finished: both connectors stopped cleanly.");
     Ok(())
 }
 
+struct Api {
+    base: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl Api {
+    async fn get(&self, path: &str) -> anyhow::Result<Value> {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await?;
+        checked(r).await
+    }
+
+    async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await?;
+        checked(r).await
+    }
+}
+
+async fn checked(r: reqwest::Response) -> anyhow::Result<Value> {
+    let status = r.status();
+    let body: Value = r.json().await.unwrap_or(Value::Null);
+    if !status.is_success() {
+        anyhow::bail!("management API answered {status}: {body}");
+    }
+    Ok(body)
+}
+
+/// Waits for process `id` on city B to reach one of `states`, woken by the connector's own state events.
+async fn wait(pair: &Pair, id: &str, states: &[&str]) -> anyhow::Result<String> {
+    let mut events = pair.b.state.events().subscribe();
+    let current = match pair.b.state.store().negotiation(id).await? {
+        Some(n) => Some(n.state),
+        None => pair.b.state.store().transfer(id).await?.map(|t| t.state),
+    };
+    if let Some(s) = current.filter(|s| states.contains(&s.as_str())) {
+        return Ok(s);
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        match tokio::time::timeout_at(deadline, events.recv()).await {
+            Ok(Ok(e)) if e.process_id == id && states.contains(&e.state.as_str()) => {
+                return Ok(e.state)
+            }
+            Ok(_) => {}
+            Err(_) => anyhow::bail!("process {id} did not reach {states:?} within 30 s"),
+        }
+    }
+}
+
+fn print_history(view: &Value) {
+    for h in view["history"].as_array().into_iter().flatten() {
+        println!(
+            "   {}  {:<10} {}",
+            text(h, "at").get(11..23).unwrap_or(""),
+            text(h, "to_state"),
+            text(h, "event")
+        );
+    }
+}
+
 fn print_catalog(catalog: &Value) {
-    println!();
     println!(
         "   City A's catalogue as city B sees it ({}):",
         text(catalog, "dct:title")
     );
-    println!("   participantId: {}", text(catalog, "participantId"));
     let datasets = catalog
         .get("dataset")
         .and_then(Value::as_array)
@@ -120,8 +192,11 @@ fn print_catalog(catalog: &Value) {
             .and_then(|iri| iri.rsplit('#').next())
             .map(|s| format!(", stage {s}"))
             .unwrap_or_default();
-        println!("   - {} [{kind}{stage}]", text(d, "dct:title"));
-        println!("     id {}", text(d, "@id"));
+        println!(
+            "   - {} [{kind}{stage}]  {}",
+            text(d, "dct:title"),
+            text(d, "@id")
+        );
         for offer in d
             .get("hasPolicy")
             .and_then(Value::as_array)
@@ -129,8 +204,8 @@ fn print_catalog(catalog: &Value) {
             .flatten()
         {
             println!(
-                "     offer {}: {}",
-                text(offer, "@id"),
+                "       offer {}: {}",
+                text(offer, "@id").rsplit(':').next().unwrap_or(""),
                 summarise_offer(offer)
             );
         }
@@ -139,7 +214,6 @@ fn print_catalog(catalog: &Value) {
         "   ({} resources; backend locations are never shown to partners)",
         datasets.len()
     );
-    println!();
 }
 
 fn summarise_offer(offer: &Value) -> String {
@@ -159,15 +233,26 @@ fn summarise_offer(offer: &Value) -> String {
                 .get("action")
                 .map(|a| a.as_str().map(str::to_string).unwrap_or(a.to_string()))
                 .unwrap_or_default();
-            let constraints = rule
+            let constraints: Vec<String> = rule
                 .get("constraint")
                 .and_then(Value::as_array)
-                .map(|c| c.len())
-                .unwrap_or(0);
-            let suffix = if constraints > 0 {
-                format!(" (with {constraints} constraint(s))")
-            } else {
+                .into_iter()
+                .flatten()
+                .map(|c| {
+                    format!(
+                        "{} {} {}",
+                        text(c, "leftOperand"),
+                        text(c, "operator"),
+                        c.get("rightOperand")
+                            .map(|v| v.as_str().map(str::to_string).unwrap_or(v.to_string()))
+                            .unwrap_or_default()
+                    )
+                })
+                .collect();
+            let suffix = if constraints.is_empty() {
                 String::new()
+            } else {
+                format!(" if {}", constraints.join(" and "))
             };
             parts.push(format!("{word} {action}{suffix}"));
         }
@@ -180,31 +265,4 @@ fn text(v: &Value, key: &str) -> String {
         .and_then(Value::as_str)
         .unwrap_or("?")
         .to_string()
-}
-
-/// A `[[partners]]` table trusting `id` with the given keys.
-pub fn partner_toml(id: &str, jwks: &Jwks) -> anyhow::Result<String> {
-    let jwks = toml::Value::try_from(jwks).context("encoding partner keys")?;
-    let mut table = toml::Table::new();
-    table.insert("id".into(), toml::Value::String(id.into()));
-    table.insert("jwks".into(), jwks);
-    let mut doc = toml::Table::new();
-    doc.insert(
-        "partners".into(),
-        toml::Value::Array(vec![toml::Value::Table(table)]),
-    );
-    Ok(format!("\n{}", toml::to_string(&doc)?))
-}
-
-fn append(path: &Path, text: &str) -> anyhow::Result<()> {
-    let mut current = std::fs::read_to_string(path)?;
-    current.push_str(text);
-    std::fs::write(path, current)?;
-    Ok(())
-}
-
-fn tempdir() -> anyhow::Result<std::path::PathBuf> {
-    let dir = std::env::temp_dir().join(format!("twinport-demo-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
 }

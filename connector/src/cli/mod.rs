@@ -1,7 +1,10 @@
 //! The `twinport` command line: `serve` a connector, `init` a runnable directory, run the `demo`.
 
+mod bench;
+pub mod contracts;
 pub mod demo;
 pub mod init;
+pub mod pair;
 pub mod sample;
 mod sample_backend;
 
@@ -40,6 +43,44 @@ pub enum Command {
     },
     /// Start two connectors on loopback and show one city reading the other's catalogue.
     Demo,
+    /// Measure the connector: `twinport bench negotiation` prints negotiations per second and latencies.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+    /// Work with contract agreements offline.
+    Contracts {
+        #[command(subcommand)]
+        command: ContractsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Two connectors on loopback (SQLite) negotiate contracts; prints throughput and p50/p99 latency.
+    Negotiation {
+        /// Negotiations per run.
+        #[arg(long, default_value_t = 200)]
+        count: usize,
+        /// Also run with this many negotiations in flight at once.
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContractsCommand {
+    /// Check an exported agreement (GET /api/v1/agreements/{id}) and both parties' signatures, offline.
+    Verify {
+        /// The exported agreement (JSON).
+        file: PathBuf,
+        /// The provider's JWKS, instead of the keys recorded in the export.
+        #[arg(long)]
+        provider_jwks: Option<PathBuf>,
+        /// The consumer's JWKS, instead of the keys recorded in the export.
+        #[arg(long)]
+        consumer_jwks: Option<PathBuf>,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -52,6 +93,18 @@ pub fn main() -> ExitCode {
         } => init::run(&dir, &participant_id, &algorithm),
         Command::Serve { config } => runtime().and_then(|rt| rt.block_on(serve::run(&config))),
         Command::Demo => runtime().and_then(|rt| rt.block_on(demo::run())),
+        Command::Bench {
+            command: BenchCommand::Negotiation { count, concurrency },
+        } => runtime()
+            .and_then(|rt| rt.block_on(bench::negotiation(count.max(1), concurrency.max(1)))),
+        Command::Contracts {
+            command:
+                ContractsCommand::Verify {
+                    file,
+                    provider_jwks,
+                    consumer_jwks,
+                },
+        } => contracts::verify(&file, provider_jwks, consumer_jwks),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

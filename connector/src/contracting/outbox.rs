@@ -132,11 +132,9 @@ async fn deliver(state: &AppState, m: OutboxMessage) {
 async fn send(state: &AppState, m: &OutboxMessage) -> Outcome {
     let url = match m.url.strip_prefix(DSP_BASE_PLACEHOLDER) {
         None => m.url.clone(),
-        Some(path) => match state.partner_dsp_base(&m.partner).await {
-            Some(base) => format!("{base}{path}"),
-            None => {
-                return Outcome::Retry(format!("cannot discover the DSP endpoint of {}", m.partner))
-            }
+        Some(path) => match state.discover_partner(&m.partner).await {
+            Ok(base) => format!("{base}{path}"),
+            Err(e) => return Outcome::Retry(e),
         },
     };
     let token = match state.identity().token_for(&m.partner) {

@@ -15,6 +15,7 @@ use axum::Router;
 use crate::app::AppState;
 
 pub use auth::Principal;
+pub use processes::AgreementExport;
 
 pub fn router(state: AppState) -> Router {
     let api = Router::new()

@@ -1,0 +1,96 @@
+//! Two cities' connectors on loopback, set up the way `twinport init` sets up one, trusting each other with inline
+//! keys: the stage for the demo and the benchmarks.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use twinport_contracts::identity::{Jwks, KeyAlgorithm};
+
+use super::init::write_connector_dir;
+use crate::app::RunningConnector;
+use crate::config::Config;
+
+pub const CITY_A: &str = "https://city-a.example/twinport";
+pub const CITY_B: &str = "https://city-b.example/twinport";
+
+/// City A (provider, in front of `backend`) and city B (consumer).
+pub struct Pair {
+    pub dir: PathBuf,
+    pub a: RunningConnector,
+    pub b: RunningConnector,
+    /// City B's management API token.
+    pub token_b: String,
+}
+
+impl Pair {
+    pub async fn start(backend: &str) -> anyhow::Result<Pair> {
+        let dir = std::env::temp_dir().join(format!("twinport-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir)?;
+        let dir_a = dir.join("city-a");
+        let dir_b = dir.join("city-b");
+        let key_a = write_connector_dir(
+            &dir_a,
+            CITY_A,
+            KeyAlgorithm::EdDsa,
+            "127.0.0.1:0",
+            "127.0.0.1:0",
+            backend,
+            "",
+        )?;
+        let key_b = write_connector_dir(
+            &dir_b,
+            CITY_B,
+            KeyAlgorithm::Es256,
+            "127.0.0.1:0",
+            "127.0.0.1:0",
+            backend,
+            &partner_toml(CITY_A, &key_a.jwks())?,
+        )?;
+        append(
+            &dir_a.join("twinport.toml"),
+            &partner_toml(CITY_B, &key_b.jwks())?,
+        )?;
+        let a = crate::app::start(Config::load(&dir_a.join("twinport.toml"))?)
+            .await
+            .context("starting city A")?;
+        // Each city learns where the other listens only once it has bound its port.
+        let mut config_b = Config::load(&dir_b.join("twinport.toml"))?;
+        if let Some(p) = config_b.partners.iter_mut().find(|p| p.id == CITY_A) {
+            p.url = Some(a.public_url().to_string());
+        }
+        let token_b = config_b.management_token.clone();
+        let b = crate::app::start(config_b)
+            .await
+            .context("starting city B")?;
+        a.state.set_partner_url(CITY_B, b.public_url());
+        Ok(Pair { dir, a, b, token_b })
+    }
+
+    /// Stops both connectors and removes their directory.
+    pub async fn stop(self) {
+        self.b.stop().await;
+        self.a.stop().await;
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A `[[partners]]` table trusting `id` with the given keys.
+pub fn partner_toml(id: &str, jwks: &Jwks) -> anyhow::Result<String> {
+    let jwks = toml::Value::try_from(jwks).context("encoding partner keys")?;
+    let mut table = toml::Table::new();
+    table.insert("id".into(), toml::Value::String(id.into()));
+    table.insert("jwks".into(), jwks);
+    let mut doc = toml::Table::new();
+    doc.insert(
+        "partners".into(),
+        toml::Value::Array(vec![toml::Value::Table(table)]),
+    );
+    Ok(format!("\n{}", toml::to_string(&doc)?))
+}
+
+fn append(path: &Path, text: &str) -> anyhow::Result<()> {
+    let mut current = std::fs::read_to_string(path)?;
+    current.push_str(text);
+    std::fs::write(path, current)?;
+    Ok(())
+}

@@ -1,0 +1,333 @@
+//! Negotiations survive partners that are down and connectors that restart: the durable outbox retries with
+//! backoff, says why it waits, and completes the negotiation once both sides are up again. Also manual approval
+//! and the transfer lifecycle from both sides.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use twinport::config::Config;
+use twinport_e2e::{
+    city_pair, provider_negotiation, start_negotiation, wait_for_state, City, Storage, CITY_A,
+    CITY_B,
+};
+
+const TRAFFIC: &str = "urn:ldt:sample-city:traffic-counts";
+const TRAFFIC_OFFER: &str = "urn:ldt:sample-city:traffic-counts:offer:partner-use";
+const T: Duration = Duration::from_secs(20);
+
+/// Restarts a city from its directory on the same addresses, keeping its storage.
+async fn restart(city: City, storage_url: String, partner: Option<(&str, String)>) -> City {
+    let dsp = city.running.dsp_addr;
+    let management = city.running.management_addr;
+    city.running.stop().await;
+    let mut config = Config::load(&city.dir.path().join("twinport.toml")).unwrap();
+    config.listen = dsp;
+    config.management_listen = management;
+    config.storage_url = storage_url;
+    let running = twinport::app::start(config).await.expect("restart");
+    if let Some((id, url)) = partner {
+        running.state.set_partner_url(id, &url);
+    }
+    City { running, ..city }
+}
+
+#[tokio::test]
+async fn a_negotiation_started_while_the_provider_is_down_completes_after_both_restart() {
+    for storage in Storage::all() {
+        let (a, b) = city_pair(storage).await;
+        let a_url = a.running.state.config().storage_url.clone();
+        let b_url = b.running.state.config().storage_url.clone();
+        let b_public = b.running.public_url().to_string();
+        // City B reads the offer while A is up, then A goes down.
+        let partner = b.running.state.partners().get(CITY_A).unwrap();
+        let dataset = b
+            .running
+            .state
+            .client()
+            .dataset(&partner, TRAFFIC)
+            .await
+            .unwrap();
+        let offer = dataset["hasPolicy"][0].clone();
+        let a_dsp = a.running.dsp_addr;
+        let a_mgmt = a.running.management_addr;
+        let a_dir = a.dir;
+        let a_key = a.key;
+        let a_token = a.management_token;
+        a.running.stop().await;
+
+        let n = twinport::contracting::negotiation::start(
+            &b.running.state,
+            CITY_A,
+            TRAFFIC,
+            offer,
+            None,
+        )
+        .await
+        .unwrap();
+        // The outbox retries and says why it waits.
+        let mut waiting = String::new();
+        for _ in 0..100 {
+            let view: Value = b
+                .management(Method::GET, &format!("/api/v1/negotiations/{}", n.id))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            waiting = view["waiting_for"].as_str().unwrap_or_default().to_string();
+            if waiting.contains("attempts") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(
+            waiting.contains("waiting for the partner since")
+                && waiting.contains("connection refused"),
+            "{waiting}"
+        );
+
+        // The consumer restarts too, with the message still queued in its database.
+        let a_public = format!("http://{a_dsp}");
+        let b = restart(b, b_url, Some((CITY_A, a_public))).await;
+        assert_eq!(b.running.public_url(), b_public);
+
+        // The provider comes back on the same address and the queued request goes through.
+        let mut config = Config::load(&a_dir.path().join("twinport.toml")).unwrap();
+        config.listen = a_dsp;
+        config.management_listen = a_mgmt;
+        config.storage_url = a_url;
+        let running = twinport::app::start(config).await.unwrap();
+        running.state.set_partner_url(CITY_B, &b_public);
+        let a = City {
+            id: CITY_A.into(),
+            running,
+            key: a_key,
+            management_token: a_token,
+            dir: a_dir,
+        };
+        wait_for_state(&b, &n.id, "FINALIZED", T).await;
+        let provider = provider_negotiation(&a, &n.id).await.unwrap();
+        wait_for_state(&a, &provider.id, "FINALIZED", T).await;
+        a.running.stop().await;
+        b.running.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn an_offer_with_manual_approval_waits_for_the_operator() {
+    let (a, b) = city_pair(Storage::Sqlite).await;
+    let resource = json!({
+        "id": "urn:ldt:sample-city:energy", "kind": "dataset", "stage": "model-input", "title": "Energy use per building",
+        "distributions": [{"format": "application/json", "backend": "http://platform/energy"}],
+        "offers": [{"policy": "partner-use", "approval": "manual"}]
+    });
+    let r = a
+        .management(Method::POST, "/api/v1/resources")
+        .json(&resource)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let id = start_negotiation(
+        &b,
+        CITY_A,
+        "urn:ldt:sample-city:energy",
+        "urn:ldt:sample-city:energy:offer:partner-use",
+        None,
+    )
+    .await;
+    let mut provider = None;
+    for _ in 0..100 {
+        provider = provider_negotiation(&a, &id).await.filter(|n| {
+            n.waiting_for
+                .as_deref()
+                .is_some_and(|w| w.contains("approval"))
+        });
+        if provider.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let provider = provider.expect("waiting for approval");
+    assert_eq!(provider.state, "REQUESTED");
+    let r = a
+        .management(
+            Method::POST,
+            &format!("/api/v1/negotiations/{}/approve", provider.id),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    wait_for_state(&b, &id, "FINALIZED", T).await;
+    let r = a
+        .management(
+            Method::POST,
+            &format!("/api/v1/negotiations/{}/approve", provider.id),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409, "approving twice is refused");
+    a.running.stop().await;
+    b.running.stop().await;
+}
+
+#[tokio::test]
+async fn transfers_suspend_resume_and_complete_from_either_side() {
+    let (a, b) = city_pair(Storage::Sqlite).await;
+    let id = start_negotiation(&b, CITY_A, TRAFFIC, TRAFFIC_OFFER, None).await;
+    wait_for_state(&b, &id, "FINALIZED", T).await;
+    let agreement: Value = b
+        .management(Method::GET, &format!("/api/v1/negotiations/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let agreement_id = agreement["agreement_id"].as_str().unwrap();
+    let t: Value = b
+        .management(Method::POST, "/api/v1/transfers")
+        .json(&json!({"agreement_id": agreement_id}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let tid = t["id"].as_str().unwrap().to_string();
+    wait_for_state(&b, &tid, "STARTED", T).await;
+    let provider_tid = a
+        .running
+        .state
+        .store()
+        .transfers()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.consumer_pid.as_deref() == Some(tid.as_str()))
+        .unwrap()
+        .id;
+
+    // The consumer suspends; the provider follows.
+    let r = b
+        .management(Method::POST, &format!("/api/v1/transfers/{tid}/suspend"))
+        .json(&json!({"reason": "maintenance window"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    wait_for_state(&a, &provider_tid, "SUSPENDED", T).await;
+    // Completing a suspended transfer is not a valid transition.
+    let r = b
+        .management(Method::POST, &format!("/api/v1/transfers/{tid}/complete"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    // The provider resumes (re-checking the policy) and the consumer gets a fresh start.
+    let r = a
+        .management(
+            Method::POST,
+            &format!("/api/v1/transfers/{provider_tid}/resume"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    wait_for_state(&b, &tid, "STARTED", T).await;
+    let r = a
+        .management(
+            Method::POST,
+            &format!("/api/v1/transfers/{provider_tid}/complete"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    wait_for_state(&b, &tid, "COMPLETED", T).await;
+    let history: Value = b
+        .management(Method::GET, &format!("/api/v1/transfers/{tid}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let states: Vec<&str> = history["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["to_state"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        states,
+        vec!["REQUESTED", "STARTED", "SUSPENDED", "STARTED", "COMPLETED"]
+    );
+
+    // A transfer under an agreement the requester does not hold is refused.
+    let r = a
+        .management(Method::POST, "/api/v1/transfers")
+        .json(&json!({"agreement_id": agreement_id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        404,
+        "city A holds the agreement as provider, not consumer"
+    );
+    a.running.stop().await;
+    b.running.stop().await;
+}
+
+#[tokio::test]
+async fn the_exported_agreement_verifies_offline_and_a_tampered_one_does_not() {
+    let (a, b) = city_pair(Storage::Sqlite).await;
+    let id = start_negotiation(&b, CITY_A, TRAFFIC, TRAFFIC_OFFER, None).await;
+    wait_for_state(&b, &id, "FINALIZED", T).await;
+    let view: Value = b
+        .management(Method::GET, &format!("/api/v1/negotiations/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let export: Value = b
+        .management(
+            Method::GET,
+            &format!(
+                "/api/v1/agreements/{}",
+                view["agreement_id"].as_str().unwrap()
+            ),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("agreement.json");
+    std::fs::write(&good, export.to_string()).unwrap();
+    twinport::cli::contracts::verify(&good, None, None)
+        .expect("a doubly signed agreement verifies");
+    let mut tampered = export.clone();
+    tampered["agreement"]["permission"][0]["action"] = json!("distribute");
+    let bad = dir.path().join("tampered.json");
+    std::fs::write(&bad, tampered.to_string()).unwrap();
+    let err = twinport::cli::contracts::verify(&bad, None, None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("provider signature does not verify")
+            && err.contains("consumer signature does not verify"),
+        "{err}"
+    );
+    a.running.stop().await;
+    b.running.stop().await;
+}
