@@ -107,6 +107,23 @@ async fn bad_requests_are_problems_naming_the_field() {
         "application/problem+json"
     );
 
+    let (status, problem) = dry_run(&a, "research-only", json!({"version": "latest"})).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "version");
+
+    let openapi: Value = a
+        .management(Method::GET, "/api/v1/openapi.json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        openapi["paths"]["/api/v1/policies/{id}/dry-run"]["post"].is_object(),
+        "the endpoint is described in the OpenAPI document"
+    );
+
     let (status, problem) = dry_run(&a, "no-such-policy", json!({})).await;
     assert_eq!(status, 404, "{problem}");
     assert_eq!(
