@@ -1,7 +1,6 @@
 //! `twinport policy ...`: the tools a city's legal team uses on policy files without running a connector —
 //! `eval` (the compliance report for one request), `explain` (plain English), `lint` (static checks) and `test`
-//! (policy test files, like `opa test`). They decide with the same engine settings as a running connector, so a
-//! `eval` decides with the connector's own settings, so its answer is what a running connector would say; `test`
+//! (policy test files, like `opa test`). `eval` decides with the connector's own settings, so its answer is what a running connector would say; `test`
 //! uses the documented engine defaults the template library is written for. Both take `--settings FILE` to choose.
 //!
 //! Exit codes are part of the interface, because legal teams script these commands (documented in
@@ -111,8 +110,8 @@ fn load_policy(path: &Path) -> Result<Policy, String> {
 /// rejects unknown fields, and a typo deep inside it would otherwise only say "unknown field".
 fn load_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, String> {
     let text = read(path)?;
-    let de = &mut serde_json::Deserializer::from_str(&text);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let mut de = serde_json::Deserializer::from_str(&text);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let at = e.path().to_string();
         let inner = e.into_inner().to_string();
         if at == "." {
@@ -120,7 +119,10 @@ fn load_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, String> {
         } else {
             format!("{}: {at}: {inner}", path.display())
         }
-    })
+    })?;
+    // Text after the document is a mistake too (two contexts pasted into one file, say).
+    de.end().map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(value)
 }
 
 /// The settings from `--settings`, or `default` without it.
