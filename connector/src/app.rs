@@ -105,7 +105,12 @@ impl AppState {
 
     /// Like [`AppState::partner_dsp_base`], saying why discovery failed.
     pub async fn discover_partner(&self, partner: &str) -> Result<String, String> {
-        let cached = self.0.dsp_bases.lock().ok().and_then(|m| m.get(partner).cloned());
+        let cached = self
+            .0
+            .dsp_bases
+            .lock()
+            .ok()
+            .and_then(|m| m.get(partner).cloned());
         if let Some(base) = cached {
             return Ok(base);
         }

@@ -5,6 +5,7 @@ pub mod contracts;
 pub mod demo;
 pub mod init;
 pub mod pair;
+pub mod policy;
 pub mod sample;
 mod sample_backend;
 
@@ -43,6 +44,11 @@ pub enum Command {
     },
     /// Start two connectors on loopback and show one city reading the other's catalogue.
     Demo,
+    /// Tools for legal teams: evaluate, explain, lint and test usage policies.
+    Policy {
+        #[command(subcommand)]
+        command: policy::PolicyCommand,
+    },
     /// Measure the connector: `twinport bench negotiation` prints negotiations per second and latencies.
     Bench {
         #[command(subcommand)]
@@ -93,6 +99,8 @@ pub fn main() -> ExitCode {
         } => init::run(&dir, &participant_id, &algorithm),
         Command::Serve { config } => runtime().and_then(|rt| rt.block_on(serve::run(&config))),
         Command::Demo => runtime().and_then(|rt| rt.block_on(demo::run())),
+        // Policy tools have their own exit codes (deny, lint errors, failed tests).
+        Command::Policy { command } => return policy::run(command),
         Command::Bench {
             command: BenchCommand::Negotiation { count, concurrency },
         } => runtime()

@@ -3,6 +3,7 @@
 
 mod auth;
 mod body;
+mod dry_run;
 mod openapi;
 mod partners;
 mod policies;
@@ -34,6 +35,10 @@ pub fn router(state: AppState) -> Router {
                 .delete(policies::delete),
         )
         .route("/policies/{id}/versions", get(policies::versions))
+        .route(
+            "/policies/{id}/dry-run",
+            axum::routing::post(dry_run::dry_run),
+        )
         .route("/partners", get(partners::list))
         .route("/partners/{id}/catalog", get(partners::catalog))
         .route(

@@ -10,6 +10,7 @@ use utoipa::{Modify, OpenApi};
     paths(
         super::resources::list, super::resources::read, super::resources::create, super::resources::update, super::resources::delete,
         super::policies::list, super::policies::read, super::policies::versions, super::policies::create, super::policies::update, super::policies::delete,
+        super::dry_run::dry_run,
         super::partners::list, super::partners::catalog,
         super::processes::list_negotiations, super::processes::read_negotiation, super::processes::start_negotiation,
         super::processes::offer_negotiation, super::processes::accept, super::processes::approve, super::processes::terminate,
