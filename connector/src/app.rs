@@ -170,9 +170,9 @@ pub enum StartError {
     #[error(transparent)]
     Key(#[from] crate::identity::KeyError),
     #[error("storage_url: {0}")]
-    Storage(#[from] StorageError),
+    Storage(String),
     #[error("catalogue: {0}")]
-    Catalogue(#[from] catalogue::LoadError),
+    Catalogue(String),
     #[error("{key}: cannot listen on {addr}: {message}")]
     Bind {
         key: &'static str,
@@ -182,7 +182,26 @@ pub enum StartError {
     #[error("cannot build HTTP client: {0}")]
     Http(String),
     #[error("catalogue rules: {0}")]
-    Rules(#[from] crate::contracting::decision::RuleLoadError),
+    Rules(String),
+}
+
+// The messages already carry the cause; keeping it out of `source()` stops `{:#}` from printing it twice.
+impl From<StorageError> for StartError {
+    fn from(e: StorageError) -> Self {
+        StartError::Storage(e.to_string())
+    }
+}
+
+impl From<catalogue::LoadError> for StartError {
+    fn from(e: catalogue::LoadError) -> Self {
+        StartError::Catalogue(e.to_string())
+    }
+}
+
+impl From<crate::contracting::decision::RuleLoadError> for StartError {
+    fn from(e: crate::contracting::decision::RuleLoadError) -> Self {
+        StartError::Rules(e.to_string())
+    }
 }
 
 /// A started connector: its bound addresses, and a way to stop it.

@@ -106,7 +106,12 @@ impl DspClient {
                 }
             });
             match next {
-                Some(n) => url = n,
+                // A `next` link elsewhere would make us send our signed token to a third party.
+                Some(n) if same_origin(&n, &base) => url = n,
+                Some(n) => {
+                    tracing::warn!(partner = %partner.id, link = %n, "ignoring a next link to another origin");
+                    break;
+                }
                 None => break,
             }
         }
@@ -201,6 +206,13 @@ pub fn next_link(headers: &reqwest::header::HeaderMap) -> Option<String> {
                     .to_string()
             })
     })
+}
+
+fn same_origin(a: &str, b: &str) -> bool {
+    match (url::Url::parse(a), url::Url::parse(b)) {
+        (Ok(a), Ok(b)) => a.origin() == b.origin(),
+        _ => false,
+    }
 }
 
 /// Percent-encodes an id for use as one path segment (ids are IRIs with `:` and `/`).

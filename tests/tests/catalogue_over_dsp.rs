@@ -273,3 +273,20 @@ fn every_official_catalog_example_parses() {
         &example("catalog/example/dataset.json").unwrap(),
     );
 }
+
+/// Regression: a huge offset used to overflow `offset + limit` and drop the connection.
+#[tokio::test]
+async fn a_huge_offset_is_an_empty_page() {
+    let (a, b) = city_pair(Storage::Sqlite).await;
+    let url = format!(
+        "{}/catalog/request?offset=18446744073709551615&limit=500",
+        a.dsp_base()
+    );
+    let r = post_catalog(&b, &url, &catalog_request(vec![])).await;
+    assert_eq!(r.status(), 200);
+    let page: Value = r.json().await.unwrap();
+    assert_valid("catalog/catalog-schema.json", &page);
+    assert!(page.get("dataset").is_none());
+    a.running.stop().await;
+    b.running.stop().await;
+}

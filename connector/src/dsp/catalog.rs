@@ -67,10 +67,10 @@ pub async fn request(
         HeaderValue::from_static("application/json"),
     );
     let mut links = Vec::new();
-    if offset + limit < matching.len() {
+    if offset.saturating_add(limit) < matching.len() {
         links.push(format!(
             "<{dsp_base}/catalog/request?offset={}&limit={limit}>; rel=\"next\"",
-            offset + limit
+            offset.saturating_add(limit)
         ));
     }
     if offset > 0 {

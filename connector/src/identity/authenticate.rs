@@ -50,7 +50,7 @@ pub async fn authenticate(
         .or_else(|| header.strip_prefix("bearer "))
         .ok_or_else(|| AuthError::Malformed("authorization is not a bearer token".into()))?
         .trim();
-    let issuer = unverified_issuer(token).map_err(|e| AuthError::Malformed(e.to_string()))?;
+    let issuer = unverified_issuer(token)?;
     if partners.get(&issuer).is_none() {
         return Err(AuthError::UnknownPartner(issuer));
     }

@@ -52,6 +52,7 @@ impl FromRequestParts<AppState> for Principal {
             .ok_or_else(|| ApiError::Unauthorized("missing bearer token".into()))?;
         let token = header
             .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
             .ok_or_else(|| ApiError::Unauthorized("authorization is not a bearer token".into()))?;
         // Comparing digests keeps the comparison time independent of where the strings differ.
         let given = Sha256::digest(token.trim().as_bytes());
