@@ -2,6 +2,7 @@
 //! a temporary directory written by `twinport init`'s own code, and the official DSP schemas to check every
 //! response against.
 
+pub mod proxy;
 pub mod schemas;
 
 use std::path::Path;
@@ -121,7 +122,20 @@ async fn start(
     storage: Storage,
     partner_url: Option<(&str, String)>,
 ) -> City {
+    start_at(dir, key, storage, partner_url, None).await
+}
+
+async fn start_at(
+    dir: TempDir,
+    key: SigningKey,
+    storage: Storage,
+    partner_url: Option<(&str, String)>,
+    public_url: Option<String>,
+) -> City {
     let mut config = Config::load(&dir.path().join("twinport.toml")).expect("config loads");
+    if public_url.is_some() {
+        config.public_url = public_url;
+    }
     if let Storage::Postgres = storage {
         config.storage_url = postgres_url().await;
     }
@@ -286,4 +300,53 @@ pub async fn start_negotiation(
         .as_str()
         .unwrap()
         .to_string()
+}
+
+/// Like [`city_pair`], but every DSP message between the two cities passes a recording proxy, in both directions.
+pub async fn proxied_pair() -> (City, City, proxy::Recorder, proxy::Recorder) {
+    let to_a = proxy::Recorder::start().await;
+    let to_b = proxy::Recorder::start().await;
+    let dir_a = tempfile::tempdir().expect("temp dir");
+    let dir_b = tempfile::tempdir().expect("temp dir");
+    let key_a = write_connector_dir(
+        dir_a.path(),
+        CITY_A,
+        KeyAlgorithm::EdDsa,
+        "127.0.0.1:0",
+        "127.0.0.1:0",
+        "http://127.0.0.1:9",
+        "",
+    )
+    .expect("write city A");
+    let key_b = write_connector_dir(
+        dir_b.path(),
+        CITY_B,
+        KeyAlgorithm::Es256,
+        "127.0.0.1:0",
+        "127.0.0.1:0",
+        "http://127.0.0.1:9",
+        "",
+    )
+    .expect("write city B");
+    append(
+        &dir_a.path().join("twinport.toml"),
+        &twinport::cli::pair::partner_toml(CITY_B, &key_b.jwks()).unwrap(),
+    );
+    append(
+        &dir_b.path().join("twinport.toml"),
+        &twinport::cli::pair::partner_toml(CITY_A, &key_a.jwks()).unwrap(),
+    );
+    let a = start_at(dir_a, key_a, Storage::Sqlite, None, Some(to_a.url.clone())).await;
+    to_a.forward_to(&format!("http://{}", a.running.dsp_addr));
+    let b = start_at(
+        dir_b,
+        key_b,
+        Storage::Sqlite,
+        Some((CITY_A, to_a.url.clone())),
+        Some(to_b.url.clone()),
+    )
+    .await;
+    to_b.forward_to(&format!("http://{}", b.running.dsp_addr));
+    a.running.state.set_partner_url(CITY_B, &to_b.url);
+    (a, b, to_a, to_b)
 }

@@ -37,9 +37,12 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, Value)>) {
         if path.is_dir() {
             collect(root, &path, out);
         } else if path.to_string_lossy().ends_with("-schema.json") {
-            let schema: Value =
-                serde_json::from_str(&std::fs::read_to_string(&path).expect("schema"))
-                    .expect("schema json");
+            // Upstream slip: three transfer schemas write `#definitions/...` for `#/definitions/...`, which
+            // validators refuse to resolve; read them with the pointer repaired (the files stay untouched).
+            let text = std::fs::read_to_string(&path)
+                .expect("schema")
+                .replace("#definitions/", "#/definitions/");
+            let schema: Value = serde_json::from_str(&text).expect("schema json");
             out.push((
                 path.strip_prefix(root).expect("under root").to_path_buf(),
                 schema,
@@ -87,4 +90,37 @@ pub fn example(rel: &str) -> Option<Value> {
         serde_json::from_str(&std::fs::read_to_string(&path).expect("example"))
             .expect("example json"),
     )
+}
+
+/// The official schema for a DSP message, by its `@type`.
+pub fn schema_for(message_type: &str) -> Option<&'static str> {
+    Some(match message_type {
+        "CatalogRequestMessage" => "catalog/catalog-request-message-schema.json",
+        "DatasetRequestMessage" => "catalog/dataset-request-message-schema.json",
+        "Catalog" => "catalog/catalog-schema.json",
+        "Dataset" => "catalog/dataset-schema.json",
+        "CatalogError" => "catalog/catalog-error-schema.json",
+        "ContractRequestMessage" => "negotiation/contract-request-message-schema.json",
+        "ContractOfferMessage" => "negotiation/contract-offer-message-schema.json",
+        "ContractAgreementMessage" => "negotiation/contract-agreement-message-schema.json",
+        "ContractAgreementVerificationMessage" => {
+            "negotiation/contract-agreement-verification-message-schema.json"
+        }
+        "ContractNegotiationEventMessage" => {
+            "negotiation/contract-negotiation-event-message-schema.json"
+        }
+        "ContractNegotiationTerminationMessage" => {
+            "negotiation/contract-negotiation-termination-message-schema.json"
+        }
+        "ContractNegotiation" => "negotiation/contract-negotiation-schema.json",
+        "ContractNegotiationError" => "negotiation/contract-negotiation-error-schema.json",
+        "TransferRequestMessage" => "transfer/transfer-request-message-schema.json",
+        "TransferStartMessage" => "transfer/transfer-start-message-schema.json",
+        "TransferSuspensionMessage" => "transfer/transfer-suspension-message-schema.json",
+        "TransferCompletionMessage" => "transfer/transfer-completion-message-schema.json",
+        "TransferTerminationMessage" => "transfer/transfer-termination-message-schema.json",
+        "TransferProcess" => "transfer/transfer-process-schema.json",
+        "TransferError" => "transfer/transfer-error-schema.json",
+        _ => return None,
+    })
 }
