@@ -372,3 +372,92 @@ async fn invalid_transitions_are_refused_and_change_nothing() {
     a.running.stop().await;
     b.running.stop().await;
 }
+
+/// Termination by either party in the states a negotiation rests in (REQUESTED while awaiting approval, OFFERED
+/// while awaiting the consumer); every other state pair is covered by the state-machine table in `contracts`.
+#[tokio::test]
+async fn either_side_can_terminate_a_waiting_negotiation() {
+    let (a, b) = city_pair(Storage::Sqlite).await;
+    let resource = json!({
+        "id": "urn:ldt:sample-city:approval", "kind": "dataset", "stage": "raw", "title": "Needs approval",
+        "distributions": [{"format": "application/json", "backend": "http://platform/x"}],
+        "offers": [{"policy": "partner-use", "approval": "manual"}]
+    });
+    assert_eq!(
+        a.management(Method::POST, "/api/v1/resources")
+            .json(&resource)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        201
+    );
+    for terminator in ["consumer", "provider"] {
+        // REQUESTED, waiting for the provider's operator.
+        let id = start_negotiation(
+            &b,
+            CITY_A,
+            "urn:ldt:sample-city:approval",
+            "urn:ldt:sample-city:approval:offer:partner-use",
+            None,
+        )
+        .await;
+        let mut provider = None;
+        for _ in 0..200 {
+            provider = provider_negotiation(&a, &id).await;
+            if provider.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let provider = provider.unwrap();
+        let (city, pid, other, other_id) = if terminator == "consumer" {
+            (&b, id.clone(), &a, provider.id.clone())
+        } else {
+            (&a, provider.id.clone(), &b, id.clone())
+        };
+        let r = city
+            .management(
+                Method::POST,
+                &format!("/api/v1/negotiations/{pid}/terminate"),
+            )
+            .json(&json!({"reason": format!("{terminator} changed its mind")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{terminator} terminates in REQUESTED");
+        wait_for_state(other, &other_id, "TERMINATED", T).await;
+
+        // OFFERED, waiting for the consumer to accept a counter-offer.
+        let body = json!({"partner": CITY_A, "dataset": TRAFFIC, "offer_id": TRAFFIC_OFFER, "terms": {"permission": [{"action": "read"}]}});
+        let r = b
+            .management(Method::POST, "/api/v1/negotiations")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let id = r.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        wait_for_state(&b, &id, "OFFERED", T).await;
+        let provider = provider_negotiation(&a, &id).await.unwrap();
+        let (city, pid, other, other_id) = if terminator == "consumer" {
+            (&b, id.clone(), &a, provider.id.clone())
+        } else {
+            (&a, provider.id.clone(), &b, id.clone())
+        };
+        let r = city
+            .management(
+                Method::POST,
+                &format!("/api/v1/negotiations/{pid}/terminate"),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{terminator} terminates in OFFERED");
+        wait_for_state(other, &other_id, "TERMINATED", T).await;
+    }
+    a.running.stop().await;
+    b.running.stop().await;
+}
