@@ -133,32 +133,34 @@ impl AppState {
         }
     }
 
-    /// The resources `partner` may see: those with at least one offer whose policy, evaluated in the catalogue
-    /// scope with what we know of the partner, permits it.
+    /// The resources `partner` may see, each with only the offers whose policy, evaluated in the catalogue scope
+    /// with what we know of the partner, permits it; a resource with no such offer is not shown at all. Offers a
+    /// partner cannot see cannot be negotiated either, since negotiation looks offers up here.
     pub async fn visible_resources(&self, partner: &str) -> Result<Vec<Resource>, StorageError> {
         let resources = catalogue::resources(self.store()).await?;
         let policies = catalogue::policy_bodies(self.store()).await?;
         let config = self.0.partners.get(partner);
         Ok(resources
             .into_iter()
-            .filter(|r| {
+            .filter_map(|mut r| {
                 let ctx = context(ContextInput {
                     partner_id: partner,
                     partner: config.as_ref(),
-                    resource: Some(r),
+                    resource: Some(&r),
                     action: "use",
                     purpose: None,
                     agreement: None,
                     count: None,
                 });
-                r.offers.iter().any(|o| {
+                r.offers.retain(|o| {
                     policies.get(&o.policy).is_some_and(|p| {
                         self.0
                             .policy
                             .evaluate(p, &ctx, twinport_policy::Scope::Catalogue)
                             .is_permit()
                     })
-                })
+                });
+                (!r.offers.is_empty()).then_some(r)
             })
             .collect())
     }

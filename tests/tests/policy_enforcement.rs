@@ -66,6 +66,47 @@ async fn the_catalogue_shows_a_partner_only_what_an_offer_permits() {
         visible_ids(&b).await,
         vec!["urn:ldt:t:for-b", "urn:ldt:t:research"]
     );
+    // A resource with two offers shows only the one the partner may take, and only that one can be negotiated.
+    let both = json!({
+        "id": "urn:ldt:t:two-offers", "kind": "workflow-template", "title": "two offers",
+        "distributions": [{"format": "application/json", "backend": "http://platform/y"}],
+        "offers": [{"policy": "members-only"}, {"policy": "city-b-only"}]
+    });
+    assert_eq!(
+        a.management(Method::POST, "/api/v1/resources")
+            .json(&both)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        201
+    );
+    let partner = b.running.state.partners().get(CITY_A).unwrap();
+    let d = b
+        .running
+        .state
+        .client()
+        .dataset(&partner, "urn:ldt:t:two-offers")
+        .await
+        .unwrap();
+    let offers: Vec<&str> = d["hasPolicy"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["@id"].as_str().unwrap())
+        .collect();
+    assert_eq!(offers, vec!["urn:ldt:t:two-offers:offer:city-b-only"]);
+    let r = b
+        .management(Method::POST, "/api/v1/negotiations")
+        .json(&json!({"partner": CITY_A, "dataset": "urn:ldt:t:two-offers", "offer_id": "urn:ldt:t:two-offers:offer:members-only"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        404,
+        "an offer the partner cannot see cannot be requested"
+    );
     // A hidden dataset answers 404, exactly like a missing one.
     let err = b
         .running

@@ -42,7 +42,8 @@ pub enum Command {
         #[arg(long, default_value = "EdDSA")]
         algorithm: String,
     },
-    /// Start two connectors on loopback and show one city reading the other's catalogue.
+    /// Start two connectors on loopback: one city reads the other's catalogue, negotiates a signed contract, is
+    /// refused another with the reason, and starts a transfer.
     Demo,
     /// Tools for legal teams: evaluate, explain, lint and test usage policies.
     Policy {

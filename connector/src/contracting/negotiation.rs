@@ -822,30 +822,28 @@ pub async fn on_agreement(
                 Some(problems.join("; ")),
             )
             .send(message);
-        let reason = problems.join("; ");
-        let n = save(state, n, change).await?;
-        return Err(invalid(&n, "agreement-rejected", reason));
+        // The agreement message was received; our answer to it is the termination that follows.
+        save(state, n, change).await?;
+        return Ok(());
     }
     let countersignature = sign_agreement(state.identity().key(), &agreement_json)
         .map_err(|e| ProcessError::Internal(e.to_string()))?;
-    state
-        .store()
-        .put_agreement(&AgreementRecord {
-            id: a.id.clone(),
-            negotiation_id: n.id.clone(),
-            provider: partner.to_string(),
-            consumer: state.participant_id().to_string(),
-            target: a.target.clone(),
-            body: agreement_json,
-            policy_id: None,
-            policy_version: None,
-            provider_signature: provider_signature.clone(),
-            consumer_signature: Some(countersignature.clone()),
-            provider_jwks: serde_json::to_value(&keys).ok(),
-            consumer_jwks: serde_json::to_value(state.identity().jwks()).ok(),
-            created_at: String::new(),
-        })
-        .await?;
+    // Stored in the same transaction as the new state, so neither exists without the other.
+    let record = AgreementRecord {
+        id: a.id.clone(),
+        negotiation_id: n.id.clone(),
+        provider: partner.to_string(),
+        consumer: state.participant_id().to_string(),
+        target: a.target.clone(),
+        body: agreement_json,
+        policy_id: None,
+        policy_version: None,
+        provider_signature: provider_signature.clone(),
+        consumer_signature: Some(countersignature.clone()),
+        provider_jwks: serde_json::to_value(&keys).ok(),
+        consumer_jwks: serde_json::to_value(state.identity().jwks()).ok(),
+        created_at: String::new(),
+    };
     let verification = ContractAgreementVerificationMessage {
         provider_pid: n.provider_pid.clone().unwrap_or_default(),
         consumer_pid: n.consumer_pid.clone().unwrap_or_default(),
@@ -870,6 +868,7 @@ pub async fn on_agreement(
         "agreement unsigned (peer does not sign agreements)"
     };
     let change = Change::new()
+        .conclude(record)
         .history(
             Some(&from),
             next.as_str(),
@@ -1082,8 +1081,10 @@ pub async fn approve(state: &AppState, id: &str) -> Result<NegotiationRecord, Pr
             format!("offer {offer_id} is no longer available"),
         ));
     };
-    let (n, change) = agree(state, n, &ours, Change::new())?;
-    let change = change.history(None, &n.state, "approved by the operator", None);
+    let current = n.state.clone();
+    let approved =
+        Change::new().history(Some(&current), &current, "approved by the operator", None);
+    let (n, change) = agree(state, n, &ours, approved)?;
     save(state, n, change).await
 }
 
@@ -1122,10 +1123,11 @@ pub async fn terminate(
     }
     n.state = NegotiationState::Terminated.as_str().into();
     n.waiting_for = None;
-    let id = n.id.clone();
+    let n = save(state, n, change).await?;
+    // Only once the termination is committed: nothing else of this negotiation should go out.
     state
         .store()
-        .outbox_cancel(&id, "ContractNegotiationTerminationMessage")
+        .outbox_cancel(&n.id, "ContractNegotiationTerminationMessage")
         .await?;
-    save(state, n, change).await
+    Ok(n)
 }
