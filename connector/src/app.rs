@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::audit::AuditLog;
 use crate::catalogue::{self, Resource};
 use crate::config::Config;
 use crate::identity::{LocalIdentity, PartnerDirectory};
@@ -27,6 +28,7 @@ struct Inner {
     client: client::DspClient,
     public_url: String,
     catalogue_loaded: AtomicBool,
+    audit: AuditLog,
 }
 
 impl AppState {
@@ -56,6 +58,10 @@ impl AppState {
     pub fn dsp_base(&self) -> String {
         format!("{}{}", self.0.public_url, dsp::DSP_PATH)
     }
+    /// The audit log every exchange and management action is recorded in before it is acknowledged.
+    pub fn audit(&self) -> &AuditLog {
+        &self.0.audit
+    }
     pub fn catalogue_loaded(&self) -> bool {
         self.0.catalogue_loaded.load(Ordering::Relaxed)
     }
@@ -82,6 +88,8 @@ pub enum StartError {
         addr: SocketAddr,
         message: String,
     },
+    #[error("audit log: {0}")]
+    Audit(#[from] crate::audit::AuditError),
     #[error("cannot build HTTP client: {0}")]
     Http(String),
 }
@@ -119,6 +127,12 @@ impl RunningConnector {
 pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
     let identity = LocalIdentity::load(&config.participant_id, &config.signing_key_path)?;
     let store = Store::connect(&config.storage_url).await?;
+    let audit = AuditLog::open(
+        &store,
+        &config.data_dir,
+        &crate::audit::origin_for(&config.participant_id),
+    )
+    .await?;
     let loaded = catalogue::load_into(&store, &config.catalogue_dir).await?;
     tracing::info!(resources = loaded, dir = %config.catalogue_dir.display(), "catalogue loaded");
 
@@ -161,6 +175,7 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
         client,
         public_url,
         catalogue_loaded: AtomicBool::new(true),
+        audit,
     }));
 
     let (shutdown, stopped) = watch::channel(false);

@@ -6,8 +6,11 @@
 //! acknowledge an action only after its record is durable. The Merkle tree of all leaf hashes is kept in memory
 //! (64 bytes per entry), rebuilt and checked against the stored leaves and the latest signed checkpoint on open.
 
+pub mod auditor_api;
 mod event;
 mod key;
+pub mod partner_api;
+mod record;
 mod tables;
 pub mod verify;
 mod writer;
@@ -26,6 +29,7 @@ pub use event::{
     commitment, prepare, timestamp, AuditEvent, EventKind, PreparedLeaf, MAX_LEAF_BYTES,
 };
 pub use key::{key_path, KEY_FILE};
+pub use record::{digest, record_catalogue_served, record_management_action};
 pub use tables::{EntryFilter, StoredEntry};
 
 use crate::storage::{StorageError, Store};
@@ -91,6 +95,26 @@ impl Shared {
     fn set_latest(&self, cp: SignedCheckpoint) {
         *self.latest.write().unwrap_or_else(|p| p.into_inner()) = Some(cp);
     }
+}
+
+/// The log's origin (checkpoint first line and key name), derived from the stable participant id rather than the
+/// listen address, which may change between restarts. Characters a note key name cannot hold become `-`.
+pub fn origin_for(participant_id: &str) -> String {
+    let id = participant_id
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .trim_end_matches('/');
+    let id: String = id
+        .chars()
+        .map(|c| {
+            if c.is_whitespace() || c == '+' {
+                '-'
+            } else {
+                c
+            }
+        })
+        .collect();
+    format!("{id}/audit")
 }
 
 /// Handle to the audit log; clone freely.

@@ -29,4 +29,5 @@ pub fn router() -> Router<AppState> {
             &format!("{DSP_PATH}/catalog/datasets/{{id}}"),
             get(catalog::dataset),
         )
+        .merge(crate::audit::partner_api::routes())
 }

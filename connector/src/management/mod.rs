@@ -13,7 +13,7 @@ use axum::Router;
 
 use crate::app::AppState;
 
-pub use auth::Principal;
+pub use auth::{Principal, Role};
 
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
@@ -34,7 +34,8 @@ pub fn router(state: AppState) -> Router {
         .route("/policies/{id}/versions", get(policies::versions))
         .route("/partners", get(partners::list))
         .route("/partners/{id}/catalog", get(partners::catalog))
-        .route("/openapi.json", get(openapi::document));
+        .route("/openapi.json", get(openapi::document))
+        .merge(crate::audit::auditor_api::routes());
     Router::new()
         .nest("/api/v1", api)
         .fallback(|| async { crate::error::ApiError::NotFound("route".into()) })
