@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use twinport_contracts::transparency::note::NoteSigner;
+use twinport_contracts::transparency::note::{NoteSigner, NoteVerifier};
 
 use super::AuditError;
 
@@ -33,6 +33,19 @@ pub fn load_or_generate(data_dir: &Path, origin: &str) -> Result<NoteSigner, Aud
         }
         Err(e) => Err(key_err(e.to_string())),
     }
+}
+
+/// The verifier key of an existing log key, for tools that read the log without running it.
+pub fn load_verifier(data_dir: &Path, origin: &str) -> Result<NoteVerifier, AuditError> {
+    let path = key_path(data_dir);
+    let err = |message: String| AuditError::Key {
+        path: path.display().to_string(),
+        message,
+    };
+    let pem = std::fs::read_to_string(&path).map_err(|e| err(e.to_string()))?;
+    Ok(NoteSigner::from_pkcs8_pem(origin, &pem)
+        .map_err(|e| err(e.to_string()))?
+        .verifier())
 }
 
 fn write_private(path: &Path, pem: &str) -> std::io::Result<()> {

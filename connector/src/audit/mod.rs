@@ -7,9 +7,12 @@
 //! (64 bytes per entry), rebuilt and checked against the stored leaves and the latest signed checkpoint on open.
 
 pub mod auditor_api;
+pub mod bench;
 mod event;
+pub mod export;
 mod key;
 pub mod partner_api;
+pub mod prov;
 mod record;
 mod tables;
 pub mod verify;
@@ -28,7 +31,7 @@ use twinport_contracts::transparency::tree::MerkleTree;
 pub use event::{
     commitment, prepare, timestamp, AuditEvent, EventKind, PreparedLeaf, MAX_LEAF_BYTES,
 };
-pub use key::{key_path, KEY_FILE};
+pub use key::{key_path, load_verifier, KEY_FILE};
 pub use record::{digest, record_catalogue_served, record_management_action};
 pub use tables::{EntryFilter, StoredEntry};
 
@@ -197,6 +200,9 @@ impl AuditLog {
             }
             shared.set_latest(cp);
         }
+        // Entries committed after the last checkpoint (e.g. before a crash) get signed at once, so the log
+        // verifies to its full length from the first moment after a restart.
+        writer::sign_if_new(&shared).await?;
         let (tx, rx) = mpsc::channel(4 * writer::MAX_BATCH);
         tokio::spawn(writer::run(shared.clone(), rx));
         tracing::info!(origin, entries = size, "audit log open");

@@ -1,5 +1,6 @@
 //! The `twinport` command line: `serve` a connector, `init` a runnable directory, run the `demo`.
 
+pub mod audit;
 pub mod demo;
 pub mod init;
 pub mod sample;
@@ -40,6 +41,9 @@ pub enum Command {
     },
     /// Start two connectors on loopback and show one city reading the other's catalogue.
     Demo,
+    /// Query, export and verify the audit log.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 pub fn main() -> ExitCode {
@@ -52,6 +56,7 @@ pub fn main() -> ExitCode {
         } => init::run(&dir, &participant_id, &algorithm),
         Command::Serve { config } => runtime().and_then(|rt| rt.block_on(serve::run(&config))),
         Command::Demo => runtime().and_then(|rt| rt.block_on(demo::run())),
+        Command::Audit(command) => audit::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
