@@ -118,7 +118,11 @@ fn sigkill_during_appends_loses_no_acknowledged_event() {
             })
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(1500));
+    // Kill while the workers are mid-flight, once enough actions were acknowledged to make the check meaningful.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while acknowledged.lock().unwrap().len() < 40 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let status = Command::new("kill")
         .args(["-KILL", &child.id().to_string()])
         .status()
