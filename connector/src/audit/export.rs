@@ -168,35 +168,32 @@ pub fn verify_jsonl(
     }
     let mut notes = Vec::new();
     let mut verifier: Option<LogVerifier> = None;
-    for (n, line) in lines {
+    let mut chunk: Vec<(usize, String)> = Vec::with_capacity(VERIFY_CHUNK);
+    let mut lines = lines.peekable();
+    while let Some((n, line)) = lines.next() {
         let line = line.map_err(|e| bad(n, e.to_string()))?;
-        let v: Value = serde_json::from_str(&line).map_err(|e| bad(n, e.to_string()))?;
-        if let Some(note) = v.get("checkpoint") {
-            if verifier.is_some() {
-                return Err(bad(n, "checkpoint after the first entry".into()));
-            }
-            notes.push(
-                note.as_str()
-                    .ok_or_else(|| bad(n, "checkpoint is not a string".into()))?
-                    .to_owned(),
-            );
-            continue;
-        }
         if verifier.is_none() {
+            let v: Value = serde_json::from_str(&line).map_err(|e| bad(n, e.to_string()))?;
+            if let Some(note) = v.get("checkpoint") {
+                notes.push(
+                    note.as_str()
+                        .ok_or_else(|| bad(n, "checkpoint is not a string".into()))?
+                        .to_owned(),
+                );
+                continue;
+            }
             verifier = Some(LogVerifier::new(&origin, &key, &notes)?);
         }
-        let index = v["index"]
-            .as_u64()
-            .ok_or_else(|| bad(n, "no index".into()))?;
-        let hash = v["leaf_hash"]
-            .as_str()
-            .ok_or_else(|| bad(n, "no leaf_hash".into()))?;
-        let leaf = canonicalize(&v["entry"]).map_err(|e| VerifyError::Entry {
-            index,
-            reason: e.to_string(),
-        })?;
-        if let Some(v) = verifier.as_mut() {
-            v.push(index, &leaf, hash)?;
+        chunk.push((n, line));
+        if chunk.len() == VERIFY_CHUNK || lines.peek().is_none() {
+            if let Some(v) = verifier.as_mut() {
+                // Results stay in line order, so the first bad line is reported whatever kind of problem it has.
+                for parsed in parse_chunk(&chunk) {
+                    let (index, leaf, hash) = parsed?;
+                    v.push_canonical(index, &leaf, &hash)?;
+                }
+            }
+            chunk.clear();
         }
     }
     let verifier = match verifier {
@@ -204,4 +201,55 @@ pub fn verify_jsonl(
         None => LogVerifier::new(&origin, &key, &notes)?,
     };
     Ok((verifier.finish()?, key.vkey()))
+}
+
+/// Lines parsed per round; parsing and canonicalising dominate verification, so they run on every core.
+const VERIFY_CHUNK: usize = 16_384;
+
+type ParsedEntry = (u64, Vec<u8>, String);
+
+fn parse_line(n: usize, line: &str) -> Result<ParsedEntry, VerifyError> {
+    let bad = |what: String| VerifyError::Malformed(format!("line {}: {what}", n + 1));
+    let v: Value = serde_json::from_str(line).map_err(|e| bad(e.to_string()))?;
+    if v.get("checkpoint").is_some() {
+        return Err(bad("checkpoint after the first entry".into()));
+    }
+    let index = v["index"].as_u64().ok_or_else(|| bad("no index".into()))?;
+    let hash = v["leaf_hash"]
+        .as_str()
+        .ok_or_else(|| bad("no leaf_hash".into()))?
+        .to_owned();
+    let leaf = canonicalize(&v["entry"]).map_err(|e| VerifyError::Entry {
+        index,
+        reason: e.to_string(),
+    })?;
+    Ok((index, leaf, hash))
+}
+
+/// Parses a chunk of lines in parallel, one result per line, in line order.
+fn parse_chunk(chunk: &[(usize, String)]) -> Vec<Result<ParsedEntry, VerifyError>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    let per = chunk.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = chunk
+            .chunks(per)
+            .map(|part| {
+                s.spawn(move || {
+                    part.iter()
+                        .map(|(n, l)| parse_line(*n, l))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    vec![Err(VerifyError::Malformed("parser thread failed".into()))]
+                })
+            })
+            .collect()
+    })
 }

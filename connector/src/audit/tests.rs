@@ -297,3 +297,67 @@ async fn every_tampering_of_stored_rows_is_detected_and_named() {
         }
     }
 }
+
+#[tokio::test]
+async fn exports_verify_offline_and_every_tampering_of_an_export_is_named() {
+    for (store, _db) in stores().await {
+        let dir = tempfile::tempdir().expect("dir");
+        let log = AuditLog::open(&store, dir.path(), ORIGIN).await.expect("open");
+        for n in 0..20 {
+            log.append(event(n)).await.expect("append");
+            if n == 9 {
+                log.checkpoint().await.expect("checkpoint");
+            }
+        }
+        log.checkpoint().await.expect("checkpoint");
+        let mut out = Vec::new();
+        assert_eq!(
+            export::write_jsonl(&store, ORIGIN, &log.verifier(), &mut out).await.expect("export"),
+            20
+        );
+        let text = String::from_utf8(out).expect("utf-8");
+        let verify = |t: &str| export::verify_jsonl(&mut t.as_bytes(), Some(&log.verifier()));
+        let (report, _) = verify(&text).expect("clean export verifies");
+        assert_eq!((report.entries, report.signed_size), (20, 20));
+
+        let lines: Vec<&str> = text.lines().collect();
+        let first_entry = lines.iter().position(|l| l.starts_with("{\"entry\"") || l.contains("\"index\"")).expect("entries");
+        let at = |i: usize| first_entry + i;
+        let join = |ls: Vec<String>| ls.join("\n") + "\n";
+        let owned = || lines.iter().map(|l| l.to_string()).collect::<Vec<String>>();
+
+        let mut edited = owned();
+        edited[at(3)] = edited[at(3)].replace("\"n\":3", "\"n\":4");
+        let mut deleted = owned();
+        deleted.remove(at(5));
+        let mut swapped = owned();
+        swapped.swap(at(12), at(13));
+        let mut truncated = owned();
+        truncated.truncate(at(18));
+        let mut recheckpointed = owned();
+        let other = NoteSigner::generate(ORIGIN).expect("key");
+        let forged = SignedCheckpoint::sign(
+            twinport_contracts::transparency::checkpoint::Checkpoint {
+                origin: ORIGIN.into(),
+                size: 20,
+                root: [0; 32],
+            },
+            &other,
+        )
+        .expect("signed");
+        let last_cp = first_entry - 1;
+        recheckpointed[last_cp] = json!({ "checkpoint": forged.note }).to_string();
+        for (name, tampered, expected) in [
+            ("edit", join(edited), "entry 3: content does not match"),
+            ("delete", join(deleted), "entry 5: missing"),
+            ("reorder", join(swapped), "entry 12: missing or out of order"),
+            ("truncate", join(truncated), "log truncated"),
+            ("replace checkpoint", join(recheckpointed), "no trusted key signed the note"),
+        ] {
+            let err = verify(&tampered).expect_err(name);
+            assert!(err.to_string().contains(expected), "{name}: {err}");
+        }
+        let stranger = NoteSigner::generate(ORIGIN).expect("key").verifier();
+        assert!(export::verify_jsonl(&mut text.as_bytes(), Some(&stranger)).is_err());
+    }
+}

@@ -86,21 +86,8 @@ impl LogVerifier {
         Ok(v)
     }
 
-    /// Checks one entry: `leaf` is its canonical bytes, `stored_hash` the hex leaf hash recorded beside it.
+    /// Checks one stored entry: `leaf` is its bytes as stored, `stored_hash` the hex leaf hash recorded beside it.
     pub fn push(&mut self, index: u64, leaf: &[u8], stored_hash: &str) -> Result<(), VerifyError> {
-        let expected = self.tree.size();
-        if index > expected {
-            return Err(VerifyError::Entry {
-                index: expected,
-                reason: format!("missing (the next entry present is {index})"),
-            });
-        }
-        if index < expected {
-            return Err(VerifyError::Entry {
-                index,
-                reason: format!("duplicated or out of order (expected entry {expected})"),
-            });
-        }
         let canonical = serde_json::from_slice::<Value>(leaf)
             .ok()
             .and_then(|v| canonicalize(&v).ok());
@@ -108,6 +95,29 @@ impl LogVerifier {
             return Err(VerifyError::Entry {
                 index,
                 reason: "not RFC 8785 canonical JSON".into(),
+            });
+        }
+        self.push_canonical(index, leaf, stored_hash)
+    }
+
+    /// As [`LogVerifier::push`] for bytes the caller produced with `canonicalize` itself (an export's entries).
+    pub fn push_canonical(
+        &mut self,
+        index: u64,
+        leaf: &[u8],
+        stored_hash: &str,
+    ) -> Result<(), VerifyError> {
+        let expected = self.tree.size();
+        if index > expected {
+            return Err(VerifyError::Entry {
+                index: expected,
+                reason: format!("missing or out of order (the next entry present is {index})"),
+            });
+        }
+        if index < expected {
+            return Err(VerifyError::Entry {
+                index,
+                reason: format!("duplicated or out of order (expected entry {expected})"),
             });
         }
         let hash = leaf_hash(leaf);
