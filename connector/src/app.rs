@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::audit::AuditLog;
 use crate::catalogue::{self, Resource};
 use crate::config::Config;
 use crate::contracting::decision::{context, ContextInput, PolicyService};
@@ -35,6 +36,7 @@ struct Inner {
     dsp_bases: std::sync::Mutex<std::collections::HashMap<String, String>>,
     public_url: String,
     catalogue_loaded: AtomicBool,
+    audit: AuditLog,
 }
 
 impl AppState {
@@ -63,6 +65,10 @@ impl AppState {
     /// Absolute URL of our DSP 2025-1 base.
     pub fn dsp_base(&self) -> String {
         format!("{}{}", self.0.public_url, dsp::DSP_PATH)
+    }
+    /// The audit log every exchange and management action is recorded in before it is acknowledged.
+    pub fn audit(&self) -> &AuditLog {
+        &self.0.audit
     }
     pub fn catalogue_loaded(&self) -> bool {
         self.0.catalogue_loaded.load(Ordering::Relaxed)
@@ -181,6 +187,8 @@ pub enum StartError {
         addr: SocketAddr,
         message: String,
     },
+    #[error("audit log: {0}")]
+    Audit(#[from] crate::audit::AuditError),
     #[error("cannot build HTTP client: {0}")]
     Http(String),
     #[error("catalogue rules: {0}")]
@@ -240,6 +248,12 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
     let identity = LocalIdentity::load(&config.participant_id, &config.signing_key_path)?;
     let store = Store::connect(&config.storage_url).await?;
     let policy = PolicyService::load(&config.catalogue_dir)?;
+    let audit = AuditLog::open(
+        &store,
+        &config.data_dir,
+        &crate::audit::origin_for(&config.participant_id),
+    )
+    .await?;
     let loaded = catalogue::load_into(&store, &config.catalogue_dir).await?;
     tracing::info!(resources = loaded, dir = %config.catalogue_dir.display(), "catalogue loaded");
 
@@ -287,6 +301,7 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
         dsp_bases: Default::default(),
         public_url,
         catalogue_loaded: AtomicBool::new(true),
+        audit,
     }));
 
     let (shutdown, stopped) = watch::channel(false);

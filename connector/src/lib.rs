@@ -7,6 +7,7 @@
 //! as a consumer; [`management`] is the operators' API; [`cli`] the `twinport` command.
 
 pub mod app;
+pub mod audit;
 pub mod catalogue;
 pub mod cli;
 pub mod client;

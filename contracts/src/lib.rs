@@ -13,6 +13,7 @@ pub mod message;
 pub mod negotiation;
 pub mod process;
 pub mod transfer;
+pub mod transparency;
 
 #[cfg(test)]
 mod official_schemas;

@@ -2,6 +2,7 @@
 
 mod bench;
 pub mod contracts;
+pub mod audit;
 pub mod demo;
 pub mod init;
 pub mod pair;
@@ -50,6 +51,9 @@ pub enum Command {
         #[command(subcommand)]
         command: policy::PolicyCommand,
     },
+    /// Query, export and verify the audit log.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Measure the connector: `twinport bench negotiation` prints negotiations per second and latencies.
     Bench {
         #[command(subcommand)]
@@ -114,6 +118,7 @@ pub fn main() -> ExitCode {
                     consumer_jwks,
                 },
         } => contracts::verify(&file, provider_jwks, consumer_jwks),
+        Command::Audit(command) => audit::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

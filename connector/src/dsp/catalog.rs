@@ -60,6 +60,15 @@ pub async fn request(
     };
     let body = publication.catalog(&page);
     tracing::info!(partner = %partner.id, filter = ?message.filter, shown = page.len(), total = matching.len(), "served catalogue");
+    crate::audit::record_catalogue_served(
+        &state,
+        &partner.id,
+        &message.filter,
+        page.len(),
+        matching.len(),
+    )
+    .await
+    .map_err(|_| CatalogError::internal())?;
 
     let mut headers = HeaderMap::new();
     headers.insert(

@@ -89,4 +89,5 @@ pub fn router() -> Router<AppState> {
             &format!("{DSP_PATH}/transfers/{{pid}}/termination"),
             post(transfer::termination),
         )
+        .merge(crate::audit::partner_api::routes())
 }

@@ -15,7 +15,7 @@ use axum::Router;
 
 use crate::app::AppState;
 
-pub use auth::Principal;
+pub use auth::{Principal, Role};
 pub use processes::AgreementExport;
 
 pub fn router(state: AppState) -> Router {
@@ -85,7 +85,8 @@ pub fn router(state: AppState) -> Router {
             "/transfers/{id}/terminate",
             axum::routing::post(processes::terminate_transfer),
         )
-        .route("/openapi.json", get(openapi::document));
+        .route("/openapi.json", get(openapi::document))
+        .merge(crate::audit::auditor_api::routes());
     Router::new()
         .nest("/api/v1", api)
         .fallback(|| async { crate::error::ApiError::NotFound("route".into()) })

@@ -36,5 +36,7 @@ impl Modify for BearerAuth {
 }
 
 pub async fn document() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    let mut doc = ApiDoc::openapi();
+    doc.merge(<crate::audit::auditor_api::AuditApiDoc as OpenApi>::openapi());
+    Json(doc)
 }

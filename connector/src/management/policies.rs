@@ -199,6 +199,14 @@ pub async fn delete(
         .delete_policy(&id, ResourceSource::Api)
         .await?;
     tracing::info!(subject = %who.subject, policy = %id, "policy deleted");
+    crate::audit::record_management_action(
+        &state,
+        &who,
+        "policy.delete",
+        None,
+        serde_json::json!({"policy": id}),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -236,6 +244,7 @@ async fn save(
         .put_policy(id, ResourceSource::Api, policy)
         .await?;
     tracing::info!(subject = %who.subject, policy = %id, version, "policy saved");
+    crate::audit::record_management_action(state, who, "policy.save", None, serde_json::json!({"policy": id, "version": version, "digest": crate::audit::digest(policy)})).await?;
     let p = state
         .store()
         .policy(id)

@@ -94,6 +94,14 @@ pub async fn create(
         )));
     }
     let view = save(&state, resource).await?;
+    crate::audit::record_management_action(
+        &state,
+        &who,
+        "resource.create",
+        Some(&view.resource.id),
+        serde_json::json!({"digest": crate::audit::digest(&body::json(&body)?)}),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -126,6 +134,7 @@ pub async fn update(
     let existing = state.store().resource(&id).await?;
     refuse_file_owned(existing.as_ref().map(|r| r.source), &id)?;
     let view = save(&state, resource).await?;
+    crate::audit::record_management_action(&state, &who, "resource.update", Some(&id), serde_json::json!({"digest": crate::audit::digest(&body::json(&body)?), "existed": existing.is_some()})).await?;
     let status = if existing.is_some() {
         StatusCode::OK
     } else {
@@ -150,6 +159,14 @@ pub async fn delete(
         .ok_or_else(|| ApiError::NotFound(format!("resource {id}")))?;
     refuse_file_owned(Some(existing.source), &id)?;
     state.store().delete_resource(&id).await?;
+    crate::audit::record_management_action(
+        &state,
+        &who,
+        "resource.delete",
+        Some(&id),
+        serde_json::json!({}),
+    )
+    .await?;
     tracing::info!(subject = %who.subject, resource = %id, "resource deleted");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,0 +1,152 @@
+//! `/api/v1/audit/...`: the auditor's read-only view of the log — filtered, paged entries, the current signed
+//! checkpoint with the key to check it, inclusion and consistency proofs, and receipts. Requires the Auditor role.
+
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+use super::{EntryFilter, EventKind, StoredEntry};
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::management::{Principal, Role};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/audit/entries", get(entries))
+        .route("/audit/checkpoint", get(checkpoint))
+        .route("/audit/proofs/inclusion", get(inclusion))
+        .route("/audit/proofs/consistency", get(consistency))
+        .route("/audit/receipts/{index}", get(receipt))
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(entries, checkpoint, inclusion, consistency, receipt))]
+pub struct AuditApiDoc;
+
+#[utoipa::path(get, path = "/api/v1/audit/entries", tag = "audit", params(EntryFilter),
+    responses((status = 200, body = [StoredEntry]), (status = 403, body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem)))]
+pub async fn entries(
+    State(state): State<AppState>,
+    who: Principal,
+    Query(filter): Query<EntryFilter>,
+) -> Result<Json<Vec<StoredEntry>>, ApiError> {
+    who.require(Role::Auditor)?;
+    if let Some(kind) = &filter.kind {
+        if EventKind::parse(kind).is_none() {
+            return Err(ApiError::Malformed(format!("unknown event kind {kind:?}")));
+        }
+    }
+    Ok(Json(state.store().audit_query(&filter).await?))
+}
+
+/// The latest signed checkpoint and the verifier key (C2SP `vkey`) to check it with.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CheckpointView {
+    pub origin: String,
+    pub size: u64,
+    /// Base64 RFC 9162 root hash.
+    pub root: String,
+    /// The C2SP signed note, verbatim.
+    pub note: String,
+    pub vkey: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/audit/checkpoint", tag = "audit",
+    responses((status = 200, body = CheckpointView), (status = 403, body = crate::error::Problem)))]
+pub async fn checkpoint(
+    State(state): State<AppState>,
+    who: Principal,
+) -> Result<Json<CheckpointView>, ApiError> {
+    who.require(Role::Auditor)?;
+    let cp = state.audit().checkpoint().await?;
+    Ok(Json(CheckpointView {
+        origin: cp.checkpoint.origin,
+        size: cp.checkpoint.size,
+        root: STANDARD.encode(cp.checkpoint.root),
+        note: cp.note,
+        vkey: state.audit().verifier().vkey(),
+    }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct InclusionQuery {
+    pub index: u64,
+    /// Tree size the proof is for; the latest checkpoint's size when absent.
+    pub size: Option<u64>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProofView {
+    /// Base64 hashes, nearest the leaf (or the old tree) first.
+    pub proof: Vec<String>,
+    pub size: u64,
+}
+
+async fn default_size(state: &AppState, size: Option<u64>) -> Result<u64, ApiError> {
+    match size {
+        Some(s) => Ok(s),
+        None => Ok(state.audit().checkpoint().await?.checkpoint.size),
+    }
+}
+
+fn encode(proof: &[[u8; 32]]) -> Vec<String> {
+    proof.iter().map(|h| STANDARD.encode(h)).collect()
+}
+
+#[utoipa::path(get, path = "/api/v1/audit/proofs/inclusion", tag = "audit", params(InclusionQuery),
+    responses((status = 200, body = ProofView), (status = 404, body = crate::error::Problem)))]
+pub async fn inclusion(
+    State(state): State<AppState>,
+    who: Principal,
+    Query(q): Query<InclusionQuery>,
+) -> Result<Json<ProofView>, ApiError> {
+    who.require(Role::Auditor)?;
+    let size = default_size(&state, q.size).await?;
+    let proof = state.audit().inclusion_proof(q.index, size).await?;
+    Ok(Json(ProofView {
+        proof: encode(&proof),
+        size,
+    }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ConsistencyQuery {
+    pub old: u64,
+    /// The latest checkpoint's size when absent.
+    pub new: Option<u64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/audit/proofs/consistency", tag = "audit", params(ConsistencyQuery),
+    responses((status = 200, body = ProofView), (status = 404, body = crate::error::Problem)))]
+pub async fn consistency(
+    State(state): State<AppState>,
+    who: Principal,
+    Query(q): Query<ConsistencyQuery>,
+) -> Result<Json<ProofView>, ApiError> {
+    who.require(Role::Auditor)?;
+    let size = default_size(&state, q.new).await?;
+    let proof = state.audit().consistency_proof(q.old, size).await?;
+    Ok(Json(ProofView {
+        proof: encode(&proof),
+        size,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/audit/receipts/{index}", tag = "audit", params(("index" = u64, Path)),
+    responses((status = 200, description = "c2sp.org/tlog-proof@v1 text", content_type = "text/plain"),
+              (status = 404, body = crate::error::Problem)))]
+pub async fn receipt(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(index): Path<u64>,
+) -> Result<impl IntoResponse, ApiError> {
+    who.require(Role::Auditor)?;
+    let text = state.audit().receipt(index).await?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text))
+}

@@ -1,0 +1,97 @@
+//! The provenance graph as W3C PROV-O in JSON-LD: every logged entry becomes a `prov:Activity`, associated with our
+//! connector and the partner (or the pseudonymous person) involved, using the resources and agreements it names.
+//! People appear only as their salted commitment, so the export carries no personal data either.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use serde_json::{json, Map, Value};
+use twinport_contracts::transparency::note::NoteVerifier;
+
+use super::export::{for_each_entry, signed_state};
+use super::AuditError;
+use crate::storage::Store;
+
+fn context() -> Value {
+    json!({
+        "prov": "http://www.w3.org/ns/prov#",
+        "xsd": "http://www.w3.org/2001/XMLSchema#",
+        "twinport": "https://w3id.org/twinport/audit#"
+    })
+}
+
+/// Writes the graph of the signed part of the log.
+pub async fn write_prov(
+    store: &Store,
+    origin: &str,
+    key: &NoteVerifier,
+    connector: &str,
+    out: &mut dyn Write,
+) -> Result<u64, AuditError> {
+    let state = signed_state(store, origin, key).await?;
+    let mut nodes: BTreeMap<String, Value> = BTreeMap::new();
+    nodes.insert(
+        connector.to_owned(),
+        json!({"@id": connector, "@type": "prov:SoftwareAgent", "twinport:auditLog": origin, "twinport:vkey": key.vkey()}),
+    );
+    let mut activities = Vec::new();
+    for_each_entry(store, state.size, |e| {
+        let leaf: Value = serde_json::from_str(&e.leaf).unwrap_or(Value::Null);
+        let mut a = Map::new();
+        a.insert(
+            "@id".into(),
+            format!("urn:twinport:audit:{origin}:{}", e.index).into(),
+        );
+        a.insert("@type".into(), "prov:Activity".into());
+        a.insert("twinport:kind".into(), e.kind.clone().into());
+        a.insert("twinport:leafHash".into(), e.leaf_hash.clone().into());
+        a.insert(
+            "prov:startedAtTime".into(),
+            json!({"@value": e.logged_at, "@type": "xsd:dateTime"}),
+        );
+        let mut agents = vec![json!({"@id": connector})];
+        if let Some(p) = &e.partner {
+            nodes
+                .entry(p.clone())
+                .or_insert_with(|| json!({"@id": p, "@type": "prov:Agent"}));
+            agents.push(json!({"@id": p}));
+        }
+        if let Some(person) = leaf["personal"].as_str() {
+            let id = format!("urn:twinport:person:{person}");
+            nodes
+                .entry(id.clone())
+                .or_insert_with(|| json!({"@id": id, "@type": "prov:Person"}));
+            agents.push(json!({"@id": id}));
+        }
+        a.insert("prov:wasAssociatedWith".into(), agents.into());
+        let mut used = Vec::new();
+        for (iri, kind) in [(&e.resource, "resource"), (&e.agreement, "agreement")] {
+            if let Some(iri) = iri {
+                nodes.entry(iri.clone()).or_insert_with(
+                    || json!({"@id": iri, "@type": "prov:Entity", "twinport:entityKind": kind}),
+                );
+                used.push(json!({"@id": iri}));
+            }
+        }
+        if !used.is_empty() {
+            a.insert("prov:used".into(), used.into());
+        }
+        for (name, v) in [
+            ("twinport:transfer", &e.transfer),
+            ("twinport:purpose", &e.purpose),
+        ] {
+            if let Some(v) = v {
+                a.insert(name.into(), v.clone().into());
+            }
+        }
+        activities.push(Value::Object(a));
+        Ok(())
+    })
+    .await?;
+    let graph: Vec<Value> = nodes.into_values().chain(activities).collect();
+    let doc = json!({"@context": context(), "@graph": graph});
+    serde_json::to_writer_pretty(&mut *out, &doc)
+        .map_err(|e| AuditError::Write(format!("export: {e}")))?;
+    writeln!(out).map_err(|e| AuditError::Write(format!("export: {e}")))?;
+    Ok(state.size)
+}

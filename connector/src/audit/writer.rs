@@ -1,0 +1,117 @@
+//! The single writer: the only task that assigns indices, inserts entries and signs checkpoints. Appends queued
+//! while a transaction commits go into the next one (up to 256), which is what makes batching free under load and
+//! keeps one append's latency to one commit when idle.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+use twinport_contracts::transparency::checkpoint::{Checkpoint, SignedCheckpoint};
+
+use super::event::PreparedLeaf;
+use super::{AuditError, Shared};
+
+pub const MAX_BATCH: usize = 256;
+/// Checkpoints follow new entries within about this long (Tessera's minimum).
+const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
+
+pub enum Command {
+    Append(Box<PreparedLeaf>, oneshot::Sender<Result<u64, AuditError>>),
+    Checkpoint(oneshot::Sender<Result<SignedCheckpoint, AuditError>>),
+}
+
+pub async fn run(shared: Arc<Shared>, mut rx: mpsc::Receiver<Command>) {
+    let mut tick = tokio::time::interval_at(
+        tokio::time::Instant::now() + CHECKPOINT_INTERVAL,
+        CHECKPOINT_INTERVAL,
+    );
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            cmd = rx.recv() => match cmd {
+                Some(cmd) => handle(&shared, cmd, &mut rx).await,
+                None => break,
+            },
+            _ = tick.tick() => {
+                if let Err(e) = sign_if_new(&shared).await {
+                    tracing::error!(error = %e, "cannot sign audit checkpoint");
+                }
+            }
+        }
+    }
+}
+
+async fn handle(shared: &Shared, first: Command, rx: &mut mpsc::Receiver<Command>) {
+    let mut leaves = Vec::new();
+    let mut replies = Vec::new();
+    let mut checkpoint_waiters = Vec::new();
+    let mut next = Some(first);
+    while let Some(cmd) = next.take() {
+        match cmd {
+            Command::Append(leaf, reply) => {
+                leaves.push(*leaf);
+                replies.push(reply);
+            }
+            Command::Checkpoint(reply) => checkpoint_waiters.push(reply),
+        }
+        if leaves.len() < MAX_BATCH {
+            next = rx.try_recv().ok();
+        }
+    }
+    if !leaves.is_empty() {
+        let first_index = shared.size();
+        match shared.store.audit_insert_batch(first_index, &leaves).await {
+            Ok(()) => {
+                let mut tree = shared.tree_mut();
+                for leaf in &leaves {
+                    tree.push(leaf.hash);
+                }
+                drop(tree);
+                for (i, reply) in replies.into_iter().enumerate() {
+                    let _ = reply.send(Ok(first_index + i as u64));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, entries = leaves.len(), "audit batch not written");
+                for reply in replies {
+                    let _ = reply.send(Err(AuditError::Write(e.to_string())));
+                }
+                // A commit can fail after the database applied it; re-reading the tail keeps our indices true.
+                if let Err(e) = super::load_tail(shared).await {
+                    tracing::error!(error = %e, "cannot re-read the audit log after a failed write");
+                }
+            }
+        }
+    }
+    if !checkpoint_waiters.is_empty() {
+        let result = sign_if_new(shared).await;
+        for reply in checkpoint_waiters {
+            let _ = reply.send(result.clone());
+        }
+    }
+}
+
+/// Signs a checkpoint for the current tree unless the latest one already covers it. Only this task signs, and it
+/// signs only roots of the one append-only tree it holds, so no two checkpoints can be inconsistent.
+pub async fn sign_if_new(shared: &Shared) -> Result<SignedCheckpoint, AuditError> {
+    let size = shared.size();
+    if let Some(latest) = shared.latest_checkpoint() {
+        if latest.checkpoint.size == size {
+            return Ok(latest);
+        }
+    }
+    let root = shared.tree().root_at(size)?;
+    let cp = Checkpoint {
+        origin: shared.origin.clone(),
+        size,
+        root,
+    };
+    let signed = SignedCheckpoint::sign(cp, &shared.key)?;
+    shared
+        .store
+        .audit_insert_checkpoint(size, &hex::encode(root), &signed.note)
+        .await
+        .map_err(|e| AuditError::Write(e.to_string()))?;
+    shared.set_latest(signed.clone());
+    Ok(signed)
+}
