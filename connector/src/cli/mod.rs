@@ -1,8 +1,8 @@
 //! The `twinport` command line: `serve` a connector, `init` a runnable directory, run the `demo`.
 
+pub mod audit;
 mod bench;
 pub mod contracts;
-pub mod audit;
 pub mod demo;
 pub mod init;
 pub mod pair;

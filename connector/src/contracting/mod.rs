@@ -3,6 +3,7 @@
 //! state change commits together with its history line and the messages it causes, which the [`outbox`] then
 //! delivers. Nothing polls: the HTTP answer goes first, the follow-up message right after.
 
+mod audit_trail;
 pub mod decision;
 pub mod error;
 pub mod events;

@@ -19,7 +19,7 @@ use super::decision::{context, ContextInput};
 use super::error::Protocol;
 use super::offers::{self, OurOffer};
 use super::outbox::DSP_BASE_PLACEHOLDER;
-use super::{new_pid, ProcessError, CONSUMER, PROVIDER, SIGNATURE_HEADER};
+use super::{audit_trail, new_pid, ProcessError, CONSUMER, PROVIDER, SIGNATURE_HEADER};
 use crate::app::AppState;
 use crate::catalogue::resource::Approval;
 use crate::storage::{AgreementRecord, Change, NegotiationRecord, NewOutbox};
@@ -93,8 +93,22 @@ async fn save(
     if !state.store().update_negotiation(&n, &change).await? {
         return Err(ProcessError::Conflict);
     }
+    audit_trail::record(state, &process(&n), &change).await?;
     state.after_change(&n.id, &n.state, !change.outbox.is_empty());
     Ok(n)
+}
+
+/// How the audit log indexes a negotiation.
+fn process(n: &NegotiationRecord) -> audit_trail::Process<'_> {
+    audit_trail::Process {
+        id: &n.id,
+        protocol: "negotiation",
+        partner: &n.partner,
+        resource: Some(&n.dataset),
+        agreement: n.agreement_id.as_deref(),
+        transfer: None,
+        purpose: n.purpose.as_deref(),
+    }
 }
 
 async fn insert(
@@ -103,6 +117,7 @@ async fn insert(
     change: Change,
 ) -> Result<NegotiationRecord, ProcessError> {
     state.store().insert_negotiation(&n, &change).await?;
+    audit_trail::record(state, &process(&n), &change).await?;
     state.after_change(&n.id, &n.state, !change.outbox.is_empty());
     Ok(n)
 }
@@ -576,6 +591,7 @@ pub async fn on_verification(
         record.consumer_signature = Some(sig.to_string());
         record.consumer_jwks = serde_json::to_value(&keys).ok();
         state.store().put_agreement(&record).await?;
+        audit_trail::record_countersignature(state, &process(&n), &record.id, sig).await?;
         detail = "countersignature verified".into();
     }
     let mut n = n;

@@ -100,6 +100,7 @@ async fn deliver(state: &AppState, m: OutboxMessage) {
     let result = match outcome {
         Outcome::Delivered(body) => {
             acknowledge(state, &m, &body).await;
+            record_sent(state, &m, attempts).await;
             state.store().outbox_delivered(m.id, attempts).await
         }
         Outcome::Retry(error) if attempts < MAX_ATTEMPTS || !error.starts_with("HTTP 404") => {
@@ -163,6 +164,24 @@ async fn send(state: &AppState, m: &OutboxMessage) -> Outcome {
                 Outcome::Refused(format!("HTTP {}: {}", status.as_u16(), short(&text)))
             }
         }
+    }
+}
+
+/// The audit entry for a delivered message: what was sent to whom, for which process.
+async fn record_sent(state: &AppState, m: &OutboxMessage, attempts: i64) {
+    let mut e = crate::audit::AuditEvent::new(
+        crate::audit::EventKind::DspMessageSent,
+        serde_json::json!({
+            "process": m.process_id,
+            "message": m.kind,
+            "path": m.url.rsplit_once("/dsp/").map(|(_, p)| p).unwrap_or(&m.url),
+            "attempts": attempts,
+            "body": crate::audit::digest(&m.body),
+        }),
+    );
+    e.partner = Some(m.partner.clone());
+    if let Err(err) = state.audit().append(e).await {
+        tracing::error!(error = %err, "cannot record a sent DSP message");
     }
 }
 

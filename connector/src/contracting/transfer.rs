@@ -17,7 +17,7 @@ use twinport_policy::Scope;
 use super::decision::{context, ContextInput};
 use super::error::Protocol;
 use super::outbox::DSP_BASE_PLACEHOLDER;
-use super::{new_pid, ProcessError, CONSUMER, PROVIDER};
+use super::{audit_trail, new_pid, ProcessError, CONSUMER, PROVIDER};
 use crate::app::AppState;
 use crate::storage::{Change, NewOutbox, TransferRecord};
 
@@ -66,6 +66,19 @@ pub async fn lookup(
         .ok_or(ProcessError::NotFound)
 }
 
+/// How the audit log indexes a transfer.
+fn process(t: &TransferRecord) -> audit_trail::Process<'_> {
+    audit_trail::Process {
+        id: &t.id,
+        protocol: "transfer",
+        partner: &t.partner,
+        resource: None,
+        agreement: Some(&t.agreement_id),
+        transfer: Some(&t.id),
+        purpose: None,
+    }
+}
+
 pub fn ack(t: &TransferRecord, state: TransferState) -> Value {
     TransferProcess {
         provider_pid: t.provider_pid.clone().unwrap_or_default(),
@@ -84,6 +97,7 @@ async fn save(
     if !state.store().update_transfer(&t, &change).await? {
         return Err(ProcessError::Conflict);
     }
+    audit_trail::record(state, &process(&t), &change).await?;
     state.after_change(&t.id, &t.state, !change.outbox.is_empty());
     Ok(t)
 }
@@ -251,6 +265,7 @@ pub async fn on_request(
     );
     let (t, change) = start_or_refuse(state, t, change).await?;
     state.store().insert_transfer(&t, &change).await?;
+    audit_trail::record(state, &process(&t), &change).await?;
     state.after_change(&t.id, &t.state, !change.outbox.is_empty());
     Ok(ack(&t, TransferState::Requested))
 }
@@ -519,6 +534,7 @@ pub async fn request(
         )
         .send(outgoing);
     state.store().insert_transfer(&t, &change).await?;
+    audit_trail::record(state, &process(&t), &change).await?;
     state.after_change(&t.id, &t.state, true);
     Ok(t)
 }

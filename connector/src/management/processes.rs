@@ -337,7 +337,14 @@ pub async fn start_negotiation(
         }
     };
     let n = negotiation::start(&state, &req.partner, &req.dataset, offer, req.purpose).await?;
-    tracing::info!(subject = %who.subject, negotiation = %n.id, partner = %req.partner, "negotiation started");
+    crate::audit::record_management_action(
+        &state,
+        &who,
+        "negotiation.start",
+        Some(&req.dataset),
+        serde_json::json!({"negotiation": n.id, "partner": req.partner, "offer": req.offer_id}),
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(negotiation_view(&state, n, true).await?),
@@ -365,6 +372,14 @@ pub async fn offer_negotiation(
             ))
         })?;
     let n = negotiation::offer_to(&state, &req.partner, &ours).await?;
+    crate::audit::record_management_action(
+        &state,
+        &who,
+        "negotiation.offer",
+        Some(&req.dataset),
+        serde_json::json!({"negotiation": n.id, "partner": req.partner, "offer": req.offer_id}),
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(negotiation_view(&state, n, true).await?),
@@ -388,7 +403,14 @@ async fn negotiation_action(
             negotiation::terminate(state, id, &reason).await?
         }
     };
-    tracing::info!(subject = %who.subject, negotiation = %id, action, "negotiation action");
+    crate::audit::record_management_action(
+        state,
+        who,
+        &format!("negotiation.{action}"),
+        Some(&n.dataset),
+        serde_json::json!({"negotiation": id}),
+    )
+    .await?;
     Ok(Json(negotiation_view(state, n, true).await?))
 }
 
@@ -535,7 +557,14 @@ pub async fn start_transfer(
             }
             other => other.into(),
         })?;
-    tracing::info!(subject = %who.subject, transfer = %t.id, "transfer requested");
+    crate::audit::record_management_action(
+        &state,
+        &who,
+        "transfer.request",
+        None,
+        serde_json::json!({"transfer": t.id, "agreement": req.agreement_id, "format": format}),
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(transfer_view(&state, t, true).await?),
@@ -552,7 +581,14 @@ async fn transfer_action(
     who.require(Role::Operator)?;
     let reason = optional_reason(body)?;
     let t = transfer::act(state, id, kind, reason.as_deref()).await?;
-    tracing::info!(subject = %who.subject, transfer = %id, action = kind.name(), "transfer action");
+    crate::audit::record_management_action(
+        state,
+        who,
+        &format!("transfer.{}", kind.name()),
+        None,
+        serde_json::json!({"transfer": id, "reason": reason}),
+    )
+    .await?;
     Ok(Json(transfer_view(state, t, true).await?))
 }
 
