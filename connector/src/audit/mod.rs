@@ -16,6 +16,7 @@ pub mod prov;
 mod record;
 mod tables;
 pub mod verify;
+pub mod witness;
 mod writer;
 
 use std::path::Path;

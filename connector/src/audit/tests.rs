@@ -302,7 +302,9 @@ async fn every_tampering_of_stored_rows_is_detected_and_named() {
 async fn exports_verify_offline_and_every_tampering_of_an_export_is_named() {
     for (store, _db) in stores().await {
         let dir = tempfile::tempdir().expect("dir");
-        let log = AuditLog::open(&store, dir.path(), ORIGIN).await.expect("open");
+        let log = AuditLog::open(&store, dir.path(), ORIGIN)
+            .await
+            .expect("open");
         for n in 0..20 {
             log.append(event(n)).await.expect("append");
             if n == 9 {
@@ -312,7 +314,9 @@ async fn exports_verify_offline_and_every_tampering_of_an_export_is_named() {
         log.checkpoint().await.expect("checkpoint");
         let mut out = Vec::new();
         assert_eq!(
-            export::write_jsonl(&store, ORIGIN, &log.verifier(), &mut out).await.expect("export"),
+            export::write_jsonl(&store, ORIGIN, &log.verifier(), &mut out)
+                .await
+                .expect("export"),
             20
         );
         let text = String::from_utf8(out).expect("utf-8");
@@ -321,7 +325,10 @@ async fn exports_verify_offline_and_every_tampering_of_an_export_is_named() {
         assert_eq!((report.entries, report.signed_size), (20, 20));
 
         let lines: Vec<&str> = text.lines().collect();
-        let first_entry = lines.iter().position(|l| l.starts_with("{\"entry\"") || l.contains("\"index\"")).expect("entries");
+        let first_entry = lines
+            .iter()
+            .position(|l| l.starts_with("{\"entry\"") || l.contains("\"index\""))
+            .expect("entries");
         let at = |i: usize| first_entry + i;
         let join = |ls: Vec<String>| ls.join("\n") + "\n";
         let owned = || lines.iter().map(|l| l.to_string()).collect::<Vec<String>>();
@@ -350,9 +357,17 @@ async fn exports_verify_offline_and_every_tampering_of_an_export_is_named() {
         for (name, tampered, expected) in [
             ("edit", join(edited), "entry 3: content does not match"),
             ("delete", join(deleted), "entry 5: missing"),
-            ("reorder", join(swapped), "entry 12: missing or out of order"),
+            (
+                "reorder",
+                join(swapped),
+                "entry 12: missing or out of order",
+            ),
             ("truncate", join(truncated), "log truncated"),
-            ("replace checkpoint", join(recheckpointed), "no trusted key signed the note"),
+            (
+                "replace checkpoint",
+                join(recheckpointed),
+                "no trusted key signed the note",
+            ),
         ] {
             let err = verify(&tampered).expect_err(name);
             assert!(err.to_string().contains(expected), "{name}: {err}");
