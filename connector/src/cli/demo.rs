@@ -88,6 +88,13 @@ pub async fn run() -> anyhow::Result<()> {
     }
     print_catalog(&catalog);
 
+    println!(
+        "4. Each side's audit log: B witnesses A's signed checkpoint, then both logs are verified."
+    );
+    crate::audit::witness::check_partner(&city_b.state, CITY_A).await?;
+    super::audit::show_and_verify("City A", &city_a.state).await?;
+    super::audit::show_and_verify("City B", &city_b.state).await?;
+
     city_b.stop().await;
     city_a.stop().await;
     println!("== Demo finished: both connectors stopped cleanly.");
