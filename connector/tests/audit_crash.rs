@@ -1,5 +1,6 @@
 //! A connector killed with SIGKILL while management actions are being acknowledged restarts with every
-//! acknowledged action in its audit log, and the log verifies (`twinport audit verify --config`).
+//! acknowledged action in its audit log, and the log verifies (`twinport audit verify --config`); its export
+//! verifies offline and an edited export is refused naming the entry.
 
 use std::collections::HashSet;
 use std::net::TcpListener;
@@ -196,4 +197,43 @@ fn sigkill_during_appends_loses_no_acknowledged_event() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: "));
+
+    // The export verifies with no database; an edited copy fails, naming the entry.
+    let export = dir.path().join("audit.jsonl");
+    let out = twinport()
+        .args(["audit", "export", "--format", "jsonl", "--config"])
+        .arg(target.join("twinport.toml"))
+        .arg("--out")
+        .arg(&export)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = twinport()
+        .args(["audit", "verify"])
+        .arg(&export)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&export).unwrap();
+    let tampered = dir.path().join("tampered.jsonl");
+    std::fs::write(&tampered, text.replacen("policy.save", "policy.kept", 1)).unwrap();
+    let out = twinport()
+        .args(["audit", "verify"])
+        .arg(&tampered)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("error: entry ") && stderr.contains("content does not match"),
+        "{stderr}"
+    );
 }

@@ -36,6 +36,16 @@ CREATE TABLE audit_personal (
     created_at  TEXT NOT NULL
 );
 
+-- The latest checkpoint accepted from each partner (and the key it was signed with), replaced only after a
+-- consistency proof from it to the newer one verified.
+CREATE TABLE audit_partner_checkpoints (
+    partner     TEXT PRIMARY KEY NOT NULL,
+    vkey        TEXT NOT NULL,
+    size        BIGINT NOT NULL,
+    note        TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+
 CREATE FUNCTION audit_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'audit log is append-only: % on % refused', TG_OP, TG_TABLE_NAME;

@@ -36,6 +36,16 @@ CREATE TABLE audit_personal (
     created_at  TEXT NOT NULL
 );
 
+-- The latest checkpoint accepted from each partner (and the key it was signed with), replaced only after a
+-- consistency proof from it to the newer one verified.
+CREATE TABLE audit_partner_checkpoints (
+    partner     TEXT PRIMARY KEY NOT NULL,
+    vkey        TEXT NOT NULL,
+    size        INTEGER NOT NULL,
+    note        TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+
 CREATE TRIGGER audit_entries_no_update BEFORE UPDATE ON audit_entries
 BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
 CREATE TRIGGER audit_entries_no_delete BEFORE DELETE ON audit_entries

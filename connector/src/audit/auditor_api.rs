@@ -4,7 +4,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -22,10 +22,11 @@ pub fn routes() -> Router<AppState> {
         .route("/audit/proofs/inclusion", get(inclusion))
         .route("/audit/proofs/consistency", get(consistency))
         .route("/audit/receipts/{index}", get(receipt))
+        .route("/audit/partners/{id}/check", post(check_partner))
 }
 
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(entries, checkpoint, inclusion, consistency, receipt))]
+#[openapi(paths(entries, checkpoint, inclusion, consistency, receipt, check_partner))]
 pub struct AuditApiDoc;
 
 #[utoipa::path(get, path = "/api/v1/audit/entries", tag = "audit", params(EntryFilter),
@@ -149,4 +150,19 @@ pub async fn receipt(
     who.require(Role::Auditor)?;
     let text = state.audit().receipt(index).await?;
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text))
+}
+
+#[utoipa::path(post, path = "/api/v1/audit/partners/{id}/check", tag = "audit",
+    params(("id" = String, Path, description = "partner participant id, percent-encoded")),
+    responses((status = 200, body = super::witness::WitnessOutcome), (status = 404, body = crate::error::Problem),
+              (status = 502, body = crate::error::Problem)))]
+/// Fetches the partner's latest audit checkpoint and accepts it only if it is consistent with the last one
+/// accepted; a `split_view` outcome is also logged as a `split_view_alarm` entry.
+pub async fn check_partner(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<super::witness::WitnessOutcome>, ApiError> {
+    who.require(Role::Auditor)?;
+    Ok(Json(super::witness::check_partner(&state, &id).await?))
 }

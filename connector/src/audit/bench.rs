@@ -11,7 +11,7 @@ use twinport_contracts::transparency::merkle::verify_inclusion;
 use twinport_contracts::transparency::note::NoteSigner;
 use twinport_contracts::transparency::tree::MerkleTree;
 
-use super::export::{verify_jsonl, FORMAT};
+use super::export::{entry_line, verify_jsonl, FORMAT};
 use super::{prepare, AuditEvent, AuditLog, EventKind};
 use crate::storage::Store;
 
@@ -113,12 +113,7 @@ async fn measure(
         for n in 0..entries {
             let leaf = prepare(sample_event(n), now)?;
             tree.push(leaf.hash);
-            let entry: serde_json::Value = serde_json::from_str(&leaf.leaf)?;
-            writeln!(
-                w,
-                "{}",
-                json!({"index": n, "leaf_hash": hex::encode(leaf.hash), "entry": entry})
-            )?;
+            writeln!(w, "{}", entry_line(n, &hex::encode(leaf.hash), &leaf.leaf))?;
         }
         w.flush()?;
         let root = tree.root_at(entries)?;

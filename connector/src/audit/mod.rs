@@ -16,13 +16,14 @@ pub mod prov;
 mod record;
 mod tables;
 pub mod verify;
+pub mod witness;
 mod writer;
 
 use std::path::Path;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use tokio::sync::{mpsc, oneshot};
-use twinport_contracts::transparency::checkpoint::{CheckpointError, SignedCheckpoint};
+use twinport_contracts::transparency::checkpoint::CheckpointError;
 use twinport_contracts::transparency::merkle::{leaf_hash, Hash, MerkleError};
 use twinport_contracts::transparency::note::{NoteSigner, NoteVerifier};
 use twinport_contracts::transparency::proof::Receipt;
@@ -34,6 +35,7 @@ pub use event::{
 pub use key::{key_path, load_verifier, KEY_FILE};
 pub use record::{digest, record_catalogue_served, record_management_action};
 pub use tables::{EntryFilter, StoredEntry};
+pub use twinport_contracts::transparency::checkpoint::SignedCheckpoint;
 
 use crate::storage::{StorageError, Store};
 

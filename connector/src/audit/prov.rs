@@ -1,6 +1,7 @@
 //! The provenance graph as W3C PROV-O in JSON-LD: every logged entry becomes a `prov:Activity`, associated with our
 //! connector and the partner (or the pseudonymous person) involved, using the resources and agreements it names.
-//! People appear only as their salted commitment, so the export carries no personal data either.
+//! People appear only as their salted commitment, so the export carries no personal data either. Published outputs
+//! whose resource declares `derived_from` get `prov:wasDerivedFrom` links to those inputs.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -88,6 +89,25 @@ pub async fn write_prov(
         Ok(())
     })
     .await?;
+    // Derivations the operator declared on published outputs.
+    for r in crate::catalogue::resources(store).await? {
+        if r.derived_from.is_empty() {
+            continue;
+        }
+        let inputs: Vec<Value> = r.derived_from.iter().map(|i| json!({"@id": i})).collect();
+        for input in &r.derived_from {
+            nodes.entry(input.clone()).or_insert_with(
+                || json!({"@id": input, "@type": "prov:Entity", "twinport:entityKind": "resource"}),
+            );
+        }
+        let node = nodes.entry(r.id.clone()).or_insert_with(
+            || json!({"@id": r.id, "@type": "prov:Entity", "twinport:entityKind": "resource"}),
+        );
+        if let Some(obj) = node.as_object_mut() {
+            obj.insert("prov:wasDerivedFrom".into(), inputs.into());
+            obj.insert("prov:wasAttributedTo".into(), json!({"@id": connector}));
+        }
+    }
     let graph: Vec<Value> = nodes.into_values().chain(activities).collect();
     let doc = json!({"@context": context(), "@graph": graph});
     serde_json::to_writer_pretty(&mut *out, &doc)

@@ -237,3 +237,45 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 }
+
+impl Store {
+    /// The latest checkpoint accepted from a partner: `(vkey, note)`.
+    pub async fn audit_partner_checkpoint(
+        &self,
+        partner: &str,
+    ) -> Result<Option<(String, String)>, StorageError> {
+        let row =
+            sqlx::query("SELECT vkey, note FROM audit_partner_checkpoints WHERE partner = $1")
+                .bind(partner)
+                .fetch_optional(self.pool())
+                .await?;
+        row.map(|r| Ok((r.try_get("vkey")?, r.try_get("note")?)))
+            .transpose()
+    }
+
+    pub(crate) async fn audit_put_partner_checkpoint(
+        &self,
+        partner: &str,
+        vkey: &str,
+        size: u64,
+        note: &str,
+    ) -> Result<(), StorageError> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("DELETE FROM audit_partner_checkpoints WHERE partner = $1")
+            .bind(partner)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO audit_partner_checkpoints (partner, vkey, size, note, updated_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(partner)
+        .bind(vkey)
+        .bind(to_i64(size))
+        .bind(note)
+        .bind(super::event::timestamp(time::OffsetDateTime::now_utc()))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -376,3 +376,70 @@ async fn exports_verify_offline_and_every_tampering_of_an_export_is_named() {
         assert!(export::verify_jsonl(&mut text.as_bytes(), Some(&stranger)).is_err());
     }
 }
+
+#[tokio::test]
+async fn prov_export_links_declared_derivations_and_names_no_person() {
+    for (store, _db) in stores().await {
+        let dir = tempfile::tempdir().expect("dir");
+        let log = AuditLog::open(&store, dir.path(), ORIGIN)
+            .await
+            .expect("open");
+        let output = json!({
+            "id": "urn:ldt:city-a:flood-forecast", "kind": "dataset", "stage": "model-output",
+            "title": "Flood forecast",
+            "distributions": [{"format": "application/json", "backend": "http://127.0.0.1:9/forecast"}],
+            "offers": [{"policy": "partner-use"}],
+            "derived_from": ["https://city-b.example/datasets/rainfall"]
+        });
+        let resource =
+            crate::catalogue::resource::parse_resource(output.clone()).expect("valid resource");
+        let mut circular = output.clone();
+        circular["derived_from"] = json!(["urn:ldt:city-a:flood-forecast", "not an iri"]);
+        let errors = crate::catalogue::resource::parse_resource(circular).expect_err("refused");
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["derived_from[0]", "derived_from[1]"]);
+        store
+            .put_resource(
+                &resource.id,
+                "dataset",
+                crate::storage::ResourceSource::Api,
+                &output,
+            )
+            .await
+            .expect("stored");
+        let mut e = AuditEvent::new(
+            EventKind::ManagementAction,
+            json!({"action": "resource.create"}),
+        );
+        e.resource = Some(resource.id.clone());
+        e.personal = Some(json!({"subject": "jane.doe@city-a.example"}));
+        log.append(e).await.expect("append");
+        log.checkpoint().await.expect("checkpoint");
+
+        let mut out = Vec::new();
+        prov::write_prov(
+            &store,
+            ORIGIN,
+            &log.verifier(),
+            "https://city-a.example/twinport",
+            &mut out,
+        )
+        .await
+        .expect("prov");
+        let text = String::from_utf8(out).expect("utf-8");
+        assert!(!text.contains("jane"));
+        let doc: serde_json::Value = serde_json::from_str(&text).expect("json-ld");
+        let graph = doc["@graph"].as_array().expect("graph");
+        let derived = graph
+            .iter()
+            .find(|n| n["@id"] == "urn:ldt:city-a:flood-forecast")
+            .expect("output entity");
+        assert_eq!(
+            derived["prov:wasDerivedFrom"],
+            json!([{"@id": "https://city-b.example/datasets/rainfall"}])
+        );
+        assert!(graph.iter().any(|n| n["@type"] == "prov:Activity"
+            && n["prov:used"] == json!([{"@id": "urn:ldt:city-a:flood-forecast"}])));
+        assert!(graph.iter().any(|n| n["@type"] == "prov:Person"));
+    }
+}

@@ -36,6 +36,10 @@ pub struct Resource {
     pub conforms_to: Vec<String>,
     pub distributions: Vec<Distribution>,
     pub offers: Vec<OfferRef>,
+    /// IRIs of the inputs (typically partners' datasets obtained under agreements) this output was derived from;
+    /// exported as `prov:wasDerivedFrom` in the audit log's provenance graph.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub derived_from: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -210,6 +214,14 @@ impl Resource {
                         ));
                     }
                 }
+            }
+        }
+        for (i, input) in self.derived_from.iter().enumerate() {
+            if !is_absolute_uri(input) || input == &self.id {
+                problems.push(err(
+                    format!("derived_from[{i}]"),
+                    "must be the absolute IRI of another resource",
+                ));
             }
         }
         for (i, c) in self.conforms_to.iter().enumerate() {

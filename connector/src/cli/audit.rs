@@ -228,3 +228,37 @@ fn print_report(r: &verify::VerifyReport, vkey: &str) {
         );
     }
 }
+
+/// For the demo: signs a fresh checkpoint, verifies the whole stored log against it and prints the entries as this
+/// connector recorded them.
+pub async fn show_and_verify(name: &str, state: &crate::app::AppState) -> anyhow::Result<()> {
+    let log = state.audit();
+    log.checkpoint().await?;
+    let report = verify::verify_store(state.store(), log.origin(), &log.verifier()).await?;
+    println!();
+    println!(
+        "   {name}'s audit log ({}): {} entries, verified against its signed checkpoint of size {}",
+        log.origin(),
+        report.entries,
+        report.signed_size
+    );
+    let entries = state
+        .store()
+        .audit_query(&EntryFilter {
+            limit: Some(1000),
+            ..EntryFilter::default()
+        })
+        .await?;
+    for e in entries {
+        let leaf: serde_json::Value = serde_json::from_str(&e.leaf)?;
+        println!(
+            "   #{} {} {} {} {}",
+            e.index,
+            e.logged_at,
+            e.kind,
+            e.partner.as_deref().unwrap_or("-"),
+            leaf["details"]
+        );
+    }
+    Ok(())
+}

@@ -92,6 +92,13 @@ pub async fn run() -> anyhow::Result<()> {
     println!("   transfer {} is {}; data address endpoint {} (bearer token issued, bound to this transfer)",
         tid, text(&view, "state"), text(&view["data_address"], "endpoint"));
 
+    println!(
+        "6. Each side's audit log: B witnesses A's signed checkpoint, then both logs are verified."
+    );
+    crate::audit::witness::check_partner(&pair.b.state, CITY_A).await?;
+    super::audit::show_and_verify("City A", &pair.a.state).await?;
+    super::audit::show_and_verify("City B", &pair.b.state).await?;
+
     pair.stop().await;
     println!("== Demo finished: both connectors stopped cleanly.");
     Ok(())
