@@ -90,7 +90,7 @@ async fn measure(
 ) -> anyhow::Result<()> {
     let sqlite = Store::connect(&format!("sqlite://{}", dir.join("bench.db").display())).await?;
     let rate = appends_per_second(&sqlite, dir, appends).await?;
-    println!("sqlite: {rate:.0} durable appends/s ({appends} appends, {APPENDERS} concurrent appenders, synchronous=FULL)");
+    println!("sqlite: {rate:.0} durable appends/s ({appends} appends, {APPENDERS} concurrent appenders, WAL, synchronous=NORMAL)");
     if let Some(url) = postgres {
         let pg = postgres_store(url).await?;
         let pg_dir = dir.join("pg");
