@@ -70,6 +70,7 @@ async fn both_sides_record_the_exchange_and_their_logs_verify() {
             "policy_decision",
             "agreement",
             "transfer_state",
+            "catalogue_served",
         ] {
             assert!(
                 provider_kinds.contains(kind),

@@ -124,6 +124,16 @@ pub async fn dataset(
         policies: &policies,
     };
     let body = publication.root_dataset(resource);
+    // A dataset read is a catalogue request too: recorded before it is answered.
+    crate::audit::record_catalogue_served(
+        &state,
+        &partner.id,
+        &[serde_json::json!({"id": id})],
+        1,
+        1,
+    )
+    .await
+    .map_err(|_| CatalogError::internal())?;
     Ok((
         StatusCode::OK,
         [(header::CONTENT_TYPE, "application/json")],
