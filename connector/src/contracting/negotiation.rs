@@ -18,7 +18,7 @@ use twinport_policy::Scope;
 use super::decision::{context, ContextInput};
 use super::error::Protocol;
 use super::offers::{self, OurOffer};
-use super::outbox::DSP_BASE_PLACEHOLDER;
+use super::outbox::{CONSUMER_PID_PLACEHOLDER, DSP_BASE_PLACEHOLDER, PROVIDER_PID_PLACEHOLDER};
 use super::{audit_trail, new_pid, ProcessError, CONSUMER, PROVIDER, SIGNATURE_HEADER};
 use crate::app::AppState;
 use crate::catalogue::resource::Approval;
@@ -154,15 +154,21 @@ fn termination(n: &NegotiationRecord, code: &str, reasons: Vec<String>) -> NewOu
         reason: reasons,
     }
     .to_json();
+    // Before the partner acknowledged the process its pid is not known yet; the outbox fills it in at delivery,
+    // after the (earlier, same-process) message that creates the process has been acknowledged.
     let path = if n.role == PROVIDER {
         format!(
             "/negotiations/{}/termination",
-            n.consumer_pid.as_deref().unwrap_or_default()
+            n.consumer_pid
+                .as_deref()
+                .unwrap_or(CONSUMER_PID_PLACEHOLDER)
         )
     } else {
         format!(
             "/negotiations/{}/termination",
-            n.provider_pid.as_deref().unwrap_or_default()
+            n.provider_pid
+                .as_deref()
+                .unwrap_or(PROVIDER_PID_PLACEHOLDER)
         )
     };
     to_partner(n, "ContractNegotiationTerminationMessage", path, body, None)
@@ -1121,22 +1127,21 @@ pub async fn terminate(
         Role::Consumer
     };
     check(&n, M::Termination, role)?;
-    let partner_knows = n.provider_pid.is_some() && n.consumer_pid.is_some();
     let mut n = n;
     let from = n.state.clone();
-    let mut change = Change::new().history(
-        Some(&from),
-        "TERMINATED",
-        "terminated by our operator",
-        Some(reason.to_string()),
-    );
-    if partner_knows {
-        change = change.send(termination(
+    // Sent even before the partner acknowledged the process: it follows the message that creates it.
+    let change = Change::new()
+        .history(
+            Some(&from),
+            "TERMINATED",
+            "terminated by our operator",
+            Some(reason.to_string()),
+        )
+        .send(termination(
             &n,
             "terminated-by-operator",
             vec![reason.to_string()],
         ));
-    }
     n.state = NegotiationState::Terminated.as_str().into();
     n.waiting_for = None;
     let n = save(state, n, change).await?;

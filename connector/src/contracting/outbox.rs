@@ -20,6 +20,10 @@ use crate::storage::{Change, OutboxMessage};
 /// Prefix of a queued URL whose partner DSP base was not known when the message was queued; resolved through the
 /// partner's version metadata at delivery time.
 pub const DSP_BASE_PLACEHOLDER: &str = "dsp-base:";
+/// Placeholders for the partner's pid in a queued path, for messages queued before the partner acknowledged the
+/// process (e.g. a termination right after the request); filled in from the stored process at delivery.
+pub const PROVIDER_PID_PLACEHOLDER: &str = "{providerPid}";
+pub const CONSUMER_PID_PLACEHOLDER: &str = "{consumerPid}";
 /// Attempts after which a message the partner keeps refusing with 404 is given up.
 const MAX_ATTEMPTS: i64 = 40;
 const MAX_BACKOFF_MS: i64 = 30_000;
@@ -138,6 +142,10 @@ async fn send(state: &AppState, m: &OutboxMessage) -> Outcome {
             Err(e) => return Outcome::Retry(e),
         },
     };
+    let (url, body) = match fill_pids(state, m, url).await {
+        Ok(filled) => filled,
+        Err(e) => return Outcome::Retry(e),
+    };
     let token = match state.identity().token_for(&m.partner) {
         Ok(t) => t,
         Err(e) => return Outcome::Retry(format!("cannot sign a token: {e}")),
@@ -146,7 +154,7 @@ async fn send(state: &AppState, m: &OutboxMessage) -> Outcome {
         .http()
         .post(&url)
         .bearer_auth(token)
-        .json(&m.body)
+        .json(&body)
         .timeout(TIMEOUT);
     if let Some(sig) = &m.signature {
         request = request.header(SIGNATURE_HEADER, sig);
@@ -183,6 +191,55 @@ async fn record_sent(state: &AppState, m: &OutboxMessage, attempts: i64) {
     if let Err(err) = state.audit().append(e).await {
         tracing::error!(error = %err, "cannot record a sent DSP message");
     }
+}
+
+/// Replaces pid placeholders in the URL and empty pids in the body with what the process knows now.
+async fn fill_pids(
+    state: &AppState,
+    m: &OutboxMessage,
+    url: String,
+) -> Result<(String, Value), String> {
+    let mut body = m.body.clone();
+    let needs = url.contains(PROVIDER_PID_PLACEHOLDER)
+        || url.contains(CONSUMER_PID_PLACEHOLDER)
+        || ["providerPid", "consumerPid"]
+            .iter()
+            .any(|k| body.get(*k).and_then(Value::as_str) == Some(""));
+    if !needs {
+        return Ok((url, body));
+    }
+    let pids = match state
+        .store()
+        .negotiation(&m.process_id)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        Some(n) => (n.provider_pid, n.consumer_pid),
+        None => match state
+            .store()
+            .transfer(&m.process_id)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            Some(t) => (t.provider_pid, t.consumer_pid),
+            None => (None, None),
+        },
+    };
+    let (Some(provider_pid), Some(consumer_pid)) = pids else {
+        return Err("waiting for the partner to acknowledge the process".into());
+    };
+    for (key, value) in [
+        ("providerPid", &provider_pid),
+        ("consumerPid", &consumer_pid),
+    ] {
+        if body.get(key).and_then(Value::as_str) == Some("") {
+            body[key] = Value::String(value.clone());
+        }
+    }
+    let url = url
+        .replace(PROVIDER_PID_PLACEHOLDER, &provider_pid)
+        .replace(CONSUMER_PID_PLACEHOLDER, &consumer_pid);
+    Ok((url, body))
 }
 
 async fn current_state(state: &AppState, id: &str) -> String {

@@ -16,7 +16,7 @@ use twinport_policy::Scope;
 
 use super::decision::{context, ContextInput};
 use super::error::Protocol;
-use super::outbox::DSP_BASE_PLACEHOLDER;
+use super::outbox::{CONSUMER_PID_PLACEHOLDER, DSP_BASE_PLACEHOLDER, PROVIDER_PID_PLACEHOLDER};
 use super::{audit_trail, new_pid, ProcessError, CONSUMER, PROVIDER};
 use crate::app::AppState;
 use crate::storage::{Change, NewOutbox, TransferRecord};
@@ -118,12 +118,13 @@ fn to_partner(t: &TransferRecord, kind: &str, path: String, body: Value) -> NewO
 
 /// The partner's pid, which names the process in the path of messages we send.
 fn their_pid(t: &TransferRecord) -> String {
-    if t.role == PROVIDER {
-        t.consumer_pid.clone()
+    // Before the partner acknowledged the transfer its pid is not known; the outbox fills it in at delivery.
+    let (pid, placeholder) = if t.role == PROVIDER {
+        (&t.consumer_pid, CONSUMER_PID_PLACEHOLDER)
     } else {
-        t.provider_pid.clone()
-    }
-    .unwrap_or_default()
+        (&t.provider_pid, PROVIDER_PID_PLACEHOLDER)
+    };
+    pid.clone().unwrap_or_else(|| placeholder.to_string())
 }
 
 fn pids(t: &TransferRecord) -> (String, String) {
@@ -577,7 +578,7 @@ pub async fn act(
         format!("{} by our operator", kind.name()),
         reason.map(str::to_string),
     );
-    if t.provider_pid.is_some() && t.consumer_pid.is_some() {
+    {
         change = change.send(to_partner(
             &t,
             kind.name(),

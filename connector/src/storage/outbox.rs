@@ -139,9 +139,15 @@ impl Store {
         process_id: &str,
         except_kind: &str,
     ) -> Result<(), StorageError> {
-        sqlx::query("UPDATE outbox SET status = 'cancelled' WHERE process_id = $1 AND status = 'pending' AND kind <> $2")
+        // The process's first message (the one that creates it at the partner) stays, so that a termination queued
+        // behind it still has a process to end.
+        sqlx::query(
+            "UPDATE outbox SET status = 'cancelled' WHERE process_id = $1 AND status = 'pending' AND kind <> $2 \
+             AND id <> (SELECT MIN(id) FROM outbox WHERE process_id = $3)",
+        )
             .bind(process_id)
             .bind(except_kind)
+            .bind(process_id)
             .execute(self.pool())
             .await?;
         Ok(())
