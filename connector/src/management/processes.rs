@@ -13,6 +13,7 @@ use twinport_contracts::transfer::{DataAddress, TransferMessageKind};
 use super::auth::{Principal, Role};
 use super::body;
 use crate::app::AppState;
+use crate::contracting::error::retrying;
 use crate::contracting::{negotiation, offers, transfer, ProcessError};
 use crate::error::ApiError;
 use crate::storage::{
@@ -395,12 +396,13 @@ async fn negotiation_action(
 ) -> Result<Json<NegotiationView>, ApiError> {
     who.require(Role::Operator)?;
     let n = match action {
-        "accept" => negotiation::accept(state, id).await?,
-        "approve" => negotiation::approve(state, id).await?,
+        // A partner message may change the process at the same moment; the action then runs again on fresh state.
+        "accept" => retrying(|| negotiation::accept(state, id)).await?,
+        "approve" => retrying(|| negotiation::approve(state, id)).await?,
         _ => {
             let reason =
                 optional_reason(body)?.unwrap_or_else(|| "terminated by the operator".into());
-            negotiation::terminate(state, id, &reason).await?
+            retrying(|| negotiation::terminate(state, id, &reason)).await?
         }
     };
     crate::audit::record_management_action(
@@ -580,7 +582,7 @@ async fn transfer_action(
 ) -> Result<Json<TransferView>, ApiError> {
     who.require(Role::Operator)?;
     let reason = optional_reason(body)?;
-    let t = transfer::act(state, id, kind, reason.as_deref()).await?;
+    let t = retrying(|| transfer::act(state, id, kind, reason.as_deref())).await?;
     crate::audit::record_management_action(
         state,
         who,
