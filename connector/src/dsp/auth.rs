@@ -19,18 +19,7 @@ impl FromRequestParts<AppState> for Partner {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        match authenticate(
-            header,
-            state.participant_id(),
-            state.partners(),
-            state.store(),
-        )
-        .await
-        {
+        match check(parts, state).await {
             Ok(partner) => Ok(Partner(partner)),
             Err(AuthError::Storage(e)) => {
                 tracing::error!(error = %e, "token check failed on storage");
@@ -42,4 +31,23 @@ impl FromRequestParts<AppState> for Partner {
             }
         }
     }
+}
+
+/// Authenticates the bearer token of a DSP request; shared by the catalogue and the process extractors, which
+/// differ only in how they answer a refusal.
+pub(super) async fn check(
+    parts: &Parts,
+    state: &AppState,
+) -> Result<AuthenticatedPartner, AuthError> {
+    let header = parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    authenticate(
+        header,
+        state.participant_id(),
+        state.partners(),
+        state.store(),
+    )
+    .await
 }

@@ -2,12 +2,11 @@
 //! fails authentication gets 404, exactly as if the process did not exist; the reason is logged for the operator.
 
 use axum::extract::FromRequestParts;
-use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 
 use crate::app::AppState;
-use crate::identity::{authenticate, AuthError};
+use crate::identity::AuthError;
 
 /// A partner authenticated for a negotiation or transfer message.
 pub struct ProcessPartner(pub String);
@@ -19,18 +18,7 @@ impl FromRequestParts<AppState> for ProcessPartner {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        match authenticate(
-            header,
-            state.participant_id(),
-            state.partners(),
-            state.store(),
-        )
-        .await
-        {
+        match super::auth::check(parts, state).await {
             Ok(p) => Ok(ProcessPartner(p.id)),
             Err(AuthError::Storage(e)) => {
                 tracing::error!(error = %e, "token check failed on storage");
