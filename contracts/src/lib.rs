@@ -12,6 +12,7 @@ pub mod jws;
 pub mod message;
 pub mod negotiation;
 pub mod process;
+pub mod receipt;
 pub mod transfer;
 pub mod transparency;
 
