@@ -37,6 +37,7 @@ struct Inner {
     public_url: String,
     catalogue_loaded: AtomicBool,
     audit: AuditLog,
+    telemetry: crate::telemetry::Telemetry,
 }
 
 impl AppState {
@@ -85,6 +86,10 @@ impl AppState {
     }
     pub fn outbox_signal(&self) -> &OutboxSignal {
         &self.0.outbox
+    }
+    /// This connector's metrics and tracer.
+    pub fn telemetry(&self) -> &crate::telemetry::Telemetry {
+        &self.0.telemetry
     }
 
     /// After a process change committed: tell waiters, and wake the outbox if the change queued messages.
@@ -193,6 +198,8 @@ pub enum StartError {
     Http(String),
     #[error("catalogue rules: {0}")]
     Rules(String),
+    #[error(transparent)]
+    Telemetry(#[from] crate::telemetry::traces::TraceSetupError),
 }
 
 // The messages already carry the cause; keeping it out of `source()` stops `{:#}` from printing it twice.
@@ -239,6 +246,7 @@ impl RunningConnector {
         for server in self.servers {
             let _ = server.await;
         }
+        self.state.telemetry().traces().shutdown().await;
         self.state.store().close().await;
     }
 }
@@ -247,13 +255,12 @@ impl RunningConnector {
 pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
     let identity = LocalIdentity::load(&config.participant_id, &config.signing_key_path)?;
     let store = Store::connect(&config.storage_url).await?;
-    let policy = PolicyService::load(&config.catalogue_dir)?;
-    let audit = AuditLog::open(
-        &store,
-        &config.data_dir,
-        &crate::audit::origin_for(&config.participant_id),
-    )
-    .await?;
+    let audit_origin = crate::audit::origin_for(&config.participant_id);
+    let telemetry =
+        crate::telemetry::Telemetry::new(&config.telemetry, &config.participant_id, &audit_origin)?;
+    let policy =
+        PolicyService::load(&config.catalogue_dir)?.counted_in(telemetry.metrics().decisions());
+    let audit = AuditLog::open(&store, &config.data_dir, &audit_origin).await?;
     let loaded = catalogue::load_into(&store, &config.catalogue_dir).await?;
     tracing::info!(resources = loaded, dir = %config.catalogue_dir.display(), "catalogue loaded");
 
@@ -287,7 +294,8 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
         .build()
         .map_err(|e| StartError::Http(e.to_string()))?;
     let partners = PartnerDirectory::new(&config.partners, http.clone());
-    let client = client::DspClient::new(identity.clone(), http.clone());
+    let client =
+        client::DspClient::new(identity.clone(), http.clone()).traced(telemetry.traces().clone());
     let state = AppState(Arc::new(Inner {
         config,
         store,
@@ -302,6 +310,7 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
         public_url,
         catalogue_loaded: AtomicBool::new(true),
         audit,
+        telemetry: telemetry.clone(),
     }));
 
     let (shutdown, stopped) = watch::channel(false);
@@ -310,6 +319,12 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
         .with_state(state.clone());
     let management_app =
         management::router(state.clone()).merge(health::router().with_state(state.clone()));
+    let dsp_app = crate::telemetry::http_layer::observe(dsp_app, telemetry.clone(), "dsp");
+    let management_app = crate::telemetry::http_layer::observe(
+        management_app.merge(crate::telemetry::endpoint::router(state.clone())),
+        telemetry,
+        "management",
+    );
     let servers = vec![
         serve(dsp_listener, dsp_app, stopped.clone()),
         serve(management_listener, management_app, stopped.clone()),

@@ -10,6 +10,7 @@ use twinport_contracts::message::DspMessage;
 
 use crate::config::PartnerConfig;
 use crate::identity::LocalIdentity;
+use crate::telemetry::traces::Traces;
 
 /// The most catalogue pages we follow for one request, so a partner's looping `next` link cannot hold us forever.
 const MAX_PAGES: usize = 100;
@@ -38,11 +39,22 @@ pub enum ClientError {
 pub struct DspClient {
     identity: LocalIdentity,
     http: reqwest::Client,
+    traces: Traces,
 }
 
 impl DspClient {
     pub fn new(identity: LocalIdentity, http: reqwest::Client) -> DspClient {
-        DspClient { identity, http }
+        DspClient {
+            identity,
+            http,
+            traces: Traces::default(),
+        }
+    }
+
+    /// Sends the trace context with every request from now on (and opens a client span for it).
+    pub fn traced(mut self, traces: Traces) -> DspClient {
+        self.traces = traces;
+        self
     }
 
     /// `<root><path>` of the partner's DSP 2025-1 binding.
@@ -52,9 +64,10 @@ impl DspClient {
             .as_deref()
             .ok_or_else(|| ClientError::NoUrl(partner.id.clone()))?;
         let url = format!("{root}/.well-known/dspace-version");
-        let response = self
-            .http
-            .get(&url)
+        let (request, _span) = self
+            .traces
+            .outgoing(self.http.get(&url), "version discovery");
+        let response = request
             .timeout(TIMEOUT)
             .send()
             .await
@@ -83,9 +96,10 @@ impl DspClient {
         let mut url = format!("{base}/catalog/request");
         let mut merged: Option<Value> = None;
         for _ in 0..MAX_PAGES {
-            let response = self
-                .http
-                .post(&url)
+            let (request, _span) = self
+                .traces
+                .outgoing(self.http.post(&url), "catalogue request");
+            let response = request
                 .bearer_auth(self.token(&partner.id)?)
                 .json(&message)
                 .timeout(TIMEOUT)
@@ -125,9 +139,8 @@ impl DspClient {
     pub async fn dataset(&self, partner: &PartnerConfig, id: &str) -> Result<Value, ClientError> {
         let base = self.discover(partner).await?;
         let url = format!("{base}/catalog/datasets/{}", encode_segment(id));
-        let response = self
-            .http
-            .get(&url)
+        let (request, _span) = self.traces.outgoing(self.http.get(&url), "dataset request");
+        let response = request
             .bearer_auth(self.token(&partner.id)?)
             .timeout(TIMEOUT)
             .send()

@@ -213,6 +213,7 @@ impl AuditLog {
 
     /// Records an event; `Ok(index)` means it is committed to the database.
     pub async fn append(&self, event: AuditEvent) -> Result<u64, AuditError> {
+        let _timer = crate::telemetry::audit_timing::start(&self.shared.origin);
         let leaf = prepare(event, time::OffsetDateTime::now_utc())?;
         let (reply, wait) = oneshot::channel();
         self.tx

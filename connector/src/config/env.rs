@@ -21,6 +21,16 @@ pub const OVERRIDES: &[(&str, &str)] = &[
         "TWINPORT_CATALOGUE_PUBLISHER_NAME",
         "catalogue.publisher_name",
     ),
+    (
+        "TWINPORT_TELEMETRY_OTLP_ENDPOINT",
+        "telemetry.otlp_endpoint",
+    ),
+    ("TWINPORT_TELEMETRY_SERVICE_NAME", "telemetry.service_name"),
+    ("TWINPORT_TELEMETRY_SAMPLE_RATIO", "telemetry.sample_ratio"),
+    (
+        "TWINPORT_TELEMETRY_METRICS_TOKEN",
+        "telemetry.metrics_token",
+    ),
 ];
 
 pub fn apply_overrides(

@@ -4,6 +4,7 @@
 
 mod env;
 mod raw;
+mod telemetry;
 mod validate;
 
 use std::net::SocketAddr;
@@ -11,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use raw::RawConfig;
+pub use telemetry::TelemetryConfig;
 pub use validate::ConfigError;
 
 /// How the connector logs: human-readable lines or one JSON object per line.
@@ -37,6 +39,8 @@ pub struct Config {
     pub log_format: LogFormat,
     pub catalogue: CatalogueInfo,
     pub partners: Vec<PartnerConfig>,
+    /// Metrics access and OpenTelemetry traces (`[telemetry]`).
+    pub telemetry: TelemetryConfig,
 }
 
 /// Catalogue-level metadata published with the DCAT-AP catalogue.

@@ -20,6 +20,8 @@ pub struct RawConfig {
     pub catalogue: RawCatalogue,
     #[serde(default)]
     pub partners: Vec<RawPartner>,
+    #[serde(default)]
+    pub telemetry: super::telemetry::RawTelemetry,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -19,7 +19,7 @@ pub enum ConfigError {
     Invalid { key: String, problem: String },
 }
 
-fn invalid(key: impl Into<String>, problem: impl Into<String>) -> ConfigError {
+pub(super) fn invalid(key: impl Into<String>, problem: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
         key: key.into(),
         problem: problem.into(),
@@ -123,6 +123,7 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
         }
         partners.push(p);
     }
+    let telemetry = super::telemetry::validate(raw.telemetry)?;
     Ok(Config {
         participant_id,
         public_url,
@@ -136,6 +137,7 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
         log_format,
         catalogue,
         partners,
+        telemetry,
     })
 }
 
@@ -204,7 +206,7 @@ fn socket_addr(key: &str, value: &str) -> Result<SocketAddr, ConfigError> {
     })
 }
 
-fn http_url(key: &str, value: &str) -> Result<String, ConfigError> {
+pub(super) fn http_url(key: &str, value: &str) -> Result<String, ConfigError> {
     let url =
         url::Url::parse(value).map_err(|e| invalid(key, format!("not a URL ({e}): {value:?}")))?;
     if url.scheme() != "http" && url.scheme() != "https" {

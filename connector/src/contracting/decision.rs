@@ -17,6 +17,7 @@ use crate::config::PartnerConfig;
 pub struct PolicyService {
     engine: Engine,
     rule_count: usize,
+    decisions: crate::telemetry::metrics::DecisionMetrics,
 }
 
 /// A Rego rule file that cannot be used.
@@ -70,7 +71,14 @@ impl PolicyService {
         Ok(PolicyService {
             engine,
             rule_count: count,
+            decisions: Default::default(),
         })
+    }
+
+    /// Counts every decision from now on into `decisions` (the connector's `/metrics`).
+    pub fn counted_in(mut self, decisions: crate::telemetry::metrics::DecisionMetrics) -> Self {
+        self.decisions = decisions;
+        self
     }
 
     pub fn rule_count(&self) -> usize {
@@ -80,7 +88,7 @@ impl PolicyService {
     /// Evaluates a stored policy (or an offer or agreement body) in `scope`. A policy that no longer parses denies,
     /// with the parse error as the reason.
     pub fn evaluate(&self, policy: &Value, ctx: &RequestContext, scope: Scope) -> ComplianceReport {
-        match Policy::from_json(policy) {
+        let report = match Policy::from_json(policy) {
             Ok(p) => self.engine.evaluate(&p, ctx, scope),
             Err(e) => ComplianceReport {
                 policy_id: None,
@@ -91,7 +99,9 @@ impl PolicyService {
                 rules: Vec::new(),
                 rego: None,
             },
-        }
+        };
+        self.decisions.record(scope, &report.decision);
+        report
     }
 }
 

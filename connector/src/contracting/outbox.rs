@@ -159,6 +159,7 @@ async fn send(state: &AppState, m: &OutboxMessage) -> Outcome {
     if let Some(sig) = &m.signature {
         request = request.header(SIGNATURE_HEADER, sig);
     }
+    let (request, _span) = state.telemetry().traces().outgoing(request, &m.kind);
     match request.send().await {
         Err(e) => Outcome::Retry(connection_error(&e)),
         Ok(response) => {

@@ -6,6 +6,7 @@ mod outbox;
 mod policies;
 mod processes;
 mod resources;
+mod stats;
 mod tokens;
 
 #[cfg(test)]
@@ -22,6 +23,7 @@ pub use outbox::OutboxMessage;
 pub use policies::{PolicyRecord, PolicyVersion};
 pub use processes::{Change, HistoryEntry, NegotiationRecord, NewOutbox, TransferRecord};
 pub use resources::{ResourceRecord, ResourceSource};
+pub use stats::StoreStats;
 pub use tokens::TokenUse;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");

@@ -1,0 +1,48 @@
+//! Everything an operator watches the connector with: logs (`logging`), Prometheus metrics (`metrics`, served by
+//! `endpoint`), optional OpenTelemetry traces (`traces`), and the HTTP layer that feeds both for every listener
+//! (`http_layer`). [`Telemetry`] is the per-connector part, owned by `AppState`.
+
+pub mod audit_timing;
+pub mod endpoint;
+pub mod http_layer;
+pub mod logging;
+pub mod metrics;
+pub mod traces;
+
+use std::sync::Arc;
+
+pub use logging::init;
+
+use crate::config::TelemetryConfig;
+
+/// One connector's metrics registry and tracer. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Telemetry {
+    metrics: Arc<metrics::Metrics>,
+    traces: traces::Traces,
+}
+
+impl Telemetry {
+    /// Sets up metrics, and traces when an OTLP endpoint is configured; routes the audit log's append timings
+    /// (origin `audit_origin`) into this connector's histogram.
+    pub fn new(
+        config: &TelemetryConfig,
+        participant_id: &str,
+        audit_origin: &str,
+    ) -> Result<Telemetry, traces::TraceSetupError> {
+        let metrics = Arc::new(metrics::Metrics::new());
+        audit_timing::register(audit_origin, metrics.audit_append_seconds());
+        Ok(Telemetry {
+            metrics,
+            traces: traces::Traces::new(config, participant_id)?,
+        })
+    }
+
+    pub fn metrics(&self) -> &metrics::Metrics {
+        &self.metrics
+    }
+
+    pub fn traces(&self) -> &traces::Traces {
+        &self.traces
+    }
+}
