@@ -255,12 +255,16 @@ impl RunningConnector {
 pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
     let identity = LocalIdentity::load(&config.participant_id, &config.signing_key_path)?;
     let store = Store::connect(&config.storage_url).await?;
-    let audit_origin = crate::audit::origin_for(&config.participant_id);
-    let telemetry =
-        crate::telemetry::Telemetry::new(&config.telemetry, &config.participant_id, &audit_origin)?;
+    let telemetry = crate::telemetry::Telemetry::new(&config.telemetry, &config.participant_id)?;
     let policy =
         PolicyService::load(&config.catalogue_dir)?.counted_in(telemetry.metrics().decisions());
-    let audit = AuditLog::open(&store, &config.data_dir, &audit_origin).await?;
+    let audit = AuditLog::open(
+        &store,
+        &config.data_dir,
+        &crate::audit::origin_for(&config.participant_id),
+    )
+    .await?;
+    audit.observe_appends(telemetry.metrics().audit_append_seconds());
     let loaded = catalogue::load_into(&store, &config.catalogue_dir).await?;
     tracing::info!(resources = loaded, dir = %config.catalogue_dir.display(), "catalogue loaded");
 

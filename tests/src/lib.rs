@@ -66,6 +66,11 @@ impl Storage {
 
 /// City A (provider, with the sample catalogue) and city B (consumer), trusting each other with inline keys.
 pub async fn city_pair(storage: Storage) -> (City, City) {
+    city_pair_with(storage, |_| {}).await
+}
+
+/// Like [`city_pair`], with `tweak` applied to each city's validated config before it starts.
+pub async fn city_pair_with(storage: Storage, tweak: impl Fn(&mut Config)) -> (City, City) {
     if std::env::var("TWINPORT_TEST_LOG").is_ok() {
         twinport::telemetry::init(twinport::config::LogFormat::Human);
     }
@@ -101,12 +106,14 @@ pub async fn city_pair(storage: Storage) -> (City, City) {
         &b_path.join("twinport.toml"),
         &twinport::cli::pair::partner_toml(CITY_A, &key_a.jwks()).unwrap(),
     );
-    let a = start(dir_a, key_a, storage, None).await;
-    let b = start(
+    let a = start_at(dir_a, key_a, storage, None, None, &tweak).await;
+    let b = start_at(
         dir_b,
         key_b,
         storage,
         Some((CITY_A, a.running.public_url().to_string())),
+        None,
+        &tweak,
     )
     .await;
     // City A started first, on a port city B could not know: now A learns where B listens.
@@ -116,23 +123,16 @@ pub async fn city_pair(storage: Storage) -> (City, City) {
     (a, b)
 }
 
-async fn start(
-    dir: TempDir,
-    key: SigningKey,
-    storage: Storage,
-    partner_url: Option<(&str, String)>,
-) -> City {
-    start_at(dir, key, storage, partner_url, None).await
-}
-
 async fn start_at(
     dir: TempDir,
     key: SigningKey,
     storage: Storage,
     partner_url: Option<(&str, String)>,
     public_url: Option<String>,
+    tweak: &dyn Fn(&mut Config),
 ) -> City {
     let mut config = Config::load(&dir.path().join("twinport.toml")).expect("config loads");
+    tweak(&mut config);
     if public_url.is_some() {
         config.public_url = public_url;
     }
@@ -336,7 +336,15 @@ pub async fn proxied_pair() -> (City, City, proxy::Recorder, proxy::Recorder) {
         &dir_b.path().join("twinport.toml"),
         &twinport::cli::pair::partner_toml(CITY_A, &key_a.jwks()).unwrap(),
     );
-    let a = start_at(dir_a, key_a, Storage::Sqlite, None, Some(to_a.url.clone())).await;
+    let a = start_at(
+        dir_a,
+        key_a,
+        Storage::Sqlite,
+        None,
+        Some(to_a.url.clone()),
+        &|_| {},
+    )
+    .await;
     to_a.forward_to(&format!("http://{}", a.running.dsp_addr));
     let b = start_at(
         dir_b,
@@ -344,6 +352,7 @@ pub async fn proxied_pair() -> (City, City, proxy::Recorder, proxy::Recorder) {
         Storage::Sqlite,
         Some((CITY_A, to_a.url.clone())),
         Some(to_b.url.clone()),
+        &|_| {},
     )
     .await;
     to_b.forward_to(&format!("http://{}", b.running.dsp_addr));

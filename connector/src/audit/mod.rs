@@ -127,6 +127,7 @@ pub fn origin_for(participant_id: &str) -> String {
 pub struct AuditLog {
     shared: Arc<Shared>,
     tx: mpsc::Sender<writer::Command>,
+    pub(crate) appends: crate::telemetry::audit_timing::AppendObserver,
 }
 
 impl std::fmt::Debug for AuditLog {
@@ -208,12 +209,16 @@ impl AuditLog {
         let (tx, rx) = mpsc::channel(4 * writer::MAX_BATCH);
         tokio::spawn(writer::run(shared.clone(), rx));
         tracing::info!(origin, entries = size, "audit log open");
-        Ok(AuditLog { shared, tx })
+        Ok(AuditLog {
+            shared,
+            tx,
+            appends: Default::default(),
+        })
     }
 
     /// Records an event; `Ok(index)` means it is committed to the database.
     pub async fn append(&self, event: AuditEvent) -> Result<u64, AuditError> {
-        let _timer = crate::telemetry::audit_timing::start(&self.shared.origin);
+        let _timer = self.appends.start();
         let leaf = prepare(event, time::OffsetDateTime::now_utc())?;
         let (reply, wait) = oneshot::channel();
         self.tx

@@ -1,47 +1,45 @@
-//! Times `AuditLog::append` for the `twinport_audit_append_duration_seconds` histogram through a one-line hook in
-//! the audit log, which is opened before the connector's metrics exist and has no handle to them.
-//!
-//! The hook finds its connector's histogram by the log's origin (derived from the participant id, unique per
-//! connector in a process). Two connectors with the same participant id in one process (only tests do that)
-//! record into the histogram registered last.
+//! Times `AuditLog::append` for the `twinport_audit_append_duration_seconds` histogram. The audit log is opened
+//! before the connector's metrics exist, so it carries an [`AppendObserver`] that starts empty and is pointed at the
+//! connector's histogram once the metrics are built; until then (and in the CLI tools) appends are not timed.
 
-use std::collections::HashMap;
-use std::sync::{OnceLock, RwLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use prometheus_client::metrics::histogram::Histogram;
 
-fn histograms() -> &'static RwLock<HashMap<String, Histogram>> {
-    static HISTOGRAMS: OnceLock<RwLock<HashMap<String, Histogram>>> = OnceLock::new();
-    HISTOGRAMS.get_or_init(Default::default)
+use crate::audit::AuditLog;
+
+/// Where one audit log's append times go; shared by all clones of the log.
+#[derive(Clone, Debug, Default)]
+pub struct AppendObserver(Arc<OnceLock<Histogram>>);
+
+impl AppendObserver {
+    /// Starts timing an append; the time is recorded when the returned guard is dropped.
+    pub fn start(&self) -> AppendTimer<'_> {
+        AppendTimer {
+            observer: self,
+            started: Instant::now(),
+        }
+    }
 }
 
-/// Routes appends to the log with `origin` into `histogram`.
-pub fn register(origin: &str, histogram: Histogram) {
-    histograms()
-        .write()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(origin.to_string(), histogram);
-}
-
-/// Starts timing an append; the time is recorded when the returned guard is dropped.
-pub fn start(origin: &str) -> AppendTimer<'_> {
-    AppendTimer {
-        origin,
-        started: Instant::now(),
+impl AuditLog {
+    /// Records the duration of every append from now on into `histogram`. Only the first call takes effect: a log
+    /// belongs to one connector.
+    pub fn observe_appends(&self, histogram: Histogram) {
+        let _ = self.appends.0.set(histogram);
     }
 }
 
 /// Records the elapsed time of one append when dropped (committed, failed or abandoned alike).
 pub struct AppendTimer<'a> {
-    origin: &'a str,
+    observer: &'a AppendObserver,
     started: Instant,
 }
 
 impl Drop for AppendTimer<'_> {
     fn drop(&mut self) {
-        let map = histograms().read().unwrap_or_else(|p| p.into_inner());
-        if let Some(h) = map.get(self.origin) {
+        if let Some(h) = self.observer.0.get() {
             h.observe(self.started.elapsed().as_secs_f64());
         }
     }
@@ -52,15 +50,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn appends_are_recorded_for_their_own_origin_only() {
-        let mine = Histogram::new([0.1, 1.0]);
-        let other = Histogram::new([0.1, 1.0]);
-        register("timing-test-mine/audit", mine.clone());
-        register("timing-test-other/audit", other.clone());
-        drop(start("timing-test-mine/audit"));
-        drop(start("timing-test-mine/audit"));
-        drop(start("timing-test-unregistered/audit"));
-        assert_eq!(mine.count(), 2);
-        assert_eq!(other.count(), 0);
+    fn appends_are_recorded_once_a_histogram_is_attached() {
+        let observer = AppendObserver::default();
+        drop(observer.start());
+        let histogram = Histogram::new([0.1, 1.0]);
+        let _ = observer.0.set(histogram.clone());
+        let clone = observer.clone();
+        drop(observer.start());
+        drop(clone.start());
+        assert_eq!(histogram.count(), 2);
     }
 }

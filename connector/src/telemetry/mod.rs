@@ -23,15 +23,12 @@ pub struct Telemetry {
 }
 
 impl Telemetry {
-    /// Sets up metrics, and traces when an OTLP endpoint is configured; routes the audit log's append timings
-    /// (origin `audit_origin`) into this connector's histogram.
+    /// Sets up metrics, and traces when an OTLP endpoint is configured.
     pub fn new(
         config: &TelemetryConfig,
         participant_id: &str,
-        audit_origin: &str,
     ) -> Result<Telemetry, traces::TraceSetupError> {
         let metrics = Arc::new(metrics::Metrics::new());
-        audit_timing::register(audit_origin, metrics.audit_append_seconds());
         Ok(Telemetry {
             metrics,
             traces: traces::Traces::new(config, participant_id)?,
