@@ -37,7 +37,7 @@ async fn measure(
         .get::<MatchedPath>()
         .map_or(UNMATCHED, MatchedPath::as_str)
         .to_string();
-    let method = request.method().as_str().to_string();
+    let method = method_label(request.method()).to_string();
     let response = match telemetry
         .traces()
         .incoming(request.headers(), &method, &endpoint)
@@ -65,4 +65,33 @@ async fn measure(
         started.elapsed().as_secs_f64(),
     );
     response
+}
+
+/// The method as a label: the standard ones by name, anything else as `other`, so a client inventing methods cannot
+/// create series without bound.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invented_methods_share_one_label() {
+        assert_eq!(method_label(&axum::http::Method::POST), "POST");
+        let invented = axum::http::Method::from_bytes(b"FROBNICATE-4711").unwrap();
+        assert_eq!(method_label(&invented), "other");
+        assert_eq!(method_label(&axum::http::Method::TRACE), "other");
+    }
 }
