@@ -17,6 +17,7 @@ use crate::contracting::events::Events;
 use crate::contracting::outbox::{self, OutboxSignal};
 use crate::identity::{LocalIdentity, PartnerDirectory};
 use crate::storage::{StorageError, Store};
+use crate::tls::{ListenerRole, Tls, TlsListener};
 use crate::{client, dsp, health, management};
 
 /// Shared state of the servers; cheap to clone.
@@ -37,6 +38,7 @@ struct Inner {
     public_url: String,
     catalogue_loaded: AtomicBool,
     audit: AuditLog,
+    tls: Arc<Tls>,
 }
 
 impl AppState {
@@ -69,6 +71,10 @@ impl AppState {
     /// The audit log every exchange and management action is recorded in before it is acknowledged.
     pub fn audit(&self) -> &AuditLog {
         &self.0.audit
+    }
+    /// Transport security: served certificates, the partner-certificate check, reload.
+    pub fn tls(&self) -> &Tls {
+        &self.0.tls
     }
     pub fn catalogue_loaded(&self) -> bool {
         self.0.catalogue_loaded.load(Ordering::Relaxed)
@@ -193,6 +199,8 @@ pub enum StartError {
     Http(String),
     #[error("catalogue rules: {0}")]
     Rules(String),
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 // The messages already carry the cause; keeping it out of `source()` stops `{:#}` from printing it twice.
@@ -230,7 +238,7 @@ impl RunningConnector {
     }
 
     pub fn management_url(&self) -> String {
-        format!("http://{}", self.management_addr)
+        format!("{}://{}", self.state.tls().scheme(), self.management_addr)
     }
 
     /// Stops accepting, lets in-flight requests finish, and closes storage.
@@ -256,6 +264,7 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
     .await?;
     let loaded = catalogue::load_into(&store, &config.catalogue_dir).await?;
     tracing::info!(resources = loaded, dir = %config.catalogue_dir.display(), "catalogue loaded");
+    let tls = Arc::new(Tls::load(&config.tls)?);
 
     let dsp_listener = TcpListener::bind(config.listen)
         .await
@@ -280,10 +289,12 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
     let public_url = config
         .public_url
         .clone()
-        .unwrap_or_else(|| format!("http://{dsp_addr}"));
+        .unwrap_or_else(|| format!("{}://{dsp_addr}", tls.scheme()));
 
-    let http = reqwest::Client::builder()
-        .user_agent(concat!("twinport/", env!("CARGO_PKG_VERSION")))
+    let http = tls
+        .http_client(
+            reqwest::Client::builder().user_agent(concat!("twinport/", env!("CARGO_PKG_VERSION"))),
+        )
         .build()
         .map_err(|e| StartError::Http(e.to_string()))?;
     let partners = PartnerDirectory::new(&config.partners, http.clone());
@@ -302,6 +313,7 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
         public_url,
         catalogue_loaded: AtomicBool::new(true),
         audit,
+        tls: tls.clone(),
     }));
 
     let (shutdown, stopped) = watch::channel(false);
@@ -310,12 +322,28 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
         .with_state(state.clone());
     let management_app =
         management::router(state.clone()).merge(health::router().with_state(state.clone()));
-    let servers = vec![
-        serve(dsp_listener, dsp_app, stopped.clone()),
-        serve(management_listener, management_app, stopped.clone()),
-        // Messages queued before a restart go out now.
-        outbox::spawn(state.clone(), stopped),
+    let mut servers = vec![
+        serve(
+            dsp_listener,
+            dsp_app,
+            stopped.clone(),
+            tls.server_config(ListenerRole::Public),
+        ),
+        serve(
+            management_listener,
+            management_app,
+            stopped.clone(),
+            tls.server_config(ListenerRole::Internal),
+        ),
     ];
+    if tls.served_fingerprint().is_some() {
+        servers.push(crate::tls::spawn_reload_on_sighup(
+            tls.clone(),
+            stopped.clone(),
+        ));
+    }
+    // Messages queued before a restart go out now.
+    servers.push(outbox::spawn(state.clone(), stopped));
     tracing::info!(dsp = %dsp_addr, management = %management_addr, participant = state.participant_id(), "twinport started");
     Ok(RunningConnector {
         dsp_addr,
@@ -326,19 +354,37 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
     })
 }
 
+/// Serves `app` on `listener` until `stopped`, over TLS when `tls` is given (the server config decides whether a
+/// client certificate is required; handlers find the peer as `ConnectInfo<TlsPeer>`).
 fn serve(
     listener: TcpListener,
     app: axum::Router,
     mut stopped: watch::Receiver<bool>,
+    tls: Option<Arc<rustls::ServerConfig>>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         let shutdown = async move {
             let _ = stopped.wait_for(|s| *s).await;
         };
-        if let Err(e) = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
+        let served = match tls {
+            None => {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+            }
+            Some(config) => match TlsListener::new(listener, config) {
+                Ok(listener) => {
+                    axum::serve(
+                        listener,
+                        app.into_make_service_with_connect_info::<crate::tls::TlsPeer>(),
+                    )
+                    .with_graceful_shutdown(shutdown)
+                    .await
+                }
+                Err(e) => Err(e),
+            },
+        };
+        if let Err(e) = served {
             tracing::error!(error = %e, "server stopped with an error");
         }
     })

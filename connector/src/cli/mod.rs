@@ -2,6 +2,7 @@
 
 pub mod audit;
 mod bench;
+pub mod certs;
 pub mod contracts;
 pub mod demo;
 pub mod init;
@@ -64,6 +65,27 @@ pub enum Command {
         #[command(subcommand)]
         command: ContractsCommand,
     },
+    /// Certificates for TLS and mutual TLS between connectors.
+    Certs {
+        #[command(subcommand)]
+        command: CertsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CertsCommand {
+    /// Write a development CA and a server+client certificate per connector into DIR; prints the fingerprints
+    /// and the config to use. For development and tests only.
+    Dev {
+        /// Directory to write into (created if absent).
+        dir: PathBuf,
+        /// A connector to issue a certificate for (repeatable); also added to the certificate's names.
+        #[arg(long = "name", default_values_t = ["city-a".to_string(), "city-b".to_string()])]
+        names: Vec<String>,
+        /// Replace existing files.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -119,6 +141,9 @@ pub fn main() -> ExitCode {
                 },
         } => contracts::verify(&file, provider_jwks, consumer_jwks),
         Command::Audit(command) => audit::run(command),
+        Command::Certs {
+            command: CertsCommand::Dev { dir, names, force },
+        } => certs::run(&dir, &names, force),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
