@@ -51,6 +51,26 @@ impl DevPki {
     }
 }
 
+/// A `[[partners]]` entry as `twinport pair` writes it, with the partner's certificate pinned by fingerprint.
+pub fn pinned_partner_toml(
+    id: &str,
+    jwks: &twinport_contracts::identity::Jwks,
+    fingerprint: Fingerprint,
+) -> anyhow::Result<String> {
+    let mut doc: toml::Table = super::pair::partner_toml(id, jwks)?.parse()?;
+    let entries = doc
+        .get_mut("partners")
+        .and_then(|p| p.as_array_mut())
+        .context("partner entry")?;
+    for entry in entries.iter_mut().filter_map(|e| e.as_table_mut()) {
+        entry.insert(
+            "tls_fingerprint".into(),
+            toml::Value::String(fingerprint.to_string()),
+        );
+    }
+    Ok(format!("\n{}", toml::to_string(&doc)?))
+}
+
 fn toml_path(path: &Path) -> String {
     toml::Value::String(path.display().to_string()).to_string()
 }
