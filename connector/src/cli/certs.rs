@@ -11,6 +11,7 @@ use rcgen::{
 };
 use time::{Duration, OffsetDateTime};
 
+use crate::config::{CertKeyFiles, PartnerTls, TlsConfig};
 use crate::tls::Fingerprint;
 
 /// How long development certificates are valid: long enough for a project, short enough to be noticed.
@@ -69,6 +70,48 @@ pub fn pinned_partner_toml(
         );
     }
     Ok(format!("\n{}", toml::to_string(&doc)?))
+}
+
+impl DevPki {
+    /// The TLS settings of connector `own`: its certificate, the development CA, and each partner (participant
+    /// id, name in this PKI) pinned by fingerprint; the same as [`DevPki::tls_toml`] plus pins, for code that
+    /// builds a [`Config`](crate::config::Config) directly.
+    pub fn tls_config(
+        &self,
+        own: &str,
+        partners: &[(&str, &str)],
+        mutual: bool,
+    ) -> anyhow::Result<TlsConfig> {
+        let c = self
+            .connector(own)
+            .with_context(|| format!("no certificate for {own}"))?;
+        let files = CertKeyFiles {
+            cert: c.cert.clone(),
+            key: c.key.clone(),
+            cert_key: "tls.cert",
+            key_key: "tls.key",
+        };
+        let mut pins = Vec::new();
+        for (i, (id, name)) in partners.iter().enumerate() {
+            let partner = self
+                .connector(name)
+                .with_context(|| format!("no certificate for {name}"))?;
+            pins.push(PartnerTls {
+                partner: id.to_string(),
+                key: format!("partners[{i}]"),
+                fingerprint: Some(partner.fingerprint),
+                ca: None,
+            });
+        }
+        Ok(TlsConfig {
+            server: Some(files.clone()),
+            client: Some(files),
+            ca: Some(self.ca.clone()),
+            mutual,
+            system_roots: false,
+            partners: pins,
+        })
+    }
 }
 
 fn toml_path(path: &Path) -> String {

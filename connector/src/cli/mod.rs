@@ -46,7 +46,11 @@ pub enum Command {
     },
     /// Start two connectors on loopback: one city reads the other's catalogue, negotiates a signed contract, is
     /// refused another with the reason, and starts a transfer.
-    Demo,
+    Demo {
+        /// Run both cities over HTTPS with mutual TLS, with a development PKI made for the run.
+        #[arg(long)]
+        tls: bool,
+    },
     /// Tools for legal teams: evaluate, explain, lint and test usage policies.
     Policy {
         #[command(subcommand)]
@@ -125,7 +129,7 @@ pub fn main() -> ExitCode {
             algorithm,
         } => init::run(&dir, &participant_id, &algorithm),
         Command::Serve { config } => runtime().and_then(|rt| rt.block_on(serve::run(&config))),
-        Command::Demo => runtime().and_then(|rt| rt.block_on(demo::run())),
+        Command::Demo { tls } => runtime().and_then(|rt| rt.block_on(demo::run(tls))),
         // Policy tools have their own exit codes (deny, lint errors, failed tests).
         Command::Policy { command } => return policy::run(command),
         Command::Bench {
