@@ -117,7 +117,7 @@ async fn dev_certificates_are_served_and_renewed_on_sighup() {
     let old_ca = std::fs::read(pki.join("ca.pem")).unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     let served_first = loop {
-        if let Some(fp) = served(&client(&[old_ca.clone()]), &url).await {
+        if let Some(fp) = served(&client(std::slice::from_ref(&old_ca)), &url).await {
             break fp;
         }
         assert!(
