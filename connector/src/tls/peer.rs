@@ -102,3 +102,78 @@ impl PeerCheck {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls::pki_types::pem::PemObject;
+
+    fn peer(path: &std::path::Path) -> TlsPeer {
+        TlsPeer {
+            remote: "127.0.0.1:1".parse().unwrap(),
+            certificates: Arc::new(vec![CertificateDer::from_pem_file(path).unwrap()]),
+        }
+    }
+
+    #[test]
+    fn a_partner_is_recognised_by_its_pin_or_its_ca_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let names = ["a", "b"].map(String::from);
+        let ours = crate::cli::certs::generate(&dir.path().join("one"), &names, false).unwrap();
+        let other_ca = crate::cli::certs::generate(&dir.path().join("two"), &names, false).unwrap();
+        let rules = vec![
+            PartnerTls {
+                partner: "by-ca".into(),
+                key: "partners[0]".into(),
+                fingerprint: None,
+                ca: Some(ours.ca.clone()),
+            },
+            PartnerTls {
+                partner: "by-pin".into(),
+                key: "partners[1]".into(),
+                fingerprint: Some(ours.connector("b").unwrap().fingerprint),
+                ca: None,
+            },
+        ];
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let check = PeerCheck::new(&rules, &provider).unwrap();
+        let a = peer(&ours.connector("a").unwrap().cert);
+        let b = peer(&ours.connector("b").unwrap().cert);
+        let foreign = peer(&other_ca.connector("a").unwrap().cert);
+
+        assert_eq!(check.check("by-ca", Some(&a)), Ok(()));
+        assert_eq!(check.check("by-ca", Some(&b)), Ok(()));
+        assert!(matches!(
+            check.check("by-ca", Some(&foreign)),
+            Err(PeerError::Mismatch { .. })
+        ));
+        assert_eq!(check.check("by-pin", Some(&b)), Ok(()));
+        assert_eq!(
+            check.check("by-pin", Some(&a)),
+            Err(PeerError::Mismatch {
+                partner: "by-pin".into(),
+                fingerprint: a.fingerprint().unwrap()
+            })
+        );
+        assert_eq!(check.check("by-pin", None), Err(PeerError::NoCertificate));
+        assert_eq!(
+            check.check("stranger", Some(&a)),
+            Err(PeerError::NotConfigured("stranger".into()))
+        );
+    }
+
+    #[test]
+    fn a_bad_partner_ca_file_names_its_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.pem");
+        let rules = vec![PartnerTls {
+            partner: "p".into(),
+            key: "partners[3]".into(),
+            fingerprint: None,
+            ca: Some(missing),
+        }];
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let e = PeerCheck::new(&rules, &provider).unwrap_err().to_string();
+        assert!(e.starts_with("partners[3].tls_ca:"), "{e}");
+    }
+}
