@@ -336,7 +336,7 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
             tls.server_config(ListenerRole::Internal),
         ),
     ];
-    if tls.served_fingerprint().is_some() {
+    if tls.has_certificates() {
         servers.push(crate::tls::spawn_reload_on_sighup(
             tls.clone(),
             stopped.clone(),

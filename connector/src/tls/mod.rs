@@ -154,6 +154,11 @@ impl Tls {
         self.peer_check.as_ref()
     }
 
+    /// Whether there are certificate files to reload (served, or presented to partners).
+    pub fn has_certificates(&self) -> bool {
+        self.server.is_some() || self.client_identity.is_some()
+    }
+
     /// Fingerprint of the certificate the listeners serve now.
     pub fn served_fingerprint(&self) -> Option<Fingerprint> {
         self.server.as_ref().map(|s| s.store.fingerprint())
