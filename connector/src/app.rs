@@ -17,6 +17,7 @@ use crate::contracting::events::Events;
 use crate::contracting::outbox::{self, OutboxSignal};
 use crate::identity::{LocalIdentity, PartnerDirectory};
 use crate::storage::{StorageError, Store};
+use crate::tls::{ListenerRole, Tls, TlsListener};
 use crate::{client, dsp, health, management};
 
 /// Shared state of the servers; cheap to clone.
@@ -38,6 +39,7 @@ struct Inner {
     catalogue_loaded: AtomicBool,
     audit: AuditLog,
     telemetry: crate::telemetry::Telemetry,
+    tls: Arc<Tls>,
 }
 
 impl AppState {
@@ -70,6 +72,10 @@ impl AppState {
     /// The audit log every exchange and management action is recorded in before it is acknowledged.
     pub fn audit(&self) -> &AuditLog {
         &self.0.audit
+    }
+    /// Transport security: served certificates, the partner-certificate check, reload.
+    pub fn tls(&self) -> &Tls {
+        &self.0.tls
     }
     pub fn catalogue_loaded(&self) -> bool {
         self.0.catalogue_loaded.load(Ordering::Relaxed)
@@ -200,6 +206,8 @@ pub enum StartError {
     Rules(String),
     #[error(transparent)]
     Telemetry(#[from] crate::telemetry::traces::TraceSetupError),
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 // The messages already carry the cause; keeping it out of `source()` stops `{:#}` from printing it twice.
@@ -237,7 +245,7 @@ impl RunningConnector {
     }
 
     pub fn management_url(&self) -> String {
-        format!("http://{}", self.management_addr)
+        format!("{}://{}", self.state.tls().scheme(), self.management_addr)
     }
 
     /// Stops accepting, lets in-flight requests finish, and closes storage.
@@ -267,6 +275,7 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
     audit.observe_appends(telemetry.metrics().audit_append_seconds());
     let loaded = catalogue::load_into(&store, &config.catalogue_dir).await?;
     tracing::info!(resources = loaded, dir = %config.catalogue_dir.display(), "catalogue loaded");
+    let tls = Arc::new(Tls::load(&config.tls)?);
 
     let dsp_listener = TcpListener::bind(config.listen)
         .await
@@ -291,10 +300,12 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
     let public_url = config
         .public_url
         .clone()
-        .unwrap_or_else(|| format!("http://{dsp_addr}"));
+        .unwrap_or_else(|| format!("{}://{dsp_addr}", tls.scheme()));
 
-    let http = reqwest::Client::builder()
-        .user_agent(concat!("twinport/", env!("CARGO_PKG_VERSION")))
+    let http = tls
+        .http_client(
+            reqwest::Client::builder().user_agent(concat!("twinport/", env!("CARGO_PKG_VERSION"))),
+        )
         .build()
         .map_err(|e| StartError::Http(e.to_string()))?;
     let partners = PartnerDirectory::new(&config.partners, http.clone());
@@ -315,6 +326,7 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
         catalogue_loaded: AtomicBool::new(true),
         audit,
         telemetry: telemetry.clone(),
+        tls: tls.clone(),
     }));
 
     let (shutdown, stopped) = watch::channel(false);
@@ -329,12 +341,28 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
         telemetry,
         "management",
     );
-    let servers = vec![
-        serve(dsp_listener, dsp_app, stopped.clone()),
-        serve(management_listener, management_app, stopped.clone()),
-        // Messages queued before a restart go out now.
-        outbox::spawn(state.clone(), stopped),
+    let mut servers = vec![
+        serve(
+            dsp_listener,
+            dsp_app,
+            stopped.clone(),
+            tls.server_config(ListenerRole::Public),
+        ),
+        serve(
+            management_listener,
+            management_app,
+            stopped.clone(),
+            tls.server_config(ListenerRole::Internal),
+        ),
     ];
+    if tls.has_certificates() {
+        servers.push(crate::tls::spawn_reload_on_sighup(
+            tls.clone(),
+            stopped.clone(),
+        ));
+    }
+    // Messages queued before a restart go out now.
+    servers.push(outbox::spawn(state.clone(), stopped));
     tracing::info!(dsp = %dsp_addr, management = %management_addr, participant = state.participant_id(), "twinport started");
     Ok(RunningConnector {
         dsp_addr,
@@ -345,19 +373,37 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
     })
 }
 
+/// Serves `app` on `listener` until `stopped`, over TLS when `tls` is given (the server config decides whether a
+/// client certificate is required; handlers find the peer as `ConnectInfo<TlsPeer>`).
 fn serve(
     listener: TcpListener,
     app: axum::Router,
     mut stopped: watch::Receiver<bool>,
+    tls: Option<Arc<rustls::ServerConfig>>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         let shutdown = async move {
             let _ = stopped.wait_for(|s| *s).await;
         };
-        if let Err(e) = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
+        let served = match tls {
+            None => {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+            }
+            Some(config) => match TlsListener::new(listener, config) {
+                Ok(listener) => {
+                    axum::serve(
+                        listener,
+                        app.into_make_service_with_connect_info::<crate::tls::TlsPeer>(),
+                    )
+                    .with_graceful_shutdown(shutdown)
+                    .await
+                }
+                Err(e) => Err(e),
+            },
+        };
+        if let Err(e) = served {
             tracing::error!(error = %e, "server stopped with an error");
         }
     })

@@ -21,3 +21,4 @@ pub mod iri;
 pub mod management;
 pub mod storage;
 pub mod telemetry;
+pub mod tls;

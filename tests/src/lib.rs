@@ -32,13 +32,24 @@ impl City {
 
     /// A management API request with the operator's token.
     pub fn management(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        reqwest::Client::new()
+        self.http_client()
             .request(method, format!("{}{path}", self.running.management_url()))
             .bearer_auth(&self.management_token)
     }
 
     pub fn config_path(&self) -> std::path::PathBuf {
         self.dir.path().join("twinport.toml")
+    }
+
+    /// A client for this city's listeners: plain, or trusting the development CA of a [`tls_pair`] (`pki/`).
+    pub fn http_client(&self) -> reqwest::Client {
+        match std::fs::read(self.dir.path().join(PKI_DIR).join("ca.pem")) {
+            Ok(ca) => reqwest::Client::builder()
+                .add_root_certificate(reqwest::Certificate::from_pem(&ca).expect("dev CA"))
+                .build()
+                .expect("client"),
+            Err(_) => reqwest::Client::new(),
+        }
     }
 }
 
@@ -358,4 +369,111 @@ pub async fn proxied_pair() -> (City, City, proxy::Recorder, proxy::Recorder) {
     to_b.forward_to(&format!("http://{}", b.running.dsp_addr));
     a.running.state.set_partner_url(CITY_B, &to_b.url);
     (a, b, to_a, to_b)
+}
+
+/// Where [`tls_pair`] puts the development PKI, inside each city's directory.
+pub const PKI_DIR: &str = "pki";
+
+/// City A (provider) and city B (consumer) over HTTPS on every listener, with certificates from the development
+/// PKI that `twinport certs dev` writes (in each city's `pki/`: `ca.pem`, `city-a.pem`, `city-b.pem`,
+/// `city-c.pem` and their `-key.pem`). With `mutual`, each requires the other's client certificate, pinned by
+/// fingerprint; `city-c` is issued by the same CA but belongs to neither partner.
+pub async fn tls_pair(mutual: bool) -> (City, City) {
+    if std::env::var("TWINPORT_TEST_LOG").is_ok() {
+        twinport::telemetry::init(twinport::config::LogFormat::Human);
+    }
+    let dir_a = tempfile::tempdir().expect("temp dir");
+    let dir_b = tempfile::tempdir().expect("temp dir");
+    let key_a = write_connector_dir(
+        dir_a.path(),
+        CITY_A,
+        KeyAlgorithm::EdDsa,
+        "127.0.0.1:0",
+        "127.0.0.1:0",
+        "https://127.0.0.1:9",
+        "",
+    )
+    .expect("write city A");
+    let key_b = write_connector_dir(
+        dir_b.path(),
+        CITY_B,
+        KeyAlgorithm::Es256,
+        "127.0.0.1:0",
+        "127.0.0.1:0",
+        "https://127.0.0.1:9",
+        "",
+    )
+    .expect("write city B");
+    let names: Vec<String> = ["city-a", "city-b", "city-c"].map(String::from).into();
+    let pki_a = twinport::cli::certs::generate(&dir_a.path().join(PKI_DIR), &names, false)
+        .expect("dev PKI");
+    std::fs::create_dir_all(dir_b.path().join(PKI_DIR)).expect("pki dir");
+    for file in std::fs::read_dir(dir_a.path().join(PKI_DIR)).expect("pki") {
+        let file = file.expect("pki file").path();
+        let to = dir_b
+            .path()
+            .join(PKI_DIR)
+            .join(file.file_name().expect("name"));
+        std::fs::copy(&file, to).expect("copy pki");
+    }
+    let pki_b = twinport::cli::certs::DevPki {
+        ca: dir_b.path().join(PKI_DIR).join("ca.pem"),
+        ca_key: dir_b.path().join(PKI_DIR).join("ca-key.pem"),
+        connectors: pki_a
+            .connectors
+            .iter()
+            .map(|c| twinport::cli::certs::DevCert {
+                cert: dir_b
+                    .path()
+                    .join(PKI_DIR)
+                    .join(c.cert.file_name().expect("name")),
+                key: dir_b
+                    .path()
+                    .join(PKI_DIR)
+                    .join(c.key.file_name().expect("name")),
+                ..c.clone()
+            })
+            .collect(),
+    };
+    for (dir, own, partner, partner_key, pki) in [
+        (&dir_a, "city-a", CITY_B, &key_b, &pki_a),
+        (&dir_b, "city-b", CITY_A, &key_a, &pki_b),
+    ] {
+        let other = if own == "city-a" { "city-b" } else { "city-a" };
+        let pin = pki.connector(other).expect("partner cert").fingerprint;
+        let mut text =
+            twinport::cli::certs::pinned_partner_toml(partner, &partner_key.jwks(), pin).unwrap();
+        text.push_str(&pki.tls_toml(own, mutual).expect("own cert"));
+        append(&dir.path().join("twinport.toml"), &text);
+    }
+    let a = start_at(dir_a, key_a, Storage::Sqlite, None, None, &|_| {}).await;
+    let b = start_at(
+        dir_b,
+        key_b,
+        Storage::Sqlite,
+        Some((CITY_A, a.running.public_url().to_string())),
+        None,
+        &|_| {},
+    )
+    .await;
+    a.running
+        .state
+        .set_partner_url(CITY_B, b.running.public_url());
+    (a, b)
+}
+
+/// A client that trusts `city`'s development CA and presents the `pki/` certificate `name` (none if `None`);
+/// `tls_info` is on, so tests can read the certificate the server presented.
+pub fn pki_client(city: &City, name: Option<&str>) -> reqwest::Client {
+    let pki = city.dir.path().join(PKI_DIR);
+    let ca = std::fs::read(pki.join("ca.pem")).expect("dev CA");
+    let mut builder = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&ca).expect("dev CA"))
+        .tls_info(true);
+    if let Some(name) = name {
+        let mut pem = std::fs::read(pki.join(format!("{name}.pem"))).expect("cert");
+        pem.extend(std::fs::read(pki.join(format!("{name}-key.pem"))).expect("key"));
+        builder = builder.identity(reqwest::Identity::from_pem(&pem).expect("identity"));
+    }
+    builder.build().expect("client")
 }

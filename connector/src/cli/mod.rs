@@ -2,6 +2,7 @@
 
 pub mod audit;
 mod bench;
+pub mod certs;
 pub mod contracts;
 pub mod demo;
 pub mod init;
@@ -45,7 +46,11 @@ pub enum Command {
     },
     /// Start two connectors on loopback: one city reads the other's catalogue, negotiates a signed contract, is
     /// refused another with the reason, and starts a transfer.
-    Demo,
+    Demo {
+        /// Run both cities over HTTPS with mutual TLS, with a development PKI made for the run.
+        #[arg(long)]
+        tls: bool,
+    },
     /// Tools for legal teams: evaluate, explain, lint and test usage policies.
     Policy {
         #[command(subcommand)]
@@ -63,6 +68,27 @@ pub enum Command {
     Contracts {
         #[command(subcommand)]
         command: ContractsCommand,
+    },
+    /// Certificates for TLS and mutual TLS between connectors.
+    Certs {
+        #[command(subcommand)]
+        command: CertsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CertsCommand {
+    /// Write a development CA and a server+client certificate per connector into DIR; prints the fingerprints
+    /// and the config to use. For development and tests only.
+    Dev {
+        /// Directory to write into (created if absent).
+        dir: PathBuf,
+        /// A connector to issue a certificate for (repeatable); also added to the certificate's names.
+        #[arg(long = "name", default_values_t = ["city-a".to_string(), "city-b".to_string()])]
+        names: Vec<String>,
+        /// Replace existing files.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -103,7 +129,7 @@ pub fn main() -> ExitCode {
             algorithm,
         } => init::run(&dir, &participant_id, &algorithm),
         Command::Serve { config } => runtime().and_then(|rt| rt.block_on(serve::run(&config))),
-        Command::Demo => runtime().and_then(|rt| rt.block_on(demo::run())),
+        Command::Demo { tls } => runtime().and_then(|rt| rt.block_on(demo::run(tls))),
         // Policy tools have their own exit codes (deny, lint errors, failed tests).
         Command::Policy { command } => return policy::run(command),
         Command::Bench {
@@ -119,6 +145,9 @@ pub fn main() -> ExitCode {
                 },
         } => contracts::verify(&file, provider_jwks, consumer_jwks),
         Command::Audit(command) => audit::run(command),
+        Command::Certs {
+            command: CertsCommand::Dev { dir, names, force },
+        } => certs::run(&dir, &names, force),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

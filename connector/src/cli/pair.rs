@@ -24,6 +24,12 @@ pub struct Pair {
 
 impl Pair {
     pub async fn start(backend: &str) -> anyhow::Result<Pair> {
+        Self::start_with(backend, false).await
+    }
+
+    /// Like [`Pair::start`]; with `tls`, a development PKI in the pair's directory (`pki/`) and both cities on
+    /// HTTPS, requiring each other's certificate (mutual TLS, pinned by fingerprint).
+    pub async fn start_with(backend: &str, tls: bool) -> anyhow::Result<Pair> {
         let dir = std::env::temp_dir().join(format!("twinport-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir)?;
         let dir_a = dir.join("city-a");
@@ -50,11 +56,18 @@ impl Pair {
             &dir_a.join("twinport.toml"),
             &partner_toml(CITY_B, &key_b.jwks())?,
         )?;
-        let a = crate::app::start(Config::load(&dir_a.join("twinport.toml"))?)
+        let mut config_a = Config::load(&dir_a.join("twinport.toml"))?;
+        let mut config_b = Config::load(&dir_b.join("twinport.toml"))?;
+        if tls {
+            let names = ["city-a", "city-b"].map(String::from);
+            let pki = super::certs::generate(&dir.join("pki"), &names, false)?;
+            config_a.tls = pki.tls_config("city-a", &[(CITY_B, "city-b")], true)?;
+            config_b.tls = pki.tls_config("city-b", &[(CITY_A, "city-a")], true)?;
+        }
+        let a = crate::app::start(config_a)
             .await
             .context("starting city A")?;
         // Each city learns where the other listens only once it has bound its port.
-        let mut config_b = Config::load(&dir_b.join("twinport.toml"))?;
         if let Some(p) = config_b.partners.iter_mut().find(|p| p.id == CITY_A) {
             p.url = Some(a.public_url().to_string());
         }

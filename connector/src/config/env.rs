@@ -31,7 +31,17 @@ pub const OVERRIDES: &[(&str, &str)] = &[
         "TWINPORT_TELEMETRY_METRICS_TOKEN",
         "telemetry.metrics_token",
     ),
+    ("TWINPORT_TLS_CERT", "tls.cert"),
+    ("TWINPORT_TLS_KEY", "tls.key"),
+    ("TWINPORT_TLS_CLIENT_CERT", "tls.client_cert"),
+    ("TWINPORT_TLS_CLIENT_KEY", "tls.client_key"),
+    ("TWINPORT_TLS_CA", "tls.ca"),
+    ("TWINPORT_TLS_MUTUAL", "tls.mutual"),
+    ("TWINPORT_TLS_SYSTEM_ROOTS", "tls.system_roots"),
 ];
+
+/// Overridden keys whose value is a boolean, given in the environment as `true` or `false`.
+const BOOLEAN_KEYS: &[&str] = &["tls.mutual", "tls.system_roots"];
 
 pub fn apply_overrides(
     doc: &mut toml::Table,
@@ -41,7 +51,20 @@ pub fn apply_overrides(
         let Some((_, value)) = vars.iter().find(|(name, _)| name == var) else {
             continue;
         };
-        let value = toml::Value::String(value.clone());
+        let value = if BOOLEAN_KEYS.contains(key) {
+            match value.as_str() {
+                "true" => toml::Value::Boolean(true),
+                "false" => toml::Value::Boolean(false),
+                other => {
+                    return Err(ConfigError::Invalid {
+                        key: (*key).to_string(),
+                        problem: format!("{var} must be true or false, got {other:?}"),
+                    })
+                }
+            }
+        } else {
+            toml::Value::String(value.clone())
+        };
         match key.split_once('.') {
             None => {
                 doc.insert((*key).to_string(), value);

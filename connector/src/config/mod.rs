@@ -41,6 +41,45 @@ pub struct Config {
     pub partners: Vec<PartnerConfig>,
     /// Metrics access and OpenTelemetry traces (`[telemetry]`).
     pub telemetry: TelemetryConfig,
+    /// Transport security: our certificates, whom we trust, and whether partners must present a certificate.
+    pub tls: TlsConfig,
+}
+
+/// The `[tls]` table and the partners' `tls_fingerprint` / `tls_ca` keys. Without `cert` and `key` every listener
+/// serves plain HTTP (development); the trust settings still apply to our outgoing requests.
+#[derive(Debug, Clone, Default)]
+pub struct TlsConfig {
+    /// Certificate chain and private key served on every listener.
+    pub server: Option<CertKeyFiles>,
+    /// What we present to partners as a client; defaults to `server`.
+    pub client: Option<CertKeyFiles>,
+    /// PEM bundle of CAs trusted to issue partner connectors' certificates (as servers and as clients).
+    pub ca: Option<PathBuf>,
+    /// Whether the DSP/public listener requires a client certificate matching the authenticated partner.
+    pub mutual: bool,
+    /// Whether outgoing requests also trust the built-in public roots (Mozilla's list).
+    pub system_roots: bool,
+    /// Per-partner certificate expectations, in `partners` order.
+    pub partners: Vec<PartnerTls>,
+}
+
+/// A certificate chain file and its private key file (PEM), with the config keys they came from.
+#[derive(Debug, Clone)]
+pub struct CertKeyFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub cert_key: &'static str,
+    pub key_key: &'static str,
+}
+
+/// How a partner's certificate is recognised: pinned by SHA-256 fingerprint, issued by its CA, or either.
+#[derive(Debug, Clone)]
+pub struct PartnerTls {
+    pub partner: String,
+    /// The config key prefix, `partners[i]`, for messages.
+    pub key: String,
+    pub fingerprint: Option<crate::tls::Fingerprint>,
+    pub ca: Option<PathBuf>,
 }
 
 /// Catalogue-level metadata published with the DCAT-AP catalogue.

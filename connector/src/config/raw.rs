@@ -22,6 +22,19 @@ pub struct RawConfig {
     pub partners: Vec<RawPartner>,
     #[serde(default)]
     pub telemetry: super::telemetry::RawTelemetry,
+    pub tls: RawTls,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawTls {
+    pub cert: Option<String>,
+    pub key: Option<String>,
+    pub client_cert: Option<String>,
+    pub client_key: Option<String>,
+    pub ca: Option<String>,
+    pub mutual: Option<bool>,
+    pub system_roots: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -44,4 +57,6 @@ pub struct RawPartner {
     pub jwks_cache_seconds: Option<u64>,
     #[serde(default)]
     pub claims: toml::Table,
+    pub tls_fingerprint: Option<String>,
+    pub tls_ca: Option<String>,
 }

@@ -4,8 +4,11 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::raw::{RawConfig, RawPartner};
-use super::{CatalogueInfo, Config, LogFormat, PartnerConfig, PartnerKeys};
+use super::raw::{RawConfig, RawPartner, RawTls};
+use super::{
+    CatalogueInfo, CertKeyFiles, Config, LogFormat, PartnerConfig, PartnerKeys, PartnerTls,
+    TlsConfig,
+};
 use crate::iri::is_absolute_uri;
 
 /// Why a configuration was refused. Each message names the key and the problem.
@@ -107,8 +110,14 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
             .unwrap_or_else(|| participant_id.clone()),
     };
     let mut partners = Vec::with_capacity(raw.partners.len());
+    let mut partner_tls = Vec::new();
     for (i, partner) in raw.partners.into_iter().enumerate() {
-        let p = partner_config(i, partner)?;
+        let (p, tls) = partner_tls_of(i, partner, base)?;
+        let p = partner_config(i, p)?;
+        if let Some(mut tls) = tls {
+            tls.partner = p.id.clone();
+            partner_tls.push(tls);
+        }
         if p.id == participant_id {
             return Err(invalid(
                 format!("partners[{i}].id"),
@@ -124,6 +133,7 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
         partners.push(p);
     }
     let telemetry = super::telemetry::validate(raw.telemetry)?;
+    let tls = tls_config(raw.tls, base, &partners, partner_tls)?;
     Ok(Config {
         participant_id,
         public_url,
@@ -138,6 +148,94 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
         catalogue,
         partners,
         telemetry,
+        tls,
+    })
+}
+
+/// Splits a partner's TLS keys off, so the rest of its entry validates as before.
+fn partner_tls_of(
+    i: usize,
+    mut raw: RawPartner,
+    base: &Path,
+) -> Result<(RawPartner, Option<PartnerTls>), ConfigError> {
+    let fingerprint = match raw.tls_fingerprint.take() {
+        Some(text) => Some(
+            crate::tls::Fingerprint::parse(&text)
+                .map_err(|e| invalid(format!("partners[{i}].tls_fingerprint"), e.to_string()))?,
+        ),
+        None => None,
+    };
+    let ca = raw.tls_ca.take().map(|p| resolve(base, &p));
+    let tls = (fingerprint.is_some() || ca.is_some()).then(|| PartnerTls {
+        partner: String::new(),
+        key: format!("partners[{i}]"),
+        fingerprint,
+        ca,
+    });
+    Ok((raw, tls))
+}
+
+fn tls_config(
+    raw: RawTls,
+    base: &Path,
+    partners: &[PartnerConfig],
+    partner_tls: Vec<PartnerTls>,
+) -> Result<TlsConfig, ConfigError> {
+    let pair = |cert: Option<String>,
+                key: Option<String>,
+                cert_key: &'static str,
+                key_key: &'static str|
+     -> Result<Option<CertKeyFiles>, ConfigError> {
+        match (cert, key) {
+            (None, None) => Ok(None),
+            (Some(_), None) => Err(invalid(
+                key_key,
+                format!("required with {cert_key} (PEM private key file)"),
+            )),
+            (None, Some(_)) => Err(invalid(
+                cert_key,
+                format!("required with {key_key} (PEM certificate chain file)"),
+            )),
+            (Some(cert), Some(key)) => Ok(Some(CertKeyFiles {
+                cert: resolve(base, &cert),
+                key: resolve(base, &key),
+                cert_key,
+                key_key,
+            })),
+        }
+    };
+    let server = pair(raw.cert, raw.key, "tls.cert", "tls.key")?;
+    let client = pair(
+        raw.client_cert,
+        raw.client_key,
+        "tls.client_cert",
+        "tls.client_key",
+    )?;
+    let mutual = raw.mutual.unwrap_or(false);
+    if mutual {
+        if server.is_none() {
+            return Err(invalid(
+                "tls.mutual",
+                "needs tls.cert and tls.key: mutual TLS is served over HTTPS",
+            ));
+        }
+        // Fail closed: a partner we could not recognise by certificate could never be authenticated.
+        for (i, p) in partners.iter().enumerate() {
+            if !partner_tls.iter().any(|t| t.partner == p.id) {
+                return Err(invalid(
+                    format!("partners[{i}].tls_fingerprint"),
+                    "required when tls.mutual = true: the partner's certificate SHA-256 fingerprint (or tls_ca, the CA that issues it)",
+                ));
+            }
+        }
+    }
+    Ok(TlsConfig {
+        client: client.or_else(|| server.clone()),
+        server,
+        ca: raw.ca.map(|p| resolve(base, &p)),
+        mutual,
+        system_roots: raw.system_roots.unwrap_or(true),
+        partners: partner_tls,
     })
 }
 
@@ -350,5 +448,73 @@ management_token = "0123456789abcdef0123"
         );
         let c = load(&ok, &[]).unwrap();
         assert_eq!(c.partners[0].claims["region"], "NL");
+    }
+
+    const FP: &str = "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89";
+
+    #[test]
+    fn tls_is_off_by_default_and_keys_come_in_pairs() {
+        let c = load(MINIMAL, &[]).unwrap();
+        assert!(c.tls.server.is_none() && !c.tls.mutual && c.tls.system_roots);
+        assert!(error_of(&format!("{MINIMAL}[tls]\ncert = \"a.pem\"\n"))
+            .starts_with("tls.key: required with tls.cert"));
+        assert!(error_of(&format!("{MINIMAL}[tls]\nkey = \"a.pem\"\n")).starts_with("tls.cert:"));
+        assert!(
+            error_of(&format!("{MINIMAL}[tls]\nclient_cert = \"a.pem\"\n"))
+                .starts_with("tls.client_key:")
+        );
+        assert!(error_of(&format!("{MINIMAL}[tls]\nmutual = true\n")).starts_with("tls.mutual:"));
+        assert!(error_of(&format!("{MINIMAL}[tls]\nport = 1\n")).contains("unknown field `port`"));
+        let c = load(
+            &format!("{MINIMAL}[tls]\ncert = \"tls/a.pem\"\nkey = \"tls/a-key.pem\"\n"),
+            &[],
+        )
+        .unwrap();
+        let server = c.tls.server.as_ref().unwrap();
+        assert_eq!(server.cert, Path::new("/etc/twinport/tls/a.pem"));
+        assert_eq!(c.tls.client.as_ref().unwrap().key, server.key);
+    }
+
+    #[test]
+    fn mutual_tls_needs_a_certificate_rule_for_every_partner() {
+        let tls = "[tls]\ncert = \"a.pem\"\nkey = \"k.pem\"\nmutual = true\n";
+        let partner = "[[partners]]\nid = \"https://b.example\"\njwks_url = \"https://b/j\"\n";
+        assert!(error_of(&format!("{MINIMAL}{partner}{tls}"))
+            .starts_with("partners[0].tls_fingerprint: required when tls.mutual"));
+        let pinned = format!("{MINIMAL}{partner}tls_fingerprint = \"{FP}\"\n{tls}");
+        let c = load(&pinned, &[]).unwrap();
+        assert!(c.tls.mutual);
+        assert_eq!(c.tls.partners[0].partner, "https://b.example");
+        assert_eq!(
+            c.tls.partners[0].fingerprint.unwrap().to_string(),
+            FP.replace(':', "").to_lowercase()
+        );
+        let by_ca = format!("{MINIMAL}{partner}tls_ca = \"b-ca.pem\"\n{tls}");
+        let c = load(&by_ca, &[]).unwrap();
+        assert_eq!(
+            c.tls.partners[0].ca.as_deref(),
+            Some(Path::new("/etc/twinport/b-ca.pem"))
+        );
+        let bad = format!("{MINIMAL}{partner}tls_fingerprint = \"abc\"\n");
+        assert!(error_of(&bad).starts_with("partners[0].tls_fingerprint:"));
+    }
+
+    #[test]
+    fn tls_environment_overrides_parse_booleans() {
+        let c = load(
+            MINIMAL,
+            &[
+                ("TWINPORT_TLS_CERT", "c.pem"),
+                ("TWINPORT_TLS_KEY", "k.pem"),
+                ("TWINPORT_TLS_MUTUAL", "true"),
+                ("TWINPORT_TLS_SYSTEM_ROOTS", "false"),
+            ],
+        )
+        .unwrap();
+        assert!(c.tls.mutual && !c.tls.system_roots);
+        let e = load(MINIMAL, &[("TWINPORT_TLS_MUTUAL", "yes")]).unwrap_err();
+        assert!(e
+            .to_string()
+            .starts_with("tls.mutual: TWINPORT_TLS_MUTUAL must be true or false"));
     }
 }

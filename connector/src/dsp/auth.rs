@@ -8,6 +8,7 @@ use axum::http::request::Parts;
 use super::error::CatalogError;
 use crate::app::AppState;
 use crate::identity::{authenticate, AuthError, AuthenticatedPartner};
+use crate::tls::TlsPeer;
 
 /// A partner authenticated for a catalogue request.
 pub struct Partner(pub AuthenticatedPartner);
@@ -34,7 +35,8 @@ impl FromRequestParts<AppState> for Partner {
 }
 
 /// Authenticates the bearer token of a DSP request; shared by the catalogue and the process extractors, which
-/// differ only in how they answer a refusal.
+/// differ only in how they answer a refusal. With mutual TLS the connection's client certificate must also be the
+/// one configured for the partner the token names: a valid token over another connector's certificate fails.
 pub(super) async fn check(
     parts: &Parts,
     state: &AppState,
@@ -43,11 +45,15 @@ pub(super) async fn check(
         .headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    authenticate(
+    let partner = authenticate(
         header,
         state.participant_id(),
         state.partners(),
         state.store(),
     )
-    .await
+    .await?;
+    if let Some(peers) = state.tls().peer_check() {
+        peers.check(&partner.id, TlsPeer::of(&parts.extensions))?;
+    }
+    Ok(partner)
 }

@@ -36,6 +36,8 @@ pub enum AuthError {
     Keys(String),
     #[error("storage unavailable: {0}")]
     Storage(#[from] StorageError),
+    #[error("client certificate: {0}")]
+    Certificate(#[from] crate::tls::PeerError),
 }
 
 pub async fn authenticate(
