@@ -37,6 +37,7 @@ struct Inner {
     public_url: String,
     catalogue_loaded: AtomicBool,
     audit: AuditLog,
+    oidc: Option<Arc<crate::identity::oidc::OidcVerifier>>,
 }
 
 impl AppState {
@@ -69,6 +70,10 @@ impl AppState {
     /// The audit log every exchange and management action is recorded in before it is acknowledged.
     pub fn audit(&self) -> &AuditLog {
         &self.0.audit
+    }
+    /// The checker of people's access tokens, when `[oidc]` is configured.
+    pub fn oidc(&self) -> Option<&crate::identity::oidc::OidcVerifier> {
+        self.0.oidc.as_deref()
     }
     pub fn catalogue_loaded(&self) -> bool {
         self.0.catalogue_loaded.load(Ordering::Relaxed)
@@ -288,6 +293,12 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
         .map_err(|e| StartError::Http(e.to_string()))?;
     let partners = PartnerDirectory::new(&config.partners, http.clone());
     let client = client::DspClient::new(identity.clone(), http.clone());
+    let oidc = match &config.oidc {
+        Some(c) => Some(Arc::new(
+            crate::identity::oidc::OidcVerifier::new(c.clone()).map_err(StartError::Http)?,
+        )),
+        None => None,
+    };
     let state = AppState(Arc::new(Inner {
         config,
         store,
@@ -302,7 +313,12 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
         public_url,
         catalogue_loaded: AtomicBool::new(true),
         audit,
+        oidc: oidc.clone(),
     }));
+    if let Some(oidc) = oidc {
+        // The provider may be down at start: the connector starts anyway and fetches lazily (see identity::oidc).
+        tokio::spawn(async move { oidc.prefetch().await });
+    }
 
     let (shutdown, stopped) = watch::channel(false);
     let dsp_app = dsp::router()

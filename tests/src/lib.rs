@@ -144,7 +144,10 @@ async fn start_at(
             p.url = Some(url);
         }
     }
-    let management_token = config.management_token.clone();
+    let management_token = config
+        .management_token
+        .clone()
+        .expect("test configs have a management token");
     let id = config.participant_id.clone();
     let running = twinport::app::start(config)
         .await

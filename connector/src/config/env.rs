@@ -21,6 +21,10 @@ pub const OVERRIDES: &[(&str, &str)] = &[
         "TWINPORT_CATALOGUE_PUBLISHER_NAME",
         "catalogue.publisher_name",
     ),
+    ("TWINPORT_MODE", "mode"),
+    ("TWINPORT_OIDC_ISSUER", "oidc.issuer"),
+    ("TWINPORT_OIDC_AUDIENCE", "oidc.audience"),
+    ("TWINPORT_OIDC_ROLES_CLAIM", "oidc.roles_claim"),
 ];
 
 pub fn apply_overrides(

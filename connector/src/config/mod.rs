@@ -3,6 +3,7 @@
 //! operator can act on.
 
 mod env;
+mod oidc;
 mod raw;
 mod validate;
 
@@ -10,6 +11,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use oidc::{OidcConfig, DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS};
 pub use raw::RawConfig;
 pub use validate::ConfigError;
 
@@ -33,10 +35,21 @@ pub struct Config {
     pub storage_url: String,
     pub signing_key_path: PathBuf,
     pub catalogue_dir: PathBuf,
-    pub management_token: String,
+    /// The static bearer token for embedded and development use; refused in production mode.
+    pub management_token: Option<String>,
     pub log_format: LogFormat,
     pub catalogue: CatalogueInfo,
     pub partners: Vec<PartnerConfig>,
+    pub mode: Mode,
+    /// The OIDC provider whose access tokens people use on the management API.
+    pub oidc: Option<OidcConfig>,
+}
+
+/// Development accepts the static management token; production requires OIDC and refuses the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Development,
+    Production,
 }
 
 /// Catalogue-level metadata published with the DCAT-AP catalogue.

@@ -20,6 +20,8 @@ pub struct RawConfig {
     pub catalogue: RawCatalogue,
     #[serde(default)]
     pub partners: Vec<RawPartner>,
+    pub mode: Option<String>,
+    pub oidc: Option<RawOidc>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -42,4 +44,30 @@ pub struct RawPartner {
     pub jwks_cache_seconds: Option<u64>,
     #[serde(default)]
     pub claims: toml::Table,
+}
+
+/// `[oidc]`: the city's OpenID Connect provider whose access tokens the management API accepts.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawOidc {
+    pub issuer: Option<String>,
+    /// One audience (a string) or a list of them.
+    pub audience: Option<toml::Value>,
+    pub roles_claim: Option<String>,
+    pub algorithms: Option<Vec<String>>,
+    pub leeway_seconds: Option<u64>,
+    pub key_refresh_seconds: Option<u64>,
+    pub key_cache_seconds: Option<u64>,
+    #[serde(default)]
+    pub roles: RawOidcRoles,
+}
+
+/// `[oidc.roles]`: for each Twinport role, the claim values that grant it.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawOidcRoles {
+    pub operator: Option<Vec<String>>,
+    pub legal: Option<Vec<String>>,
+    pub auditor: Option<Vec<String>>,
+    pub viewer: Option<Vec<String>>,
 }
