@@ -2,6 +2,7 @@
 //! a temporary directory written by `twinport init`'s own code, and the official DSP schemas to check every
 //! response against.
 
+pub mod oidc_provider;
 pub mod proxy;
 pub mod schemas;
 

@@ -52,11 +52,11 @@ pub fn validate_oidc(raw: RawOidc, production: bool) -> Result<OidcConfig, Confi
         .map_err(|e| invalid("oidc.issuer", format!("not a URL ({e}): {issuer:?}")))?;
     match parsed.scheme() {
         "https" => {}
-        "http" if !production => {}
+        "http" if !production || is_loopback(&parsed) => {}
         "http" => {
             return Err(invalid(
                 "oidc.issuer",
-                "must be an https URL in production mode",
+                "must be an https URL in production mode (plain http only on a loopback address)",
             ))
         }
         _ => {
@@ -140,6 +140,16 @@ pub fn validate_oidc(raw: RawOidc, production: bool) -> Result<OidcConfig, Confi
         key_cache: Duration::from_secs(cache_seconds),
         role_map: role_map(raw.roles)?,
     })
+}
+
+/// Plain http to the provider is tolerated in production only when it cannot leave the host (a local proxy).
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
 }
 
 fn audiences(raw: Option<toml::Value>) -> Result<Vec<String>, ConfigError> {
