@@ -9,57 +9,50 @@ use serde_json::{json, Value};
 use twinport::management::Role;
 use twinport_e2e::oidc_provider::{write_config, OidcConnector, OidcProvider, TestKey};
 
-/// Every management route with the role it needs. Ids name nothing, so allowed calls end in 404/400/422 and do
-/// no harm; what matters is whether the role check let them through.
+/// Every management route with the role it needs, as the OpenAPI document writes it. Calls fill in ids that name
+/// nothing, so allowed calls end in 404/400/422 and do no harm; what matters is whether the role check let them
+/// through.
 const ROUTES: &[(&str, &str, Role)] = &[
     ("GET", "/api/v1/resources", Role::Viewer),
-    ("GET", "/api/v1/resources/nope", Role::Viewer),
+    ("GET", "/api/v1/resources/{id}", Role::Viewer),
     ("POST", "/api/v1/resources", Role::Operator),
-    ("PUT", "/api/v1/resources/nope", Role::Operator),
-    ("DELETE", "/api/v1/resources/nope", Role::Operator),
+    ("PUT", "/api/v1/resources/{id}", Role::Operator),
+    ("DELETE", "/api/v1/resources/{id}", Role::Operator),
     ("GET", "/api/v1/policies", Role::Viewer),
-    ("GET", "/api/v1/policies/nope", Role::Viewer),
-    ("GET", "/api/v1/policies/nope/versions", Role::Viewer),
+    ("GET", "/api/v1/policies/{id}", Role::Viewer),
+    ("GET", "/api/v1/policies/{id}/versions", Role::Viewer),
     ("POST", "/api/v1/policies", Role::Legal),
-    ("PUT", "/api/v1/policies/nope", Role::Legal),
-    ("DELETE", "/api/v1/policies/nope", Role::Legal),
-    ("POST", "/api/v1/policies/nope/dry-run", Role::Legal),
+    ("PUT", "/api/v1/policies/{id}", Role::Legal),
+    ("DELETE", "/api/v1/policies/{id}", Role::Legal),
+    ("POST", "/api/v1/policies/{id}/dry-run", Role::Legal),
     ("GET", "/api/v1/partners", Role::Viewer),
-    ("GET", "/api/v1/partners/nope/catalog", Role::Operator),
+    ("GET", "/api/v1/partners/{id}/catalog", Role::Operator),
     ("GET", "/api/v1/negotiations", Role::Viewer),
     ("POST", "/api/v1/negotiations", Role::Operator),
     ("POST", "/api/v1/negotiations/offers", Role::Operator),
-    ("GET", "/api/v1/negotiations/nope", Role::Viewer),
-    ("POST", "/api/v1/negotiations/nope/accept", Role::Operator),
-    ("POST", "/api/v1/negotiations/nope/approve", Role::Operator),
+    ("GET", "/api/v1/negotiations/{id}", Role::Viewer),
+    ("POST", "/api/v1/negotiations/{id}/accept", Role::Operator),
+    ("POST", "/api/v1/negotiations/{id}/approve", Role::Operator),
     (
         "POST",
-        "/api/v1/negotiations/nope/terminate",
+        "/api/v1/negotiations/{id}/terminate",
         Role::Operator,
     ),
     ("GET", "/api/v1/agreements", Role::Viewer),
-    ("GET", "/api/v1/agreements/nope", Role::Viewer),
+    ("GET", "/api/v1/agreements/{id}", Role::Viewer),
     ("GET", "/api/v1/transfers", Role::Viewer),
     ("POST", "/api/v1/transfers", Role::Operator),
-    ("GET", "/api/v1/transfers/nope", Role::Viewer),
-    ("POST", "/api/v1/transfers/nope/suspend", Role::Operator),
-    ("POST", "/api/v1/transfers/nope/resume", Role::Operator),
-    ("POST", "/api/v1/transfers/nope/complete", Role::Operator),
-    ("POST", "/api/v1/transfers/nope/terminate", Role::Operator),
+    ("GET", "/api/v1/transfers/{id}", Role::Viewer),
+    ("POST", "/api/v1/transfers/{id}/suspend", Role::Operator),
+    ("POST", "/api/v1/transfers/{id}/resume", Role::Operator),
+    ("POST", "/api/v1/transfers/{id}/complete", Role::Operator),
+    ("POST", "/api/v1/transfers/{id}/terminate", Role::Operator),
     ("GET", "/api/v1/audit/entries", Role::Auditor),
     ("GET", "/api/v1/audit/checkpoint", Role::Auditor),
-    (
-        "GET",
-        "/api/v1/audit/proofs/inclusion?index=0",
-        Role::Auditor,
-    ),
-    (
-        "GET",
-        "/api/v1/audit/proofs/consistency?old=0",
-        Role::Auditor,
-    ),
-    ("GET", "/api/v1/audit/receipts/0", Role::Auditor),
-    ("POST", "/api/v1/audit/partners/nope/check", Role::Auditor),
+    ("GET", "/api/v1/audit/proofs/inclusion", Role::Auditor),
+    ("GET", "/api/v1/audit/proofs/consistency", Role::Auditor),
+    ("GET", "/api/v1/audit/receipts/{index}", Role::Auditor),
+    ("POST", "/api/v1/audit/partners/{id}/check", Role::Auditor),
 ];
 
 fn claim_value(role: Role) -> String {
@@ -76,6 +69,16 @@ async fn problem(response: Response, status: u16) -> String {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["status"], status);
     body["detail"].as_str().unwrap_or_default().to_owned()
+}
+
+/// A concrete URL for a route template: unknown ids, and the query parameters the proofs require.
+fn concrete(template: &str) -> String {
+    let path = template.replace("{id}", "nope").replace("{index}", "0");
+    match template {
+        "/api/v1/audit/proofs/inclusion" => format!("{path}?index=0"),
+        "/api/v1/audit/proofs/consistency" => format!("{path}?old=0"),
+        _ => path,
+    }
 }
 
 async fn call(c: &OidcConnector, method: &str, path: &str, token: &str) -> Response {
@@ -96,7 +99,8 @@ async fn each_role_reaches_exactly_the_routes_it_is_meant_for() {
             &format!("{held}-person"),
             &[&claim_value(held), "unrelated"],
         );
-        for (method, path, needed) in ROUTES {
+        for (method, template, needed) in ROUTES {
+            let path = &concrete(template);
             let response = call(&c, method, path, &token).await;
             if held.grants(*needed) {
                 let status = response.status().as_u16();
@@ -116,8 +120,8 @@ async fn each_role_reaches_exactly_the_routes_it_is_meant_for() {
     }
     // Signed in, but holding none of the mapped values: not even reading.
     let nobody = idp.token("nobody", &["offline_access"]);
-    for (method, path, needed) in ROUTES {
-        let detail = problem(call(&c, method, path, &nobody).await, 403).await;
+    for (method, template, needed) in ROUTES {
+        let detail = problem(call(&c, method, &concrete(template), &nobody).await, 403).await;
         assert!(
             detail.ends_with(&format!("lacks the {needed} role")),
             "{detail}"
