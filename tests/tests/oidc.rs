@@ -235,6 +235,7 @@ async fn tokens_that_must_not_pass() {
     for (what, token, expected) in cases {
         let response = call(&c, "GET", "/api/v1/resources", &token).await;
         assert_eq!(response.status(), 401, "{what}");
+        assert_eq!(response.headers()["www-authenticate"], "Bearer");
         let detail = problem(response, 401).await;
         assert!(detail.contains(expected), "{what}: {detail}");
     }
