@@ -40,6 +40,7 @@ struct Inner {
     audit: AuditLog,
     telemetry: crate::telemetry::Telemetry,
     tls: Arc<Tls>,
+    oidc: Option<Arc<crate::identity::oidc::OidcVerifier>>,
 }
 
 impl AppState {
@@ -76,6 +77,11 @@ impl AppState {
     /// Transport security: served certificates, the partner-certificate check, reload.
     pub fn tls(&self) -> &Tls {
         &self.0.tls
+    }
+
+    /// The checker of people's access tokens, when `[oidc]` is configured.
+    pub fn oidc(&self) -> Option<&crate::identity::oidc::OidcVerifier> {
+        self.0.oidc.as_deref()
     }
     pub fn catalogue_loaded(&self) -> bool {
         self.0.catalogue_loaded.load(Ordering::Relaxed)
@@ -311,6 +317,12 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
     let partners = PartnerDirectory::new(&config.partners, http.clone());
     let client =
         client::DspClient::new(identity.clone(), http.clone()).traced(telemetry.traces().clone());
+    let oidc = match &config.oidc {
+        Some(c) => Some(Arc::new(
+            crate::identity::oidc::OidcVerifier::new(c.clone()).map_err(StartError::Http)?,
+        )),
+        None => None,
+    };
     let state = AppState(Arc::new(Inner {
         config,
         store,
@@ -327,7 +339,12 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
         audit,
         telemetry: telemetry.clone(),
         tls: tls.clone(),
+        oidc: oidc.clone(),
     }));
+    if let Some(oidc) = oidc {
+        // The provider may be down at start: the connector starts anyway and fetches lazily (see identity::oidc).
+        tokio::spawn(async move { oidc.prefetch().await });
+    }
 
     let (shutdown, stopped) = watch::channel(false);
     let dsp_app = dsp::router()

@@ -2,6 +2,7 @@
 //! a temporary directory written by `twinport init`'s own code, and the official DSP schemas to check every
 //! response against.
 
+pub mod oidc_provider;
 pub mod proxy;
 pub mod schemas;
 
@@ -155,7 +156,10 @@ async fn start_at(
             p.url = Some(url);
         }
     }
-    let management_token = config.management_token.clone();
+    let management_token = config
+        .management_token
+        .clone()
+        .expect("test configs have a management token");
     let id = config.participant_id.clone();
     let running = twinport::app::start(config)
         .await

@@ -57,6 +57,13 @@ pub async fn record_management_action(
         json!({"action": action, "change": details}),
     );
     e.resource = resource.map(str::to_owned);
-    e.personal = Some(json!({"subject": who.subject}));
+    let mut personal = json!({"subject": who.subject});
+    if let Some(name) = &who.name {
+        personal["name"] = json!(name);
+    }
+    if let Some(email) = &who.email {
+        personal["email"] = json!(email);
+    }
+    e.personal = Some(personal);
     Ok(state.audit().append(e).await?)
 }

@@ -71,7 +71,10 @@ impl Pair {
         if let Some(p) = config_b.partners.iter_mut().find(|p| p.id == CITY_A) {
             p.url = Some(a.public_url().to_string());
         }
-        let token_b = config_b.management_token.clone();
+        let token_b = config_b
+            .management_token
+            .clone()
+            .context("city B has no management_token")?;
         let b = crate::app::start(config_b)
             .await
             .context("starting city B")?;

@@ -38,6 +38,10 @@ pub const OVERRIDES: &[(&str, &str)] = &[
     ("TWINPORT_TLS_CA", "tls.ca"),
     ("TWINPORT_TLS_MUTUAL", "tls.mutual"),
     ("TWINPORT_TLS_SYSTEM_ROOTS", "tls.system_roots"),
+    ("TWINPORT_MODE", "mode"),
+    ("TWINPORT_OIDC_ISSUER", "oidc.issuer"),
+    ("TWINPORT_OIDC_AUDIENCE", "oidc.audience"),
+    ("TWINPORT_OIDC_ROLES_CLAIM", "oidc.roles_claim"),
 ];
 
 /// Overridden keys whose value is a boolean, given in the environment as `true` or `false`.

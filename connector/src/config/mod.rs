@@ -3,6 +3,7 @@
 //! operator can act on.
 
 mod env;
+mod oidc;
 mod raw;
 mod telemetry;
 mod validate;
@@ -11,6 +12,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use oidc::{OidcConfig, DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS};
 pub use raw::RawConfig;
 pub use telemetry::TelemetryConfig;
 pub use validate::ConfigError;
@@ -35,7 +37,8 @@ pub struct Config {
     pub storage_url: String,
     pub signing_key_path: PathBuf,
     pub catalogue_dir: PathBuf,
-    pub management_token: String,
+    /// The static bearer token for embedded and development use; refused in production mode.
+    pub management_token: Option<String>,
     pub log_format: LogFormat,
     pub catalogue: CatalogueInfo,
     pub partners: Vec<PartnerConfig>,
@@ -43,6 +46,9 @@ pub struct Config {
     pub telemetry: TelemetryConfig,
     /// Transport security: our certificates, whom we trust, and whether partners must present a certificate.
     pub tls: TlsConfig,
+    pub mode: Mode,
+    /// The OIDC provider whose access tokens people use on the management API.
+    pub oidc: Option<OidcConfig>,
 }
 
 /// The `[tls]` table and the partners' `tls_fingerprint` / `tls_ca` keys. Without `cert` and `key` every listener
@@ -80,6 +86,13 @@ pub struct PartnerTls {
     pub key: String,
     pub fingerprint: Option<crate::tls::Fingerprint>,
     pub ca: Option<PathBuf>,
+}
+
+/// Development accepts the static management token; production requires OIDC and refuses the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Development,
+    Production,
 }
 
 /// Catalogue-level metadata published with the DCAT-AP catalogue.

@@ -22,7 +22,10 @@ pub struct RawConfig {
     pub partners: Vec<RawPartner>,
     #[serde(default)]
     pub telemetry: super::telemetry::RawTelemetry,
+    #[serde(default)]
     pub tls: RawTls,
+    pub mode: Option<String>,
+    pub oidc: Option<RawOidc>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -59,4 +62,30 @@ pub struct RawPartner {
     pub claims: toml::Table,
     pub tls_fingerprint: Option<String>,
     pub tls_ca: Option<String>,
+}
+
+/// `[oidc]`: the city's OpenID Connect provider whose access tokens the management API accepts.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawOidc {
+    pub issuer: Option<String>,
+    /// One audience (a string) or a list of them.
+    pub audience: Option<toml::Value>,
+    pub roles_claim: Option<String>,
+    pub algorithms: Option<Vec<String>>,
+    pub leeway_seconds: Option<u64>,
+    pub key_refresh_seconds: Option<u64>,
+    pub key_cache_seconds: Option<u64>,
+    #[serde(default)]
+    pub roles: RawOidcRoles,
+}
+
+/// `[oidc.roles]`: for each Twinport role, the claim values that grant it.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawOidcRoles {
+    pub operator: Option<Vec<String>>,
+    pub legal: Option<Vec<String>>,
+    pub auditor: Option<Vec<String>>,
+    pub viewer: Option<Vec<String>>,
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::raw::{RawConfig, RawPartner, RawTls};
 use super::{
-    CatalogueInfo, CertKeyFiles, Config, LogFormat, PartnerConfig, PartnerKeys, PartnerTls,
+    CatalogueInfo, CertKeyFiles, Config, LogFormat, Mode, PartnerConfig, PartnerKeys, PartnerTls,
     TlsConfig,
 };
 use crate::iri::is_absolute_uri;
@@ -66,18 +66,47 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
         })?,
     );
     let catalogue_dir = resolve(base, raw.catalogue_dir.as_deref().unwrap_or("catalogue"));
-    let management_token = raw.management_token.ok_or_else(|| {
-        invalid(
-            "management_token",
-            "required (a random secret of at least 16 characters)",
-        )
-    })?;
-    if management_token.len() < 16 {
-        return Err(invalid(
-            "management_token",
-            "must be at least 16 characters long",
-        ));
-    }
+    let mode = match raw.mode.as_deref().unwrap_or("development") {
+        "development" => Mode::Development,
+        "production" => Mode::Production,
+        other => {
+            return Err(invalid(
+                "mode",
+                format!("must be \"development\" or \"production\", got {other:?}"),
+            ))
+        }
+    };
+    let production = mode == Mode::Production;
+    let oidc = match raw.oidc {
+        Some(section) => Some(super::oidc::validate_oidc(section, production)?),
+        None if production => {
+            return Err(invalid(
+                "oidc",
+                "required in production mode: people sign in to the management API through the city's OIDC provider",
+            ))
+        }
+        None => None,
+    };
+    let management_token =
+        match raw.management_token {
+            Some(_) if production => return Err(invalid(
+                "management_token",
+                "not allowed in production mode (a shared secret names nobody in the audit log); \
+                 remove it and use [oidc], or set mode = \"development\"",
+            )),
+            Some(token) if token.len() < 16 => {
+                return Err(invalid(
+                    "management_token",
+                    "must be at least 16 characters long",
+                ))
+            }
+            Some(token) => Some(token),
+            None if oidc.is_none() => return Err(invalid(
+                "management_token",
+                "required unless [oidc] is configured (a random secret of at least 16 characters)",
+            )),
+            None => None,
+        };
     let log_format = match raw.log_format.as_deref().unwrap_or("human") {
         "human" => LogFormat::Human,
         "json" => LogFormat::Json,
@@ -147,6 +176,8 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
         log_format,
         catalogue,
         partners,
+        mode,
+        oidc,
         telemetry,
         tls,
     })
@@ -355,7 +386,8 @@ fn resolve(base: &Path, path: &str) -> PathBuf {
 
 #[cfg(test)]
 mod tests {
-    use crate::config::{Config, ConfigError, LogFormat};
+    use crate::config::{Config, ConfigError, LogFormat, Mode};
+    use crate::management::Role;
     use std::path::Path;
 
     const MINIMAL: &str = r#"
@@ -516,5 +548,95 @@ management_token = "0123456789abcdef0123"
         assert!(e
             .to_string()
             .starts_with("tls.mutual: TWINPORT_TLS_MUTUAL must be true or false"));
+    }
+
+    const OIDC: &str = r#"
+[oidc]
+issuer = "https://id.city.example/realms/city"
+audience = "twinport"
+"#;
+
+    #[test]
+    fn production_refuses_the_static_token_and_requires_oidc() {
+        let with_token = format!("{MINIMAL}mode = \"production\"\n{OIDC}");
+        let e = error_of(&with_token);
+        assert!(
+            e.starts_with("management_token: not allowed in production mode"),
+            "{e}"
+        );
+        let env = load(
+            &format!("{MINIMAL}{OIDC}"),
+            &[("TWINPORT_MODE", "production")],
+        )
+        .expect_err("the environment can switch to production too");
+        assert!(env.to_string().starts_with("management_token:"));
+        let no_token = MINIMAL.replace("management_token = \"0123456789abcdef0123\"\n", "");
+        let e = error_of(&format!("{no_token}mode = \"production\"\n"));
+        assert!(e.starts_with("oidc: required in production mode"), "{e}");
+        let c = load(&format!("{no_token}mode = \"production\"\n{OIDC}"), &[]).unwrap();
+        assert_eq!(c.mode, Mode::Production);
+        assert!(c.management_token.is_none());
+        let plain_http = OIDC.replace("https://", "http://");
+        assert!(
+            error_of(&format!("{no_token}mode = \"production\"\n{plain_http}"))
+                .starts_with("oidc.issuer: must be an https URL")
+        );
+        assert!(error_of(&format!("{MINIMAL}mode = \"staging\"\n")).starts_with("mode:"));
+        assert!(error_of(&no_token).starts_with("management_token: required unless [oidc]"));
+    }
+
+    #[test]
+    fn oidc_section_gets_safe_defaults_and_refuses_weak_settings() {
+        let c = load(&format!("{MINIMAL}{OIDC}"), &[]).unwrap();
+        assert_eq!(c.mode, Mode::Development);
+        let o = c.oidc.unwrap();
+        assert_eq!(o.audiences, vec!["twinport"]);
+        assert_eq!(o.roles_claim, vec!["roles"]);
+        assert_eq!(o.algorithms, vec!["RS256", "ES256", "EdDSA"]);
+        assert!(o
+            .role_map
+            .contains(&("twinport-auditor".to_string(), Role::Auditor)));
+        let custom = format!(
+            "{MINIMAL}{OIDC}roles_claim = \"realm_access.roles\"\nalgorithms = [\"PS256\"]\n[oidc.roles]\noperator = [\"ops\", \"admins\"]\n"
+        )
+        .replace("audience = \"twinport\"", "audience = [\"twinport\", \"api://twinport\"]");
+        let o = load(&custom, &[]).unwrap().oidc.unwrap();
+        assert_eq!(o.roles_claim, vec!["realm_access", "roles"]);
+        assert_eq!(o.audiences.len(), 2);
+        assert_eq!(
+            o.role_map
+                .iter()
+                .filter(|(_, r)| *r == Role::Operator)
+                .count(),
+            2
+        );
+        let with = |extra: &str| error_of(&format!("{MINIMAL}{OIDC}{extra}\n"));
+        assert!(with("algorithms = [\"HS256\"]")
+            .starts_with("oidc.algorithms: \"HS256\": unsigned and shared-secret"));
+        assert!(with("algorithms = [\"none\"]").starts_with("oidc.algorithms:"));
+        assert!(with("algorithms = []").starts_with("oidc.algorithms:"));
+        assert!(with("leeway_seconds = 3600").starts_with("oidc.leeway_seconds:"));
+        assert!(with("key_refresh_seconds = 0").starts_with("oidc.key_refresh_seconds:"));
+        assert!(with("roles_claim = \"realm_access..roles\"").starts_with("oidc.roles_claim:"));
+        assert!(with("clock = 1").contains("unknown field `clock`"));
+        let no_aud = OIDC.replace("audience = \"twinport\"\n", "");
+        assert!(error_of(&format!("{MINIMAL}{no_aud}")).starts_with("oidc.audience: required"));
+        let no_issuer = OIDC.replace("issuer = \"https://id.city.example/realms/city\"\n", "");
+        assert!(error_of(&format!("{MINIMAL}{no_issuer}")).starts_with("oidc.issuer: required"));
+        let env = load(
+            MINIMAL,
+            &[
+                ("TWINPORT_OIDC_ISSUER", "https://id.example"),
+                ("TWINPORT_OIDC_AUDIENCE", "tp"),
+                ("TWINPORT_OIDC_ROLES_CLAIM", "groups"),
+            ],
+        )
+        .unwrap()
+        .oidc
+        .unwrap();
+        assert_eq!(
+            (env.issuer.as_str(), env.roles_claim[0].as_str()),
+            ("https://id.example", "groups")
+        );
     }
 }

@@ -3,6 +3,7 @@
 //! an authenticated partner.
 
 mod authenticate;
+pub mod oidc;
 mod partners;
 
 use std::path::Path;
