@@ -13,6 +13,8 @@ pub mod export;
 mod key;
 pub mod partner_api;
 pub mod prov;
+pub mod receipts;
+pub mod received;
 mod record;
 mod tables;
 pub mod verify;
@@ -267,14 +269,24 @@ impl AuditLog {
         Ok(tree.consistency_proof(old_size, new_size)?)
     }
 
-    /// A `c2sp.org/tlog-proof@v1` receipt for entry `index`, against the latest checkpoint that covers it.
+    /// A `c2sp.org/tlog-proof@v1` receipt for entry `index`, against the latest checkpoint that covers it, with the
+    /// entry itself as the receipt's `extra` data.
     pub async fn receipt(&self, index: u64) -> Result<String, AuditError> {
         let cp = match self.latest_checkpoint() {
             Some(cp) if cp.checkpoint.size > index => cp,
             _ => self.checkpoint().await?,
         };
         let proof = self.inclusion_proof(index, cp.checkpoint.size).await?;
+        let entry = self
+            .shared
+            .store
+            .audit_entries_from(index, 1)
+            .await?
+            .into_iter()
+            .find(|e| e.index == index)
+            .ok_or_else(|| AuditError::OutOfRange(format!("no entry {index}")))?;
         Ok(Receipt {
+            extra: Some(entry.leaf.into_bytes()),
             index,
             proof,
             checkpoint_note: cp.note,

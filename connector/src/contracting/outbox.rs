@@ -93,7 +93,12 @@ pub fn spawn(state: AppState, mut stopped: watch::Receiver<bool>) -> JoinHandle<
 }
 
 enum Outcome {
-    Delivered(Value),
+    /// The partner accepted the message: its answer, the body as sent, and the partner's audit entry for it.
+    Delivered {
+        ack: Value,
+        sent: Value,
+        entry: Option<u64>,
+    },
     Retry(String),
     Refused(String),
 }
@@ -102,9 +107,21 @@ async fn deliver(state: &AppState, m: OutboxMessage) {
     let attempts = m.attempts + 1;
     let outcome = send(state, &m).await;
     let result = match outcome {
-        Outcome::Delivered(body) => {
-            acknowledge(state, &m, &body).await;
+        Outcome::Delivered { ack, sent, entry } => {
+            acknowledge(state, &m, &ack).await;
             record_sent(state, &m, attempts).await;
+            if let (Some(index), Some(digest)) = (entry, crate::audit::digest(&sent)) {
+                crate::audit::receipts::collect_later(
+                    state,
+                    crate::audit::receipts::SentMessage {
+                        partner: m.partner.clone(),
+                        process: m.process_id.clone(),
+                        kind: m.kind.clone(),
+                        digest,
+                        index,
+                    },
+                );
+            }
             state.store().outbox_delivered(m.id, attempts).await
         }
         Outcome::Retry(error) if attempts < MAX_ATTEMPTS || !error.starts_with("HTTP 404") => {
@@ -163,9 +180,18 @@ async fn send(state: &AppState, m: &OutboxMessage) -> Outcome {
         Err(e) => Outcome::Retry(connection_error(&e)),
         Ok(response) => {
             let status = response.status();
+            let entry = response
+                .headers()
+                .get(crate::audit::received::ENTRY_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
             let text = response.text().await.unwrap_or_default();
             if status.is_success() {
-                Outcome::Delivered(serde_json::from_str(&text).unwrap_or(Value::Null))
+                Outcome::Delivered {
+                    ack: serde_json::from_str(&text).unwrap_or(Value::Null),
+                    sent: body,
+                    entry,
+                }
             } else if status.is_server_error() || matches!(status.as_u16(), 404 | 408 | 425 | 429) {
                 Outcome::Retry(format!("HTTP {}: {}", status.as_u16(), short(&text)))
             } else {
