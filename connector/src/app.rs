@@ -310,12 +310,19 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
         .with_state(state.clone());
     let management_app =
         management::router(state.clone()).merge(health::router().with_state(state.clone()));
-    let servers = vec![
+    let mut servers = vec![
         serve(dsp_listener, dsp_app, stopped.clone()),
         serve(management_listener, management_app, stopped.clone()),
         // Messages queued before a restart go out now.
-        outbox::spawn(state.clone(), stopped),
+        outbox::spawn(state.clone(), stopped.clone()),
     ];
+    if let Some(interval) = state.config().audit_witness_interval {
+        servers.push(crate::audit::witness::spawn_periodic(
+            state.clone(),
+            interval,
+            stopped,
+        ));
+    }
     tracing::info!(dsp = %dsp_addr, management = %management_addr, participant = state.participant_id(), "twinport started");
     Ok(RunningConnector {
         dsp_addr,

@@ -35,6 +35,8 @@ pub struct Config {
     pub catalogue_dir: PathBuf,
     pub management_token: String,
     pub log_format: LogFormat,
+    /// How often every configured partner's audit checkpoint is checked for a split view; `None` = never.
+    pub audit_witness_interval: Option<Duration>,
     pub catalogue: CatalogueInfo,
     pub partners: Vec<PartnerConfig>,
 }
