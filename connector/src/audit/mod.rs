@@ -151,6 +151,16 @@ pub(crate) async fn load_tail(shared: &Shared) -> Result<u64, AuditError> {
         }
         let mut tree = shared.tree_mut();
         for e in &page {
+            // Another caller (the writer, or a concurrent catch-up) may have added it meanwhile: it must match.
+            if e.index < tree.size() {
+                if tree.leaf(e.index).map(hex::encode).as_deref() != Some(e.leaf_hash.as_str()) {
+                    return Err(AuditError::Inconsistent(format!(
+                        "entry {} differs from the one already read",
+                        e.index
+                    )));
+                }
+                continue;
+            }
             if e.index != tree.size() {
                 return Err(AuditError::Inconsistent(format!(
                     "entry {} is missing (next stored index is {})",
@@ -239,11 +249,20 @@ impl AuditLog {
         self.shared.latest_checkpoint()
     }
 
+    /// Reads entries other replicas sharing the database appended since this one last looked.
+    async fn catch_up_to(&self, size: u64) -> Result<(), AuditError> {
+        if size > self.shared.size() {
+            load_tail(&self.shared).await?;
+        }
+        Ok(())
+    }
+
     pub async fn inclusion_proof(
         &self,
         index: u64,
         tree_size: u64,
     ) -> Result<Vec<Hash>, AuditError> {
+        self.catch_up_to(tree_size).await?;
         let tree = self.shared.tree();
         if tree_size > tree.size() || index >= tree_size {
             return Err(AuditError::OutOfRange(format!(
@@ -259,6 +278,7 @@ impl AuditLog {
         old_size: u64,
         new_size: u64,
     ) -> Result<Vec<Hash>, AuditError> {
+        self.catch_up_to(new_size).await?;
         let tree = self.shared.tree();
         if old_size > new_size || new_size > tree.size() {
             return Err(AuditError::OutOfRange(format!(

@@ -10,6 +10,7 @@ use twinport_contracts::transparency::checkpoint::{Checkpoint, SignedCheckpoint}
 
 use super::event::PreparedLeaf;
 use super::{AuditError, Shared};
+use crate::storage::{Backend, StorageError};
 
 pub const MAX_BATCH: usize = 256;
 /// Checkpoints follow new entries within about this long (Tessera's minimum).
@@ -59,12 +60,35 @@ async fn handle(shared: &Shared, first: Command, rx: &mut mpsc::Receiver<Command
         }
     }
     if !leaves.is_empty() {
-        let first_index = shared.size();
-        match shared.store.audit_insert_batch(first_index, &leaves).await {
-            Ok(()) => {
+        let written = match shared.store.backend() {
+            Backend::Sqlite => {
+                let first = shared.size();
+                shared
+                    .store
+                    .audit_insert_batch(first, &leaves)
+                    .await
+                    .map(|()| first)
+            }
+            // Other replicas may append to the same log: extend the latest tree under the advisory lock.
+            Backend::Postgres => {
+                shared
+                    .store
+                    .audit_insert_batch_locked(&leaves, || async {
+                        super::load_tail(shared)
+                            .await
+                            .map_err(|e| StorageError::Corrupt(e.to_string()))
+                    })
+                    .await
+            }
+        };
+        match written {
+            Ok(first_index) => {
                 let mut tree = shared.tree_mut();
-                for leaf in &leaves {
-                    tree.push(leaf.hash);
+                for (i, leaf) in leaves.iter().enumerate() {
+                    // A catch-up may already have read our committed rows back; never push one twice.
+                    if tree.size() == first_index + i as u64 {
+                        tree.push(leaf.hash);
+                    }
                 }
                 drop(tree);
                 for (i, reply) in replies.into_iter().enumerate() {
@@ -92,8 +116,14 @@ async fn handle(shared: &Shared, first: Command, rx: &mut mpsc::Receiver<Command
 }
 
 /// Signs a checkpoint for the current tree unless the latest one already covers it. Only this task signs, and it
-/// signs only roots of the one append-only tree it holds, so no two checkpoints can be inconsistent.
+/// signs only roots of the one append-only tree it holds, so no two checkpoints can be inconsistent. Replicas
+/// sharing a PostgreSQL database each hold a prefix of the same single order (appends take the advisory lock and
+/// catch up first), so their checkpoints are consistent with each other too.
 pub async fn sign_if_new(shared: &Shared) -> Result<SignedCheckpoint, AuditError> {
+    // With replicas sharing the database, the checkpoint covers what the others appended too.
+    if shared.store.backend() == Backend::Postgres {
+        super::load_tail(shared).await?;
+    }
     let size = shared.size();
     if let Some(latest) = shared.latest_checkpoint() {
         if latest.checkpoint.size == size {
