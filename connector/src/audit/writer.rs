@@ -1,5 +1,5 @@
 //! The single writer: the only task that assigns indices, inserts entries and signs checkpoints. Appends queued
-//! while a transaction commits go into the next one (up to 256), which is what makes batching free under load and
+//! while a transaction commits go into the next one (up to 1024), which is what makes batching free under load and
 //! keeps one append's latency to one commit when idle.
 
 use std::sync::Arc;
@@ -12,7 +12,9 @@ use super::event::PreparedLeaf;
 use super::{AuditError, Shared};
 use crate::storage::{Backend, StorageError};
 
-pub const MAX_BATCH: usize = 256;
+/// Under load a batch takes everything queued while the previous one committed, up to this many: larger batches
+/// spread one commit (and the WAL's growth checks) over more entries; when idle a batch is one entry.
+pub const MAX_BATCH: usize = 1024;
 /// Checkpoints follow new entries within about this long (Tessera's minimum).
 const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
 
