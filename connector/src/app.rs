@@ -378,6 +378,13 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
             stopped.clone(),
         ));
     }
+    if let Some(interval) = state.config().audit_witness_interval {
+        servers.push(crate::audit::witness::spawn_periodic(
+            state.clone(),
+            interval,
+            stopped.clone(),
+        ));
+    }
     // Messages queued before a restart go out now.
     servers.push(outbox::spawn(state.clone(), stopped));
     tracing::info!(dsp = %dsp_addr, management = %management_addr, participant = state.participant_id(), "twinport started");

@@ -13,6 +13,8 @@ pub mod export;
 mod key;
 pub mod partner_api;
 pub mod prov;
+pub mod receipts;
+pub mod received;
 mod record;
 mod tables;
 pub mod verify;
@@ -150,6 +152,16 @@ pub(crate) async fn load_tail(shared: &Shared) -> Result<u64, AuditError> {
         }
         let mut tree = shared.tree_mut();
         for e in &page {
+            // Another caller (the writer, or a concurrent catch-up) may have added it meanwhile: it must match.
+            if e.index < tree.size() {
+                if tree.leaf(e.index).map(hex::encode).as_deref() != Some(e.leaf_hash.as_str()) {
+                    return Err(AuditError::Inconsistent(format!(
+                        "entry {} differs from the one already read",
+                        e.index
+                    )));
+                }
+                continue;
+            }
             if e.index != tree.size() {
                 return Err(AuditError::Inconsistent(format!(
                     "entry {} is missing (next stored index is {})",
@@ -243,11 +255,20 @@ impl AuditLog {
         self.shared.latest_checkpoint()
     }
 
+    /// Reads entries other replicas sharing the database appended since this one last looked.
+    async fn catch_up_to(&self, size: u64) -> Result<(), AuditError> {
+        if size > self.shared.size() {
+            load_tail(&self.shared).await?;
+        }
+        Ok(())
+    }
+
     pub async fn inclusion_proof(
         &self,
         index: u64,
         tree_size: u64,
     ) -> Result<Vec<Hash>, AuditError> {
+        self.catch_up_to(tree_size).await?;
         let tree = self.shared.tree();
         if tree_size > tree.size() || index >= tree_size {
             return Err(AuditError::OutOfRange(format!(
@@ -263,6 +284,7 @@ impl AuditLog {
         old_size: u64,
         new_size: u64,
     ) -> Result<Vec<Hash>, AuditError> {
+        self.catch_up_to(new_size).await?;
         let tree = self.shared.tree();
         if old_size > new_size || new_size > tree.size() {
             return Err(AuditError::OutOfRange(format!(
@@ -273,14 +295,24 @@ impl AuditLog {
         Ok(tree.consistency_proof(old_size, new_size)?)
     }
 
-    /// A `c2sp.org/tlog-proof@v1` receipt for entry `index`, against the latest checkpoint that covers it.
+    /// A `c2sp.org/tlog-proof@v1` receipt for entry `index`, against the latest checkpoint that covers it, with the
+    /// entry itself as the receipt's `extra` data.
     pub async fn receipt(&self, index: u64) -> Result<String, AuditError> {
         let cp = match self.latest_checkpoint() {
             Some(cp) if cp.checkpoint.size > index => cp,
             _ => self.checkpoint().await?,
         };
         let proof = self.inclusion_proof(index, cp.checkpoint.size).await?;
+        let entry = self
+            .shared
+            .store
+            .audit_entries_from(index, 1)
+            .await?
+            .into_iter()
+            .find(|e| e.index == index)
+            .ok_or_else(|| AuditError::OutOfRange(format!("no entry {index}")))?;
         Ok(Receipt {
+            extra: Some(entry.leaf.into_bytes()),
             index,
             proof,
             checkpoint_note: cp.note,

@@ -33,14 +33,17 @@ pub async fn record_catalogue_served(
     shown: usize,
     matching: usize,
 ) -> Result<u64, AuditError> {
-    let mut e = AuditEvent::new(
-        EventKind::CatalogueServed,
-        json!({"filter": filter, "shown": shown, "matching": matching}),
-    );
+    let mut details = json!({"filter": filter, "shown": shown, "matching": matching});
+    if let Some(d) = super::received::message_digest() {
+        details["body"] = Value::String(d);
+    }
+    let mut e = AuditEvent::new(EventKind::CatalogueServed, details);
     e.partner = Some(partner.to_owned());
-    state.audit().append(e).await.inspect_err(|err| {
+    let index = state.audit().append(e).await.inspect_err(|err| {
         tracing::error!(error = %err, "cannot record catalogue request");
-    })
+    })?;
+    super::received::note_entry(index);
+    Ok(index)
 }
 
 /// A management change. Who made it is personal data: it goes to the erasable side table, the leaf keeps a

@@ -80,6 +80,44 @@ impl Store {
         leaves: &[PreparedLeaf],
     ) -> Result<(), StorageError> {
         let mut tx = self.pool().begin().await?;
+        insert_leaves(&mut tx, first, leaves).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Like [`Store::audit_insert_batch`] for replicas sharing a PostgreSQL database: the transaction first takes
+    /// the log's advisory lock (held until commit), then `catch_up` brings this replica's tree up to what the others
+    /// committed and returns the next index, so every replica extends the one latest tree. Returns the first index.
+    pub(crate) async fn audit_insert_batch_locked<F, Fut>(
+        &self,
+        leaves: &[PreparedLeaf],
+        catch_up: F,
+    ) -> Result<u64, StorageError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<u64, StorageError>>,
+    {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(AUDIT_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        let first = catch_up().await?;
+        insert_leaves(&mut tx, first, leaves).await?;
+        tx.commit().await?;
+        Ok(first)
+    }
+}
+
+/// The advisory lock key that serialises audit appends across replicas (an arbitrary constant: "twinport audit").
+const AUDIT_LOCK: i64 = 0x7477_696e_6175_6474;
+
+async fn insert_leaves(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    first: u64,
+    leaves: &[PreparedLeaf],
+) -> Result<(), StorageError> {
+    {
         for leaf in leaves {
             if let Some(p) = &leaf.personal {
                 sqlx::query("INSERT INTO audit_personal (commitment, salt, body, created_at) VALUES ($1, $2, $3, $4)")
@@ -87,7 +125,7 @@ impl Store {
                     .bind(&p.salt)
                     .bind(&p.body)
                     .bind(&leaf.logged_at)
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await?;
             }
         }
@@ -124,12 +162,13 @@ impl Store {
                     .bind(leaf.leaf.clone())
                     .bind(hex::encode(leaf.hash));
             }
-            q.execute(&mut *tx).await?;
+            q.execute(&mut **tx).await?;
         }
-        tx.commit().await?;
         Ok(())
     }
+}
 
+impl Store {
     /// Entries with index in `start..start+limit`, in index order.
     pub async fn audit_entries_from(
         &self,
@@ -189,7 +228,9 @@ impl Store {
         note: &str,
     ) -> Result<(), StorageError> {
         sqlx::query(
-            "INSERT INTO audit_checkpoints (size, root, note, signed_at) VALUES ($1, $2, $3, $4)",
+            // Replicas sharing a database may sign the same tree: the note is then byte-identical (Ed25519 is
+            // deterministic), so the second insert has nothing to add.
+            "INSERT INTO audit_checkpoints (size, root, note, signed_at) VALUES ($1, $2, $3, $4) ON CONFLICT (size) DO NOTHING",
         )
         .bind(to_i64(size))
         .bind(root_hex)

@@ -81,7 +81,9 @@ async fn get_text(
         .identity()
         .token_for(partner)
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let response = reqwest::Client::new()
+    // The shared client presents our certificate, so a partner that requires mutual TLS accepts the request.
+    let response = state
+        .http()
         .get(url)
         .bearer_auth(token)
         .timeout(std::time::Duration::from_secs(15))
@@ -108,11 +110,11 @@ async fn get_text(
 
 /// Fetches the partner's checkpoint, checks it against the last one accepted, and records the outcome.
 pub async fn check_partner(state: &AppState, partner_id: &str) -> Result<WitnessOutcome, ApiError> {
+    // The live directory, not the file: an operator may have pointed the partner at a new URL since start.
     let partner = state
-        .config()
-        .partner(partner_id)
-        .ok_or_else(|| ApiError::NotFound(format!("partner {partner_id}")))?
-        .clone();
+        .partners()
+        .get(partner_id)
+        .ok_or_else(|| ApiError::NotFound(format!("partner {partner_id}")))?;
     let base = state
         .client()
         .discover(&partner)
@@ -183,6 +185,44 @@ pub async fn check_partner(state: &AppState, partner_id: &str) -> Result<Witness
     event.partner = Some(partner.id.clone());
     state.audit().append(event).await?;
     Ok(outcome)
+}
+
+/// Checks every configured partner's checkpoint every `interval`, so a split view is detected (and logged as an
+/// alarm) without an operator asking. The first round runs one interval after start, when partners are likely up.
+pub fn spawn_periodic(
+    state: AppState,
+    interval: std::time::Duration,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stopped.changed() => return,
+            }
+            let partners: Vec<String> = state
+                .config()
+                .partners
+                .iter()
+                .map(|p| p.id.clone())
+                .collect();
+            for partner in partners {
+                // A partner without a URL cannot be asked; one that is down is asked again next round.
+                if state.partners().get(&partner).and_then(|p| p.url).is_none() {
+                    continue;
+                }
+                match check_partner(&state, &partner).await {
+                    // Outcomes, split views included, are logged and alarmed inside the check.
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(%partner, error = %e, "periodic audit checkpoint check failed")
+                    }
+                }
+            }
+        }
+    })
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! The single writer: the only task that assigns indices, inserts entries and signs checkpoints. Appends queued
-//! while a transaction commits go into the next one (up to 256), which is what makes batching free under load and
+//! while a transaction commits go into the next one (up to 1024), which is what makes batching free under load and
 //! keeps one append's latency to one commit when idle.
 
 use std::sync::Arc;
@@ -10,8 +10,11 @@ use twinport_contracts::transparency::checkpoint::{Checkpoint, SignedCheckpoint}
 
 use super::event::PreparedLeaf;
 use super::{AuditError, Shared};
+use crate::storage::{Backend, StorageError};
 
-pub const MAX_BATCH: usize = 256;
+/// Under load a batch takes everything queued while the previous one committed, up to this many: larger batches
+/// spread one commit (and the WAL's growth checks) over more entries; when idle a batch is one entry.
+pub const MAX_BATCH: usize = 1024;
 /// Checkpoints follow new entries within about this long (Tessera's minimum).
 const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -59,12 +62,35 @@ async fn handle(shared: &Shared, first: Command, rx: &mut mpsc::Receiver<Command
         }
     }
     if !leaves.is_empty() {
-        let first_index = shared.size();
-        match shared.store.audit_insert_batch(first_index, &leaves).await {
-            Ok(()) => {
+        let written = match shared.store.backend() {
+            Backend::Sqlite => {
+                let first = shared.size();
+                shared
+                    .store
+                    .audit_insert_batch(first, &leaves)
+                    .await
+                    .map(|()| first)
+            }
+            // Other replicas may append to the same log: extend the latest tree under the advisory lock.
+            Backend::Postgres => {
+                shared
+                    .store
+                    .audit_insert_batch_locked(&leaves, || async {
+                        super::load_tail(shared)
+                            .await
+                            .map_err(|e| StorageError::Corrupt(e.to_string()))
+                    })
+                    .await
+            }
+        };
+        match written {
+            Ok(first_index) => {
                 let mut tree = shared.tree_mut();
-                for leaf in &leaves {
-                    tree.push(leaf.hash);
+                for (i, leaf) in leaves.iter().enumerate() {
+                    // A catch-up may already have read our committed rows back; never push one twice.
+                    if tree.size() == first_index + i as u64 {
+                        tree.push(leaf.hash);
+                    }
                 }
                 drop(tree);
                 for (i, reply) in replies.into_iter().enumerate() {
@@ -92,8 +118,14 @@ async fn handle(shared: &Shared, first: Command, rx: &mut mpsc::Receiver<Command
 }
 
 /// Signs a checkpoint for the current tree unless the latest one already covers it. Only this task signs, and it
-/// signs only roots of the one append-only tree it holds, so no two checkpoints can be inconsistent.
+/// signs only roots of the one append-only tree it holds, so no two checkpoints can be inconsistent. Replicas
+/// sharing a PostgreSQL database each hold a prefix of the same single order (appends take the advisory lock and
+/// catch up first), so their checkpoints are consistent with each other too.
 pub async fn sign_if_new(shared: &Shared) -> Result<SignedCheckpoint, AuditError> {
+    // With replicas sharing the database, the checkpoint covers what the others appended too.
+    if shared.store.backend() == Backend::Postgres {
+        super::load_tail(shared).await?;
+    }
     let size = shared.size();
     if let Some(latest) = shared.latest_checkpoint() {
         if latest.checkpoint.size == size {

@@ -15,6 +15,10 @@ pub const OVERRIDES: &[(&str, &str)] = &[
     ("TWINPORT_CATALOGUE_DIR", "catalogue_dir"),
     ("TWINPORT_MANAGEMENT_TOKEN", "management_token"),
     ("TWINPORT_LOG_FORMAT", "log_format"),
+    (
+        "TWINPORT_AUDIT_WITNESS_INTERVAL_SECONDS",
+        "audit_witness_interval_seconds",
+    ),
     ("TWINPORT_CATALOGUE_TITLE", "catalogue.title"),
     ("TWINPORT_CATALOGUE_PUBLISHER_ID", "catalogue.publisher_id"),
     (
@@ -66,6 +70,12 @@ pub fn apply_overrides(
                     })
                 }
             }
+        // Durations are whole numbers in the file; their variables must be too.
+        } else if key.ends_with("_seconds") {
+            toml::Value::Integer(value.trim().parse().map_err(|_| ConfigError::Invalid {
+                key: (*key).to_string(),
+                problem: format!("{var} must be a whole number of seconds, got {value:?}"),
+            })?)
         } else {
             toml::Value::String(value.clone())
         };

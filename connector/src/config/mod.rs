@@ -40,6 +40,8 @@ pub struct Config {
     /// The static bearer token for embedded and development use; refused in production mode.
     pub management_token: Option<String>,
     pub log_format: LogFormat,
+    /// How often every configured partner's audit checkpoint is checked for a split view; `None` = never.
+    pub audit_witness_interval: Option<Duration>,
     pub catalogue: CatalogueInfo,
     pub partners: Vec<PartnerConfig>,
     /// Metrics access and OpenTelemetry traces (`[telemetry]`).

@@ -16,6 +16,7 @@ pub struct RawConfig {
     pub catalogue_dir: Option<String>,
     pub management_token: Option<String>,
     pub log_format: Option<String>,
+    pub audit_witness_interval_seconds: Option<u64>,
     #[serde(default)]
     pub catalogue: RawCatalogue,
     #[serde(default)]

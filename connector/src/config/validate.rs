@@ -29,6 +29,9 @@ pub(super) fn invalid(key: impl Into<String>, problem: impl Into<String>) -> Con
     }
 }
 
+/// Longest allowed period between automatic partner checkpoint checks: a split view should not stay hidden longer.
+const MAX_WITNESS_INTERVAL_SECONDS: u64 = 7 * 24 * 3600;
+
 pub fn validate(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
     let participant_id = raw.participant_id.ok_or_else(|| {
         invalid(
@@ -117,6 +120,16 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
             ))
         }
     };
+    let audit_witness_interval = match raw.audit_witness_interval_seconds.unwrap_or(300) {
+        0 => None,
+        s if s > MAX_WITNESS_INTERVAL_SECONDS => {
+            return Err(invalid(
+                "audit_witness_interval_seconds",
+                format!("must be at most {MAX_WITNESS_INTERVAL_SECONDS} (one week), or 0 to turn the checks off"),
+            ))
+        }
+        s => Some(Duration::from_secs(s)),
+    };
     let catalogue = CatalogueInfo {
         title: raw
             .catalogue
@@ -174,6 +187,7 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
         catalogue_dir,
         management_token,
         log_format,
+        audit_witness_interval,
         catalogue,
         partners,
         mode,
@@ -389,6 +403,7 @@ mod tests {
     use crate::config::{Config, ConfigError, LogFormat, Mode};
     use crate::management::Role;
     use std::path::Path;
+    use std::time::Duration;
 
     const MINIMAL: &str = r#"
 participant_id = "https://city-a.example/twinport"
@@ -420,6 +435,27 @@ management_token = "0123456789abcdef0123"
         assert_eq!(c.catalogue_dir, Path::new("/etc/twinport/catalogue"));
         assert_eq!(c.log_format, LogFormat::Human);
         assert!(c.partners.is_empty());
+        assert_eq!(c.audit_witness_interval, Some(Duration::from_secs(300)));
+    }
+
+    #[test]
+    fn witness_interval_can_be_set_or_turned_off_and_is_bounded() {
+        let c = load(
+            &format!("audit_witness_interval_seconds = 5\n{MINIMAL}"),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.audit_witness_interval, Some(Duration::from_secs(5)));
+        let c = load(
+            &format!("audit_witness_interval_seconds = 0\n{MINIMAL}"),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.audit_witness_interval, None);
+        assert!(error_of(&format!(
+            "audit_witness_interval_seconds = 99999999\n{MINIMAL}"
+        ))
+        .starts_with("audit_witness_interval_seconds:"));
     }
 
     #[test]

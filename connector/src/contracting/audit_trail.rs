@@ -1,5 +1,5 @@
 //! What a negotiation or transfer change leaves in the audit log: each message received with the transition it
-//! caused, each policy decision (outcome, deciding rules, digest of the full compliance report), each agreement
+//! caused (and the digest of the message, so the sender can match its receipt), each policy decision (outcome, deciding rules, digest of the full compliance report), each agreement
 //! with its signatures, and each transfer state change. Recorded after the change commits and before the
 //! partner's request is answered, so an acknowledged message always has its entry.
 
@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::ProcessError;
 use crate::app::AppState;
-use crate::audit::digest;
+use crate::audit::{digest, received};
 use crate::audit::{AuditEvent, EventKind};
 use crate::storage::Change;
 
@@ -60,6 +60,11 @@ pub async fn record(
             ));
         }
         if event.starts_with("received ") {
+            let mut transition = transition;
+            // The digest of the message as received lets the sender check that a receipt is for its own message.
+            if let Some(d) = received::message_digest() {
+                transition["body"] = Value::String(d);
+            }
             events.push(p.event(EventKind::DspMessageReceived, transition));
         } else if p.protocol == "transfer" {
             events.push(p.event(EventKind::TransferState, transition));
@@ -82,11 +87,15 @@ pub async fn record(
         ));
     }
     for e in events {
-        state
+        let received = e.kind == EventKind::DspMessageReceived;
+        let index = state
             .audit()
             .append(e)
             .await
             .map_err(|e| ProcessError::Internal(format!("audit log: {e}")))?;
+        if received {
+            received::note_entry(index);
+        }
     }
     Ok(())
 }

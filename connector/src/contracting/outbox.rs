@@ -2,6 +2,10 @@
 //! a failed delivery (connection refused, 5xx, or 404 while the partner is not ready) is retried with exponential
 //! backoff, and because the queue lives in the database it survives a restart of either connector. Messages of one
 //! process go out strictly in order.
+//!
+//! Several replicas may share one PostgreSQL database: each message is claimed (a lease in the row) by one replica
+//! before it is sent, only a process's oldest pending message can be claimed (so order holds across replicas), and
+//! a replica that dies mid-delivery holds its claim only until the lease expires.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,6 +32,12 @@ pub const CONSUMER_PID_PLACEHOLDER: &str = "{consumerPid}";
 const MAX_ATTEMPTS: i64 = 40;
 const MAX_BACKOFF_MS: i64 = 30_000;
 const TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a claim on a message lasts: well beyond one delivery attempt (TIMEOUT), so a live replica never loses
+/// its claim mid-delivery, yet a dead replica's message goes out again within a minute.
+const LEASE_MS: i64 = 60_000;
+/// On PostgreSQL, where other replicas may queue messages this process is not told about, the worker also looks at
+/// the queue this often.
+const REPLICA_POLL: Duration = Duration::from_millis(500);
 
 /// Wakes the outbox worker.
 #[derive(Debug, Clone, Default)]
@@ -51,6 +61,12 @@ pub fn backoff_ms(attempts: i64) -> i64 {
 
 pub fn spawn(state: AppState, mut stopped: watch::Receiver<bool>) -> JoinHandle<()> {
     let signal = state.outbox_signal().clone();
+    // Identifies this process's claims; a restarted replica is a new claimant (its old leases just expire).
+    let replica = format!("replica-{}", uuid::Uuid::new_v4());
+    let poll = match state.store().backend() {
+        crate::storage::Backend::Postgres => Some(REPLICA_POLL),
+        crate::storage::Backend::Sqlite => None,
+    };
     tokio::spawn(async move {
         loop {
             let notified = signal.0.notified();
@@ -69,12 +85,23 @@ pub fn spawn(state: AppState, mut stopped: watch::Receiver<bool>) -> JoinHandle<
             let now = now_ms();
             let (due, later): (Vec<_>, Vec<_>) =
                 heads.into_iter().partition(|m| m.next_attempt_ms <= now);
-            if !due.is_empty() {
-                let mut set = JoinSet::new();
-                for m in due {
-                    let state = state.clone();
-                    set.spawn(async move { deliver(&state, m).await });
+            let mut set = JoinSet::new();
+            for m in due {
+                // Another replica sharing the database may be delivering this one; only the claim holder sends.
+                match state
+                    .store()
+                    .outbox_claim(m.id, &replica, now, now + LEASE_MS)
+                    .await
+                {
+                    Ok(true) => {
+                        let state = state.clone();
+                        set.spawn(async move { deliver(&state, m).await });
+                    }
+                    Ok(false) => {}
+                    Err(e) => tracing::error!(error = %e, "cannot claim an outbox message"),
                 }
+            }
+            if !set.is_empty() {
                 while set.join_next().await.is_some() {}
                 continue;
             }
@@ -83,6 +110,11 @@ pub fn spawn(state: AppState, mut stopped: watch::Receiver<bool>) -> JoinHandle<
                 .map(|m| m.next_attempt_ms - now)
                 .min()
                 .map(|ms| Duration::from_millis(ms.max(1) as u64));
+            // Other replicas' commits do not wake us: poll the shared database as a fallback.
+            let wait = match (wait, poll) {
+                (Some(w), Some(p)) => Some(w.min(p)),
+                (w, p) => w.or(p),
+            };
             tokio::select! {
                 _ = &mut notified => {}
                 _ = async { match wait { Some(w) => tokio::time::sleep(w).await, None => std::future::pending().await } } => {}
@@ -93,7 +125,12 @@ pub fn spawn(state: AppState, mut stopped: watch::Receiver<bool>) -> JoinHandle<
 }
 
 enum Outcome {
-    Delivered(Value),
+    /// The partner accepted the message: its answer, the body as sent, and the partner's audit entry for it.
+    Delivered {
+        ack: Value,
+        sent: Value,
+        entry: Option<u64>,
+    },
     Retry(String),
     Refused(String),
 }
@@ -102,9 +139,21 @@ async fn deliver(state: &AppState, m: OutboxMessage) {
     let attempts = m.attempts + 1;
     let outcome = send(state, &m).await;
     let result = match outcome {
-        Outcome::Delivered(body) => {
-            acknowledge(state, &m, &body).await;
+        Outcome::Delivered { ack, sent, entry } => {
+            acknowledge(state, &m, &ack).await;
             record_sent(state, &m, attempts).await;
+            if let (Some(index), Some(digest)) = (entry, crate::audit::digest(&sent)) {
+                crate::audit::receipts::collect_later(
+                    state,
+                    crate::audit::receipts::SentMessage {
+                        partner: m.partner.clone(),
+                        process: m.process_id.clone(),
+                        kind: m.kind.clone(),
+                        digest,
+                        index,
+                    },
+                );
+            }
             state.store().outbox_delivered(m.id, attempts).await
         }
         Outcome::Retry(error) if attempts < MAX_ATTEMPTS || !error.starts_with("HTTP 404") => {
@@ -164,9 +213,18 @@ async fn send(state: &AppState, m: &OutboxMessage) -> Outcome {
         Err(e) => Outcome::Retry(connection_error(&e)),
         Ok(response) => {
             let status = response.status();
+            let entry = response
+                .headers()
+                .get(crate::audit::received::ENTRY_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
             let text = response.text().await.unwrap_or_default();
             if status.is_success() {
-                Outcome::Delivered(serde_json::from_str(&text).unwrap_or(Value::Null))
+                Outcome::Delivered {
+                    ack: serde_json::from_str(&text).unwrap_or(Value::Null),
+                    sent: body,
+                    entry,
+                }
             } else if status.is_server_error() || matches!(status.as_u16(), 404 | 408 | 425 | 429) {
                 Outcome::Retry(format!("HTTP {}: {}", status.as_u16(), short(&text)))
             } else {

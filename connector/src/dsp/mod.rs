@@ -90,4 +90,8 @@ pub fn router() -> Router<AppState> {
             post(transfer::termination),
         )
         .merge(crate::audit::partner_api::routes())
+        // Every answer names the audit entry that recorded the request, for the partner's receipt.
+        .layer(axum::middleware::from_fn(
+            crate::audit::received::stamp_entry,
+        ))
 }

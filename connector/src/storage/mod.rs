@@ -89,6 +89,9 @@ impl Store {
                             conn.execute("PRAGMA synchronous = NORMAL").await?;
                             conn.execute("PRAGMA busy_timeout = 5000").await?;
                             conn.execute("PRAGMA foreign_keys = ON").await?;
+                            // The audit log's seven indexes grow with every append; a 32 MiB page cache (instead
+                            // of 2 MiB) keeps their hot pages in memory. Durability is unaffected.
+                            conn.execute("PRAGMA cache_size = -32768").await?;
                             Ok(())
                         })
                     })

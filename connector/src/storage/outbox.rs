@@ -67,6 +67,28 @@ impl Store {
         rows.iter().map(message).collect()
     }
 
+    /// Claims message `id` for `replica` until `until_ms`, if it is still pending and nobody else holds an unexpired
+    /// claim. `true` means this replica (alone) delivers it now; the conditional UPDATE is atomic on both backends.
+    pub async fn outbox_claim(
+        &self,
+        id: i64,
+        replica: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> Result<bool, StorageError> {
+        let done = sqlx::query(
+            "UPDATE outbox SET claimed_by = $1, claimed_until = $2 WHERE id = $3 AND status = 'pending' \
+             AND (claimed_until IS NULL OR claimed_until < $4)",
+        )
+        .bind(replica)
+        .bind(until_ms)
+        .bind(id)
+        .bind(now_ms)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     pub async fn outbox_for(&self, process_id: &str) -> Result<Vec<OutboxMessage>, StorageError> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM outbox WHERE process_id = $1 ORDER BY id"
@@ -105,7 +127,8 @@ impl Store {
         error: &str,
     ) -> Result<(), StorageError> {
         sqlx::query(
-            "UPDATE outbox SET attempts = $1, next_attempt_ms = $2, last_error = $3 WHERE id = $4",
+            "UPDATE outbox SET attempts = $1, next_attempt_ms = $2, last_error = $3, claimed_by = NULL, claimed_until = NULL \
+             WHERE id = $4",
         )
         .bind(attempts)
         .bind(next_attempt_ms)

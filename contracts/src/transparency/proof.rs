@@ -24,6 +24,9 @@ pub enum ReceiptError {
 /// A parsed receipt; the checkpoint note is kept verbatim and only trusted after [`Receipt::verify`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Receipt {
+    /// The format's optional `extra` data; Twinport puts the entry itself there, so the receipt alone shows what
+    /// was logged (its leaf hash is what the inclusion proof is checked against).
+    pub extra: Option<Vec<u8>>,
     pub index: u64,
     pub proof: Vec<Hash>,
     pub checkpoint_note: String,
@@ -31,7 +34,11 @@ pub struct Receipt {
 
 impl Receipt {
     pub fn to_text(&self) -> String {
-        let mut s = format!("{HEADER}\nindex {}\n", self.index);
+        let mut s = format!("{HEADER}\n");
+        if let Some(extra) = &self.extra {
+            s.push_str(&format!("extra {}\n", STANDARD.encode(extra)));
+        }
+        s.push_str(&format!("index {}\n", self.index));
         for h in &self.proof {
             s.push_str(&STANDARD.encode(h));
             s.push('\n');
@@ -52,8 +59,13 @@ impl Receipt {
             ));
         }
         let mut line = lines.next().ok_or(ReceiptError::Malformed("no index"))?;
-        // `extra` carries application data we do not use; it is allowed by the format and skipped.
-        if line.starts_with("extra ") {
+        let mut extra = None;
+        if let Some(data) = line.strip_prefix("extra ") {
+            extra = Some(
+                STANDARD
+                    .decode(data)
+                    .map_err(|_| ReceiptError::Malformed("extra line is not base64"))?,
+            );
             line = lines.next().ok_or(ReceiptError::Malformed("no index"))?;
         }
         let index = line
@@ -68,6 +80,7 @@ impl Receipt {
                 "proof line is not a base64 sha-256 hash",
             ))?;
         Ok(Receipt {
+            extra,
             index,
             proof,
             checkpoint_note: checkpoint_note.to_owned(),
@@ -113,6 +126,7 @@ mod tests {
         let proof =
             inclusion_proof(3, 5, |s, e| Ok(root(&leaves[s as usize..e as usize]))).expect("proof");
         let r = Receipt {
+            extra: Some(b"entry three".to_vec()),
             index: 3,
             proof,
             checkpoint_note: signed.note,
