@@ -402,8 +402,10 @@ pub async fn pull_transfer(
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     let r = a
         .management(Method::POST, "/api/v1/resources")
-        .json(&json!({"id": resource_id, "kind": "dataset", "stage": "raw", "title": resource_id,
-                      "distributions": [distribution], "offers": [{"policy": policy_id}]}))
+        .json(
+            &json!({"id": resource_id, "kind": "dataset", "stage": "raw", "title": resource_id,
+                      "distributions": [distribution], "offers": [{"policy": policy_id}]}),
+        )
         .send()
         .await
         .unwrap();

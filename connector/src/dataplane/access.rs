@@ -36,7 +36,7 @@ pub struct Access {
 /// A refusal and the transfer it concerned, when one was found (for the audit entry).
 pub struct Refused {
     pub refusal: Refusal,
-    pub transfer: Option<TransferRecord>,
+    pub transfer: Option<Box<TransferRecord>>,
 }
 
 impl From<Refusal> for Refused {
@@ -96,7 +96,7 @@ pub async fn authorize(
     let transfer = transfer_for_token(state, pid, token).await?;
     let refuse = |refusal: Refusal| Refused {
         refusal,
-        transfer: Some(transfer.clone()),
+        transfer: Some(Box::new(transfer.clone())),
     };
     match transfer.state.as_str() {
         "STARTED" => {}
@@ -195,7 +195,9 @@ pub async fn decide(state: &AppState, access: &Access, action: &str) -> Result<u
         });
         let report = state.policy().evaluate(&policy, &ctx, Scope::Access);
         if !report.is_permit() {
-            return Err(Refusal::policy(report.reasons().into_iter().take(12).collect()));
+            return Err(Refusal::policy(
+                report.reasons().into_iter().take(12).collect(),
+            ));
         }
         if state
             .store()
@@ -222,7 +224,10 @@ mod tests {
         assert_eq!(bearer(&h), None);
         h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
         assert_eq!(bearer(&h), None);
-        h.insert(header::AUTHORIZATION, HeaderValue::from_static("bearer tok"));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("bearer tok"),
+        );
         assert_eq!(bearer(&h), Some("tok"));
         h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer "));
         assert_eq!(bearer(&h), None);

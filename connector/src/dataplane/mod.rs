@@ -144,9 +144,9 @@ async fn serve(
         Ok(a) => a,
         Err(refused) => {
             if let Some(t) = refused.transfer {
-                line.partner = Some(t.partner);
-                line.transfer = Some(t.id);
-                line.agreement = Some(t.agreement_id);
+                line.partner = Some(t.partner.clone());
+                line.transfer = Some(t.id.clone());
+                line.agreement = Some(t.agreement_id.clone());
             }
             return Err(refused.refusal);
         }
@@ -165,9 +165,8 @@ async fn serve(
     let backend = Backend::from_distribution(distribution)?;
     let has_body = parts.headers.contains_key(header::CONTENT_LENGTH)
         || parts.headers.contains_key(header::TRANSFER_ENCODING);
-    let request_body: Option<BodyStream> = has_body.then(|| {
-        Box::pin(body.into_data_stream().map_err(std::io::Error::other)) as BodyStream
-    });
+    let request_body: Option<BodyStream> = has_body
+        .then(|| Box::pin(body.into_data_stream().map_err(std::io::Error::other)) as BodyStream);
     let public = url::Url::parse(state.public_url()).ok();
     let prepared = backend.prepare(BackendRequest {
         method: parts.method.clone(),
