@@ -41,6 +41,7 @@ pub struct DataPlane {
     client: reqwest::Client,
     timeout: Duration,
     pending: receipts::Pending,
+    agreements: access::AgreementCache,
 }
 
 impl DataPlane {
@@ -56,6 +57,7 @@ impl DataPlane {
             client,
             timeout,
             pending: receipts::Pending::default(),
+            agreements: access::AgreementCache::default(),
         })
     }
 
@@ -71,6 +73,10 @@ impl DataPlane {
 
     pub fn pending(&self) -> &receipts::Pending {
         &self.pending
+    }
+
+    pub(crate) fn agreements(&self) -> &access::AgreementCache {
+        &self.agreements
     }
 }
 
