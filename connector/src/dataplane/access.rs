@@ -2,7 +2,7 @@
 //! transfer for this data address, the transfer must be STARTED (a suspended one keeps its token but is refused),
 //! and the agreement must permit this access in the `access` scope, with the partner's claims, the declared
 //! purpose, the agreement's start and the number of accesses made so far. That number is reserved with a
-//! compare-and-set before the request is forwarded: two requests racing for the last allowed access cannot both
+//! single atomic increment before the request is forwarded (given back if refused): two requests racing for the last allowed access cannot both
 //! win, and a request whose decision or reservation fails is refused (fail closed).
 
 use std::sync::Arc;
@@ -22,9 +22,6 @@ use crate::storage::{AgreementRecord, TransferRecord};
 /// Header a partner may use to declare the purpose of one request; without it the purpose given in the
 /// negotiation applies.
 pub const PURPOSE_HEADER: &str = "twinport-purpose";
-
-/// How many times a decision is retried when other requests moved the count in between.
-const RESERVE_ATTEMPTS: usize = 64;
 
 /// Agreements and the purpose agreed with them, which never change once concluded, so the hot path reads them
 /// once. Bounded: cleared whole when it grows past [`AgreementCache::MAX`].
@@ -217,38 +214,31 @@ pub async fn decide(state: &AppState, access: &Access, action: &str) -> Result<u
     let partner = state.partners().get(&access.transfer.partner);
     let mut policy = access.agreement.body.clone();
     policy["@type"] = json!("Agreement");
-    for _ in 0..RESERVE_ATTEMPTS {
-        let seen = state
-            .store()
-            .access_count(&access.agreement.id)
-            .await
-            .map_err(Refusal::internal)?;
-        let ctx = context(ContextInput {
-            partner_id: &access.transfer.partner,
-            partner: partner.as_ref(),
-            resource: Some(&access.resource),
-            action,
-            purpose: access.purpose.as_deref(),
-            agreement: Some((&access.agreement.id, &start)),
-            count: Some(seen),
-        });
-        let report = state.policy().evaluate(&policy, &ctx, Scope::Access);
-        if !report.is_permit() {
-            return Err(Refusal::policy(
-                report.reasons().into_iter().take(12).collect(),
-            ));
-        }
-        if state
-            .store()
-            .reserve_access(&access.agreement.id, seen)
-            .await
-            .map_err(Refusal::internal)?
-        {
-            return Ok(seen + 1);
-        }
+    // Taken before deciding, given back on a refusal: racing requests see the higher count and are judged
+    // conservatively, so a limit can never be exceeded.
+    let number = state
+        .store()
+        .take_access(&access.agreement.id)
+        .await
+        .map_err(Refusal::internal)?;
+    let ctx = context(ContextInput {
+        partner_id: &access.transfer.partner,
+        partner: partner.as_ref(),
+        resource: Some(&access.resource),
+        action,
+        purpose: access.purpose.as_deref(),
+        agreement: Some((&access.agreement.id, &start)),
+        count: Some(number - 1),
+    });
+    let report = state.policy().evaluate(&policy, &ctx, Scope::Access);
+    if report.is_permit() {
+        return Ok(number);
     }
-    Err(Refusal::internal(
-        "the access count kept changing; refused rather than risk exceeding a limit",
+    if let Err(e) = state.store().refund_access(&access.agreement.id).await {
+        tracing::error!(error = %e, "cannot give back a refused access; the count stays one higher");
+    }
+    Err(Refusal::policy(
+        report.reasons().into_iter().take(12).collect(),
     ))
 }
 

@@ -1,4 +1,4 @@
-//! What the data plane keeps: the number of accesses made under each agreement, reserved with a compare-and-set so
+//! What the data plane keeps: the number of accesses made under each agreement, taken with one atomic increment so
 //! a count limit holds however many requests arrive at once, and the signed receipts of the responses served.
 
 use sqlx::Row;
@@ -58,6 +58,30 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Takes the next access number under `agreement_id` in one statement and returns it (1 for the first).
+    pub async fn take_access(&self, agreement_id: &str) -> Result<u64, StorageError> {
+        let row = sqlx::query(
+            "INSERT INTO data_access_counts (agreement_id, count) VALUES ($1, 1) \
+             ON CONFLICT (agreement_id) DO UPDATE SET count = data_access_counts.count + 1 RETURNING count",
+        )
+        .bind(agreement_id)
+        .fetch_one(self.pool())
+        .await?;
+        let n: i64 = row.try_get("count")?;
+        u64::try_from(n).map_err(|_| StorageError::Corrupt(format!("access count {n}")))
+    }
+
+    /// Gives back an access taken by a request that was then refused.
+    pub async fn refund_access(&self, agreement_id: &str) -> Result<(), StorageError> {
+        sqlx::query(
+            "UPDATE data_access_counts SET count = count - 1 WHERE agreement_id = $1 AND count > 0",
+        )
+        .bind(agreement_id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
     pub async fn put_receipt(&self, r: &StoredReceipt) -> Result<(), StorageError> {
         sqlx::query(
             "INSERT INTO data_receipts (request_id, transfer_id, partner, body, created_at) VALUES ($1, $2, $3, $4, $5)",
@@ -107,6 +131,10 @@ mod tests {
             assert!(!store.reserve_access("a1", 1).await.unwrap());
             assert_eq!(store.access_count("a1").await.unwrap(), 2);
             assert_eq!(store.access_count("a2").await.unwrap(), 0);
+            assert_eq!(store.take_access("a2").await.unwrap(), 1);
+            assert_eq!(store.take_access("a2").await.unwrap(), 2);
+            store.refund_access("a2").await.unwrap();
+            assert_eq!(store.access_count("a2").await.unwrap(), 1);
         }
     }
 
