@@ -1,9 +1,9 @@
 //! The per-request decision, made before any backend is contacted: the bearer token must hash to a live pull
 //! transfer for this data address, the transfer must be STARTED (a suspended one keeps its token but is refused),
 //! and the agreement must permit this access in the `access` scope, with the partner's claims, the declared
-//! purpose, the agreement's start and the number of accesses made so far. That number is reserved with a
-//! single atomic increment before the request is forwarded (given back if refused): two requests racing for the last allowed access cannot both
-//! win, and a request whose decision or reservation fails is refused (fail closed).
+//! purpose, the agreement's start and the number of accesses made so far. That number is taken with a single
+//! atomic increment before the request is forwarded (and given back if refused): two requests racing for the last
+//! allowed access cannot both win, and a request whose decision or reservation fails is refused (fail closed).
 
 use std::sync::Arc;
 
