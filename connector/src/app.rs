@@ -41,6 +41,7 @@ struct Inner {
     telemetry: crate::telemetry::Telemetry,
     tls: Arc<Tls>,
     oidc: Option<Arc<crate::identity::oidc::OidcVerifier>>,
+    data_plane: crate::dataplane::DataPlane,
 }
 
 impl AppState {
@@ -102,6 +103,11 @@ impl AppState {
     /// This connector's metrics and tracer.
     pub fn telemetry(&self) -> &crate::telemetry::Telemetry {
         &self.0.telemetry
+    }
+
+    /// The provider data plane's backend client and pending receipts.
+    pub fn data_plane(&self) -> &crate::dataplane::DataPlane {
+        &self.0.data_plane
     }
 
     /// After a process change committed: tell waiters, and wake the outbox if the change queued messages.
@@ -314,6 +320,8 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
         )
         .build()
         .map_err(|e| StartError::Http(e.to_string()))?;
+    let data_plane =
+        crate::dataplane::DataPlane::new(config.backend_timeout).map_err(StartError::Http)?;
     let partners = PartnerDirectory::new(&config.partners, http.clone());
     let client =
         client::DspClient::new(identity.clone(), http.clone()).traced(telemetry.traces().clone());
@@ -340,6 +348,7 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
         telemetry: telemetry.clone(),
         tls: tls.clone(),
         oidc: oidc.clone(),
+        data_plane,
     }));
     if let Some(oidc) = oidc {
         // The provider may be down at start: the connector starts anyway and fetches lazily (see identity::oidc).
@@ -349,6 +358,7 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
     let (shutdown, stopped) = watch::channel(false);
     let dsp_app = dsp::router()
         .merge(health::router())
+        .merge(crate::dataplane::router())
         .with_state(state.clone());
     let management_app =
         management::router(state.clone()).merge(health::router().with_state(state.clone()));

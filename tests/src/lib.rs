@@ -3,6 +3,7 @@
 //! response against.
 
 pub mod oidc_provider;
+pub mod platform;
 pub mod proxy;
 pub mod schemas;
 
@@ -480,4 +481,139 @@ pub fn pki_client(city: &City, name: Option<&str>) -> reqwest::Client {
         builder = builder.identity(reqwest::Identity::from_pem(&pem).expect("identity"));
     }
     builder.build().expect("client")
+}
+
+/// A started pull transfer as both sides see it: the consumer's data address and the provider's transfer.
+pub struct PullTransfer {
+    pub agreement_id: String,
+    /// The consumer's transfer id.
+    pub consumer_transfer: String,
+    /// The provider's transfer id (its providerPid).
+    pub provider_transfer: String,
+    pub endpoint: String,
+    pub token: String,
+}
+
+/// City A stores `policy` and a dataset `resource_id` with the given distribution; city B negotiates it (with
+/// `purpose`), requests a pull transfer and reads the data address from its own management API.
+pub async fn pull_transfer(
+    a: &City,
+    b: &City,
+    resource_id: &str,
+    policy: serde_json::Value,
+    distribution: serde_json::Value,
+    purpose: Option<&str>,
+) -> PullTransfer {
+    use reqwest::Method;
+    use serde_json::{json, Value};
+    let t = std::time::Duration::from_secs(20);
+    let policy_id = format!("p-{}", uuid::Uuid::new_v4().simple());
+    let r = a
+        .management(Method::POST, "/api/v1/policies")
+        .json(&json!({"id": policy_id, "policy": policy}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let r = a
+        .management(Method::POST, "/api/v1/resources")
+        .json(
+            &json!({"id": resource_id, "kind": "dataset", "stage": "raw", "title": resource_id,
+                      "distributions": [distribution], "offers": [{"policy": policy_id}]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let offer = format!("{resource_id}:offer:{policy_id}");
+    let id = start_negotiation(b, CITY_A, resource_id, &offer, purpose).await;
+    wait_for_state(b, &id, "FINALIZED", t).await;
+    let view: Value = b
+        .management(Method::GET, &format!("/api/v1/negotiations/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let agreement_id = view["agreement_id"].as_str().unwrap().to_string();
+    let r = b
+        .management(Method::POST, "/api/v1/transfers")
+        .json(&json!({"agreement_id": agreement_id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let tid = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    wait_for_state(b, &tid, "STARTED", t).await;
+    let started: Value = b
+        .management(Method::GET, &format!("/api/v1/transfers/{tid}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let address = &started["data_address"];
+    let endpoint = address["endpoint"].as_str().unwrap().to_string();
+    let token = address["endpointProperties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "authorization")
+        .unwrap()["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let provider = a
+        .running
+        .state
+        .store()
+        .transfer_by_token_hash(&twinport::contracting::transfer::token_hash(&token))
+        .await
+        .unwrap()
+        .expect("provider transfer");
+    PullTransfer {
+        agreement_id,
+        consumer_transfer: tid,
+        provider_transfer: provider.id,
+        endpoint,
+        token,
+    }
+}
+
+/// City A's `data_access` audit entries, as their leaf JSON, oldest first.
+pub async fn data_accesses(a: &City) -> Vec<serde_json::Value> {
+    a.running
+        .state
+        .store()
+        .audit_entries_from(0, 100_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "data_access")
+        .map(|e| serde_json::from_str(&e.leaf).unwrap())
+        .collect()
+}
+
+/// Waits until city A's audit log holds a `data_access` entry for `request_id`, and returns it.
+pub async fn data_access(a: &City, request_id: &str) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        if let Some(e) = data_accesses(a)
+            .await
+            .into_iter()
+            .find(|e| e["details"]["request_id"] == request_id)
+        {
+            return e;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no data_access entry for {request_id}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }

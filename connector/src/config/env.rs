@@ -19,6 +19,10 @@ pub const OVERRIDES: &[(&str, &str)] = &[
         "TWINPORT_AUDIT_WITNESS_INTERVAL_SECONDS",
         "audit_witness_interval_seconds",
     ),
+    (
+        "TWINPORT_BACKEND_TIMEOUT_SECONDS",
+        "backend_timeout_seconds",
+    ),
     ("TWINPORT_CATALOGUE_TITLE", "catalogue.title"),
     ("TWINPORT_CATALOGUE_PUBLISHER_ID", "catalogue.publisher_id"),
     (

@@ -51,6 +51,8 @@ pub struct Config {
     pub mode: Mode,
     /// The OIDC provider whose access tokens people use on the management API.
     pub oidc: Option<OidcConfig>,
+    /// Data plane: how long to wait for a backend's response headers before answering 504.
+    pub backend_timeout: Duration,
 }
 
 /// The `[tls]` table and the partners' `tls_fingerprint` / `tls_ca` keys. Without `cert` and `key` every listener

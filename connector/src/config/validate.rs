@@ -130,6 +130,7 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
         }
         s => Some(Duration::from_secs(s)),
     };
+    let backend_timeout = backend_timeout(raw.backend_timeout_seconds.as_ref())?;
     let catalogue = CatalogueInfo {
         title: raw
             .catalogue
@@ -190,6 +191,7 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
         audit_witness_interval,
         catalogue,
         partners,
+        backend_timeout,
         mode,
         oidc,
         telemetry,
@@ -282,6 +284,33 @@ fn tls_config(
         system_roots: raw.system_roots.unwrap_or(true),
         partners: partner_tls,
     })
+}
+
+/// `backend_timeout_seconds`: 1 to 3600, default 30; the env override arrives as a string.
+fn backend_timeout(value: Option<&toml::Value>) -> Result<std::time::Duration, ConfigError> {
+    let seconds = match value {
+        None => 30,
+        Some(toml::Value::Integer(n)) => *n,
+        Some(toml::Value::String(s)) => s.trim().parse::<i64>().map_err(|_| {
+            invalid(
+                "backend_timeout_seconds",
+                format!("must be a whole number of seconds, got {s:?}"),
+            )
+        })?,
+        Some(other) => {
+            return Err(invalid(
+                "backend_timeout_seconds",
+                format!("must be a whole number of seconds, got {other}"),
+            ))
+        }
+    };
+    if !(1..=3600).contains(&seconds) {
+        return Err(invalid(
+            "backend_timeout_seconds",
+            format!("must be between 1 and 3600, got {seconds}"),
+        ));
+    }
+    Ok(std::time::Duration::from_secs(seconds as u64))
 }
 
 fn partner_config(i: usize, raw: RawPartner) -> Result<PartnerConfig, ConfigError> {
@@ -673,6 +702,21 @@ audience = "twinport"
         assert_eq!(
             (env.issuer.as_str(), env.roles_claim[0].as_str()),
             ("https://id.example", "groups")
+        );
+    }
+
+    #[test]
+    fn backend_timeout_defaults_reads_env_and_names_its_key() {
+        assert_eq!(load(MINIMAL, &[]).unwrap().backend_timeout.as_secs(), 30);
+        let c = load(&format!("{MINIMAL}backend_timeout_seconds = 5"), &[]).unwrap();
+        assert_eq!(c.backend_timeout.as_secs(), 5);
+        let c = load(MINIMAL, &[("TWINPORT_BACKEND_TIMEOUT_SECONDS", "7")]).unwrap();
+        assert_eq!(c.backend_timeout.as_secs(), 7);
+        assert!(error_of(&format!("{MINIMAL}backend_timeout_seconds = 0"))
+            .starts_with("backend_timeout_seconds:"));
+        assert!(
+            error_of(&format!("{MINIMAL}backend_timeout_seconds = \"soon\""))
+                .starts_with("backend_timeout_seconds:")
         );
     }
 }

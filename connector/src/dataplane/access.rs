@@ -1,0 +1,264 @@
+//! The per-request decision, made before any backend is contacted: the bearer token must hash to a live pull
+//! transfer for this data address, the transfer must be STARTED (a suspended one keeps its token but is refused),
+//! and the agreement must permit this access in the `access` scope, with the partner's claims, the declared
+//! purpose, the agreement's start and the number of accesses made so far. That number is taken with a single
+//! atomic increment before the request is forwarded (and given back if refused): two requests racing for the last
+//! allowed access cannot both win, and a request whose decision or reservation fails is refused (fail closed).
+
+use std::sync::Arc;
+
+use axum::http::{header, HeaderMap, StatusCode};
+use serde_json::{json, Value};
+use twinport_policy::Scope;
+
+use super::problem::Refusal;
+use crate::app::AppState;
+use crate::catalogue::Resource;
+use crate::contracting::decision::{context, ContextInput};
+use crate::contracting::transfer::token_hash;
+use crate::contracting::PROVIDER;
+use crate::storage::{AgreementRecord, TransferRecord};
+
+/// Header a partner may use to declare the purpose of one request; without it the purpose given in the
+/// negotiation applies.
+pub const PURPOSE_HEADER: &str = "twinport-purpose";
+
+/// Agreements and the purpose agreed with them, which never change once concluded, so the hot path reads them
+/// once. Bounded: cleared whole when it grows past [`AgreementCache::MAX`].
+#[derive(Default)]
+pub struct AgreementCache(std::sync::Mutex<std::collections::HashMap<String, Arc<Agreed>>>);
+
+/// A concluded agreement and the purpose declared in its negotiation.
+pub struct Agreed {
+    pub agreement: AgreementRecord,
+    pub purpose: Option<String>,
+}
+
+impl AgreementCache {
+    const MAX: usize = 10_000;
+
+    async fn get(&self, state: &AppState, id: &str) -> Result<Option<Arc<Agreed>>, Refusal> {
+        if let Some(hit) = self.0.lock().ok().and_then(|m| m.get(id).cloned()) {
+            return Ok(Some(hit));
+        }
+        let Some(agreement) = state
+            .store()
+            .agreement(id)
+            .await
+            .map_err(Refusal::internal)?
+        else {
+            return Ok(None);
+        };
+        let purpose = state
+            .store()
+            .negotiation(&agreement.negotiation_id)
+            .await
+            .map_err(Refusal::internal)?
+            .and_then(|n| n.purpose);
+        let agreed = Arc::new(Agreed { agreement, purpose });
+        if let Ok(mut m) = self.0.lock() {
+            if m.len() >= Self::MAX {
+                m.clear();
+            }
+            m.insert(id.to_string(), agreed.clone());
+        }
+        Ok(Some(agreed))
+    }
+}
+
+/// A request that passed the token and state checks.
+#[derive(Debug, Clone)]
+pub struct Access {
+    pub transfer: TransferRecord,
+    pub agreement: AgreementRecord,
+    pub resource: Resource,
+    pub purpose: Option<String>,
+}
+
+/// A refusal and the transfer it concerned, when one was found (for the audit entry).
+pub struct Refused {
+    pub refusal: Refusal,
+    pub transfer: Option<Box<TransferRecord>>,
+}
+
+impl From<Refusal> for Refused {
+    fn from(refusal: Refusal) -> Self {
+        Refused {
+            refusal,
+            transfer: None,
+        }
+    }
+}
+
+/// The token of `Authorization: Bearer <token>`.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// The live pull transfer behind a bearer token for data address `pid`, whatever its state.
+pub async fn transfer_for_token(
+    state: &AppState,
+    pid: &str,
+    token: &str,
+) -> Result<TransferRecord, Refusal> {
+    let t = state
+        .store()
+        .transfer_by_token_hash(&token_hash(token))
+        .await
+        .map_err(Refusal::internal)?
+        .ok_or_else(|| Refusal::unauthorized("the token is unknown or has been revoked"))?;
+    if t.role != PROVIDER || t.provider_pid.as_deref() != Some(pid) {
+        return Err(Refusal::unauthorized(
+            "the token is not the one issued for this data address",
+        ));
+    }
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    if t.token_expires.is_some_and(|exp| exp <= now) {
+        return Err(Refusal::unauthorized(
+            "the token has expired; restart the transfer to obtain a new one",
+        ));
+    }
+    Ok(t)
+}
+
+/// Token, transfer state, agreement and resource.
+pub async fn authorize(
+    state: &AppState,
+    pid: &str,
+    headers: &HeaderMap,
+) -> Result<Access, Refused> {
+    let token = bearer(headers).ok_or_else(|| {
+        Refusal::unauthorized("a bearer token from the transfer's data address is required")
+    })?;
+    let transfer = transfer_for_token(state, pid, token).await?;
+    let refuse = |refusal: Refusal| Refused {
+        refusal,
+        transfer: Some(Box::new(transfer.clone())),
+    };
+    match transfer.state.as_str() {
+        "STARTED" => {}
+        "SUSPENDED" => {
+            return Err(refuse(Refusal::conflict(
+                "the transfer is suspended; no data is served until it is resumed",
+            )))
+        }
+        other => {
+            return Err(refuse(Refusal::conflict(format!(
+                "the transfer is {other}, not STARTED"
+            ))))
+        }
+    }
+    let agreed = state
+        .data_plane()
+        .agreements()
+        .get(state, &transfer.agreement_id)
+        .await
+        .map_err(refuse)?
+        .ok_or_else(|| refuse(Refusal::internal("the transfer's agreement is missing")))?;
+    let agreement = agreed.agreement.clone();
+    let gone = || {
+        refuse(Refusal::new(
+            StatusCode::GONE,
+            "resource-withdrawn",
+            "the agreed resource is no longer offered",
+        ))
+    };
+    let record = state
+        .store()
+        .resource(&agreement.target)
+        .await
+        .map_err(|e| refuse(Refusal::internal(e)))?
+        .ok_or_else(gone)?;
+    let resource: Resource = serde_json::from_value(record.body).map_err(|_| gone())?;
+    let declared = headers
+        .get(PURPOSE_HEADER)
+        .map(|v| {
+            v.to_str()
+                .map(|s| s.trim().to_string())
+                .map_err(|_| refuse(Refusal::bad_request("twinport-purpose is not text")))
+        })
+        .transpose()?;
+    let purpose = declared.or_else(|| agreed.purpose.clone());
+    Ok(Access {
+        transfer,
+        agreement,
+        resource,
+        purpose,
+    })
+}
+
+/// The ODRL action a request performs: reading for safe methods, use otherwise (executing a process, posting a
+/// query). A permission for `use` covers both.
+pub fn action_for(method: &axum::http::Method) -> &'static str {
+    if method == axum::http::Method::GET || method == axum::http::Method::HEAD {
+        "read"
+    } else {
+        "use"
+    }
+}
+
+/// Evaluates the agreement in the access scope and reserves the access; returns its number (1 for the first).
+pub async fn decide(state: &AppState, access: &Access, action: &str) -> Result<u64, Refusal> {
+    let start = access
+        .agreement
+        .body
+        .get("timestamp")
+        .and_then(Value::as_str)
+        .unwrap_or(&access.agreement.created_at)
+        .to_string();
+    let partner = state.partners().get(&access.transfer.partner);
+    let mut policy = access.agreement.body.clone();
+    policy["@type"] = json!("Agreement");
+    // Taken before deciding, given back on a refusal: racing requests see the higher count and are judged
+    // conservatively, so a limit can never be exceeded.
+    let number = state
+        .store()
+        .take_access(&access.agreement.id)
+        .await
+        .map_err(Refusal::internal)?;
+    let ctx = context(ContextInput {
+        partner_id: &access.transfer.partner,
+        partner: partner.as_ref(),
+        resource: Some(&access.resource),
+        action,
+        purpose: access.purpose.as_deref(),
+        agreement: Some((&access.agreement.id, &start)),
+        count: Some(number - 1),
+    });
+    let report = state.policy().evaluate(&policy, &ctx, Scope::Access);
+    if report.is_permit() {
+        return Ok(number);
+    }
+    if let Err(e) = state.store().refund_access(&access.agreement.id).await {
+        tracing::error!(error = %e, "cannot give back a refused access; the count stays one higher");
+    }
+    Err(Refusal::policy(
+        report.reasons().into_iter().take(12).collect(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn only_a_bearer_token_is_taken() {
+        let mut h = HeaderMap::new();
+        assert_eq!(bearer(&h), None);
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
+        assert_eq!(bearer(&h), None);
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("bearer tok"),
+        );
+        assert_eq!(bearer(&h), Some("tok"));
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer "));
+        assert_eq!(bearer(&h), None);
+    }
+}
