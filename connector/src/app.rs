@@ -218,6 +218,8 @@ impl From<crate::contracting::decision::RuleLoadError> for StartError {
 pub struct RunningConnector {
     pub dsp_addr: SocketAddr,
     pub management_addr: SocketAddr,
+    /// The consumer data plane for this city's own applications (`local_listen`).
+    pub local_addr: SocketAddr,
     pub state: AppState,
     shutdown: watch::Sender<bool>,
     servers: Vec<JoinHandle<()>>,
@@ -231,6 +233,11 @@ impl RunningConnector {
 
     pub fn management_url(&self) -> String {
         format!("http://{}", self.management_addr)
+    }
+
+    /// Root URL of the local data endpoint (`/transfers/{consumerPid}/...`).
+    pub fn local_url(&self) -> String {
+        format!("http://{}", self.local_addr)
     }
 
     /// Stops accepting, lets in-flight requests finish, and closes storage.
@@ -271,6 +278,17 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
             addr: config.management_listen,
             message: e.to_string(),
         })?;
+    let local_listener =
+        TcpListener::bind(config.local_listen)
+            .await
+            .map_err(|e| StartError::Bind {
+                key: "local_listen",
+                addr: config.local_listen,
+                message: e.to_string(),
+            })?;
+    let local_addr = local_listener
+        .local_addr()
+        .map_err(|e| StartError::Http(e.to_string()))?;
     let dsp_addr = dsp_listener
         .local_addr()
         .map_err(|e| StartError::Http(e.to_string()))?;
@@ -313,6 +331,11 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
     let servers = vec![
         serve(dsp_listener, dsp_app, stopped.clone()),
         serve(management_listener, management_app, stopped.clone()),
+        serve(
+            local_listener,
+            crate::dataplane::consumer::router(state.clone()),
+            stopped.clone(),
+        ),
         // Messages queued before a restart go out now.
         outbox::spawn(state.clone(), stopped),
     ];
@@ -320,6 +343,7 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
     Ok(RunningConnector {
         dsp_addr,
         management_addr,
+        local_addr,
         state,
         shutdown,
         servers,

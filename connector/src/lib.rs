@@ -13,6 +13,7 @@ pub mod cli;
 pub mod client;
 pub mod config;
 pub mod contracting;
+pub mod dataplane;
 pub mod dsp;
 pub mod error;
 pub mod health;
