@@ -37,6 +37,7 @@ struct Inner {
     public_url: String,
     catalogue_loaded: AtomicBool,
     audit: AuditLog,
+    data_plane: crate::dataplane::DataPlane,
 }
 
 impl AppState {
@@ -85,6 +86,10 @@ impl AppState {
     }
     pub fn outbox_signal(&self) -> &OutboxSignal {
         &self.0.outbox
+    }
+    /// The provider data plane's backend client and pending receipts.
+    pub fn data_plane(&self) -> &crate::dataplane::DataPlane {
+        &self.0.data_plane
     }
 
     /// After a process change committed: tell waiters, and wake the outbox if the change queued messages.
@@ -304,6 +309,8 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
         .user_agent(concat!("twinport/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| StartError::Http(e.to_string()))?;
+    let data_plane =
+        crate::dataplane::DataPlane::new(config.backend_timeout).map_err(StartError::Http)?;
     let partners = PartnerDirectory::new(&config.partners, http.clone());
     let client = client::DspClient::new(identity.clone(), http.clone());
     let state = AppState(Arc::new(Inner {
@@ -320,11 +327,13 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
         public_url,
         catalogue_loaded: AtomicBool::new(true),
         audit,
+        data_plane,
     }));
 
     let (shutdown, stopped) = watch::channel(false);
     let dsp_app = dsp::router()
         .merge(health::router())
+        .merge(crate::dataplane::router())
         .with_state(state.clone());
     let management_app =
         management::router(state.clone()).merge(health::router().with_state(state.clone()));

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 pub use files::CatalogueError;
 pub use kind::{DatasetStage, ResourceKind};
-pub use resource::{FieldError, Resource};
+pub use resource::{Distribution, FieldError, NgsiLdSettings, Resource};
 
 use crate::storage::{ResourceSource, StorageError, Store};
 

@@ -83,6 +83,36 @@ pub struct Distribution {
     pub format: String,
     /// Where the LDT platform serves it (http(s) URL or file path). Never published.
     pub backend: String,
+    /// Set when the backend is an NGSI-LD context broker: the tenant to use and what partners may query, judged
+    /// on expanded IRIs by the data plane. Never published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ngsi_ld: Option<NgsiLdSettings>,
+}
+
+/// How the data plane talks to an NGSI-LD broker on a partner's behalf. Empty lists mean "no restriction".
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NgsiLdSettings {
+    /// Sent as `NGSILD-Tenant`; a tenant header from the partner is dropped, never forwarded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    /// Entity types (expanded IRIs) partners may query.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entity_types: Vec<String>,
+    /// Attributes (expanded IRIs) partners may ask for, filter on, or receive.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attributes: Vec<String>,
+    /// Query parameter names partners may use.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub query_parameters: Vec<String>,
+    /// Parse JSON responses and remove entities and attributes outside the lists above.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub filter_responses: bool,
+    /// JSON-LD contexts partners may name in their `Link` header, by URL, each with its `@context` value. A
+    /// context URL not declared here (other than the NGSI-LD core context) is refused rather than fetched.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    #[schema(value_type = Object)]
+    pub contexts: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// An offer of the resource under a stored policy.
@@ -250,6 +280,30 @@ impl Resource {
                     format!("distributions[{i}].backend"),
                     "must be an http(s):// or file:// URL",
                 ));
+            }
+            if let Some(n) = &d.ngsi_ld {
+                if d.backend.starts_with("file:") {
+                    problems.push(err(
+                        format!("distributions[{i}].ngsi_ld"),
+                        "an NGSI-LD broker is reached over http(s), not file://",
+                    ));
+                }
+                for (name, list) in [("entity_types", &n.entity_types), ("attributes", &n.attributes)] {
+                    for (j, iri) in list.iter().enumerate() {
+                        if !is_absolute_uri(iri) {
+                            problems.push(err(
+                                format!("distributions[{i}].ngsi_ld.{name}[{j}]"),
+                                "must be an expanded (absolute) IRI",
+                            ));
+                        }
+                    }
+                }
+                if n.tenant.as_deref().is_some_and(|t| t.trim().is_empty()) {
+                    problems.push(err(
+                        format!("distributions[{i}].ngsi_ld.tenant"),
+                        "must not be empty",
+                    ));
+                }
             }
         }
         if self.offers.is_empty() {

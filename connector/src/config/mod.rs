@@ -39,6 +39,8 @@ pub struct Config {
     pub log_format: LogFormat,
     pub catalogue: CatalogueInfo,
     pub partners: Vec<PartnerConfig>,
+    /// Data plane: how long to wait for a backend's response headers before answering 504.
+    pub backend_timeout: Duration,
 }
 
 /// Catalogue-level metadata published with the DCAT-AP catalogue.

@@ -17,6 +17,8 @@ pub struct RawConfig {
     pub catalogue_dir: Option<String>,
     pub management_token: Option<String>,
     pub log_format: Option<String>,
+    /// Data plane: seconds to wait for a backend's response headers (integer, or a numeric string from the env).
+    pub backend_timeout_seconds: Option<toml::Value>,
     #[serde(default)]
     pub catalogue: RawCatalogue,
     #[serde(default)]

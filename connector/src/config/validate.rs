@@ -89,6 +89,7 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
             ))
         }
     };
+    let backend_timeout = backend_timeout(raw.backend_timeout_seconds.as_ref())?;
     let catalogue = CatalogueInfo {
         title: raw
             .catalogue
@@ -141,7 +142,35 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
         log_format,
         catalogue,
         partners,
+        backend_timeout,
     })
+}
+
+/// `backend_timeout_seconds`: 1 to 3600, default 30; the env override arrives as a string.
+fn backend_timeout(value: Option<&toml::Value>) -> Result<std::time::Duration, ConfigError> {
+    let seconds = match value {
+        None => 30,
+        Some(toml::Value::Integer(n)) => *n,
+        Some(toml::Value::String(s)) => s.trim().parse::<i64>().map_err(|_| {
+            invalid(
+                "backend_timeout_seconds",
+                format!("must be a whole number of seconds, got {s:?}"),
+            )
+        })?,
+        Some(other) => {
+            return Err(invalid(
+                "backend_timeout_seconds",
+                format!("must be a whole number of seconds, got {other}"),
+            ))
+        }
+    };
+    if !(1..=3600).contains(&seconds) {
+        return Err(invalid(
+            "backend_timeout_seconds",
+            format!("must be between 1 and 3600, got {seconds}"),
+        ));
+    }
+    Ok(std::time::Duration::from_secs(seconds as u64))
 }
 
 fn partner_config(i: usize, raw: RawPartner) -> Result<PartnerConfig, ConfigError> {
@@ -354,5 +383,18 @@ management_token = "0123456789abcdef0123"
         );
         let c = load(&ok, &[]).unwrap();
         assert_eq!(c.partners[0].claims["region"], "NL");
+    }
+
+    #[test]
+    fn backend_timeout_defaults_reads_env_and_names_its_key() {
+        assert_eq!(load(MINIMAL, &[]).unwrap().backend_timeout.as_secs(), 30);
+        let c = load(&format!("{MINIMAL}backend_timeout_seconds = 5"), &[]).unwrap();
+        assert_eq!(c.backend_timeout.as_secs(), 5);
+        let c = load(MINIMAL, &[("TWINPORT_BACKEND_TIMEOUT_SECONDS", "7")]).unwrap();
+        assert_eq!(c.backend_timeout.as_secs(), 7);
+        assert!(error_of(&format!("{MINIMAL}backend_timeout_seconds = 0"))
+            .starts_with("backend_timeout_seconds:"));
+        assert!(error_of(&format!("{MINIMAL}backend_timeout_seconds = \"soon\""))
+            .starts_with("backend_timeout_seconds:"));
     }
 }

@@ -1,4 +1,247 @@
-//! The data plane: where agreed data actually flows. The consumer side lives in [`consumer`] (the local endpoint
-//! for this city's applications) and [`push`] (payloads a provider pushes to us, and pushing as a provider).
+//! The provider's data plane: the sidecar proxy behind every pull transfer's data address
+//! (`<public_url>/data/<providerPid>[/<path>]`, any method, on the DSP listener). Per request, before the backend
+//! is contacted: token, transfer state, backend restrictions, then the agreement in the access scope with the
+//! access reserved ([`access`]). The response streams through a digesting [`tee`]; when the body ends it is
+//! recorded in the audit log and a signed receipt is stored ([`record`]), fetched at the URL the response names in
+//! `twinport-receipt` ([`receipts`]). [`backend`] is the stable API to the platforms behind us (HTTP, NGSI-LD,
+//! files), shared with the push side. The consumer side (the local endpoint for this city's own applications) is
+//! [`consumer`].
 
+pub mod access;
+pub mod backend;
 pub mod consumer;
+pub mod files;
+pub mod ngsi_ld;
+pub mod problem;
+pub mod receipts;
+pub mod record;
+pub mod tee;
+
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderName, HeaderValue, Method};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use axum::Router;
+use futures_util::TryStreamExt;
+
+use crate::app::AppState;
+use backend::{Backend, BackendRequest, BodyStream, Forwarded};
+use problem::Refusal;
+use record::AccessLine;
+
+/// Where data addresses live under the public URL.
+pub const DATA_PATH: &str = "/data";
+pub const REQUEST_ID_HEADER: &str = "twinport-request-id";
+pub const RECEIPT_HEADER: &str = "twinport-receipt";
+
+/// The data plane's shared parts: an HTTP client for backends (redirects are not followed, so a backend cannot
+/// send us elsewhere) and the receipts still being written.
+pub struct DataPlane {
+    client: reqwest::Client,
+    timeout: Duration,
+    pending: receipts::Pending,
+}
+
+impl DataPlane {
+    pub fn new(timeout: Duration) -> Result<DataPlane, String> {
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("twinport-data-plane/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(timeout)
+            .pool_max_idle_per_host(256)
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(DataPlane {
+            client,
+            timeout,
+            pending: receipts::Pending::default(),
+        })
+    }
+
+    /// The client for backends, for the push side too.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// How long a backend has to answer with headers.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    pub fn pending(&self) -> &receipts::Pending {
+        &self.pending
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(&format!("{DATA_PATH}/{{pid}}"), any(proxy))
+        .route(&format!("{DATA_PATH}/{{pid}}/{{*path}}"), any(proxy))
+        .route(
+            &format!("{DATA_PATH}/{{pid}}/receipts/{{request_id}}"),
+            get(receipts::get),
+        )
+}
+
+/// `(providerPid, path below the data address)` from the raw request path, still percent-encoded.
+fn split_path(path: &str) -> (&str, &str) {
+    let rest = path
+        .strip_prefix(DATA_PATH)
+        .and_then(|r| r.strip_prefix('/'))
+        .unwrap_or_default();
+    match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    }
+}
+
+async fn proxy(State(state): State<AppState>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let (pid, sub) = split_path(parts.uri.path());
+    let (pid, sub) = (pid.to_string(), sub.to_string());
+    let mut line = AccessLine {
+        request_id: uuid::Uuid::new_v4().to_string(),
+        method: parts.method.to_string(),
+        path: match parts.uri.query() {
+            Some(q) => format!("{sub}?{q}"),
+            None => sub.clone(),
+        },
+        started: Instant::now(),
+        started_at: time::OffsetDateTime::now_utc(),
+        partner: None,
+        transfer: None,
+        agreement: None,
+        resource: None,
+        purpose: None,
+    };
+    let request_id = line.request_id.clone();
+    let mut response = match serve(&state, &parts, &pid, &sub, body, &mut line).await {
+        Ok(r) => r,
+        Err(refusal) => {
+            tracing::info!(request = %line.request_id, status = %refusal.status, detail = %refusal.detail, "data access refused");
+            record::refusal(&state, &line, &refusal).await;
+            refusal.into_response()
+        }
+    };
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static(REQUEST_ID_HEADER), v);
+    }
+    response
+}
+
+async fn serve(
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+    pid: &str,
+    sub: &str,
+    body: Body,
+    line: &mut AccessLine,
+) -> Result<Response, Refusal> {
+    let access = match access::authorize(state, pid, &parts.headers).await {
+        Ok(a) => a,
+        Err(refused) => {
+            if let Some(t) = refused.transfer {
+                line.partner = Some(t.partner);
+                line.transfer = Some(t.id);
+                line.agreement = Some(t.agreement_id);
+            }
+            return Err(refused.refusal);
+        }
+    };
+    line.partner = Some(access.transfer.partner.clone());
+    line.transfer = Some(access.transfer.id.clone());
+    line.agreement = Some(access.agreement.id.clone());
+    line.resource = Some(access.resource.id.clone());
+    line.purpose = access.purpose.clone();
+
+    let distribution = access
+        .resource
+        .distributions
+        .first()
+        .ok_or_else(|| Refusal::internal("the resource has no distribution"))?;
+    let backend = Backend::from_distribution(distribution)?;
+    let has_body = parts.headers.contains_key(header::CONTENT_LENGTH)
+        || parts.headers.contains_key(header::TRANSFER_ENCODING);
+    let request_body: Option<BodyStream> = has_body.then(|| {
+        Box::pin(body.into_data_stream().map_err(std::io::Error::other)) as BodyStream
+    });
+    let public = url::Url::parse(state.public_url()).ok();
+    let prepared = backend.prepare(BackendRequest {
+        method: parts.method.clone(),
+        path: sub.to_string(),
+        query: parts.uri.query().map(str::to_string),
+        headers: parts.headers.clone(),
+        body: request_body,
+        forwarded: Forwarded {
+            host: parts
+                .headers
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+            proto: public.as_ref().map(|u| u.scheme().to_string()),
+            prefix: Some(format!("{DATA_PATH}/{pid}")),
+        },
+    })?;
+    access::decide(state, &access, access::action_for(&parts.method)).await?;
+    let plane = state.data_plane();
+    let response = prepared.send(plane.client(), plane.timeout()).await?;
+
+    let status = response.status.as_u16();
+    let head = parts.method == Method::HEAD;
+    plane.pending().register(&line.request_id);
+    let recorder_state = state.clone();
+    let recorded_line = line.clone();
+    let tee = tee::Tee::new(response.body, move |mut outcome: tee::Outcome| {
+        // A HEAD response has no body to cut short.
+        outcome.complete |= head;
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            tracing::error!(request = %recorded_line.request_id, "no runtime to record a data access");
+            return;
+        };
+        rt.spawn(async move {
+            if let Err(e) = record::served(&recorder_state, &recorded_line, status, &outcome).await {
+                tracing::error!(error = %e, request = %recorded_line.request_id, "cannot record a data access");
+            }
+            recorder_state
+                .data_plane()
+                .pending()
+                .done(&recorded_line.request_id);
+        });
+    });
+    let mut out = Response::new(Body::from_stream(tee));
+    *out.status_mut() = response.status;
+    *out.headers_mut() = response.headers;
+    let receipt_url = format!(
+        "{}{DATA_PATH}/{pid}/receipts/{}",
+        state.public_url(),
+        line.request_id
+    );
+    if let Ok(v) = HeaderValue::from_str(&receipt_url) {
+        out.headers_mut()
+            .insert(HeaderName::from_static(RECEIPT_HEADER), v);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{router, split_path};
+
+    #[test]
+    fn receipts_and_proxied_paths_can_share_the_data_address() {
+        // axum refuses conflicting routes when the router is built.
+        let _ = router();
+    }
+
+    #[test]
+    fn the_data_address_and_the_path_below_it_are_told_apart() {
+        assert_eq!(split_path("/data/p1"), ("p1", ""));
+        assert_eq!(split_path("/data/p1/"), ("p1", "/"));
+        assert_eq!(split_path("/data/p1/a/%2e%2e/b"), ("p1", "/a/%2e%2e/b"));
+    }
+}

@@ -2,6 +2,7 @@
 //! serves both through sqlx's `Any` driver; only the migrations differ per backend, because DDL dialects do.
 
 mod agreements;
+mod data_plane;
 mod outbox;
 mod policies;
 mod processes;
@@ -18,6 +19,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
 pub use agreements::AgreementRecord;
+pub use data_plane::StoredReceipt;
 pub use outbox::OutboxMessage;
 pub use policies::{PolicyRecord, PolicyVersion};
 pub use processes::{Change, HistoryEntry, NegotiationRecord, NewOutbox, TransferRecord};

@@ -17,14 +17,10 @@ use twinport_contracts::transfer::{DataAddress, TransferState};
 use super::record::{self, Access};
 use crate::app::AppState;
 use crate::contracting::transfer::PULL;
+use crate::dataplane::{RECEIPT_HEADER, REQUEST_ID_HEADER};
 use crate::contracting::CONSUMER;
 use crate::error::ApiError;
 use crate::storage::TransferRecord;
-
-/// Response header naming the provider's request id (the receipt and both audit entries carry it).
-pub const REQUEST_ID_HEADER: &str = "twinport-request-id";
-/// Response header with the URL of the signed receipt for this response.
-pub const RECEIPT_HEADER: &str = "twinport-receipt";
 
 /// Request headers an application may pass to the provider. Everything else (cookies, its own credentials,
 /// hop-by-hop headers) stays here: the provider only ever sees the transfer's token.

@@ -1,0 +1,230 @@
+//! The per-request decision, made before any backend is contacted: the bearer token must hash to a live pull
+//! transfer for this data address, the transfer must be STARTED (a suspended one keeps its token but is refused),
+//! and the agreement must permit this access in the `access` scope, with the partner's claims, the declared
+//! purpose, the agreement's start and the number of accesses made so far. That number is reserved with a
+//! compare-and-set before the request is forwarded: two requests racing for the last allowed access cannot both
+//! win, and a request whose decision or reservation fails is refused (fail closed).
+
+use axum::http::{header, HeaderMap, StatusCode};
+use serde_json::{json, Value};
+use twinport_policy::Scope;
+
+use super::problem::Refusal;
+use crate::app::AppState;
+use crate::catalogue::Resource;
+use crate::contracting::decision::{context, ContextInput};
+use crate::contracting::transfer::token_hash;
+use crate::contracting::PROVIDER;
+use crate::storage::{AgreementRecord, TransferRecord};
+
+/// Header a partner may use to declare the purpose of one request; without it the purpose given in the
+/// negotiation applies.
+pub const PURPOSE_HEADER: &str = "twinport-purpose";
+
+/// How many times a decision is retried when other requests moved the count in between.
+const RESERVE_ATTEMPTS: usize = 64;
+
+/// A request that passed the token and state checks.
+#[derive(Debug, Clone)]
+pub struct Access {
+    pub transfer: TransferRecord,
+    pub agreement: AgreementRecord,
+    pub resource: Resource,
+    pub purpose: Option<String>,
+}
+
+/// A refusal and the transfer it concerned, when one was found (for the audit entry).
+pub struct Refused {
+    pub refusal: Refusal,
+    pub transfer: Option<TransferRecord>,
+}
+
+impl From<Refusal> for Refused {
+    fn from(refusal: Refusal) -> Self {
+        Refused {
+            refusal,
+            transfer: None,
+        }
+    }
+}
+
+/// The token of `Authorization: Bearer <token>`.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// The live pull transfer behind a bearer token for data address `pid`, whatever its state.
+pub async fn transfer_for_token(
+    state: &AppState,
+    pid: &str,
+    token: &str,
+) -> Result<TransferRecord, Refusal> {
+    let t = state
+        .store()
+        .transfer_by_token_hash(&token_hash(token))
+        .await
+        .map_err(Refusal::internal)?
+        .ok_or_else(|| Refusal::unauthorized("the token is unknown or has been revoked"))?;
+    if t.role != PROVIDER || t.provider_pid.as_deref() != Some(pid) {
+        return Err(Refusal::unauthorized(
+            "the token is not the one issued for this data address",
+        ));
+    }
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    if t.token_expires.is_some_and(|exp| exp <= now) {
+        return Err(Refusal::unauthorized(
+            "the token has expired; restart the transfer to obtain a new one",
+        ));
+    }
+    Ok(t)
+}
+
+/// Token, transfer state, agreement and resource.
+pub async fn authorize(
+    state: &AppState,
+    pid: &str,
+    headers: &HeaderMap,
+) -> Result<Access, Refused> {
+    let token = bearer(headers).ok_or_else(|| {
+        Refusal::unauthorized("a bearer token from the transfer's data address is required")
+    })?;
+    let transfer = transfer_for_token(state, pid, token).await?;
+    let refuse = |refusal: Refusal| Refused {
+        refusal,
+        transfer: Some(transfer.clone()),
+    };
+    match transfer.state.as_str() {
+        "STARTED" => {}
+        "SUSPENDED" => {
+            return Err(refuse(Refusal::conflict(
+                "the transfer is suspended; no data is served until it is resumed",
+            )))
+        }
+        other => {
+            return Err(refuse(Refusal::conflict(format!(
+                "the transfer is {other}, not STARTED"
+            ))))
+        }
+    }
+    let agreement = state
+        .store()
+        .agreement(&transfer.agreement_id)
+        .await
+        .map_err(|e| refuse(Refusal::internal(e)))?
+        .ok_or_else(|| refuse(Refusal::internal("the transfer's agreement is missing")))?;
+    let gone = || {
+        refuse(Refusal::new(
+            StatusCode::GONE,
+            "resource-withdrawn",
+            "the agreed resource is no longer offered",
+        ))
+    };
+    let record = state
+        .store()
+        .resource(&agreement.target)
+        .await
+        .map_err(|e| refuse(Refusal::internal(e)))?
+        .ok_or_else(gone)?;
+    let resource: Resource = serde_json::from_value(record.body).map_err(|_| gone())?;
+    let declared = headers
+        .get(PURPOSE_HEADER)
+        .map(|v| {
+            v.to_str()
+                .map(|s| s.trim().to_string())
+                .map_err(|_| refuse(Refusal::bad_request("twinport-purpose is not text")))
+        })
+        .transpose()?;
+    let purpose = match declared {
+        Some(p) => Some(p),
+        None => state
+            .store()
+            .negotiation(&agreement.negotiation_id)
+            .await
+            .map_err(|e| refuse(Refusal::internal(e)))?
+            .and_then(|n| n.purpose),
+    };
+    Ok(Access {
+        transfer,
+        agreement,
+        resource,
+        purpose,
+    })
+}
+
+/// The ODRL action a request performs: reading for safe methods, use otherwise (executing a process, posting a
+/// query). A permission for `use` covers both.
+pub fn action_for(method: &axum::http::Method) -> &'static str {
+    if method == axum::http::Method::GET || method == axum::http::Method::HEAD {
+        "read"
+    } else {
+        "use"
+    }
+}
+
+/// Evaluates the agreement in the access scope and reserves the access; returns its number (1 for the first).
+pub async fn decide(state: &AppState, access: &Access, action: &str) -> Result<u64, Refusal> {
+    let start = access
+        .agreement
+        .body
+        .get("timestamp")
+        .and_then(Value::as_str)
+        .unwrap_or(&access.agreement.created_at)
+        .to_string();
+    let partner = state.partners().get(&access.transfer.partner);
+    let mut policy = access.agreement.body.clone();
+    policy["@type"] = json!("Agreement");
+    for _ in 0..RESERVE_ATTEMPTS {
+        let seen = state
+            .store()
+            .access_count(&access.agreement.id)
+            .await
+            .map_err(Refusal::internal)?;
+        let ctx = context(ContextInput {
+            partner_id: &access.transfer.partner,
+            partner: partner.as_ref(),
+            resource: Some(&access.resource),
+            action,
+            purpose: access.purpose.as_deref(),
+            agreement: Some((&access.agreement.id, &start)),
+            count: Some(seen),
+        });
+        let report = state.policy().evaluate(&policy, &ctx, Scope::Access);
+        if !report.is_permit() {
+            return Err(Refusal::policy(report.reasons().into_iter().take(12).collect()));
+        }
+        if state
+            .store()
+            .reserve_access(&access.agreement.id, seen)
+            .await
+            .map_err(Refusal::internal)?
+        {
+            return Ok(seen + 1);
+        }
+    }
+    Err(Refusal::internal(
+        "the access count kept changing; refused rather than risk exceeding a limit",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn only_a_bearer_token_is_taken() {
+        let mut h = HeaderMap::new();
+        assert_eq!(bearer(&h), None);
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
+        assert_eq!(bearer(&h), None);
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("bearer tok"));
+        assert_eq!(bearer(&h), Some("tok"));
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer "));
+        assert_eq!(bearer(&h), None);
+    }
+}

@@ -1,0 +1,128 @@
+//! `GET /data/{providerPid}/receipts/{requestId}`: the signed receipt of one response. The partner may present the
+//! transfer's bearer token or, once the transfer ended and the token was revoked, a DSP identity token of its own
+//! (the same check as every DSP endpoint); either way only the partner that owns the transfer gets its receipts.
+//! While the body is still streaming the endpoint waits for the record (up to [`WAIT`]), so a consumer that reads
+//! the body and then asks for the receipt never races the provider.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use tokio::sync::watch;
+
+use super::access::{bearer, transfer_for_token};
+use super::problem::Refusal;
+use crate::app::AppState;
+use crate::contracting::PROVIDER;
+use crate::identity::authenticate;
+use crate::storage::TransferRecord;
+
+/// Longest the endpoint waits for a body still being served.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// Requests whose receipts are not written yet.
+#[derive(Default)]
+pub struct Pending(Mutex<HashMap<String, watch::Sender<bool>>>);
+
+impl Pending {
+    /// Called before the response leaves, so a receipt request can never miss it.
+    pub fn register(&self, request_id: &str) {
+        let (tx, _) = watch::channel(false);
+        if let Ok(mut m) = self.0.lock() {
+            m.insert(request_id.to_string(), tx);
+        }
+    }
+
+    /// Called after the receipt was stored (or could not be).
+    pub fn done(&self, request_id: &str) {
+        if let Ok(mut m) = self.0.lock() {
+            if let Some(tx) = m.remove(request_id) {
+                let _ = tx.send(true);
+            }
+        }
+    }
+
+    fn watch(&self, request_id: &str) -> Option<watch::Receiver<bool>> {
+        self.0
+            .lock()
+            .ok()
+            .and_then(|m| m.get(request_id).map(watch::Sender::subscribe))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.lock().map(|m| m.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+async fn owner(state: &AppState, pid: &str, headers: &HeaderMap) -> Result<TransferRecord, Refusal> {
+    let token = bearer(headers)
+        .ok_or_else(|| Refusal::unauthorized("the transfer's token or a DSP identity token is required"))?;
+    if let Ok(t) = transfer_for_token(state, pid, token).await {
+        return Ok(t);
+    }
+    let partner = authenticate(
+        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()),
+        state.participant_id(),
+        state.partners(),
+        state.store(),
+    )
+    .await
+    .map_err(|e| Refusal::unauthorized(format!("neither the transfer's token nor a valid identity token ({e})")))?;
+    state
+        .store()
+        .transfer_by_pid(PROVIDER, pid)
+        .await
+        .map_err(Refusal::internal)?
+        .filter(|t| t.partner == partner.id)
+        .ok_or_else(|| Refusal::not_found("no such transfer of yours"))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    Path((pid, request_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    match receipt(&state, &pid, &request_id, &headers).await {
+        Ok(body) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            body,
+        )
+            .into_response(),
+        Err(r) => r.into_response(),
+    }
+}
+
+async fn receipt(
+    state: &AppState,
+    pid: &str,
+    request_id: &str,
+    headers: &HeaderMap,
+) -> Result<String, Refusal> {
+    let transfer = owner(state, pid, headers).await?;
+    let waiting = state.data_plane().pending().watch(request_id);
+    let mut stored = state.store().receipt(request_id).await.map_err(Refusal::internal)?;
+    if stored.is_none() {
+        if let Some(mut rx) = waiting {
+            if tokio::time::timeout(WAIT, rx.wait_for(|done| *done)).await.is_err() {
+                return Err(Refusal::new(
+                    StatusCode::CONFLICT,
+                    "receipt-pending",
+                    "the response is still being served; ask again when the body has ended",
+                ));
+            }
+            stored = state.store().receipt(request_id).await.map_err(Refusal::internal)?;
+        }
+    }
+    stored
+        .filter(|r| r.transfer_id == transfer.id && r.partner == transfer.partner)
+        .map(|r| r.body)
+        .ok_or_else(|| Refusal::not_found("no receipt with this request id for this transfer"))
+}

@@ -1,0 +1,123 @@
+//! The provider's records of data-plane requests. A refusal is appended to the audit log before it is answered.
+//! A served response is appended when its body has ended (or the partner went away): waiting for a durable append
+//! before the first byte would put a database commit on every request's latency, and the digest of the body is
+//! only known at the end anyway. Then the receipt is signed (naming the audit index) and stored, and whoever waits
+//! for it is woken.
+
+use std::time::Instant;
+
+use serde_json::json;
+use twinport_contracts::receipt::{sign_receipt, AccessReceipt, SignedReceipt, RECEIPT_TYPE};
+
+use super::problem::Refusal;
+use super::tee::Outcome;
+use crate::app::AppState;
+use crate::audit::{AuditEvent, EventKind};
+use crate::storage::StoredReceipt;
+
+/// What is known about one request, filled in as the checks pass.
+#[derive(Debug, Clone)]
+pub struct AccessLine {
+    pub request_id: String,
+    pub method: String,
+    /// Below the data address, with the query.
+    pub path: String,
+    pub started: Instant,
+    pub started_at: time::OffsetDateTime,
+    pub partner: Option<String>,
+    pub transfer: Option<String>,
+    pub agreement: Option<String>,
+    pub resource: Option<String>,
+    pub purpose: Option<String>,
+}
+
+fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+fn event(line: &AccessLine, details: serde_json::Value) -> AuditEvent {
+    let mut e = AuditEvent::new(EventKind::DataAccess, details);
+    e.partner = line.partner.clone();
+    e.transfer = line.transfer.clone();
+    e.agreement = line.agreement.clone();
+    e.resource = line.resource.clone();
+    e.purpose = line.purpose.clone();
+    e
+}
+
+/// Records a refused (or failed-before-the-first-byte) request; the refusal is answered whatever happens here.
+pub async fn refusal(state: &AppState, line: &AccessLine, refusal: &Refusal) {
+    let details = json!({
+        "request_id": line.request_id,
+        "method": line.method,
+        "path": line.path,
+        "status": refusal.status.as_u16(),
+        "outcome": "refused",
+        "problem": refusal.slug,
+        "detail": refusal.detail,
+        "reasons": refusal.reasons,
+        "bytes": 0,
+        "duration_ms": line.started.elapsed().as_millis() as u64,
+        "complete": false,
+    });
+    if let Err(e) = state.audit().append(event(line, details)).await {
+        tracing::error!(error = %e, request = %line.request_id, "cannot record a refused data access");
+    }
+}
+
+/// Records a served response once its body ended, then signs and stores its receipt.
+pub async fn served(
+    state: &AppState,
+    line: &AccessLine,
+    status: u16,
+    outcome: &Outcome,
+) -> Result<SignedReceipt, String> {
+    let finished_at = time::OffsetDateTime::now_utc();
+    let details = json!({
+        "request_id": line.request_id,
+        "method": line.method,
+        "path": line.path,
+        "status": status,
+        "outcome": "served",
+        "bytes": outcome.bytes,
+        "sha256": outcome.sha256,
+        "complete": outcome.complete,
+        "duration_ms": line.started.elapsed().as_millis() as u64,
+    });
+    let index = state
+        .audit()
+        .append(event(line, details))
+        .await
+        .map_err(|e| e.to_string())?;
+    let receipt = AccessReceipt {
+        receipt_type: RECEIPT_TYPE.into(),
+        request_id: line.request_id.clone(),
+        provider: state.participant_id().to_string(),
+        consumer: line.partner.clone().unwrap_or_default(),
+        agreement_id: line.agreement.clone().unwrap_or_default(),
+        transfer_id: line.transfer.clone().unwrap_or_default(),
+        method: line.method.clone(),
+        path: line.path.clone(),
+        status,
+        bytes: outcome.bytes,
+        sha256: outcome.sha256.clone(),
+        complete: outcome.complete,
+        started_at: rfc3339(line.started_at),
+        finished_at: rfc3339(finished_at),
+        audit_index: Some(index),
+    };
+    let signed = sign_receipt(state.identity().key(), receipt).map_err(|e| e.to_string())?;
+    let body = serde_json::to_string(&signed).map_err(|e| e.to_string())?;
+    state
+        .store()
+        .put_receipt(&StoredReceipt {
+            request_id: line.request_id.clone(),
+            transfer_id: line.transfer.clone().unwrap_or_default(),
+            partner: line.partner.clone().unwrap_or_default(),
+            body,
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(signed)
+}

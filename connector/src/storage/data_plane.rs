@@ -1,0 +1,123 @@
+//! What the data plane keeps: the number of accesses made under each agreement, reserved with a compare-and-set so
+//! a count limit holds however many requests arrive at once, and the signed receipts of the responses served.
+
+use sqlx::Row;
+
+use super::{now_text, StorageError, Store};
+
+/// A stored receipt and whom it belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredReceipt {
+    pub request_id: String,
+    pub transfer_id: String,
+    pub partner: String,
+    /// The `SignedReceipt` JSON, as served.
+    pub body: String,
+}
+
+impl Store {
+    /// Accesses counted so far under `agreement_id`.
+    pub async fn access_count(&self, agreement_id: &str) -> Result<u64, StorageError> {
+        let row = sqlx::query("SELECT count FROM data_access_counts WHERE agreement_id = $1")
+            .bind(agreement_id)
+            .fetch_optional(self.pool())
+            .await?;
+        match row {
+            None => Ok(0),
+            Some(r) => {
+                let n: i64 = r.try_get("count")?;
+                u64::try_from(n).map_err(|_| StorageError::Corrupt(format!("access count {n}")))
+            }
+        }
+    }
+
+    /// Moves the count from `seen` to `seen + 1` if nobody else did first; `false` means the caller must re-read
+    /// and decide again with the new count.
+    pub async fn reserve_access(&self, agreement_id: &str, seen: u64) -> Result<bool, StorageError> {
+        let seen = i64::try_from(seen).map_err(|_| StorageError::Corrupt("access count".into()))?;
+        let done = if seen == 0 {
+            sqlx::query(
+                "INSERT INTO data_access_counts (agreement_id, count) VALUES ($1, 1) ON CONFLICT (agreement_id) DO NOTHING",
+            )
+            .bind(agreement_id)
+            .execute(self.pool())
+            .await?
+        } else {
+            sqlx::query(
+                "UPDATE data_access_counts SET count = count + 1 WHERE agreement_id = $1 AND count = $2",
+            )
+            .bind(agreement_id)
+            .bind(seen)
+            .execute(self.pool())
+            .await?
+        };
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn put_receipt(&self, r: &StoredReceipt) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO data_receipts (request_id, transfer_id, partner, body, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&r.request_id)
+        .bind(&r.transfer_id)
+        .bind(&r.partner)
+        .bind(&r.body)
+        .bind(now_text())
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn receipt(&self, request_id: &str) -> Result<Option<StoredReceipt>, StorageError> {
+        let row = sqlx::query(
+            "SELECT request_id, transfer_id, partner, body FROM data_receipts WHERE request_id = $1",
+        )
+        .bind(request_id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| {
+            Ok(StoredReceipt {
+                request_id: r.try_get("request_id")?,
+                transfer_id: r.try_get("transfer_id")?,
+                partner: r.try_get("partner")?,
+                body: r.try_get("body")?,
+            })
+        })
+        .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StoredReceipt;
+    use crate::storage::test_support::stores;
+
+    #[tokio::test]
+    async fn a_count_moves_only_from_the_value_seen() {
+        for (store, _dir) in stores().await {
+            assert_eq!(store.access_count("a1").await.unwrap(), 0);
+            assert!(store.reserve_access("a1", 0).await.unwrap());
+            // A second request that also saw 0 lost the race and must decide again.
+            assert!(!store.reserve_access("a1", 0).await.unwrap());
+            assert!(store.reserve_access("a1", 1).await.unwrap());
+            assert!(!store.reserve_access("a1", 1).await.unwrap());
+            assert_eq!(store.access_count("a1").await.unwrap(), 2);
+            assert_eq!(store.access_count("a2").await.unwrap(), 0);
+        }
+    }
+
+    #[tokio::test]
+    async fn receipts_are_kept_by_request_id() {
+        for (store, _dir) in stores().await {
+            let r = StoredReceipt {
+                request_id: "r1".into(),
+                transfer_id: "t1".into(),
+                partner: "https://b".into(),
+                body: "{}".into(),
+            };
+            store.put_receipt(&r).await.unwrap();
+            assert_eq!(store.receipt("r1").await.unwrap(), Some(r));
+            assert_eq!(store.receipt("r2").await.unwrap(), None);
+        }
+    }
+}
