@@ -16,7 +16,10 @@ pub const OVERRIDES: &[(&str, &str)] = &[
     ("TWINPORT_CATALOGUE_DIR", "catalogue_dir"),
     ("TWINPORT_MANAGEMENT_TOKEN", "management_token"),
     ("TWINPORT_LOG_FORMAT", "log_format"),
-    ("TWINPORT_BACKEND_TIMEOUT_SECONDS", "backend_timeout_seconds"),
+    (
+        "TWINPORT_BACKEND_TIMEOUT_SECONDS",
+        "backend_timeout_seconds",
+    ),
     ("TWINPORT_CATALOGUE_TITLE", "catalogue.title"),
     ("TWINPORT_CATALOGUE_PUBLISHER_ID", "catalogue.publisher_id"),
     (

@@ -394,7 +394,9 @@ management_token = "0123456789abcdef0123"
         assert_eq!(c.backend_timeout.as_secs(), 7);
         assert!(error_of(&format!("{MINIMAL}backend_timeout_seconds = 0"))
             .starts_with("backend_timeout_seconds:"));
-        assert!(error_of(&format!("{MINIMAL}backend_timeout_seconds = \"soon\""))
-            .starts_with("backend_timeout_seconds:"));
+        assert!(
+            error_of(&format!("{MINIMAL}backend_timeout_seconds = \"soon\""))
+                .starts_with("backend_timeout_seconds:")
+        );
     }
 }

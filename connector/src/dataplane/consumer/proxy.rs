@@ -17,8 +17,8 @@ use twinport_contracts::transfer::{DataAddress, TransferState};
 use super::record::{self, Access};
 use crate::app::AppState;
 use crate::contracting::transfer::PULL;
-use crate::dataplane::{RECEIPT_HEADER, REQUEST_ID_HEADER};
 use crate::contracting::CONSUMER;
+use crate::dataplane::{RECEIPT_HEADER, REQUEST_ID_HEADER};
 use crate::error::ApiError;
 use crate::storage::TransferRecord;
 
