@@ -2,6 +2,7 @@
 //! a temporary directory written by `twinport init`'s own code, and the official DSP schemas to check every
 //! response against.
 
+pub mod platform;
 pub mod proxy;
 pub mod schemas;
 
@@ -66,6 +67,11 @@ impl Storage {
 
 /// City A (provider, with the sample catalogue) and city B (consumer), trusting each other with inline keys.
 pub async fn city_pair(storage: Storage) -> (City, City) {
+    city_pair_with(storage, &|_| {}).await
+}
+
+/// Like [`city_pair`], with city A's validated config adjusted by `tweak_a` before it starts.
+pub async fn city_pair_with(storage: Storage, tweak_a: &dyn Fn(&mut Config)) -> (City, City) {
     if std::env::var("TWINPORT_TEST_LOG").is_ok() {
         twinport::telemetry::init(twinport::config::LogFormat::Human);
     }
@@ -101,7 +107,7 @@ pub async fn city_pair(storage: Storage) -> (City, City) {
         &b_path.join("twinport.toml"),
         &twinport::cli::pair::partner_toml(CITY_A, &key_a.jwks()).unwrap(),
     );
-    let a = start(dir_a, key_a, storage, None).await;
+    let a = start_at(dir_a, key_a, storage, None, None, tweak_a).await;
     let b = start(
         dir_b,
         key_b,
@@ -122,7 +128,7 @@ async fn start(
     storage: Storage,
     partner_url: Option<(&str, String)>,
 ) -> City {
-    start_at(dir, key, storage, partner_url, None).await
+    start_at(dir, key, storage, partner_url, None, &|_| {}).await
 }
 
 async fn start_at(
@@ -131,8 +137,10 @@ async fn start_at(
     storage: Storage,
     partner_url: Option<(&str, String)>,
     public_url: Option<String>,
+    tweak: &dyn Fn(&mut Config),
 ) -> City {
     let mut config = Config::load(&dir.path().join("twinport.toml")).expect("config loads");
+    tweak(&mut config);
     if public_url.is_some() {
         config.public_url = public_url;
     }
@@ -336,7 +344,15 @@ pub async fn proxied_pair() -> (City, City, proxy::Recorder, proxy::Recorder) {
         &dir_b.path().join("twinport.toml"),
         &twinport::cli::pair::partner_toml(CITY_A, &key_a.jwks()).unwrap(),
     );
-    let a = start_at(dir_a, key_a, Storage::Sqlite, None, Some(to_a.url.clone())).await;
+    let a = start_at(
+        dir_a,
+        key_a,
+        Storage::Sqlite,
+        None,
+        Some(to_a.url.clone()),
+        &|_| {},
+    )
+    .await;
     to_a.forward_to(&format!("http://{}", a.running.dsp_addr));
     let b = start_at(
         dir_b,
@@ -344,11 +360,147 @@ pub async fn proxied_pair() -> (City, City, proxy::Recorder, proxy::Recorder) {
         Storage::Sqlite,
         Some((CITY_A, to_a.url.clone())),
         Some(to_b.url.clone()),
+        &|_| {},
     )
     .await;
     to_b.forward_to(&format!("http://{}", b.running.dsp_addr));
     a.running.state.set_partner_url(CITY_B, &to_b.url);
     (a, b, to_a, to_b)
+}
+
+/// A started pull transfer as both sides see it: the consumer's data address and the provider's transfer.
+pub struct PullTransfer {
+    pub agreement_id: String,
+    /// The consumer's transfer id.
+    pub consumer_transfer: String,
+    /// The provider's transfer id (its providerPid).
+    pub provider_transfer: String,
+    pub endpoint: String,
+    pub token: String,
+}
+
+/// City A stores `policy` and a dataset `resource_id` with the given distribution; city B negotiates it (with
+/// `purpose`), requests a pull transfer and reads the data address from its own management API.
+pub async fn pull_transfer(
+    a: &City,
+    b: &City,
+    resource_id: &str,
+    policy: serde_json::Value,
+    distribution: serde_json::Value,
+    purpose: Option<&str>,
+) -> PullTransfer {
+    use reqwest::Method;
+    use serde_json::{json, Value};
+    let t = std::time::Duration::from_secs(20);
+    let policy_id = format!("p-{}", uuid::Uuid::new_v4().simple());
+    let r = a
+        .management(Method::POST, "/api/v1/policies")
+        .json(&json!({"id": policy_id, "policy": policy}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let r = a
+        .management(Method::POST, "/api/v1/resources")
+        .json(
+            &json!({"id": resource_id, "kind": "dataset", "stage": "raw", "title": resource_id,
+                      "distributions": [distribution], "offers": [{"policy": policy_id}]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let offer = format!("{resource_id}:offer:{policy_id}");
+    let id = start_negotiation(b, CITY_A, resource_id, &offer, purpose).await;
+    wait_for_state(b, &id, "FINALIZED", t).await;
+    let view: Value = b
+        .management(Method::GET, &format!("/api/v1/negotiations/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let agreement_id = view["agreement_id"].as_str().unwrap().to_string();
+    let r = b
+        .management(Method::POST, "/api/v1/transfers")
+        .json(&json!({"agreement_id": agreement_id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let tid = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    wait_for_state(b, &tid, "STARTED", t).await;
+    let started: Value = b
+        .management(Method::GET, &format!("/api/v1/transfers/{tid}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let address = &started["data_address"];
+    let endpoint = address["endpoint"].as_str().unwrap().to_string();
+    let token = address["endpointProperties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "authorization")
+        .unwrap()["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let provider = a
+        .running
+        .state
+        .store()
+        .transfer_by_token_hash(&twinport::contracting::transfer::token_hash(&token))
+        .await
+        .unwrap()
+        .expect("provider transfer");
+    PullTransfer {
+        agreement_id,
+        consumer_transfer: tid,
+        provider_transfer: provider.id,
+        endpoint,
+        token,
+    }
+}
+
+/// City A's `data_access` audit entries, as their leaf JSON, oldest first.
+pub async fn data_accesses(a: &City) -> Vec<serde_json::Value> {
+    a.running
+        .state
+        .store()
+        .audit_entries_from(0, 100_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "data_access")
+        .map(|e| serde_json::from_str(&e.leaf).unwrap())
+        .collect()
+}
+
+/// Waits until city A's audit log holds a `data_access` entry for `request_id`, and returns it.
+pub async fn data_access(a: &City, request_id: &str) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        if let Some(e) = data_accesses(a)
+            .await
+            .into_iter()
+            .find(|e| e["details"]["request_id"] == request_id)
+        {
+            return e;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no data_access entry for {request_id}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 /// Like [`city_pair`], but city A's sample catalogue points at `backend` (a real platform the test started), so

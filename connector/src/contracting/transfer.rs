@@ -294,14 +294,22 @@ async fn start_or_refuse(
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
+    // The purpose agreed in the negotiation and the accesses made so far, so a purpose or count constraint is
+    // judged here as on every access instead of failing for want of a value.
+    let purpose = state
+        .store()
+        .negotiation(&agreement.negotiation_id)
+        .await?
+        .and_then(|n| n.purpose);
+    let count = state.store().access_count(&agreement.id).await?;
     let ctx = context(ContextInput {
         partner_id: &t.partner,
         partner: partner.as_ref(),
         resource: resource.as_ref(),
         action: "use",
-        purpose: None,
+        purpose: purpose.as_deref(),
         agreement: Some((&agreement.id, &start_time)),
-        count: None,
+        count: Some(count),
     });
     let mut policy = agreement.body.clone();
     policy["@type"] = json!("Agreement");

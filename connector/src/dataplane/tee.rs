@@ -26,15 +26,19 @@ pub struct Tee<F: FnOnce(Outcome) + Send + Unpin> {
     inner: BodyStream,
     hasher: Sha256,
     bytes: u64,
+    /// The declared length: the server stops polling once it is sent, so reaching it means complete.
+    expected: Option<u64>,
     on_end: Option<F>,
 }
 
 impl<F: FnOnce(Outcome) + Send + Unpin> Tee<F> {
-    pub fn new(inner: BodyStream, on_end: F) -> Self {
+    /// `expected` is the `Content-Length` the response declares, if any.
+    pub fn new(inner: BodyStream, expected: Option<u64>, on_end: F) -> Self {
         Tee {
             inner,
             hasher: Sha256::new(),
             bytes: 0,
+            expected,
             on_end: Some(on_end),
         }
     }
@@ -77,7 +81,8 @@ impl<F: FnOnce(Outcome) + Send + Unpin> Stream for Tee<F> {
 
 impl<F: FnOnce(Outcome) + Send + Unpin> Drop for Tee<F> {
     fn drop(&mut self) {
-        self.finish(false);
+        let whole = self.expected.is_some_and(|n| n == self.bytes);
+        self.finish(whole);
     }
 }
 
@@ -97,7 +102,7 @@ mod tests {
     async fn the_digest_covers_exactly_the_bytes_served() {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let s = seen.clone();
-        let tee = Tee::new(source(vec![b"ab", b"c"]), move |o| {
+        let tee = Tee::new(source(vec![b"ab", b"c"]), None, move |o| {
             s.lock().unwrap().push(o)
         });
         let out: Vec<u8> = tee.map(|c| c.unwrap().to_vec()).concat().await;
@@ -118,7 +123,7 @@ mod tests {
     async fn a_body_dropped_early_is_reported_incomplete_once() {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let s = seen.clone();
-        let mut tee = Tee::new(source(vec![b"ab", b"c"]), move |o| {
+        let mut tee = Tee::new(source(vec![b"ab", b"c"]), Some(3), move |o| {
             s.lock().unwrap().push(o)
         });
         assert_eq!(
@@ -130,5 +135,20 @@ mod tests {
         assert_eq!(seen.len(), 1);
         assert_eq!(seen[0].bytes, 2);
         assert!(!seen[0].complete);
+    }
+
+    #[tokio::test]
+    async fn a_body_dropped_after_its_declared_length_is_complete() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let s = seen.clone();
+        let mut tee = Tee::new(source(vec![b"abc"]), Some(3), move |o| {
+            s.lock().unwrap().push(o)
+        });
+        assert_eq!(
+            tee.next().await.unwrap().unwrap(),
+            Bytes::from_static(b"abc")
+        );
+        drop(tee);
+        assert!(seen.lock().unwrap()[0].complete);
     }
 }
