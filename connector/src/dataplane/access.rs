@@ -195,9 +195,7 @@ pub async fn decide(state: &AppState, access: &Access, action: &str) -> Result<u
         });
         let report = state.policy().evaluate(&policy, &ctx, Scope::Access);
         if !report.is_permit() {
-            return Err(Refusal::policy(
-                report.reasons().into_iter().take(12).collect(),
-            ));
+            return Err(Refusal::policy(report.reasons().into_iter().take(12).collect()));
         }
         if state
             .store()
@@ -224,10 +222,7 @@ mod tests {
         assert_eq!(bearer(&h), None);
         h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
         assert_eq!(bearer(&h), None);
-        h.insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_static("bearer tok"),
-        );
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("bearer tok"));
         assert_eq!(bearer(&h), Some("tok"));
         h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer "));
         assert_eq!(bearer(&h), None);

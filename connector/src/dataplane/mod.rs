@@ -167,8 +167,9 @@ async fn serve(
     let backend = Backend::from_distribution(distribution)?;
     let has_body = parts.headers.contains_key(header::CONTENT_LENGTH)
         || parts.headers.contains_key(header::TRANSFER_ENCODING);
-    let request_body: Option<BodyStream> = has_body
-        .then(|| Box::pin(body.into_data_stream().map_err(std::io::Error::other)) as BodyStream);
+    let request_body: Option<BodyStream> = has_body.then(|| {
+        Box::pin(body.into_data_stream().map_err(std::io::Error::other)) as BodyStream
+    });
     let public = url::Url::parse(state.public_url()).ok();
     let prepared = backend.prepare(BackendRequest {
         method: parts.method.clone(),
