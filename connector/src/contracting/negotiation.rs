@@ -351,7 +351,9 @@ async fn decide(
         action: "use",
         purpose: n.purpose.as_deref(),
         agreement: None,
-        count: None,
+        // No access has been made under an agreement that does not exist yet: a count limit is judged as for
+        // the first access, not refused for want of a value.
+        count: Some(0),
     });
     let report = state
         .policy()
