@@ -359,6 +359,8 @@ async fn suspension_is_refused_locally_and_a_resumed_transfer_uses_the_new_token
         ours.iter().any(|e| e["details"]["status"] == 502),
         "{ours:#?}"
     );
+    // Failures without a receipt are in the log, not in the receipt list.
+    assert_eq!(receipts(&b, &tid, 1).await.len(), 1);
     b.running.stop().await;
 }
 

@@ -115,6 +115,10 @@ pub async fn record_access(state: &AppState, access: &Access, check: Option<Rece
             tracing::error!(transfer = %t.id, error = %e, "cannot record a received receipt");
         }
     }
+    // A refusal or failure the provider issued no receipt for is in the audit entry; only receipts are kept.
+    if check.receipt.is_none() && access.receipt_url.is_none() {
+        return;
+    }
     let stored = StoredReceipt {
         request_id: access.request_id.clone(),
         received_at: now(),
