@@ -405,3 +405,140 @@ async fn the_local_endpoint_is_only_on_local_listen_and_knows_only_consumer_tran
     a.running.stop().await;
     b.running.stop().await;
 }
+
+/// A provider stand-in (signing with city A's real key) whose receipt names a different body than the one it
+/// served: B hands the body on, but records the access as an alarm and keeps the receipt flagged.
+#[tokio::test]
+async fn a_receipt_that_does_not_match_the_body_is_recorded_as_an_alarm() {
+    use std::sync::{Arc, Mutex};
+    use twinport_contracts::receipt::{sign_receipt, AccessReceipt, RECEIPT_TYPE};
+
+    let (platform, _task) = start_platform().await;
+    let (a, b) = city_pair_backed(Storage::Sqlite, &platform).await;
+    let (tid, _) = started_transfer(&a, &b).await;
+    let t = b
+        .running
+        .state
+        .store()
+        .transfer(&tid)
+        .await
+        .unwrap()
+        .unwrap();
+    let provider_pid = t.provider_pid.clone().unwrap();
+
+    const SERVED: &[u8] = b"the body actually served";
+    let receipt = sign_receipt(
+        &a.key,
+        AccessReceipt {
+            receipt_type: RECEIPT_TYPE.into(),
+            request_id: "req-1".into(),
+            provider: CITY_A.into(),
+            consumer: b.id.clone(),
+            agreement_id: t.agreement_id.clone(),
+            transfer_id: provider_pid.clone(),
+            method: "GET".into(),
+            path: String::new(),
+            status: 200,
+            bytes: SERVED.len() as u64,
+            sha256: sha256_hex(b"a different body of the same length!"),
+            complete: true,
+            started_at: "2026-11-24T08:00:00Z".into(),
+            finished_at: "2026-11-24T08:00:01Z".into(),
+            audit_index: None,
+        },
+    )
+    .unwrap();
+    let receipt_json = serde_json::to_string(&receipt).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let seen_token: Arc<Mutex<Option<String>>> = Arc::default();
+    let seen = seen_token.clone();
+    let receipt_url = format!("{base}/data/{provider_pid}/receipts/req-1");
+    let app = Router::new()
+        .route(
+            "/data/{pid}",
+            get(move |headers: axum::http::HeaderMap| {
+                let receipt_url = receipt_url.clone();
+                async move {
+                    *seen.lock().unwrap() = headers
+                        .get("authorization")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string);
+                    (
+                        [
+                            ("twinport-request-id", "req-1".to_string()),
+                            ("twinport-receipt", receipt_url),
+                        ],
+                        SERVED,
+                    )
+                }
+            }),
+        )
+        .route(
+            "/data/{pid}/receipts/{rid}",
+            get(move || {
+                let body = receipt_json.clone();
+                async move { ([("content-type", "application/json")], body) }
+            }),
+        );
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+
+    // B now believes the provider's data address is the stand-in.
+    let mut moved = t.clone();
+    moved.data_address = Some(json!({
+        "@type": "DataAddress",
+        "endpointType": "https://w3id.org/idsa/v4.1/HTTP",
+        "endpoint": format!("{base}/data/{provider_pid}"),
+        "endpointProperties": [
+            {"@type": "EndpointProperty", "name": "authorization", "value": "stand-in-token"},
+            {"@type": "EndpointProperty", "name": "authType", "value": "bearer"}
+        ]
+    }));
+    moved.version += 1;
+    assert!(b
+        .running
+        .state
+        .store()
+        .update_transfer(&moved, &twinport::storage::Change::new())
+        .await
+        .unwrap());
+
+    let r = reqwest::get(local(&b, &tid, "")).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.bytes().await.unwrap(),
+        SERVED,
+        "the application got the body"
+    );
+    assert_eq!(
+        seen_token.lock().unwrap().as_deref(),
+        Some("Bearer stand-in-token")
+    );
+
+    let list = receipts(&b, &tid, 1).await;
+    assert_eq!(list[0]["verified"], false, "{:#?}", list[0]);
+    assert!(
+        list[0]["problem"].as_str().unwrap().contains("digest"),
+        "{:#?}",
+        list[0]
+    );
+    assert_eq!(list[0]["verified_now"], false);
+    let entry = data_accesses(&b)
+        .await
+        .into_iter()
+        .find(|e| e["details"]["request_id"] == "req-1")
+        .expect("the access is recorded");
+    assert_eq!(entry["details"]["receipt"]["verified"], false);
+    assert!(
+        entry["details"]["alarm"]
+            .as_str()
+            .unwrap()
+            .contains("does not verify"),
+        "{entry:#}"
+    );
+    assert_eq!(entry["details"]["sha256"], sha256_hex(SERVED).as_str());
+    a.running.stop().await;
+    b.running.stop().await;
+}
