@@ -397,6 +397,11 @@ async fn the_local_endpoint_is_only_on_local_listen_and_knows_only_consumer_tran
         .unwrap();
     assert_eq!(r.status(), 404);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
+    // The receipts listing is part of the management API's OpenAPI document.
+    let doc = get_json(&b, "/api/v1/openapi.json").await;
+    assert!(doc["paths"]
+        .get("/api/v1/transfers/{id}/receipts")
+        .is_some());
     // Nor is the management API on the local listener.
     let r = reqwest::get(format!("{}/api/v1/transfers", b.running.local_url()))
         .await
