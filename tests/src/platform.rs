@@ -24,7 +24,11 @@ impl Seen {
         self.hits.load(Ordering::SeqCst)
     }
     pub fn last_headers(&self) -> HeaderMap {
-        self.last_headers.lock().unwrap().clone().unwrap_or_default()
+        self.last_headers
+            .lock()
+            .unwrap()
+            .clone()
+            .unwrap_or_default()
     }
     fn note(&self, headers: &HeaderMap) {
         self.hits.fetch_add(1, Ordering::SeqCst);
@@ -81,7 +85,11 @@ async fn query(
     ))
 }
 
-async fn by_id(State(seen): State<Seen>, headers: HeaderMap, Path(id): Path<String>) -> Json<Value> {
+async fn by_id(
+    State(seen): State<Seen>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Json<Value> {
     seen.note(&headers);
     Json(
         entities()
@@ -96,7 +104,9 @@ async fn echo(State(seen): State<Seen>, req: Request) -> Json<Value> {
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
     let query = req.uri().query().map(str::to_string);
-    let body = axum::body::to_bytes(req.into_body(), 1 << 20).await.unwrap_or_default();
+    let body = axum::body::to_bytes(req.into_body(), 1 << 20)
+        .await
+        .unwrap_or_default();
     Json(json!({"method": method, "path": path, "query": query,
                 "body": String::from_utf8_lossy(&body), "items": [{"id": 1, "name": "Lange Viestraat"}]}))
 }

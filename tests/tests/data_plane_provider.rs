@@ -68,8 +68,15 @@ async fn assert_problem(r: reqwest::Response, status: u16) -> Value {
     r.json().await.unwrap()
 }
 
-async fn receipt(a: &City, p: &PullTransfer, response_headers: &reqwest::header::HeaderMap) -> SignedReceipt {
-    let url = response_headers["twinport-receipt"].to_str().unwrap().to_string();
+async fn receipt(
+    a: &City,
+    p: &PullTransfer,
+    response_headers: &reqwest::header::HeaderMap,
+) -> SignedReceipt {
+    let url = response_headers["twinport-receipt"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(url.starts_with(a.running.public_url()));
     let r = reqwest::Client::new()
         .get(url)
@@ -107,9 +114,15 @@ async fn a_pull_returns_the_backend_body_with_a_verifiable_receipt_and_an_audit_
         assert_eq!(echoed["path"], "/api/v1/collections/roads/items");
         assert_eq!(echoed["query"], "limit=2");
         let seen = platform.seen.last_headers();
-        assert!(seen.get("authorization").is_none(), "the token never reaches the backend");
+        assert!(
+            seen.get("authorization").is_none(),
+            "the token never reaches the backend"
+        );
         assert!(seen.get("x-forwarded-for").is_none());
-        assert_eq!(seen["x-forwarded-prefix"], format!("/data/{}", p.provider_transfer));
+        assert_eq!(
+            seen["x-forwarded-prefix"],
+            format!("/data/{}", p.provider_transfer)
+        );
 
         // The receipt names this body and verifies with city A's published keys.
         let signed = receipt(&a, &p, &headers).await;
@@ -145,21 +158,37 @@ async fn a_pull_returns_the_backend_body_with_a_verifiable_receipt_and_an_audit_
             .audit_entries_from(signed.receipt.audit_index.unwrap(), 1)
             .await
             .unwrap();
-        assert_eq!(serde_json::from_str::<Value>(&stored[0].leaf).unwrap(), entry);
+        assert_eq!(
+            serde_json::from_str::<Value>(&stored[0].leaf).unwrap(),
+            entry
+        );
 
         // After the transfer completes the token is revoked, but the partner's identity token still fetches it.
         let r = b
-            .management(Method::POST, &format!("/api/v1/transfers/{}/complete", p.consumer_transfer))
+            .management(
+                Method::POST,
+                &format!("/api/v1/transfers/{}/complete", p.consumer_transfer),
+            )
             .send()
             .await
             .unwrap();
         assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
         wait_for_state(&a, &p.provider_transfer, "COMPLETED", T).await;
         let url = headers["twinport-receipt"].to_str().unwrap();
-        let r = reqwest::Client::new().get(url).bearer_auth(&p.token).send().await.unwrap();
+        let r = reqwest::Client::new()
+            .get(url)
+            .bearer_auth(&p.token)
+            .send()
+            .await
+            .unwrap();
         assert_problem(r, 401).await;
         let identity = b.running.state.identity().token_for(CITY_A).unwrap();
-        let r = reqwest::Client::new().get(url).bearer_auth(identity).send().await.unwrap();
+        let r = reqwest::Client::new()
+            .get(url)
+            .bearer_auth(identity)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200);
         assert_eq!(
             SignedReceipt::from_json(&r.bytes().await.unwrap()).unwrap(),
@@ -184,7 +213,11 @@ async fn refusals_are_problems_recorded_before_any_backend_is_contacted() {
     )
     .await;
     let client = reqwest::Client::new();
-    let r = client.get(format!("{}/x", p.endpoint)).send().await.unwrap();
+    let r = client
+        .get(format!("{}/x", p.endpoint))
+        .send()
+        .await
+        .unwrap();
     let problem = assert_problem(r, 401).await;
     assert!(problem["detail"].as_str().unwrap().contains("bearer token"));
     let r = client
@@ -206,7 +239,10 @@ async fn refusals_are_problems_recorded_before_any_backend_is_contacted() {
 
     // Suspended: the token is kept, but nothing is served until the transfer resumes.
     let r = a
-        .management(Method::POST, &format!("/api/v1/transfers/{}/suspend", p.provider_transfer))
+        .management(
+            Method::POST,
+            &format!("/api/v1/transfers/{}/suspend", p.provider_transfer),
+        )
         .json(&json!({"reason": "maintenance"}))
         .send()
         .await
@@ -217,14 +253,21 @@ async fn refusals_are_problems_recorded_before_any_backend_is_contacted() {
 
     // Terminated: the token is revoked.
     let r = a
-        .management(Method::POST, &format!("/api/v1/transfers/{}/terminate", p.provider_transfer))
+        .management(
+            Method::POST,
+            &format!("/api/v1/transfers/{}/terminate", p.provider_transfer),
+        )
         .json(&json!({"reason": "done"}))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     assert_problem(get(&p, "/ok").send().await.unwrap(), 401).await;
-    assert_eq!(platform.seen.hits(), 1, "no refused request reached the backend");
+    assert_eq!(
+        platform.seen.hits(),
+        1,
+        "no refused request reached the backend"
+    );
 
     let refused: Vec<Value> = data_accesses(&a)
         .await
@@ -296,9 +339,16 @@ async fn purpose_is_judged_per_request_and_an_agreement_window_closes_during_a_t
     .await;
     // The purpose agreed in the negotiation applies by default; a request may declare its own.
     assert_eq!(get(&p, "/a").send().await.unwrap().status(), 200);
-    let r = get(&p, "/a").header("twinport-purpose", "marketing").send().await.unwrap();
+    let r = get(&p, "/a")
+        .header("twinport-purpose", "marketing")
+        .send()
+        .await
+        .unwrap();
     let problem = assert_problem(r, 403).await;
-    assert!(problem["reasons"].to_string().contains("purpose"), "{problem}");
+    assert!(
+        problem["reasons"].to_string().contains("purpose"),
+        "{problem}"
+    );
     assert_eq!(platform.seen.hits(), 1);
 
     // An agreement valid for a few more seconds: served now, refused once the window has passed.
@@ -319,9 +369,15 @@ async fn purpose_is_judged_per_request_and_an_agreement_window_closes_during_a_t
     .await;
     assert_eq!(get(&p, "/a").send().await.unwrap().status(), 200);
     let wait = deadline - time::OffsetDateTime::now_utc();
-    tokio::time::sleep(Duration::from_millis(wait.whole_milliseconds().max(0) as u64 + 500)).await;
+    tokio::time::sleep(Duration::from_millis(
+        wait.whole_milliseconds().max(0) as u64 + 500,
+    ))
+    .await;
     let problem = assert_problem(get(&p, "/a").send().await.unwrap(), 403).await;
-    assert!(problem["reasons"].to_string().contains("dateTime"), "{problem}");
+    assert!(
+        problem["reasons"].to_string().contains("dateTime"),
+        "{problem}"
+    );
     assert_eq!(platform.seen.hits(), 2);
     a.running.stop().await;
     b.running.stop().await;
@@ -333,26 +389,34 @@ fn link(url: &str) -> String {
 
 fn broker_distribution(platform: &Platform, filter: bool) -> Value {
     json!({"format": "application/ld+json", "backend": format!("{}/ngsi-ld/v1", platform.url),
-        "ngsi_ld": {
-            "tenant": "city-a",
-            "entity_types": [format!("{SDM}TrafficFlowObserved")],
-            "attributes": [format!("{SDM}averageVehicleSpeed")],
-            "query_parameters": ["type", "attrs", "q", "limit"],
-            "filter_responses": filter,
-            "contexts": {
-                CITY_CTX: {"@context": {"sdm": SDM, "TrafficFlowObserved": "sdm:TrafficFlowObserved",
-                                        "speed": "sdm:averageVehicleSpeed", "owner": OWNER}},
-                // City B's own context maps a harmless-looking name onto the private attribute.
-                PARTNER_CTX: {"@context": {"speed": OWNER, "TrafficFlowObserved": format!("{SDM}TrafficFlowObserved")}}
-            }
-        }})
+    "ngsi_ld": {
+        "tenant": "city-a",
+        "entity_types": [format!("{SDM}TrafficFlowObserved")],
+        "attributes": [format!("{SDM}averageVehicleSpeed")],
+        "query_parameters": ["type", "attrs", "q", "limit"],
+        "filter_responses": filter,
+        "contexts": {
+            CITY_CTX: {"@context": {"sdm": SDM, "TrafficFlowObserved": "sdm:TrafficFlowObserved",
+                                    "speed": "sdm:averageVehicleSpeed", "owner": OWNER}},
+            // City B's own context maps a harmless-looking name onto the private attribute.
+            PARTNER_CTX: {"@context": {"speed": OWNER, "TrafficFlowObserved": format!("{SDM}TrafficFlowObserved")}}
+        }
+    }})
 }
 
 #[tokio::test]
 async fn ngsi_ld_restrictions_are_judged_on_expanded_iris() {
     let (a, b) = city_pair(Storage::Sqlite).await;
     let platform = Platform::start().await;
-    let p = pull_transfer(&a, &b, "urn:ldt:t:ngsi", open_policy(), broker_distribution(&platform, false), None).await;
+    let p = pull_transfer(
+        &a,
+        &b,
+        "urn:ldt:t:ngsi",
+        open_policy(),
+        broker_distribution(&platform, false),
+        None,
+    )
+    .await;
     let r = get(&p, "/entities?type=TrafficFlowObserved&attrs=speed")
         .header("link", link(CITY_CTX))
         .header("ngsild-tenant", "someone-else")
@@ -364,8 +428,15 @@ async fn ngsi_ld_restrictions_are_judged_on_expanded_iris() {
     assert_eq!(body.as_array().unwrap().len(), 2);
     assert!(body[0].get("owner").is_none());
     let seen = platform.seen.last_headers();
-    assert_eq!(seen["ngsild-tenant"], "city-a", "the partner cannot choose the tenant");
-    assert_eq!(seen["link"], link(CITY_CTX), "the broker reads the partner's context too");
+    assert_eq!(
+        seen["ngsild-tenant"], "city-a",
+        "the partner cannot choose the tenant"
+    );
+    assert_eq!(
+        seen["link"],
+        link(CITY_CTX),
+        "the broker reads the partner's context too"
+    );
     assert_eq!(platform.seen.hits(), 1);
 
     let refused = [
@@ -380,26 +451,64 @@ async fn ngsi_ld_restrictions_are_judged_on_expanded_iris() {
     for (ctx, path, status, mentions) in refused {
         let r = get(&p, path).header("link", ctx).send().await.unwrap();
         let problem = assert_problem(r, status).await;
-        assert!(problem["detail"].as_str().unwrap().contains(mentions), "{path}: {problem}");
+        assert!(
+            problem["detail"].as_str().unwrap().contains(mentions),
+            "{path}: {problem}"
+        );
     }
-    assert_eq!(platform.seen.hits(), 1, "no refused query reached the broker");
+    assert_eq!(
+        platform.seen.hits(),
+        1,
+        "no refused query reached the broker"
+    );
 
     // Where the resource filters responses, an unrestricted query comes back without what it may not see.
-    let p = pull_transfer(&a, &b, "urn:ldt:t:ngsi-filtered", open_policy(), broker_distribution(&platform, true), None).await;
-    let r = get(&p, "/entities").header("link", link(CITY_CTX)).send().await.unwrap();
+    let p = pull_transfer(
+        &a,
+        &b,
+        "urn:ldt:t:ngsi-filtered",
+        open_policy(),
+        broker_distribution(&platform, true),
+        None,
+    )
+    .await;
+    let r = get(&p, "/entities")
+        .header("link", link(CITY_CTX))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let headers = r.headers().clone();
     let body = r.bytes().await.unwrap();
     let entities: Value = serde_json::from_slice(&body).unwrap();
-    let ids: Vec<&str> = entities.as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, vec!["urn:ngsi-ld:TrafficFlowObserved:s12", "urn:ngsi-ld:TrafficFlowObserved:s13"]);
-    assert!(entities.as_array().unwrap().iter().all(|e| e.get("owner").is_none() && e.get("speed").is_some()));
+    let ids: Vec<&str> = entities
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        vec![
+            "urn:ngsi-ld:TrafficFlowObserved:s12",
+            "urn:ngsi-ld:TrafficFlowObserved:s13"
+        ]
+    );
+    assert!(entities
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e.get("owner").is_none() && e.get("speed").is_some()));
     // The digest is of the filtered body actually served.
     receipt(&a, &p, &headers)
         .await
         .verify_body(&a.key.jwks(), body.len() as u64, &sha256_hex(&body))
         .unwrap();
-    let r = get(&p, "/entities/urn:ngsi-ld:Building:b1").header("link", link(CITY_CTX)).send().await.unwrap();
+    let r = get(&p, "/entities/urn:ngsi-ld:Building:b1")
+        .header("link", link(CITY_CTX))
+        .send()
+        .await
+        .unwrap();
     assert_problem(r, 403).await;
     a.running.stop().await;
     b.running.stop().await;
@@ -407,24 +516,52 @@ async fn ngsi_ld_restrictions_are_judged_on_expanded_iris() {
 
 #[tokio::test]
 async fn backend_failures_are_502_and_504_and_recorded() {
-    let (a, b) = city_pair_with(Storage::Sqlite, &|c| c.backend_timeout = Duration::from_secs(1)).await;
+    let (a, b) = city_pair_with(Storage::Sqlite, &|c| {
+        c.backend_timeout = Duration::from_secs(1)
+    })
+    .await;
     let platform = Platform::start().await;
     // A port nobody listens on.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let down = format!("http://{}/api", closed.local_addr().unwrap());
     drop(closed);
-    let p = pull_transfer(&a, &b, "urn:ldt:t:down", open_policy(), json!({"format": "application/json", "backend": down}), None).await;
+    let p = pull_transfer(
+        &a,
+        &b,
+        "urn:ldt:t:down",
+        open_policy(),
+        json!({"format": "application/json", "backend": down}),
+        None,
+    )
+    .await;
     let r = get(&p, "/x").send().await.unwrap();
-    let id = r.headers()["twinport-request-id"].to_str().unwrap().to_string();
+    let id = r.headers()["twinport-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert_problem(r, 502).await;
     assert_eq!(data_access(&a, &id).await["details"]["status"], 502);
 
-    let p = pull_transfer(&a, &b, "urn:ldt:t:slow", open_policy(), json!({"format": "text/plain", "backend": format!("{}/slow", platform.url)}), None).await;
+    let p = pull_transfer(
+        &a,
+        &b,
+        "urn:ldt:t:slow",
+        open_policy(),
+        json!({"format": "text/plain", "backend": format!("{}/slow", platform.url)}),
+        None,
+    )
+    .await;
     let started = std::time::Instant::now();
     let r = get(&p, "").send().await.unwrap();
-    let id = r.headers()["twinport-request-id"].to_str().unwrap().to_string();
+    let id = r.headers()["twinport-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert_problem(r, 504).await;
-    assert!(started.elapsed() < Duration::from_secs(4), "answered at the configured timeout");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "answered at the configured timeout"
+    );
     assert_eq!(data_access(&a, &id).await["details"]["status"], 504);
     a.running.stop().await;
     b.running.stop().await;
@@ -436,8 +573,18 @@ async fn a_large_file_streams_whole_and_a_client_that_leaves_early_is_recorded_i
     let files = tempfile::tempdir().unwrap();
     let content: Vec<u8> = (0..16u32 * 1024 * 1024).map(|i| (i % 251) as u8).collect();
     std::fs::write(files.path().join("terrain.tif"), &content).unwrap();
-    let root = url::Url::from_directory_path(files.path()).unwrap().to_string();
-    let p = pull_transfer(&a, &b, "urn:ldt:t:files", open_policy(), json!({"format": "image/tiff", "backend": root}), None).await;
+    let root = url::Url::from_directory_path(files.path())
+        .unwrap()
+        .to_string();
+    let p = pull_transfer(
+        &a,
+        &b,
+        "urn:ldt:t:files",
+        open_policy(),
+        json!({"format": "image/tiff", "backend": root}),
+        None,
+    )
+    .await;
 
     let r = get(&p, "/terrain.tif").send().await.unwrap();
     assert_eq!(r.status(), 200);
@@ -446,9 +593,15 @@ async fn a_large_file_streams_whole_and_a_client_that_leaves_early_is_recorded_i
     let body = r.bytes().await.unwrap();
     assert_eq!(body.len(), content.len());
     let signed = receipt(&a, &p, &headers).await;
-    signed.verify_body(&a.key.jwks(), content.len() as u64, &sha256_hex(&content)).unwrap();
+    signed
+        .verify_body(&a.key.jwks(), content.len() as u64, &sha256_hex(&content))
+        .unwrap();
 
-    let r = get(&p, "/terrain.tif").header("range", "bytes=10-19").send().await.unwrap();
+    let r = get(&p, "/terrain.tif")
+        .header("range", "bytes=10-19")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 206);
     assert_eq!(r.bytes().await.unwrap().as_ref(), &content[10..20]);
     assert_problem(get(&p, "/missing.tif").send().await.unwrap(), 404).await;
@@ -456,7 +609,10 @@ async fn a_large_file_streams_whole_and_a_client_that_leaves_early_is_recorded_i
 
     // Read one chunk, then hang up.
     let r = get(&p, "/terrain.tif").send().await.unwrap();
-    let id = r.headers()["twinport-request-id"].to_str().unwrap().to_string();
+    let id = r.headers()["twinport-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
     let mut stream = r.bytes_stream();
     let first = stream.next().await.unwrap().unwrap();
     assert!(!first.is_empty());
@@ -465,7 +621,13 @@ async fn a_large_file_streams_whole_and_a_client_that_leaves_early_is_recorded_i
     assert_eq!(entry["details"]["complete"], false);
     assert!(entry["details"]["bytes"].as_u64().unwrap() < content.len() as u64);
     // The connector is unaffected: the next request is served whole.
-    let again = get(&p, "/terrain.tif").send().await.unwrap().bytes().await.unwrap();
+    let again = get(&p, "/terrain.tif")
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
     assert_eq!(again.len(), content.len());
     a.running.stop().await;
     b.running.stop().await;

@@ -288,7 +288,10 @@ impl Resource {
                         "an NGSI-LD broker is reached over http(s), not file://",
                     ));
                 }
-                for (name, list) in [("entity_types", &n.entity_types), ("attributes", &n.attributes)] {
+                for (name, list) in [
+                    ("entity_types", &n.entity_types),
+                    ("attributes", &n.attributes),
+                ] {
                     for (j, iri) in list.iter().enumerate() {
                         if !is_absolute_uri(iri) {
                             problems.push(err(

@@ -2,6 +2,7 @@
 
 pub mod audit;
 mod bench;
+mod bench_dataplane;
 pub mod contracts;
 pub mod demo;
 pub mod init;
@@ -78,6 +79,19 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 8)]
         concurrency: usize,
     },
+    /// A pull through the provider's data plane vs the same backend reached directly: 1 KB throughput and
+    /// p50/p99 latency (policy, count and audit on every request), then memory while streaming a large body.
+    Dataplane {
+        /// Requests per run (direct, then proxied).
+        #[arg(long, default_value_t = 5000)]
+        requests: usize,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// Size of the streamed body in MiB.
+        #[arg(long, default_value_t = 1024)]
+        stream_mb: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -122,6 +136,20 @@ pub fn main() -> ExitCode {
             command: BenchCommand::Negotiation { count, concurrency },
         } => runtime()
             .and_then(|rt| rt.block_on(bench::negotiation(count.max(1), concurrency.max(1)))),
+        Command::Bench {
+            command:
+                BenchCommand::Dataplane {
+                    requests,
+                    concurrency,
+                    stream_mb,
+                },
+        } => runtime().and_then(|rt| {
+            rt.block_on(bench_dataplane::run(
+                requests.max(1),
+                concurrency.max(1),
+                stream_mb.max(1),
+            ))
+        }),
         Command::Contracts {
             command:
                 ContractsCommand::Verify {

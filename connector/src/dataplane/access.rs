@@ -5,6 +5,8 @@
 //! compare-and-set before the request is forwarded: two requests racing for the last allowed access cannot both
 //! win, and a request whose decision or reservation fails is refused (fail closed).
 
+use std::sync::Arc;
+
 use axum::http::{header, HeaderMap, StatusCode};
 use serde_json::{json, Value};
 use twinport_policy::Scope;
@@ -24,6 +26,49 @@ pub const PURPOSE_HEADER: &str = "twinport-purpose";
 /// How many times a decision is retried when other requests moved the count in between.
 const RESERVE_ATTEMPTS: usize = 64;
 
+/// Agreements and the purpose agreed with them, which never change once concluded, so the hot path reads them
+/// once. Bounded: cleared whole when it grows past [`AgreementCache::MAX`].
+#[derive(Default)]
+pub struct AgreementCache(std::sync::Mutex<std::collections::HashMap<String, Arc<Agreed>>>);
+
+/// A concluded agreement and the purpose declared in its negotiation.
+pub struct Agreed {
+    pub agreement: AgreementRecord,
+    pub purpose: Option<String>,
+}
+
+impl AgreementCache {
+    const MAX: usize = 10_000;
+
+    async fn get(&self, state: &AppState, id: &str) -> Result<Option<Arc<Agreed>>, Refusal> {
+        if let Some(hit) = self.0.lock().ok().and_then(|m| m.get(id).cloned()) {
+            return Ok(Some(hit));
+        }
+        let Some(agreement) = state
+            .store()
+            .agreement(id)
+            .await
+            .map_err(Refusal::internal)?
+        else {
+            return Ok(None);
+        };
+        let purpose = state
+            .store()
+            .negotiation(&agreement.negotiation_id)
+            .await
+            .map_err(Refusal::internal)?
+            .and_then(|n| n.purpose);
+        let agreed = Arc::new(Agreed { agreement, purpose });
+        if let Ok(mut m) = self.0.lock() {
+            if m.len() >= Self::MAX {
+                m.clear();
+            }
+            m.insert(id.to_string(), agreed.clone());
+        }
+        Ok(Some(agreed))
+    }
+}
+
 /// A request that passed the token and state checks.
 #[derive(Debug, Clone)]
 pub struct Access {
@@ -36,7 +81,7 @@ pub struct Access {
 /// A refusal and the transfer it concerned, when one was found (for the audit entry).
 pub struct Refused {
     pub refusal: Refusal,
-    pub transfer: Option<TransferRecord>,
+    pub transfer: Option<Box<TransferRecord>>,
 }
 
 impl From<Refusal> for Refused {
@@ -96,7 +141,7 @@ pub async fn authorize(
     let transfer = transfer_for_token(state, pid, token).await?;
     let refuse = |refusal: Refusal| Refused {
         refusal,
-        transfer: Some(transfer.clone()),
+        transfer: Some(Box::new(transfer.clone())),
     };
     match transfer.state.as_str() {
         "STARTED" => {}
@@ -111,12 +156,14 @@ pub async fn authorize(
             ))))
         }
     }
-    let agreement = state
-        .store()
-        .agreement(&transfer.agreement_id)
+    let agreed = state
+        .data_plane()
+        .agreements()
+        .get(state, &transfer.agreement_id)
         .await
-        .map_err(|e| refuse(Refusal::internal(e)))?
+        .map_err(refuse)?
         .ok_or_else(|| refuse(Refusal::internal("the transfer's agreement is missing")))?;
+    let agreement = agreed.agreement.clone();
     let gone = || {
         refuse(Refusal::new(
             StatusCode::GONE,
@@ -139,15 +186,7 @@ pub async fn authorize(
                 .map_err(|_| refuse(Refusal::bad_request("twinport-purpose is not text")))
         })
         .transpose()?;
-    let purpose = match declared {
-        Some(p) => Some(p),
-        None => state
-            .store()
-            .negotiation(&agreement.negotiation_id)
-            .await
-            .map_err(|e| refuse(Refusal::internal(e)))?
-            .and_then(|n| n.purpose),
-    };
+    let purpose = declared.or_else(|| agreed.purpose.clone());
     Ok(Access {
         transfer,
         agreement,
@@ -195,7 +234,9 @@ pub async fn decide(state: &AppState, access: &Access, action: &str) -> Result<u
         });
         let report = state.policy().evaluate(&policy, &ctx, Scope::Access);
         if !report.is_permit() {
-            return Err(Refusal::policy(report.reasons().into_iter().take(12).collect()));
+            return Err(Refusal::policy(
+                report.reasons().into_iter().take(12).collect(),
+            ));
         }
         if state
             .store()
@@ -222,7 +263,10 @@ mod tests {
         assert_eq!(bearer(&h), None);
         h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
         assert_eq!(bearer(&h), None);
-        h.insert(header::AUTHORIZATION, HeaderValue::from_static("bearer tok"));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("bearer tok"),
+        );
         assert_eq!(bearer(&h), Some("tok"));
         h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer "));
         assert_eq!(bearer(&h), None);

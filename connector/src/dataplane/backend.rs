@@ -74,9 +74,16 @@ const DROPPED_RESPONSE: &[&str] = &[
 /// Where a distribution's data is.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Backend {
-    Http { base: url::Url },
-    NgsiLd { base: url::Url, settings: NgsiLdSettings },
-    Directory { root: PathBuf },
+    Http {
+        base: url::Url,
+    },
+    NgsiLd {
+        base: url::Url,
+        settings: NgsiLdSettings,
+    },
+    Directory {
+        root: PathBuf,
+    },
 }
 
 /// What the partner asked for, as the data plane received it.
@@ -111,14 +118,16 @@ pub struct Prepared {
     target: Target,
 }
 
+struct HttpTarget {
+    method: Method,
+    url: url::Url,
+    headers: HeaderMap,
+    body: Option<BodyStream>,
+    filter: Option<(NgsiLdSettings, ActiveContext)>,
+}
+
 enum Target {
-    Http {
-        method: Method,
-        url: url::Url,
-        headers: HeaderMap,
-        body: Option<BodyStream>,
-        filter: Option<(NgsiLdSettings, ActiveContext)>,
-    },
+    Http(Box<HttpTarget>),
     File {
         root: PathBuf,
         path: PathBuf,
@@ -135,7 +144,9 @@ impl Backend {
             ("file", None) => url
                 .to_file_path()
                 .map(|root| Backend::Directory { root })
-                .map_err(|_| Refusal::internal(format!("backend {} is not a file path", d.backend))),
+                .map_err(|_| {
+                    Refusal::internal(format!("backend {} is not a file path", d.backend))
+                }),
             ("http" | "https", Some(settings)) => Ok(Backend::NgsiLd {
                 base: url,
                 settings: settings.clone(),
@@ -178,13 +189,13 @@ impl Backend {
                 let url = target_url(base, &req.path, req.query.as_deref());
                 let headers = forward_headers(&req.headers, &req.forwarded);
                 Ok(Prepared {
-                    target: Target::Http {
+                    target: Target::Http(Box::new(HttpTarget {
                         method: req.method,
                         url,
                         headers,
                         body: req.body,
                         filter: None,
-                    },
+                    })),
                 })
             }
             Backend::NgsiLd { base, settings } => {
@@ -205,24 +216,28 @@ impl Backend {
                 let ctx = ActiveContext::from_link(link, &settings.contexts)?;
                 let url = target_url(base, &req.path, req.query.as_deref());
                 let base_has_type = base.query_pairs().any(|(k, _)| k == "type");
-                ngsi_ld::judge(settings, &ctx, url.path(), req.query.as_deref(), base_has_type)?;
+                ngsi_ld::judge(
+                    settings,
+                    &ctx,
+                    url.path(),
+                    req.query.as_deref(),
+                    base_has_type,
+                )?;
                 let mut headers = forward_headers(&req.headers, &req.forwarded);
                 if let Some(tenant) = &settings.tenant {
                     let v = HeaderValue::from_str(tenant)
                         .map_err(|_| Refusal::internal("ngsi_ld.tenant is not a header value"))?;
                     headers.insert(HeaderName::from_static("ngsild-tenant"), v);
                 }
-                let filter = settings
-                    .filter_responses
-                    .then(|| (settings.clone(), ctx));
+                let filter = settings.filter_responses.then(|| (settings.clone(), ctx));
                 Ok(Prepared {
-                    target: Target::Http {
+                    target: Target::Http(Box::new(HttpTarget {
                         method: req.method,
                         url,
                         headers,
                         body: None,
                         filter,
-                    },
+                    })),
                 })
             }
         }
@@ -243,13 +258,14 @@ impl Prepared {
                 head,
                 range,
             } => files::open(&root, &path, head, range.as_deref()).await,
-            Target::Http {
-                method,
-                url,
-                headers,
-                body,
-                filter,
-            } => {
+            Target::Http(target) => {
+                let HttpTarget {
+                    method,
+                    url,
+                    headers,
+                    body,
+                    filter,
+                } = *target;
                 let mut request = client.request(method, url).headers(headers);
                 if let Some(body) = body {
                     request = request.body(reqwest::Body::wrap_stream(body));
@@ -312,17 +328,15 @@ async fn read_capped(
     limit: usize,
     timeout: Duration,
 ) -> Result<Vec<u8>, Refusal> {
-    if response
-        .content_length()
-        .is_some_and(|n| n > limit as u64)
-    {
+    if response.content_length().is_some_and(|n| n > limit as u64) {
         return Err(too_large(limit));
     }
     let mut out = Vec::new();
     let mut stream = response.bytes_stream();
     let read = async {
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|_| Refusal::bad_gateway("the platform's response broke off"))?;
+            let chunk =
+                chunk.map_err(|_| Refusal::bad_gateway("the platform's response broke off"))?;
             if out.len() + chunk.len() > limit {
                 return Err(too_large(limit));
             }
@@ -349,7 +363,8 @@ pub fn decoded_segments(path: &str) -> Result<Vec<String>, Refusal> {
     let traversal = || Refusal::bad_request("the path leaves the data address");
     let mut out = Vec::new();
     for raw in path.split('/').skip_while(|s| s.is_empty()) {
-        let decoded = percent_decode(raw).ok_or_else(|| Refusal::bad_request("the path is not valid percent-encoded UTF-8"))?;
+        let decoded = percent_decode(raw)
+            .ok_or_else(|| Refusal::bad_request("the path is not valid percent-encoded UTF-8"))?;
         if decoded == ".."
             || decoded == "."
             || decoded.contains(['/', '\\', '\0'])
@@ -393,7 +408,10 @@ fn target_url(base: &url::Url, path: &str, query: Option<&str>) -> url::Url {
         );
         url.set_path(&joined);
     }
-    let merged = match (base.query().filter(|q| !q.is_empty()), query.filter(|q| !q.is_empty())) {
+    let merged = match (
+        base.query().filter(|q| !q.is_empty()),
+        query.filter(|q| !q.is_empty()),
+    ) {
         (Some(a), Some(b)) => Some(format!("{a}&{b}")),
         (Some(a), None) => Some(a.to_string()),
         (None, Some(b)) => Some(b.to_string()),
@@ -409,7 +427,10 @@ fn forward_headers(incoming: &HeaderMap, forwarded: &Forwarded) -> HeaderMap {
         headers.remove(*name);
     }
     // Headers named in `Connection` are hop-by-hop too.
-    if let Some(listed) = incoming.get(header::CONNECTION).and_then(|v| v.to_str().ok()) {
+    if let Some(listed) = incoming
+        .get(header::CONNECTION)
+        .and_then(|v| v.to_str().ok())
+    {
         for name in listed.split(',') {
             headers.remove(name.trim());
         }
@@ -432,7 +453,15 @@ mod tests {
 
     #[test]
     fn traversal_is_refused_however_it_is_written() {
-        for bad in ["/../etc", "/a/%2e%2e/b", "/a/%2E%2E", "/a%2fb", "/a%5c..", "/a\\b", "/%00"] {
+        for bad in [
+            "/../etc",
+            "/a/%2e%2e/b",
+            "/a/%2E%2E",
+            "/a%2fb",
+            "/a%5c..",
+            "/a\\b",
+            "/%00",
+        ] {
             assert!(decoded_segments(bad).is_err(), "{bad}");
         }
         assert_eq!(
@@ -475,7 +504,13 @@ mod tests {
             },
         );
         assert_eq!(out.get("accept").unwrap(), "application/json");
-        for gone in ["authorization", "connection", "x-private", "ngsild-tenant", "x-forwarded-for"] {
+        for gone in [
+            "authorization",
+            "connection",
+            "x-private",
+            "ngsild-tenant",
+            "x-forwarded-for",
+        ] {
             assert!(out.get(gone).is_none(), "{gone}");
         }
         assert_eq!(out.get("x-forwarded-prefix").unwrap(), "/data/p1");

@@ -174,16 +174,24 @@ mod tests {
         let root = dir.path().join("root");
         std::fs::create_dir(&root).unwrap();
         std::fs::write(root.join("roads.geojson"), b"0123456789").unwrap();
-        let r = open(&root, &root.join("roads.geojson"), false, None).await.unwrap();
+        let r = open(&root, &root.join("roads.geojson"), false, None)
+            .await
+            .unwrap();
         assert_eq!(r.headers[header::CONTENT_TYPE], "application/geo+json");
         let body: Vec<u8> = r.body.map(|c| c.unwrap().to_vec()).concat().await;
         assert_eq!(body, b"0123456789");
-        let r = open(&root, &root.join("roads.geojson"), false, Some("bytes=2-4")).await.unwrap();
+        let r = open(&root, &root.join("roads.geojson"), false, Some("bytes=2-4"))
+            .await
+            .unwrap();
         assert_eq!(r.status, StatusCode::PARTIAL_CONTENT);
         let body: Vec<u8> = r.body.map(|c| c.unwrap().to_vec()).concat().await;
         assert_eq!(body, b"234");
         assert_eq!(
-            open(&root, &root.join("nope"), false, None).await.err().unwrap().status,
+            open(&root, &root.join("nope"), false, None)
+                .await
+                .err()
+                .unwrap()
+                .status,
             404
         );
         std::fs::write(dir.path().join("secret"), b"s").unwrap();
@@ -191,7 +199,11 @@ mod tests {
         {
             std::os::unix::fs::symlink(dir.path().join("secret"), root.join("link")).unwrap();
             assert_eq!(
-                open(&root, &root.join("link"), false, None).await.err().unwrap().status,
+                open(&root, &root.join("link"), false, None)
+                    .await
+                    .err()
+                    .unwrap()
+                    .status,
                 400
             );
         }

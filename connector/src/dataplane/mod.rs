@@ -43,6 +43,7 @@ pub struct DataPlane {
     client: reqwest::Client,
     timeout: Duration,
     pending: receipts::Pending,
+    agreements: access::AgreementCache,
 }
 
 impl DataPlane {
@@ -58,6 +59,7 @@ impl DataPlane {
             client,
             timeout,
             pending: receipts::Pending::default(),
+            agreements: access::AgreementCache::default(),
         })
     }
 
@@ -73,6 +75,10 @@ impl DataPlane {
 
     pub fn pending(&self) -> &receipts::Pending {
         &self.pending
+    }
+
+    pub(crate) fn agreements(&self) -> &access::AgreementCache {
+        &self.agreements
     }
 }
 
@@ -146,9 +152,9 @@ async fn serve(
         Ok(a) => a,
         Err(refused) => {
             if let Some(t) = refused.transfer {
-                line.partner = Some(t.partner);
-                line.transfer = Some(t.id);
-                line.agreement = Some(t.agreement_id);
+                line.partner = Some(t.partner.clone());
+                line.transfer = Some(t.id.clone());
+                line.agreement = Some(t.agreement_id.clone());
             }
             return Err(refused.refusal);
         }
@@ -167,9 +173,8 @@ async fn serve(
     let backend = Backend::from_distribution(distribution)?;
     let has_body = parts.headers.contains_key(header::CONTENT_LENGTH)
         || parts.headers.contains_key(header::TRANSFER_ENCODING);
-    let request_body: Option<BodyStream> = has_body.then(|| {
-        Box::pin(body.into_data_stream().map_err(std::io::Error::other)) as BodyStream
-    });
+    let request_body: Option<BodyStream> = has_body
+        .then(|| Box::pin(body.into_data_stream().map_err(std::io::Error::other)) as BodyStream);
     let public = url::Url::parse(state.public_url()).ok();
     let prepared = backend.prepare(BackendRequest {
         method: parts.method.clone(),

@@ -120,7 +120,9 @@ impl ActiveContext {
                 Ok(())
             }
             Value::Null => Ok(()),
-            _ => Err(Refusal::bad_request("@context must be a URL, an object or a list")),
+            _ => Err(Refusal::bad_request(
+                "@context must be a URL, an object or a list",
+            )),
         }
     }
 
@@ -285,7 +287,9 @@ pub fn judge(
         settings.attributes.is_empty()
             || settings.attributes.iter().any(|a| a == iri)
             || (iri.starts_with(CORE_CONTEXT_PREFIX)
-                && CORE_TERMS.iter().any(|t| iri == format!("{CORE_CONTEXT_PREFIX}{t}")))
+                && CORE_TERMS
+                    .iter()
+                    .any(|t| iri == format!("{CORE_CONTEXT_PREFIX}{t}")))
     };
     let mut has_type = base_has_type;
     let mut has_attrs = false;
@@ -366,8 +370,9 @@ pub fn filter_response(
     ctx: &ActiveContext,
     body: &[u8],
 ) -> Result<Filtered, Refusal> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|_| Refusal::bad_gateway("the broker's response is not JSON and cannot be filtered"))?;
+    let value: Value = serde_json::from_slice(body).map_err(|_| {
+        Refusal::bad_gateway("the broker's response is not JSON and cannot be filtered")
+    })?;
     let type_ok = |e: &serde_json::Map<String, Value>| {
         if settings.entity_types.is_empty() {
             return true;
@@ -410,7 +415,11 @@ pub fn filter_response(
             strip(&mut e);
             Value::Object(e)
         }
-        _ => return Err(Refusal::bad_gateway("the broker's response is not an entity or a list")),
+        _ => {
+            return Err(Refusal::bad_gateway(
+                "the broker's response is not an entity or a list",
+            ))
+        }
     };
     Ok(Filtered::Body(serde_json::to_vec(&out).unwrap_or_default()))
 }
@@ -463,7 +472,10 @@ mod tests {
         assert_eq!(c.expand("speed"), SPEED);
         assert_eq!(c.expand("owner"), OWNER);
         assert_eq!(c.expand("sdm:averageVehicleSpeed"), SPEED);
-        assert_eq!(c.expand("location"), "https://uri.etsi.org/ngsi-ld/location");
+        assert_eq!(
+            c.expand("location"),
+            "https://uri.etsi.org/ngsi-ld/location"
+        );
         assert_eq!(c.expand("colour"), format!("{DEFAULT_VOCAB}colour"));
         assert_eq!(c.expand(OWNER), OWNER);
         // No Link header: the core context alone.
@@ -474,14 +486,33 @@ mod tests {
     fn a_partner_context_cannot_rename_a_forbidden_attribute_into_an_allowed_name() {
         let s = settings(false);
         let own = ctx(Some("https://city-a.example/context.jsonld"));
-        assert!(judge(&s, &own, "/ngsi-ld/v1/entities", Some("type=TrafficFlowObserved&attrs=speed"), false).is_ok());
+        assert!(judge(
+            &s,
+            &own,
+            "/ngsi-ld/v1/entities",
+            Some("type=TrafficFlowObserved&attrs=speed"),
+            false
+        )
+        .is_ok());
         let trick = ctx(Some(PARTNER_CTX));
-        let refused = judge(&s, &trick, "/ngsi-ld/v1/entities", Some("type=Flow&attrs=speed"), false)
-            .unwrap_err();
+        let refused = judge(
+            &s,
+            &trick,
+            "/ngsi-ld/v1/entities",
+            Some("type=Flow&attrs=speed"),
+            false,
+        )
+        .unwrap_err();
         assert_eq!(refused.status, 403);
         assert!(refused.detail.contains(OWNER), "{}", refused.detail);
         // The same trick inside a q filter.
-        let refused = judge(&s, &trick, "/ngsi-ld/v1/entities", Some("type=Flow&attrs=sdm:x&q=speed>50"), false);
+        let refused = judge(
+            &s,
+            &trick,
+            "/ngsi-ld/v1/entities",
+            Some("type=Flow&attrs=sdm:x&q=speed>50"),
+            false,
+        );
         assert!(refused.is_err());
     }
 
@@ -489,27 +520,51 @@ mod tests {
     fn types_parameters_and_paths_are_restricted() {
         let mut s = settings(false);
         let c = ctx(Some("https://city-a.example/context.jsonld"));
-        let e = judge(&s, &c, "/ngsi-ld/v1/entities", Some("type=Building&attrs=speed"), false).unwrap_err();
+        let e = judge(
+            &s,
+            &c,
+            "/ngsi-ld/v1/entities",
+            Some("type=Building&attrs=speed"),
+            false,
+        )
+        .unwrap_err();
         assert!(e.detail.contains("Building"));
         // Without type= or attrs= the broker could return anything: refused unless responses are filtered.
         assert!(judge(&s, &c, "/ngsi-ld/v1/entities", Some("attrs=speed"), false).is_err());
         assert!(judge(&s, &c, "/ngsi-ld/v1/entities", Some("attrs=speed"), true).is_ok());
-        assert!(judge(&s, &c, "/ngsi-ld/v1/entities", Some("type=TrafficFlowObserved"), false).is_err());
+        assert!(judge(
+            &s,
+            &c,
+            "/ngsi-ld/v1/entities",
+            Some("type=TrafficFlowObserved"),
+            false
+        )
+        .is_err());
         assert!(judge(&s, &c, "/ngsi-ld/v1/types", None, false).is_err());
         s.filter_responses = true;
         assert!(judge(&s, &c, "/ngsi-ld/v1/entities/urn:x", None, false).is_ok());
         s.query_parameters = vec!["type".into(), "attrs".into()];
-        let e = judge(&s, &c, "/ngsi-ld/v1/entities", Some("type=TrafficFlowObserved&georel=near"), false).unwrap_err();
+        let e = judge(
+            &s,
+            &c,
+            "/ngsi-ld/v1/entities",
+            Some("type=TrafficFlowObserved&georel=near"),
+            false,
+        )
+        .unwrap_err();
         assert!(e.detail.contains("georel"));
     }
 
     #[test]
     fn unknown_contexts_are_refused_not_fetched() {
         let s = settings(false);
-        let e = ActiveContext::from_link(Some(&link("https://evil.example/ctx")), &s.contexts).unwrap_err();
+        let e = ActiveContext::from_link(Some(&link("https://evil.example/ctx")), &s.contexts)
+            .unwrap_err();
         assert_eq!(e.status, 400);
         assert!(ActiveContext::from_link(
-            Some(&link("https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld")),
+            Some(&link(
+                "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld"
+            )),
             &s.contexts
         )
         .is_ok());
@@ -533,7 +588,8 @@ mod tests {
              "owner": {"type": "Property", "value": "J. Doe"}},
             {"id": "urn:b", "type": "Building", "speed": {"type": "Property", "value": 1}}
         ]);
-        let Filtered::Body(out) = filter_response(&s, &c, body.to_string().as_bytes()).unwrap() else {
+        let Filtered::Body(out) = filter_response(&s, &c, body.to_string().as_bytes()).unwrap()
+        else {
             panic!("filtered");
         };
         let out: Value = serde_json::from_slice(&out).unwrap();

@@ -61,20 +61,31 @@ impl Pending {
     }
 }
 
-async fn owner(state: &AppState, pid: &str, headers: &HeaderMap) -> Result<TransferRecord, Refusal> {
-    let token = bearer(headers)
-        .ok_or_else(|| Refusal::unauthorized("the transfer's token or a DSP identity token is required"))?;
+async fn owner(
+    state: &AppState,
+    pid: &str,
+    headers: &HeaderMap,
+) -> Result<TransferRecord, Refusal> {
+    let token = bearer(headers).ok_or_else(|| {
+        Refusal::unauthorized("the transfer's token or a DSP identity token is required")
+    })?;
     if let Ok(t) = transfer_for_token(state, pid, token).await {
         return Ok(t);
     }
     let partner = authenticate(
-        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()),
+        headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok()),
         state.participant_id(),
         state.partners(),
         state.store(),
     )
     .await
-    .map_err(|e| Refusal::unauthorized(format!("neither the transfer's token nor a valid identity token ({e})")))?;
+    .map_err(|e| {
+        Refusal::unauthorized(format!(
+            "neither the transfer's token nor a valid identity token ({e})"
+        ))
+    })?;
     state
         .store()
         .transfer_by_pid(PROVIDER, pid)
@@ -92,7 +103,10 @@ pub async fn get(
     match receipt(&state, &pid, &request_id, &headers).await {
         Ok(body) => (
             StatusCode::OK,
-            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
             body,
         )
             .into_response(),
@@ -108,17 +122,28 @@ async fn receipt(
 ) -> Result<String, Refusal> {
     let transfer = owner(state, pid, headers).await?;
     let waiting = state.data_plane().pending().watch(request_id);
-    let mut stored = state.store().receipt(request_id).await.map_err(Refusal::internal)?;
+    let mut stored = state
+        .store()
+        .receipt(request_id)
+        .await
+        .map_err(Refusal::internal)?;
     if stored.is_none() {
         if let Some(mut rx) = waiting {
-            if tokio::time::timeout(WAIT, rx.wait_for(|done| *done)).await.is_err() {
+            if tokio::time::timeout(WAIT, rx.wait_for(|done| *done))
+                .await
+                .is_err()
+            {
                 return Err(Refusal::new(
                     StatusCode::CONFLICT,
                     "receipt-pending",
                     "the response is still being served; ask again when the body has ended",
                 ));
             }
-            stored = state.store().receipt(request_id).await.map_err(Refusal::internal)?;
+            stored = state
+                .store()
+                .receipt(request_id)
+                .await
+                .map_err(Refusal::internal)?;
         }
     }
     stored

@@ -102,7 +102,9 @@ mod tests {
     async fn the_digest_covers_exactly_the_bytes_served() {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let s = seen.clone();
-        let tee = Tee::new(source(vec![b"ab", b"c"]), None, move |o| s.lock().unwrap().push(o));
+        let tee = Tee::new(source(vec![b"ab", b"c"]), None, move |o| {
+            s.lock().unwrap().push(o)
+        });
         let out: Vec<u8> = tee.map(|c| c.unwrap().to_vec()).concat().await;
         assert_eq!(out, b"abc");
         let seen = seen.lock().unwrap();
@@ -121,8 +123,13 @@ mod tests {
     async fn a_body_dropped_early_is_reported_incomplete_once() {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let s = seen.clone();
-        let mut tee = Tee::new(source(vec![b"ab", b"c"]), Some(3), move |o| s.lock().unwrap().push(o));
-        assert_eq!(tee.next().await.unwrap().unwrap(), Bytes::from_static(b"ab"));
+        let mut tee = Tee::new(source(vec![b"ab", b"c"]), Some(3), move |o| {
+            s.lock().unwrap().push(o)
+        });
+        assert_eq!(
+            tee.next().await.unwrap().unwrap(),
+            Bytes::from_static(b"ab")
+        );
         drop(tee);
         let seen = seen.lock().unwrap();
         assert_eq!(seen.len(), 1);
@@ -134,8 +141,13 @@ mod tests {
     async fn a_body_dropped_after_its_declared_length_is_complete() {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let s = seen.clone();
-        let mut tee = Tee::new(source(vec![b"abc"]), Some(3), move |o| s.lock().unwrap().push(o));
-        assert_eq!(tee.next().await.unwrap().unwrap(), Bytes::from_static(b"abc"));
+        let mut tee = Tee::new(source(vec![b"abc"]), Some(3), move |o| {
+            s.lock().unwrap().push(o)
+        });
+        assert_eq!(
+            tee.next().await.unwrap().unwrap(),
+            Bytes::from_static(b"abc")
+        );
         drop(tee);
         assert!(seen.lock().unwrap()[0].complete);
     }

@@ -33,7 +33,11 @@ impl Store {
 
     /// Moves the count from `seen` to `seen + 1` if nobody else did first; `false` means the caller must re-read
     /// and decide again with the new count.
-    pub async fn reserve_access(&self, agreement_id: &str, seen: u64) -> Result<bool, StorageError> {
+    pub async fn reserve_access(
+        &self,
+        agreement_id: &str,
+        seen: u64,
+    ) -> Result<bool, StorageError> {
         let seen = i64::try_from(seen).map_err(|_| StorageError::Corrupt("access count".into()))?;
         let done = if seen == 0 {
             sqlx::query(
