@@ -351,6 +351,10 @@ management_token = "0123456789abcdef0123"
         let bad_id = MINIMAL.replace("https://city-a.example/twinport", "city-a");
         assert!(error_of(&bad_id).starts_with("participant_id: must be an absolute URI"));
         assert!(error_of(&format!("{MINIMAL}listen = \"nowhere\"")).starts_with("listen:"));
+        assert!(error_of(&format!("{MINIMAL}local_listen = \"localhost\""))
+            .starts_with("local_listen:"));
+        let moved = load(MINIMAL, &[("TWINPORT_LOCAL_LISTEN", "10.0.0.5:9082")]).unwrap();
+        assert_eq!(moved.local_listen.to_string(), "10.0.0.5:9082");
         assert!(
             error_of(&format!("{MINIMAL}storage_url = \"mysql://x\"")).starts_with("storage_url:")
         );
