@@ -245,6 +245,8 @@ impl From<crate::contracting::decision::RuleLoadError> for StartError {
 pub struct RunningConnector {
     pub dsp_addr: SocketAddr,
     pub management_addr: SocketAddr,
+    /// The consumer data plane for this city's own applications (`local_listen`).
+    pub local_addr: SocketAddr,
     pub state: AppState,
     shutdown: watch::Sender<bool>,
     servers: Vec<JoinHandle<()>>,
@@ -258,6 +260,11 @@ impl RunningConnector {
 
     pub fn management_url(&self) -> String {
         format!("{}://{}", self.state.tls().scheme(), self.management_addr)
+    }
+
+    /// Root URL of the local data endpoint (`/transfers/{consumerPid}/...`).
+    pub fn local_url(&self) -> String {
+        format!("{}://{}", self.state.tls().scheme(), self.local_addr)
     }
 
     /// Stops accepting, lets in-flight requests finish, and closes storage.
@@ -303,6 +310,17 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
             addr: config.management_listen,
             message: e.to_string(),
         })?;
+    let local_listener =
+        TcpListener::bind(config.local_listen)
+            .await
+            .map_err(|e| StartError::Bind {
+                key: "local_listen",
+                addr: config.local_listen,
+                message: e.to_string(),
+            })?;
+    let local_addr = local_listener
+        .local_addr()
+        .map_err(|e| StartError::Http(e.to_string()))?;
     let dsp_addr = dsp_listener
         .local_addr()
         .map_err(|e| StartError::Http(e.to_string()))?;
@@ -365,8 +383,13 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
     let dsp_app = crate::telemetry::http_layer::observe(dsp_app, telemetry.clone(), "dsp");
     let management_app = crate::telemetry::http_layer::observe(
         management_app.merge(crate::telemetry::endpoint::router(state.clone())),
-        telemetry,
+        telemetry.clone(),
         "management",
+    );
+    let local_app = crate::telemetry::http_layer::observe(
+        crate::dataplane::consumer::router(state.clone()),
+        telemetry,
+        "local",
     );
     let mut servers = vec![
         serve(
@@ -378,6 +401,12 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
         serve(
             management_listener,
             management_app,
+            stopped.clone(),
+            tls.server_config(ListenerRole::Internal),
+        ),
+        serve(
+            local_listener,
+            local_app,
             stopped.clone(),
             tls.server_config(ListenerRole::Internal),
         ),
@@ -401,6 +430,7 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
     Ok(RunningConnector {
         dsp_addr,
         management_addr,
+        local_addr,
         state,
         shutdown,
         servers,

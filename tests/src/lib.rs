@@ -617,3 +617,55 @@ pub async fn data_access(a: &City, request_id: &str) -> serde_json::Value {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// Like [`city_pair`], but city A's sample catalogue points at `backend` (a real platform the test started), so
+/// its data plane has something to serve.
+pub async fn city_pair_backed(storage: Storage, backend: &str) -> (City, City) {
+    if std::env::var("TWINPORT_TEST_LOG").is_ok() {
+        twinport::telemetry::init(twinport::config::LogFormat::Human);
+    }
+    let dir_a = tempfile::tempdir().expect("temp dir");
+    let dir_b = tempfile::tempdir().expect("temp dir");
+    let key_a = write_connector_dir(
+        dir_a.path(),
+        CITY_A,
+        KeyAlgorithm::EdDsa,
+        "127.0.0.1:0",
+        "127.0.0.1:0",
+        backend,
+        "",
+    )
+    .expect("write city A");
+    let key_b = write_connector_dir(
+        dir_b.path(),
+        CITY_B,
+        KeyAlgorithm::Es256,
+        "127.0.0.1:0",
+        "127.0.0.1:0",
+        backend,
+        "",
+    )
+    .expect("write city B");
+    append(
+        &dir_a.path().join("twinport.toml"),
+        &twinport::cli::pair::partner_toml(CITY_B, &key_b.jwks()).unwrap(),
+    );
+    append(
+        &dir_b.path().join("twinport.toml"),
+        &twinport::cli::pair::partner_toml(CITY_A, &key_a.jwks()).unwrap(),
+    );
+    let a = start_at(dir_a, key_a, storage, None, None, &|_| {}).await;
+    let b = start_at(
+        dir_b,
+        key_b,
+        storage,
+        Some((CITY_A, a.running.public_url().to_string())),
+        None,
+        &|_| {},
+    )
+    .await;
+    a.running
+        .state
+        .set_partner_url(CITY_B, b.running.public_url());
+    (a, b)
+}

@@ -1,6 +1,8 @@
 //! `twinport demo`: two cities' connectors on loopback with embedded defaults, in a temporary directory. City A
 //! sits in front of a small sample LDT platform; city B reads A's catalogue over DSP 2025-1, negotiates a contract
 //! (signed by both), is refused another one with the reason, and starts a transfer, each step printed as it happens.
+//! Then an application of city B pulls the data through B's own local endpoint (no token in sight), and the demo
+//! shows the provider's signed receipt as B verified it and the audit entries of that access on both sides.
 
 use std::time::{Duration, Instant};
 
@@ -109,16 +111,12 @@ pub async fn run(tls: bool) -> anyhow::Result<()> {
     println!("   transfer {} is {}; data address endpoint {} (bearer token issued, bound to this transfer)",
         tid, text(&view, "state"), text(&view["data_address"], "endpoint"));
 
+    pull_through_local_endpoint(&pair, &api, &tid).await?;
+
     println!(
-        "6. Each side's audit log: B witnesses A's signed checkpoint, then both logs are verified."
+        "7. Each side's audit log: B witnesses A's signed checkpoint, then both logs are verified."
     );
-    if tls {
-        // The witness fetch in audit/witness.rs uses a client of its own, without our certificate, which a
-        // mutual-TLS partner refuses at the handshake; it needs to use the connector's shared client.
-        println!("   (B's witness check of A's checkpoint is skipped over mutual TLS: it does not present B's certificate yet)");
-    } else {
-        crate::audit::witness::check_partner(&pair.b.state, CITY_A).await?;
-    }
+    crate::audit::witness::check_partner(&pair.b.state, CITY_A).await?;
     super::audit::show_and_verify("City A", &pair.a.state).await?;
     super::audit::show_and_verify("City B", &pair.b.state).await?;
 
@@ -136,6 +134,104 @@ fn pair_fingerprint(pair: &Pair, city: &str) -> String {
         .served_fingerprint()
         .map(|f| f.colon_hex())
         .unwrap_or_default()
+}
+
+/// Step 6: city B's application reads the traffic counts through B's local endpoint; the demo prints what came
+/// back, the receipt B fetched and verified, and the access as each side's audit log recorded it.
+async fn pull_through_local_endpoint(pair: &Pair, api: &Api, tid: &str) -> anyhow::Result<()> {
+    let url = format!(
+        "{}/transfers/{}",
+        pair.b.local_url(),
+        crate::client::encode_segment(tid)
+    );
+    println!(
+        "6. An application of city B pulls the data through B's own connector, without any token:"
+    );
+    println!("   GET {url}");
+    // B's shared client trusts the development CA when the demo runs with --tls.
+    let response = pair.b.state.http().get(&url).send().await?;
+    let status = response.status();
+    let request_id = response
+        .headers()
+        .get(crate::dataplane::REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("?")
+        .to_string();
+    let body = response.bytes().await?;
+    if !status.is_success() {
+        anyhow::bail!(
+            "the local endpoint answered {status}: {}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+    let preview: String = String::from_utf8_lossy(&body).chars().take(160).collect();
+    println!(
+        "   {status}, {} bytes from city A's platform: {preview}...",
+        body.len()
+    );
+    let path = format!(
+        "/api/v1/transfers/{}/receipts",
+        crate::client::encode_segment(tid)
+    );
+    // The receipt is fetched and checked once the body has ended, a moment after the application got it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let stored = loop {
+        let list = api.get(&path).await?;
+        if let Some(first) = list.as_array().and_then(|l| l.first()) {
+            break first.clone();
+        }
+        if Instant::now() > deadline {
+            anyhow::bail!("no receipt was stored for request {request_id}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let receipt = &stored["receipt"]["receipt"];
+    println!(
+        "   receipt {} signed by {}: {} {} -> {}, {} bytes, sha256 {}",
+        text(receipt, "requestId"),
+        text(receipt, "provider"),
+        text(receipt, "method"),
+        match text(receipt, "path").as_str() {
+            "" => "(the data address itself)".to_string(),
+            p => p.to_string(),
+        },
+        receipt["status"],
+        receipt["bytes"],
+        text(receipt, "sha256")
+    );
+    let verdict = if stored["verified"] == true {
+        "verified by city B: A's signature checks with A's keys and the digest matches the body received".to_string()
+    } else {
+        format!("NOT verified: {}", text(&stored, "problem"))
+    };
+    println!("   {verdict}");
+    for (name, state) in [("A", &pair.a.state), ("B", &pair.b.state)] {
+        let entries = state.store().audit_entries_from(0, 100_000).await?;
+        for e in entries {
+            let leaf: Value = serde_json::from_str(&e.leaf).unwrap_or(Value::Null);
+            let d = &leaf["details"];
+            let ours = d["request_id"] == request_id.as_str();
+            if e.kind == "data_access" && ours {
+                let extra = match d.get("receipt") {
+                    Some(r) => format!(", receipt verified: {}", r["verified"]),
+                    None => String::new(),
+                };
+                println!(
+                    "   city {name} audit #{:<3} data_access      {} {} bytes sha256 {}...{extra}",
+                    e.index,
+                    d["status"],
+                    d["bytes"],
+                    text(d, "sha256").get(..16).unwrap_or("?")
+                );
+            } else if e.kind == "receipt_received" && ours {
+                println!(
+                    "   city {name} audit #{:<3} receipt_received provider's entry #{}, verified: {}",
+                    e.index, d["provider_audit_index"], d["verified"]
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 struct Api {

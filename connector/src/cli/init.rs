@@ -63,11 +63,13 @@ pub fn write_connector_dir(
         uuid::Uuid::new_v4().simple(),
         uuid::Uuid::new_v4().simple()
     );
+    let local_listen = local_listen_beside(management_listen);
     let config = format!(
         r#"# Twinport connector configuration. Every key is described in docs/configuration.md.
 participant_id = "{participant_id}"
 listen = "{listen}"
 management_listen = "{management_listen}"
+local_listen = "{local_listen}"   # the local data endpoint for this city's own applications
 # public_url = "https://twinport.city.example"   # how partners reach `listen`; derived from it when unset
 data_dir = "data"
 # storage_url = "postgres://twinport@db/twinport"  # default: an SQLite file in data_dir
@@ -99,6 +101,20 @@ publisher_name = "Sample City"
         )?;
     }
     Ok(key)
+}
+
+/// The local data endpoint goes next to the management API: same interface, the following port (or an
+/// ephemeral port when the management API uses one, as tests and the demo do).
+fn local_listen_beside(management_listen: &str) -> String {
+    match management_listen.parse::<std::net::SocketAddr>() {
+        Ok(mut addr) => {
+            if addr.port() != 0 {
+                addr.set_port(addr.port().wrapping_add(1));
+            }
+            addr.to_string()
+        }
+        Err(_) => "127.0.0.1:8082".into(),
+    }
 }
 
 fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod init;
 pub mod pair;
 pub mod policy;
+pub mod receipts;
 pub mod sample;
 mod sample_backend;
 
@@ -132,6 +133,17 @@ pub enum ContractsCommand {
         #[arg(long)]
         consumer_jwks: Option<PathBuf>,
     },
+    /// Check a provider's access receipt (as fetched, or as stored by the consumer) and its signature, offline.
+    VerifyReceipt {
+        /// The receipt (JSON): a bare receipt or one listed by GET /api/v1/transfers/{id}/receipts.
+        file: PathBuf,
+        /// The provider's JWKS: a file or an http(s) URL.
+        #[arg(long)]
+        jwks: String,
+        /// The body received, to check its size and SHA-256 against the receipt.
+        #[arg(long)]
+        body: Option<PathBuf>,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -172,6 +184,9 @@ pub fn main() -> ExitCode {
                     consumer_jwks,
                 },
         } => contracts::verify(&file, provider_jwks, consumer_jwks),
+        Command::Contracts {
+            command: ContractsCommand::VerifyReceipt { file, jwks, body },
+        } => runtime().and_then(|rt| rt.block_on(receipts::verify_receipt(&file, &jwks, body))),
         Command::Audit(command) => audit::run(command),
         Command::Certs {
             command: CertsCommand::Dev { dir, names, force },

@@ -9,6 +9,7 @@ pub const OVERRIDES: &[(&str, &str)] = &[
     ("TWINPORT_PUBLIC_URL", "public_url"),
     ("TWINPORT_LISTEN", "listen"),
     ("TWINPORT_MANAGEMENT_LISTEN", "management_listen"),
+    ("TWINPORT_LOCAL_LISTEN", "local_listen"),
     ("TWINPORT_DATA_DIR", "data_dir"),
     ("TWINPORT_STORAGE_URL", "storage_url"),
     ("TWINPORT_SIGNING_KEY", "signing_key"),

@@ -33,6 +33,8 @@ pub struct Config {
     pub public_url: Option<String>,
     pub listen: SocketAddr,
     pub management_listen: SocketAddr,
+    /// The consumer-side data plane for the city's own applications (no tokens; keep it internal).
+    pub local_listen: SocketAddr,
     pub data_dir: PathBuf,
     pub storage_url: String,
     pub signing_key_path: PathBuf,

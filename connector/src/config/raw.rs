@@ -10,6 +10,7 @@ pub struct RawConfig {
     pub public_url: Option<String>,
     pub listen: Option<String>,
     pub management_listen: Option<String>,
+    pub local_listen: Option<String>,
     pub data_dir: Option<String>,
     pub storage_url: Option<String>,
     pub signing_key: Option<String>,

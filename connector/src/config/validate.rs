@@ -54,6 +54,10 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
         "management_listen",
         raw.management_listen.as_deref().unwrap_or("127.0.0.1:8081"),
     )?;
+    let local_listen = socket_addr(
+        "local_listen",
+        raw.local_listen.as_deref().unwrap_or("127.0.0.1:8082"),
+    )?;
     let data_dir = resolve(base, raw.data_dir.as_deref().unwrap_or("data"));
     let storage_url = match raw.storage_url {
         Some(url) => storage_url(&url, base)?,
@@ -182,6 +186,7 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
         public_url,
         listen,
         management_listen,
+        local_listen,
         data_dir,
         storage_url,
         signing_key_path,
@@ -459,6 +464,7 @@ management_token = "0123456789abcdef0123"
         let c = load(MINIMAL, &[]).unwrap();
         assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(c.management_listen.to_string(), "127.0.0.1:8081");
+        assert_eq!(c.local_listen.to_string(), "127.0.0.1:8082");
         assert_eq!(c.storage_url, "sqlite:///etc/twinport/data/twinport.db");
         assert_eq!(c.signing_key_path, Path::new("/etc/twinport/key.pem"));
         assert_eq!(c.catalogue_dir, Path::new("/etc/twinport/catalogue"));
@@ -513,6 +519,10 @@ management_token = "0123456789abcdef0123"
         let bad_id = MINIMAL.replace("https://city-a.example/twinport", "city-a");
         assert!(error_of(&bad_id).starts_with("participant_id: must be an absolute URI"));
         assert!(error_of(&format!("{MINIMAL}listen = \"nowhere\"")).starts_with("listen:"));
+        assert!(error_of(&format!("{MINIMAL}local_listen = \"localhost\""))
+            .starts_with("local_listen:"));
+        let moved = load(MINIMAL, &[("TWINPORT_LOCAL_LISTEN", "10.0.0.5:9082")]).unwrap();
+        assert_eq!(moved.local_listen.to_string(), "10.0.0.5:9082");
         assert!(
             error_of(&format!("{MINIMAL}storage_url = \"mysql://x\"")).starts_with("storage_url:")
         );

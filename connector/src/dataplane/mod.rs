@@ -4,10 +4,12 @@
 //! access reserved ([`access`]). The response streams through a digesting [`tee`]; when the body ends it is
 //! recorded in the audit log and a signed receipt is stored ([`record`]), fetched at the URL the response names in
 //! `twinport-receipt` ([`receipts`]). [`backend`] is the stable API to the platforms behind us (HTTP, NGSI-LD,
-//! files), shared with the push side.
+//! files), shared with the push side. The consumer side (the local endpoint for this city's own applications) is
+//! [`consumer`].
 
 pub mod access;
 pub mod backend;
+pub mod consumer;
 pub mod files;
 pub mod ngsi_ld;
 pub mod problem;

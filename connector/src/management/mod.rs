@@ -8,6 +8,7 @@ mod openapi;
 mod partners;
 mod policies;
 mod processes;
+mod receipts;
 mod resources;
 
 use axum::routing::get;
@@ -85,6 +86,7 @@ pub fn router(state: AppState) -> Router {
             "/transfers/{id}/terminate",
             axum::routing::post(processes::terminate_transfer),
         )
+        .route("/transfers/{id}/receipts", get(receipts::list))
         .route("/openapi.json", get(openapi::document))
         .merge(crate::audit::auditor_api::routes());
     Router::new()

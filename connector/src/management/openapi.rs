@@ -71,6 +71,7 @@ pub const ROUTE_ROLES: &[(&str, &str, Role)] = &[
         super::processes::list_agreements, super::processes::read_agreement,
         super::processes::list_transfers, super::processes::read_transfer, super::processes::start_transfer,
         super::processes::suspend, super::processes::resume, super::processes::complete, super::processes::terminate_transfer,
+        super::receipts::list,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),

@@ -1,0 +1,32 @@
+//! The consumer side of the data plane: the local endpoint (`local_listen`) through which this city's own
+//! applications use an agreed pull transfer without handling tokens. Each request is forwarded to the provider
+//! with the transfer's current data address, bodies stream both ways, and once the response has ended the
+//! provider's signed receipt is fetched, checked against what actually arrived, stored, and recorded in our own
+//! audit log.
+
+mod proxy;
+pub mod receipts;
+mod record;
+
+use axum::routing::any;
+use axum::Router;
+
+use crate::app::AppState;
+
+pub use receipts::{ReceiptCheck, StoredReceipt};
+pub use record::{record_access, Access};
+
+/// The router of the local listener. Nothing else is served there, so partners never reach it through the DSP
+/// listener and the city's applications never reach the management API through it.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/transfers/{pid}", any(proxy::forward_root))
+        .route("/transfers/{pid}/", any(proxy::forward_root))
+        .route("/transfers/{pid}/{*path}", any(proxy::forward_path))
+        .fallback(|| async {
+            crate::error::ApiError::NotFound(
+                "route (the local endpoint serves /transfers/{consumerPid}/{path})".into(),
+            )
+        })
+        .with_state(state)
+}

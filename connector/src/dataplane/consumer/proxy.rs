@@ -1,0 +1,323 @@
+//! Forwarding one application request to the provider's data plane and streaming the answer back. The transfer is
+//! read afresh for every request, so a suspension is refused at once and a resumed transfer's new token is used.
+//! Neither body is held in memory: the request body is handed to the HTTP client as a stream, and the response is
+//! relayed chunk by chunk through a small bounded channel (back-pressure reaches the provider) while it is
+//! digested; the receipt is checked only after the last chunk.
+
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, HeaderName, StatusCode};
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+use tokio::sync::mpsc;
+use twinport_contracts::transfer::{DataAddress, TransferState};
+
+use super::record::{self, Access};
+use crate::app::AppState;
+use crate::contracting::transfer::PULL;
+use crate::contracting::CONSUMER;
+use crate::dataplane::{RECEIPT_HEADER, REQUEST_ID_HEADER};
+use crate::error::ApiError;
+use crate::storage::TransferRecord;
+
+/// Request headers an application may pass to the provider. Everything else (cookies, its own credentials,
+/// hop-by-hop headers) stays here: the provider only ever sees the transfer's token.
+const FORWARDED_REQUEST_HEADERS: &[&str] = &[
+    "accept",
+    "accept-language",
+    "content-type",
+    "content-encoding",
+    "link",
+    "ngsild-tenant",
+    "if-match",
+    "if-none-match",
+    "if-modified-since",
+    "if-unmodified-since",
+    "range",
+    "prefer",
+];
+
+/// Response headers that describe one hop and must not be relayed.
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "set-cookie",
+];
+
+/// Chunks in flight between the provider and the application; bounds memory per request.
+const CHANNEL_CHUNKS: usize = 8;
+
+/// How long to wait for the provider to answer the request line (the body may then take as long as it takes).
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub async fn forward_root(
+    State(state): State<AppState>,
+    Path(pid): Path<String>,
+    req: Request,
+) -> Response {
+    forward(state, pid, req).await
+}
+
+pub async fn forward_path(
+    State(state): State<AppState>,
+    Path((pid, _)): Path<(String, String)>,
+    req: Request,
+) -> Response {
+    forward(state, pid, req).await
+}
+
+/// The path below `/transfers/{pid}` exactly as the application sent it (still percent-encoded, so what the
+/// provider receives, serves and names in its receipt is byte for byte what the application asked for).
+fn raw_below(path: &str) -> &str {
+    let rest = path.strip_prefix("/transfers/").unwrap_or_default();
+    match rest.find('/') {
+        Some(i) => &rest[i..],
+        None => "",
+    }
+}
+
+async fn forward(state: AppState, pid: String, req: Request) -> Response {
+    match try_forward(state, pid, req).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The transfer an application may use right now, with the endpoint and token to use for it.
+pub struct Usable {
+    pub transfer: TransferRecord,
+    pub endpoint: String,
+    pub token: String,
+}
+
+/// Looks up consumer transfer `pid` and checks it can carry a request now. Fails closed: anything other than a
+/// STARTED pull transfer with a complete data address is refused without contacting the provider.
+pub async fn usable_transfer(state: &AppState, pid: &str) -> Result<Usable, ApiError> {
+    let t = state
+        .store()
+        .transfer(pid)
+        .await?
+        .filter(|t| t.role == CONSUMER)
+        .ok_or_else(|| ApiError::NotFound(format!("transfer {pid} (as consumer)")))?;
+    if t.state != TransferState::Started.as_str() {
+        return Err(ApiError::Conflict(format!(
+            "transfer {pid} is {}; data flows only while it is STARTED",
+            t.state
+        )));
+    }
+    if t.format != PULL {
+        return Err(ApiError::Conflict(format!(
+            "transfer {pid} is {}; the local endpoint serves {PULL} transfers (pushed data arrives by itself)",
+            t.format
+        )));
+    }
+    let address = t
+        .data_address
+        .as_ref()
+        .and_then(|v| DataAddress::from_json(v).ok())
+        .ok_or_else(|| {
+            ApiError::Conflict(format!(
+                "transfer {pid} has no usable data address from the provider yet"
+            ))
+        })?;
+    let endpoint = address
+        .endpoint
+        .clone()
+        .filter(|e| e.starts_with("http://") || e.starts_with("https://"))
+        .ok_or_else(|| {
+            ApiError::Conflict(format!(
+                "transfer {pid}: the provider's data address has no http(s) endpoint"
+            ))
+        })?;
+    let token = address
+        .property("authorization")
+        .map(str::to_string)
+        .ok_or_else(|| {
+            ApiError::Conflict(format!(
+                "transfer {pid}: the provider's data address carries no authorization token"
+            ))
+        })?;
+    Ok(Usable {
+        transfer: t,
+        endpoint: endpoint.trim_end_matches('/').to_string(),
+        token,
+    })
+}
+
+async fn try_forward(state: AppState, pid: String, req: Request) -> Result<Response, ApiError> {
+    let Usable {
+        transfer,
+        endpoint,
+        token,
+    } = usable_transfer(&state, &pid).await?;
+    let started_at = record::now();
+    let (parts, body) = req.into_parts();
+    let query = parts
+        .uri
+        .query()
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
+    let below = format!("{}{query}", raw_below(parts.uri.path()));
+    let url = format!("{endpoint}{below}");
+    let method = reqwest::Method::from_bytes(parts.method.as_str().as_bytes())
+        .map_err(|_| ApiError::Malformed(format!("method {}", parts.method)))?;
+    let mut upstream = state
+        .http()
+        .request(method, &url)
+        .bearer_auth(&token)
+        .timeout(RESPONSE_TIMEOUT);
+    for name in FORWARDED_REQUEST_HEADERS {
+        for value in parts.headers.get_all(*name) {
+            upstream = upstream.header(*name, value.as_bytes());
+        }
+    }
+    if parts.method != axum::http::Method::GET && parts.method != axum::http::Method::HEAD {
+        upstream = upstream.body(reqwest::Body::wrap_stream(body.into_data_stream()));
+    }
+    let mut access = Access {
+        transfer,
+        request_id: None,
+        method: parts.method.to_string(),
+        path: below,
+        status: 0,
+        bytes: 0,
+        sha256: hex::encode(Sha256::digest(b"")),
+        complete: false,
+        started_at,
+        receipt_url: None,
+        token,
+        endpoint,
+    };
+    let response = match upstream.send().await {
+        Ok(r) => r,
+        Err(e) => {
+            let (status, why) = if e.is_timeout() {
+                (StatusCode::GATEWAY_TIMEOUT, "did not answer in time")
+            } else {
+                (StatusCode::BAD_GATEWAY, "cannot be reached")
+            };
+            tracing::warn!(transfer = %access.transfer.id, error = %e, "provider data plane {why}");
+            access.status = status.as_u16();
+            let detail = format!("the provider's data plane {why}");
+            record::record_access(&state, &access, None).await;
+            return Ok(gateway_problem(status, &detail));
+        }
+    };
+    access.status = response.status().as_u16();
+    access.request_id = header_text(response.headers(), REQUEST_ID_HEADER);
+    access.receipt_url = header_text(response.headers(), RECEIPT_HEADER);
+    let status = StatusCode::from_u16(access.status).unwrap_or(StatusCode::BAD_GATEWAY);
+    let mut headers = HeaderMap::new();
+    for (name, value) in response.headers() {
+        if HOP_BY_HOP.contains(&name.as_str()) {
+            continue;
+        }
+        if let Ok(name) = HeaderName::from_bytes(name.as_str().as_bytes()) {
+            if let Ok(value) = axum::http::HeaderValue::from_bytes(value.as_bytes()) {
+                headers.append(name, value);
+            }
+        }
+    }
+    let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(CHANNEL_CHUNKS);
+    tokio::spawn(relay(state, access, response, tx));
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    let mut out = Response::new(Body::from_stream(stream));
+    *out.status_mut() = status;
+    *out.headers_mut() = headers;
+    Ok(out)
+}
+
+/// Pumps the provider's body to the application, digesting exactly the bytes the application was handed, then
+/// checks the receipt and records the access.
+async fn relay(
+    state: AppState,
+    mut access: Access,
+    mut response: reqwest::Response,
+    tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
+) {
+    let mut hasher = Sha256::new();
+    let mut bytes = 0u64;
+    let complete = loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let len = chunk.len() as u64;
+                hasher.update(&chunk);
+                if tx.send(Ok(chunk)).await.is_err() {
+                    tracing::info!(transfer = %access.transfer.id, "the application went away mid-response");
+                    break false;
+                }
+                bytes += len;
+            }
+            Ok(None) => break true,
+            Err(e) => {
+                tracing::warn!(transfer = %access.transfer.id, error = %e, "the provider's body broke off");
+                let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
+                break false;
+            }
+        }
+    };
+    drop(tx);
+    // Closing the provider connection tells it we stopped reading, before the receipt fetch begins.
+    drop(response);
+    access.bytes = bytes;
+    access.sha256 = hex::encode(hasher.finalize());
+    access.complete = complete;
+    let check = if complete {
+        Some(super::receipts::fetch_and_check(&state, &access).await)
+    } else {
+        None
+    };
+    record::record_access(&state, &access, check).await;
+}
+
+fn header_text(headers: &reqwest::header::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+fn gateway_problem(status: StatusCode, detail: &str) -> Response {
+    let (kind, title) = if status == StatusCode::GATEWAY_TIMEOUT {
+        ("provider-timeout", "Provider timed out")
+    } else {
+        ("provider-unreachable", "Provider unreachable")
+    };
+    let body = serde_json::json!({
+        "type": format!("https://w3id.org/twinport/problems/{kind}"),
+        "title": title,
+        "status": status.as_u16(),
+        "detail": detail,
+    });
+    (
+        status,
+        [(axum::http::header::CONTENT_TYPE, "application/problem+json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::raw_below;
+
+    #[test]
+    fn the_path_below_the_transfer_is_kept_as_sent() {
+        assert_eq!(raw_below("/transfers/urn:uuid:1"), "");
+        assert_eq!(raw_below("/transfers/urn:uuid:1/"), "/");
+        assert_eq!(
+            raw_below("/transfers/urn%3Auuid%3A1/ngsi-ld/v1/entities/urn%3Ax"),
+            "/ngsi-ld/v1/entities/urn%3Ax"
+        );
+    }
+}

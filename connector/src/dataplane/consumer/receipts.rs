@@ -1,0 +1,433 @@
+//! Receipts on the consumer side: fetching the provider's signed receipt for a response once its body has ended,
+//! checking it against what actually arrived (signature with the partner's keys, byte count, digest, and that it
+//! names this request, transfer, agreement and both parties), and keeping it under
+//! `data_dir/receipts/<transfer>/` so an operator can list it and re-check it later.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use twinport_contracts::identity::Jwks;
+use twinport_contracts::receipt::{ReceiptError, SignedReceipt};
+
+use super::record::Access;
+use crate::app::AppState;
+
+/// Largest receipt document accepted; a receipt is a few hundred bytes.
+const MAX_RECEIPT_BYTES: usize = 64 * 1024;
+/// How long the provider may take to hand out a receipt after the body ended.
+const RECEIPT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The outcome of looking for and checking a receipt.
+#[derive(Debug, Clone)]
+pub struct ReceiptCheck {
+    pub verified: bool,
+    /// Why it did not verify (or why there is none).
+    pub problem: Option<String>,
+    /// The document as received, when one was received and parsed.
+    pub receipt: Option<SignedReceipt>,
+}
+
+impl ReceiptCheck {
+    fn missing(problem: impl Into<String>) -> ReceiptCheck {
+        ReceiptCheck {
+            verified: false,
+            problem: Some(problem.into()),
+            receipt: None,
+        }
+    }
+}
+
+/// What the receipt must say for the body we received.
+pub struct Expected<'a> {
+    pub provider: &'a str,
+    pub consumer: &'a str,
+    pub agreement_id: &'a str,
+    pub provider_transfer: Option<&'a str>,
+    pub request_id: Option<&'a str>,
+    pub method: &'a str,
+    pub path: Option<&'a str>,
+    pub status: u16,
+    pub bytes: u64,
+    pub sha256: &'a str,
+}
+
+/// Checks a receipt: the signature against `jwks` and every field against what we saw. Fails closed: the first
+/// disagreement is the answer.
+pub fn check_receipt(
+    receipt: &SignedReceipt,
+    jwks: &Jwks,
+    expected: &Expected<'_>,
+) -> Result<(), ReceiptError> {
+    receipt.verify_body(jwks, expected.bytes, expected.sha256)?;
+    let r = &receipt.receipt;
+    let mismatch = |what: &str, said: &str, want: &str| {
+        Err(ReceiptError::Mismatch(format!(
+            "{what} is {said:?}, expected {want:?}"
+        )))
+    };
+    if r.provider != expected.provider {
+        return mismatch("provider", &r.provider, expected.provider);
+    }
+    if r.consumer != expected.consumer {
+        return mismatch("consumer", &r.consumer, expected.consumer);
+    }
+    if r.agreement_id != expected.agreement_id {
+        return mismatch("agreementId", &r.agreement_id, expected.agreement_id);
+    }
+    if let Some(t) = expected.provider_transfer {
+        if r.transfer_id != t {
+            return mismatch("transferId", &r.transfer_id, t);
+        }
+    }
+    if let Some(id) = expected.request_id {
+        if r.request_id != id {
+            return mismatch("requestId", &r.request_id, id);
+        }
+    }
+    if !r.method.eq_ignore_ascii_case(expected.method) {
+        return mismatch("method", &r.method, expected.method);
+    }
+    if let Some(path) = expected.path {
+        if r.path != path {
+            return mismatch("path", &r.path, path);
+        }
+    }
+    if r.status != expected.status {
+        return mismatch(
+            "status",
+            &r.status.to_string(),
+            &expected.status.to_string(),
+        );
+    }
+    if !r.complete {
+        return Err(ReceiptError::Mismatch(
+            "the provider says the body was cut short, but it arrived whole".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks `receipt` with the partner's current keys, fetching them again once if the signature does not verify
+/// (the provider may have rotated its key).
+pub async fn verify_with_partner_keys(
+    state: &AppState,
+    partner: &str,
+    receipt: &SignedReceipt,
+    expected: &Expected<'_>,
+) -> Result<(), String> {
+    let jwks = state
+        .partners()
+        .keys(partner, false)
+        .await
+        .map_err(|e| format!("no keys for {partner}: {e}"))?;
+    match check_receipt(receipt, &jwks, expected) {
+        Ok(()) => Ok(()),
+        Err(ReceiptError::Jws(_)) => {
+            let jwks = state
+                .partners()
+                .keys(partner, true)
+                .await
+                .map_err(|e| format!("no keys for {partner}: {e}"))?;
+            check_receipt(receipt, &jwks, expected).map_err(|e| e.to_string())
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Fetches the receipt the provider announced for `access` and checks it.
+pub async fn fetch_and_check(state: &AppState, access: &Access) -> ReceiptCheck {
+    let Some(url) = access.receipt_url.as_deref() else {
+        return ReceiptCheck::missing("the provider sent no twinport-receipt header");
+    };
+    // The transfer's token goes only back to the provider's own data plane, never to a URL elsewhere.
+    if !url.starts_with(&format!("{}/receipts/", access.endpoint)) {
+        return ReceiptCheck::missing(format!(
+            "receipt URL {url} is not on the transfer's data address {}",
+            access.endpoint
+        ));
+    }
+    let document = match fetch(state, url, &access.token).await {
+        Ok(d) => d,
+        Err(e) => return ReceiptCheck::missing(e),
+    };
+    let receipt = match SignedReceipt::from_json(&document) {
+        Ok(r) => r,
+        Err(e) => return ReceiptCheck::missing(e.to_string()),
+    };
+    let t = &access.transfer;
+    let expected = Expected {
+        provider: &t.partner,
+        consumer: state.participant_id(),
+        agreement_id: &t.agreement_id,
+        provider_transfer: t.provider_pid.as_deref(),
+        request_id: access.request_id.as_deref(),
+        method: &access.method,
+        path: Some(&access.path),
+        status: access.status,
+        bytes: access.bytes,
+        sha256: &access.sha256,
+    };
+    let outcome = verify_with_partner_keys(state, &t.partner, &receipt, &expected).await;
+    ReceiptCheck {
+        verified: outcome.is_ok(),
+        problem: outcome.err(),
+        receipt: Some(receipt),
+    }
+}
+
+/// GETs a receipt document with `token`, refusing oversized answers.
+pub async fn fetch(state: &AppState, url: &str, token: &str) -> Result<Vec<u8>, String> {
+    let mut response = state
+        .http()
+        .get(url)
+        .bearer_auth(token)
+        .timeout(RECEIPT_TIMEOUT)
+        .send()
+        .await
+        .map_err(|e| format!("cannot fetch the receipt: {e}"))?;
+    if !response.status().is_success() {
+        return Err(format!(
+            "the receipt URL answered HTTP {}",
+            response.status().as_u16()
+        ));
+    }
+    let mut document = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| format!("cannot read the receipt: {e}"))?
+    {
+        document.extend_from_slice(&chunk);
+        if document.len() > MAX_RECEIPT_BYTES {
+            return Err(format!(
+                "the receipt is larger than {MAX_RECEIPT_BYTES} bytes"
+            ));
+        }
+    }
+    Ok(document)
+}
+
+/// A receipt as the consumer keeps it: the provider's document plus what we received and what we concluded.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct StoredReceipt {
+    pub request_id: Option<String>,
+    pub received_at: String,
+    pub started_at: String,
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    /// Bytes and SHA-256 of the body as received.
+    pub bytes: u64,
+    pub sha256: String,
+    /// Whether the receipt verified when it arrived, and if not, why.
+    pub verified: bool,
+    pub problem: Option<String>,
+    /// Our audit log entry recording this access.
+    pub audit_index: Option<u64>,
+    #[schema(value_type = Option<Object>)]
+    pub receipt: Option<SignedReceipt>,
+}
+
+/// A stored receipt as the management API lists it, checked again now.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReceiptView {
+    #[serde(flatten)]
+    pub stored: StoredReceipt,
+    /// The receipt checked again when listed (signature, and the digest and size recorded when it arrived):
+    /// catches a stored receipt edited after the fact.
+    pub verified_now: bool,
+    pub problem_now: Option<String>,
+}
+
+fn transfer_dir(state: &AppState, transfer_id: &str) -> PathBuf {
+    state
+        .config()
+        .data_dir
+        .join("receipts")
+        .join(safe_name(transfer_id))
+}
+
+/// A file-system-safe name: ids are URNs (`urn:uuid:...`) and the provider chooses request ids.
+pub fn safe_name(id: &str) -> String {
+    id.chars()
+        .take(120)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect::<String>()
+        .trim_start_matches('.')
+        .to_string()
+}
+
+/// Writes a receipt next to the transfer's others. The file name starts with the time, so listing is ordered.
+pub fn store(
+    state: &AppState,
+    transfer_id: &str,
+    receipt: &StoredReceipt,
+) -> std::io::Result<PathBuf> {
+    let dir = transfer_dir(state, transfer_id);
+    std::fs::create_dir_all(&dir)?;
+    let id = receipt
+        .request_id
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let stamp = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
+    let path = dir.join(format!("{stamp:024}-{}.json", safe_name(&id)));
+    let body = serde_json::to_vec_pretty(receipt).map_err(std::io::Error::other)?;
+    std::fs::write(&path, body)?;
+    Ok(path)
+}
+
+/// The receipts stored for a transfer, oldest first, each checked again.
+pub async fn list(state: &AppState, transfer_id: &str) -> std::io::Result<Vec<ReceiptView>> {
+    let dir = transfer_dir(state, transfer_id);
+    let mut names: Vec<PathBuf> = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    names.sort();
+    let transfer = state.store().transfer(transfer_id).await.ok().flatten();
+    let mut out = Vec::with_capacity(names.len());
+    for path in names {
+        let bytes = std::fs::read(&path)?;
+        let stored: StoredReceipt = match serde_json::from_slice(&bytes) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(file = %path.display(), error = %e, "unreadable stored receipt");
+                continue;
+            }
+        };
+        let (verified_now, problem_now) = match (&stored.receipt, &transfer) {
+            (None, _) => (false, Some("no receipt was received".to_string())),
+            (Some(_), None) => (false, Some("the transfer is no longer known".into())),
+            (Some(r), Some(t)) => {
+                let expected = Expected {
+                    provider: &t.partner,
+                    consumer: state.participant_id(),
+                    agreement_id: &t.agreement_id,
+                    provider_transfer: t.provider_pid.as_deref(),
+                    request_id: stored.request_id.as_deref(),
+                    method: &stored.method,
+                    path: None,
+                    status: stored.status,
+                    bytes: stored.bytes,
+                    sha256: &stored.sha256,
+                };
+                match verify_with_partner_keys(state, &t.partner, r, &expected).await {
+                    Ok(()) => (true, None),
+                    Err(e) => (false, Some(e)),
+                }
+            }
+        };
+        out.push(ReceiptView {
+            stored,
+            verified_now,
+            problem_now,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sha2::{Digest, Sha256};
+    use twinport_contracts::identity::{KeyAlgorithm, SigningKey};
+    use twinport_contracts::receipt::{sign_receipt, AccessReceipt, RECEIPT_TYPE};
+
+    fn body_digest() -> String {
+        hex::encode(Sha256::digest(b"hello"))
+    }
+
+    fn receipt() -> AccessReceipt {
+        AccessReceipt {
+            receipt_type: RECEIPT_TYPE.into(),
+            request_id: "r-1".into(),
+            provider: "https://a.example".into(),
+            consumer: "https://b.example".into(),
+            agreement_id: "urn:agreement:1".into(),
+            transfer_id: "urn:uuid:p".into(),
+            method: "GET".into(),
+            path: "/x?y=1".into(),
+            status: 200,
+            bytes: 5,
+            sha256: body_digest(),
+            complete: true,
+            started_at: "2026-11-24T08:00:00Z".into(),
+            finished_at: "2026-11-24T08:00:01Z".into(),
+            audit_index: Some(3),
+        }
+    }
+
+    fn expected(sha: &str) -> Expected<'_> {
+        Expected {
+            provider: "https://a.example",
+            consumer: "https://b.example",
+            agreement_id: "urn:agreement:1",
+            provider_transfer: Some("urn:uuid:p"),
+            request_id: Some("r-1"),
+            method: "GET",
+            path: Some("/x?y=1"),
+            status: 200,
+            bytes: 5,
+            sha256: sha,
+        }
+    }
+
+    #[test]
+    fn a_matching_receipt_passes_and_each_disagreement_fails() {
+        let key = SigningKey::generate(KeyAlgorithm::EdDsa).unwrap();
+        let sha = body_digest();
+        let good = sign_receipt(&key, receipt()).unwrap();
+        check_receipt(&good, &key.jwks(), &expected(&sha)).expect("verifies");
+
+        let other = hex::encode(Sha256::digest(b"hellO"));
+        let err = check_receipt(&good, &key.jwks(), &expected(&other)).unwrap_err();
+        assert!(err.to_string().contains("digest"), "{err}");
+
+        for change in [
+            |r: &mut AccessReceipt| r.consumer = "https://c.example".into(),
+            |r: &mut AccessReceipt| r.agreement_id = "urn:agreement:2".into(),
+            |r: &mut AccessReceipt| r.transfer_id = "urn:uuid:q".into(),
+            |r: &mut AccessReceipt| r.request_id = "r-2".into(),
+            |r: &mut AccessReceipt| r.path = "/x".into(),
+            |r: &mut AccessReceipt| r.status = 206,
+            |r: &mut AccessReceipt| r.complete = false,
+        ] {
+            let mut r = receipt();
+            change(&mut r);
+            let signed = sign_receipt(&key, r).unwrap();
+            assert!(matches!(
+                check_receipt(&signed, &key.jwks(), &expected(&sha)),
+                Err(ReceiptError::Mismatch(_))
+            ));
+        }
+
+        let mut tampered = good.clone();
+        tampered.receipt.bytes = 6;
+        assert!(check_receipt(&tampered, &key.jwks(), &expected(&sha)).is_err());
+        let stranger = SigningKey::generate(KeyAlgorithm::Es256).unwrap();
+        assert!(matches!(
+            check_receipt(&good, &stranger.jwks(), &expected(&sha)),
+            Err(ReceiptError::Jws(_))
+        ));
+    }
+
+    #[test]
+    fn safe_names_cannot_leave_the_directory() {
+        assert_eq!(safe_name("urn:uuid:1-2"), "urn_uuid_1-2");
+        assert_eq!(safe_name("../../etc/passwd"), "_.._etc_passwd");
+        assert!(!safe_name("..").starts_with('.'));
+        assert!(!safe_name("a/b\\c").contains(['/', '\\']));
+    }
+}

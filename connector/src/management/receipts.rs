@@ -1,0 +1,29 @@
+//! `GET /api/v1/transfers/{id}/receipts`: the provider receipts this connector received as a consumer for one
+//! transfer, each with how it verified on arrival and how it verifies now.
+
+use axum::extract::{Path, State};
+use axum::Json;
+
+use super::{Principal, Role};
+use crate::app::AppState;
+use crate::dataplane::consumer::receipts::{self, ReceiptView};
+use crate::error::ApiError;
+
+#[utoipa::path(get, path = "/api/v1/transfers/{id}/receipts", tag = "transfers", params(("id" = String, Path)),
+    responses((status = 200, body = [ReceiptView]), (status = 404, body = crate::error::Problem)))]
+pub async fn list(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<ReceiptView>>, ApiError> {
+    who.require(Role::Viewer)?;
+    state
+        .store()
+        .transfer(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("transfer {id}")))?;
+    let found = receipts::list(&state, &id)
+        .await
+        .map_err(|e| ApiError::Internal(format!("reading the stored receipts of {id}: {e}")))?;
+    Ok(Json(found))
+}

@@ -1,0 +1,549 @@
+//! The consumer side of the data plane, Twinport against Twinport with a real in-process platform behind city A:
+//! city B's applications call B's local endpoint without tokens and get A's backend body; B verifies and stores
+//! A's signed receipt and both audit logs record the access with the same digest; a tampered stored receipt is
+//! flagged; a suspended transfer is refused locally at once and a resumed one uses the provider's new token;
+//! provider-side failures come back as problem+json; and the local endpoint is not on the partner listener.
+
+use std::time::Duration;
+
+use axum::routing::get;
+use axum::Router;
+use reqwest::Method;
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+use twinport_e2e::{
+    city_pair_backed, provider_negotiation, start_negotiation, wait_for_state, City, Storage,
+    CITY_A,
+};
+
+const TRAFFIC: &str = "urn:ldt:sample-city:traffic-counts";
+const TRAFFIC_OFFER: &str = "urn:ldt:sample-city:traffic-counts:offer:partner-use";
+const T: Duration = Duration::from_secs(10);
+
+/// The platform behind city A: the traffic entities the sample catalogue points at, large enough to arrive in
+/// several chunks.
+fn entities_body() -> String {
+    let entities: Vec<Value> = (0..400)
+        .map(|i| {
+            json!({"id": format!("urn:ngsi-ld:TrafficFlowObserved:segment-{i}"), "type": "TrafficFlowObserved",
+                   "intensity": {"type": "Property", "value": i * 7 % 500}})
+        })
+        .collect();
+    serde_json::to_string(&entities).unwrap()
+}
+
+async fn start_platform() -> (String, tokio::task::JoinHandle<()>) {
+    let app = Router::new().route(
+        "/ngsi-ld/v1/entities",
+        get(|| async { ([("content-type", "application/ld+json")], entities_body()) }),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (url, task)
+}
+
+/// Negotiates the traffic counts and starts a pull transfer; returns B's transfer id (= its consumerPid) and
+/// A's.
+async fn started_transfer(a: &City, b: &City) -> (String, String) {
+    let id = start_negotiation(b, CITY_A, TRAFFIC, TRAFFIC_OFFER, None).await;
+    wait_for_state(b, &id, "FINALIZED", T).await;
+    let view: Value = get_json(b, &format!("/api/v1/negotiations/{id}")).await;
+    let agreement = view["agreement_id"].as_str().unwrap().to_string();
+    let r = b
+        .management(Method::POST, "/api/v1/transfers")
+        .json(&json!({"agreement_id": agreement}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let tid = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    wait_for_state(b, &tid, "STARTED", T).await;
+    let provider = a
+        .running
+        .state
+        .store()
+        .transfers()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.consumer_pid.as_deref() == Some(tid.as_str()))
+        .expect("provider side of the transfer");
+    assert!(provider_negotiation(a, &id).await.is_some());
+    (tid, provider.id)
+}
+
+async fn get_json(city: &City, path: &str) -> Value {
+    let r = city.management(Method::GET, path).send().await.unwrap();
+    assert!(r.status().is_success(), "{path}: {}", r.status());
+    r.json().await.unwrap()
+}
+
+fn local(b: &City, tid: &str, below: &str) -> String {
+    format!(
+        "{}/transfers/{}{below}",
+        b.running.local_url(),
+        twinport::client::encode_segment(tid)
+    )
+}
+
+/// B's stored receipts for `tid`, once at least `n` are there (they are written after the body has ended).
+async fn receipts(b: &City, tid: &str, n: usize) -> Vec<Value> {
+    let path = format!(
+        "/api/v1/transfers/{}/receipts",
+        twinport::client::encode_segment(tid)
+    );
+    let deadline = tokio::time::Instant::now() + T;
+    loop {
+        let list = get_json(b, &path).await;
+        let list = list.as_array().cloned().unwrap_or_default();
+        if list.len() >= n {
+            return list;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "fewer than {n} receipts for {tid}: {list:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The `data_access` entries of a city's audit log, as parsed leaves.
+async fn data_accesses(city: &City) -> Vec<Value> {
+    city.running
+        .state
+        .store()
+        .audit_entries_from(0, 10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "data_access")
+        .map(|e| serde_json::from_str(&e.leaf).unwrap())
+        .collect()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    twinport_contracts::canonical::sha256_hex(bytes)
+}
+
+#[tokio::test]
+async fn an_application_pulls_through_its_own_connector_and_the_receipt_verifies() {
+    for storage in Storage::all() {
+        let (platform, _task) = start_platform().await;
+        let (a, b) = city_pair_backed(storage, &platform).await;
+        let (tid, _) = started_transfer(&a, &b).await;
+
+        // The application sends no token at all.
+        let r = reqwest::get(local(&b, &tid, "")).await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(
+            r.headers()["content-type"],
+            "application/ld+json",
+            "the provider's headers come through"
+        );
+        let request_id = r.headers()["twinport-request-id"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let body = r.bytes().await.unwrap();
+        assert_eq!(body, entities_body().as_bytes());
+        let digest = sha256_hex(&body);
+
+        let list = receipts(&b, &tid, 1).await;
+        let stored = &list[0];
+        assert_eq!(stored["verified"], true, "{stored:#?}");
+        assert_eq!(stored["verified_now"], true, "{stored:#?}");
+        assert_eq!(stored["sha256"], digest.as_str());
+        assert_eq!(stored["bytes"], body.len() as u64);
+        assert_eq!(stored["request_id"], request_id.as_str());
+        assert_eq!(stored["receipt"]["receipt"]["sha256"], digest.as_str());
+        assert_eq!(stored["receipt"]["receipt"]["consumer"], b.id.as_str());
+
+        // Both logs hold the access with the same digest and request id.
+        let theirs = data_accesses(&a).await;
+        let ours = data_accesses(&b).await;
+        let provider_entry = theirs
+            .iter()
+            .find(|e| e["details"]["request_id"] == request_id.as_str())
+            .expect("provider recorded the access");
+        let consumer_entry = ours
+            .iter()
+            .find(|e| e["details"]["request_id"] == request_id.as_str())
+            .expect("consumer recorded the access");
+        assert_eq!(provider_entry["details"]["sha256"], digest.as_str());
+        assert_eq!(consumer_entry["details"]["sha256"], digest.as_str());
+        assert_eq!(consumer_entry["details"]["receipt"]["verified"], true);
+        assert_eq!(consumer_entry["transfer"], tid.as_str());
+        let receipts_received = b
+            .running
+            .state
+            .store()
+            .audit_entries_from(0, 10_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.kind == "receipt_received")
+            .count();
+        assert_eq!(receipts_received, 1);
+
+        // A stored receipt edited afterwards no longer verifies when listed.
+        let dir = b.dir.path().join("data").join("receipts");
+        let files: Vec<_> = walk(&dir);
+        assert_eq!(files.len(), 1, "{files:?}");
+        let mut doc: Value = serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).unwrap();
+        doc["receipt"]["receipt"]["bytes"] = json!(1);
+        doc["bytes"] = json!(1);
+        std::fs::write(&files[0], serde_json::to_vec(&doc).unwrap()).unwrap();
+        let list = receipts(&b, &tid, 1).await;
+        assert_eq!(list[0]["verified_now"], false);
+        assert!(
+            list[0]["problem_now"]
+                .as_str()
+                .unwrap()
+                .contains("signature"),
+            "{:#?}",
+            list[0]
+        );
+
+        // The offline check accepts the untouched document and rejects the edited one.
+        let bare = stored["receipt"].clone();
+        let good = b.dir.path().join("good-receipt.json");
+        std::fs::write(&good, serde_json::to_vec(&bare).unwrap()).unwrap();
+        let jwks = b.dir.path().join("a-jwks.json");
+        std::fs::write(&jwks, serde_json::to_vec(&a.key.jwks()).unwrap()).unwrap();
+        let body_file = b.dir.path().join("body.json");
+        std::fs::write(&body_file, &body).unwrap();
+        twinport::cli::receipts::verify_receipt(
+            &good,
+            jwks.to_str().unwrap(),
+            Some(body_file.clone()),
+        )
+        .await
+        .expect("the untouched receipt verifies offline against the body");
+        std::fs::write(&body_file, b"not the body").unwrap();
+        assert!(twinport::cli::receipts::verify_receipt(
+            &good,
+            jwks.to_str().unwrap(),
+            Some(body_file)
+        )
+        .await
+        .is_err());
+        assert!(
+            twinport::cli::receipts::verify_receipt(&files[0], jwks.to_str().unwrap(), None)
+                .await
+                .is_err()
+        );
+
+        a.running.stop().await;
+        b.running.stop().await;
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn suspension_is_refused_locally_and_a_resumed_transfer_uses_the_new_token() {
+    let (platform, platform_task) = start_platform().await;
+    let (a, b) = city_pair_backed(Storage::Sqlite, &platform).await;
+    let (tid, provider_tid) = started_transfer(&a, &b).await;
+    let first = b
+        .running
+        .state
+        .store()
+        .transfer(&tid)
+        .await
+        .unwrap()
+        .unwrap();
+    let old_token = token_of(&first.data_address);
+
+    // The provider suspends: B is told, and its local endpoint refuses without asking A.
+    let r = a
+        .management(
+            Method::POST,
+            &format!("/api/v1/transfers/{provider_tid}/suspend"),
+        )
+        .json(&json!({"reason": "maintenance"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    wait_for_state(&b, &tid, "SUSPENDED", T).await;
+    let before = data_accesses(&a).await.len();
+    let r = reqwest::get(local(&b, &tid, "")).await.unwrap();
+    assert_eq!(r.status(), 409);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let problem: Value = r.json().await.unwrap();
+    assert!(
+        problem["detail"].as_str().unwrap().contains("SUSPENDED"),
+        "{problem}"
+    );
+    assert_eq!(
+        data_accesses(&a).await.len(),
+        before,
+        "the provider was not contacted"
+    );
+
+    // Resumed: a new token arrives with the new TransferStartMessage and is the one used.
+    let r = a
+        .management(
+            Method::POST,
+            &format!("/api/v1/transfers/{provider_tid}/resume"),
+        )
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    wait_for_state(&b, &tid, "STARTED", T).await;
+    let resumed = b
+        .running
+        .state
+        .store()
+        .transfer(&tid)
+        .await
+        .unwrap()
+        .unwrap();
+    let new_token = token_of(&resumed.data_address);
+    assert_ne!(old_token, new_token);
+    let endpoint = resumed.data_address.as_ref().unwrap()["endpoint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let old = reqwest::Client::new()
+        .get(&endpoint)
+        .bearer_auth(&old_token)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        matches!(old.status().as_u16(), 401 | 403),
+        "the old token is dead at the provider: {}",
+        old.status()
+    );
+    let r = reqwest::get(local(&b, &tid, "")).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.bytes().await.unwrap(), entities_body().as_bytes());
+
+    // The platform goes down: A's 502 problem comes through unchanged.
+    platform_task.abort();
+    let _ = platform_task.await;
+    let r = reqwest::get(local(&b, &tid, "")).await.unwrap();
+    assert_eq!(r.status(), 502);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let problem: Value = r.json().await.unwrap();
+    assert_eq!(problem["status"], 502, "{problem}");
+
+    // The provider itself goes away: B answers 502 problem+json of its own and records the failure.
+    a.running.stop().await;
+    let r = reqwest::get(local(&b, &tid, "")).await.unwrap();
+    assert_eq!(r.status(), 502);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let ours = data_accesses(&b).await;
+    assert!(
+        ours.iter().any(|e| e["details"]["status"] == 502),
+        "{ours:#?}"
+    );
+    // Failures without a receipt are in the log, not in the receipt list.
+    assert_eq!(receipts(&b, &tid, 1).await.len(), 1);
+    b.running.stop().await;
+}
+
+fn token_of(address: &Option<Value>) -> String {
+    address.as_ref().unwrap()["endpointProperties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "authorization")
+        .unwrap()["value"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn the_local_endpoint_is_only_on_local_listen_and_knows_only_consumer_transfers() {
+    let (platform, _task) = start_platform().await;
+    let (a, b) = city_pair_backed(Storage::Sqlite, &platform).await;
+    let (tid, provider_tid) = started_transfer(&a, &b).await;
+    for public in [b.running.public_url(), a.running.public_url()] {
+        let url = format!(
+            "{public}/transfers/{}",
+            twinport::client::encode_segment(&tid)
+        );
+        let r = reqwest::get(&url).await.unwrap();
+        assert_eq!(r.status(), 404, "{url} must not proxy");
+    }
+    // A's local endpoint does not serve A's provider-side transfer either.
+    let r = reqwest::get(local(&a, &provider_tid, "")).await.unwrap();
+    assert_eq!(r.status(), 404);
+    let r = reqwest::get(local(&b, "urn:uuid:nothing-here", "/x"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    // The receipts listing is part of the management API's OpenAPI document.
+    let doc = get_json(&b, "/api/v1/openapi.json").await;
+    assert!(doc["paths"]
+        .get("/api/v1/transfers/{id}/receipts")
+        .is_some());
+    // Nor is the management API on the local listener.
+    let r = reqwest::get(format!("{}/api/v1/transfers", b.running.local_url()))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    a.running.stop().await;
+    b.running.stop().await;
+}
+
+/// A provider stand-in (signing with city A's real key) whose receipt names a different body than the one it
+/// served: B hands the body on, but records the access as an alarm and keeps the receipt flagged.
+#[tokio::test]
+async fn a_receipt_that_does_not_match_the_body_is_recorded_as_an_alarm() {
+    use std::sync::{Arc, Mutex};
+    use twinport_contracts::receipt::{sign_receipt, AccessReceipt, RECEIPT_TYPE};
+
+    let (platform, _task) = start_platform().await;
+    let (a, b) = city_pair_backed(Storage::Sqlite, &platform).await;
+    let (tid, _) = started_transfer(&a, &b).await;
+    let t = b
+        .running
+        .state
+        .store()
+        .transfer(&tid)
+        .await
+        .unwrap()
+        .unwrap();
+    let provider_pid = t.provider_pid.clone().unwrap();
+
+    const SERVED: &[u8] = b"the body actually served";
+    let receipt = sign_receipt(
+        &a.key,
+        AccessReceipt {
+            receipt_type: RECEIPT_TYPE.into(),
+            request_id: "req-1".into(),
+            provider: CITY_A.into(),
+            consumer: b.id.clone(),
+            agreement_id: t.agreement_id.clone(),
+            transfer_id: provider_pid.clone(),
+            method: "GET".into(),
+            path: String::new(),
+            status: 200,
+            bytes: SERVED.len() as u64,
+            sha256: sha256_hex(b"a different body of the same length!"),
+            complete: true,
+            started_at: "2026-11-24T08:00:00Z".into(),
+            finished_at: "2026-11-24T08:00:01Z".into(),
+            audit_index: None,
+        },
+    )
+    .unwrap();
+    let receipt_json = serde_json::to_string(&receipt).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let seen_token: Arc<Mutex<Option<String>>> = Arc::default();
+    let seen = seen_token.clone();
+    let receipt_url = format!("{base}/data/{provider_pid}/receipts/req-1");
+    let app = Router::new()
+        .route(
+            "/data/{pid}",
+            get(move |headers: axum::http::HeaderMap| {
+                let receipt_url = receipt_url.clone();
+                async move {
+                    *seen.lock().unwrap() = headers
+                        .get("authorization")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string);
+                    (
+                        [
+                            ("twinport-request-id", "req-1".to_string()),
+                            ("twinport-receipt", receipt_url),
+                        ],
+                        SERVED,
+                    )
+                }
+            }),
+        )
+        .route(
+            "/data/{pid}/receipts/{rid}",
+            get(move || {
+                let body = receipt_json.clone();
+                async move { ([("content-type", "application/json")], body) }
+            }),
+        );
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+
+    // B now believes the provider's data address is the stand-in.
+    let mut moved = t.clone();
+    moved.data_address = Some(json!({
+        "@type": "DataAddress",
+        "endpointType": "https://w3id.org/idsa/v4.1/HTTP",
+        "endpoint": format!("{base}/data/{provider_pid}"),
+        "endpointProperties": [
+            {"@type": "EndpointProperty", "name": "authorization", "value": "stand-in-token"},
+            {"@type": "EndpointProperty", "name": "authType", "value": "bearer"}
+        ]
+    }));
+    moved.version += 1;
+    assert!(b
+        .running
+        .state
+        .store()
+        .update_transfer(&moved, &twinport::storage::Change::new())
+        .await
+        .unwrap());
+
+    let r = reqwest::get(local(&b, &tid, "")).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.bytes().await.unwrap(),
+        SERVED,
+        "the application got the body"
+    );
+    assert_eq!(
+        seen_token.lock().unwrap().as_deref(),
+        Some("Bearer stand-in-token")
+    );
+
+    let list = receipts(&b, &tid, 1).await;
+    assert_eq!(list[0]["verified"], false, "{:#?}", list[0]);
+    assert!(
+        list[0]["problem"].as_str().unwrap().contains("digest"),
+        "{:#?}",
+        list[0]
+    );
+    assert_eq!(list[0]["verified_now"], false);
+    let entry = data_accesses(&b)
+        .await
+        .into_iter()
+        .find(|e| e["details"]["request_id"] == "req-1")
+        .expect("the access is recorded");
+    assert_eq!(entry["details"]["receipt"]["verified"], false);
+    assert!(
+        entry["details"]["alarm"]
+            .as_str()
+            .unwrap()
+            .contains("does not verify"),
+        "{entry:#}"
+    );
+    assert_eq!(entry["details"]["sha256"], sha256_hex(SERVED).as_str());
+    a.running.stop().await;
+    b.running.stop().await;
+}
