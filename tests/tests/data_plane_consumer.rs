@@ -187,7 +187,13 @@ async fn an_application_pulls_through_its_own_connector_and_the_receipt_verifies
             .await
             .unwrap()
             .into_iter()
-            .filter(|e| e.kind == "receipt_received")
+            // DSP message receipts are `receipt_received` entries too; the access receipt names its request.
+            .filter(|e| {
+                e.kind == "receipt_received"
+                    && serde_json::from_str::<serde_json::Value>(&e.leaf)
+                        .ok()
+                        .is_some_and(|leaf| leaf["details"]["request_id"].is_string())
+            })
             .count();
         assert_eq!(receipts_received, 1);
 

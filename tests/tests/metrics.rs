@@ -201,6 +201,8 @@ async fn a_negotiation_shows_in_both_connectors_metrics() {
         let provider_side = scrape_until(&a, |s| {
             total(s, REQUESTS, &[("endpoint", verification)]) >= 1.0
                 && total(s, REQUESTS, &[("endpoint", "unmatched")]) >= 1.0
+                // The last outbox row is marked delivered just after the partner has answered.
+                && total(s, "twinport_outbox_pending_messages", &[]) == 0.0
         })
         .await;
         let request_route = [
@@ -264,6 +266,7 @@ async fn a_negotiation_shows_in_both_connectors_metrics() {
                 REQUESTS,
                 &[("endpoint", "/dsp/2025-1/negotiations/{pid}/events")],
             ) >= 1.0
+                && total(s, "twinport_outbox_pending_messages", &[]) == 0.0
         })
         .await;
         for route in ["{pid}/agreement", "{pid}/events"] {

@@ -250,3 +250,64 @@ async fn bad_certificate_files_stop_start_up_naming_the_key() {
     let e = bad_ca.err().expect("refused").to_string();
     assert!(e.starts_with("tls.ca:"), "{e}");
 }
+
+/// Regression (merge of the data plane with mutual TLS): a transfer's data token is bound to the partner's
+/// certificate too, so a token copied to another connector is refused, on data and on receipts.
+#[tokio::test]
+async fn the_data_plane_serves_a_transfer_only_over_its_partners_certificate() {
+    let (a, b) = tls_pair(true).await;
+    let platform = twinport_e2e::platform::Platform::start().await;
+    let p = twinport_e2e::pull_transfer(
+        &a,
+        &b,
+        "urn:ldt:t:tls-data",
+        serde_json::json!({"permission": [{"action": "use"}]}),
+        serde_json::json!({"format": "application/json", "backend": format!("{}/api", platform.url)}),
+        None,
+    )
+    .await;
+    let url = format!("{}/items", p.endpoint);
+    let other = pki_client(&a, Some("city-c"))
+        .get(&url)
+        .bearer_auth(&p.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 401);
+    let body = other.text().await.unwrap();
+    assert!(
+        body.contains("certificate"),
+        "the reason names the certificate: {body}"
+    );
+
+    let own = pki_client(&a, Some("city-b"))
+        .get(&url)
+        .bearer_auth(&p.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 200);
+    let receipt_url = own
+        .headers()
+        .get("twinport-receipt")
+        .and_then(|v| v.to_str().ok())
+        .expect("receipt header")
+        .to_string();
+    own.bytes().await.unwrap();
+    let stolen = pki_client(&a, Some("city-c"))
+        .get(&receipt_url)
+        .bearer_auth(&p.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stolen.status(), 401);
+    let fetched = pki_client(&a, Some("city-b"))
+        .get(&receipt_url)
+        .bearer_auth(&p.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fetched.status(), 200);
+    a.running.stop().await;
+    b.running.stop().await;
+}

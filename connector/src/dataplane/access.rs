@@ -5,6 +5,7 @@
 //! atomic increment before the request is forwarded (and given back if refused): two requests racing for the last
 //! allowed access cannot both win, and a request whose decision or reservation fails is refused (fail closed).
 
+use crate::tls::TlsPeer;
 use std::sync::Arc;
 
 use axum::http::{header, HeaderMap, StatusCode};
@@ -105,6 +106,7 @@ pub async fn transfer_for_token(
     state: &AppState,
     pid: &str,
     token: &str,
+    peer: Option<&TlsPeer>,
 ) -> Result<TransferRecord, Refusal> {
     let t = state
         .store()
@@ -117,6 +119,7 @@ pub async fn transfer_for_token(
             "the token is not the one issued for this data address",
         ));
     }
+    check_peer(state, &t.partner, peer)?;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     if t.token_expires.is_some_and(|exp| exp <= now) {
         return Err(Refusal::unauthorized(
@@ -126,16 +129,28 @@ pub async fn transfer_for_token(
     Ok(t)
 }
 
+/// Under mutual TLS, the connection's client certificate must be the one configured for the transfer's partner:
+/// a stolen token is useless from another connector.
+pub fn check_peer(state: &AppState, partner: &str, peer: Option<&TlsPeer>) -> Result<(), Refusal> {
+    match state.tls().peer_check() {
+        Some(peers) => peers
+            .check(partner, peer)
+            .map_err(|e| Refusal::unauthorized(e.to_string())),
+        None => Ok(()),
+    }
+}
+
 /// Token, transfer state, agreement and resource.
 pub async fn authorize(
     state: &AppState,
     pid: &str,
     headers: &HeaderMap,
+    peer: Option<&TlsPeer>,
 ) -> Result<Access, Refused> {
     let token = bearer(headers).ok_or_else(|| {
         Refusal::unauthorized("a bearer token from the transfer's data address is required")
     })?;
-    let transfer = transfer_for_token(state, pid, token).await?;
+    let transfer = transfer_for_token(state, pid, token, peer).await?;
     let refuse = |refusal: Refusal| Refused {
         refusal,
         transfer: Some(Box::new(transfer.clone())),

@@ -148,7 +148,14 @@ async fn serve(
     body: Body,
     line: &mut AccessLine,
 ) -> Result<Response, Refusal> {
-    let access = match access::authorize(state, pid, &parts.headers).await {
+    let access = match access::authorize(
+        state,
+        pid,
+        &parts.headers,
+        crate::tls::TlsPeer::of(&parts.extensions),
+    )
+    .await
+    {
         Ok(a) => a,
         Err(refused) => {
             if let Some(t) = refused.transfer {

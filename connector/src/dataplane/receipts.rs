@@ -13,12 +13,13 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::watch;
 
-use super::access::{bearer, transfer_for_token};
+use super::access::{bearer, check_peer, transfer_for_token};
 use super::problem::Refusal;
 use crate::app::AppState;
 use crate::contracting::PROVIDER;
 use crate::identity::authenticate;
 use crate::storage::TransferRecord;
+use crate::tls::TlsPeer;
 
 /// Longest the endpoint waits for a body still being served.
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -65,11 +66,12 @@ async fn owner(
     state: &AppState,
     pid: &str,
     headers: &HeaderMap,
+    peer: Option<&TlsPeer>,
 ) -> Result<TransferRecord, Refusal> {
     let token = bearer(headers).ok_or_else(|| {
         Refusal::unauthorized("the transfer's token or a DSP identity token is required")
     })?;
-    if let Ok(t) = transfer_for_token(state, pid, token).await {
+    if let Ok(t) = transfer_for_token(state, pid, token, peer).await {
         return Ok(t);
     }
     let partner = authenticate(
@@ -93,14 +95,17 @@ async fn owner(
         .map_err(Refusal::internal)?
         .filter(|t| t.partner == partner.id)
         .ok_or_else(|| Refusal::not_found("no such transfer of yours"))
+        .and_then(|t| check_peer(state, &t.partner, peer).map(|()| t))
 }
 
 pub async fn get(
     State(state): State<AppState>,
     Path((pid, request_id)): Path<(String, String)>,
     headers: HeaderMap,
+    extensions: axum::http::Extensions,
 ) -> Response {
-    match receipt(&state, &pid, &request_id, &headers).await {
+    let peer = TlsPeer::of(&extensions);
+    match receipt(&state, &pid, &request_id, &headers, peer).await {
         Ok(body) => (
             StatusCode::OK,
             [(
@@ -119,8 +124,9 @@ async fn receipt(
     pid: &str,
     request_id: &str,
     headers: &HeaderMap,
+    peer: Option<&TlsPeer>,
 ) -> Result<String, Refusal> {
-    let transfer = owner(state, pid, headers).await?;
+    let transfer = owner(state, pid, headers, peer).await?;
     let waiting = state.data_plane().pending().watch(request_id);
     let mut stored = state
         .store()
