@@ -306,3 +306,100 @@ async fn a_failed_push_leaves_the_transfer_started_and_a_wrong_token_writes_noth
         b.running.stop().await;
     }
 }
+
+/// A platform that answers 503 until `up` is set.
+async fn flaky_platform(up: std::sync::Arc<std::sync::atomic::AtomicBool>) -> String {
+    let app = Router::new().route(
+        "/ngsi-ld/v1/entities",
+        get(move || {
+            let up = up.clone();
+            async move {
+                if up.load(std::sync::atomic::Ordering::SeqCst) {
+                    (
+                        axum::http::StatusCode::OK,
+                        [("content-type", "application/ld+json")],
+                        entities_body(),
+                    )
+                } else {
+                    (
+                        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                        [("content-type", "text/plain")],
+                        "maintenance".to_string(),
+                    )
+                }
+            }
+        }),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    url
+}
+
+async fn act(city: &City, tid: &str, action: &str) {
+    let r = city
+        .management(
+            Method::POST,
+            &format!(
+                "/api/v1/transfers/{}/{action}",
+                twinport::client::encode_segment(tid)
+            ),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{action}: {}", r.text().await.unwrap());
+}
+
+#[tokio::test]
+async fn an_error_page_is_not_pushed_and_a_resume_pushes_again() {
+    let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let platform = flaky_platform(up.clone()).await;
+    let (a, b) = city_pair_backed(Storage::Sqlite, &platform).await;
+    let tid = push_transfer(&b).await;
+    wait_for_state(&b, &tid, "STARTED", T).await;
+    let pid = provider_transfer(&a, &tid).await;
+    let deadline = tokio::time::Instant::now() + T;
+    let entry = loop {
+        if let Some(e) = data_accesses(&a)
+            .await
+            .into_iter()
+            .find(|e| e["transfer"] == pid.as_str())
+        {
+            break e;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no failure recorded"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(entry["details"]["status"], 502, "{entry:#}");
+    assert!(
+        entry["details"]["detail"].as_str().unwrap().contains("503"),
+        "{entry:#}"
+    );
+    assert!(
+        received(&b, &tid).is_empty(),
+        "the error page was not pushed"
+    );
+
+    // The platform is back; the consumer's operator suspends and resumes, and the provider pushes again.
+    up.store(true, std::sync::atomic::Ordering::SeqCst);
+    act(&b, &tid, "suspend").await;
+    wait_for_state(&a, &pid, "SUSPENDED", T).await;
+    act(&b, &tid, "resume").await;
+    wait_for_state(&b, &tid, "COMPLETED", T).await;
+    wait_for_state(&a, &pid, "COMPLETED", T).await;
+    let files = received(&b, &tid);
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(
+        std::fs::read(&files[0]).unwrap(),
+        entities_body().as_bytes()
+    );
+
+    a.running.stop().await;
+    b.running.stop().await;
+}

@@ -268,7 +268,7 @@ pub async fn on_request(
     state.store().insert_transfer(&t, &change).await?;
     audit_trail::record(state, &process(&t), &change).await?;
     state.after_change(&t.id, &t.state, !change.outbox.is_empty());
-    push_if_started(state, &t);
+    push_if_started(state, &t, true);
     Ok(ack(&t, TransferState::Requested))
 }
 
@@ -389,10 +389,11 @@ async fn start_or_refuse(
     Ok((t, change))
 }
 
-/// A provider push transfer that has just (re)started gets its data sent by the data plane, in the background.
-fn push_if_started(state: &AppState, t: &TransferRecord) {
+/// A provider push transfer that has just (re)started gets its data sent by the data plane, in the background;
+/// with `after_start`, once our TransferStartMessage has reached the consumer.
+fn push_if_started(state: &AppState, t: &TransferRecord, after_start: bool) {
     if t.role == PROVIDER && t.format == PUSH && t.state == TransferState::Started.as_str() {
-        crate::dataplane::push::spawn(state.clone(), t.id.clone());
+        crate::dataplane::push::spawn(state.clone(), t.id.clone(), after_start);
     }
 }
 
@@ -468,7 +469,8 @@ pub async fn on_message(
         )
         .await?;
         let t = save(state, t, change).await?;
-        push_if_started(state, &t);
+        // The consumer resumed, so it is STARTED already (and refuses our redundant start): push at once.
+        push_if_started(state, &t, false);
         return Ok(());
     }
     if kind == M::TransferStart {
@@ -667,7 +669,7 @@ pub async fn act_by(
         )
         .await?;
         let t = save(state, t, change).await?;
-        push_if_started(state, &t);
+        push_if_started(state, &t, true);
         return Ok(t);
     }
     let (path, body) = message(&t, kind, code, reasons.clone());

@@ -43,10 +43,11 @@ impl From<Refusal> for Failure {
     }
 }
 
-/// Pushes transfer `transfer_id` in the background.
-pub fn spawn(state: AppState, transfer_id: String) {
+/// Pushes transfer `transfer_id` in the background; with `after_start`, once the latest TransferStartMessage has
+/// been delivered (not needed when the consumer itself resumed the transfer).
+pub fn spawn(state: AppState, transfer_id: String, after_start: bool) {
     tokio::spawn(async move {
-        if let Err(e) = run(&state, &transfer_id).await {
+        if let Err(e) = run(&state, &transfer_id, after_start).await {
             tracing::error!(transfer = %transfer_id, error = %e, "push failed");
             note_failure(&state, &transfer_id, &e).await;
         }
@@ -99,8 +100,10 @@ async fn start_delivered(state: &AppState, transfer_id: &str) -> Result<(), Stri
     }
 }
 
-async fn run(state: &AppState, transfer_id: &str) -> Result<(), String> {
-    start_delivered(state, transfer_id).await?;
+async fn run(state: &AppState, transfer_id: &str, after_start: bool) -> Result<(), String> {
+    if after_start {
+        start_delivered(state, transfer_id).await?;
+    }
     let t = state
         .store()
         .transfer(transfer_id)
