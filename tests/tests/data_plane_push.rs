@@ -18,8 +18,9 @@ const TRAFFIC: &str = "urn:ldt:sample-city:traffic-counts";
 const TRAFFIC_OFFER: &str = "urn:ldt:sample-city:traffic-counts:offer:partner-use";
 const T: Duration = Duration::from_secs(15);
 
+/// Several MiB, more than any default body limit, so the push must stream.
 fn entities_body() -> String {
-    let entities: Vec<Value> = (0..2000)
+    let entities: Vec<Value> = (0..25_000)
         .map(|i| {
             json!({"id": format!("urn:ngsi-ld:TrafficFlowObserved:segment-{i}"), "type": "TrafficFlowObserved",
                    "intensity": {"type": "Property", "value": i * 7 % 500}})
