@@ -268,6 +268,7 @@ pub async fn on_request(
     state.store().insert_transfer(&t, &change).await?;
     audit_trail::record(state, &process(&t), &change).await?;
     state.after_change(&t.id, &t.state, !change.outbox.is_empty());
+    push_if_started(state, &t, true);
     Ok(ack(&t, TransferState::Requested))
 }
 
@@ -388,6 +389,14 @@ async fn start_or_refuse(
     Ok((t, change))
 }
 
+/// A provider push transfer that has just (re)started gets its data sent by the data plane, in the background;
+/// with `after_start`, once our TransferStartMessage has reached the consumer.
+fn push_if_started(state: &AppState, t: &TransferRecord, after_start: bool) {
+    if t.role == PROVIDER && t.format == PUSH && t.state == TransferState::Started.as_str() {
+        crate::dataplane::push::spawn(state.clone(), t.id.clone(), after_start);
+    }
+}
+
 /// A random bearer token for the data plane.
 fn new_token() -> String {
     let bytes: Vec<u8> = uuid::Uuid::new_v4()
@@ -459,7 +468,9 @@ pub async fn on_message(
             Change::new().history(Some(&from), &from, event, detail),
         )
         .await?;
-        save(state, t, change).await?;
+        let t = save(state, t, change).await?;
+        // The consumer resumed, so it is STARTED already (and refuses our redundant start): push at once.
+        push_if_started(state, &t, false);
         return Ok(());
     }
     if kind == M::TransferStart {
@@ -496,13 +507,81 @@ pub async fn request(
     format: &str,
     data_address: Option<DataAddress>,
 ) -> Result<TransferRecord, ProcessError> {
+    let stored = data_address.as_ref().map(DataAddress::to_json);
+    send_request(
+        state,
+        agreement_id,
+        format,
+        new_pid(),
+        data_address,
+        stored,
+        None,
+    )
+    .await
+}
+
+/// Requests an `HttpData-PUSH` transfer to our own push endpoint, `<public_url>/push/<consumerPid>`, with a fresh
+/// one-time bearer token. Only the token's hash is kept (on the transfer, revoked when it ends); the data address
+/// stored with the transfer names the endpoint without the token.
+pub async fn request_push_here(
+    state: &AppState,
+    agreement_id: &str,
+) -> Result<TransferRecord, ProcessError> {
+    let id = new_pid();
+    let token = new_token();
+    let endpoint = format!(
+        "{}{}/{}",
+        state.public_url(),
+        crate::dataplane::PUSH_PATH,
+        crate::client::encode_segment(&id)
+    );
+    let address = |token: Option<String>| DataAddress {
+        endpoint_type: HTTP_ENDPOINT_TYPE.to_string(),
+        endpoint: Some(endpoint.clone()),
+        endpoint_properties: token
+            .map(|value| {
+                vec![
+                    EndpointProperty {
+                        name: "authorization".into(),
+                        value,
+                    },
+                    EndpointProperty {
+                        name: "authType".into(),
+                        value: "bearer".into(),
+                    },
+                ]
+            })
+            .unwrap_or_default(),
+    };
+    let stored = Some(address(None).to_json());
+    let hash = token_hash(&token);
+    send_request(
+        state,
+        agreement_id,
+        PUSH,
+        id,
+        Some(address(Some(token))),
+        stored,
+        Some(hash),
+    )
+    .await
+}
+
+async fn send_request(
+    state: &AppState,
+    agreement_id: &str,
+    format: &str,
+    id: String,
+    data_address: Option<DataAddress>,
+    stored_address: Option<Value>,
+    push_token_hash: Option<String>,
+) -> Result<TransferRecord, ProcessError> {
     let agreement = state
         .store()
         .agreement(agreement_id)
         .await?
         .filter(|a| a.consumer == state.participant_id())
         .ok_or(ProcessError::NotFound)?;
-    let id = new_pid();
     let msg = TransferRequestMessage {
         consumer_pid: id.clone(),
         agreement_id: agreement.id.clone(),
@@ -521,8 +600,8 @@ pub async fn request(
         state: TransferState::Requested.as_str().into(),
         format: format.to_string(),
         peer_address: state.partner_dsp_base(&agreement.provider).await,
-        data_address: data_address.as_ref().map(DataAddress::to_json),
-        token_hash: None,
+        data_address: stored_address,
+        token_hash: push_token_hash,
         token_expires: None,
         version: 0,
         created_at: at.clone(),
@@ -555,6 +634,18 @@ pub async fn act(
     kind: M,
     reason: Option<&str>,
 ) -> Result<TransferRecord, ProcessError> {
+    act_by(state, id, kind, reason, "our operator").await
+}
+
+/// As [`act`], for `actor` (named in the history): our operator, or our data plane when a push has been
+/// delivered.
+pub async fn act_by(
+    state: &AppState,
+    id: &str,
+    kind: M,
+    reason: Option<&str>,
+    actor: &str,
+) -> Result<TransferRecord, ProcessError> {
     let t = state
         .store()
         .transfer(id)
@@ -574,16 +665,18 @@ pub async fn act(
         let (t, change) = start_or_refuse(
             state,
             t,
-            Change::new().history(Some(&from), &from, "resumed by our operator", None),
+            Change::new().history(Some(&from), &from, format!("resumed by {actor}"), None),
         )
         .await?;
-        return save(state, t, change).await;
+        let t = save(state, t, change).await?;
+        push_if_started(state, &t, true);
+        return Ok(t);
     }
     let (path, body) = message(&t, kind, code, reasons.clone());
     let mut change = Change::new().history(
         Some(&from),
         next.as_str(),
-        format!("{} by our operator", kind.name()),
+        format!("{} by {actor}", kind.name()),
         reason.map(str::to_string),
     );
     {

@@ -151,6 +151,28 @@ pub async fn authorize(
         Refusal::unauthorized("a bearer token from the transfer's data address is required")
     })?;
     let transfer = transfer_for_token(state, pid, token, peer).await?;
+    let declared = match headers.get(PURPOSE_HEADER) {
+        Some(v) => match v.to_str() {
+            Ok(s) => Some(s.trim().to_string()),
+            Err(_) => {
+                return Err(Refused {
+                    refusal: Refusal::bad_request("twinport-purpose is not text"),
+                    transfer: Some(Box::new(transfer)),
+                })
+            }
+        },
+        None => None,
+    };
+    admit(state, transfer, declared).await
+}
+
+/// Transfer state, agreement and resource of a transfer already identified (by a pull token, or as the push
+/// transfer the provider itself is serving); `declared` is a purpose declared for this one access.
+pub async fn admit(
+    state: &AppState,
+    transfer: TransferRecord,
+    declared: Option<String>,
+) -> Result<Access, Refused> {
     let refuse = |refusal: Refusal| Refused {
         refusal,
         transfer: Some(Box::new(transfer.clone())),
@@ -190,14 +212,6 @@ pub async fn authorize(
         .map_err(|e| refuse(Refusal::internal(e)))?
         .ok_or_else(gone)?;
     let resource: Resource = serde_json::from_value(record.body).map_err(|_| gone())?;
-    let declared = headers
-        .get(PURPOSE_HEADER)
-        .map(|v| {
-            v.to_str()
-                .map(|s| s.trim().to_string())
-                .map_err(|_| refuse(Refusal::bad_request("twinport-purpose is not text")))
-        })
-        .transpose()?;
     let purpose = declared.or_else(|| agreed.purpose.clone());
     Ok(Access {
         transfer,

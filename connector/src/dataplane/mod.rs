@@ -4,7 +4,7 @@
 //! access reserved ([`access`]). The response streams through a digesting [`tee`]; when the body ends it is
 //! recorded in the audit log and a signed receipt is stored ([`record`]), fetched at the URL the response names in
 //! `twinport-receipt` ([`receipts`]). [`backend`] is the stable API to the platforms behind us (HTTP, NGSI-LD,
-//! files), shared with the push side. The consumer side (the local endpoint for this city's own applications) is
+//! files), shared with the push side ([`push`]: the provider sends a push transfer's data). The consumer side (the local endpoint for this city's own applications) is
 //! [`consumer`].
 
 pub mod access;
@@ -13,6 +13,7 @@ pub mod consumer;
 pub mod files;
 pub mod ngsi_ld;
 pub mod problem;
+pub mod push;
 pub mod receipts;
 pub mod record;
 pub mod tee;
@@ -23,7 +24,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 use axum::Router;
 use futures_util::TryStreamExt;
 
@@ -36,6 +37,8 @@ use record::AccessLine;
 pub const DATA_PATH: &str = "/data";
 pub const REQUEST_ID_HEADER: &str = "twinport-request-id";
 pub const RECEIPT_HEADER: &str = "twinport-receipt";
+/// Where a Twinport consumer receives pushed data (`<public_url>/push/<consumerPid>`).
+pub const PUSH_PATH: &str = "/push";
 
 /// The data plane's shared parts: an HTTP client for backends (redirects are not followed, so a backend cannot
 /// send us elsewhere) and the receipts still being written.
@@ -89,6 +92,10 @@ pub fn router() -> Router<AppState> {
         .route(
             &format!("{DATA_PATH}/{{pid}}/receipts/{{request_id}}"),
             get(receipts::get),
+        )
+        .route(
+            &format!("{PUSH_PATH}/{{pid}}"),
+            post(consumer::push::receive).put(consumer::push::receive),
         )
 }
 

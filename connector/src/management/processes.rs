@@ -488,7 +488,8 @@ pub struct StartTransfer {
     pub agreement_id: String,
     /// `HttpData-PULL` (default) or `HttpData-PUSH`.
     pub format: Option<String>,
-    /// For push: where the provider should send the data (a DSP `DataAddress`).
+    /// For push: where the provider should send the data (a DSP `DataAddress`). Without it, a push is received
+    /// by this connector at `<public_url>/push/<consumerPid>` and stored under `data_dir/received/`.
     #[schema(value_type = Option<Object>)]
     pub data_address: Option<Value>,
 }
@@ -542,23 +543,18 @@ pub async fn start_transfer(
         })?),
         None => None,
     };
-    if format == transfer::PUSH && address.is_none() {
-        return Err(ApiError::Validation {
-            what: "transfer request".into(),
-            errors: vec![crate::catalogue::FieldError {
-                field: "data_address".into(),
-                problem: "required for HttpData-PUSH".into(),
-            }],
-        });
-    }
-    let t = transfer::request(&state, &req.agreement_id, &format, address)
-        .await
-        .map_err(|e| match e {
-            ProcessError::NotFound => {
-                ApiError::NotFound(format!("agreement {} (as consumer)", req.agreement_id))
-            }
-            other => other.into(),
-        })?;
+    // A push without an address of the caller's own is pushed to this connector's push endpoint.
+    let requested = if format == transfer::PUSH && address.is_none() {
+        transfer::request_push_here(&state, &req.agreement_id).await
+    } else {
+        transfer::request(&state, &req.agreement_id, &format, address).await
+    };
+    let t = requested.map_err(|e| match e {
+        ProcessError::NotFound => {
+            ApiError::NotFound(format!("agreement {} (as consumer)", req.agreement_id))
+        }
+        other => other.into(),
+    })?;
     crate::audit::record_management_action(
         &state,
         &who,

@@ -2,9 +2,10 @@
 //! applications use an agreed pull transfer without handling tokens. Each request is forwarded to the provider
 //! with the transfer's current data address, bodies stream both ways, and once the response has ended the
 //! provider's signed receipt is fetched, checked against what actually arrived, stored, and recorded in our own
-//! audit log.
+//! audit log. Pushed data arrives at `/push/{consumerPid}` on the partner listener ([`push`]).
 
 mod proxy;
+pub mod push;
 pub mod receipts;
 mod record;
 

@@ -1,0 +1,279 @@
+//! Receiving a push: `POST|PUT <public_url>/push/{consumerPid}` on the partner listener, where a provider sends
+//! the data of an `HttpData-PUSH` transfer we requested. The bearer token must hash to the one we offered in the
+//! transfer request (only its hash is stored, and it is revoked when the transfer ends) and the transfer must be
+//! STARTED; otherwise nothing is written. The body streams to `data_dir/received/<consumerPid>/<requestId>`
+//! (through a `.partial` file, renamed once whole) while it is digested; then the provider's receipt is fetched
+//! with a DSP identity token of ours, checked against what arrived, stored, and the access recorded in our audit
+//! log exactly as for a pull.
+
+use std::path::PathBuf;
+
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+use twinport_contracts::receipt::SignedReceipt;
+use twinport_contracts::transfer::TransferState;
+
+use super::receipts::{self, safe_name, Expected, ReceiptCheck};
+use super::record::{self, Access};
+use crate::app::AppState;
+use crate::contracting::transfer::{token_hash, PUSH};
+use crate::contracting::CONSUMER;
+use crate::dataplane::access::bearer;
+use crate::dataplane::problem::Refusal;
+use crate::dataplane::{DATA_PATH, RECEIPT_HEADER, REQUEST_ID_HEADER};
+use crate::dsp::DSP_PATH;
+use crate::storage::TransferRecord;
+
+/// Where pushed payloads of a transfer are kept.
+pub fn received_dir(state: &AppState, consumer_pid: &str) -> PathBuf {
+    state
+        .config()
+        .data_dir
+        .join("received")
+        .join(safe_name(consumer_pid))
+}
+
+pub async fn receive(
+    State(state): State<AppState>,
+    Path(pid): Path<String>,
+    req: Request,
+) -> Response {
+    match try_receive(&state, &pid, req).await {
+        Ok(r) => r,
+        Err(refusal) => {
+            tracing::info!(transfer = %pid, status = %refusal.status, detail = %refusal.detail, "push refused");
+            refusal.into_response()
+        }
+    }
+}
+
+/// The push transfer the token was issued for. Unknown transfer and wrong token get the same answer, so the
+/// endpoint does not reveal which transfers exist.
+async fn authorized(
+    state: &AppState,
+    pid: &str,
+    headers: &HeaderMap,
+) -> Result<TransferRecord, Refusal> {
+    let token = bearer(headers).ok_or_else(|| {
+        Refusal::unauthorized("the bearer token from the push data address is required")
+    })?;
+    let t = state
+        .store()
+        .transfer(pid)
+        .await
+        .map_err(Refusal::internal)?
+        .filter(|t| t.role == CONSUMER && t.format == PUSH);
+    let expected = t.as_ref().and_then(|t| t.token_hash.as_deref());
+    let offered = token_hash(token);
+    let matches = expected.is_some_and(|h| constant_time_eq(h.as_bytes(), offered.as_bytes()));
+    let t = t
+        .filter(|_| matches)
+        .ok_or_else(|| Refusal::unauthorized("the token is unknown or has been revoked"))?;
+    if t.state != TransferState::Started.as_str() {
+        return Err(Refusal::conflict(format!(
+            "the transfer is {}, not STARTED",
+            t.state
+        )));
+    }
+    Ok(t)
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+async fn try_receive(state: &AppState, pid: &str, req: Request) -> Result<Response, Refusal> {
+    let (parts, body) = req.into_parts();
+    let t = authorized(state, pid, &parts.headers).await?;
+    let request_id = header(&parts.headers, REQUEST_ID_HEADER)
+        .filter(|id| !id.is_empty() && id.len() <= 120 && safe_name(id) == *id)
+        .ok_or_else(|| {
+            Refusal::bad_request(format!(
+                "{REQUEST_ID_HEADER} is required (letters, digits, '-' and '.', at most 120)"
+            ))
+        })?;
+    let dir = received_dir(state, &t.id);
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .map_err(Refusal::internal)?;
+    let target = dir.join(&request_id);
+    let partial = dir.join(format!("{request_id}.partial"));
+    if tokio::fs::try_exists(&target).await.unwrap_or(true) {
+        return Err(Refusal::new(
+            StatusCode::CONFLICT,
+            "already-received",
+            format!("a payload with request id {request_id} was already received"),
+        ));
+    }
+    let mut access = Access {
+        transfer: t.clone(),
+        request_id: Some(request_id.clone()),
+        method: parts.method.to_string(),
+        path: String::new(),
+        status: StatusCode::OK.as_u16(),
+        bytes: 0,
+        sha256: String::new(),
+        complete: false,
+        started_at: record::now(),
+        receipt_url: header(&parts.headers, RECEIPT_HEADER),
+        token: String::new(),
+        endpoint: String::new(),
+    };
+    let written = write_body(body, &partial).await;
+    let (bytes, sha256, failure) = match written {
+        Ok((bytes, sha256)) => (bytes, sha256, None),
+        Err((bytes, sha256, e)) => (bytes, sha256, Some(e)),
+    };
+    access.bytes = bytes;
+    access.sha256 = sha256;
+    if let Some(e) = failure {
+        let _ = tokio::fs::remove_file(&partial).await;
+        tracing::warn!(transfer = %t.id, error = %e, "a pushed body broke off");
+        record::record_access(state, &access, None).await;
+        return Err(Refusal::bad_request(format!(
+            "the body could not be received whole: {e}"
+        )));
+    }
+    if let Err(e) = tokio::fs::rename(&partial, &target).await {
+        let _ = tokio::fs::remove_file(&partial).await;
+        return Err(Refusal::internal(e));
+    }
+    access.complete = true;
+    let check = check_receipt(state, &access).await;
+    let verified = check.verified;
+    let problem = check.problem.clone();
+    record::record_access(state, &access, Some(check)).await;
+    tracing::info!(transfer = %t.id, request = %request_id, bytes, verified, "push received");
+    Ok((
+        StatusCode::CREATED,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        Body::from(
+            json!({
+                "request_id": request_id,
+                "bytes": access.bytes,
+                "sha256": access.sha256,
+                "receipt": {"verified": verified, "problem": problem},
+            })
+            .to_string(),
+        ),
+    )
+        .into_response())
+}
+
+/// Streams the body to `path`, digesting it; on failure also says how much arrived.
+async fn write_body(
+    body: Body,
+    path: &std::path::Path,
+) -> Result<(u64, String), (u64, String, String)> {
+    let mut hasher = Sha256::new();
+    let mut bytes = 0u64;
+    let mut file = match tokio::fs::File::create(path).await {
+        Ok(f) => f,
+        Err(e) => return Err((0, hex::encode(hasher.finalize()), e.to_string())),
+    };
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = match chunk {
+            Ok(c) => c,
+            Err(e) => return Err((bytes, hex::encode(hasher.finalize()), e.to_string())),
+        };
+        hasher.update(&chunk);
+        bytes += chunk.len() as u64;
+        if let Err(e) = file.write_all(&chunk).await {
+            return Err((bytes, hex::encode(hasher.finalize()), e.to_string()));
+        }
+    }
+    if let Err(e) = file.flush().await.and(file.sync_all().await) {
+        return Err((bytes, hex::encode(hasher.finalize()), e.to_string()));
+    }
+    Ok((bytes, hex::encode(hasher.finalize())))
+}
+
+fn missing(problem: impl Into<String>) -> ReceiptCheck {
+    ReceiptCheck {
+        verified: false,
+        problem: Some(problem.into()),
+        receipt: None,
+    }
+}
+
+/// The provider's public root, from its DSP base.
+fn provider_root(t: &TransferRecord) -> Option<&str> {
+    t.peer_address
+        .as_deref()
+        .map(|b| b.trim_end_matches('/'))
+        .map(|b| b.strip_suffix(DSP_PATH).unwrap_or(b))
+}
+
+/// Fetches and checks the receipt the provider named. Our identity token goes only to the provider's own receipts
+/// endpoint for this transfer.
+async fn check_receipt(state: &AppState, access: &Access) -> ReceiptCheck {
+    let t = &access.transfer;
+    let Some(url) = access.receipt_url.as_deref() else {
+        return missing("the provider sent no twinport-receipt header");
+    };
+    let (Some(root), Some(provider_pid)) = (provider_root(t), t.provider_pid.as_deref()) else {
+        return missing("the provider's address or transfer id is not known");
+    };
+    let prefix = format!("{root}{DATA_PATH}/{provider_pid}/receipts/");
+    if !url.starts_with(&prefix) {
+        return missing(format!(
+            "receipt URL {url} is not the provider's receipts endpoint {prefix}"
+        ));
+    }
+    let token = match state.identity().token_for(&t.partner) {
+        Ok(tok) => tok,
+        Err(e) => return missing(format!("cannot sign an identity token: {e}")),
+    };
+    let document = match receipts::fetch(state, url, &token).await {
+        Ok(d) => d,
+        Err(e) => return missing(e),
+    };
+    let receipt = match SignedReceipt::from_json(&document) {
+        Ok(r) => r,
+        Err(e) => return missing(e.to_string()),
+    };
+    let expected = Expected {
+        provider: &t.partner,
+        consumer: state.participant_id(),
+        agreement_id: &t.agreement_id,
+        provider_transfer: Some(provider_pid),
+        request_id: access.request_id.as_deref(),
+        method: &access.method,
+        path: Some(&access.path),
+        status: access.status,
+        bytes: access.bytes,
+        sha256: &access.sha256,
+    };
+    let outcome = receipts::verify_with_partner_keys(state, &t.partner, &receipt, &expected).await;
+    ReceiptCheck {
+        verified: outcome.is_ok(),
+        problem: outcome.err(),
+        receipt: Some(receipt),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::constant_time_eq;
+
+    #[test]
+    fn token_hashes_are_compared_whole() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+}

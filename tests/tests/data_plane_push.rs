@@ -1,0 +1,406 @@
+//! Push transfers, Twinport against Twinport with a real in-process platform behind city A: city B requests an
+//! `HttpData-PUSH` transfer without an address of its own, so A's data plane pushes the resource to B's
+//! `/push/{consumerPid}` endpoint; the payload lands in B's data dir with the digest A recorded, B verifies and
+//! stores A's receipt, both audit logs hold the access, and the transfer completes on both sides. A push with a
+//! wrong token is refused and writes nothing; with A's backend down the transfer does not complete and the failure
+//! is recorded.
+
+use std::time::Duration;
+
+use axum::routing::get;
+use axum::Router;
+use reqwest::Method;
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+use twinport_e2e::{city_pair_backed, start_negotiation, wait_for_state, City, Storage, CITY_A};
+
+const TRAFFIC: &str = "urn:ldt:sample-city:traffic-counts";
+const TRAFFIC_OFFER: &str = "urn:ldt:sample-city:traffic-counts:offer:partner-use";
+const T: Duration = Duration::from_secs(15);
+
+/// Several MiB, more than any default body limit, so the push must stream.
+fn entities_body() -> String {
+    let entities: Vec<Value> = (0..25_000)
+        .map(|i| {
+            json!({"id": format!("urn:ngsi-ld:TrafficFlowObserved:segment-{i}"), "type": "TrafficFlowObserved",
+                   "intensity": {"type": "Property", "value": i * 7 % 500}})
+        })
+        .collect();
+    serde_json::to_string(&entities).unwrap()
+}
+
+async fn start_platform() -> String {
+    let app = Router::new().route(
+        "/ngsi-ld/v1/entities",
+        get(|| async { ([("content-type", "application/ld+json")], entities_body()) }),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    url
+}
+
+/// A port nothing listens on: the backend is down.
+async fn dead_backend() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    url
+}
+
+async fn get_json(city: &City, path: &str) -> Value {
+    let r = city.management(Method::GET, path).send().await.unwrap();
+    assert!(r.status().is_success(), "{path}: {}", r.status());
+    r.json().await.unwrap()
+}
+
+/// Negotiates the traffic counts and requests a push transfer to B itself; returns B's transfer id.
+async fn push_transfer(b: &City) -> String {
+    let id = start_negotiation(b, CITY_A, TRAFFIC, TRAFFIC_OFFER, None).await;
+    wait_for_state(b, &id, "FINALIZED", T).await;
+    let view: Value = get_json(b, &format!("/api/v1/negotiations/{id}")).await;
+    let agreement = view["agreement_id"].as_str().unwrap().to_string();
+    let r = b
+        .management(Method::POST, "/api/v1/transfers")
+        .json(&json!({"agreement_id": agreement, "format": "HttpData-PUSH"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let view: Value = r.json().await.unwrap();
+    let endpoint = view["data_address"]["endpoint"].as_str().unwrap();
+    assert!(
+        endpoint.starts_with(&format!("{}/push/", b.running.public_url())),
+        "{view:#}"
+    );
+    assert!(
+        !view["data_address"].to_string().contains("authorization"),
+        "the push token is not kept: {view:#}"
+    );
+    view["id"].as_str().unwrap().to_string()
+}
+
+async fn provider_transfer(a: &City, tid: &str) -> String {
+    a.running
+        .state
+        .store()
+        .transfers()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.consumer_pid.as_deref() == Some(tid))
+        .expect("provider side of the transfer")
+        .id
+}
+
+async fn data_accesses(city: &City) -> Vec<Value> {
+    city.running
+        .state
+        .store()
+        .audit_entries_from(0, 10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "data_access")
+        .map(|e| serde_json::from_str(&e.leaf).unwrap())
+        .collect()
+}
+
+fn received(b: &City, tid: &str) -> Vec<std::path::PathBuf> {
+    let dir = b
+        .dir
+        .path()
+        .join("data")
+        .join("received")
+        .join(twinport::dataplane::consumer::receipts::safe_name(tid));
+    match std::fs::read_dir(&dir) {
+        Ok(entries) => entries.map(|e| e.unwrap().path()).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+fn push_url(b: &City, tid: &str) -> String {
+    format!(
+        "{}/push/{}",
+        b.running.public_url(),
+        twinport::client::encode_segment(tid)
+    )
+}
+
+#[tokio::test]
+async fn a_push_arrives_with_a_verified_receipt_and_completes_both_sides() {
+    for storage in Storage::all() {
+        let platform = start_platform().await;
+        let (a, b) = city_pair_backed(storage, &platform).await;
+        let tid = push_transfer(&b).await;
+        wait_for_state(&b, &tid, "COMPLETED", T).await;
+        let pid = provider_transfer(&a, &tid).await;
+        wait_for_state(&a, &pid, "COMPLETED", T).await;
+
+        let expected = entities_body();
+        let files = received(&b, &tid);
+        assert_eq!(files.len(), 1, "{files:?}");
+        let payload = std::fs::read(&files[0]).unwrap();
+        assert_eq!(payload, expected.as_bytes(), "the payload arrived whole");
+        let digest = twinport_contracts::canonical::sha256_hex(&payload);
+        let request_id = files[0].file_name().unwrap().to_str().unwrap().to_string();
+
+        // The receipt verified and is stored with what arrived.
+        let list = get_json(
+            &b,
+            &format!(
+                "/api/v1/transfers/{}/receipts",
+                twinport::client::encode_segment(&tid)
+            ),
+        )
+        .await;
+        let stored = &list.as_array().unwrap()[0];
+        assert_eq!(stored["verified"], true, "{stored:#}");
+        assert_eq!(stored["verified_now"], true, "{stored:#}");
+        assert_eq!(stored["sha256"], digest.as_str());
+        assert_eq!(stored["request_id"], request_id.as_str());
+        assert_eq!(stored["receipt"]["receipt"]["sha256"], digest.as_str());
+        assert_eq!(stored["receipt"]["receipt"]["transferId"], pid.as_str());
+
+        // Both audit logs hold the access with the same digest.
+        let theirs = data_accesses(&a).await;
+        let provider_entry = theirs
+            .iter()
+            .find(|e| e["details"]["request_id"] == request_id.as_str())
+            .expect("provider recorded the push");
+        assert_eq!(provider_entry["details"]["sha256"], digest.as_str());
+        assert_eq!(provider_entry["details"]["complete"], true);
+        assert_eq!(provider_entry["details"]["outcome"], "served");
+        let ours = data_accesses(&b).await;
+        let consumer_entry = ours
+            .iter()
+            .find(|e| e["details"]["request_id"] == request_id.as_str())
+            .expect("consumer recorded the push");
+        assert_eq!(consumer_entry["details"]["sha256"], digest.as_str());
+        assert_eq!(consumer_entry["details"]["receipt"]["verified"], true);
+        assert_eq!(consumer_entry["transfer"], tid.as_str());
+        let receipts_received = b
+            .running
+            .state
+            .store()
+            .audit_entries_from(0, 10_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.kind == "receipt_received")
+            .count();
+        assert_eq!(receipts_received, 1);
+
+        // The token died with the transfer: a replayed push is refused and writes nothing.
+        let r = reqwest::Client::new()
+            .post(push_url(&b, &tid))
+            .bearer_auth("anything")
+            .header("twinport-request-id", "replay-1")
+            .body("x")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+        assert_eq!(received(&b, &tid).len(), 1);
+
+        a.running.stop().await;
+        b.running.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_failed_push_leaves_the_transfer_started_and_a_wrong_token_writes_nothing() {
+    for storage in Storage::all() {
+        let backend = dead_backend().await;
+        let (a, b) = city_pair_backed(storage, &backend).await;
+        let tid = push_transfer(&b).await;
+        wait_for_state(&b, &tid, "STARTED", T).await;
+        let pid = provider_transfer(&a, &tid).await;
+
+        // The provider records the failure: a refused access with 502 and a line in the transfer's history.
+        let deadline = tokio::time::Instant::now() + T;
+        let entry = loop {
+            let found = data_accesses(&a)
+                .await
+                .into_iter()
+                .find(|e| e["transfer"] == pid.as_str());
+            if let Some(e) = found {
+                break e;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no failure recorded"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert_eq!(entry["details"]["status"], 502, "{entry:#}");
+        assert_eq!(entry["details"]["outcome"], "refused");
+        let deadline = tokio::time::Instant::now() + T;
+        loop {
+            let view = get_json(
+                &a,
+                &format!(
+                    "/api/v1/transfers/{}",
+                    twinport::client::encode_segment(&pid)
+                ),
+            )
+            .await;
+            let noted = view["history"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|h| h.to_string().contains("push failed"));
+            if noted {
+                assert_eq!(view["state"], "STARTED", "{view:#}");
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no history line: {view:#}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let view = get_json(
+            &b,
+            &format!(
+                "/api/v1/transfers/{}",
+                twinport::client::encode_segment(&tid)
+            ),
+        )
+        .await;
+        assert_eq!(view["state"], "STARTED", "not completed: {view:#}");
+        assert!(received(&b, &tid).is_empty());
+
+        // Someone who does not hold the token cannot push into B's data dir, nor without one.
+        let client = reqwest::Client::new();
+        let r = client
+            .post(push_url(&b, &tid))
+            .bearer_auth("not-the-token")
+            .header("twinport-request-id", "forged-1")
+            .body("forged payload")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+        assert_eq!(
+            r.headers()["content-type"],
+            "application/problem+json",
+            "refusals are problem+json"
+        );
+        let r = client
+            .put(push_url(&b, &tid))
+            .header("twinport-request-id", "forged-2")
+            .body("forged payload")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+        assert!(received(&b, &tid).is_empty(), "nothing was written");
+        assert!(
+            data_accesses(&b).await.is_empty(),
+            "no access recorded on B"
+        );
+
+        a.running.stop().await;
+        b.running.stop().await;
+    }
+}
+
+/// A platform that answers 503 until `up` is set.
+async fn flaky_platform(up: std::sync::Arc<std::sync::atomic::AtomicBool>) -> String {
+    let app = Router::new().route(
+        "/ngsi-ld/v1/entities",
+        get(move || {
+            let up = up.clone();
+            async move {
+                if up.load(std::sync::atomic::Ordering::SeqCst) {
+                    (
+                        axum::http::StatusCode::OK,
+                        [("content-type", "application/ld+json")],
+                        entities_body(),
+                    )
+                } else {
+                    (
+                        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                        [("content-type", "text/plain")],
+                        "maintenance".to_string(),
+                    )
+                }
+            }
+        }),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    url
+}
+
+async fn act(city: &City, tid: &str, action: &str) {
+    let r = city
+        .management(
+            Method::POST,
+            &format!(
+                "/api/v1/transfers/{}/{action}",
+                twinport::client::encode_segment(tid)
+            ),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{action}: {}", r.text().await.unwrap());
+}
+
+#[tokio::test]
+async fn an_error_page_is_not_pushed_and_a_resume_pushes_again() {
+    let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let platform = flaky_platform(up.clone()).await;
+    let (a, b) = city_pair_backed(Storage::Sqlite, &platform).await;
+    let tid = push_transfer(&b).await;
+    wait_for_state(&b, &tid, "STARTED", T).await;
+    let pid = provider_transfer(&a, &tid).await;
+    let deadline = tokio::time::Instant::now() + T;
+    let entry = loop {
+        if let Some(e) = data_accesses(&a)
+            .await
+            .into_iter()
+            .find(|e| e["transfer"] == pid.as_str())
+        {
+            break e;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no failure recorded"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(entry["details"]["status"], 502, "{entry:#}");
+    assert!(
+        entry["details"]["detail"].as_str().unwrap().contains("503"),
+        "{entry:#}"
+    );
+    assert!(
+        received(&b, &tid).is_empty(),
+        "the error page was not pushed"
+    );
+
+    // The platform is back; the consumer's operator suspends and resumes, and the provider pushes again.
+    up.store(true, std::sync::atomic::Ordering::SeqCst);
+    act(&b, &tid, "suspend").await;
+    wait_for_state(&a, &pid, "SUSPENDED", T).await;
+    act(&b, &tid, "resume").await;
+    wait_for_state(&b, &tid, "COMPLETED", T).await;
+    wait_for_state(&a, &pid, "COMPLETED", T).await;
+    let files = received(&b, &tid);
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(
+        std::fs::read(&files[0]).unwrap(),
+        entities_body().as_bytes()
+    );
+
+    a.running.stop().await;
+    b.running.stop().await;
+}
