@@ -553,3 +553,59 @@ async fn a_receipt_that_does_not_match_the_body_is_recorded_as_an_alarm() {
     a.running.stop().await;
     b.running.stop().await;
 }
+
+/// Regression: a consumer that suspends and resumes a transfer itself is STARTED at once; the provider's answering
+/// TransferStartMessage, with the new token, used to be refused as an invalid transition, leaving the consumer
+/// with a revoked token. It now updates the data address, and the local endpoint serves data again.
+#[tokio::test]
+async fn a_transfer_the_consumer_resumes_itself_gets_the_new_token() {
+    let (platform, _platform_task) = start_platform().await;
+    let (a, b) = city_pair_backed(Storage::Sqlite, &platform).await;
+    let (tid, _provider_tid) = started_transfer(&a, &b).await;
+    let old_token = token_of(
+        &b.running
+            .state
+            .store()
+            .transfer(&tid)
+            .await
+            .unwrap()
+            .unwrap()
+            .data_address,
+    );
+    for (action, state) in [("suspend", "SUSPENDED"), ("resume", "STARTED")] {
+        let r = b
+            .management(Method::POST, &format!("/api/v1/transfers/{tid}/{action}"))
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        wait_for_state(&b, &tid, state, T).await;
+    }
+    let deadline = std::time::Instant::now() + T;
+    let new_token = loop {
+        let t = b
+            .running
+            .state
+            .store()
+            .transfer(&tid)
+            .await
+            .unwrap()
+            .unwrap();
+        let token = token_of(&t.data_address);
+        if token != old_token {
+            break token;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the provider's new data address never reached the consumer"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_ne!(new_token, old_token);
+    let r = reqwest::get(local(&b, &tid, "")).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.bytes().await.unwrap(), entities_body().as_bytes());
+    a.running.stop().await;
+    b.running.stop().await;
+}

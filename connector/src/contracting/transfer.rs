@@ -456,6 +456,22 @@ pub async fn on_message(
         M::TransferRequest => Err("a TransferRequestMessage goes to /transfers/request".into()),
     };
     let detail = parsed.map_err(|e| invalid(&t, "malformed-message", e))?;
+    if kind == M::TransferStart && t.role == CONSUMER && t.state == "STARTED" {
+        if let Some(address) = body.get("dataAddress") {
+            // We resumed the transfer ourselves, so we are STARTED already; the provider's answering start
+            // carries the new data address (and token) that the resumed transfer needs.
+            let mut t = t;
+            t.data_address = Some(address.clone());
+            let event = format!("received {} from {partner}: new data address", kind.name());
+            save(
+                state,
+                t,
+                Change::new().history(Some("STARTED"), "STARTED", event, None),
+            )
+            .await?;
+            return Ok(());
+        }
+    }
     let next = check(&t, kind, sender)?;
     let mut t = t;
     let from = t.state.clone();
