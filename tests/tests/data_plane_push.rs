@@ -189,7 +189,13 @@ async fn a_push_arrives_with_a_verified_receipt_and_completes_both_sides() {
             .await
             .unwrap()
             .into_iter()
-            .filter(|e| e.kind == "receipt_received")
+            // DSP message receipts are `receipt_received` entries too; the access receipt names its request.
+            .filter(|e| {
+                e.kind == "receipt_received"
+                    && serde_json::from_str::<serde_json::Value>(&e.leaf)
+                        .ok()
+                        .is_some_and(|leaf| leaf["details"]["request_id"].is_string())
+            })
             .count();
         assert_eq!(receipts_received, 1);
 
