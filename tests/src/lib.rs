@@ -599,6 +599,22 @@ pub async fn data_accesses(a: &City) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// The `receipt_received` entries in `city`'s audit log that record access receipts (they name the request;
+/// receipts for DSP messages are `receipt_received` entries too).
+pub async fn access_receipts_received(city: &City) -> Vec<serde_json::Value> {
+    city.running
+        .state
+        .store()
+        .audit_entries_from(0, 100_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "receipt_received")
+        .map(|e| serde_json::from_str::<serde_json::Value>(&e.leaf).unwrap())
+        .filter(|leaf| leaf["details"]["request_id"].is_string())
+        .collect()
+}
+
 /// Waits until city A's audit log holds a `data_access` entry for `request_id`, and returns it.
 pub async fn data_access(a: &City, request_id: &str) -> serde_json::Value {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);

@@ -12,7 +12,10 @@ use axum::Router;
 use reqwest::Method;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
-use twinport_e2e::{city_pair_backed, start_negotiation, wait_for_state, City, Storage, CITY_A};
+use twinport_e2e::{
+    access_receipts_received, city_pair_backed, start_negotiation, wait_for_state, City, Storage,
+    CITY_A,
+};
 
 const TRAFFIC: &str = "urn:ldt:sample-city:traffic-counts";
 const TRAFFIC_OFFER: &str = "urn:ldt:sample-city:traffic-counts:offer:partner-use";
@@ -181,23 +184,7 @@ async fn a_push_arrives_with_a_verified_receipt_and_completes_both_sides() {
         assert_eq!(consumer_entry["details"]["sha256"], digest.as_str());
         assert_eq!(consumer_entry["details"]["receipt"]["verified"], true);
         assert_eq!(consumer_entry["transfer"], tid.as_str());
-        let receipts_received = b
-            .running
-            .state
-            .store()
-            .audit_entries_from(0, 10_000)
-            .await
-            .unwrap()
-            .into_iter()
-            // DSP message receipts are `receipt_received` entries too; the access receipt names its request.
-            .filter(|e| {
-                e.kind == "receipt_received"
-                    && serde_json::from_str::<serde_json::Value>(&e.leaf)
-                        .ok()
-                        .is_some_and(|leaf| leaf["details"]["request_id"].is_string())
-            })
-            .count();
-        assert_eq!(receipts_received, 1);
+        assert_eq!(access_receipts_received(&b).await.len(), 1);
 
         // The token died with the transfer: a replayed push is refused and writes nothing.
         let r = reqwest::Client::new()
