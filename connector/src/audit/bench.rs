@@ -15,8 +15,6 @@ use super::export::{entry_line, verify_jsonl, FORMAT};
 use super::{prepare, AuditEvent, AuditLog, EventKind};
 use crate::storage::Store;
 
-/// Concurrent appenders: enough to keep the writer's batches full, as many connections' requests would.
-const APPENDERS: u64 = 512;
 const ORIGIN: &str = "bench.twinport.example/audit";
 
 fn sample_event(n: u64) -> AuditEvent {
@@ -36,11 +34,12 @@ async fn appends_per_second(
     store: &Store,
     dir: &std::path::Path,
     total: u64,
+    appenders: u64,
 ) -> anyhow::Result<f64> {
     let log = AuditLog::open(store, dir, ORIGIN).await?;
     let start = Instant::now();
-    let per = total.div_ceil(APPENDERS);
-    let tasks: Vec<_> = (0..APPENDERS)
+    let per = total.div_ceil(appenders.max(1));
+    let tasks: Vec<_> = (0..appenders.max(1))
         .map(|t| {
             let log = log.clone();
             tokio::spawn(async move {
@@ -55,7 +54,13 @@ async fn appends_per_second(
         t.await??;
     }
     let secs = start.elapsed().as_secs_f64();
-    Ok((per * APPENDERS) as f64 / secs)
+    let n = per * appenders.max(1);
+    println!(
+        "  {n} appends in {} transactions (mean batch {:.0})",
+        log.batches_written(),
+        n as f64 / log.batches_written().max(1) as f64
+    );
+    Ok(n as f64 / secs)
 }
 
 async fn postgres_store(base: &str) -> anyhow::Result<Store> {
@@ -71,13 +76,18 @@ async fn postgres_store(base: &str) -> anyhow::Result<Store> {
     Ok(Store::connect(&format!("{base}{sep}options=-c%20search_path%3D{schema}")).await?)
 }
 
-pub async fn run(appends: u64, entries: u64, postgres: Option<&str>) -> anyhow::Result<()> {
+pub async fn run(
+    appends: u64,
+    entries: u64,
+    appenders: u64,
+    postgres: Option<&str>,
+) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!(
         "twinport-audit-bench-{}",
         uuid::Uuid::new_v4().simple()
     ));
     std::fs::create_dir_all(&dir)?;
-    let result = measure(&dir, appends, entries, postgres).await;
+    let result = measure(&dir, appends, entries, appenders, postgres).await;
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
@@ -86,16 +96,17 @@ async fn measure(
     dir: &std::path::Path,
     appends: u64,
     entries: u64,
+    appenders: u64,
     postgres: Option<&str>,
 ) -> anyhow::Result<()> {
     let sqlite = Store::connect(&format!("sqlite://{}", dir.join("bench.db").display())).await?;
-    let rate = appends_per_second(&sqlite, dir, appends).await?;
-    println!("sqlite: {rate:.0} durable appends/s ({appends} appends, {APPENDERS} concurrent appenders, WAL, synchronous=NORMAL)");
+    let rate = appends_per_second(&sqlite, dir, appends, appenders).await?;
+    println!("sqlite: {rate:.0} durable appends/s ({appends} appends, {appenders} concurrent appenders, WAL, synchronous=NORMAL)");
     if let Some(url) = postgres {
         let pg = postgres_store(url).await?;
         let pg_dir = dir.join("pg");
         std::fs::create_dir_all(&pg_dir)?;
-        let rate = appends_per_second(&pg, &pg_dir, appends).await?;
+        let rate = appends_per_second(&pg, &pg_dir, appends, appenders).await?;
         println!("postgresql: {rate:.0} durable appends/s ({appends} appends)");
     }
 

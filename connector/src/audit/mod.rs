@@ -21,6 +21,9 @@ pub mod verify;
 pub mod witness;
 mod writer;
 
+/// The writer's largest batch (for benchmarks sizing their load).
+pub use writer::MAX_BATCH;
+
 use std::path::Path;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -80,6 +83,8 @@ pub(crate) struct Shared {
     key: NoteSigner,
     tree: RwLock<MerkleTree>,
     latest: RwLock<Option<SignedCheckpoint>>,
+    /// Transactions the writer committed, so benchmarks can tell how full its batches ran.
+    batches: std::sync::atomic::AtomicU64,
 }
 
 impl Shared {
@@ -196,6 +201,7 @@ impl AuditLog {
             key,
             tree: RwLock::new(MerkleTree::new()),
             latest: RwLock::new(None),
+            batches: Default::default(),
         });
         let size = load_tail(&shared).await?;
         if let Some(note) = store.audit_latest_checkpoint().await? {
@@ -323,6 +329,13 @@ impl AuditLog {
     /// Number of durable entries.
     pub fn size(&self) -> u64 {
         self.shared.size()
+    }
+
+    /// Append transactions committed since this handle's log was opened.
+    pub fn batches_written(&self) -> u64 {
+        self.shared
+            .batches
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn origin(&self) -> &str {

@@ -15,6 +15,8 @@ use crate::storage::{Backend, StorageError};
 /// Under load a batch takes everything queued while the previous one committed, up to this many: larger batches
 /// spread one commit (and the WAL's growth checks) over more entries; when idle a batch is one entry.
 pub const MAX_BATCH: usize = 1024;
+/// Yields while collecting a batch, each taken only when the queue ran dry.
+const MAX_LINGER: usize = 4;
 /// Checkpoints follow new entries within about this long (Tessera's minimum).
 const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -49,6 +51,7 @@ async fn handle(shared: &Shared, first: Command, rx: &mut mpsc::Receiver<Command
     let mut replies = Vec::new();
     let mut checkpoint_waiters = Vec::new();
     let mut next = Some(first);
+    let mut lingered = 0;
     while let Some(cmd) = next.take() {
         match cmd {
             Command::Append(leaf, reply) => {
@@ -59,6 +62,14 @@ async fn handle(shared: &Shared, first: Command, rx: &mut mpsc::Receiver<Command
         }
         if leaves.len() < MAX_BATCH {
             next = rx.try_recv().ok();
+            // Appenders answered by the last commit are still preparing their next events on the other
+            // workers: yielding once lets them queue here, so under load a batch fills instead of committing a
+            // handful of entries; when idle the queue stays empty and this costs one yield.
+            if next.is_none() && lingered < MAX_LINGER {
+                lingered += 1;
+                tokio::task::yield_now().await;
+                next = rx.try_recv().ok();
+            }
         }
     }
     if !leaves.is_empty() {
@@ -85,6 +96,9 @@ async fn handle(shared: &Shared, first: Command, rx: &mut mpsc::Receiver<Command
         };
         match written {
             Ok(first_index) => {
+                shared
+                    .batches
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let mut tree = shared.tree_mut();
                 for (i, leaf) in leaves.iter().enumerate() {
                     // A catch-up may already have read our committed rows back; never push one twice.

@@ -84,6 +84,10 @@ pub enum AuditCommand {
         /// Entries in the tree for the proof and verification figures.
         #[arg(long, default_value_t = 1_000_000)]
         entries: u64,
+        /// Concurrent appenders. The default is twice the writer's largest batch, so one batch is being prepared
+        /// while the previous one commits, as under a steady stream of requests.
+        #[arg(long, default_value_t = 2 * audit::MAX_BATCH as u64)]
+        appenders: u64,
         /// Also measure appends on this PostgreSQL database (a fresh schema is created in it).
         #[arg(long, env = "TWINPORT_BENCH_DATABASE_URL")]
         postgres: Option<String>,
@@ -190,8 +194,9 @@ pub fn run(command: AuditCommand) -> anyhow::Result<()> {
             AuditCommand::Bench {
                 appends,
                 entries,
+                appenders,
                 postgres,
-            } => audit::bench::run(appends, entries, postgres.as_deref()).await,
+            } => audit::bench::run(appends, entries, appenders, postgres.as_deref()).await,
         }
     })
 }

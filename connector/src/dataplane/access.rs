@@ -4,6 +4,8 @@
 //! purpose, the agreement's start and the number of accesses made so far. That number is taken with a single
 //! atomic increment before the request is forwarded (and given back if refused): two requests racing for the last
 //! allowed access cannot both win, and a request whose decision or reservation fails is refused (fail closed).
+//! Agreements without a count constraint, on a connector without Rego rules, skip the reservation: nothing would
+//! read the number.
 
 use crate::tls::TlsPeer;
 use std::sync::Arc;
@@ -33,6 +35,8 @@ pub struct AgreementCache(std::sync::Mutex<std::collections::HashMap<String, Arc
 pub struct Agreed {
     pub agreement: AgreementRecord,
     pub purpose: Option<String>,
+    /// Whether the agreement limits the number of accesses (see [`mentions_count`]).
+    pub counted: bool,
 }
 
 impl AgreementCache {
@@ -56,7 +60,12 @@ impl AgreementCache {
             .await
             .map_err(Refusal::internal)?
             .and_then(|n| n.purpose);
-        let agreed = Arc::new(Agreed { agreement, purpose });
+        let counted = mentions_count(&agreement.body);
+        let agreed = Arc::new(Agreed {
+            agreement,
+            purpose,
+            counted,
+        });
         if let Ok(mut m) = self.0.lock() {
             if m.len() >= Self::MAX {
                 m.clear();
@@ -74,6 +83,23 @@ pub struct Access {
     pub agreement: AgreementRecord,
     pub resource: Resource,
     pub purpose: Option<String>,
+    /// Whether anything deciding on this access reads the count of accesses so far: a count constraint in the
+    /// agreement, or any local Rego rule (which may read `usage.count`). Only then is an access reserved in the
+    /// database before the request is forwarded; otherwise that write would be on every request for nothing.
+    pub counted: bool,
+}
+
+/// Whether a policy may constrain the number of uses: any string in it naming the ODRL `count` operand, compacted
+/// or expanded. Deliberately broad (a stray "count" value also counts), so a limit is never missed.
+pub fn mentions_count(policy: &Value) -> bool {
+    match policy {
+        Value::String(s) => {
+            s == "count" || s.ends_with(":count") || s.ends_with("/count") || s.ends_with("#count")
+        }
+        Value::Array(items) => items.iter().any(mentions_count),
+        Value::Object(m) => m.values().any(mentions_count),
+        _ => false,
+    }
 }
 
 /// A refusal and the transfer it concerned, when one was found (for the audit entry).
@@ -108,12 +134,22 @@ pub async fn transfer_for_token(
     token: &str,
     peer: Option<&TlsPeer>,
 ) -> Result<TransferRecord, Refusal> {
-    let t = state
-        .store()
-        .transfer_by_token_hash(&token_hash(token))
-        .await
-        .map_err(Refusal::internal)?
-        .ok_or_else(|| Refusal::unauthorized("the token is unknown or has been revoked"))?;
+    let hash = token_hash(token);
+    let cache = state.data_plane().transfers();
+    let generation = state.store().generation();
+    let t = match cache.hit(&hash, generation) {
+        Some(t) => (*t).clone(),
+        None => {
+            let t = state
+                .store()
+                .transfer_by_token_hash(&hash)
+                .await
+                .map_err(Refusal::internal)?
+                .ok_or_else(|| Refusal::unauthorized("the token is unknown or has been revoked"))?;
+            cache.fill(&hash, generation, Arc::new(t.clone()));
+            t
+        }
+    };
     if t.role != PROVIDER || t.provider_pid.as_deref() != Some(pid) {
         return Err(Refusal::unauthorized(
             "the token is not the one issued for this data address",
@@ -205,19 +241,29 @@ pub async fn admit(
             "the agreed resource is no longer offered",
         ))
     };
-    let record = state
-        .store()
-        .resource(&agreement.target)
-        .await
-        .map_err(|e| refuse(Refusal::internal(e)))?
-        .ok_or_else(gone)?;
-    let resource: Resource = serde_json::from_value(record.body).map_err(|_| gone())?;
+    let cache = state.data_plane().resources();
+    let generation = state.store().generation();
+    let resource = match cache.hit(&agreement.target, generation) {
+        Some(r) => (*r).clone(),
+        None => {
+            let record = state
+                .store()
+                .resource(&agreement.target)
+                .await
+                .map_err(|e| refuse(Refusal::internal(e)))?
+                .ok_or_else(gone)?;
+            let resource: Resource = serde_json::from_value(record.body).map_err(|_| gone())?;
+            cache.fill(&agreement.target, generation, Arc::new(resource.clone()));
+            resource
+        }
+    };
     let purpose = declared.or_else(|| agreed.purpose.clone());
     Ok(Access {
         transfer,
         agreement,
         resource,
         purpose,
+        counted: agreed.counted || state.policy().rule_count() > 0,
     })
 }
 
@@ -231,8 +277,13 @@ pub fn action_for(method: &axum::http::Method) -> &'static str {
     }
 }
 
-/// Evaluates the agreement in the access scope and reserves the access; returns its number (1 for the first).
-pub async fn decide(state: &AppState, access: &Access, action: &str) -> Result<u64, Refusal> {
+/// Evaluates the agreement in the access scope and, where the count matters, reserves the access; returns its
+/// number (1 for the first) when it was counted.
+pub async fn decide(
+    state: &AppState,
+    access: &Access,
+    action: &str,
+) -> Result<Option<u64>, Refusal> {
     let start = access
         .agreement
         .body
@@ -245,11 +296,17 @@ pub async fn decide(state: &AppState, access: &Access, action: &str) -> Result<u
     policy["@type"] = json!("Agreement");
     // Taken before deciding, given back on a refusal: racing requests see the higher count and are judged
     // conservatively, so a limit can never be exceeded.
-    let number = state
-        .store()
-        .take_access(&access.agreement.id)
-        .await
-        .map_err(Refusal::internal)?;
+    let number = if access.counted {
+        Some(
+            state
+                .store()
+                .take_access(&access.agreement.id)
+                .await
+                .map_err(Refusal::internal)?,
+        )
+    } else {
+        None
+    };
     let ctx = context(ContextInput {
         partner_id: &access.transfer.partner,
         partner: partner.as_ref(),
@@ -257,14 +314,16 @@ pub async fn decide(state: &AppState, access: &Access, action: &str) -> Result<u
         action,
         purpose: access.purpose.as_deref(),
         agreement: Some((&access.agreement.id, &start)),
-        count: Some(number - 1),
+        count: number.map(|n| n - 1),
     });
     let report = state.policy().evaluate(&policy, &ctx, Scope::Access);
     if report.is_permit() {
         return Ok(number);
     }
-    if let Err(e) = state.store().refund_access(&access.agreement.id).await {
-        tracing::error!(error = %e, "cannot give back a refused access; the count stays one higher");
+    if number.is_some() {
+        if let Err(e) = state.store().refund_access(&access.agreement.id).await {
+            tracing::error!(error = %e, "cannot give back a refused access; the count stays one higher");
+        }
     }
     Err(Refusal::policy(
         report.reasons().into_iter().take(12).collect(),
@@ -289,5 +348,21 @@ mod tests {
         assert_eq!(bearer(&h), Some("tok"));
         h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer "));
         assert_eq!(bearer(&h), None);
+    }
+
+    #[test]
+    fn a_count_limit_is_found_in_any_spelling() {
+        for operand in [
+            json!("count"),
+            json!("odrl:count"),
+            json!({"@id": "http://www.w3.org/ns/odrl/2/count"}),
+        ] {
+            let policy = json!({"permission": [{"action": "use", "constraint": [
+                {"leftOperand": operand, "operator": "lteq", "rightOperand": 3}]}]});
+            assert!(mentions_count(&policy), "{policy}");
+        }
+        let unlimited = json!({"permission": [{"action": "use", "constraint": [
+            {"leftOperand": "purpose", "operator": "eq", "rightOperand": "dpv:ResearchAndDevelopment"}]}]});
+        assert!(!mentions_count(&unlimited));
     }
 }

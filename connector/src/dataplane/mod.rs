@@ -11,9 +11,11 @@ pub mod access;
 pub mod backend;
 pub mod consumer;
 pub mod files;
+pub mod fresh;
 pub mod ngsi_ld;
 pub mod problem;
 pub mod push;
+pub mod receipt_writer;
 pub mod receipts;
 pub mod record;
 pub mod tee;
@@ -47,10 +49,14 @@ pub struct DataPlane {
     timeout: Duration,
     pending: receipts::Pending,
     agreements: access::AgreementCache,
+    receipts: receipt_writer::ReceiptWriter,
+    transfers: fresh::FreshCache<crate::storage::TransferRecord>,
+    resources: fresh::FreshCache<crate::catalogue::Resource>,
 }
 
 impl DataPlane {
-    pub fn new(timeout: Duration) -> Result<DataPlane, String> {
+    /// Needs a runtime: it starts the receipt writer on `store`.
+    pub fn new(timeout: Duration, store: crate::storage::Store) -> Result<DataPlane, String> {
         let client = reqwest::Client::builder()
             .user_agent(concat!("twinport-data-plane/", env!("CARGO_PKG_VERSION")))
             .redirect(reqwest::redirect::Policy::none())
@@ -63,6 +69,9 @@ impl DataPlane {
             timeout,
             pending: receipts::Pending::default(),
             agreements: access::AgreementCache::default(),
+            receipts: receipt_writer::ReceiptWriter::start(store),
+            transfers: Default::default(),
+            resources: Default::default(),
         })
     }
 
@@ -82,6 +91,21 @@ impl DataPlane {
 
     pub(crate) fn agreements(&self) -> &access::AgreementCache {
         &self.agreements
+    }
+
+    /// Where signed receipts are stored.
+    pub fn receipts(&self) -> &receipt_writer::ReceiptWriter {
+        &self.receipts
+    }
+
+    /// Transfers by token hash.
+    pub(crate) fn transfers(&self) -> &fresh::FreshCache<crate::storage::TransferRecord> {
+        &self.transfers
+    }
+
+    /// Agreed resources by id.
+    pub(crate) fn resources(&self) -> &fresh::FreshCache<crate::catalogue::Resource> {
+        &self.resources
     }
 }
 

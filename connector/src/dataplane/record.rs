@@ -110,14 +110,14 @@ pub async fn served(
     let signed = sign_receipt(state.identity().key(), receipt).map_err(|e| e.to_string())?;
     let body = serde_json::to_string(&signed).map_err(|e| e.to_string())?;
     state
-        .store()
-        .put_receipt(&StoredReceipt {
+        .data_plane()
+        .receipts()
+        .put(StoredReceipt {
             request_id: line.request_id.clone(),
             transfer_id: line.transfer.clone().unwrap_or_default(),
             partner: line.partner.clone().unwrap_or_default(),
             body,
         })
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     Ok(signed)
 }

@@ -83,16 +83,26 @@ impl Store {
     }
 
     pub async fn put_receipt(&self, r: &StoredReceipt) -> Result<(), StorageError> {
-        sqlx::query(
-            "INSERT INTO data_receipts (request_id, transfer_id, partner, body, created_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&r.request_id)
-        .bind(&r.transfer_id)
-        .bind(&r.partner)
-        .bind(&r.body)
-        .bind(now_text())
-        .execute(self.pool())
-        .await?;
+        self.put_receipts(std::slice::from_ref(r)).await
+    }
+
+    /// Stores receipts in one transaction: all of them or none.
+    pub async fn put_receipts(&self, receipts: &[StoredReceipt]) -> Result<(), StorageError> {
+        let mut tx = self.pool().begin().await?;
+        let now = now_text();
+        for r in receipts {
+            sqlx::query(
+                "INSERT INTO data_receipts (request_id, transfer_id, partner, body, created_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&r.request_id)
+            .bind(&r.transfer_id)
+            .bind(&r.partner)
+            .bind(&r.body)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

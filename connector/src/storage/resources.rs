@@ -108,6 +108,7 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
+        self.bump_generation();
         Ok(!existed)
     }
 
@@ -117,6 +118,7 @@ impl Store {
             .bind(id)
             .execute(self.pool())
             .await?;
+        self.bump_generation();
         Ok(done.rows_affected() > 0)
     }
 
@@ -144,6 +146,7 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
+        self.bump_generation();
         Ok(())
     }
 }
