@@ -135,21 +135,18 @@ pub async fn transfer_for_token(
     peer: Option<&TlsPeer>,
 ) -> Result<TransferRecord, Refusal> {
     let hash = token_hash(token);
-    let cache = state.data_plane().transfers();
-    let generation = state.store().generation();
-    let t = match cache.hit(&hash, generation) {
-        Some(t) => (*t).clone(),
-        None => {
-            let t = state
+    let t = state
+        .data_plane()
+        .transfers()
+        .get_or_load(&hash, state.store().generation(), async {
+            state
                 .store()
                 .transfer_by_token_hash(&hash)
                 .await
                 .map_err(Refusal::internal)?
-                .ok_or_else(|| Refusal::unauthorized("the token is unknown or has been revoked"))?;
-            cache.fill(&hash, generation, Arc::new(t.clone()));
-            t
-        }
-    };
+                .ok_or_else(|| Refusal::unauthorized("the token is unknown or has been revoked"))
+        })
+        .await?;
     if t.role != PROVIDER || t.provider_pid.as_deref() != Some(pid) {
         return Err(Refusal::unauthorized(
             "the token is not the one issued for this data address",
@@ -162,7 +159,7 @@ pub async fn transfer_for_token(
             "the token has expired; restart the transfer to obtain a new one",
         ));
     }
-    Ok(t)
+    Ok((*t).clone())
 }
 
 /// Under mutual TLS, the connection's client certificate must be the one configured for the transfer's partner:
@@ -241,27 +238,24 @@ pub async fn admit(
             "the agreed resource is no longer offered",
         ))
     };
-    let cache = state.data_plane().resources();
-    let generation = state.store().generation();
-    let resource = match cache.hit(&agreement.target, generation) {
-        Some(r) => (*r).clone(),
-        None => {
+    let resource = state
+        .data_plane()
+        .resources()
+        .get_or_load(&agreement.target, state.store().generation(), async {
             let record = state
                 .store()
                 .resource(&agreement.target)
                 .await
                 .map_err(|e| refuse(Refusal::internal(e)))?
                 .ok_or_else(gone)?;
-            let resource: Resource = serde_json::from_value(record.body).map_err(|_| gone())?;
-            cache.fill(&agreement.target, generation, Arc::new(resource.clone()));
-            resource
-        }
-    };
+            serde_json::from_value::<Resource>(record.body).map_err(|_| gone())
+        })
+        .await?;
     let purpose = declared.or_else(|| agreed.purpose.clone());
     Ok(Access {
         transfer,
         agreement,
-        resource,
+        resource: (*resource).clone(),
         purpose,
         counted: agreed.counted || state.policy().rule_count() > 0,
     })

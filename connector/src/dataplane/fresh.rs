@@ -29,6 +29,22 @@ impl<V> FreshCache<V> {
             .map(|(_, v)| v.clone())
     }
 
+    /// The value for `key`: the kept one while `generation` (taken before calling) is current, otherwise what
+    /// `load` reads, which is then kept.
+    pub async fn get_or_load<E>(
+        &self,
+        key: &str,
+        generation: Option<u64>,
+        load: impl std::future::Future<Output = Result<V, E>>,
+    ) -> Result<Arc<V>, E> {
+        if let Some(v) = self.hit(key, generation) {
+            return Ok(v);
+        }
+        let v = Arc::new(load.await?);
+        self.fill(key, generation, v.clone());
+        Ok(v)
+    }
+
     /// Keeps `value`, read after `generation` was taken; a write since then has moved the generation on, so an
     /// entry filled from a read racing that write is never served.
     pub fn fill(&self, key: &str, generation: Option<u64>, value: Arc<V>) {
