@@ -637,6 +637,15 @@ pub async fn data_access(a: &City, request_id: &str) -> serde_json::Value {
 /// Like [`city_pair`], but city A's sample catalogue points at `backend` (a real platform the test started), so
 /// its data plane has something to serve.
 pub async fn city_pair_backed(storage: Storage, backend: &str) -> (City, City) {
+    city_pair_backed_with(storage, backend, |_| {}).await
+}
+
+/// Like [`city_pair_backed`], with `tweak` applied to each city's validated config before it starts.
+pub async fn city_pair_backed_with(
+    storage: Storage,
+    backend: &str,
+    tweak: impl Fn(&mut Config),
+) -> (City, City) {
     if std::env::var("TWINPORT_TEST_LOG").is_ok() {
         twinport::telemetry::init(twinport::config::LogFormat::Human);
     }
@@ -670,14 +679,14 @@ pub async fn city_pair_backed(storage: Storage, backend: &str) -> (City, City) {
         &dir_b.path().join("twinport.toml"),
         &twinport::cli::pair::partner_toml(CITY_A, &key_a.jwks()).unwrap(),
     );
-    let a = start_at(dir_a, key_a, storage, None, None, &|_| {}).await;
+    let a = start_at(dir_a, key_a, storage, None, None, &tweak).await;
     let b = start_at(
         dir_b,
         key_b,
         storage,
         Some((CITY_A, a.running.public_url().to_string())),
         None,
-        &|_| {},
+        &tweak,
     )
     .await;
     a.running

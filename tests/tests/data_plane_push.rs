@@ -13,8 +13,8 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use twinport_e2e::{
-    access_receipts_received, city_pair_backed, start_negotiation, wait_for_state, City, Storage,
-    CITY_A,
+    access_receipts_received, city_pair_backed, city_pair_backed_with, start_negotiation,
+    wait_for_state, City, Storage, CITY_A,
 };
 
 const TRAFFIC: &str = "urn:ldt:sample-city:traffic-counts";
@@ -291,10 +291,106 @@ async fn a_failed_push_leaves_the_transfer_started_and_a_wrong_token_writes_noth
             .unwrap();
         assert_eq!(r.status(), 401);
         assert!(received(&b, &tid).is_empty(), "nothing was written");
+        // Both attempts are in B's log as refused pushes; no token matched, so no transfer or partner is named.
+        let refused = data_accesses(&b).await;
+        assert_eq!(refused.len(), 2, "{refused:#?}");
+        for e in &refused {
+            assert_eq!(e["details"]["outcome"], "refused", "{e:#}");
+            assert_eq!(e["details"]["status"], 401, "{e:#}");
+            assert_eq!(e["details"]["push"], tid.as_str(), "{e:#}");
+            assert!(e.get("partner").is_none_or(Value::is_null), "{e:#}");
+        }
+
+        a.running.stop().await;
+        b.running.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_push_larger_than_max_push_mb_is_refused_recorded_and_nothing_is_kept() {
+    for storage in Storage::all() {
+        let backend = start_platform().await;
         assert!(
-            data_accesses(&b).await.is_empty(),
-            "no access recorded on B"
+            entities_body().len() > 1024 * 1024,
+            "the body must exceed 1 MiB"
         );
+        let (a, b) = city_pair_backed_with(storage, &backend, |c| c.max_push_mb = 1).await;
+        let tid = push_transfer(&b).await;
+
+        // A streams its push (no Content-Length); B stops reading past 1 MiB, answers 413 and keeps nothing.
+        let deadline = tokio::time::Instant::now() + T;
+        let entry = loop {
+            if let Some(e) = data_accesses(&b).await.into_iter().next() {
+                break e;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "nothing recorded on B"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert_eq!(entry["details"]["status"], 413, "{entry:#}");
+        assert_eq!(entry["details"]["complete"], false, "{entry:#}");
+        assert!(
+            entry["details"]["bytes"].as_u64().unwrap() <= 1024 * 1024,
+            "{entry:#}"
+        );
+        assert_eq!(entry["transfer"], tid.as_str(), "{entry:#}");
+        assert!(
+            received(&b, &tid).is_empty(),
+            "neither the payload nor a partial file is kept"
+        );
+        let view = get_json(
+            &b,
+            &format!(
+                "/api/v1/transfers/{}",
+                twinport::client::encode_segment(&tid)
+            ),
+        )
+        .await;
+        assert_eq!(view["state"], "STARTED", "not completed: {view:#}");
+
+        // A declared Content-Length over the limit is refused before anything is read, and recorded with the
+        // transfer the token names. The token is the one B gave A in its data address.
+        let pid = provider_transfer(&a, &tid).await;
+        let address = a
+            .running
+            .state
+            .store()
+            .transfer(&pid)
+            .await
+            .unwrap()
+            .and_then(|t| t.data_address)
+            .expect("A keeps B's data address");
+        let address =
+            twinport_contracts::transfer::DataAddress::from_json(&address).expect("a data address");
+        let token = address
+            .property("authorization")
+            .expect("a push token")
+            .to_string();
+        let before = data_accesses(&b).await.len();
+        let r = reqwest::Client::new()
+            .post(push_url(&b, &tid))
+            .bearer_auth(&token)
+            .header("twinport-request-id", "big-1")
+            .body(vec![b'x'; 2 * 1024 * 1024])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 413);
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+        let problem: Value = r.json().await.unwrap();
+        assert!(
+            problem["detail"].as_str().unwrap().contains("max_push_mb"),
+            "{problem:#}"
+        );
+        assert!(received(&b, &tid).is_empty());
+        let after = data_accesses(&b).await;
+        assert_eq!(after.len(), before + 1);
+        let last = after.last().unwrap();
+        assert_eq!(last["details"]["status"], 413, "{last:#}");
+        assert_eq!(last["details"]["outcome"], "refused", "{last:#}");
+        assert_eq!(last["transfer"], tid.as_str(), "{last:#}");
 
         a.running.stop().await;
         b.running.stop().await;

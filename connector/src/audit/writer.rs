@@ -1,5 +1,5 @@
 //! The single writer: the only task that assigns indices, inserts entries and signs checkpoints. Appends queued
-//! while a transaction commits go into the next one (up to 1024), which is what makes batching free under load and
+//! while a transaction commits go into the next one (up to 4096), which is what makes batching free under load and
 //! keeps one append's latency to one commit when idle.
 
 use std::sync::Arc;
@@ -13,8 +13,11 @@ use super::{AuditError, Shared};
 use crate::storage::{Backend, StorageError};
 
 /// Under load a batch takes everything queued while the previous one committed, up to this many: larger batches
-/// spread one commit (and the WAL's growth checks) over more entries; when idle a batch is one entry.
-pub const MAX_BATCH: usize = 1024;
+/// spread one commit (and the WAL's growth checks) over more entries; when idle a batch is one entry. An index
+/// keyed by agreement or resource takes its new entries all over its pages, and a page dirtied by many entries of
+/// one batch is written to the WAL once: measured on SQLite, 4096 gave 1.4x the appends per second of 1024 with
+/// 200 000 entries and 1.2x with 1 000 000 (the commit of a full batch takes about 75 ms, paid only under load).
+pub const MAX_BATCH: usize = 4096;
 /// Yields while collecting a batch, each taken only when the queue ran dry.
 const MAX_LINGER: usize = 4;
 /// Checkpoints follow new entries within about this long (Tessera's minimum).

@@ -1,8 +1,15 @@
 //! `twinport bench dataplane`: two connectors on loopback (SQLite), city B holding a started pull transfer of a
 //! resource on the sample backend. In one run, against that same backend: N concurrent clients fetch 1 KB
 //! directly, then through city A's data plane (token, transfer state, agreement in the access scope, count
-//! reservation, audit entry and signed receipt on every request); throughput and p50/p99 latency of both. Then one
+//! reservation, audit entry and receipt on every request); throughput and p50/p99 latency of both. Then one
 //! large body streams through the data plane while the process's resident memory (VmRSS, VmHWM) is sampled.
+//! A third row, a bare forwarder (the same two HTTP hops through hyper and reqwest, no checks, no records), shows
+//! what the extra hop alone costs on this machine, so the data plane's own share can be told apart.
+//!
+//! With `--pin`, the load generator and the backend run on one half of the CPUs and the connectors (and the bare
+//! forwarder) on the other, each on a runtime of its own: a sidecar is deployed with CPU of its own, and when it
+//! shares cores with the load generator and the backend every cycle it spends is taken from them, so the "direct"
+//! run is faster for reasons that have nothing to do with the proxy. Both placements are worth reporting.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,9 +26,110 @@ use crate::storage::ResourceSource;
 
 const DATASET: &str = "urn:ldt:sample-city:bench-kb";
 
-pub async fn run(requests: usize, concurrency: usize, stream_mb: u64) -> anyhow::Result<()> {
-    let (backend, _platform) = sample_backend::start().await?;
-    let pair = Pair::start(&backend).await?;
+/// Where the two sides of the benchmark run.
+struct Placement {
+    /// Load generator and backend; `None`: the caller's runtime.
+    load: Option<tokio::runtime::Runtime>,
+    /// Connectors and the bare forwarder; `None`: the caller's runtime.
+    proxy: Option<tokio::runtime::Runtime>,
+}
+
+impl Placement {
+    fn shared() -> Placement {
+        Placement {
+            load: None,
+            proxy: None,
+        }
+    }
+
+    /// The first half of the CPUs for the load, the rest for the proxies.
+    fn pinned() -> anyhow::Result<Placement> {
+        let cores = core_affinity::get_core_ids().unwrap_or_default();
+        if cores.len() < 2 {
+            anyhow::bail!(
+                "--pin needs at least 2 CPUs, this process may use {}",
+                cores.len()
+            );
+        }
+        let (load, proxy) = cores.split_at(cores.len() / 2);
+        println!(
+            "pinned: load generator and backend on CPU {:?}, connectors and bare forwarder on CPU {:?}",
+            load.iter().map(|c| c.id).collect::<Vec<_>>(),
+            proxy.iter().map(|c| c.id).collect::<Vec<_>>(),
+        );
+        Ok(Placement {
+            load: Some(pinned_runtime("bench-load", load.to_vec())?),
+            proxy: Some(pinned_runtime("bench-proxy", proxy.to_vec())?),
+        })
+    }
+
+    /// Runs `f` on `rt` (or here) and waits for it.
+    async fn on<F>(rt: &Option<tokio::runtime::Runtime>, f: F) -> anyhow::Result<F::Output>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        Ok(match rt {
+            Some(rt) => rt.spawn(f).await?,
+            None => f.await,
+        })
+    }
+
+    fn shutdown(self) {
+        for rt in [self.load, self.proxy].into_iter().flatten() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// A runtime with one worker per CPU in `cores`, every thread of it (blocking ones too, and threads they start,
+/// such as SQLite's) confined to those CPUs.
+fn pinned_runtime(
+    name: &str,
+    cores: Vec<core_affinity::CoreId>,
+) -> anyhow::Result<tokio::runtime::Runtime> {
+    let workers = cores.len();
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .thread_name(name)
+        .on_thread_start(move || {
+            // A thread may only be placed on one CPU by this crate; spreading them keeps every core busy.
+            use std::sync::atomic::{AtomicUsize, Ordering};
+            static NEXT: AtomicUsize = AtomicUsize::new(0);
+            let core = cores[NEXT.fetch_add(1, Ordering::Relaxed) % cores.len()];
+            core_affinity::set_for_current(core);
+        })
+        .enable_all()
+        .build()?)
+}
+
+pub async fn run(
+    requests: usize,
+    concurrency: usize,
+    stream_mb: u64,
+    pin: bool,
+) -> anyhow::Result<()> {
+    let placement = if pin {
+        Placement::pinned()?
+    } else {
+        Placement::shared()
+    };
+    let result = measure(&placement, requests, concurrency, stream_mb).await;
+    placement.shutdown();
+    result
+}
+
+async fn measure(
+    placement: &Placement,
+    requests: usize,
+    concurrency: usize,
+    stream_mb: u64,
+) -> anyhow::Result<()> {
+    let (backend, _platform) = Placement::on(&placement.load, sample_backend::start()).await??;
+    let pair = {
+        let backend = backend.clone();
+        Placement::on(&placement.proxy, async move { Pair::start(&backend).await }).await??
+    };
     let resource = json!({
         "id": DATASET, "kind": "dataset", "stage": "raw", "title": "Benchmark payloads",
         "distributions": [{"format": "application/octet-stream", "backend": format!("{backend}/bench")}],
@@ -39,13 +147,34 @@ pub async fn run(requests: usize, concurrency: usize, stream_mb: u64) -> anyhow:
     let direct_url = format!("{backend}/bench/kb");
     let proxied_url = format!("{endpoint}/kb");
 
+    let bare_url = format!(
+        "{}/kb",
+        Placement::on(&placement.proxy, bare_forwarder(format!("{backend}/bench"))).await??
+    );
+    let run = |url: &str, token: Option<&str>, count: usize| {
+        let (client, url, token) = (client.clone(), url.to_string(), token.map(str::to_string));
+        Placement::on(&placement.load, async move {
+            load(&client, &url, token.as_deref(), count, concurrency).await
+        })
+    };
+
     // Warm-up: connection pools, prepared statements.
-    load(&client, &direct_url, None, 200, concurrency).await?;
-    load(&client, &proxied_url, Some(&token), 200, concurrency).await?;
-    let direct = load(&client, &direct_url, None, requests, concurrency).await?;
-    let proxied = load(&client, &proxied_url, Some(&token), requests, concurrency).await?;
+    run(&direct_url, None, 200).await??;
+    run(&bare_url, None, 200).await??;
+    run(&proxied_url, Some(&token), 200).await??;
+    let direct = run(&direct_url, None, requests).await??;
+    let bare = run(&bare_url, None, requests).await??;
+    let proxied = run(&proxied_url, Some(&token), requests).await??;
     report("direct ", &direct);
+    report("bare   ", &bare);
     report("proxied", &proxied);
+    println!(
+        "bare forwarder (the extra hop alone): {:.2}x direct throughput, {:+.3} ms added p50; data plane vs bare forwarder: {:.2}x throughput, {:+.3} ms p50",
+        bare.rate() / direct.rate(),
+        (bare.pct(0.5) - direct.pct(0.5)).as_secs_f64() * 1000.0,
+        proxied.rate() / bare.rate(),
+        (proxied.pct(0.5) - bare.pct(0.5)).as_secs_f64() * 1000.0,
+    );
     let (d50, p50) = (direct.pct(0.5), proxied.pct(0.5));
     println!(
         "data plane: {:.2}x direct throughput (target >= 0.8x), {:+.3} ms added p50 (target <= 1 ms), {:+.3} ms added p99",
@@ -88,8 +217,44 @@ pub async fn run(requests: usize, concurrency: usize, stream_mb: u64) -> anyhow:
         before.hwm_kb,
         after.hwm_kb,
     );
-    pair.stop().await;
+    Placement::on(&placement.proxy, pair.stop()).await?;
     Ok(())
+}
+
+/// A forwarder with nothing of the data plane in it: each request to `<it>/<path>` is sent to `<target>/<path>`
+/// with reqwest and the answer streamed back. Returns its base URL.
+async fn bare_forwarder(target: String) -> anyhow::Result<String> {
+    use axum::extract::{Path, State};
+    use axum::response::IntoResponse;
+
+    async fn forward(
+        State((client, target)): State<(reqwest::Client, Arc<str>)>,
+        Path(path): Path<String>,
+    ) -> axum::response::Response {
+        match client.get(format!("{target}/{path}")).send().await {
+            Ok(r) => {
+                let status = r.status();
+                let mut out =
+                    axum::response::Response::new(axum::body::Body::from_stream(r.bytes_stream()));
+                *out.status_mut() = status;
+                out
+            }
+            Err(_) => axum::http::StatusCode::BAD_GATEWAY.into_response(),
+        }
+    }
+
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()?;
+    let app = axum::Router::new()
+        .route("/{*path}", axum::routing::get(forward))
+        .with_state((client, Arc::<str>::from(target.as_str())));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(url)
 }
 
 /// Negotiates the benchmark dataset as city B and starts a pull transfer; returns the data address and token.

@@ -117,6 +117,10 @@ pub enum BenchCommand {
         /// Size of the streamed body in MiB.
         #[arg(long, default_value_t = 1024)]
         stream_mb: u64,
+        /// Run the load generator and backend on half of the CPUs and the connectors on the other half, as a
+        /// sidecar with CPU of its own (needs 2 CPUs or more).
+        #[arg(long)]
+        pin: bool,
     },
 }
 
@@ -168,12 +172,14 @@ pub fn main() -> ExitCode {
                     requests,
                     concurrency,
                     stream_mb,
+                    pin,
                 },
         } => runtime().and_then(|rt| {
             rt.block_on(bench_dataplane::run(
                 requests.max(1),
                 concurrency.max(1),
                 stream_mb.max(1),
+                pin,
             ))
         }),
         Command::Contracts {

@@ -55,6 +55,9 @@ pub struct Config {
     pub oidc: Option<OidcConfig>,
     /// Data plane: how long to wait for a backend's response headers before answering 504.
     pub backend_timeout: Duration,
+    /// Data plane: the largest body accepted from a provider pushing to us, in MiB (larger ones are refused with
+    /// 413 and nothing is kept).
+    pub max_push_mb: u64,
 }
 
 /// The `[tls]` table and the partners' `tls_fingerprint` / `tls_ca` keys. Without `cert` and `key` every listener

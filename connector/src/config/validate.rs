@@ -134,7 +134,20 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
         }
         s => Some(Duration::from_secs(s)),
     };
-    let backend_timeout = backend_timeout(raw.backend_timeout_seconds.as_ref())?;
+    let backend_timeout = std::time::Duration::from_secs(whole_number(
+        "backend_timeout_seconds",
+        "a whole number of seconds",
+        raw.backend_timeout_seconds.as_ref(),
+        30,
+        1..=3600,
+    )?);
+    let max_push_mb = whole_number(
+        "max_push_mb",
+        "a whole number of MiB",
+        raw.max_push_mb.as_ref(),
+        DEFAULT_MAX_PUSH_MB,
+        1..=MAX_PUSH_MB,
+    )?;
     let catalogue = CatalogueInfo {
         title: raw
             .catalogue
@@ -197,6 +210,7 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
         catalogue,
         partners,
         backend_timeout,
+        max_push_mb,
         mode,
         oidc,
         telemetry,
@@ -291,31 +305,42 @@ fn tls_config(
     })
 }
 
-/// `backend_timeout_seconds`: 1 to 3600, default 30; the env override arrives as a string.
-fn backend_timeout(value: Option<&toml::Value>) -> Result<std::time::Duration, ConfigError> {
-    let seconds = match value {
-        None => 30,
+/// Pushed bodies up to 4 GiB by default: a published simulation output or a 3D city model can be large, but
+/// without a bound one partner could fill the disk.
+const DEFAULT_MAX_PUSH_MB: u64 = 4096;
+/// 1 TiB: beyond any single LDT artefact.
+const MAX_PUSH_MB: u64 = 1024 * 1024;
+
+/// A whole-number setting within `range`, `default` when absent; an environment override arrives as a string.
+fn whole_number(
+    key: &str,
+    what: &str,
+    value: Option<&toml::Value>,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
+    let n = match value {
+        None => return Ok(default),
         Some(toml::Value::Integer(n)) => *n,
-        Some(toml::Value::String(s)) => s.trim().parse::<i64>().map_err(|_| {
-            invalid(
-                "backend_timeout_seconds",
-                format!("must be a whole number of seconds, got {s:?}"),
-            )
-        })?,
-        Some(other) => {
-            return Err(invalid(
-                "backend_timeout_seconds",
-                format!("must be a whole number of seconds, got {other}"),
-            ))
-        }
+        Some(toml::Value::String(s)) => s
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| invalid(key, format!("must be {what}, got {s:?}")))?,
+        Some(other) => return Err(invalid(key, format!("must be {what}, got {other}"))),
     };
-    if !(1..=3600).contains(&seconds) {
-        return Err(invalid(
-            "backend_timeout_seconds",
-            format!("must be between 1 and 3600, got {seconds}"),
-        ));
-    }
-    Ok(std::time::Duration::from_secs(seconds as u64))
+    u64::try_from(n)
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| {
+            invalid(
+                key,
+                format!(
+                    "must be between {} and {}, got {n}",
+                    range.start(),
+                    range.end()
+                ),
+            )
+        })
 }
 
 fn partner_config(i: usize, raw: RawPartner) -> Result<PartnerConfig, ConfigError> {
@@ -713,6 +738,27 @@ audience = "twinport"
             (env.issuer.as_str(), env.roles_claim[0].as_str()),
             ("https://id.example", "groups")
         );
+    }
+
+    #[test]
+    fn max_push_defaults_reads_env_and_is_bounded() {
+        assert_eq!(load(MINIMAL, &[]).unwrap().max_push_mb, 4096);
+        assert_eq!(
+            load(&format!("{MINIMAL}max_push_mb = 10"), &[])
+                .unwrap()
+                .max_push_mb,
+            10
+        );
+        assert_eq!(
+            load(MINIMAL, &[("TWINPORT_MAX_PUSH_MB", "3")])
+                .unwrap()
+                .max_push_mb,
+            3
+        );
+        for bad in ["0", "-1", "2000000", "\"big\""] {
+            let e = error_of(&format!("{MINIMAL}max_push_mb = {bad}"));
+            assert!(e.starts_with("max_push_mb:"), "{bad}: {e}");
+        }
     }
 
     #[test]

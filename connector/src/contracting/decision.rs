@@ -88,8 +88,19 @@ impl PolicyService {
     /// Evaluates a stored policy (or an offer or agreement body) in `scope`. A policy that no longer parses denies,
     /// with the parse error as the reason.
     pub fn evaluate(&self, policy: &Value, ctx: &RequestContext, scope: Scope) -> ComplianceReport {
-        let report = match Policy::from_json(policy) {
-            Ok(p) => self.engine.evaluate(&p, ctx, scope),
+        self.evaluate_parsed(&parse(policy), ctx, scope)
+    }
+
+    /// [`PolicyService::evaluate`] for a policy parsed once with [`parse`] and decided on many times (an
+    /// agreement on every data-plane request).
+    pub fn evaluate_parsed(
+        &self,
+        policy: &Result<Policy, String>,
+        ctx: &RequestContext,
+        scope: Scope,
+    ) -> ComplianceReport {
+        let report = match policy {
+            Ok(p) => self.engine.evaluate(p, ctx, scope),
             Err(e) => ComplianceReport {
                 policy_id: None,
                 scope,
@@ -103,6 +114,11 @@ impl PolicyService {
         self.decisions.record(scope, &report.decision);
         report
     }
+}
+
+/// A stored policy as the engine reads it, or why it cannot be read (which denies).
+pub fn parse(policy: &Value) -> Result<Policy, String> {
+    Policy::from_json(policy).map_err(|e| e.to_string())
 }
 
 /// What the connector knows for a decision about `partner` and `resource`.

@@ -32,11 +32,14 @@ pub const PURPOSE_HEADER: &str = "twinport-purpose";
 pub struct AgreementCache(std::sync::Mutex<std::collections::HashMap<String, Arc<Agreed>>>);
 
 /// A concluded agreement and the purpose declared in its negotiation.
+#[derive(Debug)]
 pub struct Agreed {
     pub agreement: AgreementRecord,
     pub purpose: Option<String>,
     /// Whether the agreement limits the number of accesses (see [`mentions_count`]).
     pub counted: bool,
+    /// The agreement as the policy engine reads it, parsed once (or why it cannot be, which denies every access).
+    pub policy: Result<twinport_policy::Policy, String>,
 }
 
 impl AgreementCache {
@@ -61,7 +64,10 @@ impl AgreementCache {
             .map_err(Refusal::internal)?
             .and_then(|n| n.purpose);
         let counted = mentions_count(&agreement.body);
+        let mut body = agreement.body.clone();
+        body["@type"] = json!("Agreement");
         let agreed = Arc::new(Agreed {
+            policy: crate::contracting::decision::parse(&body),
             agreement,
             purpose,
             counted,
@@ -80,8 +86,9 @@ impl AgreementCache {
 #[derive(Debug, Clone)]
 pub struct Access {
     pub transfer: TransferRecord,
-    pub agreement: AgreementRecord,
-    pub resource: Resource,
+    /// Shared with the agreement cache: the hot path copies no agreement or resource.
+    pub agreed: Arc<Agreed>,
+    pub resource: Arc<Resource>,
     pub purpose: Option<String>,
     /// Whether anything deciding on this access reads the count of accesses so far: a count constraint in the
     /// agreement, or any local Rego rule (which may read `usage.count`). Only then is an access reserved in the
@@ -230,7 +237,7 @@ pub async fn admit(
         .await
         .map_err(refuse)?
         .ok_or_else(|| refuse(Refusal::internal("the transfer's agreement is missing")))?;
-    let agreement = agreed.agreement.clone();
+    let target = agreed.agreement.target.clone();
     let gone = || {
         refuse(Refusal::new(
             StatusCode::GONE,
@@ -241,10 +248,10 @@ pub async fn admit(
     let resource = state
         .data_plane()
         .resources()
-        .get_or_load(&agreement.target, state.store().generation(), async {
+        .get_or_load(&target, state.store().generation(), async {
             let record = state
                 .store()
-                .resource(&agreement.target)
+                .resource(&target)
                 .await
                 .map_err(|e| refuse(Refusal::internal(e)))?
                 .ok_or_else(gone)?;
@@ -254,10 +261,10 @@ pub async fn admit(
     let purpose = declared.or_else(|| agreed.purpose.clone());
     Ok(Access {
         transfer,
-        agreement,
-        resource: (*resource).clone(),
-        purpose,
         counted: agreed.counted || state.policy().rule_count() > 0,
+        agreed,
+        resource,
+        purpose,
     })
 }
 
@@ -278,23 +285,21 @@ pub async fn decide(
     access: &Access,
     action: &str,
 ) -> Result<Option<u64>, Refusal> {
-    let start = access
-        .agreement
+    let agreement = &access.agreed.agreement;
+    let start = agreement
         .body
         .get("timestamp")
         .and_then(Value::as_str)
-        .unwrap_or(&access.agreement.created_at)
+        .unwrap_or(&agreement.created_at)
         .to_string();
     let partner = state.partners().get(&access.transfer.partner);
-    let mut policy = access.agreement.body.clone();
-    policy["@type"] = json!("Agreement");
     // Taken before deciding, given back on a refusal: racing requests see the higher count and are judged
     // conservatively, so a limit can never be exceeded.
     let number = if access.counted {
         Some(
             state
                 .store()
-                .take_access(&access.agreement.id)
+                .take_access(&agreement.id)
                 .await
                 .map_err(Refusal::internal)?,
         )
@@ -307,15 +312,17 @@ pub async fn decide(
         resource: Some(&access.resource),
         action,
         purpose: access.purpose.as_deref(),
-        agreement: Some((&access.agreement.id, &start)),
+        agreement: Some((&agreement.id, &start)),
         count: number.map(|n| n - 1),
     });
-    let report = state.policy().evaluate(&policy, &ctx, Scope::Access);
+    let report = state
+        .policy()
+        .evaluate_parsed(&access.agreed.policy, &ctx, Scope::Access);
     if report.is_permit() {
         return Ok(number);
     }
     if number.is_some() {
-        if let Err(e) = state.store().refund_access(&access.agreement.id).await {
+        if let Err(e) = state.store().refund_access(&agreement.id).await {
             tracing::error!(error = %e, "cannot give back a refused access; the count stays one higher");
         }
     }

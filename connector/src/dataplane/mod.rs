@@ -2,7 +2,7 @@
 //! (`<public_url>/data/<providerPid>[/<path>]`, any method, on the DSP listener). Per request, before the backend
 //! is contacted: token, transfer state, backend restrictions, then the agreement in the access scope with the
 //! access reserved ([`access`]). The response streams through a digesting [`tee`]; when the body ends it is
-//! recorded in the audit log and a signed receipt is stored ([`record`]), fetched at the URL the response names in
+//! recorded in the audit log and its receipt is stored ([`record`]), signed and fetched at the URL the response names in
 //! `twinport-receipt` ([`receipts`]). [`backend`] is the stable API to the platforms behind us (HTTP, NGSI-LD,
 //! files), shared with the push side ([`push`]: the provider sends a push transfer's data). The consumer side (the local endpoint for this city's own applications) is
 //! [`consumer`].
@@ -93,7 +93,7 @@ impl DataPlane {
         &self.agreements
     }
 
-    /// Where signed receipts are stored.
+    /// Where receipts are stored.
     pub fn receipts(&self) -> &receipt_writer::ReceiptWriter {
         &self.receipts
     }
@@ -199,7 +199,7 @@ async fn serve(
     };
     line.partner = Some(access.transfer.partner.clone());
     line.transfer = Some(access.transfer.id.clone());
-    line.agreement = Some(access.agreement.id.clone());
+    line.agreement = Some(access.agreed.agreement.id.clone());
     line.resource = Some(access.resource.id.clone());
     line.purpose = access.purpose.clone();
 
@@ -213,7 +213,6 @@ async fn serve(
         || parts.headers.contains_key(header::TRANSFER_ENCODING);
     let request_body: Option<BodyStream> = has_body
         .then(|| Box::pin(body.into_data_stream().map_err(std::io::Error::other)) as BodyStream);
-    let public = url::Url::parse(state.public_url()).ok();
     let prepared = backend.prepare(BackendRequest {
         method: parts.method.clone(),
         path: sub.to_string(),
@@ -226,7 +225,11 @@ async fn serve(
                 .get(header::HOST)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string),
-            proto: public.as_ref().map(|u| u.scheme().to_string()),
+            // The public URL was validated as an absolute http(s) URL when the configuration was loaded.
+            proto: state
+                .public_url()
+                .split_once("://")
+                .map(|(scheme, _)| scheme.to_ascii_lowercase()),
             prefix: Some(format!("{DATA_PATH}/{pid}")),
         },
     })?;

@@ -2,7 +2,8 @@
 //! transfer's bearer token or, once the transfer ended and the token was revoked, a DSP identity token of its own
 //! (the same check as every DSP endpoint); either way only the partner that owns the transfer gets its receipts.
 //! While the body is still streaming the endpoint waits for the record (up to [`WAIT`]), so a consumer that reads
-//! the body and then asks for the receipt never races the provider.
+//! the body and then asks for the receipt never races the provider. Receipts are stored unsigned and signed here,
+//! on the way out ([`signed`]).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -20,6 +21,8 @@ use crate::contracting::PROVIDER;
 use crate::identity::authenticate;
 use crate::storage::TransferRecord;
 use crate::tls::TlsPeer;
+use twinport_contracts::identity::SigningKey;
+use twinport_contracts::receipt::{sign_receipt, AccessReceipt, SignedReceipt};
 
 /// Longest the endpoint waits for a body still being served.
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -152,8 +155,68 @@ async fn receipt(
                 .map_err(Refusal::internal)?;
         }
     }
-    stored
+    let body = stored
         .filter(|r| r.transfer_id == transfer.id && r.partner == transfer.partner)
         .map(|r| r.body)
-        .ok_or_else(|| Refusal::not_found("no receipt with this request id for this transfer"))
+        .ok_or_else(|| Refusal::not_found("no receipt with this request id for this transfer"))?;
+    signed(state.identity().key(), &body)
+}
+
+/// The signed receipt for a stored body: the receipt as recorded, signed now, or (as stored by earlier versions,
+/// which signed every receipt when recording it) already signed. A body that is neither is an internal error.
+pub fn signed(key: &SigningKey, body: &str) -> Result<String, Refusal> {
+    if serde_json::from_str::<SignedReceipt>(body).is_ok() {
+        return Ok(body.to_string());
+    }
+    let receipt: AccessReceipt = serde_json::from_str(body)
+        .map_err(|e| Refusal::internal(format!("stored receipt unreadable: {e}")))?;
+    let signed = sign_receipt(key, receipt).map_err(Refusal::internal)?;
+    serde_json::to_string(&signed).map_err(Refusal::internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::signed;
+    use twinport_contracts::identity::{KeyAlgorithm, SigningKey};
+    use twinport_contracts::receipt::{sign_receipt, AccessReceipt, SignedReceipt, RECEIPT_TYPE};
+
+    fn receipt() -> AccessReceipt {
+        AccessReceipt {
+            receipt_type: RECEIPT_TYPE.into(),
+            request_id: "r1".into(),
+            provider: "https://a.example".into(),
+            consumer: "https://b.example".into(),
+            agreement_id: "urn:uuid:1".into(),
+            transfer_id: "t1".into(),
+            method: "GET".into(),
+            path: "/kb".into(),
+            status: 200,
+            bytes: 1024,
+            sha256: "00".repeat(32),
+            complete: true,
+            started_at: "2026-11-24T08:00:00Z".into(),
+            finished_at: "2026-11-24T08:00:01Z".into(),
+            audit_index: Some(7),
+        }
+    }
+
+    #[test]
+    fn a_stored_receipt_is_signed_when_fetched_and_verifies() {
+        let key = SigningKey::generate(KeyAlgorithm::EdDsa).unwrap();
+        let body = serde_json::to_string(&receipt()).unwrap();
+        let out = signed(&key, &body).unwrap();
+        let got: SignedReceipt = serde_json::from_str(&out).unwrap();
+        assert_eq!(got.receipt, receipt());
+        got.verify(&key.jwks()).expect("verifies");
+        // Deterministic: the same receipt fetched again is byte-identical.
+        assert_eq!(signed(&key, &body).unwrap(), out);
+    }
+
+    #[test]
+    fn a_receipt_signed_by_an_earlier_version_is_returned_as_stored() {
+        let key = SigningKey::generate(KeyAlgorithm::EdDsa).unwrap();
+        let old = serde_json::to_string(&sign_receipt(&key, receipt()).unwrap()).unwrap();
+        assert_eq!(signed(&key, &old).unwrap(), old);
+        assert!(signed(&key, "{\"not\": \"a receipt\"}").is_err());
+    }
 }

@@ -1,13 +1,15 @@
 //! The provider's records of data-plane requests. A refusal is appended to the audit log before it is answered.
 //! A served response is appended when its body has ended (or the partner went away): waiting for a durable append
 //! before the first byte would put a database commit on every request's latency, and the digest of the body is
-//! only known at the end anyway. Then the receipt is signed (naming the audit index) and stored, and whoever waits
-//! for it is woken.
+//! only known at the end anyway. Then the receipt (naming the audit index) is stored, and whoever waits for it is
+//! woken. It is stored unsigned and signed when fetched ([`super::receipts`]): an Ed25519 signature per response
+//! was the largest single cost of a small proxied request, and most receipts are never asked for. Ed25519 is
+//! deterministic, so a receipt fetched twice carries the same signature.
 
 use std::time::Instant;
 
 use serde_json::json;
-use twinport_contracts::receipt::{sign_receipt, AccessReceipt, SignedReceipt, RECEIPT_TYPE};
+use twinport_contracts::receipt::{AccessReceipt, RECEIPT_TYPE};
 
 use super::problem::Refusal;
 use super::tee::Outcome;
@@ -66,13 +68,13 @@ pub async fn refusal(state: &AppState, line: &AccessLine, refusal: &Refusal) {
     }
 }
 
-/// Records a served response once its body ended, then signs and stores its receipt.
+/// Records a served response once its body ended, then stores its receipt (signed when fetched).
 pub async fn served(
     state: &AppState,
     line: &AccessLine,
     status: u16,
     outcome: &Outcome,
-) -> Result<SignedReceipt, String> {
+) -> Result<AccessReceipt, String> {
     let finished_at = time::OffsetDateTime::now_utc();
     let details = json!({
         "request_id": line.request_id,
@@ -107,8 +109,7 @@ pub async fn served(
         finished_at: rfc3339(finished_at),
         audit_index: Some(index),
     };
-    let signed = sign_receipt(state.identity().key(), receipt).map_err(|e| e.to_string())?;
-    let body = serde_json::to_string(&signed).map_err(|e| e.to_string())?;
+    let body = serde_json::to_string(&receipt).map_err(|e| e.to_string())?;
     state
         .data_plane()
         .receipts()
@@ -119,5 +120,5 @@ pub async fn served(
             body,
         })
         .await?;
-    Ok(signed)
+    Ok(receipt)
 }

@@ -1,5 +1,5 @@
 //! What the data plane keeps: the number of accesses made under each agreement, taken with one atomic increment so
-//! a count limit holds however many requests arrive at once, and the signed receipts of the responses served.
+//! a count limit holds however many requests arrive at once, and the receipts of the responses served (stored as recorded, signed when fetched).
 
 use sqlx::Row;
 

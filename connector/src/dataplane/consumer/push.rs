@@ -4,7 +4,9 @@
 //! STARTED; otherwise nothing is written. The body streams to `data_dir/received/<consumerPid>/<requestId>`
 //! (through a `.partial` file, renamed once whole) while it is digested; then the provider's receipt is fetched
 //! with a DSP identity token of ours, checked against what arrived, stored, and the access recorded in our audit
-//! log exactly as for a pull.
+//! log exactly as for a pull. A push refused before its body was written (wrong token, transfer not started,
+//! missing request id, a body over `max_push_mb`) is recorded too, as a refused `DataAccess`, so the consumer's log
+//! holds every push attempt and not only the accepted ones.
 
 use std::path::PathBuf;
 
@@ -46,11 +48,50 @@ pub async fn receive(
 ) -> Response {
     match try_receive(&state, &pid, req).await {
         Ok(r) => r,
-        Err(refusal) => {
+        Err(refused) => {
+            let refusal = refused.refusal;
             tracing::info!(transfer = %pid, status = %refusal.status, detail = %refusal.detail, "push refused");
+            if !refused.recorded {
+                record::record_refused_push(&state, &pid, refused.transfer.as_ref(), &refusal)
+                    .await;
+            }
             refusal.into_response()
         }
     }
+}
+
+/// A refused push, with the transfer when the token identified one, and whether the refusal is already recorded
+/// (a body that broke off is recorded with the bytes that arrived).
+struct Refused {
+    refusal: Refusal,
+    transfer: Option<TransferRecord>,
+    recorded: bool,
+}
+
+impl From<Refusal> for Refused {
+    fn from(refusal: Refusal) -> Self {
+        Refused {
+            refusal,
+            transfer: None,
+            recorded: false,
+        }
+    }
+}
+
+/// The most a pushed body may hold, from `max_push_mb`.
+fn limit(state: &AppState) -> u64 {
+    state.config().max_push_mb.saturating_mul(1024 * 1024)
+}
+
+fn too_large(limit: u64) -> Refusal {
+    Refusal::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload-too-large",
+        format!(
+            "the pushed body is larger than this connector accepts ({} MiB, max_push_mb)",
+            limit / (1024 * 1024)
+        ),
+    )
 }
 
 /// The push transfer the token was issued for. Unknown transfer and wrong token get the same answer, so the
@@ -95,28 +136,43 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-async fn try_receive(state: &AppState, pid: &str, req: Request) -> Result<Response, Refusal> {
+async fn try_receive(state: &AppState, pid: &str, req: Request) -> Result<Response, Refused> {
     let (parts, body) = req.into_parts();
     let t = authorized(state, pid, &parts.headers).await?;
+    let known = |refusal: Refusal| Refused {
+        refusal,
+        transfer: Some(t.clone()),
+        recorded: false,
+    };
+    let limit = limit(state);
+    let declared = parts
+        .headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(known(too_large(limit)));
+    }
     let request_id = header(&parts.headers, REQUEST_ID_HEADER)
         .filter(|id| !id.is_empty() && id.len() <= 120 && safe_name(id) == *id)
         .ok_or_else(|| {
             Refusal::bad_request(format!(
                 "{REQUEST_ID_HEADER} is required (letters, digits, '-' and '.', at most 120)"
             ))
-        })?;
+        })
+        .map_err(known)?;
     let dir = received_dir(state, &t.id);
     tokio::fs::create_dir_all(&dir)
         .await
-        .map_err(Refusal::internal)?;
+        .map_err(|e| known(Refusal::internal(e)))?;
     let target = dir.join(&request_id);
     let partial = dir.join(format!("{request_id}.partial"));
     if tokio::fs::try_exists(&target).await.unwrap_or(true) {
-        return Err(Refusal::new(
+        return Err(known(Refusal::new(
             StatusCode::CONFLICT,
             "already-received",
             format!("a payload with request id {request_id} was already received"),
-        ));
+        )));
     }
     let mut access = Access {
         transfer: t.clone(),
@@ -132,7 +188,7 @@ async fn try_receive(state: &AppState, pid: &str, req: Request) -> Result<Respon
         token: String::new(),
         endpoint: String::new(),
     };
-    let written = write_body(body, &partial).await;
+    let written = write_body(body, &partial, limit).await;
     let (bytes, sha256, failure) = match written {
         Ok((bytes, sha256)) => (bytes, sha256, None),
         Err((bytes, sha256, e)) => (bytes, sha256, Some(e)),
@@ -142,14 +198,23 @@ async fn try_receive(state: &AppState, pid: &str, req: Request) -> Result<Respon
     if let Some(e) = failure {
         let _ = tokio::fs::remove_file(&partial).await;
         tracing::warn!(transfer = %t.id, error = %e, "a pushed body broke off");
+        let refusal = match e {
+            WriteError::TooLarge => too_large(limit),
+            WriteError::Other(e) => {
+                Refusal::bad_request(format!("the body could not be received whole: {e}"))
+            }
+        };
+        access.status = refusal.status.as_u16();
         record::record_access(state, &access, None).await;
-        return Err(Refusal::bad_request(format!(
-            "the body could not be received whole: {e}"
-        )));
+        return Err(Refused {
+            refusal,
+            transfer: Some(t.clone()),
+            recorded: true,
+        });
     }
     if let Err(e) = tokio::fs::rename(&partial, &target).await {
         let _ = tokio::fs::remove_file(&partial).await;
-        return Err(Refusal::internal(e));
+        return Err(known(Refusal::internal(e)));
     }
     access.complete = true;
     let check = check_receipt(state, &access).await;
@@ -173,31 +238,54 @@ async fn try_receive(state: &AppState, pid: &str, req: Request) -> Result<Respon
         .into_response())
 }
 
-/// Streams the body to `path`, digesting it; on failure also says how much arrived.
+/// Why a pushed body was not written whole.
+#[derive(Debug)]
+enum WriteError {
+    /// More than `max_push_mb` arrived (whatever Content-Length said, or without one).
+    TooLarge,
+    Other(String),
+}
+
+impl std::fmt::Display for WriteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WriteError::TooLarge => f.write_str("the body exceeds max_push_mb"),
+            WriteError::Other(e) => f.write_str(e),
+        }
+    }
+}
+
+/// Streams the body to `path`, digesting it, and stops once more than `limit` bytes arrived; on failure also says
+/// how much arrived.
 async fn write_body(
     body: Body,
     path: &std::path::Path,
-) -> Result<(u64, String), (u64, String, String)> {
+    limit: u64,
+) -> Result<(u64, String), (u64, String, WriteError)> {
     let mut hasher = Sha256::new();
     let mut bytes = 0u64;
+    let other = |e: &dyn std::fmt::Display| WriteError::Other(e.to_string());
     let mut file = match tokio::fs::File::create(path).await {
         Ok(f) => f,
-        Err(e) => return Err((0, hex::encode(hasher.finalize()), e.to_string())),
+        Err(e) => return Err((0, hex::encode(hasher.finalize()), other(&e))),
     };
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = match chunk {
             Ok(c) => c,
-            Err(e) => return Err((bytes, hex::encode(hasher.finalize()), e.to_string())),
+            Err(e) => return Err((bytes, hex::encode(hasher.finalize()), other(&e))),
         };
+        if bytes + chunk.len() as u64 > limit {
+            return Err((bytes, hex::encode(hasher.finalize()), WriteError::TooLarge));
+        }
         hasher.update(&chunk);
         bytes += chunk.len() as u64;
         if let Err(e) = file.write_all(&chunk).await {
-            return Err((bytes, hex::encode(hasher.finalize()), e.to_string()));
+            return Err((bytes, hex::encode(hasher.finalize()), other(&e)));
         }
     }
     if let Err(e) = file.flush().await.and(file.sync_all().await) {
-        return Err((bytes, hex::encode(hasher.finalize()), e.to_string()));
+        return Err((bytes, hex::encode(hasher.finalize()), other(&e)));
     }
     Ok((bytes, hex::encode(hasher.finalize())))
 }

@@ -137,3 +137,34 @@ pub async fn record_access(state: &AppState, access: &Access, check: Option<Rece
         tracing::error!(transfer = %t.id, error = %e, "cannot store a receipt");
     }
 }
+
+/// Records a push refused before its body was written: with the transfer when the token identified one (the
+/// partner and agreement then come from it), otherwise only the data address that was tried.
+pub async fn record_refused_push(
+    state: &AppState,
+    consumer_pid: &str,
+    transfer: Option<&TransferRecord>,
+    refusal: &crate::dataplane::problem::Refusal,
+) {
+    // Whoever sent it chose the address: keep the entry small whatever they tried.
+    let tried: String = consumer_pid.chars().take(200).collect();
+    let details = json!({
+        "side": "consumer",
+        "push": tried,
+        "status": refusal.status.as_u16(),
+        "outcome": "refused",
+        "problem": refusal.slug,
+        "detail": refusal.detail,
+        "bytes": 0,
+        "complete": false,
+    });
+    let mut event = AuditEvent::new(EventKind::DataAccess, details);
+    if let Some(t) = transfer {
+        event.partner = Some(t.partner.clone());
+        event.agreement = Some(t.agreement_id.clone());
+        event.transfer = Some(t.id.clone());
+    }
+    if let Err(e) = state.audit().append(event).await {
+        tracing::error!(transfer = %consumer_pid, error = %e, "cannot record a refused push");
+    }
+}
