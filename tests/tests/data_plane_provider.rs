@@ -632,3 +632,90 @@ async fn a_large_file_streams_whole_and_a_client_that_leaves_early_is_recorded_i
     a.running.stop().await;
     b.running.stop().await;
 }
+
+#[tokio::test]
+async fn a_stored_receipt_that_disagrees_with_the_audit_log_is_not_signed() {
+    for storage in Storage::all() {
+        let (a, b) = city_pair(storage).await;
+        let platform = Platform::start().await;
+        let p = pull_transfer(
+            &a,
+            &b,
+            "urn:ldt:t:roads",
+            open_policy(),
+            json!({"format": "application/json", "backend": format!("{}/api/v1", platform.url)}),
+            None,
+        )
+        .await;
+        let r = get(&p, "/collections/roads/items").send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let headers = r.headers().clone();
+        let body = r.bytes().await.unwrap();
+        let request_id = headers["twinport-request-id"].to_str().unwrap().to_string();
+
+        // Receipts are stored as recorded and signed on their first fetch; rewrite this one before anyone asks.
+        let store = a.running.state.store();
+        let deadline = tokio::time::Instant::now() + T;
+        let stored = loop {
+            if let Some(r) = store.receipt(&request_id).await.unwrap() {
+                break r;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "receipt never stored"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        let mut recorded: Value = serde_json::from_str(&stored.body).unwrap();
+        assert!(
+            recorded.get("signature").is_none(),
+            "stored unsigned until fetched: {recorded}"
+        );
+        assert_eq!(recorded["bytes"], body.len() as u64);
+        recorded["bytes"] = json!(body.len() as u64 + 1);
+        {
+            use sqlx::Connection;
+            sqlx::any::install_default_drivers();
+            let db = a.running.state.config().storage_url.clone();
+            let mut conn = sqlx::AnyConnection::connect(&db).await.unwrap();
+            sqlx::query("UPDATE data_receipts SET body = $1 WHERE request_id = $2")
+                .bind(recorded.to_string())
+                .bind(&request_id)
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            conn.close().await.unwrap();
+        }
+        let url = headers["twinport-receipt"].to_str().unwrap();
+        let r = reqwest::Client::new()
+            .get(url)
+            .bearer_auth(&p.token)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_server_error(), "{}", r.status());
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+        let text = r.text().await.unwrap();
+        assert!(!text.contains("signature"), "nothing signed: {text}");
+        assert_eq!(
+            store.receipt(&request_id).await.unwrap().unwrap().body,
+            recorded.to_string(),
+            "the row is left as found, for the operator to investigate"
+        );
+
+        // An untouched receipt is signed on its first fetch and that signed form is kept.
+        let r = get(&p, "/collections/roads/items").send().await.unwrap();
+        let headers = r.headers().clone();
+        let body = r.bytes().await.unwrap();
+        let signed = receipt(&a, &p, &headers).await;
+        signed
+            .verify_body(&a.key.jwks(), body.len() as u64, &sha256_hex(&body))
+            .expect("verifies");
+        let id = headers["twinport-request-id"].to_str().unwrap();
+        let kept: SignedReceipt =
+            serde_json::from_str(&store.receipt(id).await.unwrap().unwrap().body).unwrap();
+        assert_eq!(kept, signed);
+        a.running.stop().await;
+        b.running.stop().await;
+    }
+}

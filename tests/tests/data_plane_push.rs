@@ -329,12 +329,12 @@ async fn a_push_larger_than_max_push_mb_is_refused_recorded_and_nothing_is_kept(
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         };
+        // Cut while streaming: some bytes arrived (not refused on a declared length), never more than the limit.
         assert_eq!(entry["details"]["status"], 413, "{entry:#}");
         assert_eq!(entry["details"]["complete"], false, "{entry:#}");
-        assert!(
-            entry["details"]["bytes"].as_u64().unwrap() <= 1024 * 1024,
-            "{entry:#}"
-        );
+        let bytes = entry["details"]["bytes"].as_u64().unwrap();
+        assert!(bytes > 0 && bytes <= 1024 * 1024, "{entry:#}");
+        assert!(entry["details"].get("outcome").is_none(), "{entry:#}");
         assert_eq!(entry["transfer"], tid.as_str(), "{entry:#}");
         assert!(
             received(&b, &tid).is_empty(),
@@ -368,22 +368,13 @@ async fn a_push_larger_than_max_push_mb_is_refused_recorded_and_nothing_is_kept(
             .property("authorization")
             .expect("a push token")
             .to_string();
+        // Headers only, over a raw connection: the refusal must come before any body is read (a client that sent
+        // the 2 MiB first could see the connection reset instead of the answer).
         let before = data_accesses(&b).await.len();
-        let r = reqwest::Client::new()
-            .post(push_url(&b, &tid))
-            .bearer_auth(&token)
-            .header("twinport-request-id", "big-1")
-            .body(vec![b'x'; 2 * 1024 * 1024])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 413);
-        assert_eq!(r.headers()["content-type"], "application/problem+json");
-        let problem: Value = r.json().await.unwrap();
-        assert!(
-            problem["detail"].as_str().unwrap().contains("max_push_mb"),
-            "{problem:#}"
-        );
+        let (status, body) = declare_only(&push_url(&b, &tid), &token, 2 * 1024 * 1024).await;
+        assert_eq!(status, 413, "{body}");
+        assert!(body.contains("application/problem+json"), "{body}");
+        assert!(body.contains("max_push_mb"), "{body}");
         assert!(received(&b, &tid).is_empty());
         let after = data_accesses(&b).await;
         assert_eq!(after.len(), before + 1);
@@ -392,9 +383,43 @@ async fn a_push_larger_than_max_push_mb_is_refused_recorded_and_nothing_is_kept(
         assert_eq!(last["details"]["outcome"], "refused", "{last:#}");
         assert_eq!(last["transfer"], tid.as_str(), "{last:#}");
 
+        // With the right token but the transfer suspended: 409, recorded under the transfer the token names.
+        act(&b, &tid, "suspend").await;
+        wait_for_state(&b, &tid, "SUSPENDED", T).await;
+        let (status, body) = declare_only(&push_url(&b, &tid), &token, 10).await;
+        assert_eq!(status, 409, "{body}");
+        let after = data_accesses(&b).await;
+        let last = after.last().unwrap();
+        assert_eq!(last["details"]["status"], 409, "{last:#}");
+        assert_eq!(last["transfer"], tid.as_str(), "{last:#}");
+        assert_eq!(last["partner"], CITY_A, "{last:#}");
+
         a.running.stop().await;
         b.running.stop().await;
     }
+}
+
+/// Sends only the headers of a push declaring `length` body bytes and reads the answer: its status and the whole
+/// response text.
+async fn declare_only(url: &str, token: &str, length: u64) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let url = reqwest::Url::parse(url).unwrap();
+    let host = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap());
+    let mut conn = tokio::net::TcpStream::connect(&host).await.unwrap();
+    let head = format!(
+        "POST {} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\ntwinport-request-id: big-1\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n",
+        url.path()
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(T, conn.read_to_end(&mut answer)).await;
+    let text = String::from_utf8_lossy(&answer).to_string();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, text)
 }
 
 /// A platform that answers 503 until `up` is set.

@@ -2,8 +2,8 @@
 //! transfer's bearer token or, once the transfer ended and the token was revoked, a DSP identity token of its own
 //! (the same check as every DSP endpoint); either way only the partner that owns the transfer gets its receipts.
 //! While the body is still streaming the endpoint waits for the record (up to [`WAIT`]), so a consumer that reads
-//! the body and then asks for the receipt never races the provider. Receipts are stored unsigned and signed here,
-//! on the way out ([`signed`]).
+//! the body and then asks for the receipt never races the provider. Receipts are stored as recorded and signed
+//! here, on their first way out, once checked against the audit entry they name; the signed form is then kept.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -21,8 +21,11 @@ use crate::contracting::PROVIDER;
 use crate::identity::authenticate;
 use crate::storage::TransferRecord;
 use crate::tls::TlsPeer;
+use serde_json::Value;
 use twinport_contracts::identity::SigningKey;
 use twinport_contracts::receipt::{sign_receipt, AccessReceipt, SignedReceipt};
+
+use crate::audit::StoredEntry;
 
 /// Longest the endpoint waits for a body still being served.
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -155,30 +158,106 @@ async fn receipt(
                 .map_err(Refusal::internal)?;
         }
     }
-    let body = stored
+    let row = stored
         .filter(|r| r.transfer_id == transfer.id && r.partner == transfer.partner)
-        .map(|r| r.body)
         .ok_or_else(|| Refusal::not_found("no receipt with this request id for this transfer"))?;
-    signed(state.identity().key(), &body)
+    let receipt = match read_stored(&row.body)? {
+        Stored::Signed => return Ok(row.body),
+        Stored::Recorded(r) => *r,
+    };
+    // The row is only as trustworthy as the database; the audit entry it names is tamper-evident. Sign nothing
+    // the log does not back.
+    let entry = match receipt.audit_index {
+        Some(index) => state
+            .store()
+            .audit_entries_from(index, 1)
+            .await
+            .map_err(Refusal::internal)?
+            .into_iter()
+            .next()
+            .filter(|e| e.index == index),
+        None => None,
+    };
+    if let Err(why) = backed_by_log(&receipt, entry.as_ref()) {
+        tracing::error!(request = %request_id, problem = %why, "ALARM: a stored receipt disagrees with the audit log; not signed");
+        return Err(Refusal::internal(format!(
+            "the stored receipt disagrees with the audit log: {why}"
+        )));
+    }
+    let body = sign(state.identity().key(), receipt)?;
+    // Keep what we issued, so every later fetch gets the same document (an ES256 signature differs each time it is
+    // made). If another fetch stored its signature first, that one stands.
+    if state
+        .store()
+        .sign_stored_receipt(request_id, &row.body, &body)
+        .await
+        .map_err(Refusal::internal)?
+    {
+        return Ok(body);
+    }
+    state
+        .store()
+        .receipt(request_id)
+        .await
+        .map_err(Refusal::internal)?
+        .map(|r| r.body)
+        .ok_or_else(|| Refusal::internal("a receipt vanished while it was signed"))
 }
 
-/// The signed receipt for a stored body: the receipt as recorded, signed now, or (as stored by earlier versions,
-/// which signed every receipt when recording it) already signed. A body that is neither is an internal error.
-pub fn signed(key: &SigningKey, body: &str) -> Result<String, Refusal> {
+/// A stored receipt body: signed already (when fetched before, or by earlier versions, which signed every receipt
+/// when recording it), or as recorded when the body ended.
+enum Stored {
+    Signed,
+    Recorded(Box<AccessReceipt>),
+}
+
+fn read_stored(body: &str) -> Result<Stored, Refusal> {
     if serde_json::from_str::<SignedReceipt>(body).is_ok() {
-        return Ok(body.to_string());
+        return Ok(Stored::Signed);
     }
-    let receipt: AccessReceipt = serde_json::from_str(body)
-        .map_err(|e| Refusal::internal(format!("stored receipt unreadable: {e}")))?;
+    serde_json::from_str(body)
+        .map(|r| Stored::Recorded(Box::new(r)))
+        .map_err(|e| Refusal::internal(format!("stored receipt unreadable: {e}")))
+}
+
+fn sign(key: &SigningKey, receipt: AccessReceipt) -> Result<String, Refusal> {
     let signed = sign_receipt(key, receipt).map_err(Refusal::internal)?;
     serde_json::to_string(&signed).map_err(Refusal::internal)
 }
 
+/// Whether `entry` is the `data_access` entry that recorded this receipt's response: same partner, agreement and
+/// transfer, and the same request line, status, byte count, digest and completeness.
+fn backed_by_log(receipt: &AccessReceipt, entry: Option<&StoredEntry>) -> Result<(), String> {
+    let entry = entry.ok_or("the audit entry it names is missing")?;
+    if entry.kind != "data_access" {
+        return Err(format!("entry {} is a {}", entry.index, entry.kind));
+    }
+    let leaf: Value = serde_json::from_str(&entry.leaf).map_err(|e| e.to_string())?;
+    let d = &leaf["details"];
+    let same = entry.partner.as_deref() == Some(receipt.consumer.as_str())
+        && entry.agreement.as_deref() == Some(receipt.agreement_id.as_str())
+        && entry.transfer.as_deref() == Some(receipt.transfer_id.as_str())
+        && d["request_id"] == receipt.request_id.as_str()
+        && d["method"] == receipt.method.as_str()
+        && d["path"] == receipt.path.as_str()
+        && d["status"] == receipt.status
+        && d["bytes"] == receipt.bytes
+        && d["sha256"] == receipt.sha256.as_str()
+        && d["complete"] == receipt.complete;
+    if same {
+        Ok(())
+    } else {
+        Err(format!("entry {} records another access", entry.index))
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::signed;
+    use super::{backed_by_log, read_stored, sign, Stored};
+    use crate::audit::StoredEntry;
+    use serde_json::json;
     use twinport_contracts::identity::{KeyAlgorithm, SigningKey};
-    use twinport_contracts::receipt::{sign_receipt, AccessReceipt, SignedReceipt, RECEIPT_TYPE};
+    use twinport_contracts::receipt::{AccessReceipt, SignedReceipt, RECEIPT_TYPE};
 
     fn receipt() -> AccessReceipt {
         AccessReceipt {
@@ -192,7 +271,7 @@ mod tests {
             path: "/kb".into(),
             status: 200,
             bytes: 1024,
-            sha256: "00".repeat(32),
+            sha256: "ab".repeat(32),
             complete: true,
             started_at: "2026-11-24T08:00:00Z".into(),
             finished_at: "2026-11-24T08:00:01Z".into(),
@@ -200,23 +279,60 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_stored_receipt_is_signed_when_fetched_and_verifies() {
-        let key = SigningKey::generate(KeyAlgorithm::EdDsa).unwrap();
-        let body = serde_json::to_string(&receipt()).unwrap();
-        let out = signed(&key, &body).unwrap();
-        let got: SignedReceipt = serde_json::from_str(&out).unwrap();
-        assert_eq!(got.receipt, receipt());
-        got.verify(&key.jwks()).expect("verifies");
-        // Deterministic: the same receipt fetched again is byte-identical.
-        assert_eq!(signed(&key, &body).unwrap(), out);
+    /// The entry `dataplane::record::served` writes for `receipt()`.
+    fn entry() -> StoredEntry {
+        let details = json!({"request_id": "r1", "method": "GET", "path": "/kb", "status": 200,
+            "outcome": "served", "bytes": 1024, "sha256": "ab".repeat(32), "complete": true, "duration_ms": 3});
+        StoredEntry {
+            index: 7,
+            logged_at: "2026-11-24T08:00:01Z".into(),
+            kind: "data_access".into(),
+            partner: Some("https://b.example".into()),
+            resource: Some("urn:ldt:r".into()),
+            agreement: Some("urn:uuid:1".into()),
+            transfer: Some("t1".into()),
+            purpose: None,
+            leaf: json!({"v": 1, "kind": "data_access", "details": details}).to_string(),
+            leaf_hash: String::new(),
+        }
     }
 
     #[test]
-    fn a_receipt_signed_by_an_earlier_version_is_returned_as_stored() {
+    fn a_recorded_receipt_is_signed_and_verifies() {
         let key = SigningKey::generate(KeyAlgorithm::EdDsa).unwrap();
-        let old = serde_json::to_string(&sign_receipt(&key, receipt()).unwrap()).unwrap();
-        assert_eq!(signed(&key, &old).unwrap(), old);
-        assert!(signed(&key, "{\"not\": \"a receipt\"}").is_err());
+        let body = serde_json::to_string(&receipt()).unwrap();
+        let Ok(Stored::Recorded(r)) = read_stored(&body) else {
+            panic!("a recorded receipt reads as one")
+        };
+        let signed: SignedReceipt = serde_json::from_str(&sign(&key, *r).unwrap()).unwrap();
+        assert_eq!(signed.receipt, receipt());
+        signed.verify(&key.jwks()).expect("verifies");
+        assert!(matches!(
+            read_stored(&serde_json::to_string(&signed).unwrap()),
+            Ok(Stored::Signed)
+        ));
+        assert!(read_stored("{\"not\": \"a receipt\"}").is_err());
+    }
+
+    #[test]
+    fn only_the_entry_that_recorded_the_response_backs_its_receipt() {
+        backed_by_log(&receipt(), Some(&entry())).expect("the same access");
+        assert!(backed_by_log(&receipt(), None).is_err());
+        let tampered: [fn(&mut AccessReceipt); 6] = [
+            |r| r.bytes = 10,
+            |r| r.sha256 = "cd".repeat(32),
+            |r| r.status = 404,
+            |r| r.consumer = "https://c.example".into(),
+            |r| r.request_id = "r2".into(),
+            |r| r.complete = false,
+        ];
+        for change in tampered {
+            let mut r = receipt();
+            change(&mut r);
+            assert!(backed_by_log(&r, Some(&entry())).is_err(), "{r:?}");
+        }
+        let mut other = entry();
+        other.kind = "dsp_message_received".into();
+        assert!(backed_by_log(&receipt(), Some(&other)).is_err());
     }
 }

@@ -2,9 +2,8 @@
 //! A served response is appended when its body has ended (or the partner went away): waiting for a durable append
 //! before the first byte would put a database commit on every request's latency, and the digest of the body is
 //! only known at the end anyway. Then the receipt (naming the audit index) is stored, and whoever waits for it is
-//! woken. It is stored unsigned and signed when fetched ([`super::receipts`]): an Ed25519 signature per response
-//! was the largest single cost of a small proxied request, and most receipts are never asked for. Ed25519 is
-//! deterministic, so a receipt fetched twice carries the same signature.
+//! woken. It is stored as recorded and signed when first fetched ([`super::receipts`]): a signature per response
+//! was the largest single cost of a small proxied request, and most receipts are never asked for.
 
 use std::time::Instant;
 

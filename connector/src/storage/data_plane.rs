@@ -106,6 +106,24 @@ impl Store {
         Ok(())
     }
 
+    /// Replaces a receipt's body with its signed form, only if it is still `recorded`: returns whether this call
+    /// stored it (false: another fetch signed it first, and that signature stands).
+    pub async fn sign_stored_receipt(
+        &self,
+        request_id: &str,
+        recorded: &str,
+        signed: &str,
+    ) -> Result<bool, StorageError> {
+        let done =
+            sqlx::query("UPDATE data_receipts SET body = $1 WHERE request_id = $2 AND body = $3")
+                .bind(signed)
+                .bind(request_id)
+                .bind(recorded)
+                .execute(self.pool())
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     pub async fn receipt(&self, request_id: &str) -> Result<Option<StoredReceipt>, StorageError> {
         let row = sqlx::query(
             "SELECT request_id, transfer_id, partner, body FROM data_receipts WHERE request_id = $1",
@@ -158,8 +176,22 @@ mod tests {
                 body: "{}".into(),
             };
             store.put_receipt(&r).await.unwrap();
-            assert_eq!(store.receipt("r1").await.unwrap(), Some(r));
+            assert_eq!(store.receipt("r1").await.unwrap(), Some(r.clone()));
             assert_eq!(store.receipt("r2").await.unwrap(), None);
+
+            // The first signature stored stands; a second signer that read the recorded form loses.
+            assert!(store
+                .sign_stored_receipt("r1", "{}", "{\"s\":1}")
+                .await
+                .unwrap());
+            assert!(!store
+                .sign_stored_receipt("r1", "{}", "{\"s\":2}")
+                .await
+                .unwrap());
+            assert_eq!(
+                store.receipt("r1").await.unwrap().unwrap().body,
+                "{\"s\":1}"
+            );
         }
     }
 }

@@ -2,7 +2,8 @@
 //! the data of an `HttpData-PUSH` transfer we requested. The bearer token must hash to the one we offered in the
 //! transfer request (only its hash is stored, and it is revoked when the transfer ends) and the transfer must be
 //! STARTED; otherwise nothing is written. The body streams to `data_dir/received/<consumerPid>/<requestId>`
-//! (through a `.partial` file, renamed once whole) while it is digested; then the provider's receipt is fetched
+//! (through a partial file of its own, linked into place once whole, so two pushes with one request id can
+//! neither mix their bytes nor overwrite a payload) while it is digested; then the provider's receipt is fetched
 //! with a DSP identity token of ours, checked against what arrived, stored, and the access recorded in our audit
 //! log exactly as for a pull. A push refused before its body was written (wrong token, transfer not started,
 //! missing request id, a body over `max_push_mb`) is recorded too, as a refused `DataAccess`, so the consumer's log
@@ -100,7 +101,7 @@ async fn authorized(
     state: &AppState,
     pid: &str,
     headers: &HeaderMap,
-) -> Result<TransferRecord, Refusal> {
+) -> Result<TransferRecord, Refused> {
     let token = bearer(headers).ok_or_else(|| {
         Refusal::unauthorized("the bearer token from the push data address is required")
     })?;
@@ -117,10 +118,12 @@ async fn authorized(
         .filter(|_| matches)
         .ok_or_else(|| Refusal::unauthorized("the token is unknown or has been revoked"))?;
     if t.state != TransferState::Started.as_str() {
-        return Err(Refusal::conflict(format!(
-            "the transfer is {}, not STARTED",
-            t.state
-        )));
+        // The token named the transfer: its refusal is recorded under it.
+        return Err(Refused {
+            refusal: Refusal::conflict(format!("the transfer is {}, not STARTED", t.state)),
+            transfer: Some(t),
+            recorded: false,
+        });
     }
     Ok(t)
 }
@@ -154,10 +157,12 @@ async fn try_receive(state: &AppState, pid: &str, req: Request) -> Result<Respon
         return Err(known(too_large(limit)));
     }
     let request_id = header(&parts.headers, REQUEST_ID_HEADER)
-        .filter(|id| !id.is_empty() && id.len() <= 120 && safe_name(id) == *id)
+        .filter(|id| {
+            !id.is_empty() && id.len() <= 120 && safe_name(id) == *id && !id.starts_with('.')
+        })
         .ok_or_else(|| {
             Refusal::bad_request(format!(
-                "{REQUEST_ID_HEADER} is required (letters, digits, '-' and '.', at most 120)"
+                "{REQUEST_ID_HEADER} is required (letters, digits, '-' and '.', not starting with '.', at most 120)"
             ))
         })
         .map_err(known)?;
@@ -166,7 +171,11 @@ async fn try_receive(state: &AppState, pid: &str, req: Request) -> Result<Respon
         .await
         .map_err(|e| known(Refusal::internal(e)))?;
     let target = dir.join(&request_id);
-    let partial = dir.join(format!("{request_id}.partial"));
+    // Hidden and unique: a concurrent push with the same request id writes its own file.
+    let partial = dir.join(format!(
+        ".{request_id}.{}.partial",
+        uuid::Uuid::new_v4().simple()
+    ));
     if tokio::fs::try_exists(&target).await.unwrap_or(true) {
         return Err(known(Refusal::new(
             StatusCode::CONFLICT,
@@ -212,9 +221,26 @@ async fn try_receive(state: &AppState, pid: &str, req: Request) -> Result<Respon
             recorded: true,
         });
     }
-    if let Err(e) = tokio::fs::rename(&partial, &target).await {
-        let _ = tokio::fs::remove_file(&partial).await;
-        return Err(known(Refusal::internal(e)));
+    // A hard link fails where a rename would replace: of two pushes with one request id, the second is refused.
+    let linked = tokio::fs::hard_link(&partial, &target).await;
+    let _ = tokio::fs::remove_file(&partial).await;
+    if let Err(e) = linked {
+        let refusal = if e.kind() == std::io::ErrorKind::AlreadyExists {
+            Refusal::new(
+                StatusCode::CONFLICT,
+                "already-received",
+                format!("a payload with request id {request_id} was already received"),
+            )
+        } else {
+            Refusal::internal(e)
+        };
+        access.status = refusal.status.as_u16();
+        record::record_access(state, &access, None).await;
+        return Err(Refused {
+            refusal,
+            transfer: Some(t.clone()),
+            recorded: true,
+        });
     }
     access.complete = true;
     let check = check_receipt(state, &access).await;
@@ -265,7 +291,12 @@ async fn write_body(
     let mut hasher = Sha256::new();
     let mut bytes = 0u64;
     let other = |e: &dyn std::fmt::Display| WriteError::Other(e.to_string());
-    let mut file = match tokio::fs::File::create(path).await {
+    let opened = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .await;
+    let mut file = match opened {
         Ok(f) => f,
         Err(e) => return Err((0, hex::encode(hasher.finalize()), other(&e))),
     };
