@@ -88,20 +88,25 @@ async fn receipt(
     SignedReceipt::from_json(&r.bytes().await.unwrap()).unwrap()
 }
 
+/// A started pull of an open "roads" resource on `platform`'s REST API.
+async fn roads_pull(a: &City, b: &City, platform: &Platform) -> PullTransfer {
+    pull_transfer(
+        a,
+        b,
+        "urn:ldt:t:roads",
+        open_policy(),
+        json!({"format": "application/json", "backend": format!("{}/api/v1", platform.url)}),
+        None,
+    )
+    .await
+}
+
 #[tokio::test]
 async fn a_pull_returns_the_backend_body_with_a_verifiable_receipt_and_an_audit_entry() {
     for storage in Storage::all() {
         let (a, b) = city_pair(storage).await;
         let platform = Platform::start().await;
-        let p = pull_transfer(
-            &a,
-            &b,
-            "urn:ldt:t:roads",
-            open_policy(),
-            json!({"format": "application/json", "backend": format!("{}/api/v1", platform.url)}),
-            None,
-        )
-        .await;
+        let p = roads_pull(&a, &b, &platform).await;
         let r = get(&p, "/collections/roads/items?limit=2")
             .header("x-forwarded-for", "10.0.0.1")
             .send()
@@ -638,15 +643,7 @@ async fn a_stored_receipt_that_disagrees_with_the_audit_log_is_not_signed() {
     for storage in Storage::all() {
         let (a, b) = city_pair(storage).await;
         let platform = Platform::start().await;
-        let p = pull_transfer(
-            &a,
-            &b,
-            "urn:ldt:t:roads",
-            open_policy(),
-            json!({"format": "application/json", "backend": format!("{}/api/v1", platform.url)}),
-            None,
-        )
-        .await;
+        let p = roads_pull(&a, &b, &platform).await;
         let r = get(&p, "/collections/roads/items").send().await.unwrap();
         assert_eq!(r.status(), 200);
         let headers = r.headers().clone();

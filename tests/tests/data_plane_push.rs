@@ -111,6 +111,18 @@ async fn data_accesses(city: &City) -> Vec<Value> {
         .collect()
 }
 
+/// The first `data_access` entry of `city` that `wanted` accepts, waiting up to `T` for it.
+async fn recorded_access(city: &City, missing: &str, wanted: impl Fn(&Value) -> bool) -> Value {
+    let deadline = tokio::time::Instant::now() + T;
+    loop {
+        if let Some(e) = data_accesses(city).await.into_iter().find(|e| wanted(e)) {
+            return e;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{missing}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 fn received(b: &City, tid: &str) -> Vec<std::path::PathBuf> {
     let dir = b
         .dir
@@ -213,21 +225,8 @@ async fn a_failed_push_leaves_the_transfer_started_and_a_wrong_token_writes_noth
         let pid = provider_transfer(&a, &tid).await;
 
         // The provider records the failure: a refused access with 502 and a line in the transfer's history.
-        let deadline = tokio::time::Instant::now() + T;
-        let entry = loop {
-            let found = data_accesses(&a)
-                .await
-                .into_iter()
-                .find(|e| e["transfer"] == pid.as_str());
-            if let Some(e) = found {
-                break e;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "no failure recorded"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
+        let entry =
+            recorded_access(&a, "no failure recorded", |e| e["transfer"] == pid.as_str()).await;
         assert_eq!(entry["details"]["status"], 502, "{entry:#}");
         assert_eq!(entry["details"]["outcome"], "refused");
         let deadline = tokio::time::Instant::now() + T;
@@ -318,17 +317,7 @@ async fn a_push_larger_than_max_push_mb_is_refused_recorded_and_nothing_is_kept(
         let tid = push_transfer(&b).await;
 
         // A streams its push (no Content-Length); B stops reading past 1 MiB, answers 413 and keeps nothing.
-        let deadline = tokio::time::Instant::now() + T;
-        let entry = loop {
-            if let Some(e) = data_accesses(&b).await.into_iter().next() {
-                break e;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "nothing recorded on B"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
+        let entry = recorded_access(&b, "nothing recorded on B", |_| true).await;
         // Cut while streaming: some bytes arrived (not refused on a declared length), never more than the limit.
         assert_eq!(entry["details"]["status"], 413, "{entry:#}");
         assert_eq!(entry["details"]["complete"], false, "{entry:#}");
@@ -476,21 +465,7 @@ async fn an_error_page_is_not_pushed_and_a_resume_pushes_again() {
     let tid = push_transfer(&b).await;
     wait_for_state(&b, &tid, "STARTED", T).await;
     let pid = provider_transfer(&a, &tid).await;
-    let deadline = tokio::time::Instant::now() + T;
-    let entry = loop {
-        if let Some(e) = data_accesses(&a)
-            .await
-            .into_iter()
-            .find(|e| e["transfer"] == pid.as_str())
-        {
-            break e;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no failure recorded"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let entry = recorded_access(&a, "no failure recorded", |e| e["transfer"] == pid.as_str()).await;
     assert_eq!(entry["details"]["status"], 502, "{entry:#}");
     assert!(
         entry["details"]["detail"].as_str().unwrap().contains("503"),

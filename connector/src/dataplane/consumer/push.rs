@@ -213,13 +213,7 @@ async fn try_receive(state: &AppState, pid: &str, req: Request) -> Result<Respon
                 Refusal::bad_request(format!("the body could not be received whole: {e}"))
             }
         };
-        access.status = refusal.status.as_u16();
-        record::record_access(state, &access, None).await;
-        return Err(Refused {
-            refusal,
-            transfer: Some(t.clone()),
-            recorded: true,
-        });
+        return Err(recorded_failure(state, &mut access, refusal).await);
     }
     // A hard link fails where a rename would replace: of two pushes with one request id, the second is refused.
     let linked = tokio::fs::hard_link(&partial, &target).await;
@@ -234,13 +228,7 @@ async fn try_receive(state: &AppState, pid: &str, req: Request) -> Result<Respon
         } else {
             Refusal::internal(e)
         };
-        access.status = refusal.status.as_u16();
-        record::record_access(state, &access, None).await;
-        return Err(Refused {
-            refusal,
-            transfer: Some(t.clone()),
-            recorded: true,
-        });
+        return Err(recorded_failure(state, &mut access, refusal).await);
     }
     access.complete = true;
     let check = check_receipt(state, &access).await;
@@ -262,6 +250,17 @@ async fn try_receive(state: &AppState, pid: &str, req: Request) -> Result<Respon
         ),
     )
         .into_response())
+}
+
+/// Records a push whose body arrived (whole or in part) but was not kept, with the status it is answered.
+async fn recorded_failure(state: &AppState, access: &mut Access, refusal: Refusal) -> Refused {
+    access.status = refusal.status.as_u16();
+    record::record_access(state, access, None).await;
+    Refused {
+        refusal,
+        transfer: Some(access.transfer.clone()),
+        recorded: true,
+    }
 }
 
 /// Why a pushed body was not written whole.
