@@ -140,7 +140,7 @@ async fn proxy(State(state): State<AppState>, req: Request) -> Response {
     let (pid, sub) = split_path(parts.uri.path());
     let (pid, sub) = (pid.to_string(), sub.to_string());
     let mut line = AccessLine {
-        request_id: uuid::Uuid::new_v4().to_string(),
+        request_id: record::new_request_id(),
         method: parts.method.to_string(),
         path: match parts.uri.query() {
             Some(q) => format!("{sub}?{q}"),

@@ -115,7 +115,7 @@ async fn run(state: &AppState, transfer_id: &str, after_start: bool) -> Result<(
         return Ok(());
     }
     let mut line = AccessLine {
-        request_id: uuid::Uuid::new_v4().to_string(),
+        request_id: record::new_request_id(),
         method: PUSH_METHOD.into(),
         path: String::new(),
         started: Instant::now(),

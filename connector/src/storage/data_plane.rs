@@ -3,6 +3,7 @@
 
 use sqlx::Row;
 
+use super::values::{placeholders, ROWS_PER_INSERT};
 use super::{now_text, StorageError, Store};
 
 /// A stored receipt and whom it belongs to.
@@ -11,7 +12,7 @@ pub struct StoredReceipt {
     pub request_id: String,
     pub transfer_id: String,
     pub partner: String,
-    /// The `SignedReceipt` JSON, as served.
+    /// The receipt as recorded (`AccessReceipt` JSON), or once fetched the `SignedReceipt` JSON as served.
     pub body: String,
 }
 
@@ -86,21 +87,26 @@ impl Store {
         self.put_receipts(std::slice::from_ref(r)).await
     }
 
-    /// Stores receipts in one transaction: all of them or none.
+    /// Stores receipts in one transaction: all of them or none. Multi-row statements: one statement per receipt
+    /// was, measured, a third of the data plane's throughput on SQLite (each a round trip to its worker thread).
     pub async fn put_receipts(&self, receipts: &[StoredReceipt]) -> Result<(), StorageError> {
         let mut tx = self.pool().begin().await?;
         let now = now_text();
-        for r in receipts {
-            sqlx::query(
-                "INSERT INTO data_receipts (request_id, transfer_id, partner, body, created_at) VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(&r.request_id)
-            .bind(&r.transfer_id)
-            .bind(&r.partner)
-            .bind(&r.body)
-            .bind(&now)
-            .execute(&mut *tx)
-            .await?;
+        for chunk in receipts.chunks(ROWS_PER_INSERT) {
+            let sql = format!(
+                "INSERT INTO data_receipts (request_id, transfer_id, partner, body, created_at) VALUES {}",
+                placeholders(self.backend(), chunk.len(), 5)
+            );
+            let mut q = sqlx::query(&sql);
+            for r in chunk {
+                q = q
+                    .bind(r.request_id.clone())
+                    .bind(r.transfer_id.clone())
+                    .bind(r.partner.clone())
+                    .bind(r.body.clone())
+                    .bind(now.clone());
+            }
+            q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -9,6 +9,7 @@ mod processes;
 mod resources;
 mod stats;
 mod tokens;
+pub(crate) mod values;
 
 #[cfg(test)]
 pub(crate) mod test_support;
