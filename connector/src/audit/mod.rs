@@ -326,6 +326,32 @@ impl AuditLog {
         .to_text())
     }
 
+    /// The leaf of entry `index` as stored, only if it hashes to the leaf the tree holds there: a row rewritten in
+    /// the database (even with its stored hash) is refused, not returned. `None` when there is no such entry.
+    pub async fn verified_leaf(&self, index: u64) -> Result<Option<String>, AuditError> {
+        if self.shared.tree().leaf(index).is_none() {
+            // Another replica may have appended it.
+            load_tail(&self.shared).await?;
+        }
+        let Some(expected) = self.shared.tree().leaf(index) else {
+            return Ok(None);
+        };
+        let entry = self
+            .shared
+            .store
+            .audit_entries_from(index, 1)
+            .await?
+            .into_iter()
+            .find(|e| e.index == index)
+            .ok_or_else(|| AuditError::Inconsistent(format!("entry {index} is missing")))?;
+        if leaf_hash(entry.leaf.as_bytes()) != expected {
+            return Err(AuditError::Inconsistent(format!(
+                "entry {index} does not hash to the leaf of the tree"
+            )));
+        }
+        Ok(Some(entry.leaf))
+    }
+
     /// Number of durable entries.
     pub fn size(&self) -> u64 {
         self.shared.size()

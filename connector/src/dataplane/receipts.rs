@@ -25,8 +25,6 @@ use serde_json::Value;
 use twinport_contracts::identity::SigningKey;
 use twinport_contracts::receipt::{sign_receipt, AccessReceipt, SignedReceipt};
 
-use crate::audit::StoredEntry;
-
 /// Longest the endpoint waits for a body still being served.
 pub const WAIT: Duration = Duration::from_secs(10);
 
@@ -165,23 +163,22 @@ async fn receipt(
         Stored::Signed => return Ok(row.body),
         Stored::Recorded(r) => *r,
     };
-    // The row is only as trustworthy as the database; the audit entry it names is tamper-evident. Sign nothing
-    // the log does not back.
-    let entry = match receipt.audit_index {
+    // The row is only as trustworthy as the database; the audit entry it names is tamper-evident (its leaf must
+    // hash to the leaf our Merkle tree holds). Sign nothing the log does not back.
+    let leaf = match receipt.audit_index {
         Some(index) => state
-            .store()
-            .audit_entries_from(index, 1)
+            .audit()
+            .verified_leaf(index)
             .await
-            .map_err(Refusal::internal)?
-            .into_iter()
-            .next()
-            .filter(|e| e.index == index),
-        None => None,
+            .map_err(|e| e.to_string()),
+        None => Ok(None),
     };
-    if let Err(why) = backed_by_log(&receipt, entry.as_ref()) {
-        tracing::error!(request = %request_id, problem = %why, "ALARM: a stored receipt disagrees with the audit log; not signed");
+    if let Err(why) =
+        leaf.and_then(|leaf| backed_by_log(&receipt, state.participant_id(), leaf.as_deref()))
+    {
+        tracing::error!(request = %request_id, problem = %why, "ALARM: a stored receipt is not backed by the audit log; not signed");
         return Err(Refusal::internal(format!(
-            "the stored receipt disagrees with the audit log: {why}"
+            "the stored receipt is not backed by the audit log: {why}"
         )));
     }
     let body = sign(state.identity().key(), receipt)?;
@@ -195,13 +192,19 @@ async fn receipt(
     {
         return Ok(body);
     }
-    state
+    // Another fetch signed it first: serve its signature, and nothing that is not one.
+    let row = state
         .store()
         .receipt(request_id)
         .await
         .map_err(Refusal::internal)?
-        .map(|r| r.body)
-        .ok_or_else(|| Refusal::internal("a receipt vanished while it was signed"))
+        .ok_or_else(|| Refusal::internal("a receipt vanished while it was signed"))?;
+    match read_stored(&row.body)? {
+        Stored::Signed => Ok(row.body),
+        Stored::Recorded(_) => Err(Refusal::internal(
+            "a receipt changed while it was signed; ask again",
+        )),
+    }
 }
 
 /// A stored receipt body: signed already (when fetched before, or by earlier versions, which signed every receipt
@@ -225,18 +228,24 @@ fn sign(key: &SigningKey, receipt: AccessReceipt) -> Result<String, Refusal> {
     serde_json::to_string(&signed).map_err(Refusal::internal)
 }
 
-/// Whether `entry` is the `data_access` entry that recorded this receipt's response: same partner, agreement and
-/// transfer, and the same request line, status, byte count, digest and completeness.
-fn backed_by_log(receipt: &AccessReceipt, entry: Option<&StoredEntry>) -> Result<(), String> {
-    let entry = entry.ok_or("the audit entry it names is missing")?;
-    if entry.kind != "data_access" {
-        return Err(format!("entry {} is a {}", entry.index, entry.kind));
-    }
-    let leaf: Value = serde_json::from_str(&entry.leaf).map_err(|e| e.to_string())?;
+/// Whether `leaf` (verified against the tree) is the `data_access` entry in which this provider recorded serving
+/// this receipt's response: the same partner, agreement and transfer, request line, status, byte count, digest
+/// and completeness, and the receipt names us as provider. Everything is read from the hashed leaf, never from the
+/// indexed columns beside it, which nothing protects.
+fn backed_by_log(
+    receipt: &AccessReceipt,
+    provider: &str,
+    leaf: Option<&str>,
+) -> Result<(), String> {
+    let leaf = leaf.ok_or("the audit entry it names does not exist")?;
+    let leaf: Value = serde_json::from_str(leaf).map_err(|e| e.to_string())?;
     let d = &leaf["details"];
-    let same = entry.partner.as_deref() == Some(receipt.consumer.as_str())
-        && entry.agreement.as_deref() == Some(receipt.agreement_id.as_str())
-        && entry.transfer.as_deref() == Some(receipt.transfer_id.as_str())
+    let same = leaf["kind"] == "data_access"
+        && d["outcome"] == "served"
+        && receipt.provider == provider
+        && leaf["partner"] == receipt.consumer.as_str()
+        && leaf["agreement"] == receipt.agreement_id.as_str()
+        && leaf["transfer"] == receipt.transfer_id.as_str()
         && d["request_id"] == receipt.request_id.as_str()
         && d["method"] == receipt.method.as_str()
         && d["path"] == receipt.path.as_str()
@@ -247,14 +256,13 @@ fn backed_by_log(receipt: &AccessReceipt, entry: Option<&StoredEntry>) -> Result
     if same {
         Ok(())
     } else {
-        Err(format!("entry {} records another access", entry.index))
+        Err("the entry it names records another access".into())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::{backed_by_log, read_stored, sign, Stored};
-    use crate::audit::StoredEntry;
     use serde_json::json;
     use twinport_contracts::identity::{KeyAlgorithm, SigningKey};
     use twinport_contracts::receipt::{AccessReceipt, SignedReceipt, RECEIPT_TYPE};
@@ -279,23 +287,16 @@ mod tests {
         }
     }
 
-    /// The entry `dataplane::record::served` writes for `receipt()`.
-    fn entry() -> StoredEntry {
-        let details = json!({"request_id": "r1", "method": "GET", "path": "/kb", "status": 200,
-            "outcome": "served", "bytes": 1024, "sha256": "ab".repeat(32), "complete": true, "duration_ms": 3});
-        StoredEntry {
-            index: 7,
-            logged_at: "2026-11-24T08:00:01Z".into(),
-            kind: "data_access".into(),
-            partner: Some("https://b.example".into()),
-            resource: Some("urn:ldt:r".into()),
-            agreement: Some("urn:uuid:1".into()),
-            transfer: Some("t1".into()),
-            purpose: None,
-            leaf: json!({"v": 1, "kind": "data_access", "details": details}).to_string(),
-            leaf_hash: String::new(),
-        }
+    /// The leaf `dataplane::record::served` writes for `receipt()`.
+    fn leaf() -> String {
+        json!({"v": 1, "kind": "data_access", "time": "2026-11-24T08:00:01Z",
+            "partner": "https://b.example", "agreement": "urn:uuid:1", "transfer": "t1", "resource": "urn:ldt:r",
+            "details": {"request_id": "r1", "method": "GET", "path": "/kb", "status": 200, "outcome": "served",
+                        "bytes": 1024, "sha256": "ab".repeat(32), "complete": true, "duration_ms": 3}})
+        .to_string()
     }
+
+    const US: &str = "https://a.example";
 
     #[test]
     fn a_recorded_receipt_is_signed_and_verifies() {
@@ -316,23 +317,37 @@ mod tests {
 
     #[test]
     fn only_the_entry_that_recorded_the_response_backs_its_receipt() {
-        backed_by_log(&receipt(), Some(&entry())).expect("the same access");
-        assert!(backed_by_log(&receipt(), None).is_err());
-        let tampered: [fn(&mut AccessReceipt); 6] = [
+        backed_by_log(&receipt(), US, Some(&leaf())).expect("the same access");
+        assert!(backed_by_log(&receipt(), US, None).is_err());
+        assert!(
+            backed_by_log(&receipt(), "https://other.example", Some(&leaf())).is_err(),
+            "a receipt naming another provider"
+        );
+        let tampered: [fn(&mut AccessReceipt); 8] = [
             |r| r.bytes = 10,
             |r| r.sha256 = "cd".repeat(32),
             |r| r.status = 404,
             |r| r.consumer = "https://c.example".into(),
             |r| r.request_id = "r2".into(),
             |r| r.complete = false,
+            |r| r.path = "/kb?x=1".into(),
+            |r| r.transfer_id = "t2".into(),
         ];
         for change in tampered {
             let mut r = receipt();
             change(&mut r);
-            assert!(backed_by_log(&r, Some(&entry())).is_err(), "{r:?}");
+            assert!(backed_by_log(&r, US, Some(&leaf())).is_err(), "{r:?}");
         }
-        let mut other = entry();
-        other.kind = "dsp_message_received".into();
-        assert!(backed_by_log(&receipt(), Some(&other)).is_err());
+        for (pointer, value) in [
+            ("/kind", json!("dsp_message_received")),
+            ("/details/outcome", json!("refused")),
+        ] {
+            let mut other: serde_json::Value = serde_json::from_str(&leaf()).unwrap();
+            *other.pointer_mut(pointer).unwrap() = value;
+            assert!(
+                backed_by_log(&receipt(), US, Some(&other.to_string())).is_err(),
+                "{pointer}"
+            );
+        }
     }
 }

@@ -157,9 +157,7 @@ async fn try_receive(state: &AppState, pid: &str, req: Request) -> Result<Respon
         return Err(known(too_large(limit)));
     }
     let request_id = header(&parts.headers, REQUEST_ID_HEADER)
-        .filter(|id| {
-            !id.is_empty() && id.len() <= 120 && safe_name(id) == *id && !id.starts_with('.')
-        })
+        .filter(|id| !id.is_empty() && id.len() <= 120 && safe_name(id) == *id)
         .ok_or_else(|| {
             Refusal::bad_request(format!(
                 "{REQUEST_ID_HEADER} is required (letters, digits, '-' and '.', not starting with '.', at most 120)"
@@ -172,10 +170,10 @@ async fn try_receive(state: &AppState, pid: &str, req: Request) -> Result<Respon
         .map_err(|e| known(Refusal::internal(e)))?;
     let target = dir.join(&request_id);
     // Hidden and unique: a concurrent push with the same request id writes its own file.
-    let partial = dir.join(format!(
+    let partial = PartialFile(dir.join(format!(
         ".{request_id}.{}.partial",
         uuid::Uuid::new_v4().simple()
-    ));
+    )));
     if tokio::fs::try_exists(&target).await.unwrap_or(true) {
         return Err(known(Refusal::new(
             StatusCode::CONFLICT,
@@ -197,7 +195,7 @@ async fn try_receive(state: &AppState, pid: &str, req: Request) -> Result<Respon
         token: String::new(),
         endpoint: String::new(),
     };
-    let written = write_body(body, &partial, limit).await;
+    let written = write_body(body, &partial.0, limit).await;
     let (bytes, sha256, failure) = match written {
         Ok((bytes, sha256)) => (bytes, sha256, None),
         Err((bytes, sha256, e)) => (bytes, sha256, Some(e)),
@@ -205,7 +203,6 @@ async fn try_receive(state: &AppState, pid: &str, req: Request) -> Result<Respon
     access.bytes = bytes;
     access.sha256 = sha256;
     if let Some(e) = failure {
-        let _ = tokio::fs::remove_file(&partial).await;
         tracing::warn!(transfer = %t.id, error = %e, "a pushed body broke off");
         let refusal = match e {
             WriteError::TooLarge => too_large(limit),
@@ -215,10 +212,9 @@ async fn try_receive(state: &AppState, pid: &str, req: Request) -> Result<Respon
         };
         return Err(recorded_failure(state, &mut access, refusal).await);
     }
-    // A hard link fails where a rename would replace: of two pushes with one request id, the second is refused.
-    let linked = tokio::fs::hard_link(&partial, &target).await;
-    let _ = tokio::fs::remove_file(&partial).await;
-    if let Err(e) = linked {
+    let placed = place(&partial.0, &target).await;
+    drop(partial);
+    if let Err(e) = placed {
         let refusal = if e.kind() == std::io::ErrorKind::AlreadyExists {
             Refusal::new(
                 StatusCode::CONFLICT,
@@ -250,6 +246,34 @@ async fn try_receive(state: &AppState, pid: &str, req: Request) -> Result<Respon
         ),
     )
         .into_response())
+}
+
+/// A received body on its way in; removed however the request ends (refused, failed, or dropped because the
+/// sender went away), so nothing half-written is ever left behind.
+struct PartialFile(PathBuf);
+
+impl Drop for PartialFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Puts a whole body at `target`, never replacing one: a hard link fails where a rename would replace, so of two
+/// pushes with one request id the second is refused. Where the filesystem has no hard links, the name is reserved
+/// with an exclusive create and the body renamed over the reservation.
+async fn place(partial: &std::path::Path, target: &std::path::Path) -> std::io::Result<()> {
+    match tokio::fs::hard_link(partial, target).await {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+            tracing::debug!(error = %e, "no hard link; reserving the name instead");
+            tokio::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(target)
+                .await?;
+            tokio::fs::rename(partial, target).await
+        }
+        linked => linked,
+    }
 }
 
 /// Records a push whose body arrived (whole or in part) but was not kept, with the status it is answered.
@@ -386,7 +410,37 @@ async fn check_receipt(state: &AppState, access: &Access) -> ReceiptCheck {
 
 #[cfg(test)]
 mod tests {
-    use super::constant_time_eq;
+    use super::{constant_time_eq, place, PartialFile};
+
+    #[tokio::test]
+    async fn a_placed_body_is_never_replaced_and_a_partial_file_never_outlives_its_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("r1");
+        for (n, body) in ["first", "second"].into_iter().enumerate() {
+            let partial = PartialFile(dir.path().join(format!(".r1.{n}.partial")));
+            std::fs::write(&partial.0, body).unwrap();
+            let placed = place(&partial.0, &target).await;
+            drop(partial);
+            if n == 0 {
+                placed.expect("the first is placed");
+            } else {
+                assert_eq!(
+                    placed.unwrap_err().kind(),
+                    std::io::ErrorKind::AlreadyExists
+                );
+            }
+        }
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "first");
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            left,
+            vec![std::ffi::OsString::from("r1")],
+            "no partial file left"
+        );
+    }
 
     #[test]
     fn token_hashes_are_compared_whole() {
