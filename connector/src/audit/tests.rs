@@ -180,7 +180,7 @@ async fn erasure_removes_personal_data_and_proofs_still_verify() {
 }
 
 /// Builds a 20-entry log with checkpoints at 10 and 20, then lifts the append-only triggers so a test can tamper.
-async fn tamperable(store: &Store, dir: &Path) -> NoteVerifier {
+async fn tamperable(store: &Store, dir: &Path) -> (AuditLog, NoteVerifier) {
     let log = AuditLog::open(store, dir, ORIGIN).await.expect("open");
     for n in 0..20 {
         log.append(event(n)).await.expect("append");
@@ -204,7 +204,8 @@ async fn tamperable(store: &Store, dir: &Path) -> NoteVerifier {
     for sql in drops {
         sqlx::query(sql).execute(store.pool()).await.expect(sql);
     }
-    log.verifier()
+    let key = log.verifier();
+    (log, key)
 }
 
 async fn run(store: &Store, sql: &str, binds: &[String]) {
@@ -219,6 +220,34 @@ async fn run(store: &Store, sql: &str, binds: &[String]) {
 fn forged(n: u64) -> (String, String) {
     let leaf = prepare(event(n + 1000), time::OffsetDateTime::now_utc()).expect("leaf");
     (leaf.leaf, hex::encode(leaf.hash))
+}
+
+#[tokio::test]
+async fn a_leaf_rewritten_with_its_hash_is_never_served_as_verified() {
+    for (store, _db) in stores().await {
+        let dir = tempfile::tempdir().expect("dir");
+        let (log, _) = tamperable(&store, dir.path()).await;
+        let genuine = log
+            .verified_leaf(12)
+            .await
+            .expect("reads")
+            .expect("entry 12");
+        assert!(genuine.contains("\"n\":12"), "{genuine}");
+        assert_eq!(
+            log.verified_leaf(20).await.expect("reads"),
+            None,
+            "no entry 20"
+        );
+        let (leaf, hash) = forged(12);
+        run(
+            &store,
+            "UPDATE audit_entries SET leaf = $1, leaf_hash = $2 WHERE idx = 12",
+            &[leaf, hash],
+        )
+        .await;
+        let err = log.verified_leaf(12).await.expect_err("a rewritten leaf");
+        assert!(err.to_string().contains("entry 12"), "{err}");
+    }
 }
 
 #[tokio::test]
@@ -244,7 +273,7 @@ async fn every_tampering_of_stored_rows_is_detected_and_named() {
     for (case, expected) in cases {
         for (store, _db) in stores().await {
             let dir = tempfile::tempdir().expect("dir");
-            let key = tamperable(&store, dir.path()).await;
+            let (_log, key) = tamperable(&store, dir.path()).await;
             match case {
                 "edit" => {
                     run(&store, "UPDATE audit_entries SET leaf = REPLACE(leaf, '\"n\":3', '\"n\":4') WHERE idx = 3", &[]).await
