@@ -24,6 +24,9 @@ mod writer;
 /// The writer's largest batch (for benchmarks sizing their load).
 pub use writer::MAX_BATCH;
 
+/// The data plane's receipt for an access, made once the access's entry has its index (the receipt names it).
+pub type ReceiptRow = Box<dyn FnOnce(u64) -> crate::storage::StoredReceipt + Send>;
+
 use std::path::Path;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -236,11 +239,29 @@ impl AuditLog {
 
     /// Records an event; `Ok(index)` means it is committed to the database.
     pub async fn append(&self, event: AuditEvent) -> Result<u64, AuditError> {
+        self.send_append(event, None).await
+    }
+
+    /// Records a served data access together with its receipt row, built from the entry's index and written in
+    /// the same transaction: one commit per batch for both, and never a receipt without its entry or the reverse.
+    pub async fn append_with_receipt(
+        &self,
+        event: AuditEvent,
+        receipt: ReceiptRow,
+    ) -> Result<u64, AuditError> {
+        self.send_append(event, Some(receipt)).await
+    }
+
+    async fn send_append(
+        &self,
+        event: AuditEvent,
+        receipt: Option<ReceiptRow>,
+    ) -> Result<u64, AuditError> {
         let _timer = self.appends.start();
         let leaf = prepare(event, time::OffsetDateTime::now_utc())?;
         let (reply, wait) = oneshot::channel();
         self.tx
-            .send(writer::Command::Append(Box::new(leaf), reply))
+            .send(writer::Command::Append(Box::new(leaf), receipt, reply))
             .await
             .map_err(|_| AuditError::Closed)?;
         wait.await.map_err(|_| AuditError::Closed)?

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use super::event::PreparedLeaf;
+use super::ReceiptRow;
 use crate::storage::values::{self, ROWS_PER_INSERT};
 use crate::storage::{Backend, StorageError, Store};
 
@@ -76,9 +77,11 @@ impl Store {
         &self,
         first: u64,
         leaves: &[PreparedLeaf],
+        receipts: Vec<Option<ReceiptRow>>,
     ) -> Result<(), StorageError> {
         let mut tx = self.pool().begin().await?;
         insert_leaves(&mut tx, self.backend(), first, leaves).await?;
+        insert_receipt_rows(&mut tx, self.backend(), first, receipts).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -89,6 +92,7 @@ impl Store {
     pub(crate) async fn audit_insert_batch_locked<F, Fut>(
         &self,
         leaves: &[PreparedLeaf],
+        receipts: Vec<Option<ReceiptRow>>,
         catch_up: F,
     ) -> Result<u64, StorageError>
     where
@@ -102,9 +106,25 @@ impl Store {
             .await?;
         let first = catch_up().await?;
         insert_leaves(&mut tx, self.backend(), first, leaves).await?;
+        insert_receipt_rows(&mut tx, self.backend(), first, receipts).await?;
         tx.commit().await?;
         Ok(first)
     }
+}
+
+/// The receipts of a batch's data accesses, each made with its entry's index (`first` + its place in the batch).
+async fn insert_receipt_rows(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
+    first: u64,
+    receipts: Vec<Option<ReceiptRow>>,
+) -> Result<(), StorageError> {
+    let rows: Vec<_> = receipts
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, make)| make.map(|make| make(first + i as u64)))
+        .collect();
+    crate::storage::insert_receipts(tx, backend, &rows).await
 }
 
 /// The advisory lock key that serialises audit appends across replicas (an arbitrary constant: "twinport audit").

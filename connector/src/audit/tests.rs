@@ -222,6 +222,74 @@ fn forged(n: u64) -> (String, String) {
     (leaf.leaf, hex::encode(leaf.hash))
 }
 
+fn receipt_row(id: String) -> ReceiptRow {
+    Box::new(move |index| crate::storage::StoredReceipt {
+        request_id: id,
+        transfer_id: "t".into(),
+        partner: "p".into(),
+        body: format!("{{\"auditIndex\":{index}}}"),
+    })
+}
+
+#[tokio::test]
+async fn receipts_are_committed_with_their_entries_and_name_their_index() {
+    for (store, _db) in stores().await {
+        let dir = tempfile::tempdir().expect("dir");
+        let log = AuditLog::open(&store, dir.path(), ORIGIN)
+            .await
+            .expect("open");
+        let appends: Vec<_> = (0..50)
+            .map(|n| {
+                let log = log.clone();
+                tokio::spawn(async move {
+                    let index = log
+                        .append_with_receipt(event(n), receipt_row(format!("r{n}")))
+                        .await
+                        .expect("appended");
+                    (n, index)
+                })
+            })
+            .collect();
+        for a in appends {
+            let (n, index) = a.await.expect("joined");
+            let r = store
+                .receipt(&format!("r{n}"))
+                .await
+                .unwrap()
+                .expect("stored");
+            assert_eq!(r.body, format!("{{\"auditIndex\":{index}}}"));
+            let leaf = log.verified_leaf(index).await.unwrap().expect("entry");
+            assert!(leaf.contains(&format!("\"n\":{n}")), "{leaf}");
+        }
+
+        // A receipt that cannot be stored takes its entry with it (one transaction), and the log carries on.
+        let size = log.size();
+        let err = log
+            .append_with_receipt(event(99), receipt_row("r1".into()))
+            .await
+            .expect_err("a duplicate request id");
+        assert!(matches!(err, AuditError::Write(_)), "{err}");
+        assert_eq!(log.size(), size, "no entry without its receipt");
+        assert_eq!(
+            store.receipt("r1").await.unwrap().unwrap().body,
+            format!("{{\"auditIndex\":{}}}", {
+                let leaf = store.audit_entries_from(0, 100).await.unwrap();
+                leaf.iter()
+                    .find(|e| e.leaf.contains("\"n\":1}"))
+                    .unwrap()
+                    .index
+            }),
+            "the stored receipt is untouched"
+        );
+        let next = log.append(event(100)).await.expect("the log carries on");
+        assert_eq!(next, size);
+        log.checkpoint().await.expect("checkpoint");
+        verify_store(&store, ORIGIN, &log.verifier())
+            .await
+            .expect("verifies");
+    }
+}
+
 #[tokio::test]
 async fn a_leaf_rewritten_with_its_hash_is_never_served_as_verified() {
     for (store, _db) in stores().await {

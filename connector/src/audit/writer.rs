@@ -24,7 +24,11 @@ const MAX_LINGER: usize = 4;
 const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
 
 pub enum Command {
-    Append(Box<PreparedLeaf>, oneshot::Sender<Result<u64, AuditError>>),
+    Append(
+        Box<PreparedLeaf>,
+        Option<super::ReceiptRow>,
+        oneshot::Sender<Result<u64, AuditError>>,
+    ),
     Checkpoint(oneshot::Sender<Result<SignedCheckpoint, AuditError>>),
 }
 
@@ -51,14 +55,16 @@ pub async fn run(shared: Arc<Shared>, mut rx: mpsc::Receiver<Command>) {
 
 async fn handle(shared: &Shared, first: Command, rx: &mut mpsc::Receiver<Command>) {
     let mut leaves = Vec::new();
+    let mut receipts = Vec::new();
     let mut replies = Vec::new();
     let mut checkpoint_waiters = Vec::new();
     let mut next = Some(first);
     let mut lingered = 0;
     while let Some(cmd) = next.take() {
         match cmd {
-            Command::Append(leaf, reply) => {
+            Command::Append(leaf, receipt, reply) => {
                 leaves.push(*leaf);
+                receipts.push(receipt);
                 replies.push(reply);
             }
             Command::Checkpoint(reply) => checkpoint_waiters.push(reply),
@@ -81,7 +87,7 @@ async fn handle(shared: &Shared, first: Command, rx: &mut mpsc::Receiver<Command
                 let first = shared.size();
                 shared
                     .store
-                    .audit_insert_batch(first, &leaves)
+                    .audit_insert_batch(first, &leaves, receipts)
                     .await
                     .map(|()| first)
             }
@@ -89,7 +95,7 @@ async fn handle(shared: &Shared, first: Command, rx: &mut mpsc::Receiver<Command
             Backend::Postgres => {
                 shared
                     .store
-                    .audit_insert_batch_locked(&leaves, || async {
+                    .audit_insert_batch_locked(&leaves, receipts, || async {
                         super::load_tail(shared)
                             .await
                             .map_err(|e| StorageError::Corrupt(e.to_string()))

@@ -15,7 +15,6 @@ pub mod fresh;
 pub mod ngsi_ld;
 pub mod problem;
 pub mod push;
-pub mod receipt_writer;
 pub mod receipts;
 pub mod record;
 pub mod tee;
@@ -49,14 +48,12 @@ pub struct DataPlane {
     timeout: Duration,
     pending: receipts::Pending,
     agreements: access::AgreementCache,
-    receipts: receipt_writer::ReceiptWriter,
     transfers: fresh::FreshCache<crate::storage::TransferRecord>,
     resources: fresh::FreshCache<crate::catalogue::Resource>,
 }
 
 impl DataPlane {
-    /// Needs a runtime: it starts the receipt writer on `store`.
-    pub fn new(timeout: Duration, store: crate::storage::Store) -> Result<DataPlane, String> {
+    pub fn new(timeout: Duration) -> Result<DataPlane, String> {
         let client = reqwest::Client::builder()
             .user_agent(concat!("twinport-data-plane/", env!("CARGO_PKG_VERSION")))
             .redirect(reqwest::redirect::Policy::none())
@@ -69,7 +66,6 @@ impl DataPlane {
             timeout,
             pending: receipts::Pending::default(),
             agreements: access::AgreementCache::default(),
-            receipts: receipt_writer::ReceiptWriter::start(store),
             transfers: Default::default(),
             resources: Default::default(),
         })
@@ -91,11 +87,6 @@ impl DataPlane {
 
     pub(crate) fn agreements(&self) -> &access::AgreementCache {
         &self.agreements
-    }
-
-    /// Where receipts are stored.
-    pub fn receipts(&self) -> &receipt_writer::ReceiptWriter {
-        &self.receipts
     }
 
     /// Transfers by token hash.

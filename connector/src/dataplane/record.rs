@@ -73,7 +73,7 @@ pub async fn refusal(state: &AppState, line: &AccessLine, refusal: &Refusal) {
     }
 }
 
-/// Records a served response once its body ended, then stores its receipt (signed when fetched).
+/// Records a served response once its body ended, with its receipt (signed when fetched) in the same transaction.
 pub async fn served(
     state: &AppState,
     line: &AccessLine,
@@ -92,11 +92,6 @@ pub async fn served(
         "complete": outcome.complete,
         "duration_ms": line.started.elapsed().as_millis() as u64,
     });
-    let index = state
-        .audit()
-        .append(event(line, details))
-        .await
-        .map_err(|e| e.to_string())?;
     let receipt = AccessReceipt {
         receipt_type: RECEIPT_TYPE.into(),
         request_id: line.request_id.clone(),
@@ -112,20 +107,33 @@ pub async fn served(
         complete: outcome.complete,
         started_at: rfc3339(line.started_at),
         finished_at: rfc3339(finished_at),
-        audit_index: Some(index),
+        audit_index: None,
     };
-    let body = serde_json::to_string(&receipt).map_err(|e| e.to_string())?;
-    state
-        .data_plane()
-        .receipts()
-        .put(StoredReceipt {
-            request_id: line.request_id.clone(),
-            transfer_id: line.transfer.clone().unwrap_or_default(),
-            partner: line.partner.clone().unwrap_or_default(),
-            body,
-        })
-        .await?;
-    Ok(receipt)
+    let row = {
+        let receipt = receipt.clone();
+        move |index: u64| {
+            let receipt = AccessReceipt {
+                audit_index: Some(index),
+                ..receipt
+            };
+            StoredReceipt {
+                request_id: receipt.request_id.clone(),
+                transfer_id: receipt.transfer_id.clone(),
+                partner: receipt.consumer.clone(),
+                // Serialising a struct of strings and numbers cannot fail.
+                body: serde_json::to_string(&receipt).unwrap_or_default(),
+            }
+        }
+    };
+    let index = state
+        .audit()
+        .append_with_receipt(event(line, details), Box::new(row))
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(AccessReceipt {
+        audit_index: Some(index),
+        ..receipt
+    })
 }
 
 #[cfg(test)]

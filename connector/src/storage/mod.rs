@@ -21,6 +21,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
 pub use agreements::AgreementRecord;
+pub(crate) use data_plane::insert_receipts;
 pub use data_plane::StoredReceipt;
 pub use outbox::OutboxMessage;
 pub use policies::{PolicyRecord, PolicyVersion};
