@@ -24,8 +24,9 @@ mod writer;
 /// The writer's largest batch (for benchmarks sizing their load).
 pub use writer::MAX_BATCH;
 
-/// The data plane's receipt for an access, made once the access's entry has its index (the receipt names it).
-pub type ReceiptRow = Box<dyn FnOnce(u64) -> crate::storage::StoredReceipt + Send>;
+/// The data plane's receipt for an access, stored with the access's entry; the writer sets its `audit_index` to
+/// that entry's. Plain data, not a callback: nothing of the caller's runs inside the writer.
+pub struct ReceiptRow(pub twinport_contracts::receipt::AccessReceipt);
 
 use std::path::Path;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -249,13 +250,13 @@ impl AuditLog {
         event: AuditEvent,
         receipt: ReceiptRow,
     ) -> Result<u64, AuditError> {
-        self.send_append(event, Some(receipt)).await
+        self.send_append(event, Some(Box::new(receipt))).await
     }
 
     async fn send_append(
         &self,
         event: AuditEvent,
-        receipt: Option<ReceiptRow>,
+        receipt: Option<Box<ReceiptRow>>,
     ) -> Result<u64, AuditError> {
         let _timer = self.appends.start();
         let leaf = prepare(event, time::OffsetDateTime::now_utc())?;

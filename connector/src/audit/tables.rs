@@ -77,7 +77,7 @@ impl Store {
         &self,
         first: u64,
         leaves: &[PreparedLeaf],
-        receipts: Vec<Option<ReceiptRow>>,
+        receipts: Vec<Option<Box<ReceiptRow>>>,
     ) -> Result<(), StorageError> {
         let mut tx = self.pool().begin().await?;
         insert_leaves(&mut tx, self.backend(), first, leaves).await?;
@@ -92,7 +92,7 @@ impl Store {
     pub(crate) async fn audit_insert_batch_locked<F, Fut>(
         &self,
         leaves: &[PreparedLeaf],
-        receipts: Vec<Option<ReceiptRow>>,
+        receipts: Vec<Option<Box<ReceiptRow>>>,
         catch_up: F,
     ) -> Result<u64, StorageError>
     where
@@ -117,13 +117,23 @@ async fn insert_receipt_rows(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     backend: Backend,
     first: u64,
-    receipts: Vec<Option<ReceiptRow>>,
+    receipts: Vec<Option<Box<ReceiptRow>>>,
 ) -> Result<(), StorageError> {
-    let rows: Vec<_> = receipts
-        .into_iter()
-        .enumerate()
-        .filter_map(|(i, make)| make.map(|make| make(first + i as u64)))
-        .collect();
+    let mut rows = Vec::new();
+    for (i, row) in receipts.into_iter().enumerate() {
+        let Some(row) = row else {
+            continue;
+        };
+        let ReceiptRow(mut receipt) = *row;
+        receipt.audit_index = Some(first + i as u64);
+        rows.push(crate::storage::StoredReceipt {
+            request_id: receipt.request_id.clone(),
+            transfer_id: receipt.transfer_id.clone(),
+            partner: receipt.consumer.clone(),
+            body: serde_json::to_string(&receipt)
+                .map_err(|e| StorageError::Corrupt(format!("receipt: {e}")))?,
+        });
+    }
     crate::storage::insert_receipts(tx, backend, &rows).await
 }
 

@@ -26,7 +26,7 @@ const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
 pub enum Command {
     Append(
         Box<PreparedLeaf>,
-        Option<super::ReceiptRow>,
+        Option<Box<super::ReceiptRow>>,
         oneshot::Sender<Result<u64, AuditError>>,
     ),
     Checkpoint(oneshot::Sender<Result<SignedCheckpoint, AuditError>>),

@@ -1,8 +1,8 @@
 //! The provider's records of data-plane requests. A refusal is appended to the audit log before it is answered.
 //! A served response is appended when its body has ended (or the partner went away): waiting for a durable append
 //! before the first byte would put a database commit on every request's latency, and the digest of the body is
-//! only known at the end anyway. Then the receipt (naming the audit index) is stored, and whoever waits for it is
-//! woken. It is stored as recorded and signed when first fetched ([`super::receipts`]): a signature per response
+//! only known at the end anyway. The receipt (naming the audit index) is stored in the same transaction as the
+//! entry, and then whoever waits for it is woken. It is stored as recorded and signed when first fetched ([`super::receipts`]): a signature per response
 //! was the largest single cost of a small proxied request, and most receipts are never asked for.
 
 use std::time::Instant;
@@ -13,8 +13,7 @@ use twinport_contracts::receipt::{AccessReceipt, RECEIPT_TYPE};
 use super::problem::Refusal;
 use super::tee::Outcome;
 use crate::app::AppState;
-use crate::audit::{AuditEvent, EventKind};
-use crate::storage::StoredReceipt;
+use crate::audit::{AuditEvent, EventKind, ReceiptRow};
 
 /// What is known about one request, filled in as the checks pass.
 #[derive(Debug, Clone)]
@@ -109,25 +108,9 @@ pub async fn served(
         finished_at: rfc3339(finished_at),
         audit_index: None,
     };
-    let row = {
-        let receipt = receipt.clone();
-        move |index: u64| {
-            let receipt = AccessReceipt {
-                audit_index: Some(index),
-                ..receipt
-            };
-            StoredReceipt {
-                request_id: receipt.request_id.clone(),
-                transfer_id: receipt.transfer_id.clone(),
-                partner: receipt.consumer.clone(),
-                // Serialising a struct of strings and numbers cannot fail.
-                body: serde_json::to_string(&receipt).unwrap_or_default(),
-            }
-        }
-    };
     let index = state
         .audit()
-        .append_with_receipt(event(line, details), Box::new(row))
+        .append_with_receipt(event(line, details), ReceiptRow(receipt.clone()))
         .await
         .map_err(|e| e.to_string())?;
     Ok(AccessReceipt {
