@@ -2,8 +2,9 @@
 //! A served response is appended when its body has ended (or the partner went away): waiting for a durable append
 //! before the first byte would put a database commit on every request's latency, and the digest of the body is
 //! only known at the end anyway. The receipt (naming the audit index) is stored in the same transaction as the
-//! entry, and then whoever waits for it is woken. It is stored as recorded and signed when first fetched ([`super::receipts`]): a signature per response
-//! was the largest single cost of a small proxied request, and most receipts are never asked for.
+//! entry, and then whoever waits for it is woken. It is stored as recorded and signed when first fetched
+//! ([`super::receipts`]): a signature per response was the largest single cost of a small proxied request, and
+//! most receipts are never asked for.
 
 use std::time::Instant;
 
