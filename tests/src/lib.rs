@@ -585,23 +585,8 @@ pub async fn pull_transfer(
     }
 }
 
-/// City A's `data_access` audit entries, as their leaf JSON, oldest first.
-pub async fn data_accesses(a: &City) -> Vec<serde_json::Value> {
-    a.running
-        .state
-        .store()
-        .audit_entries_from(0, 100_000)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.kind == "data_access")
-        .map(|e| serde_json::from_str(&e.leaf).unwrap())
-        .collect()
-}
-
-/// The `receipt_received` entries in `city`'s audit log that record access receipts (they name the request;
-/// receipts for DSP messages are `receipt_received` entries too).
-pub async fn access_receipts_received(city: &City) -> Vec<serde_json::Value> {
+/// `city`'s audit entries of `kind`, as their leaf JSON, oldest first.
+pub async fn audit_leaves(city: &City, kind: &str) -> Vec<serde_json::Value> {
     city.running
         .state
         .store()
@@ -609,8 +594,22 @@ pub async fn access_receipts_received(city: &City) -> Vec<serde_json::Value> {
         .await
         .unwrap()
         .into_iter()
-        .filter(|e| e.kind == "receipt_received")
-        .map(|e| serde_json::from_str::<serde_json::Value>(&e.leaf).unwrap())
+        .filter(|e| e.kind == kind)
+        .map(|e| serde_json::from_str(&e.leaf).unwrap())
+        .collect()
+}
+
+/// `city`'s `data_access` audit entries, as their leaf JSON, oldest first.
+pub async fn data_accesses(city: &City) -> Vec<serde_json::Value> {
+    audit_leaves(city, "data_access").await
+}
+
+/// The `receipt_received` entries in `city`'s audit log that record access receipts (they name the request;
+/// receipts for DSP messages are `receipt_received` entries too).
+pub async fn access_receipts_received(city: &City) -> Vec<serde_json::Value> {
+    audit_leaves(city, "receipt_received")
+        .await
+        .into_iter()
         .filter(|leaf| leaf["details"]["request_id"].is_string())
         .collect()
 }

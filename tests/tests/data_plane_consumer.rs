@@ -12,8 +12,8 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use twinport_e2e::{
-    access_receipts_received, city_pair_backed, provider_negotiation, start_negotiation,
-    wait_for_state, City, Storage, CITY_A,
+    access_receipts_received, city_pair_backed, data_accesses, provider_negotiation,
+    start_negotiation, wait_for_state, City, Storage, CITY_A,
 };
 
 const TRAFFIC: &str = "urn:ldt:sample-city:traffic-counts";
@@ -111,20 +111,6 @@ async fn receipts(b: &City, tid: &str, n: usize) -> Vec<Value> {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-/// The `data_access` entries of a city's audit log, as parsed leaves.
-async fn data_accesses(city: &City) -> Vec<Value> {
-    city.running
-        .state
-        .store()
-        .audit_entries_from(0, 10_000)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.kind == "data_access")
-        .map(|e| serde_json::from_str(&e.leaf).unwrap())
-        .collect()
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

@@ -13,8 +13,8 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use twinport_e2e::{
-    access_receipts_received, city_pair_backed, city_pair_backed_with, start_negotiation,
-    wait_for_state, City, Storage, CITY_A,
+    access_receipts_received, city_pair_backed, city_pair_backed_with, data_accesses,
+    start_negotiation, wait_for_state, City, Storage, CITY_A,
 };
 
 const TRAFFIC: &str = "urn:ldt:sample-city:traffic-counts";
@@ -96,19 +96,6 @@ async fn provider_transfer(a: &City, tid: &str) -> String {
         .find(|t| t.consumer_pid.as_deref() == Some(tid))
         .expect("provider side of the transfer")
         .id
-}
-
-async fn data_accesses(city: &City) -> Vec<Value> {
-    city.running
-        .state
-        .store()
-        .audit_entries_from(0, 10_000)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.kind == "data_access")
-        .map(|e| serde_json::from_str(&e.leaf).unwrap())
-        .collect()
 }
 
 /// The first `data_access` entry of `city` that `wanted` accepts, waiting up to `T` for it.

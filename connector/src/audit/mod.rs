@@ -332,12 +332,8 @@ impl AuditLog {
         };
         let proof = self.inclusion_proof(index, cp.checkpoint.size).await?;
         let entry = self
-            .shared
-            .store
-            .audit_entries_from(index, 1)
+            .stored_entry(index)
             .await?
-            .into_iter()
-            .find(|e| e.index == index)
             .ok_or_else(|| AuditError::OutOfRange(format!("no entry {index}")))?;
         Ok(Receipt {
             extra: Some(entry.leaf.into_bytes()),
@@ -346,6 +342,17 @@ impl AuditLog {
             checkpoint_note: cp.note,
         }
         .to_text())
+    }
+
+    /// Entry `index` as stored, if there is one.
+    async fn stored_entry(&self, index: u64) -> Result<Option<StoredEntry>, AuditError> {
+        Ok(self
+            .shared
+            .store
+            .audit_entries_from(index, 1)
+            .await?
+            .into_iter()
+            .find(|e| e.index == index))
     }
 
     /// The leaf of entry `index` as stored, only if it hashes to the leaf the tree holds there: a row rewritten in
@@ -359,12 +366,8 @@ impl AuditLog {
             return Ok(None);
         };
         let entry = self
-            .shared
-            .store
-            .audit_entries_from(index, 1)
+            .stored_entry(index)
             .await?
-            .into_iter()
-            .find(|e| e.index == index)
             .ok_or_else(|| AuditError::Inconsistent(format!("entry {index} is missing")))?;
         if leaf_hash(entry.leaf.as_bytes()) != expected {
             return Err(AuditError::Inconsistent(format!(

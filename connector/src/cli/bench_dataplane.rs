@@ -89,14 +89,13 @@ fn pinned_runtime(
     cores: Vec<core_affinity::CoreId>,
 ) -> anyhow::Result<tokio::runtime::Runtime> {
     let workers = cores.len();
+    let next = std::sync::atomic::AtomicUsize::new(0);
     Ok(tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
         .thread_name(name)
         .on_thread_start(move || {
             // A thread may only be placed on one CPU by this crate; spreading them keeps every core busy.
-            use std::sync::atomic::{AtomicUsize, Ordering};
-            static NEXT: AtomicUsize = AtomicUsize::new(0);
-            let core = cores[NEXT.fetch_add(1, Ordering::Relaxed) % cores.len()];
+            let core = cores[next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % cores.len()];
             core_affinity::set_for_current(core);
         })
         .enable_all()

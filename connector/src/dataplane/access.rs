@@ -96,6 +96,18 @@ pub struct Access {
     pub counted: bool,
 }
 
+impl Access {
+    /// The backend of the agreed resource: its first distribution.
+    pub fn backend(&self) -> Result<super::backend::Backend, Refusal> {
+        let distribution = self
+            .resource
+            .distributions
+            .first()
+            .ok_or_else(|| Refusal::internal("the resource has no distribution"))?;
+        super::backend::Backend::from_distribution(distribution)
+    }
+}
+
 /// Whether a policy may constrain the number of uses: any string in it naming the ODRL `count` operand, compacted
 /// or expanded. Deliberately broad (a stray "count" value also counts), so a limit is never missed.
 pub fn mentions_count(policy: &Value) -> bool {

@@ -30,7 +30,7 @@ use axum::Router;
 use futures_util::TryStreamExt;
 
 use crate::app::AppState;
-use backend::{Backend, BackendRequest, BodyStream, Forwarded};
+use backend::{BackendRequest, BodyStream, Forwarded};
 use problem::Refusal;
 use record::AccessLine;
 
@@ -194,12 +194,7 @@ async fn serve(
     line.resource = Some(access.resource.id.clone());
     line.purpose = access.purpose.clone();
 
-    let distribution = access
-        .resource
-        .distributions
-        .first()
-        .ok_or_else(|| Refusal::internal("the resource has no distribution"))?;
-    let backend = Backend::from_distribution(distribution)?;
+    let backend = access.backend()?;
     let has_body = parts.headers.contains_key(header::CONTENT_LENGTH)
         || parts.headers.contains_key(header::TRANSFER_ENCODING);
     let request_body: Option<BodyStream> = has_body

@@ -11,7 +11,7 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use twinport_contracts::transfer::{DataAddress, TransferMessageKind, TransferState};
 
 use super::access;
-use super::backend::{Backend, BackendRequest, Forwarded};
+use super::backend::{BackendRequest, Forwarded};
 use super::problem::Refusal;
 use super::record::{self, AccessLine};
 use super::tee::{Outcome, Tee};
@@ -188,12 +188,7 @@ async fn push(state: &AppState, t: &TransferRecord, line: &mut AccessLine) -> Re
         .map_err(|r| r.refusal)?;
     line.resource = Some(access.resource.id.clone());
     line.purpose = access.purpose.clone();
-    let distribution = access
-        .resource
-        .distributions
-        .first()
-        .ok_or_else(|| Refusal::internal("the resource has no distribution"))?;
-    let backend = Backend::from_distribution(distribution)?;
+    let backend = access.backend()?;
     let prepared = backend.prepare(BackendRequest {
         method: Method::GET,
         path: String::new(),

@@ -83,10 +83,6 @@ impl Store {
         Ok(())
     }
 
-    pub async fn put_receipt(&self, r: &StoredReceipt) -> Result<(), StorageError> {
-        self.put_receipts(std::slice::from_ref(r)).await
-    }
-
     /// Stores receipts in one transaction: all of them or none.
     pub async fn put_receipts(&self, receipts: &[StoredReceipt]) -> Result<(), StorageError> {
         let mut tx = self.pool().begin().await?;
@@ -192,7 +188,7 @@ mod tests {
                 partner: "https://b".into(),
                 body: "{}".into(),
             };
-            store.put_receipt(&r).await.unwrap();
+            store.put_receipts(std::slice::from_ref(&r)).await.unwrap();
             assert_eq!(store.receipt("r1").await.unwrap(), Some(r.clone()));
             assert_eq!(store.receipt("r2").await.unwrap(), None);
 
