@@ -245,6 +245,8 @@ impl AuditLog {
 
     /// Records a served data access together with its receipt row, built from the entry's index and written in
     /// the same transaction: one commit per batch for both, and never a receipt without its entry or the reverse.
+    /// The response was answered already, so the writer may hold the entry up to [`writer::DEFERRED_LINGER`] to
+    /// commit it with others.
     pub async fn append_with_receipt(
         &self,
         event: AuditEvent,
@@ -262,7 +264,13 @@ impl AuditLog {
         let leaf = prepare(event, time::OffsetDateTime::now_utc())?;
         let (reply, wait) = oneshot::channel();
         self.tx
-            .send(writer::Command::Append(Box::new(leaf), receipt, reply))
+            .send(writer::Command::Append {
+                leaf: Box::new(leaf),
+                // A receipt row is only made for a served access, whose response has gone already.
+                deferrable: receipt.is_some(),
+                receipt,
+                reply,
+            })
             .await
             .map_err(|_| AuditError::Closed)?;
         wait.await.map_err(|_| AuditError::Closed)?

@@ -312,6 +312,50 @@ async fn receipts_are_committed_with_their_entries_and_name_their_index() {
 }
 
 #[tokio::test]
+async fn served_accesses_share_commits_and_an_entry_someone_waits_on_still_commits() {
+    for (store, _db) in stores().await {
+        let dir = tempfile::tempdir().expect("dir");
+        let log = AuditLog::open(&store, dir.path(), ORIGIN)
+            .await
+            .expect("open");
+        let batches = log.batches_written();
+        // Nobody's answer waits on these: the writer holds the first to gather the rest.
+        let served: Vec<_> = (0..40)
+            .map(|n| {
+                let log = log.clone();
+                tokio::spawn(async move {
+                    log.append_with_receipt(event(n), receipt_row(&format!("s{n}")))
+                        .await
+                        .expect("appended")
+                })
+            })
+            .collect();
+        // Someone waits on this one (a refusal is recorded before it is answered): it joins the batch and
+        // commits with it.
+        let urgent = log.append(event(40)).await.expect("appended");
+        let mut indices = vec![urgent];
+        for s in served {
+            indices.push(s.await.expect("joined"));
+        }
+        indices.sort_unstable();
+        assert_eq!(
+            indices,
+            (0..41).collect::<Vec<u64>>(),
+            "every entry has its own index"
+        );
+        let used = log.batches_written() - batches;
+        assert!(
+            used <= 10,
+            "41 appends made at once took {used} commits; lingering should gather them"
+        );
+        log.checkpoint().await.expect("checkpoint");
+        verify_store(&store, ORIGIN, &log.verifier())
+            .await
+            .expect("verifies");
+    }
+}
+
+#[tokio::test]
 async fn a_leaf_rewritten_with_its_hash_is_never_served_as_verified() {
     for (store, _db) in stores().await {
         let dir = tempfile::tempdir().expect("dir");

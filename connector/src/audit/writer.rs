@@ -20,16 +20,35 @@ use crate::storage::{Backend, StorageError};
 pub const MAX_BATCH: usize = 4096;
 /// Yields while collecting a batch, each taken only when the queue ran dry.
 const MAX_LINGER: usize = 4;
+/// How long a batch of appends nobody is waiting on before answering (served data accesses, whose responses have
+/// gone already) may wait for more: a commit costs the data plane far more than an entry does (measured at 12 000
+/// accesses a second: 5 ms made batches of 115 instead of 40 and gave 1.08x the throughput; 10 ms, 1.13x), and the
+/// only wait it adds is to an early receipt fetch.
+pub const DEFERRED_LINGER: Duration = Duration::from_millis(5);
 /// Checkpoints follow new entries within about this long (Tessera's minimum).
 const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
 
 pub enum Command {
-    Append(
-        Box<PreparedLeaf>,
-        Option<Box<super::ReceiptRow>>,
-        oneshot::Sender<Result<u64, AuditError>>,
-    ),
+    Append {
+        leaf: Box<PreparedLeaf>,
+        receipt: Option<Box<super::ReceiptRow>>,
+        /// Nobody's answer waits on this commit, so it may be held for [`DEFERRED_LINGER`] to fill its batch.
+        deferrable: bool,
+        reply: oneshot::Sender<Result<u64, AuditError>>,
+    },
     Checkpoint(oneshot::Sender<Result<SignedCheckpoint, AuditError>>),
+}
+
+impl Command {
+    fn deferrable(&self) -> bool {
+        matches!(
+            self,
+            Command::Append {
+                deferrable: true,
+                ..
+            }
+        )
+    }
 }
 
 pub async fn run(shared: Arc<Shared>, mut rx: mpsc::Receiver<Command>) {
@@ -54,15 +73,26 @@ pub async fn run(shared: Arc<Shared>, mut rx: mpsc::Receiver<Command>) {
 }
 
 async fn handle(shared: &Shared, first: Command, rx: &mut mpsc::Receiver<Command>) {
-    let mut leaves = Vec::new();
-    let mut receipts = Vec::new();
-    let mut replies = Vec::new();
+    // Sized for what is queued already, and at least for a lingering batch under load (about a hundred): growing
+    // these push by push was a fifth of the writer task's own work.
+    let queued = (rx.len() + 1).clamp(128, MAX_BATCH);
+    let mut leaves = Vec::with_capacity(queued);
+    let mut receipts = Vec::with_capacity(queued);
+    let mut replies = Vec::with_capacity(queued);
     let mut checkpoint_waiters = Vec::new();
+    let mut all_deferrable = first.deferrable();
     let mut next = Some(first);
     let mut lingered = 0;
+    let mut deadline: Option<tokio::time::Instant> = None;
     while let Some(cmd) = next.take() {
+        all_deferrable &= cmd.deferrable();
         match cmd {
-            Command::Append(leaf, receipt, reply) => {
+            Command::Append {
+                leaf,
+                receipt,
+                reply,
+                ..
+            } => {
                 leaves.push(*leaf);
                 receipts.push(receipt);
                 replies.push(reply);
@@ -78,6 +108,16 @@ async fn handle(shared: &Shared, first: Command, rx: &mut mpsc::Receiver<Command
                 lingered += 1;
                 tokio::task::yield_now().await;
                 next = rx.try_recv().ok();
+            }
+            // Nobody waits on this batch yet: wait a little for more rather than commit a small one. Anything
+            // someone does wait on ends the wait (it is taken into the batch, which then commits at once).
+            if next.is_none() && all_deferrable {
+                let until =
+                    *deadline.get_or_insert_with(|| tokio::time::Instant::now() + DEFERRED_LINGER);
+                next = tokio::time::timeout_at(until, rx.recv())
+                    .await
+                    .ok()
+                    .flatten();
             }
         }
     }

@@ -102,28 +102,35 @@ fn pinned_runtime(
         .build()?)
 }
 
-pub async fn run(
-    requests: usize,
-    concurrency: usize,
-    stream_mb: u64,
-    pin: bool,
-) -> anyhow::Result<()> {
-    let placement = if pin {
+/// What to measure, from the command line.
+pub struct Settings {
+    pub requests: usize,
+    pub concurrency: usize,
+    pub stream_mb: u64,
+    pub pin: bool,
+    /// What each 1 KB answer costs the backend: waiting (no CPU), then CPU.
+    pub backend_wait_us: u64,
+    pub backend_work_us: u64,
+}
+
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let placement = if settings.pin {
         Placement::pinned()?
     } else {
         Placement::shared()
     };
-    let result = measure(&placement, requests, concurrency, stream_mb).await;
+    let result = measure(&placement, &settings).await;
     placement.shutdown();
     result
 }
 
-async fn measure(
-    placement: &Placement,
-    requests: usize,
-    concurrency: usize,
-    stream_mb: u64,
-) -> anyhow::Result<()> {
+async fn measure(placement: &Placement, settings: &Settings) -> anyhow::Result<()> {
+    let Settings {
+        requests,
+        concurrency,
+        stream_mb,
+        ..
+    } = *settings;
     let (backend, _platform) = Placement::on(&placement.load, sample_backend::start()).await??;
     let pair = {
         let backend = backend.clone();
@@ -143,11 +150,25 @@ async fn measure(
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency * 2)
         .build()?;
-    let direct_url = format!("{backend}/bench/kb");
-    let proxied_url = format!("{endpoint}/kb");
+    let cost = format!(
+        "?wait_us={}&work_us={}",
+        settings.backend_wait_us, settings.backend_work_us
+    );
+    println!(
+        "backend cost per 1 KB answer: {} us waiting, {} us of CPU{}",
+        settings.backend_wait_us,
+        settings.backend_work_us,
+        if settings.backend_wait_us + settings.backend_work_us == 0 {
+            " (answers at once: the proxy's worst case)"
+        } else {
+            ""
+        }
+    );
+    let direct_url = format!("{backend}/bench/kb{cost}");
+    let proxied_url = format!("{endpoint}/kb{cost}");
 
     let bare_url = format!(
-        "{}/kb",
+        "{}/kb{cost}",
         Placement::on(&placement.proxy, bare_forwarder(format!("{backend}/bench"))).await??
     );
     let run = |url: &str, token: Option<&str>, count: usize| {
@@ -163,23 +184,34 @@ async fn measure(
     run(&proxied_url, Some(&token), 200).await??;
     let direct = run(&direct_url, None, requests).await??;
     let bare = run(&bare_url, None, requests).await??;
+    let (entries_before, batches_before) = (
+        pair.a.state.audit().size(),
+        pair.a.state.audit().batches_written(),
+    );
     let proxied = run(&proxied_url, Some(&token), requests).await??;
     report("direct ", &direct);
     report("bare   ", &bare);
     report("proxied", &proxied);
+    // Served accesses are recorded just after their responses: wait for the last ones before counting.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let audit = pair.a.state.audit();
+    println!(
+        "provider audit log: {} entries in {} transactions during the proxied run",
+        audit.size() - entries_before,
+        audit.batches_written() - batches_before,
+    );
     println!(
         "bare forwarder (the extra hop alone): {:.2}x direct throughput, {:+.3} ms added p50; data plane vs bare forwarder: {:.2}x throughput, {:+.3} ms p50",
         bare.rate() / direct.rate(),
-        (bare.pct(0.5) - direct.pct(0.5)).as_secs_f64() * 1000.0,
+        bare.added_ms(&direct, 0.5),
         proxied.rate() / bare.rate(),
-        (proxied.pct(0.5) - bare.pct(0.5)).as_secs_f64() * 1000.0,
+        proxied.added_ms(&bare, 0.5),
     );
-    let (d50, p50) = (direct.pct(0.5), proxied.pct(0.5));
     println!(
         "data plane: {:.2}x direct throughput (target >= 0.8x), {:+.3} ms added p50 (target <= 1 ms), {:+.3} ms added p99",
         proxied.rate() / direct.rate(),
-        (p50 - d50).as_secs_f64() * 1000.0,
-        (proxied.pct(0.99) - direct.pct(0.99)).as_secs_f64() * 1000.0,
+        proxied.added_ms(&direct, 0.5),
+        proxied.added_ms(&direct, 0.99),
     );
 
     // Let the receipts of the load run settle so their memory does not count as streaming growth.
@@ -229,8 +261,10 @@ async fn bare_forwarder(target: String) -> anyhow::Result<String> {
     async fn forward(
         State((client, target)): State<(reqwest::Client, Arc<str>)>,
         Path(path): Path<String>,
+        uri: axum::http::Uri,
     ) -> axum::response::Response {
-        match client.get(format!("{target}/{path}")).send().await {
+        let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+        match client.get(format!("{target}/{path}{query}")).send().await {
             Ok(r) => {
                 let status = r.status();
                 let mut out =
@@ -328,6 +362,11 @@ impl Run {
             .saturating_sub(1)
             .min(l.len() - 1)]
     }
+    /// Milliseconds this run's percentile `p` lies above `base`'s; negative when it is faster (a `Duration`
+    /// cannot go below zero, and panicked here when the proxied run beat the bare one).
+    fn added_ms(&self, base: &Run, p: f64) -> f64 {
+        (self.pct(p).as_secs_f64() - base.pct(p).as_secs_f64()) * 1000.0
+    }
     fn rate(&self) -> f64 {
         self.latencies.len() as f64 / self.elapsed.as_secs_f64()
     }
@@ -410,5 +449,32 @@ fn memory() -> Memory {
     Memory {
         rss_kb: field("VmRSS:"),
         hwm_kb: field("VmHWM:"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_of(ms: &[u64]) -> Run {
+        Run {
+            latencies: ms.iter().map(|m| Duration::from_millis(*m)).collect(),
+            elapsed: Duration::from_secs(1),
+        }
+    }
+
+    #[test]
+    fn a_run_faster_than_its_base_adds_negative_latency_instead_of_panicking() {
+        let (slow, fast) = (run_of(&[2, 3, 4]), run_of(&[1, 2, 3]));
+        assert_eq!(fast.added_ms(&slow, 0.5), -1.0);
+        assert_eq!(slow.added_ms(&fast, 0.99), 1.0);
+    }
+
+    #[test]
+    fn percentiles_pick_the_nearest_rank() {
+        let r = run_of(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        assert_eq!(r.pct(0.5), Duration::from_millis(5));
+        assert_eq!(r.pct(0.99), Duration::from_millis(10));
+        assert_eq!(r.rate(), 10.0);
     }
 }

@@ -121,6 +121,13 @@ pub enum BenchCommand {
         /// sidecar with CPU of its own (needs 2 CPUs or more).
         #[arg(long)]
         pin: bool,
+        /// Microseconds the sample backend waits (as on its own database or disk, using no CPU) before each 1 KB
+        /// answer. 0: it answers at once, the proxy's worst case.
+        #[arg(long, default_value_t = 0)]
+        backend_wait_us: u64,
+        /// Microseconds of CPU the sample backend spends on each 1 KB answer (query evaluation, serialisation).
+        #[arg(long, default_value_t = 0)]
+        backend_work_us: u64,
     },
 }
 
@@ -173,14 +180,18 @@ pub fn main() -> ExitCode {
                     concurrency,
                     stream_mb,
                     pin,
+                    backend_wait_us,
+                    backend_work_us,
                 },
         } => runtime().and_then(|rt| {
-            rt.block_on(bench_dataplane::run(
-                requests.max(1),
-                concurrency.max(1),
-                stream_mb.max(1),
+            rt.block_on(bench_dataplane::run(bench_dataplane::Settings {
+                requests: requests.max(1),
+                concurrency: concurrency.max(1),
+                stream_mb: stream_mb.max(1),
                 pin,
-            ))
+                backend_wait_us,
+                backend_work_us,
+            }))
         }),
         Command::Contracts {
             command:

@@ -47,9 +47,38 @@ async fn heat_output() -> Json<Value> {
     Json(json!({"type": "FeatureCollection", "features": []}))
 }
 
-/// The same 1 KB for every request.
-async fn kilobyte() -> impl IntoResponse {
+/// What answering a request costs a real platform, for benchmarks: `wait_us` waiting on its own database or
+/// disk (no CPU), then `work_us` of CPU (query evaluation, serialisation). Each is capped at one second.
+#[derive(serde::Deserialize, Default)]
+struct Cost {
+    #[serde(default)]
+    wait_us: u64,
+    #[serde(default)]
+    work_us: u64,
+}
+
+const MAX_COST_US: u64 = 1_000_000;
+
+/// The same 1 KB for every request, after the requested cost.
+async fn kilobyte(Query(cost): Query<Cost>) -> impl IntoResponse {
     static KB: [u8; 1024] = [b'x'; 1024];
+    if cost.wait_us > 0 {
+        tokio::time::sleep(std::time::Duration::from_micros(
+            cost.wait_us.min(MAX_COST_US),
+        ))
+        .await;
+    }
+    if cost.work_us > 0 {
+        // Real work, not a sleep: it occupies a core the way query evaluation would.
+        use sha2::Digest;
+        let until = std::time::Instant::now()
+            + std::time::Duration::from_micros(cost.work_us.min(MAX_COST_US));
+        let mut digest = sha2::Sha256::digest(KB);
+        while std::time::Instant::now() < until {
+            digest = sha2::Sha256::digest(digest);
+        }
+        std::hint::black_box(digest);
+    }
     (
         [(header::CONTENT_TYPE, "application/octet-stream")],
         &KB[..],
