@@ -242,6 +242,9 @@ impl From<crate::contracting::decision::RuleLoadError> for StartError {
 }
 
 /// A started connector: its bound addresses, and a way to stop it.
+/// How long a stop waits for served data accesses still being recorded.
+const SHUTDOWN_RECORDING_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub struct RunningConnector {
     pub dsp_addr: SocketAddr,
     pub management_addr: SocketAddr,
@@ -272,6 +275,20 @@ impl RunningConnector {
         let _ = self.shutdown.send(true);
         for server in self.servers {
             let _ = server.await;
+        }
+        // A served response is recorded just after its body ends, and the audit writer may hold the entry a few
+        // milliseconds to share a commit: wait for those still being written before the store closes, so a clean
+        // stop loses none of them (but do not hang on a stuck database).
+        let pending = self.state.data_plane().pending();
+        let deadline = tokio::time::Instant::now() + SHUTDOWN_RECORDING_WAIT;
+        while !pending.is_empty() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        if !pending.is_empty() {
+            tracing::error!(
+                unrecorded = pending.len(),
+                "stopping with served data accesses not yet recorded"
+            );
         }
         self.state.telemetry().traces().shutdown().await;
         self.state.store().close().await;

@@ -716,3 +716,41 @@ async fn a_stored_receipt_that_disagrees_with_the_audit_log_is_not_signed() {
         b.running.stop().await;
     }
 }
+
+/// Regression: a served response is recorded just after its body ends, and the audit writer may hold the entry a
+/// few milliseconds to share a commit; a clean stop used to close the store under it, losing entry and receipt.
+#[tokio::test]
+async fn a_response_served_just_before_a_clean_stop_is_still_recorded_with_its_receipt() {
+    for storage in Storage::all() {
+        let (a, b) = city_pair(storage).await;
+        let platform = Platform::start().await;
+        let p = roads_pull(&a, &b, &platform).await;
+        let r = get(&p, "/collections/roads/items").send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let request_id = r.headers()["twinport-request-id"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        r.bytes().await.unwrap();
+        let url = a.running.state.config().storage_url.clone();
+        a.running.stop().await;
+
+        let store = twinport::storage::Store::connect(&url).await.unwrap();
+        let recorded = store
+            .audit_entries_from(0, 100_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .any(|e| e.kind == "data_access" && e.leaf.contains(&request_id));
+        assert!(
+            recorded,
+            "the served access is in the log after a clean stop"
+        );
+        assert!(
+            store.receipt(&request_id).await.unwrap().is_some(),
+            "and its receipt is stored"
+        );
+        store.close().await;
+        b.running.stop().await;
+    }
+}

@@ -198,6 +198,17 @@ impl AuditLog {
         data_dir: &Path,
         origin: &str,
     ) -> Result<AuditLog, AuditError> {
+        Self::open_lingering(store, data_dir, origin, writer::DEFERRED_LINGER).await
+    }
+
+    /// [`AuditLog::open`] with the writer holding deferrable appends up to `linger` (tests lengthen it, so that what
+    /// they assert about the wait cannot depend on the machine's speed).
+    pub(crate) async fn open_lingering(
+        store: &Store,
+        data_dir: &Path,
+        origin: &str,
+        linger: std::time::Duration,
+    ) -> Result<AuditLog, AuditError> {
         let key = key::load_or_generate(data_dir, origin)?;
         let shared = Arc::new(Shared {
             store: store.clone(),
@@ -229,7 +240,7 @@ impl AuditLog {
         // verifies to its full length from the first moment after a restart.
         writer::sign_if_new(&shared).await?;
         let (tx, rx) = mpsc::channel(4 * writer::MAX_BATCH);
-        tokio::spawn(writer::run(shared.clone(), rx));
+        tokio::spawn(writer::run(shared.clone(), rx, linger));
         tracing::info!(origin, entries = size, "audit log open");
         Ok(AuditLog {
             shared,

@@ -155,7 +155,7 @@ async fn measure(placement: &Placement, settings: &Settings) -> anyhow::Result<(
         settings.backend_wait_us, settings.backend_work_us
     );
     println!(
-        "backend cost per 1 KB answer: {} us waiting, {} us of CPU{}",
+        "backend cost per 1 KB answer: {} us waiting (tokio's timer rounds up to whole milliseconds), {} us of CPU{}",
         settings.backend_wait_us,
         settings.backend_work_us,
         if settings.backend_wait_us + settings.backend_work_us == 0 {
