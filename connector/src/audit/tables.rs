@@ -126,7 +126,7 @@ async fn insert_receipt_rows(
         };
         let ReceiptRow(mut receipt) = *row;
         receipt.audit_index = Some(first + i as u64);
-        rows.push(crate::storage::StoredReceipt {
+        rows.push(crate::storage::IssuedReceipt {
             request_id: receipt.request_id.clone(),
             transfer_id: receipt.transfer_id.clone(),
             partner: receipt.consumer.clone(),

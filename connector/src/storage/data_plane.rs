@@ -6,9 +6,10 @@ use sqlx::Row;
 use super::values::{placeholders, ROWS_PER_INSERT};
 use super::{now_text, Backend, StorageError, Store};
 
-/// A stored receipt and whom it belongs to.
+/// A receipt this provider issued for a response it served, and whom it belongs to (the consumer keeps what it
+/// received as [`crate::dataplane::consumer::StoredReceipt`]).
 #[derive(Debug, Clone, PartialEq)]
-pub struct StoredReceipt {
+pub struct IssuedReceipt {
     pub request_id: String,
     pub transfer_id: String,
     pub partner: String,
@@ -84,7 +85,7 @@ impl Store {
     }
 
     /// Stores receipts in one transaction: all of them or none.
-    pub async fn put_receipts(&self, receipts: &[StoredReceipt]) -> Result<(), StorageError> {
+    pub async fn put_receipts(&self, receipts: &[IssuedReceipt]) -> Result<(), StorageError> {
         let mut tx = self.pool().begin().await?;
         insert_receipts(&mut tx, self.backend(), receipts).await?;
         tx.commit().await?;
@@ -109,7 +110,7 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    pub async fn receipt(&self, request_id: &str) -> Result<Option<StoredReceipt>, StorageError> {
+    pub async fn receipt(&self, request_id: &str) -> Result<Option<IssuedReceipt>, StorageError> {
         let row = sqlx::query(
             "SELECT request_id, transfer_id, partner, body FROM data_receipts WHERE request_id = $1",
         )
@@ -117,7 +118,7 @@ impl Store {
         .fetch_optional(self.pool())
         .await?;
         row.map(|r| {
-            Ok(StoredReceipt {
+            Ok(IssuedReceipt {
                 request_id: r.try_get("request_id")?,
                 transfer_id: r.try_get("transfer_id")?,
                 partner: r.try_get("partner")?,
@@ -134,7 +135,7 @@ impl Store {
 pub(crate) async fn insert_receipts(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     backend: Backend,
-    receipts: &[StoredReceipt],
+    receipts: &[IssuedReceipt],
 ) -> Result<(), StorageError> {
     let now = now_text();
     for chunk in receipts.chunks(ROWS_PER_INSERT) {
@@ -158,7 +159,7 @@ pub(crate) async fn insert_receipts(
 
 #[cfg(test)]
 mod tests {
-    use super::StoredReceipt;
+    use super::IssuedReceipt;
     use crate::storage::test_support::stores;
 
     #[tokio::test]
@@ -182,7 +183,7 @@ mod tests {
     #[tokio::test]
     async fn receipts_are_kept_by_request_id() {
         for (store, _dir) in stores().await {
-            let r = StoredReceipt {
+            let r = IssuedReceipt {
                 request_id: "r1".into(),
                 transfer_id: "t1".into(),
                 partner: "https://b".into(),

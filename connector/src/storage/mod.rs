@@ -22,7 +22,7 @@ use sqlx::{AnyPool, Executor};
 
 pub use agreements::AgreementRecord;
 pub(crate) use data_plane::insert_receipts;
-pub use data_plane::StoredReceipt;
+pub use data_plane::IssuedReceipt;
 pub use outbox::OutboxMessage;
 pub use policies::{PolicyRecord, PolicyVersion};
 pub use processes::{Change, HistoryEntry, NegotiationRecord, NewOutbox, TransferRecord};
