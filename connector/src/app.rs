@@ -241,10 +241,10 @@ impl From<crate::contracting::decision::RuleLoadError> for StartError {
     }
 }
 
-/// A started connector: its bound addresses, and a way to stop it.
 /// How long a stop waits for served data accesses still being recorded.
 const SHUTDOWN_RECORDING_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// A started connector: its bound addresses, and a way to stop it.
 pub struct RunningConnector {
     pub dsp_addr: SocketAddr,
     pub management_addr: SocketAddr,

@@ -325,34 +325,44 @@ async fn a_served_access_waits_to_share_a_commit_and_an_entry_someone_waits_on_e
         .await
         .expect("open");
         let batches = log.batches_written();
-        let served = {
-            let log = log.clone();
-            tokio::spawn(async move {
-                log.append_with_receipt(event(0), receipt_row("w0"))
-                    .await
-                    .expect("appended")
+        let served: Vec<_> = (0..40)
+            .map(|n| {
+                let log = log.clone();
+                tokio::spawn(async move {
+                    log.append_with_receipt(event(n), receipt_row(&format!("w{n}")))
+                        .await
+                        .expect("appended")
+                })
             })
-        };
+            .collect();
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         assert!(
-            !served.is_finished(),
+            served.iter().all(|s| !s.is_finished()),
             "nobody waits on a served access: it is held for others to share its commit"
         );
         assert_eq!(log.batches_written(), batches, "nothing committed yet");
 
-        // A refusal is recorded before it is answered: it ends the wait, and both commit together.
+        // A refusal is recorded before it is answered: it ends the wait, and all commit together.
         let started = std::time::Instant::now();
-        let urgent = log.append(event(1)).await.expect("appended");
+        let urgent = log.append(event(40)).await.expect("appended");
         assert!(
             started.elapsed() < std::time::Duration::from_secs(30),
             "an entry someone waits on must not wait out the linger"
         );
-        let held = served.await.expect("joined");
-        assert_eq!(log.batches_written() - batches, 1, "one commit for both");
-        let mut indices = [held, urgent];
+        let mut indices = vec![urgent];
+        for s in served {
+            indices.push(s.await.expect("joined"));
+        }
+        assert_eq!(log.batches_written() - batches, 1, "one commit for all 41");
         indices.sort_unstable();
-        assert_eq!(indices, [0, 1]);
-        assert!(store.receipt("w0").await.unwrap().is_some());
+        assert_eq!(
+            indices,
+            (0..41).collect::<Vec<u64>>(),
+            "each has its own index"
+        );
+        for n in 0..40 {
+            assert!(store.receipt(&format!("w{n}")).await.unwrap().is_some());
+        }
         log.checkpoint().await.expect("checkpoint");
         verify_store(&store, ORIGIN, &log.verifier())
             .await
