@@ -241,7 +241,7 @@ impl From<crate::contracting::decision::RuleLoadError> for StartError {
     }
 }
 
-/// How long a stop waits for served data accesses still being recorded.
+/// How long a stop waits for data-plane work still being recorded (pushes, receipts checks, served accesses).
 const SHUTDOWN_RECORDING_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A started connector: its bound addresses, and a way to stop it.
@@ -276,17 +276,14 @@ impl RunningConnector {
         for server in self.servers {
             let _ = server.await;
         }
-        // A served response is recorded just after its body ends, and the audit writer may hold the entry a few
-        // milliseconds to share a commit: wait for those still being written before the store closes, so a clean
-        // stop loses none of them (but do not hang on a stuck database).
-        let pending = self.state.data_plane().pending();
-        let deadline = tokio::time::Instant::now() + SHUTDOWN_RECORDING_WAIT;
-        while !pending.is_empty() && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        }
-        if !pending.is_empty() {
+        // A served response is recorded just after its body ends (the audit writer may hold the entry a few
+        // milliseconds to share a commit), a push runs in the background, and the consumer records a relayed
+        // response after checking its receipt: wait for all of that before the store closes, so a clean stop
+        // loses none of it (but do not hang on a stuck database or partner).
+        let unrecorded = self.state.data_plane().drain(SHUTDOWN_RECORDING_WAIT).await;
+        if unrecorded > 0 {
             tracing::error!(
-                unrecorded = pending.len(),
+                unrecorded,
                 "stopping with served data accesses not yet recorded"
             );
         }

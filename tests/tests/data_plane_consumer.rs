@@ -579,3 +579,41 @@ async fn a_transfer_the_consumer_resumes_itself_gets_the_new_token() {
     a.running.stop().await;
     b.running.stop().await;
 }
+
+/// Regression: the consumer checks the receipt and records the access after the last byte reached the
+/// application; a clean stop used to close the store under that work, losing the record.
+#[tokio::test]
+async fn an_access_relayed_just_before_a_clean_stop_is_still_recorded() {
+    for storage in Storage::all() {
+        let (platform, _task) = start_platform().await;
+        let (a, b) = city_pair_backed(storage, &platform).await;
+        let (tid, _) = started_transfer(&a, &b).await;
+        let r = reqwest::get(local(&b, &tid, "")).await.unwrap();
+        assert_eq!(r.status(), 200);
+        let request_id = r.headers()["twinport-request-id"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        r.bytes().await.unwrap();
+        let url = b.running.state.config().storage_url.clone();
+        b.running.stop().await;
+
+        let store = twinport::storage::Store::connect(&url).await.unwrap();
+        let leaves: Vec<Value> = store
+            .audit_entries_from(0, 100_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| serde_json::from_str(&e.leaf).unwrap())
+            .collect();
+        let recorded = |kind: &str| {
+            leaves
+                .iter()
+                .any(|l| l["kind"] == kind && l["details"]["request_id"] == request_id.as_str())
+        };
+        assert!(recorded("data_access"), "the relayed access is in B's log");
+        assert!(recorded("receipt_received"), "and A's receipt, checked");
+        store.close().await;
+        a.running.stop().await;
+    }
+}

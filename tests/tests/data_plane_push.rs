@@ -480,3 +480,81 @@ async fn an_error_page_is_not_pushed_and_a_resume_pushes_again() {
     a.running.stop().await;
     b.running.stop().await;
 }
+
+/// A platform whose resource never ends: 64 KiB every 20 ms. Sets `hit` once a push has started reading it.
+async fn endless_platform(hit: std::sync::Arc<std::sync::atomic::AtomicBool>) -> String {
+    let app = Router::new().route(
+        "/ngsi-ld/v1/entities",
+        get(move || {
+            hit.store(true, std::sync::atomic::Ordering::SeqCst);
+            async {
+                let chunks = futures_util::stream::unfold((), |()| async {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    Some((
+                        Ok::<_, std::io::Error>(axum::body::Bytes::from(vec![b' '; 64 * 1024])),
+                        (),
+                    ))
+                });
+                (
+                    [("content-type", "application/ld+json")],
+                    axum::body::Body::from_stream(chunks),
+                )
+            }
+        }),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    url
+}
+
+/// A stop ends a push in flight at once (it used to run on, past the store closing), and what went out is
+/// recorded as an incomplete access with the reason noted on the transfer.
+#[tokio::test]
+async fn a_stop_ends_a_push_in_flight_and_records_it_incomplete() {
+    for storage in Storage::all() {
+        let hit = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let platform = endless_platform(hit.clone()).await;
+        let (a, b) = city_pair_backed(storage, &platform).await;
+        let tid = push_transfer(&b).await;
+        let deadline = tokio::time::Instant::now() + T;
+        while !hit.load(std::sync::atomic::Ordering::SeqCst) {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the push never started"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let provider = provider_transfer(&a, &tid).await;
+        let url = a.running.state.config().storage_url.clone();
+
+        let started = std::time::Instant::now();
+        a.running.stop().await;
+        assert!(
+            started.elapsed() < Duration::from_secs(8),
+            "a stop must not wait out the push (took {:?})",
+            started.elapsed()
+        );
+
+        let store = twinport::storage::Store::connect(&url).await.unwrap();
+        let leaves: Vec<Value> = store
+            .audit_entries_from(0, 100_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.kind == "data_access")
+            .map(|e| serde_json::from_str(&e.leaf).unwrap())
+            .collect();
+        let cut = leaves
+            .iter()
+            .find(|l| l["transfer"] == provider.as_str())
+            .unwrap_or_else(|| panic!("no access recorded for the push: {leaves:#?}"));
+        assert_eq!(cut["details"]["complete"], false, "{cut:#}");
+        assert!(cut["details"]["bytes"].as_u64().unwrap() > 0, "{cut:#}");
+        store.close().await;
+        b.running.stop().await;
+    }
+}

@@ -50,6 +50,11 @@ pub struct DataPlane {
     agreements: access::AgreementCache,
     transfers: fresh::FreshCache<crate::storage::TransferRecord>,
     resources: fresh::FreshCache<crate::catalogue::Resource>,
+    /// Work that outlives the request that started it (pushes; the consumer's receipt check and record after a
+    /// body is relayed), so that a stop can wait for it to be recorded before the store closes.
+    background: tokio_util::task::TaskTracker,
+    /// Cancelled when the connector stops: pushes still running end, recorded as incomplete.
+    stopping: tokio_util::sync::CancellationToken,
 }
 
 impl DataPlane {
@@ -68,7 +73,38 @@ impl DataPlane {
             agreements: access::AgreementCache::default(),
             transfers: Default::default(),
             resources: Default::default(),
+            background: Default::default(),
+            stopping: Default::default(),
         })
+    }
+
+    /// Runs `work` in the background, where [`DataPlane::drain`] can wait for it.
+    pub fn spawn_tracked<F>(&self, work: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.background.spawn(work);
+    }
+
+    /// Cancelled when the connector stops.
+    pub fn stopping(&self) -> &tokio_util::sync::CancellationToken {
+        &self.stopping
+    }
+
+    /// For a stop: cancels pushes, then waits until the background work has ended and every served response is
+    /// recorded, or `limit` has passed. Returns how many served responses are still unrecorded.
+    pub async fn drain(&self, limit: Duration) -> usize {
+        self.stopping.cancel();
+        self.background.close();
+        let _ = tokio::time::timeout(limit, async {
+            self.background.wait().await;
+            // A served response is recorded by a task its body's end starts, not tracked above.
+            while !self.pending.is_empty() {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await;
+        self.pending.len()
     }
 
     /// The client for backends, for the push side too.

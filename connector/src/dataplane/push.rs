@@ -46,8 +46,15 @@ impl From<Refusal> for Failure {
 /// Pushes transfer `transfer_id` in the background; with `after_start`, once the latest TransferStartMessage has
 /// been delivered (not needed when the consumer itself resumed the transfer).
 pub fn spawn(state: AppState, transfer_id: String, after_start: bool) {
-    tokio::spawn(async move {
-        if let Err(e) = run(&state, &transfer_id, after_start).await {
+    let stopping = state.data_plane().stopping().clone();
+    let owner = state.clone();
+    owner.data_plane().spawn_tracked(async move {
+        // A stop ends the push: the body is cut off, and what went out is recorded as incomplete by the tee.
+        let outcome = tokio::select! {
+            r = run(&state, &transfer_id, after_start) => r,
+            () = stopping.cancelled() => Err("the connector stopped during the push".to_string()),
+        };
+        if let Err(e) = outcome {
             tracing::error!(transfer = %transfer_id, error = %e, "push failed");
             note_failure(&state, &transfer_id, &e).await;
         }

@@ -227,7 +227,10 @@ async fn try_forward(state: AppState, pid: String, req: Request) -> Result<Respo
         }
     }
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(CHANNEL_CHUNKS);
-    tokio::spawn(relay(state, access, response, tx));
+    // Tracked, so that a stop waits for the receipt check and the record after the last byte.
+    state
+        .data_plane()
+        .spawn_tracked(relay(state.clone(), access, response, tx));
     let stream = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
     });
