@@ -599,6 +599,26 @@ pub async fn audit_leaves(city: &City, kind: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// Stops `running` cleanly and reopens its database as the next start would find it: the store (close it when
+/// done) and every audit leaf in it, oldest first. For what a stop must not lose.
+pub async fn stop_and_reopen(
+    running: RunningConnector,
+) -> (twinport::storage::Store, Vec<serde_json::Value>) {
+    let url = running.state.config().storage_url.clone();
+    running.stop().await;
+    let store = twinport::storage::Store::connect(&url)
+        .await
+        .expect("the stopped connector's database opens");
+    let leaves = store
+        .audit_entries_from(0, 100_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| serde_json::from_str(&e.leaf).unwrap())
+        .collect();
+    (store, leaves)
+}
+
 /// `city`'s `data_access` audit entries, as their leaf JSON, oldest first.
 pub async fn data_accesses(city: &City) -> Vec<serde_json::Value> {
     audit_leaves(city, "data_access").await

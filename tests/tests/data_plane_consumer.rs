@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use twinport_e2e::{
     access_receipts_received, city_pair_backed, data_accesses, provider_negotiation,
-    start_negotiation, wait_for_state, City, Storage, CITY_A,
+    start_negotiation, stop_and_reopen, wait_for_state, City, Storage, CITY_A,
 };
 
 const TRAFFIC: &str = "urn:ldt:sample-city:traffic-counts";
@@ -595,17 +595,7 @@ async fn an_access_relayed_just_before_a_clean_stop_is_still_recorded() {
             .unwrap()
             .to_string();
         r.bytes().await.unwrap();
-        let url = b.running.state.config().storage_url.clone();
-        b.running.stop().await;
-
-        let store = twinport::storage::Store::connect(&url).await.unwrap();
-        let leaves: Vec<Value> = store
-            .audit_entries_from(0, 100_000)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|e| serde_json::from_str(&e.leaf).unwrap())
-            .collect();
+        let (store, leaves) = stop_and_reopen(b.running).await;
         let recorded = |kind: &str| {
             leaves
                 .iter()

@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 use twinport_contracts::receipt::SignedReceipt;
 use twinport_e2e::platform::Platform;
 use twinport_e2e::{
-    city_pair, city_pair_with, data_access, data_accesses, pull_transfer, wait_for_state, City,
-    PullTransfer, Storage, CITY_A, CITY_B,
+    city_pair, city_pair_with, data_access, data_accesses, pull_transfer, stop_and_reopen,
+    wait_for_state, City, PullTransfer, Storage, CITY_A, CITY_B,
 };
 
 const T: Duration = Duration::from_secs(10);
@@ -732,18 +732,12 @@ async fn a_response_served_just_before_a_clean_stop_is_still_recorded_with_its_r
             .unwrap()
             .to_string();
         r.bytes().await.unwrap();
-        let url = a.running.state.config().storage_url.clone();
-        a.running.stop().await;
-
-        let store = twinport::storage::Store::connect(&url).await.unwrap();
-        let recorded = store
-            .audit_entries_from(0, 100_000)
-            .await
-            .unwrap()
-            .into_iter()
-            .any(|e| e.kind == "data_access" && e.leaf.contains(&request_id));
+        let (store, leaves) = stop_and_reopen(a.running).await;
         assert!(
-            recorded,
+            leaves
+                .iter()
+                .any(|l| l["kind"] == "data_access"
+                    && l["details"]["request_id"] == request_id.as_str()),
             "the served access is in the log after a clean stop"
         );
         assert!(

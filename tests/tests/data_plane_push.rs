@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use twinport_e2e::{
     access_receipts_received, city_pair_backed, city_pair_backed_with, data_accesses,
-    start_negotiation, wait_for_state, City, Storage, CITY_A,
+    start_negotiation, stop_and_reopen, wait_for_state, City, Storage, CITY_A,
 };
 
 const TRAFFIC: &str = "urn:ldt:sample-city:traffic-counts";
@@ -529,24 +529,17 @@ async fn a_stop_ends_a_push_in_flight_and_records_it_incomplete() {
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
         let provider = provider_transfer(&a, &tid).await;
-        let url = a.running.state.config().storage_url.clone();
 
         let started = std::time::Instant::now();
-        a.running.stop().await;
+        let (store, leaves) = stop_and_reopen(a.running).await;
         assert!(
             started.elapsed() < Duration::from_secs(8),
             "a stop must not wait out the push (took {:?})",
             started.elapsed()
         );
-
-        let store = twinport::storage::Store::connect(&url).await.unwrap();
-        let leaves: Vec<Value> = store
-            .audit_entries_from(0, 100_000)
-            .await
-            .unwrap()
-            .into_iter()
-            .filter(|e| e.kind == "data_access")
-            .map(|e| serde_json::from_str(&e.leaf).unwrap())
+        let leaves: Vec<&Value> = leaves
+            .iter()
+            .filter(|l| l["kind"] == "data_access")
             .collect();
         let cut = leaves
             .iter()
