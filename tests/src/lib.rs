@@ -599,6 +599,14 @@ pub async fn audit_leaves(city: &City, kind: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// The `twinport-request-id` a data-plane response names (its receipt and audit entries carry the same id).
+pub fn request_id(headers: &reqwest::header::HeaderMap) -> String {
+    headers["twinport-request-id"]
+        .to_str()
+        .expect("request id is text")
+        .to_string()
+}
+
 /// Stops `running` cleanly and reopens its database as the next start would find it: the store (close it when
 /// done) and every audit leaf in it, oldest first. For what a stop must not lose.
 pub async fn stop_and_reopen(

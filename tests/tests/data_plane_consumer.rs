@@ -12,7 +12,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use twinport_e2e::{
-    access_receipts_received, city_pair_backed, data_accesses, provider_negotiation,
+    access_receipts_received, city_pair_backed, data_accesses, provider_negotiation, request_id,
     start_negotiation, stop_and_reopen, wait_for_state, City, Storage, CITY_A,
 };
 
@@ -132,10 +132,7 @@ async fn an_application_pulls_through_its_own_connector_and_the_receipt_verifies
             "application/ld+json",
             "the provider's headers come through"
         );
-        let request_id = r.headers()["twinport-request-id"]
-            .to_str()
-            .unwrap()
-            .to_string();
+        let request_id = request_id(r.headers());
         let body = r.bytes().await.unwrap();
         assert_eq!(body, entities_body().as_bytes());
         let digest = sha256_hex(&body);
@@ -590,10 +587,7 @@ async fn an_access_relayed_just_before_a_clean_stop_is_still_recorded() {
         let (tid, _) = started_transfer(&a, &b).await;
         let r = reqwest::get(local(&b, &tid, "")).await.unwrap();
         assert_eq!(r.status(), 200);
-        let request_id = r.headers()["twinport-request-id"]
-            .to_str()
-            .unwrap()
-            .to_string();
+        let request_id = request_id(r.headers());
         r.bytes().await.unwrap();
         let (store, leaves) = stop_and_reopen(b.running).await;
         let recorded = |kind: &str| {

@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 use twinport_contracts::receipt::SignedReceipt;
 use twinport_e2e::platform::Platform;
 use twinport_e2e::{
-    city_pair, city_pair_with, data_access, data_accesses, pull_transfer, stop_and_reopen,
-    wait_for_state, City, PullTransfer, Storage, CITY_A, CITY_B,
+    city_pair, city_pair_with, data_access, data_accesses, pull_transfer, request_id,
+    stop_and_reopen, wait_for_state, City, PullTransfer, Storage, CITY_A, CITY_B,
 };
 
 const T: Duration = Duration::from_secs(10);
@@ -135,7 +135,7 @@ async fn a_pull_returns_the_backend_body_with_a_verifiable_receipt_and_an_audit_
         signed
             .verify_body(&a.key.jwks(), body.len() as u64, &digest)
             .expect("receipt verifies against the body received");
-        let request_id = headers["twinport-request-id"].to_str().unwrap();
+        let request_id = request_id(&headers);
         assert_eq!(signed.receipt.request_id, request_id);
         assert_eq!(signed.receipt.consumer, CITY_B);
         assert_eq!(signed.receipt.provider, CITY_A);
@@ -144,7 +144,7 @@ async fn a_pull_returns_the_backend_body_with_a_verifiable_receipt_and_an_audit_
         assert!(signed.receipt.complete);
 
         // The audit entry carries the same digest, at the index the receipt names.
-        let entry = data_access(&a, request_id).await;
+        let entry = data_access(&a, &request_id).await;
         let d = &entry["details"];
         assert_eq!(d["sha256"], digest.as_str());
         assert_eq!(d["bytes"], body.len() as u64);
@@ -540,10 +540,7 @@ async fn backend_failures_are_502_and_504_and_recorded() {
     )
     .await;
     let r = get(&p, "/x").send().await.unwrap();
-    let id = r.headers()["twinport-request-id"]
-        .to_str()
-        .unwrap()
-        .to_string();
+    let id = request_id(r.headers());
     assert_problem(r, 502).await;
     assert_eq!(data_access(&a, &id).await["details"]["status"], 502);
 
@@ -558,10 +555,7 @@ async fn backend_failures_are_502_and_504_and_recorded() {
     .await;
     let started = std::time::Instant::now();
     let r = get(&p, "").send().await.unwrap();
-    let id = r.headers()["twinport-request-id"]
-        .to_str()
-        .unwrap()
-        .to_string();
+    let id = request_id(r.headers());
     assert_problem(r, 504).await;
     assert!(
         started.elapsed() < Duration::from_secs(4),
@@ -614,10 +608,7 @@ async fn a_large_file_streams_whole_and_a_client_that_leaves_early_is_recorded_i
 
     // Read one chunk, then hang up.
     let r = get(&p, "/terrain.tif").send().await.unwrap();
-    let id = r.headers()["twinport-request-id"]
-        .to_str()
-        .unwrap()
-        .to_string();
+    let id = request_id(r.headers());
     let mut stream = r.bytes_stream();
     let first = stream.next().await.unwrap().unwrap();
     assert!(!first.is_empty());
@@ -648,7 +639,7 @@ async fn a_stored_receipt_that_disagrees_with_the_audit_log_is_not_signed() {
         assert_eq!(r.status(), 200);
         let headers = r.headers().clone();
         let body = r.bytes().await.unwrap();
-        let request_id = headers["twinport-request-id"].to_str().unwrap().to_string();
+        let request_id = request_id(&headers);
 
         // Receipts are stored as recorded and signed on their first fetch; rewrite this one before anyone asks.
         let store = a.running.state.store();
@@ -708,9 +699,9 @@ async fn a_stored_receipt_that_disagrees_with_the_audit_log_is_not_signed() {
         signed
             .verify_body(&a.key.jwks(), body.len() as u64, &sha256_hex(&body))
             .expect("verifies");
-        let id = headers["twinport-request-id"].to_str().unwrap();
+        let id = twinport_e2e::request_id(&headers);
         let kept: SignedReceipt =
-            serde_json::from_str(&store.receipt(id).await.unwrap().unwrap().body).unwrap();
+            serde_json::from_str(&store.receipt(&id).await.unwrap().unwrap().body).unwrap();
         assert_eq!(kept, signed);
         a.running.stop().await;
         b.running.stop().await;
@@ -727,10 +718,7 @@ async fn a_response_served_just_before_a_clean_stop_is_still_recorded_with_its_r
         let p = roads_pull(&a, &b, &platform).await;
         let r = get(&p, "/collections/roads/items").send().await.unwrap();
         assert_eq!(r.status(), 200);
-        let request_id = r.headers()["twinport-request-id"]
-            .to_str()
-            .unwrap()
-            .to_string();
+        let request_id = request_id(r.headers());
         r.bytes().await.unwrap();
         let (store, leaves) = stop_and_reopen(a.running).await;
         assert!(
