@@ -280,11 +280,11 @@ impl RunningConnector {
         // milliseconds to share a commit), a push runs in the background, and the consumer records a relayed
         // response after checking its receipt: wait for all of that before the store closes, so a clean stop
         // loses none of it (but do not hang on a stuck database or partner).
-        let unrecorded = self.state.data_plane().drain(SHUTDOWN_RECORDING_WAIT).await;
-        if unrecorded > 0 {
+        let unfinished = self.state.data_plane().drain(SHUTDOWN_RECORDING_WAIT).await;
+        if unfinished > 0 {
             tracing::error!(
-                unrecorded,
-                "stopping with served data accesses not yet recorded"
+                unfinished,
+                "stopping with data-plane work not finished; its accesses may be unrecorded"
             );
         }
         self.state.telemetry().traces().shutdown().await;

@@ -50,8 +50,8 @@ pub struct DataPlane {
     agreements: access::AgreementCache,
     transfers: fresh::FreshCache<crate::storage::TransferRecord>,
     resources: fresh::FreshCache<crate::catalogue::Resource>,
-    /// Work that outlives the request that started it (pushes; the consumer's receipt check and record after a
-    /// body is relayed), so that a stop can wait for it to be recorded before the store closes.
+    /// Work that outlives the request that started it (recording a served response; pushes; the consumer's receipt
+    /// check and record after a body is relayed), so that a stop can wait for it before the store closes.
     background: tokio_util::task::TaskTracker,
     /// Cancelled when the connector stops: pushes still running end, recorded as incomplete.
     stopping: tokio_util::sync::CancellationToken,
@@ -92,19 +92,22 @@ impl DataPlane {
     }
 
     /// For a stop: cancels pushes, then waits until the background work has ended and every served response is
-    /// recorded, or `limit` has passed. Returns how many served responses are still unrecorded.
+    /// recorded, or `limit` has passed. Returns how many tasks or records are still unfinished.
     pub async fn drain(&self, limit: Duration) -> usize {
         self.stopping.cancel();
         self.background.close();
         let _ = tokio::time::timeout(limit, async {
             self.background.wait().await;
-            // A served response is recorded by a task its body's end starts, not tracked above.
+            // A body's end starts its record wherever the body is dropped, which may be a task of the HTTP
+            // client's (a cancelled push's body) that ends after the tracked ones: wait for the responses
+            // registered as pending too.
             while !self.pending.is_empty() {
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
+            self.background.wait().await;
         })
         .await;
-        self.pending.len()
+        self.background.len() + self.pending.len()
     }
 
     /// The client for backends, for the push side too.
@@ -272,19 +275,7 @@ async fn serve(
     let tee = tee::Tee::new(response.body, expected, move |mut outcome: tee::Outcome| {
         // A HEAD response has no body to cut short.
         outcome.complete |= head;
-        let Ok(rt) = tokio::runtime::Handle::try_current() else {
-            tracing::error!(request = %recorded_line.request_id, "no runtime to record a data access");
-            return;
-        };
-        rt.spawn(async move {
-            if let Err(e) = record::served(&recorder_state, &recorded_line, status, &outcome).await {
-                tracing::error!(error = %e, request = %recorded_line.request_id, "cannot record a data access");
-            }
-            recorder_state
-                .data_plane()
-                .pending()
-                .done(&recorded_line.request_id);
-        });
+        record::served_later(recorder_state, recorded_line, status, outcome);
     });
     let mut out = Response::new(Body::from_stream(tee));
     *out.status_mut() = response.status;

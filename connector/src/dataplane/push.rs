@@ -226,19 +226,7 @@ async fn push(state: &AppState, t: &TransferRecord, line: &mut AccessLine) -> Re
     let recorder_state = state.clone();
     let recorded_line = line.clone();
     let tee = Tee::new(response.body, expected, move |outcome: Outcome| {
-        let Ok(rt) = tokio::runtime::Handle::try_current() else {
-            tracing::error!(request = %recorded_line.request_id, "no runtime to record a push");
-            return;
-        };
-        rt.spawn(async move {
-            if let Err(e) = record::served(&recorder_state, &recorded_line, 200, &outcome).await {
-                tracing::error!(error = %e, request = %recorded_line.request_id, "cannot record a push");
-            }
-            recorder_state
-                .data_plane()
-                .pending()
-                .done(&recorded_line.request_id);
-        });
+        record::served_later(recorder_state, recorded_line, 200, outcome);
     });
     let receipt_url = format!(
         "{}{DATA_PATH}/{}/receipts/{}",

@@ -73,6 +73,22 @@ pub async fn refusal(state: &AppState, line: &AccessLine, refusal: &Refusal) {
     }
 }
 
+/// Records a served response in the background once its body ended (the tee's end, which cannot wait), then wakes
+/// whoever waits for its receipt. Tracked by the data plane, so a stop waits for it before the store closes.
+pub fn served_later(state: AppState, line: AccessLine, status: u16, outcome: Outcome) {
+    if tokio::runtime::Handle::try_current().is_err() {
+        tracing::error!(request = %line.request_id, "no runtime to record a data access");
+        return;
+    }
+    let owner = state.clone();
+    owner.data_plane().spawn_tracked(async move {
+        if let Err(e) = served(&state, &line, status, &outcome).await {
+            tracing::error!(error = %e, request = %line.request_id, "cannot record a data access");
+        }
+        state.data_plane().pending().done(&line.request_id);
+    });
+}
+
 /// Records a served response once its body ended, with its receipt (signed when fetched) in the same transaction.
 pub async fn served(
     state: &AppState,
