@@ -353,7 +353,8 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
         .build()
         .map_err(|e| StartError::Http(e.to_string()))?;
     let data_plane =
-        crate::dataplane::DataPlane::new(config.backend_timeout).map_err(StartError::Http)?;
+        crate::dataplane::DataPlane::new(config.backend_timeout, tls.backend_client_config())
+            .map_err(StartError::Http)?;
     let partners = PartnerDirectory::new(&config.partners, http.clone());
     let client =
         client::DspClient::new(identity.clone(), http.clone()).traced(telemetry.traces().clone());

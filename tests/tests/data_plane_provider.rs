@@ -128,6 +128,16 @@ async fn a_pull_returns_the_backend_body_with_a_verifiable_receipt_and_an_audit_
             seen["x-forwarded-prefix"],
             format!("/data/{}", p.provider_transfer)
         );
+        // The platform is addressed as itself, and told who is calling when the partner's client did not say.
+        assert_eq!(seen["host"], platform.url.trim_start_matches("http://"));
+        assert!(
+            seen["user-agent"]
+                .to_str()
+                .unwrap()
+                .starts_with("twinport-data-plane/"),
+            "{:?}",
+            seen.get("user-agent")
+        );
 
         // The receipt names this body and verifies with city A's published keys.
         let signed = receipt(&a, &p, &headers).await;

@@ -3,7 +3,7 @@
 //! directly, then through city A's data plane (token, transfer state, agreement in the access scope, count
 //! reservation, audit entry and receipt on every request); throughput and p50/p99 latency of both. Then one
 //! large body streams through the data plane while the process's resident memory (VmRSS, VmHWM) is sampled.
-//! A third row, a bare forwarder (the same two HTTP hops through hyper and reqwest, no checks, no records), shows
+//! A third row, a bare forwarder (the same two HTTP hops through hyper, no checks, no records), shows
 //! what the extra hop alone costs on this machine, so the data plane's own share can be told apart.
 //!
 //! With `--pin`, the load generator and the backend run on one half of the CPUs and the connectors (and the bare
@@ -169,7 +169,14 @@ async fn measure(placement: &Placement, settings: &Settings) -> anyhow::Result<(
 
     let bare_url = format!(
         "{}/kb{cost}",
-        Placement::on(&placement.proxy, bare_forwarder(format!("{backend}/bench"))).await??
+        Placement::on(
+            &placement.proxy,
+            bare_forwarder(
+                format!("{backend}/bench"),
+                pair.a.state.tls().backend_client_config()
+            )
+        )
+        .await??
     );
     let run = |url: &str, token: Option<&str>, count: usize| {
         let (client, url, token) = (client.clone(), url.to_string(), token.map(str::to_string));
@@ -253,32 +260,37 @@ async fn measure(placement: &Placement, settings: &Settings) -> anyhow::Result<(
 }
 
 /// A forwarder with nothing of the data plane in it: each request to `<it>/<path>` is sent to `<target>/<path>`
-/// with reqwest and the answer streamed back. Returns its base URL.
-async fn bare_forwarder(target: String) -> anyhow::Result<String> {
+/// with the data plane's own backend client and the answer streamed back. Returns its base URL.
+async fn bare_forwarder(target: String, tls: rustls::ClientConfig) -> anyhow::Result<String> {
+    use crate::dataplane::backend_client::{self, BackendClient};
     use axum::extract::{Path, State};
     use axum::response::IntoResponse;
 
     async fn forward(
-        State((client, target)): State<(reqwest::Client, Arc<str>)>,
+        State((client, target)): State<(BackendClient, Arc<str>)>,
         Path(path): Path<String>,
         uri: axum::http::Uri,
     ) -> axum::response::Response {
         let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
-        match client.get(format!("{target}/{path}{query}")).send().await {
+        let Ok(uri) = format!("{target}/{path}{query}").parse::<axum::http::Uri>() else {
+            return axum::http::StatusCode::BAD_REQUEST.into_response();
+        };
+        let mut request = axum::http::Request::new(backend_client::outgoing(None));
+        *request.uri_mut() = uri;
+        match client.send(request).await {
             Ok(r) => {
-                let status = r.status();
-                let mut out =
-                    axum::response::Response::new(axum::body::Body::from_stream(r.bytes_stream()));
-                *out.status_mut() = status;
+                let (parts, body) = r.into_parts();
+                let mut out = axum::response::Response::new(axum::body::Body::from_stream(
+                    backend_client::incoming(body),
+                ));
+                *out.status_mut() = parts.status;
                 out
             }
             Err(_) => axum::http::StatusCode::BAD_GATEWAY.into_response(),
         }
     }
 
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(256)
-        .build()?;
+    let client = BackendClient::new(Duration::from_secs(10), tls);
     let app = axum::Router::new()
         .route("/{*path}", axum::routing::get(forward))
         .with_state((client, Arc::<str>::from(target.as_str())));

@@ -107,6 +107,7 @@ impl DevPki {
             server: Some(files.clone()),
             client: Some(files),
             ca: Some(self.ca.clone()),
+            backend_ca: None,
             mutual,
             system_roots: false,
             partners: pins,

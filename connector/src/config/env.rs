@@ -46,6 +46,7 @@ pub const OVERRIDES: &[(&str, &str)] = &[
     ("TWINPORT_TLS_CLIENT_CERT", "tls.client_cert"),
     ("TWINPORT_TLS_CLIENT_KEY", "tls.client_key"),
     ("TWINPORT_TLS_CA", "tls.ca"),
+    ("TWINPORT_TLS_BACKEND_CA", "tls.backend_ca"),
     ("TWINPORT_TLS_MUTUAL", "tls.mutual"),
     ("TWINPORT_TLS_SYSTEM_ROOTS", "tls.system_roots"),
     ("TWINPORT_MODE", "mode"),

@@ -70,6 +70,8 @@ pub struct TlsConfig {
     pub client: Option<CertKeyFiles>,
     /// PEM bundle of CAs trusted to issue partner connectors' certificates (as servers and as clients).
     pub ca: Option<PathBuf>,
+    /// PEM bundle of CAs trusted to issue the certificates of https backends (the city's own platforms).
+    pub backend_ca: Option<PathBuf>,
     /// Whether the DSP/public listener requires a client certificate matching the authenticated partner.
     pub mutual: bool,
     /// Whether outgoing requests also trust the built-in public roots (Mozilla's list).

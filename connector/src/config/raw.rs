@@ -42,6 +42,7 @@ pub struct RawTls {
     pub client_cert: Option<String>,
     pub client_key: Option<String>,
     pub ca: Option<String>,
+    pub backend_ca: Option<String>,
     pub mutual: Option<bool>,
     pub system_roots: Option<bool>,
 }

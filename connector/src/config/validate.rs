@@ -299,6 +299,7 @@ fn tls_config(
         client: client.or_else(|| server.clone()),
         server,
         ca: raw.ca.map(|p| resolve(base, &p)),
+        backend_ca: raw.backend_ca.map(|p| resolve(base, &p)),
         mutual,
         system_roots: raw.system_roots.unwrap_or(true),
         partners: partner_tls,

@@ -14,6 +14,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use serde_json::{json, Value};
 use twinport_policy::Scope;
 
+use super::backend::Backend;
 use super::problem::Refusal;
 use crate::app::AppState;
 use crate::catalogue::Resource;
@@ -88,7 +89,7 @@ pub struct Access {
     pub transfer: TransferRecord,
     /// Shared with the agreement cache: the hot path copies no agreement or resource.
     pub agreed: Arc<Agreed>,
-    pub resource: Arc<Resource>,
+    pub served: Arc<Served>,
     pub purpose: Option<String>,
     /// Whether anything deciding on this access reads the count of accesses so far: a count constraint in the
     /// agreement, or any local Rego rule (which may read `usage.count`). Only then is an access reserved in the
@@ -96,15 +97,37 @@ pub struct Access {
     pub counted: bool,
 }
 
-impl Access {
-    /// The backend of the agreed resource: its first distribution.
-    pub fn backend(&self) -> Result<super::backend::Backend, Refusal> {
-        let distribution = self
-            .resource
+/// An agreed resource as the data plane serves it: the catalogue entry, and the backend of its first
+/// distribution read once with it rather than on every request (or why it cannot be served).
+#[derive(Debug)]
+pub struct Served {
+    pub resource: Resource,
+    backend: Result<Backend, String>,
+}
+
+impl Served {
+    pub fn new(resource: Resource) -> Served {
+        let backend = resource
             .distributions
             .first()
-            .ok_or_else(|| Refusal::internal("the resource has no distribution"))?;
-        super::backend::Backend::from_distribution(distribution)
+            .ok_or_else(|| "the resource has no distribution".to_string())
+            .and_then(Backend::from_distribution);
+        Served { resource, backend }
+    }
+}
+
+impl Access {
+    pub fn resource(&self) -> &Resource {
+        &self.served.resource
+    }
+
+    /// The backend of the agreed resource: its first distribution.
+    /// (A broken one is logged on every request it fails, not only when first read.)
+    pub fn backend(&self) -> Result<&Backend, Refusal> {
+        self.served
+            .backend
+            .as_ref()
+            .map_err(|e| Refusal::internal(format!("resource {}: {e}", self.served.resource.id)))
     }
 }
 
@@ -267,7 +290,9 @@ pub async fn admit(
                 .await
                 .map_err(|e| refuse(Refusal::internal(e)))?
                 .ok_or_else(gone)?;
-            serde_json::from_value::<Resource>(record.body).map_err(|_| gone())
+            serde_json::from_value::<Resource>(record.body)
+                .map(Served::new)
+                .map_err(|_| gone())
         })
         .await?;
     let purpose = declared.or_else(|| agreed.purpose.clone());
@@ -275,7 +300,7 @@ pub async fn admit(
         transfer,
         counted: agreed.counted || state.policy().rule_count() > 0,
         agreed,
-        resource,
+        served: resource,
         purpose,
     })
 }
@@ -321,7 +346,7 @@ pub async fn decide(
     let ctx = context(ContextInput {
         partner_id: &access.transfer.partner,
         partner: partner.as_ref(),
-        resource: Some(&access.resource),
+        resource: Some(access.resource()),
         action,
         purpose: access.purpose.as_deref(),
         agreement: Some((&agreement.id, &start)),

@@ -18,8 +18,9 @@ use std::time::Duration;
 
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use bytes::Bytes;
-use futures_util::{Stream, StreamExt, TryStreamExt};
+use futures_util::{Stream, StreamExt};
 
+use super::backend_client::{self, BackendClient, SendError};
 use super::files;
 use super::ngsi_ld::{self, ActiveContext, Filtered};
 use super::problem::Refusal;
@@ -76,10 +77,12 @@ const DROPPED_RESPONSE: &[&str] = &[
 pub enum Backend {
     Http {
         base: url::Url,
+        credentials: Option<HeaderValue>,
     },
     NgsiLd {
         base: url::Url,
         settings: NgsiLdSettings,
+        credentials: Option<HeaderValue>,
     },
     Directory {
         root: PathBuf,
@@ -137,25 +140,30 @@ enum Target {
 }
 
 impl Backend {
-    pub fn from_distribution(d: &Distribution) -> Result<Backend, Refusal> {
-        let url = url::Url::parse(&d.backend)
-            .map_err(|e| Refusal::internal(format!("distribution backend {}: {e}", d.backend)))?;
+    /// The backend a distribution names, or why it cannot be served (for the log: it may name the backend).
+    pub fn from_distribution(d: &Distribution) -> Result<Backend, String> {
+        let mut url = url::Url::parse(&d.backend)
+            .map_err(|e| format!("a distribution's backend is not a URL: {e}"))?;
+        // Credentials in the URL (`https://user:password@platform/`) are sent as HTTP Basic authentication, as
+        // any HTTP client would, and kept out of the request target and the logs.
+        let credentials = basic_credentials(&url)?;
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
         match (url.scheme(), &d.ngsi_ld) {
             ("file", None) => url
                 .to_file_path()
                 .map(|root| Backend::Directory { root })
-                .map_err(|_| {
-                    Refusal::internal(format!("backend {} is not a file path", d.backend))
-                }),
+                .map_err(|_| format!("backend {url} is not a file path")),
             ("http" | "https", Some(settings)) => Ok(Backend::NgsiLd {
                 base: url,
                 settings: settings.clone(),
+                credentials,
             }),
-            ("http" | "https", None) => Ok(Backend::Http { base: url }),
-            _ => Err(Refusal::internal(format!(
-                "distribution backend {} cannot be served",
-                d.backend
-            ))),
+            ("http" | "https", None) => Ok(Backend::Http {
+                base: url,
+                credentials,
+            }),
+            _ => Err(format!("distribution backend {url} cannot be served")),
         }
     }
 
@@ -185,9 +193,12 @@ impl Backend {
                     },
                 })
             }
-            Backend::Http { base } => {
+            Backend::Http { base, credentials } => {
                 let url = target_url(base, &req.path, req.query.as_deref());
-                let headers = forward_headers(&req.headers, &req.forwarded);
+                let mut headers = forward_headers(&req.headers, &req.forwarded);
+                if let Some(c) = credentials {
+                    headers.insert(header::AUTHORIZATION, c.clone());
+                }
                 Ok(Prepared {
                     target: Target::Http(Box::new(HttpTarget {
                         method: req.method,
@@ -198,7 +209,11 @@ impl Backend {
                     })),
                 })
             }
-            Backend::NgsiLd { base, settings } => {
+            Backend::NgsiLd {
+                base,
+                settings,
+                credentials,
+            } => {
                 // Reads only: a query in a POST body would escape the judgement below.
                 if req.method != Method::GET && req.method != Method::HEAD {
                     return Err(Refusal::method(
@@ -224,6 +239,9 @@ impl Backend {
                     base_has_type,
                 )?;
                 let mut headers = forward_headers(&req.headers, &req.forwarded);
+                if let Some(c) = credentials {
+                    headers.insert(header::AUTHORIZATION, c.clone());
+                }
                 if let Some(tenant) = &settings.tenant {
                     let v = HeaderValue::from_str(tenant)
                         .map_err(|_| Refusal::internal("ngsi_ld.tenant is not a header value"))?;
@@ -248,7 +266,7 @@ impl Prepared {
     /// Contacts the backend. `timeout` bounds the wait for the response headers, not the body's duration.
     pub async fn send(
         self,
-        client: &reqwest::Client,
+        client: &BackendClient,
         timeout: Duration,
     ) -> Result<BackendResponse, Refusal> {
         match self.target {
@@ -266,34 +284,38 @@ impl Prepared {
                     body,
                     filter,
                 } = *target;
-                let mut request = client.request(method, url).headers(headers);
-                if let Some(body) = body {
-                    request = request.body(reqwest::Body::wrap_stream(body));
-                }
-                let response = match tokio::time::timeout(timeout, request.send()).await {
+                let uri: axum::http::Uri = url.as_str().parse().map_err(|e| {
+                    Refusal::internal(format!("backend URL {url} is not a request target: {e}"))
+                })?;
+                let mut request = axum::http::Request::new(backend_client::outgoing(body));
+                *request.method_mut() = method;
+                *request.uri_mut() = uri;
+                *request.headers_mut() = headers;
+                let response = match tokio::time::timeout(timeout, client.send(request)).await {
                     Err(_) => {
                         return Err(Refusal::timeout(format!(
                             "the platform did not answer within {} s",
                             timeout.as_secs()
                         )))
                     }
-                    Ok(Err(e)) if e.is_timeout() => {
+                    Ok(Err(SendError::ConnectTimeout)) => {
                         return Err(Refusal::timeout("the platform did not answer in time"))
                     }
-                    Ok(Err(e)) => {
+                    Ok(Err(SendError::Unreachable(e))) => {
                         tracing::warn!(error = %e, "backend unreachable");
                         return Err(Refusal::bad_gateway("the platform cannot be reached"));
                     }
                     Ok(Ok(r)) => r,
                 };
-                let status = response.status();
-                let mut headers = response.headers().clone();
+                let (parts, body) = response.into_parts();
+                let status = parts.status;
+                let mut headers = parts.headers;
                 for name in DROPPED_RESPONSE {
                     headers.remove(*name);
                 }
                 match filter {
                     Some((settings, ctx)) if status.is_success() => {
-                        let body = read_capped(response, FILTER_LIMIT, timeout).await?;
+                        let body = read_capped(&headers, body, FILTER_LIMIT, timeout).await?;
                         match ngsi_ld::filter_response(&settings, &ctx, &body)? {
                             Filtered::Forbidden => Err(Refusal::forbidden(
                                 "the entity's type is not covered by this resource",
@@ -314,7 +336,7 @@ impl Prepared {
                     _ => Ok(BackendResponse {
                         status,
                         headers,
-                        body: Box::pin(response.bytes_stream().map_err(std::io::Error::other)),
+                        body: backend_client::incoming(body),
                     }),
                 }
             }
@@ -322,17 +344,42 @@ impl Prepared {
     }
 }
 
+/// `Authorization: Basic` from the URL's user and password (percent-decoded), marked sensitive so it is never
+/// logged; `None` without a user.
+fn basic_credentials(url: &url::Url) -> Result<Option<HeaderValue>, String> {
+    use base64::Engine;
+    if url.username().is_empty() && url.password().is_none() {
+        return Ok(None);
+    }
+    let decode = |s: &str| {
+        percent_decode(s)
+            .ok_or_else(|| "the backend URL's credentials are not valid UTF-8".to_string())
+    };
+    let user = decode(url.username())?;
+    let password = decode(url.password().unwrap_or_default())?;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    let mut value = HeaderValue::from_str(&format!("Basic {encoded}"))
+        .map_err(|_| "the backend URL's credentials cannot be sent".to_string())?;
+    value.set_sensitive(true);
+    Ok(Some(value))
+}
+
 /// Reads a response whole, refusing one larger than `limit` (a filtered response must be parsed).
 async fn read_capped(
-    response: reqwest::Response,
+    headers: &HeaderMap,
+    body: hyper::body::Incoming,
     limit: usize,
     timeout: Duration,
 ) -> Result<Vec<u8>, Refusal> {
-    if response.content_length().is_some_and(|n| n > limit as u64) {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large(limit));
     }
     let mut out = Vec::new();
-    let mut stream = response.bytes_stream();
+    let mut stream = backend_client::incoming(body);
     let read = async {
         while let Some(chunk) = stream.next().await {
             let chunk =
@@ -514,5 +561,51 @@ mod tests {
             assert!(out.get(gone).is_none(), "{gone}");
         }
         assert_eq!(out.get("x-forwarded-prefix").unwrap(), "/data/p1");
+    }
+
+    #[test]
+    fn credentials_in_a_backend_url_become_basic_authentication_and_leave_the_url() {
+        let d: Distribution = serde_json::from_value(serde_json::json!({
+            "format": "application/json",
+            "backend": "https://ckan%40city:p%3Ass@platform.city.example/api/3/action/"
+        }))
+        .unwrap();
+        let Backend::Http { base, credentials } = Backend::from_distribution(&d).unwrap() else {
+            panic!("an https backend is generic HTTP");
+        };
+        assert_eq!(base.as_str(), "https://platform.city.example/api/3/action/");
+        let credentials = credentials.expect("credentials");
+        assert!(credentials.is_sensitive());
+        // base64("ckan@city:p:ss")
+        assert_eq!(credentials, "Basic Y2thbkBjaXR5OnA6c3M=");
+        let prepared = Backend::Http {
+            base,
+            credentials: Some(credentials),
+        };
+        let mut partner = HeaderMap::new();
+        partner.insert(
+            "authorization",
+            HeaderValue::from_static("Bearer partner-token"),
+        );
+        let Prepared {
+            target: Target::Http(target),
+        } = prepared
+            .prepare(BackendRequest {
+                method: Method::GET,
+                path: "/package_list".into(),
+                query: None,
+                headers: partner,
+                body: None,
+                forwarded: Forwarded::default(),
+            })
+            .unwrap()
+        else {
+            panic!("an HTTP target");
+        };
+        assert_eq!(target.headers.get_all("authorization").iter().count(), 1);
+        assert_eq!(
+            target.headers["authorization"],
+            "Basic Y2thbkBjaXR5OnA6c3M="
+        );
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod backend;
+pub mod backend_client;
 pub mod consumer;
 pub mod files;
 pub mod fresh;
@@ -41,15 +42,16 @@ pub const RECEIPT_HEADER: &str = "twinport-receipt";
 /// Where a Twinport consumer receives pushed data (`<public_url>/push/<consumerPid>`).
 pub const PUSH_PATH: &str = "/push";
 
-/// The data plane's shared parts: an HTTP client for backends (redirects are not followed, so a backend cannot
-/// send us elsewhere) and the receipts still being written.
+/// The data plane's shared parts: the HTTP clients for backends and for pushes to consumers (neither follows
+/// redirects, so a backend or endpoint cannot send us elsewhere) and the receipts still being written.
 pub struct DataPlane {
+    backends: backend_client::BackendClient,
     client: reqwest::Client,
     timeout: Duration,
     pending: receipts::Pending,
     agreements: access::AgreementCache,
     transfers: fresh::FreshCache<crate::storage::TransferRecord>,
-    resources: fresh::FreshCache<crate::catalogue::Resource>,
+    resources: fresh::FreshCache<access::Served>,
     /// Work that outlives the request that started it (recording a served response; pushes; the consumer's receipt
     /// check and record after a body is relayed), so that a stop can wait for it before the store closes.
     background: tokio_util::task::TaskTracker,
@@ -58,7 +60,8 @@ pub struct DataPlane {
 }
 
 impl DataPlane {
-    pub fn new(timeout: Duration) -> Result<DataPlane, String> {
+    pub fn new(timeout: Duration, backend_tls: rustls::ClientConfig) -> Result<DataPlane, String> {
+        let backends = backend_client::BackendClient::new(timeout, backend_tls);
         let client = reqwest::Client::builder()
             .user_agent(concat!("twinport-data-plane/", env!("CARGO_PKG_VERSION")))
             .redirect(reqwest::redirect::Policy::none())
@@ -67,6 +70,7 @@ impl DataPlane {
             .build()
             .map_err(|e| e.to_string())?;
         Ok(DataPlane {
+            backends,
             client,
             timeout,
             pending: receipts::Pending::default(),
@@ -110,7 +114,12 @@ impl DataPlane {
         self.background.len() + self.pending.len()
     }
 
-    /// The client for backends, for the push side too.
+    /// The client for backends.
+    pub fn backends(&self) -> &backend_client::BackendClient {
+        &self.backends
+    }
+
+    /// The client pushes are delivered to consumers' endpoints with.
     pub fn client(&self) -> &reqwest::Client {
         &self.client
     }
@@ -134,7 +143,7 @@ impl DataPlane {
     }
 
     /// Agreed resources by id.
-    pub(crate) fn resources(&self) -> &fresh::FreshCache<crate::catalogue::Resource> {
+    pub(crate) fn resources(&self) -> &fresh::FreshCache<access::Served> {
         &self.resources
     }
 }
@@ -230,7 +239,7 @@ async fn serve(
     line.partner = Some(access.transfer.partner.clone());
     line.transfer = Some(access.transfer.id.clone());
     line.agreement = Some(access.agreed.agreement.id.clone());
-    line.resource = Some(access.resource.id.clone());
+    line.resource = Some(access.resource().id.clone());
     line.purpose = access.purpose.clone();
 
     let backend = access.backend()?;
@@ -260,7 +269,7 @@ async fn serve(
     })?;
     access::decide(state, &access, access::action_for(&parts.method)).await?;
     let plane = state.data_plane();
-    let response = prepared.send(plane.client(), plane.timeout()).await?;
+    let response = prepared.send(plane.backends(), plane.timeout()).await?;
 
     let status = response.status.as_u16();
     let head = parts.method == Method::HEAD;

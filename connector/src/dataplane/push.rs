@@ -193,7 +193,7 @@ async fn push(state: &AppState, t: &TransferRecord, line: &mut AccessLine) -> Re
     let access = access::admit(state, t.clone(), None)
         .await
         .map_err(|r| r.refusal)?;
-    line.resource = Some(access.resource.id.clone());
+    line.resource = Some(access.resource().id.clone());
     line.purpose = access.purpose.clone();
     let backend = access.backend()?;
     let prepared = backend.prepare(BackendRequest {
@@ -206,7 +206,7 @@ async fn push(state: &AppState, t: &TransferRecord, line: &mut AccessLine) -> Re
     })?;
     access::decide(state, &access, "read").await?;
     let plane = state.data_plane();
-    let response = prepared.send(plane.client(), plane.timeout()).await?;
+    let response = prepared.send(plane.backends(), plane.timeout()).await?;
     // Only a whole resource is pushed; an error page or a partial answer is not the agreed data.
     if response.status != StatusCode::OK {
         return Err(Refusal::bad_gateway(format!(

@@ -67,6 +67,7 @@ pub struct Tls {
     client_identity: Option<Arc<CertStore>>,
     peer_check: Option<PeerCheck>,
     client: ClientConfig,
+    backends: ClientConfig,
 }
 
 #[derive(Debug)]
@@ -123,12 +124,14 @@ impl Tls {
                 .extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         }
         let client = client_config(&provider, outgoing, client_identity.clone())?;
+        let backends = backend_config(&provider, config)?;
         Ok(Tls {
             provider,
             server,
             client_identity,
             peer_check,
             client,
+            backends,
         })
     }
 
@@ -188,6 +191,12 @@ impl Tls {
         builder.use_preconfigured_tls(self.client.clone())
     }
 
+    /// What the data plane's client verifies https backends with: `backend_ca` and, unless `system_roots` is off,
+    /// the public roots. Partners' CAs and pins are not trusted for backends, nor is our certificate presented.
+    pub fn backend_client_config(&self) -> ClientConfig {
+        self.backends.clone()
+    }
+
     pub fn provider(&self) -> &Arc<CryptoProvider> {
         &self.provider
     }
@@ -208,6 +217,25 @@ fn trust(config: &TlsConfig) -> Result<Trust, TlsError> {
         }
     }
     Ok(trust)
+}
+
+/// The client configuration for backends; its ALPN list is left empty for the HTTP client to fill in.
+fn backend_config(
+    provider: &Arc<CryptoProvider>,
+    config: &TlsConfig,
+) -> Result<ClientConfig, TlsError> {
+    let mut roots = rustls::RootCertStore::empty();
+    if let Some(ca) = &config.backend_ca {
+        files::add_roots(&mut roots, "tls.backend_ca", ca)?;
+    }
+    if config.system_roots {
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    }
+    Ok(ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TlsError::Setup(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
 }
 
 fn server_config(
