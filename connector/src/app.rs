@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 use crate::audit::AuditLog;
 use crate::catalogue::{self, Resource};
 use crate::config::Config;
+use crate::connections::{Connections, TrackedListener};
 use crate::contracting::decision::{context, ContextInput, PolicyService};
 use crate::contracting::events::Events;
 use crate::contracting::outbox::{self, OutboxSignal};
@@ -241,6 +242,9 @@ impl From<crate::contracting::decision::RuleLoadError> for StartError {
     }
 }
 
+/// How long a stop waits for the servers to end once their remaining connections were cut.
+const CUT_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// How long a stop waits for data-plane work still being recorded (pushes, receipts checks, served accesses).
 const SHUTDOWN_RECORDING_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -252,7 +256,11 @@ pub struct RunningConnector {
     pub local_addr: SocketAddr,
     pub state: AppState,
     shutdown: watch::Sender<bool>,
+    /// The listeners' servers.
     servers: Vec<JoinHandle<()>>,
+    /// Tasks that end when told to stop: the outbox, the witness, certificate reloads.
+    background: Vec<JoinHandle<()>>,
+    connections: Connections,
 }
 
 impl RunningConnector {
@@ -270,11 +278,31 @@ impl RunningConnector {
         format!("{}://{}", self.state.tls().scheme(), self.local_addr)
     }
 
-    /// Stops accepting, lets in-flight requests finish, and closes storage.
+    /// Stops accepting, lets in-flight requests finish for up to `shutdown_drain_seconds` (then ends the
+    /// connections still open), waits for the data plane's records, and closes storage.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
-        for server in self.servers {
-            let _ = server.await;
+        let drain = self.state.config().shutdown_drain;
+        let mut servers = futures_util::future::join_all(self.servers);
+        if tokio::time::timeout(drain, &mut servers).await.is_err() {
+            // A partner still reading (or no longer reading) a large body would hold the stop until the process
+            // is killed, and its access would never be recorded: cut it, so it is recorded as incomplete.
+            let cut = self.connections.cut_all();
+            tracing::warn!(
+                connections = cut,
+                drain_seconds = drain.as_secs(),
+                "ending connections still open after the drain period"
+            );
+            if tokio::time::timeout(CUT_WAIT, &mut servers).await.is_err() {
+                tracing::error!(
+                    "requests still running after their connections were ended; stopping without them"
+                );
+            }
+        }
+        // The outbox finishes the delivery in progress (a partner request times out after 15 s); the rest stop at
+        // once.
+        for task in self.background {
+            let _ = task.await;
         }
         // A served response is recorded just after its body ends (the audit writer may hold the entry a few
         // milliseconds to share a commit), a push runs in the background, and the consumer records a relayed
@@ -406,41 +434,46 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
         telemetry,
         "local",
     );
-    let mut servers = vec![
+    let connections = Connections::default();
+    let servers = vec![
         serve(
             dsp_listener,
             dsp_app,
             stopped.clone(),
             tls.server_config(ListenerRole::Public),
+            connections.clone(),
         ),
         serve(
             management_listener,
             management_app,
             stopped.clone(),
             tls.server_config(ListenerRole::Internal),
+            connections.clone(),
         ),
         serve(
             local_listener,
             local_app,
             stopped.clone(),
             tls.server_config(ListenerRole::Internal),
+            connections.clone(),
         ),
     ];
+    let mut background = Vec::new();
     if tls.has_certificates() {
-        servers.push(crate::tls::spawn_reload_on_sighup(
+        background.push(crate::tls::spawn_reload_on_sighup(
             tls.clone(),
             stopped.clone(),
         ));
     }
     if let Some(interval) = state.config().audit_witness_interval {
-        servers.push(crate::audit::witness::spawn_periodic(
+        background.push(crate::audit::witness::spawn_periodic(
             state.clone(),
             interval,
             stopped.clone(),
         ));
     }
     // Messages queued before a restart go out now.
-    servers.push(outbox::spawn(state.clone(), stopped));
+    background.push(outbox::spawn(state.clone(), stopped));
     tracing::info!(dsp = %dsp_addr, management = %management_addr, participant = state.participant_id(), "twinport started");
     Ok(RunningConnector {
         dsp_addr,
@@ -449,6 +482,8 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
         state,
         shutdown,
         servers,
+        background,
+        connections,
     })
 }
 
@@ -459,6 +494,7 @@ fn serve(
     app: axum::Router,
     mut stopped: watch::Receiver<bool>,
     tls: Option<Arc<rustls::ServerConfig>>,
+    connections: Connections,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         let shutdown = async move {
@@ -466,11 +502,11 @@ fn serve(
         };
         let served = match tls {
             None => {
-                axum::serve(listener, app)
+                axum::serve(TrackedListener::new(listener, connections), app)
                     .with_graceful_shutdown(shutdown)
                     .await
             }
-            Some(config) => match TlsListener::new(listener, config) {
+            Some(config) => match TlsListener::new(listener, config, connections) {
                 Ok(listener) => {
                     axum::serve(
                         listener,

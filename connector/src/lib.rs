@@ -12,6 +12,7 @@ pub mod catalogue;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod connections;
 pub mod contracting;
 pub mod dataplane;
 pub mod dsp;

@@ -1,6 +1,7 @@
 //! A stand-in LDT platform for the data-plane tests, on loopback: an NGSI-LD-like broker that honours `type=` and
 //! `attrs=` (short names, as a broker reading the partner's context would), a REST API that echoes what it
-//! received, an endpoint that answers too late, and a count of every request that reached it.
+//! received, an endpoint that answers too late, and a count of every request that reached it; and ([`endless`]) a
+//! platform whose one resource never ends.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -133,4 +134,33 @@ impl Platform {
         });
         Platform { url, seen }
     }
+}
+
+/// A platform whose resource never ends: 64 KiB every 20 ms. Sets `hit` once a request for it arrived.
+pub async fn endless(hit: Arc<std::sync::atomic::AtomicBool>) -> String {
+    let app = Router::new().route(
+        "/ngsi-ld/v1/entities",
+        get(move || {
+            hit.store(true, std::sync::atomic::Ordering::SeqCst);
+            async {
+                let chunks = futures_util::stream::unfold((), |()| async {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    Some((
+                        Ok::<_, std::io::Error>(axum::body::Bytes::from(vec![b' '; 64 * 1024])),
+                        (),
+                    ))
+                });
+                (
+                    [("content-type", "application/ld+json")],
+                    axum::body::Body::from_stream(chunks),
+                )
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    url
 }

@@ -746,3 +746,56 @@ async fn a_response_served_just_before_a_clean_stop_is_still_recorded_with_its_r
         b.running.stop().await;
     }
 }
+
+/// Regression: a partner that stopped reading a large body (or reads it very slowly) held a stop until the process
+/// was killed, and the access was never recorded. After `shutdown_drain_seconds` its connection is ended and the
+/// access is recorded as incomplete, with what went out.
+#[tokio::test]
+async fn a_stop_ends_a_body_the_partner_stopped_reading_and_records_it_incomplete() {
+    for storage in Storage::all() {
+        let hit = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let platform = twinport_e2e::platform::endless(hit).await;
+        let (a, b) = city_pair_with(storage, |c| c.shutdown_drain = Duration::from_secs(1)).await;
+        let p = pull_transfer(
+            &a,
+            &b,
+            "urn:ldt:t:live-feed",
+            open_policy(),
+            json!({"format": "application/ld+json",
+                   "backend": format!("{platform}/ngsi-ld/v1/entities")}),
+            None,
+        )
+        .await;
+        let r = get(&p, "").send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let request_id = request_id(r.headers());
+        let mut body = r.bytes_stream();
+        body.next().await.unwrap().unwrap();
+        // The partner now holds the connection without reading.
+
+        let started = std::time::Instant::now();
+        let (store, leaves) =
+            tokio::time::timeout(Duration::from_secs(30), stop_and_reopen(a.running))
+                .await
+                .expect("the stop ends although the partner never finishes reading");
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "the stop waited {:?}",
+            started.elapsed()
+        );
+        let access = leaves
+            .iter()
+            .find(|l| {
+                l["kind"] == "data_access" && l["details"]["request_id"] == request_id.as_str()
+            })
+            .unwrap_or_else(|| panic!("the cut access is recorded: {leaves:#?}"));
+        assert_eq!(access["details"]["complete"], false, "{access:#}");
+        assert!(
+            access["details"]["bytes"].as_u64().unwrap() > 0,
+            "{access:#}"
+        );
+        drop(body);
+        store.close().await;
+        b.running.stop().await;
+    }
+}

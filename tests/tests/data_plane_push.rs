@@ -481,42 +481,13 @@ async fn an_error_page_is_not_pushed_and_a_resume_pushes_again() {
     b.running.stop().await;
 }
 
-/// A platform whose resource never ends: 64 KiB every 20 ms. Sets `hit` once a push has started reading it.
-async fn endless_platform(hit: std::sync::Arc<std::sync::atomic::AtomicBool>) -> String {
-    let app = Router::new().route(
-        "/ngsi-ld/v1/entities",
-        get(move || {
-            hit.store(true, std::sync::atomic::Ordering::SeqCst);
-            async {
-                let chunks = futures_util::stream::unfold((), |()| async {
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                    Some((
-                        Ok::<_, std::io::Error>(axum::body::Bytes::from(vec![b' '; 64 * 1024])),
-                        (),
-                    ))
-                });
-                (
-                    [("content-type", "application/ld+json")],
-                    axum::body::Body::from_stream(chunks),
-                )
-            }
-        }),
-    );
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    url
-}
-
 /// A stop ends a push in flight at once (it used to run on, past the store closing), and what went out is
 /// recorded as an incomplete access with the reason noted on the transfer.
 #[tokio::test]
 async fn a_stop_ends_a_push_in_flight_and_records_it_incomplete() {
     for storage in Storage::all() {
         let hit = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let platform = endless_platform(hit.clone()).await;
+        let platform = twinport_e2e::platform::endless(hit.clone()).await;
         let (a, b) = city_pair_backed(storage, &platform).await;
         let tid = push_transfer(&b).await;
         let deadline = tokio::time::Instant::now() + T;

@@ -24,6 +24,7 @@ pub const OVERRIDES: &[(&str, &str)] = &[
         "TWINPORT_BACKEND_TIMEOUT_SECONDS",
         "backend_timeout_seconds",
     ),
+    ("TWINPORT_SHUTDOWN_DRAIN_SECONDS", "shutdown_drain_seconds"),
     ("TWINPORT_MAX_PUSH_MB", "max_push_mb"),
     ("TWINPORT_CATALOGUE_TITLE", "catalogue.title"),
     ("TWINPORT_CATALOGUE_PUBLISHER_ID", "catalogue.publisher_id"),

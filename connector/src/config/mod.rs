@@ -55,6 +55,8 @@ pub struct Config {
     pub oidc: Option<OidcConfig>,
     /// Data plane: how long to wait for a backend's response headers before answering 504.
     pub backend_timeout: Duration,
+    /// How long a stop lets requests in flight finish before it ends the connections still open.
+    pub shutdown_drain: Duration,
     /// Data plane: the largest body accepted from a provider pushing to us, in MiB (larger ones are refused with
     /// 413 and nothing is kept).
     pub max_push_mb: u64,

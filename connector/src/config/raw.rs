@@ -20,6 +20,9 @@ pub struct RawConfig {
     pub audit_witness_interval_seconds: Option<u64>,
     /// Data plane: seconds to wait for a backend's response headers (integer, or a numeric string from the env).
     pub backend_timeout_seconds: Option<toml::Value>,
+    /// Seconds a stop lets requests in flight finish before ending their connections (integer, or a numeric
+    /// string from the env).
+    pub shutdown_drain_seconds: Option<toml::Value>,
     /// Data plane: the largest body a provider may push to us, in MiB (integer, or a numeric string from the env).
     pub max_push_mb: Option<toml::Value>,
     #[serde(default)]

@@ -141,6 +141,13 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
         30,
         1..=3600,
     )?);
+    let shutdown_drain = std::time::Duration::from_secs(whole_number(
+        "shutdown_drain_seconds",
+        "a whole number of seconds",
+        raw.shutdown_drain_seconds.as_ref(),
+        DEFAULT_SHUTDOWN_DRAIN_SECONDS,
+        1..=3600,
+    )?);
     let max_push_mb = whole_number(
         "max_push_mb",
         "a whole number of MiB",
@@ -210,6 +217,7 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
         catalogue,
         partners,
         backend_timeout,
+        shutdown_drain,
         max_push_mb,
         mode,
         oidc,
@@ -305,6 +313,10 @@ fn tls_config(
         partners: partner_tls,
     })
 }
+
+/// A stop lets requests finish for 10 s, then ends their connections and takes up to 10 s more to record what
+/// was served: well within Kubernetes' default grace period of 30 s, so the process is not killed mid-record.
+const DEFAULT_SHUTDOWN_DRAIN_SECONDS: u64 = 10;
 
 /// Pushed bodies up to 4 GiB by default: a published simulation output or a 3D city model can be large, but
 /// without a bound one partner could fill the disk.
@@ -775,5 +787,18 @@ audience = "twinport"
             error_of(&format!("{MINIMAL}backend_timeout_seconds = \"soon\""))
                 .starts_with("backend_timeout_seconds:")
         );
+    }
+
+    #[test]
+    fn the_shutdown_drain_defaults_to_10_s_reads_env_and_names_its_key() {
+        assert_eq!(load(MINIMAL, &[]).unwrap().shutdown_drain.as_secs(), 10);
+        let c = load(&format!("{MINIMAL}shutdown_drain_seconds = 1"), &[]).unwrap();
+        assert_eq!(c.shutdown_drain.as_secs(), 1);
+        let c = load(MINIMAL, &[("TWINPORT_SHUTDOWN_DRAIN_SECONDS", "40")]).unwrap();
+        assert_eq!(c.shutdown_drain.as_secs(), 40);
+        assert!(error_of(&format!("{MINIMAL}shutdown_drain_seconds = 7200"))
+            .starts_with("shutdown_drain_seconds:"));
+        assert!(error_of(&format!("{MINIMAL}shutdown_drain_seconds = 0"))
+            .starts_with("shutdown_drain_seconds:"));
     }
 }

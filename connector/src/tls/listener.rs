@@ -1,6 +1,7 @@
 //! A TLS listener for `axum::serve`: a background task accepts TCP connections and runs each handshake in its own
 //! task (bounded in time and number), so a slow or silent client never holds up anyone else; finished connections
-//! are handed to axum with the peer's certificate chain as connect info.
+//! are handed to axum with the peer's certificate chain as connect info, registered in [`Connections`] so a stop
+//! can end them.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 
 use super::TlsPeer;
+use crate::connections::{Connections, Tracked};
 
 /// Longest a client may take to complete its handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -23,7 +25,7 @@ const MAX_HANDSHAKES: usize = 256;
 
 pub struct TlsListener {
     local: SocketAddr,
-    ready: mpsc::Receiver<(TlsStream<TcpStream>, TlsPeer)>,
+    ready: mpsc::Receiver<(Tracked<TlsStream<TcpStream>>, TlsPeer)>,
     acceptor: JoinHandle<()>,
 }
 
@@ -31,10 +33,16 @@ impl TlsListener {
     pub fn new(
         listener: TcpListener,
         config: Arc<rustls::ServerConfig>,
+        connections: Connections,
     ) -> std::io::Result<TlsListener> {
         let local = listener.local_addr()?;
         let (tx, ready) = mpsc::channel(64);
-        let acceptor = tokio::spawn(accept_loop(listener, TlsAcceptor::from(config), tx));
+        let acceptor = tokio::spawn(accept_loop(
+            listener,
+            TlsAcceptor::from(config),
+            tx,
+            connections,
+        ));
         Ok(TlsListener {
             local,
             ready,
@@ -52,7 +60,8 @@ impl Drop for TlsListener {
 async fn accept_loop(
     listener: TcpListener,
     acceptor: TlsAcceptor,
-    ready: mpsc::Sender<(TlsStream<TcpStream>, TlsPeer)>,
+    ready: mpsc::Sender<(Tracked<TlsStream<TcpStream>>, TlsPeer)>,
+    connections: Connections,
 ) {
     let slots = Arc::new(Semaphore::new(MAX_HANDSHAKES));
     loop {
@@ -70,6 +79,7 @@ async fn accept_loop(
         };
         let acceptor = acceptor.clone();
         let ready = ready.clone();
+        let registration = connections.track(&tcp);
         tokio::spawn(async move {
             let _slot = slot;
             let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
@@ -94,13 +104,13 @@ async fn accept_loop(
                 certificates: Arc::new(certificates),
             };
             // The server is shutting down when nobody receives any more.
-            let _ = ready.send((stream, peer)).await;
+            let _ = ready.send((Tracked::new(stream, registration), peer)).await;
         });
     }
 }
 
 impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
+    type Io = Tracked<TlsStream<TcpStream>>;
     type Addr = TlsPeer;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
