@@ -20,6 +20,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use super::backend::BodyStream;
+use crate::telemetry::logging::error_chain;
 
 /// A request body on its way to a platform.
 pub type OutgoingBody = UnsyncBoxBody<Bytes, std::io::Error>;
@@ -118,17 +119,6 @@ fn timed_out(e: &(dyn std::error::Error + 'static)) -> bool {
         source = s.source();
     }
     false
-}
-
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! Structured logs with `tracing`: human-readable by default, one JSON object per line on request. `RUST_LOG`
-//! refines the level as usual.
+//! refines the level as usual. [`error_chain`] writes an error with its causes for a log line.
 
 use tracing_subscriber::EnvFilter;
 
@@ -16,4 +16,16 @@ pub fn init(format: LogFormat) {
         LogFormat::Human => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
     };
+}
+
+/// An error with its causes, so a log line says "connection refused" rather than just "request failed".
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

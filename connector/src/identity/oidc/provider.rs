@@ -148,7 +148,12 @@ impl Provider {
         // Checks that the document names the configured issuer, then fetches its jwks_uri.
         let metadata = CoreProviderMetadata::discover_async(issuer, &self.http)
             .await
-            .map_err(|e| format!("discovery failed: {}", chain(&e)))?;
+            .map_err(|e| {
+                format!(
+                    "discovery failed: {}",
+                    crate::telemetry::logging::error_chain(&e)
+                )
+            })?;
         let keys = KeySet::from_provider(metadata.jwks());
         Ok((metadata.jwks_uri().clone(), keys))
     }
@@ -156,19 +161,13 @@ impl Provider {
     async fn fetch_keys(&self, uri: &JsonWebKeySetUrl) -> Result<KeySet, String> {
         let set = CoreJsonWebKeySet::fetch_async(uri, &self.http)
             .await
-            .map_err(|e| format!("fetching {} failed: {}", uri.as_str(), chain(&e)))?;
+            .map_err(|e| {
+                format!(
+                    "fetching {} failed: {}",
+                    uri.as_str(),
+                    crate::telemetry::logging::error_chain(&e)
+                )
+            })?;
         Ok(KeySet::from_provider(&set))
     }
-}
-
-/// An error with its causes, so a log line says "connection refused" rather than just "request failed".
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
