@@ -299,16 +299,17 @@ impl RunningConnector {
                 );
             }
         }
-        // The outbox finishes the delivery in progress (a partner request times out after 15 s); the rest stop at
-        // once.
-        for task in self.background {
-            let _ = task.await;
-        }
+        // Meanwhile the outbox finishes the delivery in progress (a partner request times out after 15 s) and the
+        // other background tasks stop at once.
+        let background = futures_util::future::join_all(self.background);
         // A served response is recorded just after its body ends (the audit writer may hold the entry a few
         // milliseconds to share a commit), a push runs in the background, and the consumer records a relayed
         // response after checking its receipt: wait for all of that before the store closes, so a clean stop
         // loses none of it (but do not hang on a stuck database or partner).
-        let unfinished = self.state.data_plane().drain(SHUTDOWN_RECORDING_WAIT).await;
+        let (_, unfinished) = tokio::join!(
+            background,
+            self.state.data_plane().drain(SHUTDOWN_RECORDING_WAIT)
+        );
         if unfinished > 0 {
             tracing::error!(
                 unfinished,
