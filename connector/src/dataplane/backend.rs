@@ -195,10 +195,7 @@ impl Backend {
             }
             Backend::Http { base, credentials } => {
                 let url = target_url(base, &req.path, req.query.as_deref());
-                let mut headers = forward_headers(&req.headers, &req.forwarded);
-                if let Some(c) = credentials {
-                    headers.insert(header::AUTHORIZATION, c.clone());
-                }
+                let headers = forward_headers(&req.headers, &req.forwarded, credentials.as_ref());
                 Ok(Prepared {
                     target: Target::Http(Box::new(HttpTarget {
                         method: req.method,
@@ -238,10 +235,8 @@ impl Backend {
                     req.query.as_deref(),
                     base_has_type,
                 )?;
-                let mut headers = forward_headers(&req.headers, &req.forwarded);
-                if let Some(c) = credentials {
-                    headers.insert(header::AUTHORIZATION, c.clone());
-                }
+                let mut headers =
+                    forward_headers(&req.headers, &req.forwarded, credentials.as_ref());
                 if let Some(tenant) = &settings.tenant {
                     let v = HeaderValue::from_str(tenant)
                         .map_err(|_| Refusal::internal("ngsi_ld.tenant is not a header value"))?;
@@ -371,11 +366,7 @@ async fn read_capped(
     limit: usize,
     timeout: Duration,
 ) -> Result<Vec<u8>, Refusal> {
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
+    if super::tee::declared_length(headers).is_some_and(|n| n > limit as u64) {
         return Err(too_large(limit));
     }
     let mut out = Vec::new();
@@ -468,7 +459,13 @@ fn target_url(base: &url::Url, path: &str, query: Option<&str>) -> url::Url {
     url
 }
 
-fn forward_headers(incoming: &HeaderMap, forwarded: &Forwarded) -> HeaderMap {
+/// The partner's headers as the platform gets them: ours in place of theirs, with `credentials` (from the backend
+/// URL) as the only `Authorization`.
+fn forward_headers(
+    incoming: &HeaderMap,
+    forwarded: &Forwarded,
+    credentials: Option<&HeaderValue>,
+) -> HeaderMap {
     let mut headers = incoming.clone();
     for name in DROPPED_REQUEST {
         headers.remove(*name);
@@ -490,6 +487,9 @@ fn forward_headers(incoming: &HeaderMap, forwarded: &Forwarded) -> HeaderMap {
         if let Some(v) = value.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
             headers.insert(HeaderName::from_static(name), v);
         }
+    }
+    if let Some(c) = credentials {
+        headers.insert(header::AUTHORIZATION, c.clone());
     }
     headers
 }
@@ -549,6 +549,7 @@ mod tests {
                 proto: Some("https".into()),
                 prefix: Some("/data/p1".into()),
             },
+            None,
         );
         assert_eq!(out.get("accept").unwrap(), "application/json");
         for gone in [

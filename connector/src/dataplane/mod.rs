@@ -276,11 +276,7 @@ async fn serve(
     plane.pending().register(&line.request_id);
     let recorder_state = state.clone();
     let recorded_line = line.clone();
-    let expected = response
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let expected = tee::declared_length(&response.headers);
     let tee = tee::Tee::new(response.body, expected, move |mut outcome: tee::Outcome| {
         // A HEAD response has no body to cut short.
         outcome.complete |= head;

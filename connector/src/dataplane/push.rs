@@ -14,7 +14,7 @@ use super::access;
 use super::backend::{BackendRequest, Forwarded};
 use super::problem::Refusal;
 use super::record::{self, AccessLine};
-use super::tee::{Outcome, Tee};
+use super::tee::{declared_length, Outcome, Tee};
 use super::{DATA_PATH, RECEIPT_HEADER, REQUEST_ID_HEADER};
 use crate::app::AppState;
 use crate::contracting::transfer::act_by;
@@ -215,11 +215,7 @@ async fn push(state: &AppState, t: &TransferRecord, line: &mut AccessLine) -> Re
         ))
         .into());
     }
-    let expected = response
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let expected = declared_length(&response.headers);
     let content_type = response.headers.get(header::CONTENT_TYPE).cloned();
 
     plane.pending().register(&line.request_id);

@@ -11,6 +11,14 @@ use sha2::{Digest, Sha256};
 
 use super::backend::BodyStream;
 
+/// The length a message's `Content-Length` declares, if it is a number.
+pub fn declared_length(headers: &axum::http::HeaderMap) -> Option<u64> {
+    headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+}
+
 /// How a body ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {

@@ -148,11 +148,7 @@ async fn try_receive(state: &AppState, pid: &str, req: Request) -> Result<Respon
         recorded: false,
     };
     let limit = limit(state);
-    let declared = parts
-        .headers
-        .get(axum::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let declared = crate::dataplane::tee::declared_length(&parts.headers);
     if declared.is_some_and(|n| n > limit) {
         return Err(known(too_large(limit)));
     }
