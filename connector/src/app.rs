@@ -13,7 +13,7 @@ use crate::audit::AuditLog;
 use crate::catalogue::{self, Resource};
 use crate::config::Config;
 use crate::connections::{Connections, TrackedListener};
-use crate::contracting::decision::{context, ContextInput, PolicyService};
+use crate::contracting::decision::{facts, FactsInput, PolicyService};
 use crate::contracting::events::Events;
 use crate::contracting::outbox::{self, OutboxSignal};
 use crate::identity::{LocalIdentity, PartnerDirectory};
@@ -164,8 +164,9 @@ impl AppState {
     }
 
     /// The resources `partner` may see, each with only the offers whose policy, evaluated in the catalogue scope
-    /// with what we know of the partner, permits it; a resource with no such offer is not shown at all. Offers a
-    /// partner cannot see cannot be negotiated either, since negotiation looks offers up here.
+    /// with what we know of the partner, permits it (the partner could obtain one of the offer's permissions); a
+    /// resource with no such offer is not shown at all. Offers a partner cannot see cannot be negotiated either,
+    /// since negotiation looks offers up here.
     pub async fn visible_resources(&self, partner: &str) -> Result<Vec<Resource>, StorageError> {
         let resources = catalogue::resources(self.store()).await?;
         let policies = catalogue::policy_bodies(self.store()).await?;
@@ -173,20 +174,22 @@ impl AppState {
         Ok(resources
             .into_iter()
             .filter_map(|mut r| {
-                let ctx = context(ContextInput {
+                let known = facts(FactsInput {
                     partner_id: partner,
                     partner: config.as_ref(),
                     resource: Some(&r),
-                    action: "use",
                     purpose: None,
                     agreement: None,
-                    count: None,
+                    accesses: None,
+                    flow: None,
+                    method: None,
                 });
                 r.offers.retain(|o| {
                     policies.get(&o.policy).is_some_and(|p| {
                         self.0
                             .policy
-                            .evaluate(p, &ctx, twinport_policy::Scope::Catalogue)
+                            .decide(p, twinport_policy::Scope::Catalogue, &known)
+                            .report
                             .is_permit()
                     })
                 });
@@ -326,8 +329,8 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
     let identity = LocalIdentity::load(&config.participant_id, &config.signing_key_path)?;
     let store = Store::connect(&config.storage_url).await?;
     let telemetry = crate::telemetry::Telemetry::new(&config.telemetry, &config.participant_id)?;
-    let policy =
-        PolicyService::load(&config.catalogue_dir)?.counted_in(telemetry.metrics().decisions());
+    let policy = PolicyService::load(&config.catalogue_dir, &config.policy_time_zone)?
+        .counted_in(telemetry.metrics().decisions());
     let audit = AuditLog::open(
         &store,
         &config.data_dir,

@@ -101,6 +101,31 @@ pub struct PaymentContext {
     pub currency: Option<String>,
 }
 
+/// The action a request asks for: one, or several of which any one will do ("could the partner obtain any
+/// permission of this offer?"). Serialises as a string or a list of strings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RequestedAction {
+    One(String),
+    AnyOf(Vec<String>),
+}
+
+impl RequestedAction {
+    /// The actions asked for, in order.
+    pub fn names(&self) -> Vec<&str> {
+        match self {
+            RequestedAction::One(a) => vec![a.as_str()],
+            RequestedAction::AnyOf(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+impl From<&str> for RequestedAction {
+    fn from(a: &str) -> Self {
+        RequestedAction::One(a.to_string())
+    }
+}
+
 /// Everything the engine may consult for one decision.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -108,10 +133,10 @@ pub struct RequestContext {
     /// RFC 3339 time of the request (the value of `dateTime`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time: Option<String>,
-    /// Requested action, e.g. `read`, `use`, `odrl:distribute`. Absent: every rule's action is in question
-    /// (catalogue browsing), so every rule applies.
+    /// Requested action, e.g. `read`, `use`, `odrl:distribute`, or a list of which any one will do. Absent: the
+    /// actions the policy's permissions grant, any one of which will do.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    pub action: Option<RequestedAction>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<ResourceContext>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -4,16 +4,17 @@
 //! constraint grant anything: in permissions it fails, in prohibitions and duties it keeps the rule in force.
 
 use crate::context::{DutyState, RequestContext};
-use crate::left_operands::{evaluate_event, resolve};
+use crate::left_operands::{evaluate_event, provided, request_time, resolve};
 use crate::model::{
     action_includes, normalise_term, Action, Asset, ConflictStrategy, Constraint, LeftOperand,
-    Literal, LogicalOperator, Party, Policy, PolicyKind, RightOperand, Rule, RuleKind,
+    Literal, LogicalOperator, Operator, Party, Policy, PolicyKind, RightOperand, Rule, RuleKind,
 };
-use crate::operators::{apply, SetContext};
+use crate::operators::{apply, Domain, Semantics};
 use crate::rego::RegoRules;
 use crate::report::{ComplianceReport, ConstraintReport, Decision, RuleReport, RuleState};
 use crate::serialize::right_operand_json;
 use crate::settings::{EngineSettings, PermissionCombination, World};
+use crate::zone::PolicyZone;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fmt;
@@ -69,29 +70,126 @@ impl std::str::FromStr for Scope {
 }
 
 /// Evaluates policies; cheap to share (`&self` evaluation), holds the settings and optional Rego rules.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Engine {
     settings: EngineSettings,
     rego: Option<RegoRules>,
+    /// The settings' time zone, read once; an unknown name denies every decision that has no zone of its own.
+    zone: Result<PolicyZone, String>,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::new(EngineSettings::default())
+    }
 }
 
 /// Per-decision inputs threaded through the rule walk.
 struct Walk<'a> {
     policy: &'a Policy,
     ctx: &'a RequestContext,
-    /// The requested action; `None` when the context names none (e.g. catalogue browsing).
-    action: Option<String>,
+    /// The requested action; `None` only when neither the context nor the policy names one.
+    action: Option<&'a str>,
     settings: &'a EngineSettings,
     scope: Scope,
+    zone: &'a PolicyZone,
+    /// The time of the request, for dated facts (membership of a group of regions on its local day).
+    at: Option<time::OffsetDateTime>,
 }
 
 const MAX_DEPTH: usize = 64;
 
+/// A constraint's truth in three values, with the two ways of "unknown" kept apart: a value that is not known
+/// yet in this scope (deferred, judged later) and one that cannot be known at all (indeterminate, fail closed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Truth {
+    True,
+    False,
+    Deferred,
+    Indeterminate,
+}
+
+fn truth(c: &ConstraintReport) -> Truth {
+    if c.satisfied {
+        Truth::True
+    } else if c.indeterminate {
+        Truth::Indeterminate
+    } else if c.deferred {
+        Truth::Deferred
+    } else {
+        Truth::False
+    }
+}
+
+/// Kleene's logic over the operands of a logical constraint; an unknown result is indeterminate if any unknown
+/// operand is, so that a value that can never be known keeps failing closed.
+fn combine(op: LogicalOperator, operands: &[ConstraintReport]) -> Truth {
+    let ts: Vec<Truth> = operands.iter().map(truth).collect();
+    let unknown = || {
+        if ts.contains(&Truth::Indeterminate) {
+            Truth::Indeterminate
+        } else {
+            Truth::Deferred
+        }
+    };
+    let trues = ts.iter().filter(|t| **t == Truth::True).count();
+    let unknowns = ts
+        .iter()
+        .filter(|t| matches!(t, Truth::Deferred | Truth::Indeterminate))
+        .count();
+    match op {
+        LogicalOperator::And | LogicalOperator::AndSequence => {
+            if ts.is_empty() || ts.contains(&Truth::False) {
+                Truth::False
+            } else if unknowns == 0 {
+                Truth::True
+            } else {
+                unknown()
+            }
+        }
+        LogicalOperator::Or => {
+            if trues > 0 {
+                Truth::True
+            } else if unknowns == 0 {
+                Truth::False
+            } else {
+                unknown()
+            }
+        }
+        LogicalOperator::Xone => {
+            if trues > 1 {
+                Truth::False
+            } else if unknowns == 0 {
+                if trues == 1 {
+                    Truth::True
+                } else {
+                    Truth::False
+                }
+            } else {
+                unknown()
+            }
+        }
+    }
+}
+
+/// A permission's condition may still be met: satisfied, or not known yet in this scope.
+fn may_hold(c: &ConstraintReport) -> bool {
+    c.satisfied || c.deferred
+}
+
+/// A prohibition's or duty's condition binds: satisfied, or impossible to know (fail closed). A condition that is
+/// not known yet does not make a prohibition active: browsing the catalogue, nobody has declared a purpose.
+fn binds(c: &ConstraintReport) -> bool {
+    c.satisfied || c.indeterminate
+}
+
 impl Engine {
     pub fn new(settings: EngineSettings) -> Engine {
+        let zone = PolicyZone::named(&settings.time_zone);
         Engine {
             settings,
             rego: None,
+            zone,
         }
     }
 
@@ -105,53 +203,69 @@ impl Engine {
         &self.settings
     }
 
+    /// The time zone a policy is read in: its own, else the engine's.
+    pub fn zone_for<'a>(&'a self, policy: &'a Policy) -> Result<&'a PolicyZone, String> {
+        match &policy.time_zone {
+            Some(z) => Ok(z),
+            None => self.zone.as_ref().map_err(Clone::clone),
+        }
+    }
+
     /// Evaluates `policy` for a request in `scope`. Never panics; anything it cannot evaluate denies with a reason.
+    ///
+    /// The request asks for one action, or for several of which any will do; without an action in the context it
+    /// asks for the actions the policy's permissions grant ("could the partner obtain any of them?"). Each action
+    /// is decided on its own, and the first one permitted decides.
     pub fn evaluate(
         &self,
         policy: &Policy,
         ctx: &RequestContext,
         scope: Scope,
     ) -> ComplianceReport {
-        let action = ctx.action.as_deref().map(|a| normalise_term(a).to_string());
-        let walk = Walk {
-            policy,
-            ctx,
-            action,
-            settings: &self.settings,
-            scope,
-        };
-        let mut report = ComplianceReport {
-            policy_id: policy.uid.clone(),
-            scope,
-            decision: Decision::Deny,
-            deciding_rules: Vec::new(),
-            summary: String::new(),
-            rules: Vec::new(),
-            rego: None,
+        let zone = match self.zone_for(policy) {
+            Ok(z) => z,
+            Err(e) => {
+                return ComplianceReport::denied(
+                    policy.uid.clone(),
+                    scope,
+                    "unknown-time-zone",
+                    format!("deny: the time zone the policy is read in is unusable: {e}"),
+                )
+            }
         };
         if policy.kind == PolicyKind::Offer && !self.settings.evaluate_offers {
-            report.deciding_rules.push("offer-not-considered".into());
-            report.summary =
+            return ComplianceReport::denied(
+                policy.uid.clone(),
+                scope,
+                "offer-not-considered",
                 "deny: an offer grants nothing until it is agreed (offers are not evaluated)"
-                    .into();
-            return report;
+                    .into(),
+            );
         }
-        for (i, r) in policy.permissions.iter().enumerate() {
-            report.rules.push(walk.rule(r, &format!("permission[{i}]")));
-        }
-        for (i, r) in policy.prohibitions.iter().enumerate() {
-            report
-                .rules
-                .push(walk.rule(r, &format!("prohibition[{i}]")));
-        }
-        for (i, r) in policy.obligations.iter().enumerate() {
-            report.rules.push(walk.rule(r, &format!("obligation[{i}]")));
-        }
-        let action_text = walk
-            .action
-            .clone()
-            .unwrap_or_else(|| "the request".to_string());
-        self.decide(policy, &action_text, &mut report);
+        let actions = requested_actions(policy, ctx);
+        let at = request_time(ctx).ok();
+        let walk = |action: Option<&str>| {
+            Walk {
+                policy,
+                ctx,
+                action,
+                settings: &self.settings,
+                scope,
+                zone,
+                at,
+            }
+            .report(self)
+        };
+        let mut report = match actions.as_slice() {
+            [] => walk(None),
+            [one] => walk(Some(one.as_str())),
+            many => {
+                let reports: Vec<ComplianceReport> =
+                    many.iter().map(|a| walk(Some(a.as_str()))).collect();
+                merge(policy, many, reports)
+            }
+        };
+        report.actions = actions;
         if let Some(rego) = &self.rego {
             if let Some(outcome) =
                 rego.evaluate(scope, ctx, policy, self.settings.rego_time_limit_ms)
@@ -160,10 +274,13 @@ impl Engine {
                     report.decision = Decision::Deny;
                     report.deciding_rules.push("rego".into());
                     report.summary =
-                        format!("deny: local rego rules for scope {scope} denied the request");
+                        format!("deny: the city's local rules for {scope} refused the request");
                 }
                 report.rego = Some(outcome);
             }
+        }
+        if !report.is_permit() {
+            crate::reasons::annotate(policy, zone, &mut report);
         }
         report
     }
@@ -194,18 +311,18 @@ impl Engine {
                 ConflictStrategy::Perm => (
                     Decision::Permit,
                     permitting,
-                    "permit: permission overrides prohibition (conflict: perm)".into(),
+                    format!("permit: {action} is permitted, and the policy lets permissions override prohibitions (conflict: perm)"),
                 ),
                 ConflictStrategy::Prohibit => (
                     Decision::Deny,
                     prohibiting,
-                    "deny: prohibition overrides permission (conflict: prohibit)".into(),
+                    format!("deny: {action} is prohibited, and the policy lets prohibitions override permissions (conflict: prohibit)"),
                 ),
                 ConflictStrategy::Invalid => {
                     let mut d = vec!["conflict".to_string()];
                     d.extend(permitting);
                     d.extend(prohibiting);
-                    (Decision::Deny, d, "deny: a permission and a prohibition conflict, so the policy is void (conflict: invalid)".into())
+                    (Decision::Deny, d, format!("deny: {action} is both permitted and prohibited, which voids the policy (conflict: invalid)"))
                 }
             }
         } else if !prohibiting.is_empty() {
@@ -247,7 +364,7 @@ impl Engine {
                     World::Closed => (
                         Decision::Deny,
                         vec!["closed-world".into()],
-                        format!("deny: no permission allows {action} (closed world)"),
+                        format!("deny: no permission allows {action}"),
                     ),
                     World::Open => (
                         Decision::Permit,
@@ -263,14 +380,102 @@ impl Engine {
     }
 }
 
+/// The actions a request asks for: the context's, else each distinct action the policy's permissions grant.
+pub fn requested_actions(policy: &Policy, ctx: &RequestContext) -> Vec<String> {
+    if let Some(a) = &ctx.action {
+        let mut out: Vec<String> = Vec::new();
+        for name in a.names() {
+            let n = normalise_term(name).to_string();
+            if !out.contains(&n) {
+                out.push(n);
+            }
+        }
+        return out;
+    }
+    crate::request::granted_actions(policy)
+}
+
+/// The report for several actions none of which was permitted: each permission as judged for its own action, so
+/// every failing condition is there; prohibitions and obligations as judged where they bit, else for the first.
+fn merge(policy: &Policy, actions: &[String], reports: Vec<ComplianceReport>) -> ComplianceReport {
+    if let Some(permit) = reports.iter().position(ComplianceReport::is_permit) {
+        return reports.into_iter().nth(permit).unwrap_or_else(|| {
+            ComplianceReport::denied(policy.uid.clone(), Scope::Access, "internal", String::new())
+        });
+    }
+    let Some(first) = reports.first() else {
+        return ComplianceReport::denied(
+            policy.uid.clone(),
+            Scope::Access,
+            "internal",
+            String::new(),
+        );
+    };
+    let mut merged = first.clone();
+    let own_action = |rule: &Rule| {
+        rule.action
+            .as_ref()
+            .or(policy.action.as_ref())
+            .and_then(|a| actions.iter().position(|x| *x == a.name))
+            .unwrap_or(0)
+    };
+    for (i, rule) in policy.permissions.iter().enumerate() {
+        if let Some(r) = reports.get(own_action(rule)).and_then(|r| r.rules.get(i)) {
+            merged.rules[i] = r.clone();
+        }
+    }
+    let n = policy.permissions.len();
+    for i in n..merged.rules.len() {
+        if let Some(bit) = reports.iter().find_map(|r| {
+            r.rules
+                .get(i)
+                .filter(|x| r.deciding_rules.contains(&x.id) || x.state == RuleState::Violated)
+        }) {
+            merged.rules[i] = bit.clone();
+        }
+    }
+    let mut deciding: Vec<String> = Vec::new();
+    for r in &reports {
+        for d in &r.deciding_rules {
+            if !deciding.contains(d) {
+                deciding.push(d.clone());
+            }
+        }
+    }
+    merged.deciding_rules = deciding;
+    merged.summary = format!(
+        "deny: none of the actions the policy grants ({}) is allowed",
+        actions.join(", ")
+    );
+    merged
+}
+
 impl Walk<'_> {
+    fn report(&self, engine: &Engine) -> ComplianceReport {
+        let mut report =
+            ComplianceReport::denied(self.policy.uid.clone(), self.scope, "", String::new());
+        report.deciding_rules.clear();
+        for (i, r) in self.policy.permissions.iter().enumerate() {
+            report.rules.push(self.rule(r, &format!("permission[{i}]")));
+        }
+        for (i, r) in self.policy.prohibitions.iter().enumerate() {
+            report
+                .rules
+                .push(self.rule(r, &format!("prohibition[{i}]")));
+        }
+        for (i, r) in self.policy.obligations.iter().enumerate() {
+            report.rules.push(self.rule(r, &format!("obligation[{i}]")));
+        }
+        let action_text = self.action.unwrap_or("the request");
+        engine.decide(self.policy, action_text, &mut report);
+        report
+    }
+
     fn rule(&self, rule: &Rule, path: &str) -> RuleReport {
         let action: Option<&Action> = rule.action.as_ref().or(self.policy.action.as_ref());
         let target: Option<&Asset> = rule.target.as_ref().or(self.policy.target.as_ref());
         let assignee: Option<&Party> = rule.assignee.as_ref().or(self.policy.assignee.as_ref());
-        // With no requested action (catalogue browsing) every rule action is in question, so every rule applies:
-        // permissions may show the offer, and prohibitions still bite.
-        let action_matched = match (action, self.action.as_deref()) {
+        let action_matched = match (action, self.action) {
             (Some(a), Some(requested)) => action_includes(&a.name, requested),
             _ => true,
         };
@@ -296,6 +501,7 @@ impl Walk<'_> {
         let action_name = action.map(|a| a.name.clone()).unwrap_or_else(|| "*".into());
         let mut report = RuleReport {
             id,
+            name: String::new(),
             kind: rule.kind,
             action: action_name,
             action_matched,
@@ -307,6 +513,7 @@ impl Walk<'_> {
             refinements,
             duties: Vec::new(),
             reason: String::new(),
+            blocks: false,
         };
         let not_matched = || {
             let mut why = Vec::new();
@@ -329,24 +536,26 @@ impl Walk<'_> {
                     .enumerate()
                     .map(|(j, d)| self.duty(d, &format!("{path}.duty[{j}]")))
                     .collect();
-                let constraints_ok = report.constraints.iter().all(|c| c.satisfied);
-                let blocking: Vec<&RuleReport> = report
-                    .duties
-                    .iter()
-                    .filter(|d| {
-                        d.active
-                            && (d.state == RuleState::Violated
-                                || (self.settings.duty_not_set_blocks
-                                    && d.state == RuleState::NotSet))
-                    })
-                    .collect();
+                let constraints_ok = report.constraints.iter().all(may_hold);
+                for d in &mut report.duties {
+                    d.blocks = blocks(d, self.settings);
+                }
+                let blocking: Vec<&RuleReport> =
+                    report.duties.iter().filter(|d| d.blocks).collect();
                 report.active = matched && constraints_ok && blocking.is_empty();
-                let refined = report.refinements.iter().all(|c| c.satisfied);
+                let refined = report.refinements.iter().all(may_hold);
                 report.state = if report.active && refined {
                     RuleState::Permit
                 } else {
                     RuleState::Deny
                 };
+                let later: Vec<String> = report
+                    .constraints
+                    .iter()
+                    .chain(&report.refinements)
+                    .filter(|c| c.deferred)
+                    .map(|c| c.left_operand.clone())
+                    .collect();
                 report.reason = if !matched {
                     not_matched()
                 } else if !constraints_ok {
@@ -355,15 +564,16 @@ impl Walk<'_> {
                     format!("duty {} ({}) is {}", d.id, d.action, state_word(d.state))
                 } else if !refined {
                     "active, but a refinement is not satisfied by the request".into()
+                } else if !later.is_empty() {
+                    format!("may permit: judged later on {}", later.join(", "))
                 } else {
                     "permits the request".into()
                 };
             }
             RuleKind::Prohibition => {
                 // Fail closed: a constraint nobody can evaluate cannot switch a prohibition off.
-                let holds = |c: &ConstraintReport| c.satisfied || c.indeterminate;
-                report.active = matched && report.constraints.iter().all(holds);
-                let applies = report.active && report.refinements.iter().all(holds);
+                report.active = matched && report.constraints.iter().all(binds);
+                let applies = report.active && report.refinements.iter().all(binds);
                 report.state = if applies {
                     RuleState::Violated
                 } else {
@@ -372,7 +582,11 @@ impl Walk<'_> {
                 report.reason = if !matched {
                     not_matched()
                 } else if !report.active {
-                    "inactive: a constraint is not satisfied".into()
+                    if report.constraints.iter().any(|c| c.deferred) {
+                        "not active yet: a condition is judged later".into()
+                    } else {
+                        "inactive: a constraint is not satisfied".into()
+                    }
                 } else if !applies {
                     "active, but a refinement excludes this request".into()
                 } else {
@@ -408,7 +622,7 @@ impl Walk<'_> {
     fn duty(&self, duty: &Rule, path: &str) -> RuleReport {
         let constraints = self.constraints(&duty.constraints, &format!("{path}.constraint"));
         // Fail closed: an undeterminable constraint keeps the duty in force.
-        let active = constraints.iter().all(|c| c.satisfied || c.indeterminate);
+        let active = constraints.iter().all(binds);
         let action = duty.action.as_ref();
         let action_name = action.map(|a| a.name.clone()).unwrap_or_else(|| "*".into());
         let refinements = action
@@ -460,6 +674,7 @@ impl Walk<'_> {
         };
         RuleReport {
             id: duty.uid.clone().unwrap_or_else(|| path.to_string()),
+            name: String::new(),
             kind: duty.kind,
             action: action_name,
             action_matched: true,
@@ -477,6 +692,7 @@ impl Walk<'_> {
                 .map(|(j, c)| self.duty(c, &format!("{path}.consequence[{j}]")))
                 .collect(),
             reason,
+            blocks: false,
         }
     }
 
@@ -501,6 +717,23 @@ impl Walk<'_> {
             .collect()
     }
 
+    /// Whether a constraint on `left` that cannot be decided now is only not known *yet*: browsing the
+    /// catalogue nobody has declared a purpose or made an access; at negotiation the agreement starts now, so
+    /// a period that must first pass ("after 30 days") is not over yet but will be.
+    fn deferred(&self, left: &LeftOperand, op: Operator, evaluated: bool) -> bool {
+        match self.scope {
+            Scope::Catalogue => {
+                !evaluated && deferred_in_catalogue(left) && !provided(left, self.ctx)
+            }
+            Scope::Negotiation => {
+                evaluated
+                    && matches!(left, LeftOperand::ElapsedTime | LeftOperand::DelayPeriod)
+                    && matches!(op, Operator::Gt | Operator::Gteq | Operator::Eq)
+            }
+            _ => false,
+        }
+    }
+
     fn constraint(&self, c: &Constraint, path: String, depth: usize) -> ConstraintReport {
         match c {
             Constraint::Atomic(a) => {
@@ -515,16 +748,35 @@ impl Walk<'_> {
                     satisfied: false,
                     reason: String::new(),
                     indeterminate: false,
+                    deferred: false,
+                    explanation: String::new(),
                     operands: Vec::new(),
                 };
                 let ro_text = right_text(&a.right_operand);
                 let outcome = if a.left_operand == LeftOperand::Event {
                     evaluate_event(a.operator, &a.right_operand, self.ctx)
                 } else {
-                    resolve(&a.left_operand, self.ctx, &a.right_operand, a.unit.as_deref()).and_then(|val| {
-                        let regions = matches!(&a.left_operand, LeftOperand::Spatial)
-                            || matches!(&a.left_operand, LeftOperand::Claim(n) if n.ends_with("region"));
-                        let cx = SetContext { types: &self.ctx.types, regions };
+                    resolve(
+                        &a.left_operand,
+                        self.ctx,
+                        &a.right_operand,
+                        a.unit.as_deref(),
+                        self.zone,
+                    )
+                    .and_then(|val| {
+                        let domain = if a.left_operand.compares_regions() {
+                            Domain::Region
+                        } else if a.left_operand == LeftOperand::Purpose {
+                            Domain::Purpose
+                        } else {
+                            Domain::Plain
+                        };
+                        let cx = Semantics {
+                            types: &self.ctx.types,
+                            domain,
+                            zone: self.zone,
+                            at: self.at,
+                        };
                         match apply(a.operator, &val, &a.right_operand, &cx) {
                             Ok(b) => Ok((val, b)),
                             Err(e) => {
@@ -537,26 +789,31 @@ impl Walk<'_> {
                 match outcome {
                     Ok((val, ok)) => {
                         report.satisfied = ok;
-                        report.reason = format!(
-                            "{} {} {} {} {}",
-                            report.left_operand,
-                            val.describe(),
-                            if ok { "satisfies" } else { "does not satisfy" },
-                            a.operator,
-                            ro_text
-                        );
                         report.value = val.to_json();
+                        if !ok && self.deferred(&a.left_operand, a.operator, true) {
+                            report.deferred = true;
+                            report.reason = format!(
+                                "{} {} does not satisfy {} {} yet: the agreement starts now, so this is judged again on every transfer and access",
+                                report.left_operand, val.describe(), a.operator, ro_text
+                            );
+                        } else {
+                            report.reason = format!(
+                                "{} {} {} {} {}",
+                                report.left_operand,
+                                val.describe(),
+                                if ok { "satisfies" } else { "does not satisfy" },
+                                a.operator,
+                                ro_text
+                            );
+                        }
                     }
-                    Err(e)
-                        if self.scope == Scope::Catalogue
-                            && deferred_in_catalogue(&a.left_operand) =>
-                    {
-                        // Browsing the catalogue, the partner has not declared how it will use the resource yet;
-                        // a usage condition is judged at negotiation and on every access, so it cannot hide
-                        // the offer now.
-                        report.satisfied = true;
+                    Err(e) if self.deferred(&a.left_operand, a.operator, false) => {
+                        // Browsing the catalogue, the partner has not said how it will use the resource yet: a
+                        // usage condition is judged at negotiation and on every access. Unknown, not false: a
+                        // permission conditioned on it may still apply, a prohibition is not active yet.
+                        report.deferred = true;
                         report.reason = format!(
-                            "{} is judged at negotiation, not while browsing ({e})",
+                            "{} is not known while browsing the catalogue ({e}); it is judged at negotiation and on every access",
                             report.left_operand
                         );
                     }
@@ -582,12 +839,11 @@ impl Walk<'_> {
                 };
                 let n = operands.len();
                 let k = operands.iter().filter(|c| c.satisfied).count();
-                let satisfied = match op {
-                    LogicalOperator::And | LogicalOperator::AndSequence => n > 0 && k == n,
-                    LogicalOperator::Or => k > 0,
-                    LogicalOperator::Xone => k == 1,
+                let t = if depth > MAX_DEPTH {
+                    Truth::Indeterminate
+                } else {
+                    combine(op, &operands)
                 };
-                let indeterminate = !satisfied && operands.iter().any(|c| c.indeterminate);
                 let reason = if depth > MAX_DEPTH {
                     "logical constraint nested too deeply".to_string()
                 } else {
@@ -600,14 +856,23 @@ impl Walk<'_> {
                     operator: String::new(),
                     right_operand: Value::Null,
                     value: Value::Null,
-                    satisfied,
+                    satisfied: t == Truth::True,
                     reason,
-                    indeterminate: indeterminate || depth > MAX_DEPTH,
+                    indeterminate: t == Truth::Indeterminate,
+                    deferred: t == Truth::Deferred,
+                    explanation: String::new(),
                     operands,
                 }
             }
         }
     }
+}
+
+/// Whether a permission's duty keeps it from permitting: violated, or (when the settings say so) not yet done.
+fn blocks(d: &RuleReport, settings: &EngineSettings) -> bool {
+    d.active
+        && (d.state == RuleState::Violated
+            || (settings.duty_not_set_blocks && d.state == RuleState::NotSet))
 }
 
 /// Left operands about how a resource will be used, which a catalogue request cannot know yet.

@@ -5,6 +5,7 @@
 use crate::context::{EventPhase, RequestContext};
 use crate::model::{normalise_term, LeftOperand, Literal, Operator, RightOperand};
 use crate::value::{parse_time, Val};
+use crate::zone::PolicyZone;
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -15,7 +16,8 @@ fn missing(what: &str) -> String {
     format!("the request context has no {what}")
 }
 
-fn request_time(ctx: &RequestContext) -> Result<OffsetDateTime, String> {
+/// The request time, when the context has a readable one.
+pub fn request_time(ctx: &RequestContext) -> Result<OffsetDateTime, String> {
     let t = ctx.time.as_deref().ok_or_else(|| missing("time"))?;
     parse_time(t).ok_or_else(|| format!("request time {t:?} is not an RFC 3339 date-time"))
 }
@@ -89,12 +91,28 @@ fn currency_code(c: &str) -> String {
     }
 }
 
-/// The value of `left` for this request, or why there is none.
+/// Whether the context carries the field `left` reads (whatever its value): a constraint on an operand the
+/// context lacks is unknown, which some scopes treat as "not known yet" rather than as a failure.
+pub fn provided(left: &LeftOperand, ctx: &RequestContext) -> bool {
+    match left {
+        LeftOperand::Purpose => ctx.purpose.is_some(),
+        LeftOperand::Count => ctx.usage.as_ref().is_some_and(|u| u.count.is_some()),
+        LeftOperand::ElapsedTime | LeftOperand::DelayPeriod => {
+            ctx.agreement.as_ref().is_some_and(|a| a.start.is_some())
+        }
+        LeftOperand::Event => !ctx.events.is_empty(),
+        LeftOperand::PayAmount => ctx.payment.is_some(),
+        _ => true,
+    }
+}
+
+/// The value of `left` for this request, or why there is none. Days and times of day are read in `zone`.
 pub fn resolve(
     left: &LeftOperand,
     ctx: &RequestContext,
     right: &RightOperand,
     unit: Option<&str>,
+    zone: &PolicyZone,
 ) -> Result<Val, String> {
     match left {
         LeftOperand::DateTime => request_time(ctx).map(Val::Time),
@@ -158,7 +176,8 @@ pub fn resolve(
             .and_then(|r| r.stage.clone())
             .map(Val::Text)
             .ok_or_else(|| missing("resource stage")),
-        LeftOperand::DayOfWeek => request_time(ctx).map(|t| Val::Text(t.weekday().to_string())),
+        LeftOperand::DayOfWeek => request_time(ctx).map(|t| Val::Text(zone.weekday(t).to_string())),
+        LeftOperand::TimeOfDay => request_time(ctx).map(|t| Val::Clock(zone.time_of_day(t))),
         LeftOperand::Claim(name) => claim(ctx, name)
             .ok_or_else(|| missing(&format!("counterparty claim {name:?}")))
             .and_then(json_to_val),
@@ -247,7 +266,8 @@ mod tests {
     #[test]
     fn every_native_operand_reads_its_field() {
         let c = full();
-        let r = |lo: LeftOperand| resolve(&lo, &c, &any(), None);
+        let utc = PolicyZone::utc();
+        let r = |lo: LeftOperand| resolve(&lo, &c, &any(), None, &utc);
         assert!(matches!(r(LeftOperand::DateTime), Ok(Val::Time(_))));
         assert_eq!(
             r(LeftOperand::ElapsedTime),
@@ -276,6 +296,36 @@ mod tests {
         assert_eq!(r(LeftOperand::ResourceStage), Ok(Val::Text("raw".into())));
         assert_eq!(r(LeftOperand::DayOfWeek), Ok(Val::Text("Sunday".into())));
         assert_eq!(
+            r(LeftOperand::TimeOfDay),
+            Ok(Val::Clock(time::macros::time!(12:00)))
+        );
+        // Saturday 01:30 in Amsterdam is still Friday in UTC.
+        let late = RequestContext {
+            time: Some("2026-12-05T00:30:00Z".into()),
+            ..Default::default()
+        };
+        let ams = PolicyZone::named("Europe/Amsterdam").unwrap_or_default();
+        assert_eq!(
+            resolve(&LeftOperand::DayOfWeek, &late, &any(), None, &ams),
+            Ok(Val::Text("Saturday".into()))
+        );
+        assert_eq!(
+            resolve(&LeftOperand::DayOfWeek, &late, &any(), None, &utc),
+            Ok(Val::Text("Saturday".into()))
+        );
+        let friday_night = RequestContext {
+            time: Some("2026-12-04T23:30:00Z".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            resolve(&LeftOperand::DayOfWeek, &friday_night, &any(), None, &ams),
+            Ok(Val::Text("Saturday".into()))
+        );
+        assert_eq!(
+            resolve(&LeftOperand::DayOfWeek, &friday_night, &any(), None, &utc),
+            Ok(Val::Text("Friday".into()))
+        );
+        assert_eq!(
             r(LeftOperand::Claim("membership".into())),
             Ok(Val::Text("partner-city".into()))
         );
@@ -289,7 +339,7 @@ mod tests {
         );
         let geo = RightOperand::Single(Literal::Json(json!({"bbox": [0, 0, 1, 1]})));
         assert_eq!(
-            resolve(&LeftOperand::Spatial, &c, &geo, None),
+            resolve(&LeftOperand::Spatial, &c, &geo, None, &utc),
             Ok(Val::Point {
                 lat: 52.09,
                 lon: 5.12
@@ -300,7 +350,8 @@ mod tests {
     #[test]
     fn missing_values_and_unknown_operands_give_reasons() {
         let c = RequestContext::default();
-        let r = |lo: LeftOperand| resolve(&lo, &c, &any(), None).unwrap_err();
+        let utc = PolicyZone::utc();
+        let r = |lo: LeftOperand| resolve(&lo, &c, &any(), None, &utc).unwrap_err();
         assert_eq!(
             r(LeftOperand::Other("ex:colour".into())),
             UNKNOWN_LEFT_OPERAND
@@ -320,9 +371,11 @@ mod tests {
             time: Some("noon".into()),
             ..Default::default()
         };
-        assert!(resolve(&LeftOperand::DateTime, &bad_time, &any(), None)
-            .unwrap_err()
-            .contains("RFC 3339"));
+        assert!(
+            resolve(&LeftOperand::DateTime, &bad_time, &any(), None, &utc)
+                .unwrap_err()
+                .contains("RFC 3339")
+        );
     }
 
     #[test]
@@ -333,6 +386,7 @@ mod tests {
             &c,
             &any(),
             Some("http://dbpedia.org/resource/United_States_dollar"),
+            &PolicyZone::utc(),
         );
         assert!(usd.unwrap_err().contains("differs"));
         let eur = resolve(
@@ -340,6 +394,7 @@ mod tests {
             &c,
             &any(),
             Some("http://dbpedia.org/resource/Euro"),
+            &PolicyZone::utc(),
         );
         assert_eq!(eur, Ok(Val::Number(5.0)));
     }

@@ -4,6 +4,7 @@
 //! Pure by design: no I/O, no async. The connector supplies the request context and stores the results.
 
 pub mod context;
+pub mod diff;
 pub mod engine;
 pub mod error;
 pub mod explain;
@@ -12,18 +13,25 @@ pub mod lint;
 pub mod model;
 pub mod operators;
 mod parse;
+pub mod purposes;
+mod reasons;
+pub mod regions;
 pub mod rego;
 pub mod report;
+pub mod request;
 mod serialize;
 pub mod settings;
+pub mod simulate;
 pub mod spatial;
+mod spelling;
 pub mod testing;
 pub mod value;
+pub mod zone;
 
-pub use context::RequestContext;
+pub use context::{RequestContext, RequestedAction};
 pub use engine::{Engine, Scope};
 pub use error::PolicyError;
-pub use explain::explain;
+pub use explain::{explain, explain_in};
 pub use model::{
     Action, Asset, AtomicConstraint, ConflictStrategy, Constraint, LeftOperand, Literal,
     LogicalConstraint, LogicalOperator, Operator, Party, Policy, PolicyKind, RightOperand, Rule,

@@ -2,10 +2,10 @@
 //! left operands, right operands of the wrong type, constraints that can never hold together, a prohibition that
 //! voids every permission, and a missing target or assigner where ODRL requires one.
 
-use crate::error::PolicyError;
+use crate::left_operands::wants_coordinates;
 use crate::model::{
-    action_includes, AtomicConstraint, ConflictStrategy, Constraint, LeftOperand, Literal,
-    LogicalOperator, Operator, Policy, PolicyKind, RightOperand, Rule,
+    action_includes, normalise_term, AtomicConstraint, ConflictStrategy, Constraint, LeftOperand,
+    Literal, LogicalOperator, Operator, Policy, PolicyKind, RightOperand, Rule,
 };
 use crate::spatial::point_in_geometry;
 use crate::value::{parse_duration, parse_time};
@@ -28,55 +28,6 @@ pub struct Diagnostic {
     pub message: String,
 }
 
-/// ODRL 2.2 actions (core and common vocabulary) and Twinport's; anything else unprefixed is probably a typo.
-const KNOWN_ACTIONS: &[&str] = &[
-    "use",
-    "transfer",
-    "acceptTracking",
-    "aggregate",
-    "annotate",
-    "anonymize",
-    "archive",
-    "attribute",
-    "compensate",
-    "concurrentUse",
-    "delete",
-    "derive",
-    "digitize",
-    "display",
-    "distribute",
-    "ensureExclusivity",
-    "execute",
-    "extract",
-    "give",
-    "grantUse",
-    "include",
-    "index",
-    "inform",
-    "install",
-    "lease",
-    "lend",
-    "modify",
-    "move",
-    "nextPolicy",
-    "obtainConsent",
-    "play",
-    "present",
-    "print",
-    "read",
-    "reproduce",
-    "reviewPolicy",
-    "sell",
-    "stream",
-    "synchronize",
-    "textToSpeech",
-    "transform",
-    "translate",
-    "uninstall",
-    "watermark",
-    "write",
-];
-
 struct Linter {
     out: Vec<Diagnostic>,
 }
@@ -91,17 +42,30 @@ impl Linter {
     }
 }
 
-/// Lints a policy document. An empty result means the policy is clean.
+/// What the linter may assume about where the policy is used.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LintOptions {
+    /// The policy is stored in a connector and offered from its catalogue: the connector supplies the assigner
+    /// (itself) and the target (the resource the offer is on), so their absence is not worth a warning.
+    pub offered_by_connector: bool,
+}
+
+/// Lints a policy document as a file on its own. An empty result means the policy is clean.
 pub fn lint(policy_json: &Value) -> Vec<Diagnostic> {
+    lint_with(policy_json, LintOptions::default())
+}
+
+/// Lints a policy document. Every problem that makes it unreadable is an error (all of them, each with its path);
+/// a readable policy is then checked for values of the wrong kind, conditions that can never hold, words outside
+/// the vocabularies a lawyer can rely on, and rules the connector can never satisfy.
+pub fn lint_with(policy_json: &Value, options: LintOptions) -> Vec<Diagnostic> {
     let mut l = Linter { out: Vec::new() };
-    let policy = match Policy::from_json(policy_json) {
+    let policy = match crate::parse::read(policy_json) {
         Ok(p) => p,
-        Err(PolicyError::Invalid { path, message }) => {
-            l.push(Severity::Error, &path, message);
-            return l.out;
-        }
-        Err(e) => {
-            l.push(Severity::Error, "$", e.to_string());
+        Err(problems) => {
+            for p in problems {
+                l.push(Severity::Error, &p.path, p.message);
+            }
             return l.out;
         }
     };
@@ -115,10 +79,12 @@ pub fn lint(policy_json: &Value) -> Vec<Diagnostic> {
             "the policy has no permission, prohibition or obligation",
         );
     }
-    if policy.uid.is_none() {
+    if policy.uid.is_none() && !options.offered_by_connector {
         l.push(Severity::Warning, "@id", "the policy has no @id/uid");
     }
-    if matches!(policy.kind, PolicyKind::Offer | PolicyKind::Agreement) && policy.assigner.is_none()
+    if matches!(policy.kind, PolicyKind::Offer | PolicyKind::Agreement)
+        && policy.assigner.is_none()
+        && !options.offered_by_connector
     {
         let all_rules_have = policy.rules().all(|r| r.assigner.is_some());
         if !all_rules_have || policy.rules().next().is_none() {
@@ -146,7 +112,11 @@ pub fn lint(policy_json: &Value) -> Vec<Diagnostic> {
     ] {
         for (i, r) in rules.iter().enumerate() {
             let path = format!("{key}[{i}]");
-            if key != "obligation" && r.target.is_none() && policy.target.is_none() {
+            if key != "obligation"
+                && r.target.is_none()
+                && policy.target.is_none()
+                && !options.offered_by_connector
+            {
                 let sev = if policy.kind == PolicyKind::Set {
                     Severity::Warning
                 } else {
@@ -155,18 +125,44 @@ pub fn lint(policy_json: &Value) -> Vec<Diagnostic> {
                 l.push(sev, &path, format!("the {key} has no target"));
             }
             lint_rule(&mut l, &policy, r, &path);
+            lint_rule_assigner(&mut l, &policy, r, &path, options);
         }
     }
     lint_voiding_prohibitions(&mut l, &policy);
     l.out
 }
 
+/// A rule's assigner is the party granting it, the same city as the policy's: a different one (or, in a policy the
+/// connector offers as itself, any) is almost always a mistyped `assignee`, which would grant the rule to anyone.
+fn lint_rule_assigner(l: &mut Linter, policy: &Policy, r: &Rule, path: &str, options: LintOptions) {
+    let Some(rule_assigner) = &r.assigner else {
+        return;
+    };
+    let at = format!("{path}.assigner");
+    match &policy.assigner {
+        Some(p) if p.uid != rule_assigner.uid => l.push(
+            Severity::Error,
+            &at,
+            format!(
+                "the rule's assigner {:?} is not the policy's assigner {:?}; did you mean \"assignee\"? (without an assignee the rule is granted to anyone)",
+                rule_assigner.uid, p.uid
+            ),
+        ),
+        None if options.offered_by_connector => l.push(
+            Severity::Error,
+            &at,
+            "the connector is the assigner of its offers, so a rule names no assigner of its own; did you mean \"assignee\"? (without an assignee the rule is granted to anyone)",
+        ),
+        _ => {}
+    }
+}
+
 fn lint_rule(l: &mut Linter, policy: &Policy, r: &Rule, path: &str) {
     match r.action.as_ref().or(policy.action.as_ref()) {
         None => l.push(
-            Severity::Warning,
+            Severity::Error,
             path,
-            "the rule names no action, so it covers every action",
+            "the rule names no action: ODRL requires one, and without it the rule would cover every action",
         ),
         Some(a) => {
             lint_action(l, &a.name, &format!("{path}.action"));
@@ -191,13 +187,8 @@ fn lint_rule(l: &mut Linter, policy: &Policy, r: &Rule, path: &str) {
 }
 
 fn lint_action(l: &mut Linter, name: &str, path: &str) {
-    if KNOWN_ACTIONS.contains(&name) {
-        return;
-    }
-    if name.contains(':') {
+    if !crate::model::is_odrl_action(name) {
         l.push(Severity::Warning, path, format!("action {name:?} is not an ODRL action; it only matches requests for exactly this action"));
-    } else {
-        l.push(Severity::Error, path, format!("unknown action {name:?}"));
     }
 }
 
@@ -231,19 +222,41 @@ fn literals(r: &RightOperand) -> Vec<&Literal> {
     }
 }
 
+const WEEKDAYS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+
 fn lint_atomic(l: &mut Linter, a: &AtomicConstraint, path: &str) {
     let ro = format!("{path}.rightOperand");
-    if let LeftOperand::Other(term) = &a.left_operand {
-        let sev = if term.contains(':') {
-            Severity::Warning
-        } else {
-            Severity::Error
-        };
-        l.push(
-            sev,
-            &format!("{path}.leftOperand"),
-            format!("unknown left operand {term:?}: the constraint is unsatisfied unless the request context supplies it under \"parameters\""),
-        );
+    let lo_path = format!("{path}.leftOperand");
+    match &a.left_operand {
+        LeftOperand::Other(term) if crate::model::ODRL_LEFT_OPERANDS.contains(&normalise_term(term)) => l.push(
+            Severity::Warning,
+            &lo_path,
+            format!("the connector never supplies a value for {term:?}, so the constraint holds only in a request context that sets parameters.{}", normalise_term(term)),
+        ),
+        LeftOperand::Other(term) => l.push(
+            Severity::Warning,
+            &lo_path,
+            format!("left operand {term:?} is not in a vocabulary Twinport evaluates: the constraint is unsatisfied unless the request context supplies it under \"parameters\""),
+        ),
+        LeftOperand::Spatial if !wants_coordinates(&a.right_operand) => l.push(
+            Severity::Warning,
+            &lo_path,
+            "spatial reads where the data is used (the request context's location), which the connector does not know; for the partner's own region write claim:region",
+        ),
+        LeftOperand::Event | LeftOperand::PayAmount => l.push(
+            Severity::Warning,
+            &lo_path,
+            format!("the connector records no {} yet, so this constraint holds only in a hand-written request context", a.left_operand.as_term()),
+        ),
+        _ => {}
     }
     if let RightOperand::Reference(r) = &a.right_operand {
         l.push(Severity::Warning, &ro, format!("right operand reference {r:?} is never dereferenced, so the constraint never holds"));
@@ -262,6 +275,49 @@ fn lint_atomic(l: &mut Linter, a: &AtomicConstraint, path: &str) {
         Operator::Lt | Operator::Lteq | Operator::Gt | Operator::Gteq
     );
     let check = |ok: &dyn Fn(&str) -> bool| lits.iter().all(|x| ok(&x.lexical()));
+    if ordering
+        && matches!(
+            a.left_operand,
+            LeftOperand::Purpose
+                | LeftOperand::Recipient
+                | LeftOperand::Industry
+                | LeftOperand::ResourceKind
+                | LeftOperand::ResourceStage
+                | LeftOperand::DayOfWeek
+                | LeftOperand::Spatial
+        )
+    {
+        l.push(
+            Severity::Error,
+            &format!("{path}.operator"),
+            format!(
+                "operator {} has no meaning for {}",
+                a.operator, a.left_operand
+            ),
+        );
+    }
+    if a.left_operand.compares_regions() {
+        for (i, x) in lits.iter().enumerate() {
+            let at = if lits.len() > 1 {
+                format!("{ro}[{i}]")
+            } else {
+                ro.clone()
+            };
+            match x {
+                Literal::Json(g) => {
+                    if let Err(e) = point_in_geometry(g, 0.0, 0.0) {
+                        l.push(Severity::Error, &at, e);
+                    }
+                }
+                other => {
+                    if let Err(e) = crate::regions::canonical(&other.lexical()) {
+                        l.push(Severity::Error, &at, e);
+                    }
+                }
+            }
+        }
+        return;
+    }
     match &a.left_operand {
         LeftOperand::DateTime if !check(&|s| parse_time(s).is_some()) => l.push(
             Severity::Error,
@@ -289,39 +345,59 @@ fn lint_atomic(l: &mut Linter, a: &AtomicConstraint, path: &str) {
                 format!("{} needs a number", a.left_operand),
             )
         }
-        LeftOperand::Spatial => {
+        LeftOperand::DayOfWeek => {
             for x in &lits {
-                if let Literal::Json(g) = x {
-                    if let Err(e) = point_in_geometry(g, 0.0, 0.0) {
-                        l.push(Severity::Error, &ro, e);
-                    }
+                let v = x.lexical();
+                if !WEEKDAYS.contains(&v.as_str()) {
+                    let s = crate::spelling::closest(&v, WEEKDAYS);
+                    l.push(
+                        Severity::Error,
+                        &ro,
+                        format!(
+                            "unknown day {v:?} (expected Monday … Sunday){}",
+                            crate::spelling::hint(s)
+                        ),
+                    );
                 }
             }
-            if ordering {
-                l.push(
-                    Severity::Error,
-                    &format!("{path}.operator"),
-                    format!("operator {} has no meaning for spatial", a.operator),
-                );
+        }
+        LeftOperand::TimeOfDay => {
+            for x in &lits {
+                let v = x.lexical();
+                if crate::zone::parse_time_of_day(&v).is_none() {
+                    l.push(
+                        Severity::Error,
+                        &ro,
+                        format!("timeOfDay needs a 24-hour time such as \"08:00\" or \"17:30\", not {v:?}"),
+                    );
+                }
             }
         }
-        LeftOperand::Purpose
-        | LeftOperand::Recipient
-        | LeftOperand::Industry
-        | LeftOperand::ResourceKind
-        | LeftOperand::ResourceStage
-        | LeftOperand::Event
-        | LeftOperand::DayOfWeek
-            if ordering && a.left_operand != LeftOperand::Event =>
-        {
-            l.push(
-                Severity::Error,
-                &format!("{path}.operator"),
-                format!(
-                    "operator {} has no meaning for {}",
-                    a.operator, a.left_operand
-                ),
-            )
+        LeftOperand::Purpose => {
+            for x in &lits {
+                let v = x.lexical();
+                if crate::purposes::resolve(&v).is_some() {
+                    continue;
+                }
+                if crate::purposes::is_dpv_namespace(&v) {
+                    l.push(
+                        Severity::Error,
+                        &ro,
+                        format!("{v:?} is not a purpose of the Data Privacy Vocabulary (DPV 2.3)"),
+                    );
+                } else {
+                    let s = crate::purposes::suggest(&v)
+                        .map(|iri| {
+                            format!(" (DPV has {iri:?}, whose narrower purposes also match)")
+                        })
+                        .unwrap_or_default();
+                    l.push(
+                        Severity::Warning,
+                        &ro,
+                        format!("purpose {v:?} is a free word, not a DPV purpose: it matches only a partner declaring the same word{s}"),
+                    );
+                }
+            }
         }
         LeftOperand::ResourceKind => {
             for x in &lits {
@@ -518,35 +594,72 @@ mod tests {
     #[test]
     fn clean_policy_has_no_diagnostics() {
         let m = messages(json!({"@type":"Offer","@id":"urn:p","assigner":"urn:city",
-            "permission":[{"action":"read","target":"urn:ds","constraint":[{"leftOperand":"purpose","operator":"eq","rightOperand":"research"}]}]}));
+            "permission":[{"action":"read","target":"urn:ds","constraint":[{"leftOperand":"purpose","operator":"eq","rightOperand":"dpv:AcademicResearch"}]}]}));
         assert!(m.is_empty(), "{m:?}");
     }
 
     #[test]
     fn finds_the_documented_problems() {
-        let m = messages(json!({"@type":"Offer","@id":"urn:p",
+        let unreadable = messages(json!({"@type":"Offer","@id":"urn:p",
             "permission":[{"action":"raed","constraint":[
                 {"leftOperand":"colour","operator":"eq","rightOperand":"red"},
+                {"leftOperand":"purpose","operator":"equals","rightOperand":"x"}]}]}));
+        let all = unreadable.join("\n");
+        for want in [
+            "Error permission[0].action: unknown action \"raed\" (did you mean \"read\"?)",
+            "Error permission[0].constraint[0].leftOperand: unknown left operand \"colour\"",
+            "Error permission[0].constraint[1].operator: unknown operator \"equals\"",
+        ] {
+            assert!(all.contains(want), "missing {want:?} in\n{all}");
+        }
+        let m = messages(json!({"@type":"Offer","@id":"urn:p",
+            "permission":[{"action":"read","constraint":[
+                {"leftOperand":"ex:colour","operator":"eq","rightOperand":"red"},
                 {"leftOperand":"dateTime","operator":"lt","rightOperand":"soon"},
                 {"leftOperand":"count","operator":"lteq","rightOperand":"many"},
-                {"leftOperand":"purpose","operator":"lt","rightOperand":"research"},
+                {"leftOperand":"purpose","operator":"lt","rightOperand":"dpv:Marketing"},
                 {"leftOperand":"dateTime","operator":"gt","rightOperand":"2027-01-01"},
-                {"leftOperand":"dateTime","operator":"lt","rightOperand":"2026-01-01"}]}],
-            "prohibition":[{}]}));
+                {"leftOperand":"dateTime","operator":"lt","rightOperand":"2026-01-01"},
+                {"leftOperand":"claim:region","operator":"isPartOf","rightOperand":["EU", "NL31", "Utrecht"]},
+                {"leftOperand":"twinport:dayOfWeek","operator":"eq","rightOperand":"Saturdy"},
+                {"leftOperand":"twinport:timeOfDay","operator":"lt","rightOperand":"6pm"},
+                {"leftOperand":"purpose","operator":"isAnyOf","rightOperand":["dpv:Nonsense", "flood planning"]}]}],
+            "prohibition":[{"action":"use"}]}));
         let all = m.join("\n");
         for want in [
             "Error assigner: an offer or agreement must name its assigner",
             "Error permission[0]: the permission has no target",
-            "Error permission[0].action: unknown action \"raed\"",
-            "Error permission[0].constraint[0].leftOperand: unknown left operand \"colour\"",
+            "Warning permission[0].constraint[0].leftOperand: left operand \"ex:colour\" is not in a vocabulary",
             "Error permission[0].constraint[1].rightOperand: dateTime needs",
             "Error permission[0].constraint[2].rightOperand: count needs a number",
             "Error permission[0].constraint[3].operator: operator lt has no meaning for purpose",
             "can never hold together",
+            "Error permission[0].constraint[6].rightOperand[1]: NL31 looks like a NUTS code",
+            "Error permission[0].constraint[6].rightOperand[2]: unknown region \"Utrecht\"",
+            "Error permission[0].constraint[7].rightOperand: unknown day \"Saturdy\" (expected Monday … Sunday) (did you mean \"Saturday\"?)",
+            "Error permission[0].constraint[8].rightOperand: timeOfDay needs a 24-hour time",
+            "Error permission[0].constraint[9].rightOperand: \"dpv:Nonsense\" is not a purpose of the Data Privacy Vocabulary",
+            "Warning permission[0].constraint[9].rightOperand: purpose \"flood planning\" is a free word",
             "Error prohibition[0]: this unconditional prohibition covers every permission",
         ] {
             assert!(all.contains(want), "missing {want:?} in\n{all}");
         }
+        assert!(!all.contains("\"EU\""), "{all}");
+    }
+
+    #[test]
+    fn a_stored_offer_needs_no_target_or_assigner() {
+        let doc = json!({"permission":[{"action":"use"}]});
+        assert!(messages(doc.clone())
+            .iter()
+            .any(|m| m.contains("no target")));
+        let stored = lint_with(
+            &doc,
+            LintOptions {
+                offered_by_connector: true,
+            },
+        );
+        assert!(stored.is_empty(), "{stored:?}");
     }
 
     #[test]

@@ -3,17 +3,35 @@
 //! with a reason, which the engine reports as an unsatisfied constraint — never as satisfied.
 
 use crate::model::{normalise_term, Literal, Operator, RightOperand};
-use crate::spatial::{point_in_geometry, region_within};
-use crate::value::{parse_duration, parse_time, Val};
+use crate::spatial::point_in_geometry;
+use crate::value::{parse_duration, Val};
+use crate::zone::{parse_time_of_day, PolicyZone};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+use time::{Date, OffsetDateTime, PrimitiveDateTime};
 
-/// What set-based comparison may consult besides plain equality.
-pub struct SetContext<'a> {
+/// What the values being compared are, which decides what "within" means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Domain {
+    /// Plain values: equality, numbers, times.
+    Plain,
+    /// Region codes: `NL-UT` lies within `NL`, and `NL` within `EU` on the days it was a member.
+    Region,
+    /// Purposes: a narrower DPV purpose lies within a broader one; free words compare in their normal form.
+    Purpose,
+}
+
+/// Everything an operator may consult besides the two values.
+pub struct Semantics<'a> {
     /// `isA` facts from the request context.
     pub types: &'a BTreeMap<String, Vec<String>>,
-    /// Region codes nest (`NL-NH` is part of `NL`).
-    pub regions: bool,
+    pub domain: Domain,
+    /// The policy time zone: dates are whole local days, date-times without offset are local.
+    pub zone: &'a PolicyZone,
+    /// The time of the request, on whose (local) day membership of a group of regions is judged.
+    pub at: Option<OffsetDateTime>,
 }
 
 fn text_eq(a: &str, b: &str) -> bool {
@@ -24,13 +42,74 @@ fn num(lex: &str) -> Option<f64> {
     lex.trim().parse::<f64>().ok().filter(|n| n.is_finite())
 }
 
+/// A time written in a policy: an instant, or a whole local day when only a date is given.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TimeBound {
+    Instant(OffsetDateTime),
+    /// `[start, end)` of a day in the policy zone (or in UTC for a date written with `Z`).
+    Day {
+        start: OffsetDateTime,
+        end: OffsetDateTime,
+    },
+}
+
+/// Reads an `xsd:dateTime` or `xsd:date` right operand in the policy zone: an offset is kept, a date-time without
+/// one is local wall-clock time, a date is the whole local day.
+pub fn time_bound(lex: &str, zone: &PolicyZone) -> Option<TimeBound> {
+    let s = lex.trim();
+    if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
+        return Some(TimeBound::Instant(t));
+    }
+    let naive = format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]]"
+    );
+    if let Ok(t) = PrimitiveDateTime::parse(s, naive) {
+        return Some(TimeBound::Instant(zone.instant(t)));
+    }
+    let day = format_description!("[year]-[month]-[day]");
+    if let Some(d) = s.strip_suffix('Z') {
+        let d = Date::parse(d, day).ok()?;
+        let utc = PolicyZone::utc();
+        return Some(TimeBound::Day {
+            start: utc.day_start(d),
+            end: utc.day_end(d),
+        });
+    }
+    let d = Date::parse(s, day).ok()?;
+    Some(TimeBound::Day {
+        start: zone.day_start(d),
+        end: zone.day_end(d),
+    })
+}
+
+fn time_holds(op: Operator, t: OffsetDateTime, bound: TimeBound) -> Option<bool> {
+    let (start, end, instant) = match bound {
+        TimeBound::Instant(i) => (i, i, true),
+        TimeBound::Day { start, end } => (start, end, false),
+    };
+    Some(match op {
+        Operator::Lt => t < start,
+        Operator::Lteq if instant => t <= end,
+        Operator::Lteq => t < end,
+        Operator::Gt if instant => t > end,
+        Operator::Gt => t >= end,
+        Operator::Gteq => t >= start,
+        Operator::Eq if instant => t == start,
+        Operator::Eq => t >= start && t < end,
+        Operator::Neq if instant => t != start,
+        Operator::Neq => !(t >= start && t < end),
+        _ => return None,
+    })
+}
+
 /// Orders `left` against one literal, or explains why they cannot be compared.
 fn compare(left: &Val, right: &Literal) -> Result<Ordering, String> {
     let lex = right.lexical();
     match left {
-        Val::Time(t) => parse_time(&lex)
-            .map(|r| t.cmp(&r))
-            .ok_or_else(|| format!("right operand {lex:?} is not an xsd:dateTime or xsd:date")),
+        Val::Time(_) => Err("times are compared as instants or days".into()),
+        Val::Clock(c) => parse_time_of_day(&lex)
+            .map(|r| c.cmp(&r))
+            .ok_or_else(|| format!("right operand {lex:?} is not a time of day such as \"08:00\"")),
         Val::Duration(d) => parse_duration(&lex)
             .and_then(|r| d.partial_cmp(&r))
             .ok_or_else(|| format!("right operand {lex:?} is not an xsd:duration")),
@@ -52,13 +131,43 @@ fn compare(left: &Val, right: &Literal) -> Result<Ordering, String> {
     }
 }
 
-fn equal(left: &Val, right: &Literal) -> bool {
-    match (left, right) {
-        (Val::Text(s), r) => {
-            let lex = r.lexical();
-            text_eq(s, &lex) || matches!((num(s), num(&lex)), (Some(a), Some(b)) if a == b)
+/// A comparison operator applied to one value and one literal.
+fn compared(op: Operator, left: &Val, right: &Literal, cx: &Semantics<'_>) -> Result<bool, String> {
+    if let Val::Time(t) = left {
+        let lex = right.lexical();
+        let bound = time_bound(&lex, cx.zone)
+            .ok_or_else(|| format!("right operand {lex:?} is not an xsd:dateTime or xsd:date"))?;
+        return time_holds(op, *t, bound)
+            .ok_or_else(|| format!("operator {op} is not a comparison"));
+    }
+    match op {
+        Operator::Eq => equal(left, right, cx),
+        Operator::Neq => equal(left, right, cx).map(|b| !b),
+        Operator::Lt => compare(left, right).map(|o| o == Ordering::Less),
+        Operator::Lteq => compare(left, right).map(|o| o != Ordering::Greater),
+        Operator::Gt => compare(left, right).map(|o| o == Ordering::Greater),
+        Operator::Gteq => compare(left, right).map(|o| o != Ordering::Less),
+        _ => Err(format!("operator {op} is not a comparison")),
+    }
+}
+
+/// The same value: one purpose or region in any spelling, equal numbers, equal text.
+fn equal(left: &Val, right: &Literal, cx: &Semantics<'_>) -> Result<bool, String> {
+    match (left, cx.domain) {
+        (Val::Text(s), Domain::Purpose) => {
+            let r = right.lexical();
+            Ok(*s == r || (crate::purposes::satisfies(s, &r) && crate::purposes::satisfies(&r, s)))
         }
-        (l, r) => compare(l, r) == Ok(Ordering::Equal),
+        (Val::Text(s), Domain::Region) => {
+            let l = crate::regions::canonical(s)?;
+            Ok(l == crate::regions::canonical(&right.lexical())?)
+        }
+        (Val::Text(s), Domain::Plain) => {
+            let lex = right.lexical();
+            Ok(text_eq(s, &lex) || matches!((num(s), num(&lex)), (Some(a), Some(b)) if a == b))
+        }
+        (Val::Time(_), _) => compared(Operator::Eq, left, right, cx),
+        (l, _) => Ok(compare(l, right) == Ok(Ordering::Equal)),
     }
 }
 
@@ -79,20 +188,54 @@ fn members(left: &Val) -> Vec<&Val> {
     }
 }
 
-/// `l` lies within `r`: equal, or (for regions) a subdivision of it.
-fn within(l: &Val, r: &Literal, cx: &SetContext<'_>) -> bool {
-    if equal(l, r) {
-        return true;
+/// Judges membership of a group of regions, which changes over time, on the request's day.
+fn region_within(inner: &str, outer: &str, cx: &Semantics<'_>) -> Result<bool, String> {
+    let on = match cx.at {
+        Some(t) => cx.zone.local(t).date(),
+        None if crate::regions::is_group(outer) => {
+            return Err(format!(
+                "the request context has no time, which membership of {outer} depends on"
+            ))
+        }
+        None => OffsetDateTime::UNIX_EPOCH.date(),
+    };
+    crate::regions::within(inner, outer, on)
+}
+
+/// `l` lies within `r`: the same value, a subdivision or member of it, or a narrower purpose.
+fn within(l: &Val, r: &Literal, cx: &Semantics<'_>) -> Result<bool, String> {
+    match (l, cx.domain) {
+        (Val::Text(s), Domain::Region) => region_within(s, &r.lexical(), cx),
+        (Val::Text(s), Domain::Purpose) => {
+            let r = r.lexical();
+            Ok(*s == r || crate::purposes::satisfies(s, &r))
+        }
+        _ => equal(l, r, cx),
     }
-    cx.regions && matches!(l, Val::Text(s) if region_within(s, &r.lexical()))
 }
 
 /// `r` lies within `l` (the converse of `within`).
-fn contains(l: &Val, r: &Literal, cx: &SetContext<'_>) -> bool {
-    if equal(l, r) {
-        return true;
+fn contains(l: &Val, r: &Literal, cx: &Semantics<'_>) -> Result<bool, String> {
+    match (l, cx.domain) {
+        (Val::Text(s), Domain::Region) => region_within(&r.lexical(), s, cx),
+        (Val::Text(s), Domain::Purpose) => Ok(crate::purposes::satisfies(&r.lexical(), s)),
+        _ => equal(l, r, cx),
     }
-    cx.regions && matches!(l, Val::Text(s) if region_within(&r.lexical(), s))
+}
+
+fn any_of(
+    ls: &[&Val],
+    rights: &[&Literal],
+    f: impl Fn(&Val, &Literal) -> Result<bool, String>,
+) -> Result<bool, String> {
+    for l in ls {
+        for r in rights {
+            if f(l, r)? {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
 }
 
 fn spatial_point(op: Operator, lat: f64, lon: f64, rights: &[&Literal]) -> Result<bool, String> {
@@ -121,7 +264,7 @@ pub fn apply(
     op: Operator,
     left: &Val,
     right: &RightOperand,
-    cx: &SetContext<'_>,
+    cx: &Semantics<'_>,
 ) -> Result<bool, String> {
     let rights = literals(right)?;
     if rights.is_empty() {
@@ -140,39 +283,47 @@ pub fn apply(
             // Equality against a multi-valued operand reads as membership; ordering has no meaning.
             let ls = members(left);
             return match op {
-                Operator::Eq => Ok(ls.iter().any(|l| equal(l, r))),
-                Operator::Neq => Ok(!ls.iter().any(|l| equal(l, r))),
+                Operator::Eq => any_of(&ls, &[r], |l, r| equal(l, r, cx)),
+                Operator::Neq => any_of(&ls, &[r], |l, r| equal(l, r, cx)).map(|b| !b),
                 _ => Err(format!(
                     "operator {op} needs a single left value, the left operand has several"
                 )),
             };
         }
-        return match op {
-            Operator::Eq => Ok(equal(left, r)),
-            Operator::Neq => Ok(!equal(left, r)),
-            Operator::Lt => compare(left, r).map(|o| o == Ordering::Less),
-            Operator::Lteq => compare(left, r).map(|o| o != Ordering::Greater),
-            Operator::Gt => compare(left, r).map(|o| o == Ordering::Greater),
-            Operator::Gteq => compare(left, r).map(|o| o != Ordering::Less),
-            _ => Err(format!("operator {op} is not a comparison")),
-        };
+        return compared(op, left, r, cx);
     }
     let ls = members(left);
     if ls.is_empty() && op != Operator::IsNoneOf {
         return Ok(false);
     }
     Ok(match op {
-        Operator::IsAnyOf => ls.iter().any(|l| rights.iter().any(|r| within(l, r, cx))),
-        Operator::IsNoneOf => !ls.iter().any(|l| rights.iter().any(|r| within(l, r, cx))),
-        Operator::IsAllOf => rights.iter().all(|r| ls.iter().any(|l| equal(l, r))),
-        Operator::HasPart => rights.iter().all(|r| ls.iter().any(|l| contains(l, r, cx))),
-        Operator::IsPartOf => ls.iter().all(|l| rights.iter().any(|r| within(l, r, cx))),
-        Operator::IsA => ls.iter().any(|l| {
-            rights.iter().any(|r| {
-                equal(l, r)
-                    || matches!(l, Val::Text(s) if cx.types.get(s.as_str()).is_some_and(|classes| classes.iter().any(|c| text_eq(c, &r.lexical()))))
-            })
-        }),
+        Operator::IsAnyOf => any_of(&ls, &rights, |l, r| within(l, r, cx))?,
+        Operator::IsNoneOf => !any_of(&ls, &rights, |l, r| within(l, r, cx))?,
+        Operator::IsAllOf => {
+            let mut all = true;
+            for r in &rights {
+                all &= any_of(&ls, &[r], |l, r| equal(l, r, cx))?;
+            }
+            all
+        }
+        Operator::HasPart => {
+            let mut all = true;
+            for r in &rights {
+                all &= any_of(&ls, &[r], |l, r| contains(l, r, cx))?;
+            }
+            all
+        }
+        Operator::IsPartOf => {
+            let mut all = true;
+            for l in &ls {
+                all &= any_of(&[l], &rights, |l, r| within(l, r, cx))?;
+            }
+            all
+        }
+        Operator::IsA => any_of(&ls, &rights, |l, r| {
+            Ok(within(l, r, cx)?
+                || matches!(l, Val::Text(s) if cx.types.get(s.as_str()).is_some_and(|classes| classes.iter().any(|c| text_eq(c, &r.lexical())))))
+        })?,
         _ => return Err(format!("operator {op} is not set-based")),
     })
 }
@@ -192,20 +343,34 @@ mod tests {
     fn list(v: &[&str]) -> RightOperand {
         RightOperand::List(v.iter().map(|x| s(x)).collect())
     }
-    fn run(op: Operator, left: &Val, right: &RightOperand) -> Result<bool, String> {
+    fn run_in(
+        domain: Domain,
+        zone: &PolicyZone,
+        op: Operator,
+        left: &Val,
+        right: &RightOperand,
+    ) -> Result<bool, String> {
         let types = BTreeMap::from([(
-            "dpv:AcademicResearch".to_string(),
-            vec!["dpv:ResearchAndDevelopment".to_string()],
+            "urn:x:ancient-history".to_string(),
+            vec!["urn:x:history".to_string()],
         )]);
         apply(
             op,
             left,
             right,
-            &SetContext {
+            &Semantics {
                 types: &types,
-                regions: true,
+                domain,
+                zone,
+                at: Some(time::macros::datetime!(2026-12-06 12:00 UTC)),
             },
         )
+    }
+    fn run(op: Operator, left: &Val, right: &RightOperand) -> Result<bool, String> {
+        run_in(Domain::Plain, &PolicyZone::utc(), op, left, right)
+    }
+    fn region(op: Operator, left: &Val, right: &RightOperand) -> Result<bool, String> {
+        run_in(Domain::Region, &PolicyZone::utc(), op, left, right)
     }
     fn text(v: &str) -> Val {
         Val::Text(v.into())
@@ -252,6 +417,137 @@ mod tests {
         assert!(run(Operator::Lt, &dur, &one(s("30 days")))
             .unwrap_err()
             .contains("xsd:duration"));
+    }
+
+    #[test]
+    fn a_date_is_a_whole_day_in_the_policy_zone() {
+        let ams = PolicyZone::named("Europe/Amsterdam").unwrap_or_default();
+        let at = |t: &str| Val::Time(parse_time(t).unwrap_or(time::OffsetDateTime::UNIX_EPOCH));
+        let end = one(s("2027-12-31"));
+        let z = |op, v: &Val, r: &RightOperand| run_in(Domain::Plain, &ams, op, v, r);
+        // 22:59 UTC on 31 December is 23:59 in Amsterdam: still within the day.
+        assert_eq!(
+            z(Operator::Lteq, &at("2027-12-31T22:59:00Z"), &end),
+            Ok(true)
+        );
+        assert_eq!(
+            z(Operator::Lteq, &at("2027-12-31T23:00:00Z"), &end),
+            Ok(false)
+        );
+        assert_eq!(z(Operator::Lt, &at("2027-12-30T22:59:00Z"), &end), Ok(true));
+        assert_eq!(
+            z(Operator::Lt, &at("2027-12-30T23:00:00Z"), &end),
+            Ok(false)
+        );
+        assert_eq!(z(Operator::Gt, &at("2027-12-31T23:00:00Z"), &end), Ok(true));
+        assert_eq!(
+            z(Operator::Gteq, &at("2027-12-30T23:00:00Z"), &end),
+            Ok(true)
+        );
+        assert_eq!(z(Operator::Eq, &at("2027-12-31T12:00:00Z"), &end), Ok(true));
+        assert_eq!(
+            z(Operator::Neq, &at("2028-01-01T12:00:00Z"), &end),
+            Ok(true)
+        );
+        // In UTC the same day ends an hour later.
+        assert_eq!(
+            run(Operator::Lteq, &at("2027-12-31T23:30:00Z"), &end),
+            Ok(true)
+        );
+        // A date-time without offset is Amsterdam wall-clock time; with an offset it is that instant.
+        let local = one(s("2027-06-30T18:00:00"));
+        assert_eq!(
+            z(Operator::Lt, &at("2027-06-30T15:59:00Z"), &local),
+            Ok(true)
+        );
+        assert_eq!(
+            z(Operator::Lt, &at("2027-06-30T16:00:00Z"), &local),
+            Ok(false)
+        );
+        let utc = one(s("2027-06-30T18:00:00Z"));
+        assert_eq!(z(Operator::Lt, &at("2027-06-30T17:59:00Z"), &utc), Ok(true));
+    }
+
+    #[test]
+    fn time_of_day_and_purposes() {
+        let nine = Val::Clock(time::macros::time!(9:00));
+        assert_eq!(run(Operator::Gteq, &nine, &one(s("08:00"))), Ok(true));
+        assert_eq!(run(Operator::Lt, &nine, &one(s("18:00"))), Ok(true));
+        assert_eq!(run(Operator::Lt, &nine, &one(s("9:00"))), Ok(false));
+        assert!(run(Operator::Lt, &nine, &one(s("9am")))
+            .unwrap_err()
+            .contains("time of day"));
+        let purpose = |op, v: &str, r: &RightOperand| {
+            run_in(Domain::Purpose, &PolicyZone::utc(), op, &text(v), r)
+        };
+        let rnd = list(&["https://w3id.org/dpv#ResearchAndDevelopment"]);
+        assert_eq!(
+            purpose(Operator::IsAnyOf, "dpv:AcademicResearch", &rnd),
+            Ok(true)
+        );
+        assert_eq!(
+            purpose(Operator::IsA, "dpv:AcademicResearch", &rnd),
+            Ok(true)
+        );
+        assert_eq!(
+            purpose(Operator::IsNoneOf, "dpv:AcademicResearch", &rnd),
+            Ok(false)
+        );
+        assert_eq!(purpose(Operator::IsAnyOf, "dpv:Marketing", &rnd), Ok(false));
+        assert_eq!(
+            purpose(
+                Operator::Eq,
+                "dpv:AcademicResearch",
+                &one(s("https://w3id.org/dpv#AcademicResearch"))
+            ),
+            Ok(true)
+        );
+        assert_eq!(
+            purpose(
+                Operator::Eq,
+                "dpv:AcademicResearch",
+                &one(s("dpv:ResearchAndDevelopment"))
+            ),
+            Ok(false)
+        );
+        assert_eq!(
+            purpose(
+                Operator::IsAnyOf,
+                "Flood planning",
+                &list(&["flood-planning"])
+            ),
+            Ok(true)
+        );
+    }
+
+    #[test]
+    fn regions_and_their_groups() {
+        assert_eq!(
+            region(Operator::IsPartOf, &text("NL-UT"), &list(&["EU"])),
+            Ok(true)
+        );
+        assert_eq!(
+            region(Operator::IsPartOf, &text("CH"), &list(&["EU"])),
+            Ok(false)
+        );
+        assert_eq!(
+            region(Operator::IsPartOf, &text("NO"), &list(&["EEA"])),
+            Ok(true)
+        );
+        assert_eq!(region(Operator::Eq, &text("nl"), &one(s("NL"))), Ok(true));
+        assert!(region(Operator::IsPartOf, &text("Utrecht"), &list(&["NL"])).is_err());
+        let no_day = apply(
+            Operator::IsPartOf,
+            &text("NL"),
+            &list(&["EU"]),
+            &Semantics {
+                types: &BTreeMap::new(),
+                domain: Domain::Region,
+                zone: &PolicyZone::utc(),
+                at: None,
+            },
+        );
+        assert!(no_day.unwrap_err().contains("no time"));
     }
 
     #[test]
@@ -329,30 +625,30 @@ mod tests {
             Ok(false)
         );
         assert_eq!(
-            run(Operator::IsPartOf, &text("NL-NH"), &list(&["NL"])),
+            region(Operator::IsPartOf, &text("NL-NH"), &list(&["NL"])),
             Ok(true)
         );
         assert_eq!(
-            run(Operator::IsPartOf, &text("BE"), &list(&["NL"])),
+            region(Operator::IsPartOf, &text("BE"), &list(&["NL"])),
             Ok(false)
         );
         assert_eq!(
-            run(Operator::HasPart, &text("NL"), &one(s("NL-UT"))),
+            region(Operator::HasPart, &text("NL"), &one(s("NL-UT"))),
             Ok(true)
         );
         assert_eq!(
             run(
                 Operator::IsA,
-                &text("dpv:AcademicResearch"),
-                &one(s("dpv:ResearchAndDevelopment"))
+                &text("urn:x:ancient-history"),
+                &one(s("urn:x:history"))
             ),
             Ok(true)
         );
         assert_eq!(
             run(
                 Operator::IsA,
-                &text("dpv:Marketing"),
-                &one(s("dpv:ResearchAndDevelopment"))
+                &text("urn:x:marketing"),
+                &one(s("urn:x:history"))
             ),
             Ok(false)
         );

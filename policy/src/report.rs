@@ -51,6 +51,14 @@ pub struct ConstraintReport {
     /// True when the constraint could not be evaluated at all (unknown operand, missing or ill-typed value).
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub indeterminate: bool,
+    /// True when its value is not known yet in this scope (a purpose while browsing the catalogue): a permission
+    /// conditioned on it may still apply, a prohibition conditioned on it is not active yet.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub deferred: bool,
+    /// Why, in the words `explain` uses ("the partner declared no purpose; the rule requires: for research"),
+    /// for the conditions that decided a refusal.
+    #[serde(skip_serializing_if = "String::is_empty", default)]
+    pub explanation: String,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub operands: Vec<ConstraintReport>,
 }
@@ -61,6 +69,9 @@ pub struct ConstraintReport {
 pub struct RuleReport {
     /// The rule's `@id`, or its JSON path when it has none.
     pub id: String,
+    /// The rule in words ("the permission to use urn:ldt:traffic-counts"), for the rules that decided.
+    #[serde(skip_serializing_if = "String::is_empty", default)]
+    pub name: String,
     pub kind: RuleKind,
     /// Action of the rule (`*` when it names none).
     pub action: String,
@@ -83,6 +94,9 @@ pub struct RuleReport {
     pub duties: Vec<RuleReport>,
     /// One-line summary of why the rule ended in its state.
     pub reason: String,
+    /// A permission's duty that keeps it from permitting (violated, or not yet fulfilled where that blocks).
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub blocks: bool,
 }
 
 /// Outcome of the Rego rules for the scope.
@@ -105,6 +119,9 @@ pub struct ComplianceReport {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub policy_id: Option<String>,
     pub scope: Scope,
+    /// The actions the request asked for (any one of them will do), as decided.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub actions: Vec<String>,
     pub decision: Decision,
     /// Rule ids (or the pseudo-ids `closed-world`, `open-world`, `conflict`, `rego`, `offer-not-considered`)
     /// that decided.
@@ -117,6 +134,25 @@ pub struct ComplianceReport {
 }
 
 impl ComplianceReport {
+    /// A deny decided before any rule was looked at (an unreadable policy, an unusable setting).
+    pub fn denied(
+        policy_id: Option<String>,
+        scope: Scope,
+        decided_by: &str,
+        summary: String,
+    ) -> ComplianceReport {
+        ComplianceReport {
+            policy_id,
+            scope,
+            actions: Vec::new(),
+            decision: Decision::Deny,
+            deciding_rules: vec![decided_by.to_string()],
+            summary,
+            rules: Vec::new(),
+            rego: None,
+        }
+    }
+
     pub fn decision(&self) -> Decision {
         self.decision
     }
@@ -129,34 +165,53 @@ impl ComplianceReport {
         &self.deciding_rules
     }
 
-    /// Human reasons for the decision: for a deny, every failing premise of every rule that could have
-    /// permitted, every active prohibition, and every Rego message; for a permit, the permitting rules.
+    /// Why, in a few lines a partner or a lawyer can read: the summary, then for a deny every condition that kept
+    /// a permission from applying, every prohibition or obligation that decided, and every local-rule message,
+    /// each naming its rule in words. Conditions that are only judged later, and duties that do not block, are
+    /// not reasons.
     pub fn reasons(&self) -> Vec<String> {
         let mut out = vec![self.summary.clone()];
         if self.decision == Decision::Deny {
+            let asked = self.actions.join(" or ");
             for r in &self.rules {
+                let name = if r.name.is_empty() {
+                    format!("{} {}", kind_word(r.kind), r.id)
+                } else {
+                    r.name.clone()
+                };
                 match r.kind {
                     RuleKind::Permission if r.state != RuleState::Permit => {
-                        let label = format!("permission {}", r.id);
                         if !r.action_matched {
                             out.push(format!(
-                                "{label}: action {} does not cover the requested action",
-                                r.action
+                                "{name}: it grants {}, which does not cover {}",
+                                r.action,
+                                if asked.is_empty() {
+                                    "the requested action"
+                                } else {
+                                    &asked
+                                }
                             ));
                         }
                         if !r.target_matched {
-                            out.push(format!("{label}: the requested resource is not its target"));
+                            out.push(format!("{name}: the requested resource is not its target"));
                         }
                         if !r.party_matched {
-                            out.push(format!("{label}: the counterparty is not its assignee"));
+                            out.push(format!(
+                                "{name}: it is not granted to this partner (not its assignee)"
+                            ));
                         }
-                        failing(&label, &r.constraints, &mut out);
-                        failing(&format!("{label} refinement"), &r.refinements, &mut out);
+                        failing(&name, &r.constraints, &mut out);
+                        failing(&name, &r.refinements, &mut out);
                         for d in &r.duties {
-                            if d.active && d.state != RuleState::Fulfilled {
+                            if d.blocks {
+                                let duty = if d.name.is_empty() {
+                                    format!("duty {} ({})", d.id, d.action)
+                                } else {
+                                    d.name.clone()
+                                };
                                 out.push(format!(
-                                    "{label}: duty {} ({}) is {}",
-                                    d.id, d.action, d.reason
+                                    "{name}: {duty} is {}",
+                                    state_text(d.state).replace('-', " ")
                                 ));
                             }
                         }
@@ -164,8 +219,19 @@ impl ComplianceReport {
                     RuleKind::Prohibition | RuleKind::Obligation
                         if self.deciding_rules.contains(&r.id) =>
                     {
-                        let kind = format!("{:?}", r.kind).to_lowercase();
-                        out.push(format!("{kind} {}: {}", r.id, r.reason));
+                        let why: Vec<String> = r
+                            .constraints
+                            .iter()
+                            .filter(|c| !c.explanation.is_empty())
+                            .map(|c| c.explanation.clone())
+                            .collect();
+                        if r.kind == RuleKind::Obligation {
+                            out.push(format!("{name} is recorded as violated"));
+                        } else if why.is_empty() {
+                            out.push(format!("{name} applies: it prohibits the request"));
+                        } else {
+                            out.push(format!("{name} applies: {}", why.join("; ")));
+                        }
                     }
                     _ => {}
                 }
@@ -175,6 +241,15 @@ impl ComplianceReport {
             }
         }
         out
+    }
+}
+
+fn kind_word(k: RuleKind) -> &'static str {
+    match k {
+        RuleKind::Permission => "permission",
+        RuleKind::Prohibition => "prohibition",
+        RuleKind::Obligation => "obligation",
+        RuleKind::Duty => "duty",
     }
 }
 
@@ -251,14 +326,17 @@ impl ComplianceReport {
     }
 }
 
-/// Failing constraints, descending into logical constraints so the leaf that failed (with its value) is named.
+/// Conditions that keep a permission from applying, descending into logical constraints so the leaf that failed
+/// (with its value) is named. Conditions judged later do not count.
 fn failing(label: &str, reports: &[ConstraintReport], out: &mut Vec<String>) {
     for c in reports {
-        if !c.satisfied {
-            out.push(format!(
-                "{label}: constraint {} failed: {}",
-                c.path, c.reason
-            ));
+        if !c.satisfied && !c.deferred {
+            let why = if c.explanation.is_empty() {
+                &c.reason
+            } else {
+                &c.explanation
+            };
+            out.push(format!("{label}: {why}"));
             failing(label, &c.operands, out);
         }
     }

@@ -127,6 +127,9 @@ fn rule_json(r: &Rule) -> Value {
     if let Some(uid) = &r.uid {
         o.insert("@id".into(), json!(uid));
     }
+    if let Some(label) = &r.label {
+        o.insert("rdfs:label".into(), json!(label));
+    }
     if let Some(a) = &r.action {
         o.insert("action".into(), action_term(a));
     }
@@ -138,6 +141,12 @@ fn rule_json(r: &Rule) -> Value {
     }
     if let Some(p) = &r.assignee {
         o.insert("assignee".into(), party_json(p));
+    }
+    if let Some(p) = &r.attributed_party {
+        o.insert("attributedParty".into(), party_json(p));
+    }
+    if let Some(t) = &r.attribution_text {
+        o.insert("twinport:attributionText".into(), json!(t));
     }
     if !r.constraints.is_empty() {
         o.insert("constraint".into(), constraints_json(&r.constraints));
@@ -171,8 +180,11 @@ impl Policy {
         if let Some(uid) = &self.uid {
             o.insert("@id".into(), json!(uid));
         }
-        if !self.profile.is_empty() {
-            o.insert("profile".into(), json!(self.profile));
+        if let Some(label) = &self.label {
+            o.insert("rdfs:label".into(), json!(label));
+        }
+        if let Some(zone) = &self.time_zone {
+            o.insert("twinport:timeZone".into(), json!(zone.name()));
         }
         if let Some(c) = self.conflict {
             let term = match c {

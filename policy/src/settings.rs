@@ -28,9 +28,9 @@ pub enum PermissionCombination {
 }
 
 /// Settings of an [`crate::Engine`]. Serialises as
-/// `{"world":"closed","dutyNotSetBlocks":true,"permissions":"any","conflict":"invalid","evaluateOffers":true,"regoTimeLimitMs":50}`.
+/// `{"world":"closed","dutyNotSetBlocks":true,"permissions":"any","conflict":"invalid","evaluateOffers":true,"regoTimeLimitMs":50,"timeZone":"UTC"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct EngineSettings {
     pub world: World,
     /// A duty that is active but not yet fulfilled blocks its permission (formal semantics, default `true`);
@@ -44,6 +44,8 @@ pub struct EngineSettings {
     pub evaluate_offers: bool,
     /// Wall-clock limit for the Rego rules of one decision, in milliseconds.
     pub rego_time_limit_ms: u64,
+    /// The time zone (IANA name) dates, `dayOfWeek` and `timeOfDay` are read in, unless a policy names its own.
+    pub time_zone: String,
 }
 
 impl Default for EngineSettings {
@@ -55,6 +57,7 @@ impl Default for EngineSettings {
             conflict: ConflictStrategy::Invalid,
             evaluate_offers: true,
             rego_time_limit_ms: 50,
+            time_zone: "UTC".into(),
         }
     }
 }

@@ -1,20 +1,28 @@
-//! Policy test files for `twinport policy test DIR`, in the spirit of `opa test`: a JSON file names a policy
-//! file (relative path in `policy`, read by the CLI) and lists cases, each a request context with the expected
-//! decision and, optionally, text that must appear in the reasons. This module works on already-read strings.
+//! Policy test files for `twinport policy test`, in the spirit of `opa test`: a JSON file names a policy file
+//! (relative path in `policy`, read by the CLI) and lists cases. A case describes a request as the connector sees
+//! it (`request`: the partner, its claims, the purpose, the time, the accesses so far), which the connector's own
+//! request builder turns into the context for each scope, or, for experts, a hand-written `context`. It expects a
+//! decision for one scope, or one per scope, and optionally text that must appear in the reasons. This module
+//! works on already-read strings.
 //!
 //! ```json
-//! { "policy": "research-only.json",
-//!   "scope": "access",
-//!   "cases": [ { "name": "research is allowed", "context": {"purpose": "research"}, "expect": "permit" },
-//!              { "name": "marketing is refused", "context": {"purpose": "marketing"}, "expect": "deny",
-//!                "reasons": ["purpose \"marketing\" does not satisfy"] } ] }
+//! { "policy": "research-only.policy.json",
+//!   "cases": [ { "name": "a university doing research",
+//!                "request": { "partner": {"id": "did:web:uu.nl"}, "purpose": "dpv:AcademicResearch",
+//!                             "at": "2026-11-24T09:00:00Z" },
+//!                "expect": { "catalogue": "permit", "negotiation": "permit", "transfer": "permit", "access": "permit" } },
+//!              { "name": "no purpose", "scope": "negotiation", "request": { "partner": {"id": "did:web:uu.nl"} },
+//!                "expect": "deny", "reasons": ["the partner declared no purpose"] } ] }
 //! ```
+
+use std::collections::BTreeMap;
 
 use crate::context::RequestContext;
 use crate::engine::{Engine, Scope};
 use crate::error::PolicyError;
 use crate::model::Policy;
 use crate::report::Decision;
+use crate::request::{build, Facts};
 use serde::{Deserialize, Serialize};
 
 /// One policy test file.
@@ -26,7 +34,7 @@ pub struct TestFile {
     /// Free text shown by the CLI.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// Scope for cases that do not name one (default `access`).
+    /// Scope for cases that expect one decision and name no scope (default `access`).
     #[serde(default = "default_scope")]
     pub scope: Scope,
     pub cases: Vec<TestCase>,
@@ -36,6 +44,14 @@ fn default_scope() -> Scope {
     Scope::Access
 }
 
+/// What a case expects: one decision (in the case's or the file's scope), or one decision per scope.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Expectation {
+    One(Decision),
+    PerScope(BTreeMap<Scope, Decision>),
+}
+
 /// One case: a request and what the engine must answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -43,15 +59,38 @@ pub struct TestCase {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<Scope>,
-    #[serde(default)]
-    pub context: RequestContext,
-    pub expect: Decision,
-    /// Each string must occur (case-insensitively) in at least one line of the report's reasons.
+    /// The request as the connector knows it; the connector's request builder makes each scope's context.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<Facts>,
+    /// A hand-written request context, used as it is in every scope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<RequestContext>,
+    pub expect: Expectation,
+    /// Each string must occur (case-insensitively) in at least one line of the reasons of every refusal.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reasons: Vec<String>,
 }
 
-/// Result of one case.
+impl TestCase {
+    /// The scopes this case is decided in, with the decision expected in each.
+    pub fn expectations(&self, file_scope: Scope) -> Vec<(Scope, Decision)> {
+        match &self.expect {
+            Expectation::One(d) => vec![(self.scope.unwrap_or(file_scope), *d)],
+            Expectation::PerScope(m) => m.iter().map(|(s, d)| (*s, *d)).collect(),
+        }
+    }
+
+    /// The context decided on in `scope`: the hand-written one, or the one the connector would build.
+    pub fn context_for(&self, scope: Scope, policy: &Policy) -> RequestContext {
+        match (&self.context, &self.request) {
+            (Some(c), _) => c.clone(),
+            (None, Some(f)) => build(scope, f, policy),
+            (None, None) => RequestContext::default(),
+        }
+    }
+}
+
+/// Result of one case in one scope.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseOutcome {
     pub name: String,
@@ -66,6 +105,26 @@ pub fn parse_test_file(json: &str) -> Result<TestFile, PolicyError> {
     if t.cases.is_empty() {
         return Err(PolicyError::TestFile("no cases".into()));
     }
+    for c in &t.cases {
+        if c.request.is_some() && c.context.is_some() {
+            return Err(PolicyError::TestFile(format!(
+                "case {:?}: give either \"request\" or \"context\", not both",
+                c.name
+            )));
+        }
+        if matches!(&c.expect, Expectation::PerScope(m) if m.is_empty()) {
+            return Err(PolicyError::TestFile(format!(
+                "case {:?}: \"expect\" names no scope",
+                c.name
+            )));
+        }
+        if matches!(c.expect, Expectation::PerScope(_)) && c.scope.is_some() {
+            return Err(PolicyError::TestFile(format!(
+                "case {:?}: \"scope\" and an \"expect\" per scope contradict each other",
+                c.name
+            )));
+        }
+    }
     Ok(t)
 }
 
@@ -76,30 +135,36 @@ fn word(d: Decision) -> &'static str {
     }
 }
 
-/// Runs every case of `test` against `policy`.
+/// Runs every case of `test` against `policy`, one outcome per case and scope.
 pub fn run_test_file(test: &TestFile, policy: &Policy, engine: &Engine) -> Vec<CaseOutcome> {
-    test.cases
-        .iter()
-        .map(|case| {
-            let report = engine.evaluate(policy, &case.context, case.scope.unwrap_or(test.scope));
+    let mut out = Vec::new();
+    for case in &test.cases {
+        let expectations = case.expectations(test.scope);
+        let several = expectations.len() > 1 || matches!(case.expect, Expectation::PerScope(_));
+        for (scope, expect) in expectations {
+            let ctx = case.context_for(scope, policy);
+            let report = engine.evaluate(policy, &ctx, scope);
             let reasons = report.reasons();
             let lower: Vec<String> = reasons.iter().map(|r| r.to_lowercase()).collect();
-            let missing: Vec<&String> = case
-                .reasons
-                .iter()
-                .filter(|want| {
-                    let w = want.to_lowercase();
-                    !lower.iter().any(|r| r.contains(&w))
-                })
-                .collect();
-            let decision_ok = report.decision == case.expect;
+            let missing: Vec<&String> = if report.is_permit() {
+                Vec::new()
+            } else {
+                case.reasons
+                    .iter()
+                    .filter(|want| {
+                        let w = want.to_lowercase();
+                        !lower.iter().any(|r| r.contains(&w))
+                    })
+                    .collect()
+            };
+            let decision_ok = report.decision == expect;
             let passed = decision_ok && missing.is_empty();
             let detail = if passed {
                 format!("{} as expected", word(report.decision))
             } else if !decision_ok {
                 format!(
                     "expected {}, got {}: {}",
-                    word(case.expect),
+                    word(expect),
                     word(report.decision),
                     reasons.join("; ")
                 )
@@ -111,13 +176,18 @@ pub fn run_test_file(test: &TestFile, policy: &Policy, engine: &Engine) -> Vec<C
                     reasons.join("; ")
                 )
             };
-            CaseOutcome {
-                name: case.name.clone(),
+            out.push(CaseOutcome {
+                name: if several {
+                    format!("{} [{scope}]", case.name)
+                } else {
+                    case.name.clone()
+                },
                 passed,
                 detail,
-            }
-        })
-        .collect()
+            });
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -136,16 +206,35 @@ mod tests {
         let file = parse_test_file(
             r#"{"policy":"p.json","cases":[
               {"name":"ok","context":{"purpose":"research"},"expect":"permit"},
-              {"name":"no","context":{"purpose":"ads"},"expect":"deny","reasons":["\"ads\" does not satisfy"]},
+              {"name":"no","context":{"purpose":"ads"},"expect":"deny","reasons":["the declared purpose is ads"]},
               {"name":"wrong expectation","context":{"purpose":"ads"},"expect":"permit"},
-              {"name":"wrong reason","context":{"purpose":"ads"},"expect":"deny","reasons":["nonsense"]}]}"#,
+              {"name":"wrong reason","context":{"purpose":"ads"},"expect":"deny","reasons":["nonsense"]},
+              {"name":"every scope","request":{"purpose":"research"},
+               "expect":{"catalogue":"permit","negotiation":"permit","transfer":"permit","access":"permit"}},
+              {"name":"no purpose","request":{},
+               "expect":{"catalogue":"permit","negotiation":"deny"},"reasons":["declared no purpose"]}]}"#,
         );
-        let Ok(file) = file else {
-            panic!("test file did not parse")
+        let file = match file {
+            Ok(f) => f,
+            Err(e) => panic!("test file did not parse: {e}"),
         };
         let out = run_test_file(&file, &policy, &Engine::new(EngineSettings::default()));
-        let passed: Vec<bool> = out.iter().map(|o| o.passed).collect();
-        assert_eq!(passed, vec![true, true, false, false]);
+        let passed: Vec<(String, bool)> = out.iter().map(|o| (o.name.clone(), o.passed)).collect();
+        assert_eq!(
+            passed,
+            vec![
+                ("ok".to_string(), true),
+                ("no".into(), true),
+                ("wrong expectation".into(), false),
+                ("wrong reason".into(), false),
+                ("every scope [catalogue]".into(), true),
+                ("every scope [negotiation]".into(), true),
+                ("every scope [transfer]".into(), true),
+                ("every scope [access]".into(), true),
+                ("no purpose [catalogue]".into(), true),
+                ("no purpose [negotiation]".into(), true),
+            ]
+        );
         assert!(out[2].detail.starts_with("expected permit, got deny"));
         assert!(out[3].detail.contains("nonsense"));
     }
@@ -155,6 +244,14 @@ mod tests {
         assert!(parse_test_file("{").is_err());
         assert!(parse_test_file(r#"{"policy":"p.json","cases":[]}"#).is_err());
         let e = parse_test_file(r#"{"policy":"p.json","cases":[{"name":"x","expect":"maybe"}]}"#);
-        assert!(matches!(e, Err(PolicyError::TestFile(m)) if m.contains("maybe")));
+        assert!(matches!(e, Err(PolicyError::TestFile(_))));
+        let both = parse_test_file(
+            r#"{"policy":"p.json","cases":[{"name":"x","request":{},"context":{},"expect":"deny"}]}"#,
+        );
+        assert!(matches!(both, Err(PolicyError::TestFile(m)) if m.contains("not both")));
+        let typo = parse_test_file(
+            r#"{"policy":"p.json","cases":[{"name":"x","request":{"purpse":"x"},"expect":"deny"}]}"#,
+        );
+        assert!(matches!(typo, Err(PolicyError::TestFile(m)) if m.contains("purpse")));
     }
 }

@@ -10,6 +10,8 @@ use time::{Date, OffsetDateTime, PrimitiveDateTime};
 #[derive(Debug, Clone, PartialEq)]
 pub enum Val {
     Time(OffsetDateTime),
+    /// A wall-clock time of day in the policy time zone.
+    Clock(time::Time),
     /// A duration in seconds.
     Duration(f64),
     Number(f64),
@@ -27,6 +29,12 @@ impl Val {
     pub fn to_json(&self) -> Value {
         match self {
             Val::Time(t) => json!(t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())),
+            Val::Clock(c) => json!(format!(
+                "{:02}:{:02}:{:02}",
+                c.hour(),
+                c.minute(),
+                c.second()
+            )),
             Val::Duration(s) => json!(format_duration(*s)),
             // Whole numbers print as integers so reasons read "count 101", not "count 101.0".
             Val::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => json!(*n as i64),

@@ -47,7 +47,10 @@ fn text(v: &Value) -> Option<String> {
 
 fn context_for(request: &Value, state: Option<&Value>) -> RequestContext {
     let mut ctx = RequestContext {
-        action: request.get("evaluatedAction").and_then(text),
+        action: request
+            .get("evaluatedAction")
+            .and_then(text)
+            .map(twinport_policy::RequestedAction::One),
         resource: Some(ResourceContext {
             id: request.get("evaluatedTarget").and_then(text),
             ..Default::default()

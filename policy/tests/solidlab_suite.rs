@@ -239,7 +239,7 @@ fn request_context(request: &Graph, sotw: &Graph) -> RequestContext {
     }
     RequestContext {
         time,
-        action,
+        action: action.map(twinport_policy::RequestedAction::One),
         resource: Some(ResourceContext {
             id: target.clone(),
             part_of: part_of(&target),

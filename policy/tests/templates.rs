@@ -1,8 +1,9 @@
 //! The template library under `policy/examples/`: every `*.test.json` runs through `testing::run_test_file`
-//! with the default engine and must pass; every template lints without errors and explains in one sentence per rule.
+//! with the connector's settings and must pass, deciding in every scope; every template lints without errors or
+//! warnings and explains in one sentence per rule.
 
 use std::path::{Path, PathBuf};
-use twinport_policy::lint::{lint, Severity};
+use twinport_policy::lint::lint;
 use twinport_policy::testing::{parse_test_file, run_test_file};
 use twinport_policy::{explain, Engine, EngineSettings, Policy};
 
@@ -22,7 +23,7 @@ fn template_test_files_pass() {
         .filter(|p| p.to_string_lossy().ends_with(".test.json"))
         .collect();
     tests.sort();
-    assert_eq!(tests.len(), 7, "one test file per template");
+    assert_eq!(tests.len(), 8, "one test file per template");
     // The settings a running connector decides with: only a violated duty blocks its permission.
     let engine = Engine::new(EngineSettings::solidlab());
     let mut failures = Vec::new();
@@ -33,6 +34,20 @@ fn template_test_files_pass() {
         let policy_text = read(&policy_path);
         let policy = Policy::from_json_str(&policy_text)
             .unwrap_or_else(|e| panic!("{}: {e}", policy_path.display()));
+        let mut scopes: Vec<twinport_policy::Scope> = file
+            .cases
+            .iter()
+            .flat_map(|c| c.expectations(file.scope))
+            .map(|(s, _)| s)
+            .collect();
+        scopes.sort();
+        scopes.dedup();
+        assert_eq!(
+            scopes,
+            twinport_policy::Scope::ALL.to_vec(),
+            "{}: the template's cases must decide in every scope",
+            t.display()
+        );
         for outcome in run_test_file(&file, &policy, &engine) {
             cases += 1;
             if !outcome.passed {
@@ -45,11 +60,12 @@ fn template_test_files_pass() {
             }
         }
         let json: serde_json::Value = serde_json::from_str(&policy_text).unwrap_or_default();
-        let errors: Vec<_> = lint(&json)
-            .into_iter()
-            .filter(|d| d.severity == Severity::Error)
-            .collect();
-        assert!(errors.is_empty(), "{}: {errors:?}", policy_path.display());
+        let findings = lint(&json);
+        assert!(
+            findings.is_empty(),
+            "{}: {findings:?}",
+            policy_path.display()
+        );
         let sentences = explain(&policy);
         assert_eq!(sentences.len(), policy.rules().count());
         println!("{}:\n  {}", file.policy, sentences.join("\n  "));

@@ -390,7 +390,9 @@ async fn purpose_is_judged_per_request_and_an_agreement_window_closes_during_a_t
     .await;
     let problem = assert_problem(get(&p, "/a").send().await.unwrap(), 403).await;
     assert!(
-        problem["reasons"].to_string().contains("dateTime"),
+        problem["reasons"]
+            .to_string()
+            .contains("the rule requires: before"),
         "{problem}"
     );
     assert_eq!(platform.seen.hits(), 2);

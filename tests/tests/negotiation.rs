@@ -182,8 +182,15 @@ async fn a_refusal_names_the_rule_and_constraint_that_failed() {
     assert_eq!(report["decision"], "deny");
     assert_eq!(report["scope"], "negotiation");
 
-    // Declaring the research purpose gets the agreement.
-    let id = start_negotiation(&b, CITY_A, FLOOD, FLOOD_OFFER, Some("research")).await;
+    // Declaring a research purpose (narrower than the offer's Research and Development) gets the agreement.
+    let id = start_negotiation(
+        &b,
+        CITY_A,
+        FLOOD,
+        FLOOD_OFFER,
+        Some("https://w3id.org/dpv#ScientificResearch"),
+    )
+    .await;
     wait_for_state(&b, &id, "FINALIZED", T).await;
     a.running.stop().await;
     b.running.stop().await;

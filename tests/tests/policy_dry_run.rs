@@ -1,6 +1,7 @@
 //! `POST /api/v1/policies/{id}/dry-run` on a running connector: the sample `research-only` policy permits with a
-//! research purpose and denies without one (saying why), a bad context is a 422 naming the field, an unknown policy
-//! or version is a 404, and a dry run against an old version uses that version's text.
+//! research purpose and denies without one (saying why), on the context the connector's request builder makes
+//! (with the connector's claims for a configured partner and its clock); a bad request or context is a 422 naming
+//! the field, an unknown policy or version is a 404, and a dry run against an old version uses that version's text.
 
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -20,10 +21,11 @@ async fn dry_run(city: &twinport_e2e::City, id: &str, body: Value) -> (u16, Valu
 #[tokio::test]
 async fn the_sample_research_policy_permits_research_only_and_says_why() {
     let (a, _b) = city_pair(Storage::Sqlite).await;
+    let research = "https://w3id.org/dpv#AcademicResearch";
     let (status, report) = dry_run(
         &a,
         "research-only",
-        json!({"context": {"action": "use", "purpose": "research"}}),
+        json!({"request": {"partner": {"id": twinport_e2e::CITY_B}, "purpose": research}}),
     )
     .await;
     assert_eq!(status, 200, "{report}");
@@ -31,31 +33,57 @@ async fn the_sample_research_policy_permits_research_only_and_says_why() {
     assert_eq!(report["scope"], "access");
     assert_eq!(report["policy"], "research-only");
     assert_eq!(report["version"], 1);
-    assert_eq!(report["rules"][0]["constraints"][0]["value"], "research");
+    assert_eq!(report["rules"][0]["constraints"][0]["value"], research);
+    // The context is the one the connector builds: a GET reads, the connector's clock is the time.
+    assert_eq!(report["context"]["action"], "read");
+    assert!(report["context"]["time"].as_str().is_some());
+    assert_eq!(
+        report["context"]["counterparty"]["id"],
+        twinport_e2e::CITY_B
+    );
 
     let (status, report) = dry_run(
         &a,
         "research-only",
-        json!({"context": {"action": "use"}, "scope": "negotiation"}),
+        json!({"request": {"partner": {"id": twinport_e2e::CITY_B}}, "scope": "negotiation"}),
     )
     .await;
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["decision"], "deny");
     assert_eq!(report["scope"], "negotiation");
+    assert_eq!(report["context"]["action"], json!(["use"]));
     let reasons = report["reasons"].to_string();
     assert!(
-        reasons.contains("the request context has no purpose"),
+        reasons.contains("the partner declared no purpose"),
         "{reasons}"
     );
 
-    // The sample also prohibits distribution, whatever the purpose.
+    // Browsing, no purpose is declared yet: the offer is shown.
     let (_, report) = dry_run(
         &a,
         "research-only",
-        json!({"context": {"action": "distribute", "purpose": "research"}}),
+        json!({"request": {"partner": {"id": twinport_e2e::CITY_B}}, "scope": "catalogue"}),
+    )
+    .await;
+    assert_eq!(report["decision"], "permit", "{report}");
+
+    // The sample also prohibits distribution, whatever the purpose: a push is refused.
+    let (_, report) = dry_run(
+        &a,
+        "research-only",
+        json!({"request": {"purpose": research, "flow": "push"}}),
     )
     .await;
     assert_eq!(report["decision"], "deny", "{report}");
+    // A hand-written context is decided as it is.
+    let (_, report) = dry_run(
+        &a,
+        "research-only",
+        json!({"context": {"action": "distribute", "purpose": research}}),
+    )
+    .await;
+    assert_eq!(report["decision"], "deny", "{report}");
+    assert_eq!(report["context"]["action"], "distribute");
 }
 
 #[tokio::test]
@@ -73,6 +101,22 @@ async fn bad_requests_are_problems_naming_the_field() {
         .as_str()
         .unwrap()
         .contains("unknown field `claim`"));
+
+    let (status, problem) = dry_run(
+        &a,
+        "research-only",
+        json!({"request": {"partner": {"claim": {"membership": "x"}}}}),
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "request.partner.claim");
+    let (status, problem) =
+        dry_run(&a, "research-only", json!({"request": {}, "context": {}})).await;
+    assert_eq!(status, 422, "{problem}");
+    assert!(problem["errors"][0]["problem"]
+        .as_str()
+        .unwrap()
+        .contains("not both"));
 
     let (status, problem) = dry_run(
         &a,

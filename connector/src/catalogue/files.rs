@@ -40,10 +40,14 @@ pub fn load(dir: &Path) -> Result<Declared, CatalogueError> {
             path: path.display().to_string(),
             message: format!("not valid JSON: {e}"),
         })?;
-        policy_doc::validate(&value).map_err(|problems| CatalogueError::Invalid {
-            path: path.display().to_string(),
-            problems,
-        })?;
+        let warnings =
+            policy_doc::validate(&value).map_err(|problems| CatalogueError::Invalid {
+                path: path.display().to_string(),
+                problems,
+            })?;
+        for w in warnings {
+            tracing::warn!(file = %path.display(), field = %w.field, "policy warning: {}", w.problem);
+        }
         let id = path
             .file_stem()
             .and_then(|s| s.to_str())

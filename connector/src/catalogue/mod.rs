@@ -31,6 +31,16 @@ pub async fn load_into(store: &Store, dir: &std::path::Path) -> Result<usize, Lo
         .into_iter()
         .map(|p| (p.id, p.body))
         .collect();
+    // Policies stored through the API by an earlier version may not pass today's checks; the engine refuses to
+    // read them (every decision under them denies), and the operator should hear why now, not at the first
+    // partner's request.
+    for (id, body) in &known {
+        let errors = policy_doc::check(body).errors;
+        if let Some(first) = errors.first() {
+            tracing::error!(policy = %id, field = %first.field, errors = errors.len(),
+                "stored policy fails the policy checks, so every decision under it denies: {}", first.problem);
+        }
+    }
     for (path, resource) in &declared.resources {
         for (i, offer) in resource.offers.iter().enumerate() {
             if !known.contains_key(&offer.policy) {

@@ -1,48 +1,70 @@
-//! Structural checks on a stored ODRL policy document before it is published in offers, naming the JSON path of
-//! each problem. The full semantic reading is the policy engine's; this guards the catalogue's shape.
+//! The check a policy passes before the connector stores or offers it: the policy linter, exactly as
+//! `twinport policy lint --catalogue` runs it (the connector supplies the target and assigner of its offers).
+//! An error refuses the policy, because a policy the engine reads differently from its author would be enforced
+//! differently from what was tested; each finding names its JSON path. Warnings are kept for the log and the API.
 
 use serde_json::Value;
+use twinport_policy::lint::{lint_with, LintOptions, Severity};
 
 use super::resource::FieldError;
 
-const RULE_KINDS: [&str; 3] = ["permission", "prohibition", "obligation"];
+/// A policy's findings, split into what refuses it and what only warns.
+#[derive(Debug, Default)]
+pub struct Findings {
+    pub errors: Vec<FieldError>,
+    pub warnings: Vec<FieldError>,
+}
 
-pub fn validate(policy: &Value) -> Result<(), Vec<FieldError>> {
-    let mut problems = Vec::new();
-    let Some(obj) = policy.as_object() else {
-        return Err(vec![FieldError {
-            field: "(policy)".into(),
-            problem: "must be a JSON object with permission, prohibition or obligation rules"
-                .into(),
-        }]);
-    };
-    if !RULE_KINDS.iter().any(|k| obj.contains_key(*k)) {
-        problems.push(FieldError {
-            field: "(policy)".into(),
-            problem: "has no permission, prohibition or obligation".into(),
-        });
-    }
-    for kind in RULE_KINDS {
-        let Some(rules) = obj.get(kind) else { continue };
-        let Some(rules) = rules.as_array() else {
-            problems.push(FieldError {
-                field: kind.into(),
-                problem: "must be an array of rules".into(),
-            });
-            continue;
+pub fn check(policy: &Value) -> Findings {
+    let mut out = Findings::default();
+    for d in lint_with(
+        policy,
+        LintOptions {
+            offered_by_connector: true,
+        },
+    ) {
+        let finding = FieldError {
+            field: d.path,
+            problem: d.message,
         };
-        for (i, rule) in rules.iter().enumerate() {
-            if rule.get("action").is_none() {
-                problems.push(FieldError {
-                    field: format!("{kind}[{i}].action"),
-                    problem: "required".into(),
-                });
-            }
+        match d.severity {
+            Severity::Error => out.errors.push(finding),
+            Severity::Warning => out.warnings.push(finding),
         }
     }
-    if problems.is_empty() {
-        Ok(())
+    out
+}
+
+/// The policy's warnings, or every error that refuses it.
+pub fn validate(policy: &Value) -> Result<Vec<FieldError>, Vec<FieldError>> {
+    let f = check(policy);
+    if f.errors.is_empty() {
+        Ok(f.warnings)
     } else {
-        Err(problems)
+        Err(f.errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_misspelt_key_refuses_the_policy_with_the_word_meant() {
+        let errors = validate(&json!({"permission": [{"action": "use",
+            "constraints": [{"leftOperand": "purpose", "operator": "eq", "rightOperand": "x"}]}]}))
+        .unwrap_err();
+        assert_eq!(errors[0].field, "permission[0].constraints");
+        assert!(errors[0].problem.contains("did you mean \"constraint\""));
+    }
+
+    #[test]
+    fn a_stored_policy_needs_no_target_and_keeps_its_warnings() {
+        let warnings = validate(&json!({"permission": [{"action": "use",
+            "constraint": [{"leftOperand": "purpose", "operator": "eq", "rightOperand": "research"}]}]}))
+        .unwrap_or_default();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].problem.contains("free word"));
     }
 }

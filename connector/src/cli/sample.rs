@@ -19,7 +19,7 @@ pub const POLICIES: &[(&str, &str)] = &[
     {
       "action": "use",
       "constraint": [
-        { "leftOperand": "purpose", "operator": "eq", "rightOperand": "research" }
+        { "leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["https://w3id.org/dpv#ResearchAndDevelopment"] }
       ]
     }
   ],

@@ -60,6 +60,9 @@ pub struct Config {
     /// Data plane: the largest body accepted from a provider pushing to us, in MiB (larger ones are refused with
     /// 413 and nothing is kept).
     pub max_push_mb: u64,
+    /// The time zone usage policies are read in (dates are whole local days, `dayOfWeek`, `timeOfDay`), unless
+    /// a policy names its own.
+    pub policy_time_zone: twinport_policy::zone::PolicyZone,
 }
 
 /// The `[tls]` table and the partners' `tls_fingerprint` / `tls_ca` keys. Without `cert` and `key` every listener

@@ -25,6 +25,8 @@ pub struct RawConfig {
     pub shutdown_drain_seconds: Option<toml::Value>,
     /// Data plane: the largest body a provider may push to us, in MiB (integer, or a numeric string from the env).
     pub max_push_mb: Option<toml::Value>,
+    /// IANA time zone usage policies are read in, unless a policy names its own.
+    pub policy_time_zone: Option<String>,
     #[serde(default)]
     pub catalogue: RawCatalogue,
     #[serde(default)]

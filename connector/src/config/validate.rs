@@ -155,6 +155,11 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
         DEFAULT_MAX_PUSH_MB,
         1..=MAX_PUSH_MB,
     )?;
+    let policy_time_zone = match raw.policy_time_zone.as_deref() {
+        None => twinport_policy::zone::PolicyZone::utc(),
+        Some(name) => twinport_policy::zone::PolicyZone::named(name)
+            .map_err(|e| invalid("policy_time_zone", e))?,
+    };
     let catalogue = CatalogueInfo {
         title: raw
             .catalogue
@@ -219,6 +224,7 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
         backend_timeout,
         shutdown_drain,
         max_push_mb,
+        policy_time_zone,
         mode,
         oidc,
         telemetry,

@@ -1,13 +1,15 @@
 //! Policy decisions for the connector: the ODRL engine with this city's Rego rules (`rules/<scope>/*.rego` in the
-//! catalogue directory), and the request context built from what the connector knows about a partner and a
-//! resource.
+//! catalogue directory) and its policy time zone, and what the connector knows about a partner, a resource and a
+//! request, handed to the policy library's request builder, the one that `twinport policy simulate`, `test` and
+//! the dry run use too. The connector never shapes a request context itself.
 
 use std::path::Path;
 
 use serde_json::Value;
-use twinport_policy::context::{
-    AgreementContext, CounterpartyContext, ResourceContext, UsageContext,
-};
+use twinport_policy::context::CounterpartyContext;
+use twinport_policy::context::ResourceContext;
+use twinport_policy::request::{self, Facts, Flow};
+use twinport_policy::zone::PolicyZone;
 use twinport_policy::{
     ComplianceReport, Engine, EngineSettings, Policy, RegoRules, RequestContext, Scope,
 };
@@ -31,46 +33,44 @@ pub struct RuleLoadError {
     pub message: String,
 }
 
+/// One decision: the context the request builder made, and the engine's report on it.
+#[derive(Debug, Clone)]
+pub struct Decided {
+    pub context: RequestContext,
+    pub report: ComplianceReport,
+}
+
+impl Decided {
+    /// The compliance report with the context it was decided on, as the process history keeps it for the
+    /// operator and auditors (the audit log holds its digest).
+    pub fn recorded(&self) -> String {
+        let mut v = serde_json::to_value(&self.report).unwrap_or_default();
+        if let Some(o) = v.as_object_mut() {
+            o.insert(
+                "context".into(),
+                serde_json::to_value(&self.context).unwrap_or_default(),
+            );
+        }
+        v.to_string()
+    }
+}
+
 /// The settings the connector decides with. Duties bind once agreed: an attribution or deletion duty is fulfilled
 /// after use, so only a duty recorded as violated blocks (the SolidLab reading); everything else fails closed.
-pub fn connector_settings() -> EngineSettings {
-    EngineSettings::solidlab()
+/// Dates, days and times of day are read in `zone` unless a policy names its own.
+pub fn connector_settings(zone: &PolicyZone) -> EngineSettings {
+    EngineSettings {
+        time_zone: zone.name().to_string(),
+        ..EngineSettings::solidlab()
+    }
 }
 
 impl PolicyService {
     /// Loads `dir/rules/<scope>/*.rego`; a missing directory means no local rules.
-    pub fn load(catalogue_dir: &Path) -> Result<PolicyService, RuleLoadError> {
-        let mut rules = RegoRules::new();
-        let mut count = 0;
-        for scope in Scope::ALL {
-            let dir = catalogue_dir.join("rules").join(scope.as_str());
-            if !dir.is_dir() {
-                continue;
-            }
-            let mut files: Vec<_> = std::fs::read_dir(&dir)
-                .map_err(|e| RuleLoadError {
-                    path: dir.display().to_string(),
-                    message: e.to_string(),
-                })?
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "rego"))
-                .collect();
-            files.sort();
-            for path in files {
-                let source = std::fs::read_to_string(&path).map_err(|e| RuleLoadError {
-                    path: path.display().to_string(),
-                    message: e.to_string(),
-                })?;
-                let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("rule");
-                rules.add(scope, name, &source).map_err(|e| RuleLoadError {
-                    path: path.display().to_string(),
-                    message: e.to_string(),
-                })?;
-                count += 1;
-            }
-        }
-        let engine = Engine::new(connector_settings()).with_rego(rules);
+    pub fn load(catalogue_dir: &Path, zone: &PolicyZone) -> Result<PolicyService, RuleLoadError> {
+        let rules = load_rules(catalogue_dir)?;
+        let count = rules.1;
+        let engine = Engine::new(connector_settings(zone)).with_rego(rules.0);
         Ok(PolicyService {
             engine,
             rule_count: count,
@@ -88,35 +88,96 @@ impl PolicyService {
         self.rule_count
     }
 
-    /// Evaluates a stored policy (or an offer or agreement body) in `scope`. A policy that no longer parses denies,
-    /// with the parse error as the reason.
-    pub fn evaluate(&self, policy: &Value, ctx: &RequestContext, scope: Scope) -> ComplianceReport {
-        self.evaluate_parsed(&parse(policy), ctx, scope)
+    /// The engine, with the connector's settings and Rego rules.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
     }
 
-    /// [`PolicyService::evaluate`] for a policy parsed once with [`parse`] and decided on many times (an
+    /// Decides on a stored policy (or an offer or agreement body) in `scope`, on the context the request builder
+    /// makes from `facts`. A policy that no longer reads denies, with why as the reason.
+    pub fn decide(&self, policy: &Value, scope: Scope, facts: &Facts) -> Decided {
+        self.decide_parsed(&parse(policy), scope, facts)
+    }
+
+    /// [`PolicyService::decide`] for a policy parsed once with [`parse`] and decided on many times (an
     /// agreement on every data-plane request).
-    pub fn evaluate_parsed(
+    pub fn decide_parsed(
         &self,
         policy: &Result<Policy, String>,
-        ctx: &RequestContext,
         scope: Scope,
-    ) -> ComplianceReport {
-        let report = match policy {
-            Ok(p) => self.engine.evaluate(p, ctx, scope),
-            Err(e) => ComplianceReport {
-                policy_id: None,
-                scope,
-                decision: twinport_policy::Decision::Deny,
-                deciding_rules: vec!["unreadable-policy".into()],
-                summary: format!("deny: the policy cannot be read ({e})"),
-                rules: Vec::new(),
-                rego: None,
+        facts: &Facts,
+    ) -> Decided {
+        match policy {
+            Ok(p) => {
+                let context = request::build(scope, facts, p);
+                let report = self.engine.evaluate(p, &context, scope);
+                self.decisions.record(scope, &report.decision);
+                Decided { context, report }
+            }
+            Err(e) => Decided {
+                context: RequestContext::default(),
+                report: self.unreadable(scope, e),
             },
-        };
+        }
+    }
+
+    /// Evaluates a stored policy on a context written by hand (the dry run's `context`).
+    pub fn evaluate(&self, policy: &Value, ctx: &RequestContext, scope: Scope) -> ComplianceReport {
+        match parse(policy) {
+            Ok(p) => {
+                let report = self.engine.evaluate(&p, ctx, scope);
+                self.decisions.record(scope, &report.decision);
+                report
+            }
+            Err(e) => self.unreadable(scope, &e),
+        }
+    }
+
+    fn unreadable(&self, scope: Scope, e: &str) -> ComplianceReport {
+        let report = ComplianceReport::denied(
+            None,
+            scope,
+            "unreadable-policy",
+            format!("deny: the policy cannot be read ({e})"),
+        );
         self.decisions.record(scope, &report.decision);
         report
     }
+}
+
+/// The city's Rego rules, and how many files they came from.
+pub fn load_rules(catalogue_dir: &Path) -> Result<(RegoRules, usize), RuleLoadError> {
+    let mut rules = RegoRules::new();
+    let mut count = 0;
+    for scope in Scope::ALL {
+        let dir = catalogue_dir.join("rules").join(scope.as_str());
+        if !dir.is_dir() {
+            continue;
+        }
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .map_err(|e| RuleLoadError {
+                path: dir.display().to_string(),
+                message: e.to_string(),
+            })?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "rego"))
+            .collect();
+        files.sort();
+        for path in files {
+            let source = std::fs::read_to_string(&path).map_err(|e| RuleLoadError {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })?;
+            let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("rule");
+            rules.add(scope, name, &source).map_err(|e| RuleLoadError {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })?;
+            count += 1;
+        }
+    }
+    Ok((rules, count))
 }
 
 /// A stored policy as the engine reads it, or why it cannot be read (which denies).
@@ -124,43 +185,49 @@ pub fn parse(policy: &Value) -> Result<Policy, String> {
     Policy::from_json(policy).map_err(|e| e.to_string())
 }
 
-/// What the connector knows for a decision about `partner` and `resource`.
-pub struct ContextInput<'a> {
+/// What the connector knows about a request for a decision about `partner` and `resource`.
+pub struct FactsInput<'a> {
     pub partner_id: &'a str,
     pub partner: Option<&'a PartnerConfig>,
     pub resource: Option<&'a Resource>,
-    pub action: &'a str,
     pub purpose: Option<&'a str>,
+    /// The agreement's id and when it was concluded (transfers and accesses).
     pub agreement: Option<(&'a str, &'a str)>,
-    pub count: Option<u64>,
+    /// Accesses made under the agreement before this one.
+    pub accesses: Option<u64>,
+    pub flow: Option<Flow>,
+    /// The HTTP method of one pull request.
+    pub method: Option<&'a str>,
 }
 
-/// Built field by field: it was built as JSON and deserialized, 3 % of the data plane's CPU per request (twice the
-/// decision itself), with an empty context as the silent fallback had that ever failed.
-pub fn context(input: ContextInput<'_>) -> RequestContext {
+/// The facts the request builder shapes for each scope, with the connector's clock as the time of the decision.
+pub fn facts(input: FactsInput<'_>) -> Facts {
     let now = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();
-    RequestContext {
-        time: Some(now),
-        action: Some(input.action.to_string()),
-        counterparty: Some(CounterpartyContext {
+    Facts {
+        partner: Some(CounterpartyContext {
             id: Some(input.partner_id.to_string()),
             claims: input.partner.map(|p| p.claims.clone()).unwrap_or_default(),
             ..Default::default()
         }),
-        resource: input.resource.map(|r| ResourceContext {
-            id: Some(r.id.clone()),
-            kind: Some(r.kind.as_str().to_string()),
-            stage: r.stage.map(|s| s.as_str().to_string()),
-            ..Default::default()
-        }),
+        resource: input.resource.map(resource_context),
         purpose: input.purpose.map(str::to_string),
-        agreement: input.agreement.map(|(id, start)| AgreementContext {
-            id: Some(id.to_string()),
-            start: Some(start.to_string()),
-        }),
-        usage: input.count.map(|count| UsageContext { count: Some(count) }),
+        at: Some(now),
+        agreed_at: input.agreement.map(|(_, start)| start.to_string()),
+        agreement: input.agreement.map(|(id, _)| id.to_string()),
+        flow: input.flow,
+        method: input.method.map(str::to_string),
+        accesses: input.accesses,
+    }
+}
+
+/// A catalogue resource as policies see it.
+pub fn resource_context(r: &Resource) -> ResourceContext {
+    ResourceContext {
+        id: Some(r.id.clone()),
+        kind: Some(r.kind.as_str().to_string()),
+        stage: r.stage.map(|s| s.as_str().to_string()),
         ..Default::default()
     }
 }
@@ -170,15 +237,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    #[test]
-    fn the_context_carries_everything_the_connector_knows_in_the_documented_shape() {
-        let resource = crate::catalogue::resource::parse_resource(json!({
-            "id": "urn:ldt:city-a:traffic", "kind": "dataset", "stage": "raw", "title": "Traffic counts",
-            "distributions": [{"format": "application/json", "backend": "http://platform:1026/traffic"}],
-            "offers": [{"policy": "open"}]
-        }))
-        .expect("valid resource");
-        let partner = PartnerConfig {
+    fn partner() -> PartnerConfig {
+        PartnerConfig {
             id: "https://city-b.example/twinport".into(),
             name: None,
             url: None,
@@ -190,48 +250,63 @@ mod tests {
                 .as_object()
                 .cloned()
                 .unwrap_or_default(),
-        };
-        let ctx = context(ContextInput {
+        }
+    }
+
+    #[test]
+    fn the_facts_carry_everything_the_connector_knows() {
+        let resource = crate::catalogue::resource::parse_resource(json!({
+            "id": "urn:ldt:city-a:traffic", "kind": "dataset", "stage": "raw", "title": "Traffic counts",
+            "distributions": [{"format": "application/json", "backend": "http://platform:1026/traffic"}],
+            "offers": [{"policy": "open"}]
+        }))
+        .expect("valid resource");
+        let partner = partner();
+        let f = facts(FactsInput {
             partner_id: &partner.id,
             partner: Some(&partner),
             resource: Some(&resource),
-            action: "use",
-            purpose: Some("research"),
+            purpose: Some("https://w3id.org/dpv#AcademicResearch"),
             agreement: Some(("urn:agreement:1", "2026-11-24T08:00:00Z")),
-            count: Some(3),
+            accesses: Some(3),
+            flow: Some(Flow::Pull),
+            method: Some("GET"),
         });
-        let mut shown = serde_json::to_value(&ctx).expect("serializes");
-        assert!(shown["time"].as_str().is_some_and(|t| t.ends_with('Z')));
-        shown.as_object_mut().map(|m| m.remove("time"));
+        let mut shown = serde_json::to_value(&f).expect("serializes");
+        assert!(shown["at"].as_str().is_some_and(|t| t.ends_with('Z')));
+        shown.as_object_mut().map(|m| m.remove("at"));
         assert_eq!(
             shown,
             json!({
-                "action": "use",
-                "counterparty": {"id": "https://city-b.example/twinport", "claims": {"region": "NL", "member": true}},
+                "partner": {"id": "https://city-b.example/twinport", "claims": {"region": "NL", "member": true}},
                 "resource": {"id": "urn:ldt:city-a:traffic", "kind": "dataset", "stage": "raw"},
-                "purpose": "research",
-                "agreement": {"id": "urn:agreement:1", "start": "2026-11-24T08:00:00Z"},
-                "usage": {"count": 3}
+                "purpose": "https://w3id.org/dpv#AcademicResearch",
+                "agreedAt": "2026-11-24T08:00:00Z",
+                "agreement": "urn:agreement:1",
+                "flow": "pull",
+                "method": "GET",
+                "accesses": 3
             })
         );
+    }
 
-        // Nothing known beyond the partner: no resource, purpose, agreement or usage, and no claims.
-        let bare = context(ContextInput {
-            partner_id: "https://unknown.example",
-            partner: None,
-            resource: None,
-            action: "read",
-            purpose: None,
-            agreement: None,
-            count: None,
-        });
-        assert_eq!(
-            bare.counterparty,
-            Some(twinport_policy::context::CounterpartyContext {
-                id: Some("https://unknown.example".into()),
-                ..Default::default()
-            })
+    #[test]
+    fn an_unreadable_policy_denies_with_why() {
+        let service = PolicyService {
+            engine: Engine::new(connector_settings(&PolicyZone::utc())),
+            rule_count: 0,
+            decisions: Default::default(),
+        };
+        let d = service.decide(
+            &json!({"permission": [{"action": "use", "constraints": []}]}),
+            Scope::Access,
+            &Facts::default(),
         );
-        assert!(bare.resource.is_none() && bare.purpose.is_none() && bare.usage.is_none());
+        assert!(!d.report.is_permit());
+        assert!(
+            d.report.summary.contains("did you mean \"constraint\""),
+            "{}",
+            d.report.summary
+        );
     }
 }

@@ -15,7 +15,7 @@ use twinport_contracts::negotiation::{
 use twinport_contracts::process::Role;
 use twinport_policy::Scope;
 
-use super::decision::{context, ContextInput};
+use super::decision::{facts, FactsInput};
 use super::error::Protocol;
 use super::offers::{self, OurOffer};
 use super::outbox::{CONSUMER_PID_PLACEHOLDER, DSP_BASE_PLACEHOLDER, PROVIDER_PID_PLACEHOLDER};
@@ -344,21 +344,23 @@ async fn decide(
     change: Change,
 ) -> Result<(NegotiationRecord, Change), ProcessError> {
     let partner = state.partners().get(&n.partner);
-    let ctx = context(ContextInput {
+    // The request builder asks for the actions the offer grants, starts the agreement now (so elapsedTime and
+    // delayPeriod evaluate) and counts no access yet.
+    let known = facts(FactsInput {
         partner_id: &n.partner,
         partner: partner.as_ref(),
         resource: Some(&ours.resource),
-        action: "use",
         purpose: n.purpose.as_deref(),
         agreement: None,
-        // No access has been made under an agreement that does not exist yet: a count limit is judged as for
-        // the first access, not refused for want of a value.
-        count: Some(0),
+        accesses: None,
+        flow: None,
+        method: None,
     });
-    let report = state
+    let decided = state
         .policy()
-        .evaluate(&ours.policy, &ctx, Scope::Negotiation);
-    let report_json = serde_json::to_string(&report).unwrap_or_default();
+        .decide(&ours.policy, Scope::Negotiation, &known);
+    let report_json = decided.recorded();
+    let report = decided.report;
     let from = n.state.clone();
     if !report.is_permit() {
         let reasons: Vec<String> = report.reasons().into_iter().take(8).collect();

@@ -14,12 +14,13 @@ use twinport_contracts::transfer::{
 };
 use twinport_policy::Scope;
 
-use super::decision::{context, ContextInput};
+use super::decision::{facts, FactsInput};
 use super::error::Protocol;
 use super::outbox::{CONSUMER_PID_PLACEHOLDER, DSP_BASE_PLACEHOLDER, PROVIDER_PID_PLACEHOLDER};
 use super::{audit_trail, new_pid, ProcessError, CONSUMER, PROVIDER};
 use crate::app::AppState;
 use crate::storage::{Change, NewOutbox, TransferRecord};
+use twinport_policy::request::Flow;
 
 /// Transfer formats this connector serves.
 pub const PULL: &str = "HttpData-PULL";
@@ -303,19 +304,27 @@ async fn start_or_refuse(
         .await?
         .and_then(|n| n.purpose);
     let count = state.store().access_count(&agreement.id).await?;
-    let ctx = context(ContextInput {
+    // What the transfer will do decides the action asked: a pull reads (or executes a model), a push distributes.
+    let flow = if t.format == PUSH {
+        Flow::Push
+    } else {
+        Flow::Pull
+    };
+    let known = facts(FactsInput {
         partner_id: &t.partner,
         partner: partner.as_ref(),
         resource: resource.as_ref(),
-        action: "use",
         purpose: purpose.as_deref(),
         agreement: Some((&agreement.id, &start_time)),
-        count: Some(count),
+        accesses: Some(count),
+        flow: Some(flow),
+        method: None,
     });
     let mut policy = agreement.body.clone();
     policy["@type"] = json!("Agreement");
-    let report = state.policy().evaluate(&policy, &ctx, Scope::Transfer);
-    let report_json = serde_json::to_string(&report).unwrap_or_default();
+    let decided = state.policy().decide(&policy, Scope::Transfer, &known);
+    let report_json = decided.recorded();
+    let report = decided.report;
     let from = t.state.clone();
     if !report.is_permit() {
         let reasons: Vec<String> = report.reasons().into_iter().take(8).collect();

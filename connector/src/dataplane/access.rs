@@ -18,10 +18,11 @@ use super::backend::Backend;
 use super::problem::Refusal;
 use crate::app::AppState;
 use crate::catalogue::Resource;
-use crate::contracting::decision::{context, ContextInput};
+use crate::contracting::decision::{facts, FactsInput};
 use crate::contracting::transfer::token_hash;
 use crate::contracting::PROVIDER;
 use crate::storage::{AgreementRecord, TransferRecord};
+use twinport_policy::request::Flow;
 
 /// Header a partner may use to declare the purpose of one request; without it the purpose given in the
 /// negotiation applies.
@@ -305,14 +306,13 @@ pub async fn admit(
     })
 }
 
-/// The ODRL action a request performs: reading for safe methods, use otherwise (executing a process, posting a
-/// query). A permission for `use` covers both.
-pub fn action_for(method: &axum::http::Method) -> &'static str {
-    if method == axum::http::Method::GET || method == axum::http::Method::HEAD {
-        "read"
-    } else {
-        "use"
-    }
+/// What one access does, which decides the action the agreement is asked for.
+#[derive(Debug, Clone, Copy)]
+pub enum Requested<'a> {
+    /// A partner's request on a pull transfer, with its HTTP method.
+    Pull(&'a axum::http::Method),
+    /// A delivery the provider pushes to the consumer.
+    Push,
 }
 
 /// Evaluates the agreement in the access scope and, where the count matters, reserves the access; returns its
@@ -320,7 +320,7 @@ pub fn action_for(method: &axum::http::Method) -> &'static str {
 pub async fn decide(
     state: &AppState,
     access: &Access,
-    action: &str,
+    request: Requested<'_>,
 ) -> Result<Option<u64>, Refusal> {
     let agreement = &access.agreed.agreement;
     let start = agreement
@@ -343,18 +343,26 @@ pub async fn decide(
     } else {
         None
     };
-    let ctx = context(ContextInput {
+    // The request builder asks for what this request does: a pull's method decides (GET reads, POST to a model
+    // executes it, ...), a pushed delivery distributes.
+    let (flow, method) = match request {
+        Requested::Pull(method) => (Flow::Pull, Some(method.as_str())),
+        Requested::Push => (Flow::Push, None),
+    };
+    let known = facts(FactsInput {
         partner_id: &access.transfer.partner,
         partner: partner.as_ref(),
         resource: Some(access.resource()),
-        action,
         purpose: access.purpose.as_deref(),
         agreement: Some((&agreement.id, &start)),
-        count: number.map(|n| n - 1),
+        accesses: number.map(|n| n - 1),
+        flow: Some(flow),
+        method,
     });
     let report = state
         .policy()
-        .evaluate_parsed(&access.agreed.policy, &ctx, Scope::Access);
+        .decide_parsed(&access.agreed.policy, Scope::Access, &known)
+        .report;
     if report.is_permit() {
         return Ok(number);
     }

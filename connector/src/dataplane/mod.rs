@@ -267,7 +267,7 @@ async fn serve(
             prefix: Some(format!("{DATA_PATH}/{pid}")),
         },
     })?;
-    access::decide(state, &access, access::action_for(&parts.method)).await?;
+    access::decide(state, &access, access::Requested::Pull(&parts.method)).await?;
     let plane = state.data_plane();
     let response = prepared.send(plane.backends(), plane.timeout()).await?;
 

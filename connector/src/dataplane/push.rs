@@ -204,7 +204,7 @@ async fn push(state: &AppState, t: &TransferRecord, line: &mut AccessLine) -> Re
         body: None,
         forwarded: Forwarded::default(),
     })?;
-    access::decide(state, &access, "read").await?;
+    access::decide(state, &access, access::Requested::Push).await?;
     let plane = state.data_plane();
     let response = prepared.send(plane.backends(), plane.timeout()).await?;
     // Only a whole resource is pushed; an error page or a partial answer is not the agreed data.

@@ -1,13 +1,16 @@
 //! `POST /api/v1/policies/{id}/dry-run`: asks "what would the connector decide for this request under this
-//! policy?" without any partner, agreement or transfer. A legal team uses it to check a stored policy (any
-//! version, since agreements keep the version they were made under) against a hand-written request context, and
-//! gets the same compliance report the connector would log, including the city's local Rego rules.
+//! policy?" without any partner, agreement or transfer. A legal team describes the request as the connector knows
+//! it (`request`: partner, claims, purpose, time, accesses so far), and the connector's own request builder makes
+//! the scope's context from it, exactly as for a real partner; a hand-written `context` is accepted too. It works
+//! on a stored policy (any version, since agreements keep the version they were made under) and answers with the
+//! context decided on and the compliance report the connector would log, including the city's local Rego rules.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use twinport_policy::request::Facts;
 use twinport_policy::{ComplianceReport, RequestContext, Scope};
 
 use super::auth::{Principal, Role};
@@ -20,7 +23,12 @@ use crate::error::ApiError;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DryRunRequest {
-    /// The request context (see docs/policy-context.md); an empty context when absent.
+    /// The request as the connector knows it (see docs/policy-context.md): the connector's request builder makes
+    /// the scope's context from it.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub request: Value,
+    /// A request context written by hand, used as it is; an empty context when neither is given.
     #[serde(default)]
     #[schema(value_type = Object)]
     pub context: Value,
@@ -41,6 +49,9 @@ pub struct DryRunView {
     pub version: i64,
     /// Why, in a few lines: the summary first, then every failing premise of a deny.
     pub reasons: Vec<String>,
+    /// The request context decided on.
+    #[schema(value_type = Object)]
+    pub context: RequestContext,
     /// The full compliance report (`decision`, `decidingRules`, `summary`, `rules`, `rego`), inline.
     #[serde(flatten)]
     #[schema(value_type = Object)]
@@ -68,6 +79,24 @@ fn from_value<T: serde::de::DeserializeOwned>(value: Value, prefix: &str) -> Res
     })
 }
 
+/// What the connector itself would add to a described request: its clock when no time is given, and the claims it
+/// attests for a configured partner when the request gives none.
+fn complete(state: &AppState, mut f: Facts) -> Facts {
+    if f.at.is_none() {
+        f.at = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .ok();
+    }
+    if let Some(p) = f.partner.as_mut() {
+        if p.claims.is_empty() {
+            if let Some(configured) = p.id.as_deref().and_then(|id| state.partners().get(id)) {
+                p.claims = configured.claims.clone();
+            }
+        }
+    }
+    f
+}
+
 #[utoipa::path(post, path = "/api/v1/policies/{id}/dry-run", tag = "policies", params(("id" = String, Path)),
     request_body = DryRunRequest,
     responses((status = 200, body = DryRunView, description = "the compliance report (permit or deny)"),
@@ -82,7 +111,18 @@ pub async fn dry_run(
     who.require(Role::Legal)?;
     let request: DryRunRequest = from_value(body::json(&body)?, "")?;
     // Checked before the lookup so a bad request is answered the same whether or not the policy exists.
-    let ctx: RequestContext = if request.context.is_null() {
+    if !request.request.is_null() && !request.context.is_null() {
+        return Err(invalid(
+            "request".into(),
+            "give either request or context, not both".into(),
+        ));
+    }
+    let facts: Option<Facts> = if request.request.is_null() {
+        None
+    } else {
+        Some(from_value(request.request, "request")?)
+    };
+    let written: RequestContext = if request.context.is_null() {
         RequestContext::default()
     } else {
         from_value(request.context, "context")?
@@ -109,13 +149,24 @@ pub async fn dry_run(
             }
         }
     };
-    let report = state.policy().evaluate(&policy, &ctx, scope);
+    let (context, report) = match &facts {
+        Some(f) => {
+            let f = &complete(&state, f.clone());
+            let d = state.policy().decide(&policy, scope, f);
+            (d.context, d.report)
+        }
+        None => {
+            let report = state.policy().evaluate(&policy, &written, scope);
+            (written, report)
+        }
+    };
     tracing::info!(subject = %who.subject, policy = %id, version, %scope,
         decision = ?report.decision, "policy dry run");
     Ok(Json(DryRunView {
         policy: id,
         version,
         reasons: report.reasons(),
+        context,
         report,
     }))
 }

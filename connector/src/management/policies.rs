@@ -26,6 +26,10 @@ pub struct PolicyView {
     #[schema(value_type = Object)]
     pub policy: Value,
     pub created_at: String,
+    /// What the policy linter warns about (a free-word purpose, an operand the connector never supplies, ...).
+    /// A policy with errors is never stored: it is refused with 422 and the lint report.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<FieldError>,
 }
 
 /// One version in a policy's history; `policy` is absent for a deletion.
@@ -47,7 +51,9 @@ pub struct NewPolicy {
 }
 
 fn view(p: PolicyRecord) -> PolicyView {
+    let warnings = policy_doc::check(&p.body).warnings;
     PolicyView {
+        warnings,
         id: p.id,
         version: p.version,
         source: if p.source == ResourceSource::File {
@@ -235,10 +241,13 @@ async fn save(
     id: &str,
     policy: &Value,
 ) -> Result<PolicyView, ApiError> {
-    policy_doc::validate(policy).map_err(|errors| ApiError::Validation {
+    let warnings = policy_doc::validate(policy).map_err(|errors| ApiError::Validation {
         what: "policy".into(),
         errors,
     })?;
+    for w in &warnings {
+        tracing::warn!(policy = %id, field = %w.field, "policy warning: {}", w.problem);
+    }
     let version = state
         .store()
         .put_policy(id, ResourceSource::Api, policy)

@@ -5,8 +5,9 @@
 mod vocab;
 
 pub use vocab::{
-    action_includes, normalise_term, LeftOperand, LogicalOperator, Operator, ODRL_NS,
-    TWINPORT_CLAIM_NS, TWINPORT_NS,
+    action_includes, is_odrl_action, normalise_term, LeftOperand, LogicalOperator, Operator,
+    ODRL_ACTIONS, ODRL_LEFT_OPERANDS, ODRL_NS, TWINPORT_CLAIM_NS, TWINPORT_LEFT_OPERANDS,
+    TWINPORT_NS,
 };
 
 use serde::{Deserialize, Serialize};
@@ -38,7 +39,6 @@ pub enum ConflictStrategy {
 pub struct Policy {
     pub uid: Option<String>,
     pub kind: PolicyKind,
-    pub profile: Vec<String>,
     pub conflict: Option<ConflictStrategy>,
     /// Policy-level (compact form) values; they apply to every rule that does not set its own.
     pub assigner: Option<Party>,
@@ -48,6 +48,11 @@ pub struct Policy {
     pub permissions: Vec<Rule>,
     pub prohibitions: Vec<Rule>,
     pub obligations: Vec<Rule>,
+    /// The policy's own time zone (`twinport:timeZone`, an IANA name) for dates, `dayOfWeek` and `timeOfDay`;
+    /// without it the engine's configured zone applies.
+    pub time_zone: Option<crate::zone::PolicyZone>,
+    /// A name for people (`rdfs:label` or `dct:title`), used in explanations and reasons.
+    pub label: Option<String>,
 }
 
 /// Which of ODRL's rule classes a rule is.
@@ -79,6 +84,12 @@ pub struct Rule {
     pub consequences: Vec<Rule>,
     /// Remedies of a prohibition.
     pub remedies: Vec<Rule>,
+    /// A name for people (`rdfs:label` or `dct:title`), used in explanations and reasons.
+    pub label: Option<String>,
+    /// The party to be attributed (`attributedParty`), on an `attribute` duty or obligation.
+    pub attributed_party: Option<Party>,
+    /// The attribution the partner must show (`twinport:attributionText`), on an `attribute` duty or obligation.
+    pub attribution_text: Option<String>,
 }
 
 /// An action with optional refinements.

@@ -18,6 +18,104 @@ pub fn normalise_term(term: &str) -> &str {
         .unwrap_or(term)
 }
 
+/// ODRL 2.2 actions (core and common vocabulary). Any other plain word is a typo; an IRI from another vocabulary
+/// is allowed (and matches only requests for exactly that action).
+pub const ODRL_ACTIONS: &[&str] = &[
+    "use",
+    "transfer",
+    "acceptTracking",
+    "aggregate",
+    "annotate",
+    "anonymize",
+    "archive",
+    "attribute",
+    "compensate",
+    "concurrentUse",
+    "delete",
+    "derive",
+    "digitize",
+    "display",
+    "distribute",
+    "ensureExclusivity",
+    "execute",
+    "extract",
+    "give",
+    "grantUse",
+    "include",
+    "index",
+    "inform",
+    "install",
+    "lease",
+    "lend",
+    "modify",
+    "move",
+    "nextPolicy",
+    "obtainConsent",
+    "play",
+    "present",
+    "print",
+    "read",
+    "reproduce",
+    "reviewPolicy",
+    "sell",
+    "stream",
+    "synchronize",
+    "textToSpeech",
+    "transform",
+    "translate",
+    "uninstall",
+    "watermark",
+    "write",
+];
+
+/// ODRL 2.2's left operands. Those without a native meaning in Twinport are still valid ODRL: they take their
+/// value from the request context's `parameters`, and the linter says that the connector never supplies one.
+pub const ODRL_LEFT_OPERANDS: &[&str] = &[
+    "absolutePosition",
+    "absoluteSize",
+    "absoluteSpatialPosition",
+    "absoluteTemporalPosition",
+    "count",
+    "dateTime",
+    "delayPeriod",
+    "deliveryChannel",
+    "device",
+    "elapsedTime",
+    "event",
+    "fileFormat",
+    "industry",
+    "language",
+    "media",
+    "meteredTime",
+    "payAmount",
+    "percentage",
+    "product",
+    "purpose",
+    "recipient",
+    "relativePosition",
+    "relativeSize",
+    "relativeSpatialPosition",
+    "relativeTemporalPosition",
+    "resolution",
+    "spatial",
+    "spatialCoordinates",
+    "system",
+    "systemDevice",
+    "timeInterval",
+    "unitOfCount",
+    "version",
+    "virtualLocation",
+];
+
+/// Twinport's own left operands, written `twinport:NAME` or with the full namespace.
+pub const TWINPORT_LEFT_OPERANDS: &[&str] =
+    &["resourceKind", "resourceStage", "dayOfWeek", "timeOfDay"];
+
+/// Whether a plain word is an ODRL action.
+pub fn is_odrl_action(name: &str) -> bool {
+    ODRL_ACTIONS.contains(&name)
+}
+
 /// The parent of an action in ODRL 2.2's `includedIn` hierarchy (ODRL22.ttl), for the actions a city needs.
 fn parent(action: &str) -> Option<&'static str> {
     Some(match action {
@@ -187,8 +285,10 @@ pub enum LeftOperand {
     PayAmount,
     ResourceKind,
     ResourceStage,
-    /// Day of the week of the request time (`twinport:dayOfWeek`): "Monday" … "Sunday".
+    /// Day of the week of the request time in the policy time zone (`twinport:dayOfWeek`): "Monday" … "Sunday".
     DayOfWeek,
+    /// Wall-clock time of the request in the policy time zone (`twinport:timeOfDay`), e.g. "08:00".
+    TimeOfDay,
     /// A counterparty claim, by name (dots address nested claims).
     Claim(String),
     /// Not evaluated natively; the term as written.
@@ -212,6 +312,7 @@ impl LeftOperand {
                 "resourceKind" => LeftOperand::ResourceKind,
                 "resourceStage" => LeftOperand::ResourceStage,
                 "dayOfWeek" => LeftOperand::DayOfWeek,
+                "timeOfDay" => LeftOperand::TimeOfDay,
                 _ => LeftOperand::Other(term.to_string()),
             };
         }
@@ -246,8 +347,19 @@ impl LeftOperand {
             LeftOperand::ResourceKind => format!("{TWINPORT_NS}resourceKind"),
             LeftOperand::ResourceStage => format!("{TWINPORT_NS}resourceStage"),
             LeftOperand::DayOfWeek => format!("{TWINPORT_NS}dayOfWeek"),
+            LeftOperand::TimeOfDay => format!("{TWINPORT_NS}timeOfDay"),
             LeftOperand::Claim(name) => format!("{TWINPORT_CLAIM_NS}{name}"),
             LeftOperand::Other(t) => t.clone(),
+        }
+    }
+
+    /// True when the operand compares region codes: `spatial`, or a partner claim named `region`
+    /// (`claim:region`, `claim:address.region`).
+    pub fn compares_regions(&self) -> bool {
+        match self {
+            LeftOperand::Spatial => true,
+            LeftOperand::Claim(name) => name == "region" || name.ends_with(".region"),
+            _ => false,
         }
     }
 
@@ -306,6 +418,7 @@ mod tests {
         );
         for lo in [
             LeftOperand::ResourceStage,
+            LeftOperand::TimeOfDay,
             LeftOperand::Claim("x".into()),
             LeftOperand::Count,
         ] {
