@@ -183,6 +183,7 @@ impl AppState {
                     accesses: None,
                     flow: None,
                     method: None,
+                    duties: Default::default(),
                 });
                 r.offers.retain(|o| {
                     policies.get(&o.policy).is_some_and(|p| {

@@ -13,12 +13,13 @@
 //!   PUT/PATCH modify, DELETE deletes; every pushed delivery distributes.
 
 use crate::context::{
-    AgreementContext, CounterpartyContext, RequestContext, RequestedAction, ResourceContext,
-    UsageContext,
+    AgreementContext, CounterpartyContext, DutyState, RequestContext, RequestedAction,
+    ResourceContext, UsageContext,
 };
 use crate::engine::Scope;
 use crate::model::Policy;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// How the data of a transfer flows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,6 +65,10 @@ pub struct Facts {
     /// Accesses already made under the agreement before this one; 0 when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accesses: Option<u64>,
+    /// What the city has recorded about the agreement's duties (transfers and accesses), by duty `@id` or
+    /// action name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub duties: BTreeMap<String, DutyState>,
 }
 
 /// The actions the policy's permissions grant, in order, each once.
@@ -150,6 +155,7 @@ pub fn build(scope: Scope, facts: &Facts, policy: &Policy) -> RequestContext {
             ctx.usage = Some(UsageContext {
                 count: Some(facts.accesses.unwrap_or(0)),
             });
+            ctx.duties = facts.duties.clone();
         }
     }
     ctx

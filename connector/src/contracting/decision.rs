@@ -3,11 +3,12 @@
 //! request, handed to the policy library's request builder, the one that `twinport policy simulate`, `test` and
 //! the dry run use too. The connector never shapes a request context itself.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde_json::Value;
-use twinport_policy::context::CounterpartyContext;
 use twinport_policy::context::ResourceContext;
+use twinport_policy::context::{CounterpartyContext, DutyState};
 use twinport_policy::request::{self, Facts, Flow};
 use twinport_policy::zone::PolicyZone;
 use twinport_policy::{
@@ -198,6 +199,8 @@ pub struct FactsInput<'a> {
     pub flow: Option<Flow>,
     /// The HTTP method of one pull request.
     pub method: Option<&'a str>,
+    /// The states the city has recorded for the agreement's duties.
+    pub duties: BTreeMap<String, DutyState>,
 }
 
 /// The facts the request builder shapes for each scope, with the connector's clock as the time of the decision.
@@ -219,6 +222,7 @@ pub fn facts(input: FactsInput<'_>) -> Facts {
         flow: input.flow,
         method: input.method.map(str::to_string),
         accesses: input.accesses,
+        duties: input.duties,
     }
 }
 
@@ -271,6 +275,7 @@ mod tests {
             accesses: Some(3),
             flow: Some(Flow::Pull),
             method: Some("GET"),
+            duties: BTreeMap::from([("attribute".to_string(), DutyState::Fulfilled)]),
         });
         let mut shown = serde_json::to_value(&f).expect("serializes");
         assert!(shown["at"].as_str().is_some_and(|t| t.ends_with('Z')));
@@ -285,7 +290,8 @@ mod tests {
                 "agreement": "urn:agreement:1",
                 "flow": "pull",
                 "method": "GET",
-                "accesses": 3
+                "accesses": 3,
+                "duties": {"attribute": "fulfilled"}
             })
         );
     }

@@ -355,6 +355,7 @@ async fn decide(
         accesses: None,
         flow: None,
         method: None,
+        duties: Default::default(),
     });
     let decided = state
         .policy()

@@ -319,6 +319,7 @@ async fn start_or_refuse(
         accesses: Some(count),
         flow: Some(flow),
         method: None,
+        duties: state.store().duty_states(&agreement.id).await?,
     });
     let mut policy = agreement.body.clone();
     policy["@type"] = json!("Agreement");

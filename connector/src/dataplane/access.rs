@@ -8,10 +8,12 @@
 //! read the number.
 
 use crate::tls::TlsPeer;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::http::{header, HeaderMap, StatusCode};
 use serde_json::{json, Value};
+use twinport_policy::context::DutyState;
 use twinport_policy::Scope;
 
 use super::backend::Backend;
@@ -40,6 +42,8 @@ pub struct Agreed {
     pub purpose: Option<String>,
     /// Whether the agreement limits the number of accesses (see [`mentions_count`]).
     pub counted: bool,
+    /// Whether the agreement has duties or obligations, whose recorded states every decision must see.
+    pub has_duties: bool,
     /// The agreement as the policy engine reads it, parsed once (or why it cannot be, which denies every access).
     pub policy: Result<twinport_policy::Policy, String>,
 }
@@ -68,11 +72,14 @@ impl AgreementCache {
         let counted = mentions_count(&agreement.body);
         let mut body = agreement.body.clone();
         body["@type"] = json!("Agreement");
+        let policy = crate::contracting::decision::parse(&body);
+        let has_duties = policy.as_ref().is_ok_and(|p| p.duties().next().is_some());
         let agreed = Arc::new(Agreed {
-            policy: crate::contracting::decision::parse(&body),
+            policy,
             agreement,
             purpose,
             counted,
+            has_duties,
         });
         if let Ok(mut m) = self.0.lock() {
             if m.len() >= Self::MAX {
@@ -96,6 +103,9 @@ pub struct Access {
     /// agreement, or any local Rego rule (which may read `usage.count`). Only then is an access reserved in the
     /// database before the request is forwarded; otherwise that write would be on every request for nothing.
     pub counted: bool,
+    /// The states the city has recorded for the agreement's duties, read when the agreement has duties or local
+    /// Rego rules may look at them (`None` otherwise, which no decision reads).
+    pub duties: Option<Arc<BTreeMap<String, DutyState>>>,
 }
 
 /// An agreed resource as the data plane serves it: the catalogue entry, and the backend of its first
@@ -297,12 +307,32 @@ pub async fn admit(
         })
         .await?;
     let purpose = declared.or_else(|| agreed.purpose.clone());
+    let rules = state.policy().rule_count() > 0;
+    let duties = if agreed.has_duties || rules {
+        let id = agreed.agreement.id.clone();
+        Some(
+            state
+                .data_plane()
+                .duties()
+                .get_or_load(&id, state.store().generation(), async {
+                    state
+                        .store()
+                        .duty_states(&id)
+                        .await
+                        .map_err(|e| refuse(Refusal::internal(e)))
+                })
+                .await?,
+        )
+    } else {
+        None
+    };
     Ok(Access {
         transfer,
-        counted: agreed.counted || state.policy().rule_count() > 0,
+        counted: agreed.counted || rules,
         agreed,
         served: resource,
         purpose,
+        duties,
     })
 }
 
@@ -358,6 +388,11 @@ pub async fn decide(
         accesses: number.map(|n| n - 1),
         flow: Some(flow),
         method,
+        duties: access
+            .duties
+            .as_ref()
+            .map(|d| (**d).clone())
+            .unwrap_or_default(),
     });
     let report = state
         .policy()

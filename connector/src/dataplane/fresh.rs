@@ -1,7 +1,8 @@
-//! Rows the data plane reads on every request (the transfer behind a token, the agreed resource), kept in memory
-//! for as long as the store's write generation shows they cannot have changed. Any committed write to transfers
-//! or resources moves the generation on, so a suspension, a termination, a revoked token or an edited resource
-//! takes effect on the very next request. Where the store has no generation (PostgreSQL, which other replicas
+//! Rows the data plane reads on every request (the transfer behind a token, the agreed resource, the recorded duty
+//! states), kept in memory for as long as the store's write generation shows they cannot have changed. Any
+//! committed write to transfers, resources or duty states moves the generation on, so a suspension, a
+//! termination, a revoked token, an edited resource or a duty recorded as violated takes effect on the very next
+//! request. Where the store has no generation (PostgreSQL, which other replicas
 //! may write) nothing is kept and every request reads the database.
 
 use std::collections::HashMap;

@@ -52,6 +52,8 @@ pub struct DataPlane {
     agreements: access::AgreementCache,
     transfers: fresh::FreshCache<crate::storage::TransferRecord>,
     resources: fresh::FreshCache<access::Served>,
+    duties:
+        fresh::FreshCache<std::collections::BTreeMap<String, twinport_policy::context::DutyState>>,
     /// Work that outlives the request that started it (recording a served response; pushes; the consumer's receipt
     /// check and record after a body is relayed), so that a stop can wait for it before the store closes.
     background: tokio_util::task::TaskTracker,
@@ -77,6 +79,7 @@ impl DataPlane {
             agreements: access::AgreementCache::default(),
             transfers: Default::default(),
             resources: Default::default(),
+            duties: Default::default(),
             background: Default::default(),
             stopping: Default::default(),
         })
@@ -145,6 +148,14 @@ impl DataPlane {
     /// Agreed resources by id.
     pub(crate) fn resources(&self) -> &fresh::FreshCache<access::Served> {
         &self.resources
+    }
+
+    /// The recorded duty states of each agreement, by agreement id.
+    pub(crate) fn duties(
+        &self,
+    ) -> &fresh::FreshCache<std::collections::BTreeMap<String, twinport_policy::context::DutyState>>
+    {
+        &self.duties
     }
 }
 

@@ -4,6 +4,7 @@
 mod auth;
 mod body;
 mod dry_run;
+mod duties;
 mod openapi;
 mod partners;
 mod policies;
@@ -65,6 +66,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/agreements", get(processes::list_agreements))
         .route("/agreements/{id}", get(processes::read_agreement))
+        .route("/agreements/{id}/duties", get(duties::list))
+        .route(
+            "/agreements/{id}/duties/{duty}",
+            axum::routing::put(duties::record),
+        )
         .route(
             "/transfers",
             get(processes::list_transfers).post(processes::start_transfer),

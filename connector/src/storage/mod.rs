@@ -3,6 +3,7 @@
 
 mod agreements;
 mod data_plane;
+mod duties;
 mod outbox;
 mod policies;
 mod processes;
@@ -23,6 +24,7 @@ use sqlx::{AnyPool, Executor};
 pub use agreements::AgreementRecord;
 pub(crate) use data_plane::insert_receipts;
 pub use data_plane::IssuedReceipt;
+pub use duties::DutyRecord;
 pub use outbox::OutboxMessage;
 pub use policies::{PolicyRecord, PolicyVersion};
 pub use processes::{Change, HistoryEntry, NegotiationRecord, NewOutbox, TransferRecord};
@@ -60,7 +62,7 @@ pub enum StorageError {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
-    /// Bumped after every committed write to transfers or resources, so the data plane's per-request caches can
+    /// Bumped after every committed write to transfers, resources or duty states, so the data plane's per-request caches can
     /// tell that what they hold may be stale (see [`Store::generation`]).
     generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
@@ -136,7 +138,7 @@ impl Store {
         self.backend
     }
 
-    /// The write generation of transfers and resources, when this process sees every such write: on SQLite
+    /// The write generation of transfers, resources and duty states, when this process sees every such write: on SQLite
     /// (one process owns the file). On PostgreSQL other replicas may write, so there is none and callers read
     /// the database each time. A value read *before* a lookup and still current afterwards means the looked-up
     /// rows have not changed since; the bump follows the commit, so once a write returned, no cache filled
@@ -146,7 +148,7 @@ impl Store {
             .then(|| self.generation.load(std::sync::atomic::Ordering::Acquire))
     }
 
-    /// Marks transfers or resources as changed.
+    /// Marks transfers, resources or duty states as changed.
     pub(crate) fn bump_generation(&self) {
         self.generation
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);

@@ -190,6 +190,15 @@ impl Policy {
         self.uid.as_deref()
     }
 
+    /// The duties a partner takes on: the duties of every permission and every obligation, in document order.
+    /// Each can be recorded as fulfilled or violated under its `@id`, or under its action name.
+    pub fn duties(&self) -> impl Iterator<Item = &Rule> {
+        self.permissions
+            .iter()
+            .flat_map(|p| p.duties.iter())
+            .chain(&self.obligations)
+    }
+
     /// Every top-level rule, in document order by class.
     pub fn rules(&self) -> impl Iterator<Item = &Rule> {
         self.permissions

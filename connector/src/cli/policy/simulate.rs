@@ -155,6 +155,7 @@ pub fn run(args: SimulateArgs) -> Result<u8, String> {
         },
         method: args.method.clone(),
         accesses: None,
+        duties: Default::default(),
     };
     let nth = args.access.unwrap_or_else(|| default_nth(&policy));
     let steps = simulate(&engine, &policy, &facts, nth);
