@@ -1,0 +1,105 @@
+//! Left operands as a policy writes them: a plain word must be one the engine knows, an `odrl:` or `twinport:`
+//! term must exist in that vocabulary, and a prefix one letter off a known one is a typo. Refused words come with
+//! the word probably meant.
+
+use crate::model::{
+    LeftOperand, ODRL_LEFT_OPERANDS, ODRL_NS, TWINPORT_CLAIM_NS, TWINPORT_LEFT_OPERANDS,
+    TWINPORT_NS,
+};
+use crate::spelling::{closest, hint};
+
+const KNOWN_PREFIXES: &[&str] = &["odrl", "twinport", "claim"];
+
+/// A left operand as written, or why it is not one: a plain word must be a left operand the engine knows (native,
+/// ODRL's, or `claim:NAME`); an `odrl:` or `twinport:` term must exist in that vocabulary; a prefix one letter off a
+/// known one is a typo. Other IRIs are allowed (their value can only come from the context's `parameters`).
+pub(crate) fn left_operand(written: &str) -> Result<LeftOperand, String> {
+    let lo = LeftOperand::from_term(written);
+    if lo.is_known() {
+        return Ok(lo);
+    }
+    let natives_and_odrl = ODRL_LEFT_OPERANDS.iter().copied();
+    if let Some(rest) = written
+        .strip_prefix(ODRL_NS)
+        .or_else(|| written.strip_prefix("odrl:"))
+    {
+        if ODRL_LEFT_OPERANDS.contains(&rest) {
+            return Ok(lo);
+        }
+        let s = closest(rest, natives_and_odrl);
+        return Err(format!("unknown ODRL left operand {rest:?}{}", hint(s)));
+    }
+    if let Some(rest) = written
+        .strip_prefix(TWINPORT_NS)
+        .or_else(|| written.strip_prefix("twinport:"))
+    {
+        let s =
+            closest(rest, TWINPORT_LEFT_OPERANDS.iter().copied()).map(|t| format!("twinport:{t}"));
+        return Err(format!(
+            "unknown Twinport left operand {rest:?}{}",
+            hint(s.as_deref())
+        ));
+    }
+    if !written.contains(':') {
+        if ODRL_LEFT_OPERANDS.contains(&written) {
+            return Ok(lo);
+        }
+        let twinport = TWINPORT_LEFT_OPERANDS.iter().copied();
+        if let Some(s) = closest(written, natives_and_odrl) {
+            return Err(format!("unknown left operand {written:?}{}", hint(Some(s))));
+        }
+        if let Some(s) = closest(written, twinport) {
+            return Err(format!(
+                "unknown left operand {written:?}{}",
+                hint(Some(&format!("twinport:{s}")))
+            ));
+        }
+        return Err(format!(
+            "unknown left operand {written:?} (did you mean \"claim:{written}\"? a partner's attested claim is written claim:NAME)"
+        ));
+    }
+    if written.starts_with(TWINPORT_CLAIM_NS) {
+        return Ok(lo);
+    }
+    if let Some((prefix, rest)) = written.split_once(':') {
+        if !rest.starts_with("//") && !KNOWN_PREFIXES.contains(&prefix) {
+            if let Some(p) = closest(prefix, KNOWN_PREFIXES.iter().copied()) {
+                return Err(format!(
+                    "unknown prefix {prefix:?} in left operand {written:?}{}",
+                    hint(Some(&format!("{p}:{rest}")))
+                ));
+            }
+        }
+    }
+    Ok(lo)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn left_operands_in_every_spelling() {
+        assert_eq!(left_operand("purpose"), Ok(LeftOperand::Purpose));
+        assert_eq!(
+            left_operand("claim:membership"),
+            Ok(LeftOperand::Claim("membership".into()))
+        );
+        assert!(left_operand("deliveryChannel").is_ok());
+        assert!(left_operand("odrl:deliveryChannel").is_ok());
+        assert!(left_operand("ex:colour").is_ok());
+        assert!(left_operand("https://example.org/colour").is_ok());
+        assert!(left_operand("odrl:purpse")
+            .unwrap_err()
+            .contains("did you mean \"purpose\""));
+        assert!(left_operand("twinport:resourceKnd")
+            .unwrap_err()
+            .contains("twinport:resourceKind"));
+        assert!(left_operand("claims:membership")
+            .unwrap_err()
+            .contains("claim:membership"));
+        assert!(left_operand("dayofweek")
+            .unwrap_err()
+            .contains("twinport:dayOfWeek"));
+    }
+}
