@@ -353,48 +353,13 @@ fn print_catalog(catalog: &Value) {
     );
 }
 
+/// An offer as the partner's legal team would read it: the policy engine's own sentences (`twinport policy
+/// explain`), so the demo shows what the connector enforces rather than a paraphrase of the JSON.
 fn summarise_offer(offer: &Value) -> String {
-    let mut parts = Vec::new();
-    for (kind, word) in [
-        ("permission", "may"),
-        ("prohibition", "may not"),
-        ("obligation", "must"),
-    ] {
-        for rule in offer
-            .get(kind)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let action = rule
-                .get("action")
-                .map(|a| a.as_str().map(str::to_string).unwrap_or(a.to_string()))
-                .unwrap_or_default();
-            let constraints: Vec<String> = rule
-                .get("constraint")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .map(|c| {
-                    format!(
-                        "{} {} {}",
-                        text(c, "leftOperand"),
-                        text(c, "operator"),
-                        c.get("rightOperand")
-                            .map(|v| v.as_str().map(str::to_string).unwrap_or(v.to_string()))
-                            .unwrap_or_default()
-                    )
-                })
-                .collect();
-            let suffix = if constraints.is_empty() {
-                String::new()
-            } else {
-                format!(" if {}", constraints.join(" and "))
-            };
-            parts.push(format!("{word} {action}{suffix}"));
-        }
+    match twinport_policy::Policy::from_json(offer) {
+        Ok(p) => twinport_policy::explain(&p).join(" "),
+        Err(e) => format!("(the offer does not read: {e})"),
     }
-    parts.join("; ")
 }
 
 fn text(v: &Value, key: &str) -> String {
