@@ -82,6 +82,7 @@ fn consumer_initiated_negotiation_and_pull_transfer() {
         permission: vec![json!({"action": "use"})],
         prohibition: vec![],
         obligation: vec![],
+        terms: serde_json::Map::new(),
     };
     let agreement_msg = ContractAgreementMessage {
         provider_pid: "urn:uuid:p-1".into(),

@@ -455,10 +455,14 @@ pub(crate) fn atomic_phrase(a: &AtomicConstraint, zone: &PolicyZone) -> String {
         (LeftOperand::Purpose, Operator::IsAnyOf | Operator::IsA) => {
             format!("for {ro}{}", narrower(&a.right_operand))
         }
-        (LeftOperand::Purpose, Operator::Neq) => format!("not for {ro}"),
-        (LeftOperand::Purpose, Operator::IsNoneOf) => {
-            format!("not for {ro}{}", narrower(&a.right_operand))
+        (LeftOperand::Purpose, Operator::IsAllOf) => {
+            format!("for each of {ro}{}", narrower(&a.right_operand))
         }
+        (LeftOperand::Purpose, Operator::Neq) => format!("for any purpose other than {ro}"),
+        (LeftOperand::Purpose, Operator::IsNoneOf) => format!(
+            "for any purpose other than {ro}{}",
+            narrower(&a.right_operand)
+        ),
         (LeftOperand::Count, Operator::Lteq) => format!("at most {ro} times"),
         (LeftOperand::Count, Operator::Lt) => format!("fewer than {ro} times"),
         (LeftOperand::Count, Operator::Gteq) => format!("from the {ro}th time on"),

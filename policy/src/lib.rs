@@ -8,6 +8,7 @@ pub mod diff;
 pub mod engine;
 pub mod error;
 pub mod explain;
+pub mod json_text;
 pub mod left_operands;
 pub mod lint;
 pub mod model;

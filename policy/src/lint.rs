@@ -126,6 +126,18 @@ pub fn lint_with(policy_json: &Value, options: LintOptions) -> Vec<Diagnostic> {
             }
             lint_rule(&mut l, &policy, r, &path);
             lint_rule_assigner(&mut l, &policy, r, &path, options);
+            let collection = r
+                .target
+                .as_ref()
+                .or(policy.target.as_ref())
+                .is_some_and(|t| t.collection);
+            if options.offered_by_connector && collection && key != "obligation" {
+                l.push(
+                    Severity::Warning,
+                    &format!("{path}.target"),
+                    "the connector does not record which collections its resources belong to, so a rule about an AssetCollection never applies to its offers",
+                );
+            }
         }
     }
     lint_voiding_prohibitions(&mut l, &policy);
@@ -222,6 +234,9 @@ fn literals(r: &RightOperand) -> Vec<&Literal> {
     }
 }
 
+/// The longest period a policy can sensibly name, in seconds (a thousand years); longer is a slip of the keyboard.
+const MAX_DURATION: f64 = 1000.0 * 365.0 * 86_400.0;
+
 const WEEKDAYS: [&str; 7] = [
     "Monday",
     "Tuesday",
@@ -263,6 +278,14 @@ fn lint_atomic(l: &mut Linter, a: &AtomicConstraint, path: &str) {
         return;
     }
     let lits = literals(&a.right_operand);
+    if lits.is_empty() {
+        l.push(
+            Severity::Error,
+            &ro,
+            "the list is empty, so the condition can never be judged",
+        );
+        return;
+    }
     if !a.operator.is_set_based() && lits.len() != 1 {
         l.push(
             Severity::Error,
@@ -325,13 +348,13 @@ fn lint_atomic(l: &mut Linter, a: &AtomicConstraint, path: &str) {
             "dateTime needs an xsd:dateTime or xsd:date right operand",
         ),
         LeftOperand::ElapsedTime | LeftOperand::DelayPeriod
-            if !check(&|s| parse_duration(s).is_some()) =>
+            if !check(&|s| parse_duration(s).is_some_and(|d| (0.0..=MAX_DURATION).contains(&d))) =>
         {
             l.push(
                 Severity::Error,
                 &ro,
                 format!(
-                    "{} needs an xsd:duration right operand such as \"P30D\"",
+                    "{} needs an xsd:duration right operand such as \"P30D\" (not negative, at most a thousand years)",
                     a.left_operand
                 ),
             )
@@ -374,6 +397,13 @@ fn lint_atomic(l: &mut Linter, a: &AtomicConstraint, path: &str) {
             }
         }
         LeftOperand::Purpose => {
+            if a.operator == Operator::HasPart {
+                l.push(
+                    Severity::Warning,
+                    &format!("{path}.operator"),
+                    "hasPart on a purpose reads \"the declared purposes include this one\" without DPV's hierarchy; isAnyOf is usually meant",
+                );
+            }
             for x in &lits {
                 let v = x.lexical();
                 if crate::purposes::resolve(&v).is_some() {
@@ -645,6 +675,45 @@ mod tests {
             assert!(all.contains(want), "missing {want:?} in\n{all}");
         }
         assert!(!all.contains("\"EU\""), "{all}");
+    }
+
+    #[test]
+    fn values_that_cannot_mean_what_they_say_are_refused() {
+        let m = messages(
+            json!({"@id": "urn:p", "permission": [{"action": "use", "target": "urn:ds", "constraint": [
+            {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": []},
+            {"leftOperand": "elapsedTime", "operator": "lteq", "rightOperand": "-P30D"},
+            {"leftOperand": "elapsedTime", "operator": "lteq", "rightOperand": "P30DT"},
+            {"leftOperand": "delayPeriod", "operator": "gteq", "rightOperand": "P99999999999999999999D"},
+            {"leftOperand": "purpose", "operator": "hasPart", "rightOperand": ["dpv:Marketing"]},
+            {"leftOperand": "dateTime", "operator": "lteq", "rightOperand": "2027-12-31+05:00"}]}]}),
+        );
+        let all = m.join("\n");
+        for want in [
+            "Error permission[0].constraint[0].rightOperand: the list is empty",
+            "Error permission[0].constraint[1].rightOperand: elapsedTime needs an xsd:duration",
+            "Error permission[0].constraint[2].rightOperand: elapsedTime needs an xsd:duration",
+            "Error permission[0].constraint[3].rightOperand: delayPeriod needs an xsd:duration",
+            "Warning permission[0].constraint[4].operator: hasPart on a purpose",
+        ] {
+            assert!(all.contains(want), "missing {want:?} in\n{all}");
+        }
+        assert!(
+            !all.contains("constraint[5]"),
+            "a date with an offset is a date: {all}"
+        );
+        let collection = lint_with(
+            &json!({"permission": [{"action": "use", "target": {"@type": "AssetCollection", "source": "urn:c"}}]}),
+            LintOptions {
+                offered_by_connector: true,
+            },
+        );
+        assert!(
+            collection[0]
+                .message
+                .contains("AssetCollection never applies"),
+            "{collection:?}"
+        );
     }
 
     #[test]

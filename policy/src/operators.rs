@@ -67,6 +67,13 @@ pub fn time_bound(lex: &str, zone: &PolicyZone) -> Option<TimeBound> {
         return Some(TimeBound::Instant(zone.instant(t)));
     }
     let day = format_description!("[year]-[month]-[day]");
+    if let Some((d, offset)) = crate::value::date_with_offset(s) {
+        let start = d.midnight().assume_offset(offset);
+        return Some(TimeBound::Day {
+            start,
+            end: start + time::Duration::days(1),
+        });
+    }
     if let Some(d) = s.strip_suffix('Z') {
         let d = Date::parse(d, day).ok()?;
         let utc = PolicyZone::utc();
@@ -151,10 +158,22 @@ fn compared(op: Operator, left: &Val, right: &Literal, cx: &Semantics<'_>) -> Re
     }
 }
 
+/// A declared purpose in DPV's namespace that DPV does not define (`dpv:Marketting`) cannot be judged: read as
+/// a free word it would slip past a prohibition of `dpv:Marketing`.
+fn known_purpose(s: &str) -> Result<(), String> {
+    if crate::purposes::is_dpv_namespace(s) && crate::purposes::resolve(s).is_none() {
+        return Err(format!(
+            "the declared purpose {s:?} is not a purpose of the Data Privacy Vocabulary"
+        ));
+    }
+    Ok(())
+}
+
 /// The same value: one purpose or region in any spelling, equal numbers, equal text.
 fn equal(left: &Val, right: &Literal, cx: &Semantics<'_>) -> Result<bool, String> {
     match (left, cx.domain) {
         (Val::Text(s), Domain::Purpose) => {
+            known_purpose(s)?;
             let r = right.lexical();
             Ok(*s == r || (crate::purposes::satisfies(s, &r) && crate::purposes::satisfies(&r, s)))
         }
@@ -207,6 +226,7 @@ fn within(l: &Val, r: &Literal, cx: &Semantics<'_>) -> Result<bool, String> {
     match (l, cx.domain) {
         (Val::Text(s), Domain::Region) => region_within(s, &r.lexical(), cx),
         (Val::Text(s), Domain::Purpose) => {
+            known_purpose(s)?;
             let r = r.lexical();
             Ok(*s == r || crate::purposes::satisfies(s, &r))
         }
@@ -218,7 +238,10 @@ fn within(l: &Val, r: &Literal, cx: &Semantics<'_>) -> Result<bool, String> {
 fn contains(l: &Val, r: &Literal, cx: &Semantics<'_>) -> Result<bool, String> {
     match (l, cx.domain) {
         (Val::Text(s), Domain::Region) => region_within(&r.lexical(), s, cx),
-        (Val::Text(s), Domain::Purpose) => Ok(crate::purposes::satisfies(&r.lexical(), s)),
+        (Val::Text(s), Domain::Purpose) => {
+            known_purpose(s)?;
+            Ok(crate::purposes::satisfies(&r.lexical(), s))
+        }
         _ => equal(l, r, cx),
     }
 }
@@ -299,10 +322,14 @@ pub fn apply(
     Ok(match op {
         Operator::IsAnyOf => any_of(&ls, &rights, |l, r| within(l, r, cx))?,
         Operator::IsNoneOf => !any_of(&ls, &rights, |l, r| within(l, r, cx))?,
+        // Every listed value is matched by a value of the request; a purpose by itself or a narrower one.
         Operator::IsAllOf => {
             let mut all = true;
             for r in &rights {
-                all &= any_of(&ls, &[r], |l, r| equal(l, r, cx))?;
+                all &= any_of(&ls, &[r], |l, r| match cx.domain {
+                    Domain::Purpose => within(l, r, cx),
+                    _ => equal(l, r, cx),
+                })?;
             }
             all
         }

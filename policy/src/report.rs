@@ -279,10 +279,15 @@ fn constraint_lines(reports: &[ConstraintReport], indent: usize, out: &mut Strin
 
 fn rule_lines(r: &RuleReport, indent: usize, out: &mut String) {
     let kind = format!("{:?}", r.kind).to_lowercase();
+    // A rule without an @id is named by its place ("permission[0]"), which already says what it is.
+    let who = if r.id.contains('[') && !r.id.contains(':') {
+        r.id.clone()
+    } else {
+        format!("{kind} {}", r.id)
+    };
     out.push_str(&format!(
-        "{:indent$}{kind} {} ({}): {}, {} - {}\n",
+        "{:indent$}{who} ({}): {}, {} - {}\n",
         "",
-        r.id,
         r.action,
         if r.active { "active" } else { "inactive" },
         state_text(r.state),

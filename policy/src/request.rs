@@ -125,6 +125,15 @@ pub fn requested_action(scope: Scope, facts: &Facts, policy: &Policy) -> Option<
     }
 }
 
+/// The purpose declared, if any: one that is empty or only spaces is no purpose at all.
+fn declared(purpose: &Option<String>) -> Option<String> {
+    purpose
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+}
+
 /// The request context the connector decides on in `scope`.
 pub fn build(scope: Scope, facts: &Facts, policy: &Policy) -> RequestContext {
     let mut ctx = RequestContext {
@@ -139,7 +148,7 @@ pub fn build(scope: Scope, facts: &Facts, policy: &Policy) -> RequestContext {
         Scope::Catalogue => {}
         // The agreement would start now, and no access has been made under it.
         Scope::Negotiation => {
-            ctx.purpose = facts.purpose.clone();
+            ctx.purpose = declared(&facts.purpose);
             ctx.agreement = Some(AgreementContext {
                 id: facts.agreement.clone(),
                 start: facts.at.clone(),
@@ -147,7 +156,7 @@ pub fn build(scope: Scope, facts: &Facts, policy: &Policy) -> RequestContext {
             ctx.usage = Some(UsageContext { count: Some(0) });
         }
         Scope::Transfer | Scope::Access => {
-            ctx.purpose = facts.purpose.clone();
+            ctx.purpose = declared(&facts.purpose);
             ctx.agreement = Some(AgreementContext {
                 id: facts.agreement.clone(),
                 start: facts.agreed_at.clone().or_else(|| facts.at.clone()),
@@ -199,6 +208,8 @@ mod tests {
         );
         assert_eq!(shown(Scope::Transfer)["action"], json!("read"));
         assert_eq!(shown(Scope::Access)["usage"], json!({"count": 4}));
+        let blank = facts(json!({"purpose": "  "}));
+        assert_eq!(build(Scope::Negotiation, &blank, &p).purpose, None);
     }
 
     #[test]

@@ -221,3 +221,93 @@ impl Policy {
         Value::Object(o)
     }
 }
+
+impl Policy {
+    /// The policy as the connector offers it on one resource, in the form DSP carries offers and agreements: only
+    /// the rules that apply to that resource (no target, or exactly it), each with its own action and assignee and
+    /// no target (DSP forbids rule targets: the offer's names the resource), and the policy-wide terms that change
+    /// what the rules mean (`conflict`, `twinport:timeZone`, the label). Decided on for that resource, it means
+    /// what the stored policy means; rules about other resources, or about collections the connector cannot
+    /// place the resource in, are left out rather than shown to a partner as if they applied.
+    pub fn offered_on(&self, resource: &str) -> Value {
+        let applies = |r: &Rule| match r.target.as_ref().or(self.target.as_ref()) {
+            None => true,
+            Some(t) => !t.collection && t.uid == resource,
+        };
+        let atomic = |r: &Rule| -> Value {
+            let mut r = r.clone();
+            r.target = None;
+            if r.action.is_none() {
+                r.action = self.action.clone();
+            }
+            if r.assignee.is_none() {
+                r.assignee = self.assignee.clone();
+            }
+            rule_json(&r)
+        };
+        let mut o = Map::new();
+        if let Some(label) = &self.label {
+            o.insert("rdfs:label".into(), json!(label));
+        }
+        if let Some(c) = self.conflict {
+            let term = match c {
+                ConflictStrategy::Perm => "perm",
+                ConflictStrategy::Prohibit => "prohibit",
+                ConflictStrategy::Invalid => "invalid",
+            };
+            o.insert("conflict".into(), json!(term));
+        }
+        if let Some(zone) = &self.time_zone {
+            o.insert("twinport:timeZone".into(), json!(zone.name()));
+        }
+        for (key, list) in [
+            ("permission", &self.permissions),
+            ("prohibition", &self.prohibitions),
+            ("obligation", &self.obligations),
+        ] {
+            let rules: Vec<Value> = list
+                .iter()
+                .filter(|r| key == "obligation" || applies(r))
+                .map(atomic)
+                .collect();
+            if !rules.is_empty() {
+                o.insert(key.into(), Value::Array(rules));
+            }
+        }
+        Value::Object(o)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offered_on_one_resource_keeps_what_decides_there() {
+        let p = Policy::from_json(&json!({
+            "rdfs:label": "bundle", "conflict": "prohibit", "twinport:timeZone": "Europe/Amsterdam",
+            "action": "read",
+            "permission": [
+                {"target": "urn:a", "constraint": [{"leftOperand": "count", "operator": "lteq", "rightOperand": 10}]},
+                {"target": "urn:b"},
+                {"action": "use"}
+            ],
+            "prohibition": [{"action": "distribute", "target": "urn:a"}]
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            p.offered_on("urn:a"),
+            json!({"rdfs:label": "bundle", "conflict": "prohibit", "twinport:timeZone": "Europe/Amsterdam",
+                "permission": [
+                    {"action": "read", "constraint": [{"leftOperand": "count", "operator": "lteq", "rightOperand": 10}]},
+                    {"action": "use"}
+                ],
+                "prohibition": [{"action": "distribute"}]})
+        );
+        assert_eq!(
+            p.offered_on("urn:b")["permission"],
+            json!([{"action": "read"}, {"action": "use"}])
+        );
+        assert!(p.offered_on("urn:b").get("prohibition").is_none());
+    }
+}

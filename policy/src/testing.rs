@@ -45,11 +45,54 @@ fn default_scope() -> Scope {
 }
 
 /// What a case expects: one decision (in the case's or the file's scope), or one decision per scope.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Expectation {
     One(Decision),
     PerScope(BTreeMap<Scope, Decision>),
+}
+
+fn decision_of(v: &serde_json::Value, at: &str) -> Result<Decision, String> {
+    match v.as_str() {
+        Some("permit") => Ok(Decision::Permit),
+        Some("deny") => Ok(Decision::Deny),
+        Some(other) => Err(format!(
+            "{at}: {other:?} is not \"permit\" or \"deny\"{}",
+            crate::spelling::hint(crate::spelling::closest(other, ["permit", "deny"]))
+        )),
+        None => Err(format!("{at}: expected \"permit\" or \"deny\", found {v}")),
+    }
+}
+
+// Read by hand so that a misspelt scope or decision is named, with the word meant, instead of "data did not
+// match any variant".
+impl<'de> Deserialize<'de> for Expectation {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = serde_json::Value::deserialize(d)?;
+        let out = match &v {
+            serde_json::Value::Object(m) => {
+                let mut per = BTreeMap::new();
+                for (k, d) in m {
+                    let scope: Scope = k.parse().map_err(|e: String| {
+                        let names = Scope::ALL.map(Scope::as_str);
+                        serde::de::Error::custom(format!(
+                            "expect: {e}{}",
+                            crate::spelling::hint(crate::spelling::closest(k, names))
+                        ))
+                    })?;
+                    per.insert(
+                        scope,
+                        decision_of(d, &format!("expect.{k}")).map_err(serde::de::Error::custom)?,
+                    );
+                }
+                Expectation::PerScope(per)
+            }
+            other => {
+                Expectation::One(decision_of(other, "expect").map_err(serde::de::Error::custom)?)
+            }
+        };
+        Ok(out)
+    }
 }
 
 /// One case: a request and what the engine must answer.
@@ -244,7 +287,15 @@ mod tests {
         assert!(parse_test_file("{").is_err());
         assert!(parse_test_file(r#"{"policy":"p.json","cases":[]}"#).is_err());
         let e = parse_test_file(r#"{"policy":"p.json","cases":[{"name":"x","expect":"maybe"}]}"#);
-        assert!(matches!(e, Err(PolicyError::TestFile(_))));
+        assert!(
+            matches!(e, Err(PolicyError::TestFile(m)) if m.contains("\"maybe\" is not \"permit\" or \"deny\""))
+        );
+        let e = parse_test_file(
+            r#"{"policy":"p.json","cases":[{"name":"x","expect":{"catalog":"permit"}}]}"#,
+        );
+        assert!(
+            matches!(e, Err(PolicyError::TestFile(m)) if m.contains("did you mean \"catalogue\""))
+        );
         let both = parse_test_file(
             r#"{"policy":"p.json","cases":[{"name":"x","request":{},"context":{},"expect":"deny"}]}"#,
         );

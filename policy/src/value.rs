@@ -66,10 +66,29 @@ pub fn parse_time(s: &str) -> Option<OffsetDateTime> {
     if let Ok(t) = PrimitiveDateTime::parse(s, naive) {
         return Some(t.assume_utc());
     }
+    if let Some((d, offset)) = date_with_offset(s) {
+        return Some(d.midnight().assume_offset(offset));
+    }
     let date = s.strip_suffix('Z').unwrap_or(s);
     Date::parse(date, format_description!("[year]-[month]-[day]"))
         .ok()
         .map(|d| d.midnight().assume_utc())
+}
+
+/// An `xsd:date` with a time zone offset (`2027-12-31+05:00`), which names that day at that offset.
+pub fn date_with_offset(s: &str) -> Option<(Date, time::UtcOffset)> {
+    let s = s.trim();
+    if s.len() != 16 {
+        return None;
+    }
+    let (date, offset) = s.split_at(10);
+    let d = Date::parse(date, format_description!("[year]-[month]-[day]")).ok()?;
+    let o = time::UtcOffset::parse(
+        offset,
+        format_description!("[offset_hour sign:mandatory]:[offset_minute]"),
+    )
+    .ok()?;
+    Some((d, o))
 }
 
 /// Reads an `xsd:duration` into seconds. Years count 365 days and months 30 days: ODRL durations are
@@ -88,6 +107,7 @@ pub fn parse_duration(s: &str) -> Option<f64> {
     let mut in_time = false;
     let mut number = String::new();
     let mut saw_component = false;
+    let mut saw_time_component = false;
     for c in rest.chars() {
         match c {
             'T' if !in_time && number.is_empty() => in_time = true,
@@ -96,6 +116,7 @@ pub fn parse_duration(s: &str) -> Option<f64> {
                 let n: f64 = number.parse().ok()?;
                 number.clear();
                 saw_component = true;
+                saw_time_component |= in_time;
                 total += n * match (in_time, unit) {
                     (false, 'Y') => 365.0 * 86_400.0,
                     (false, 'M') => 30.0 * 86_400.0,
@@ -109,7 +130,8 @@ pub fn parse_duration(s: &str) -> Option<f64> {
             }
         }
     }
-    if !number.is_empty() || !saw_component {
+    // "P30DT" is not a duration: a `T` must be followed by hours, minutes or seconds.
+    if !number.is_empty() || !saw_component || (in_time && !saw_time_component) {
         return None;
     }
     Some(if negative { -total } else { total })
@@ -161,6 +183,12 @@ mod tests {
         assert_eq!(parse_duration("P"), None);
         assert_eq!(parse_duration("P1X"), None);
         assert_eq!(parse_duration("30D"), None);
+        assert_eq!(parse_duration("P30DT"), None);
+        assert_eq!(parse_duration("PT"), None);
+        assert_eq!(
+            parse_time("2027-12-31+05:00"),
+            parse_time("2027-12-30T19:00:00Z")
+        );
         assert_eq!(format_duration(90_000.0), "P1DT1H");
         assert_eq!(parse_duration(&format_duration(90_061.0)), Some(90_061.0));
     }

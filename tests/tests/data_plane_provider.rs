@@ -326,7 +326,10 @@ async fn a_count_limit_holds_when_requests_race_for_the_last_accesses() {
             StatusCode::FORBIDDEN => {
                 let problem = assert_problem(r, 403).await;
                 let reasons = problem["reasons"].to_string();
-                assert!(reasons.contains("count"), "{reasons}");
+                assert!(
+                    reasons.contains("the rule requires: at most 3 times"),
+                    "{reasons}"
+                );
             }
             other => panic!("unexpected {other}"),
         }
@@ -364,6 +367,14 @@ async fn purpose_is_judged_per_request_and_an_agreement_window_closes_during_a_t
         problem["reasons"].to_string().contains("purpose"),
         "{problem}"
     );
+    assert_eq!(platform.seen.hits(), 1);
+    // An empty declaration does not replace the agreed purpose with none: it is refused.
+    let r = get(&p, "/a")
+        .header("twinport-purpose", " ")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(r, 400).await;
     assert_eq!(platform.seen.hits(), 1);
 
     // An agreement valid for a few more seconds: served now, refused once the window has passed.

@@ -158,3 +158,92 @@ async fn a_stored_policy_that_no_longer_reads_denies_every_decision() {
     a.running.stop().await;
     b.running.stop().await;
 }
+
+/// What a partner agrees to, and what is enforced under the agreement, is the policy that was offered: the
+/// agreement carries its policy-wide terms and the actions a policy-level `action` gives its rules, only the rules
+/// about the agreed resource, and every decision under it is made on the stored version it was made under.
+#[tokio::test]
+async fn the_agreement_carries_and_enforces_exactly_the_policy_offered() {
+    use twinport_e2e::platform::Platform;
+    let (a, b) = city_pair(Storage::Sqlite).await;
+    let platform = Platform::start().await;
+    let resource = "urn:ldt:t:bundle-a";
+    let policy = json!({
+        "rdfs:label": "reading only, never commercial",
+        "conflict": "prohibit",
+        "twinport:timeZone": "Europe/Amsterdam",
+        "action": "read",
+        "permission": [
+            {"target": resource, "constraint": [{"leftOperand": "count", "operator": "lteq", "rightOperand": 2}]},
+            {"target": "urn:ldt:t:bundle-b"}
+        ],
+        "prohibition": [{"action": "use", "constraint": [
+            {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["https://w3id.org/dpv#CommercialPurpose"]}]}]
+    });
+    let p = twinport_e2e::pull_transfer(
+        &a,
+        &b,
+        resource,
+        policy,
+        json!({"format": "application/json", "backend": format!("{}/api/data", platform.url)}),
+        Some("https://w3id.org/dpv#AcademicResearch"),
+    )
+    .await;
+    // The agreement as city B holds it (signed by both) says what was offered on this resource.
+    let agreement = b
+        .running
+        .state
+        .store()
+        .agreement(&p.agreement_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(agreement.body["conflict"], "prohibit");
+    assert_eq!(agreement.body["twinport:timeZone"], "Europe/Amsterdam");
+    assert_eq!(
+        agreement.body["rdfs:label"],
+        "reading only, never commercial"
+    );
+    assert_eq!(
+        agreement.body["permission"],
+        json!([{"action": "read", "constraint": [{"leftOperand": "count", "operator": "lteq", "rightOperand": 2}]}]),
+        "the rule about the other resource is not offered on this one"
+    );
+    assert_eq!(agreement.body["prohibition"][0]["action"], "use");
+
+    let client = reqwest::Client::new();
+    let call = |method: reqwest::Method| {
+        client
+            .request(method, &p.endpoint)
+            .bearer_auth(&p.token)
+            .send()
+    };
+    // Reading only: a DELETE is not a read.
+    assert_eq!(call(reqwest::Method::DELETE).await.unwrap().status(), 403);
+    // Never commercial, whatever the request declares.
+    let r = client
+        .get(&p.endpoint)
+        .bearer_auth(&p.token)
+        .header(
+            "twinport-purpose",
+            "https://w3id.org/dpv#CommercialResearch",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // Two reads, as agreed on this resource; the unlimited rule about the other one does not lift the limit.
+    assert_eq!(call(reqwest::Method::GET).await.unwrap().status(), 200);
+    assert_eq!(call(reqwest::Method::GET).await.unwrap().status(), 200);
+    let r = call(reqwest::Method::GET).await.unwrap();
+    assert_eq!(r.status(), 403);
+    let problem: Value = r.json().await.unwrap();
+    assert!(
+        problem["reasons"]
+            .to_string()
+            .contains("the number this access would reach is 3"),
+        "{problem}"
+    );
+    a.running.stop().await;
+    b.running.stop().await;
+}

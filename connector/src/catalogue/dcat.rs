@@ -97,7 +97,7 @@ impl Publication<'_> {
             .iter()
             .filter_map(|o| {
                 let body = self.policies.get(&o.policy)?;
-                Some(offer(&o.offer_id(&r.id), self.participant_id, body))
+                Some(offer(&o.offer_id(&r.id), self.participant_id, body, &r.id))
             })
             .collect();
         d.insert("hasPolicy".into(), Value::Array(offers));
@@ -169,19 +169,18 @@ fn typed_date(v: &str) -> Value {
     json!({"@value": v, "@type": date_datatype(v).unwrap_or("xsd:date")})
 }
 
-/// The offer for one policy: its rules, our id and assigner, and no `target` (DSP catalogue offers have none).
-pub fn offer(offer_id: &str, assigner: &str, policy: &Value) -> Value {
+/// The offer for one policy on one resource: our id and assigner, and the policy as it decides on that resource
+/// ([`twinport_policy::Policy::offered_on`]: its rules with their actions, the policy-wide terms), with no
+/// `target` (DSP catalogue offers have none; negotiation messages add it). A policy that does not read offers
+/// nothing, and is never shown, since every decision under it denies.
+pub fn offer(offer_id: &str, assigner: &str, policy: &Value, resource: &str) -> Value {
     let mut o = Map::new();
     o.insert("@id".into(), json!(offer_id));
     o.insert("@type".into(), json!("Offer"));
     o.insert("assigner".into(), json!(assigner));
-    if let Some(body) = policy.as_object() {
-        for key in ["profile", "permission", "prohibition", "obligation"] {
-            if let Some(v) = body.get(key) {
-                if !(v.is_array() && v.as_array().is_some_and(Vec::is_empty)) {
-                    o.insert(key.into(), v.clone());
-                }
-            }
+    if let Ok(p) = twinport_policy::Policy::from_json(policy) {
+        if let Value::Object(terms) = p.offered_on(resource) {
+            o.extend(terms);
         }
     }
     Value::Object(o)

@@ -36,10 +36,11 @@ pub fn load(dir: &Path) -> Result<Declared, CatalogueError> {
     let mut declared = Declared::default();
     for path in files_in(&dir.join("policies"), &["json"])? {
         let text = read(&path)?;
-        let value: Value = serde_json::from_str(&text).map_err(|e| CatalogueError::Unreadable {
-            path: path.display().to_string(),
-            message: format!("not valid JSON: {e}"),
-        })?;
+        let value: Value =
+            twinport_policy::json_text::parse(&text).map_err(|e| CatalogueError::Unreadable {
+                path: path.display().to_string(),
+                message: format!("not valid JSON: {e}"),
+            })?;
         let warnings =
             policy_doc::validate(&value).map_err(|problems| CatalogueError::Invalid {
                 path: path.display().to_string(),
@@ -69,7 +70,7 @@ pub fn load(dir: &Path) -> Result<Declared, CatalogueError> {
                 })?;
             serde_json::to_value(table).map_err(|e| invalid(vec![serde_error(&e.to_string())]))?
         } else {
-            serde_json::from_str(&text).map_err(|e| CatalogueError::Unreadable {
+            twinport_policy::json_text::parse(&text).map_err(|e| CatalogueError::Unreadable {
                 path: path.display().to_string(),
                 message: format!("not valid JSON: {e}"),
             })?

@@ -17,6 +17,7 @@ use twinport_policy::{
 
 use crate::catalogue::Resource;
 use crate::config::PartnerConfig;
+use crate::storage::{AgreementRecord, StorageError, Store};
 
 /// The engine as the connector runs it.
 #[derive(Debug, Clone)]
@@ -179,6 +180,23 @@ pub fn load_rules(catalogue_dir: &Path) -> Result<(RegoRules, usize), RuleLoadEr
         }
     }
     Ok((rules, count))
+}
+
+/// The policy an agreement is enforced under. On the provider's side it is the stored policy version the agreement
+/// was made under: the very text that was linted, tested, simulated and decided on at negotiation, whose offered
+/// form the agreement carries (and versions never change). Without that record (an agreement where we are the
+/// consumer, or made before versions were recorded), the agreement as signed.
+pub async fn agreed_policy(store: &Store, a: &AgreementRecord) -> Result<Value, StorageError> {
+    if let (Some(id), Some(v)) = (&a.policy_id, a.policy_version) {
+        if let Some(body) = store.policy_version(id, v).await?.and_then(|p| p.body) {
+            return Ok(body);
+        }
+        tracing::error!(agreement = %a.id, policy = %id, version = v,
+            "the policy version an agreement was made under is missing; enforcing the agreement as signed");
+    }
+    let mut body = a.body.clone();
+    body["@type"] = serde_json::json!("Agreement");
+    Ok(body)
 }
 
 /// A stored policy as the engine reads it, or why it cannot be read (which denies).

@@ -430,6 +430,8 @@ fn agree(
         permission: list("permission"),
         prohibition: list("prohibition"),
         obligation: list("obligation"),
+        // The offer's policy-wide terms (conflict strategy, time zone, label) are part of what is agreed.
+        terms: offers::policy_wide_terms(&ours.message_offer),
     };
     let agreement_json = agreement.to_json();
     let signature = sign_agreement(state.identity().key(), &agreement_json)

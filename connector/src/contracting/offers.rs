@@ -40,7 +40,8 @@ pub async fn find(
             let Some(policy) = state.store().policy(&offer.policy).await? else {
                 return Ok(None);
             };
-            let mut message_offer = dcat::offer(offer_id, state.participant_id(), &policy.body);
+            let mut message_offer =
+                dcat::offer(offer_id, state.participant_id(), &policy.body, &resource.id);
             message_offer["target"] = json!(resource.id);
             return Ok(Some(OurOffer {
                 offer: offer.clone(),
@@ -78,6 +79,31 @@ pub fn terms(policy: &Value) -> Value {
         out.insert(key.into(), Value::Array(rules));
     }
     Value::Object(out)
+}
+
+/// An offer's members beyond its id, type, parties, target and rules: the policy-wide terms that change what the
+/// rules mean (`conflict`, `twinport:timeZone`, a label), which an agreement carries too.
+pub fn policy_wide_terms(offer: &Value) -> Map<String, Value> {
+    const NOT_TERMS: [&str; 9] = [
+        "@id",
+        "@type",
+        "@context",
+        "assigner",
+        "target",
+        "profile",
+        "permission",
+        "prohibition",
+        "obligation",
+    ];
+    offer
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .filter(|(k, _)| !NOT_TERMS.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 pub fn same_terms(a: &Value, b: &Value) -> bool {

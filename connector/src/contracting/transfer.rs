@@ -3,7 +3,7 @@
 //! the transfer (only its hash is stored; it is revoked when the transfer ends).
 
 use base64::Engine as _;
-use serde_json::{json, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use twinport_contracts::message::DspMessage;
 use twinport_contracts::process::Role;
@@ -321,8 +321,7 @@ async fn start_or_refuse(
         method: None,
         duties: state.store().duty_states(&agreement.id).await?,
     });
-    let mut policy = agreement.body.clone();
-    policy["@type"] = json!("Agreement");
+    let policy = super::decision::agreed_policy(state.store(), &agreement).await?;
     let decided = state.policy().decide(&policy, Scope::Transfer, &known);
     let report_json = decided.recorded();
     let report = decided.report;

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::http::{header, HeaderMap, StatusCode};
-use serde_json::{json, Value};
+use serde_json::Value;
 use twinport_policy::context::DutyState;
 use twinport_policy::Scope;
 
@@ -69,9 +69,10 @@ impl AgreementCache {
             .await
             .map_err(Refusal::internal)?
             .and_then(|n| n.purpose);
-        let counted = mentions_count(&agreement.body);
-        let mut body = agreement.body.clone();
-        body["@type"] = json!("Agreement");
+        let body = crate::contracting::decision::agreed_policy(state.store(), &agreement)
+            .await
+            .map_err(Refusal::internal)?;
+        let counted = mentions_count(&body);
         let policy = crate::contracting::decision::parse(&body);
         let has_duties = policy.as_ref().is_ok_and(|p| p.duties().next().is_some());
         let agreed = Arc::new(Agreed {
@@ -237,18 +238,26 @@ pub async fn authorize(
         Refusal::unauthorized("a bearer token from the transfer's data address is required")
     })?;
     let transfer = transfer_for_token(state, pid, token, peer).await?;
-    let declared = match headers.get(PURPOSE_HEADER) {
-        Some(v) => match v.to_str() {
-            Ok(s) => Some(s.trim().to_string()),
-            Err(_) => {
-                return Err(Refused {
-                    refusal: Refusal::bad_request("twinport-purpose is not text"),
+    let declared =
+        match headers.get(PURPOSE_HEADER) {
+            Some(v) => match v.to_str() {
+                // An empty declaration would replace the agreed purpose with none at all.
+                Ok(s) if s.trim().is_empty() => return Err(Refused {
+                    refusal: Refusal::bad_request(
+                        "twinport-purpose is empty; leave the header out to use the purpose agreed",
+                    ),
                     transfer: Some(Box::new(transfer)),
-                })
-            }
-        },
-        None => None,
-    };
+                }),
+                Ok(s) => Some(s.trim().to_string()),
+                Err(_) => {
+                    return Err(Refused {
+                        refusal: Refusal::bad_request("twinport-purpose is not text"),
+                        transfer: Some(Box::new(transfer)),
+                    })
+                }
+            },
+            None => None,
+        };
     admit(state, transfer, declared).await
 }
 
@@ -415,6 +424,7 @@ pub async fn decide(
 mod tests {
     use super::*;
     use axum::http::HeaderValue;
+    use serde_json::json;
 
     #[test]
     fn only_a_bearer_token_is_taken() {

@@ -72,15 +72,15 @@ fn names(d: &Rule, name: &str) -> bool {
             .is_some_and(|a| a.uid.as_deref() == Some(name) || a.name == name)
 }
 
-fn agreement_policy(a: &AgreementRecord) -> Result<Policy, ApiError> {
-    let mut body = a.body.clone();
-    body["@type"] = json!("Agreement");
+/// The policy the agreement is enforced under, whose duties are the ones that can be recorded.
+async fn agreement_policy(state: &AppState, a: &AgreementRecord) -> Result<Policy, ApiError> {
+    let body = crate::contracting::decision::agreed_policy(state.store(), a).await?;
     Policy::from_json(&body)
         .map_err(|e| ApiError::Internal(format!("agreement {} does not read: {e}", a.id)))
 }
 
 async fn view(state: &AppState, a: &AgreementRecord) -> Result<DutiesView, ApiError> {
-    let policy = agreement_policy(a)?;
+    let policy = agreement_policy(state, a).await?;
     let history = state.store().duty_history(&a.id).await?;
     let in_force = state.store().duty_states(&a.id).await?;
     let duties = policy
@@ -170,7 +170,7 @@ pub async fn record(
             a.provider
         )));
     }
-    let policy = agreement_policy(&a)?;
+    let policy = agreement_policy(&state, &a).await?;
     if !policy.duties().any(|d| names(d, &duty)) {
         let known: Vec<String> = policy.duties().map(key).collect();
         return Err(ApiError::Validation {

@@ -25,7 +25,24 @@ pub struct Agreement {
     pub permission: Vec<Value>,
     pub prohibition: Vec<Value>,
     pub obligation: Vec<Value>,
+    /// Policy-wide terms beyond DSP's members that change what the rules mean (ODRL's `conflict`, a time zone the
+    /// rules are read in, a label), kept as received so the signed form round-trips.
+    pub terms: Map<String, Value>,
 }
+
+/// The members DSP gives an agreement; anything else is a policy-wide term.
+const MEMBERS: [&str; 10] = [
+    "@id",
+    "@type",
+    "target",
+    "assigner",
+    "assignee",
+    "timestamp",
+    "profile",
+    "permission",
+    "prohibition",
+    "obligation",
+];
 
 impl Agreement {
     /// Formats an agreement time as the RFC 3339 / xsd:dateTime text the schema expects.
@@ -56,6 +73,9 @@ impl Agreement {
             if !rules.is_empty() {
                 m.insert(name.into(), Value::Array(rules.clone()));
             }
+        }
+        for (k, v) in &self.terms {
+            m.insert(k.clone(), v.clone());
         }
         Value::Object(m)
     }
@@ -106,6 +126,11 @@ impl Agreement {
             permission: rules("permission")?,
             prohibition: rules("prohibition")?,
             obligation: rules("obligation")?,
+            terms: m
+                .iter()
+                .filter(|(k, _)| !MEMBERS.contains(&k.as_str()) && k.as_str() != "@context")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
         };
         // An agreement without rules grants nothing; the schema requires at least one permission or prohibition.
         if agreement.permission.is_empty() && agreement.prohibition.is_empty() {
@@ -133,6 +158,13 @@ mod tests {
     fn round_trips_in_example_order() {
         let a = Agreement::from_json(&sample()).expect("parses");
         assert_eq!(a.to_json(), sample());
+        // Policy-wide terms survive, so a signature over the received form still verifies after a round trip.
+        let mut with_terms = sample();
+        with_terms["conflict"] = json!("prohibit");
+        with_terms["twinport:timeZone"] = json!("Europe/Amsterdam");
+        let a = Agreement::from_json(&with_terms).expect("parses");
+        assert_eq!(a.terms.len(), 2);
+        assert_eq!(a.to_json(), with_terms);
     }
 
     #[test]

@@ -174,19 +174,42 @@ fn compact_key(key: &str) -> String {
     }
 }
 
-fn is_annotation(key: &str) -> bool {
-    ANNOTATION_PREFIXES.iter().any(|p| key.starts_with(p))
+/// The local name of an annotation key (`dct:title` → `title`), or `None` for any other key.
+fn annotation_local_name(key: &str) -> Option<&str> {
+    ANNOTATION_PREFIXES.iter().find_map(|p| key.strip_prefix(p))
 }
 
 impl Reader {
     /// Records every key of `obj` that is not allowed at `place`.
     pub(super) fn check_keys(&mut self, obj: &Map<String, Value>, path: &str, place: Place) {
         let allowed = place.keys();
+        // A term written twice in two spellings (`constraint` and `odrl:constraint`) would have one copy read and
+        // the other silently dropped: refused.
+        let mut seen: Vec<(String, &str)> = Vec::new();
         for key in obj.keys() {
-            if matches!(key.as_str(), "@id" | "@type") || is_annotation(key) {
+            if let Some(local) = annotation_local_name(key) {
+                let odrl_word = !matches!(local, "type" | "uid")
+                    && (allowed.contains(&local) || belongs(local).is_some());
+                if odrl_word {
+                    self.problem(
+                        &join(path, key),
+                        format!(
+                            "{key:?} is an annotation, which is never evaluated{}",
+                            hint(Some(local))
+                        ),
+                    );
+                }
                 continue;
             }
             let compact = compact_key(key);
+            if let Some((_, first)) = seen.iter().find(|(c, _)| *c == compact) {
+                self.problem(
+                    &join(path, key),
+                    format!("{key:?} and {first:?} are the same term written twice; write it once"),
+                );
+                continue;
+            }
+            seen.push((compact.clone(), key.as_str()));
             if allowed.contains(&compact.as_str()) {
                 continue;
             }

@@ -64,8 +64,7 @@ impl Policy {
 
     /// Reads a policy from JSON text.
     pub fn from_json_str(s: &str) -> Result<Policy, PolicyError> {
-        let value: Value =
-            serde_json::from_str(s).map_err(|e| PolicyError::Json(e.to_string().to_lowercase()))?;
+        let value = crate::json_text::parse(s).map_err(PolicyError::Json)?;
         Policy::from_json(&value)
     }
 
@@ -259,6 +258,35 @@ mod tests {
         ] {
             assert!(all.contains(want), "missing {want:?} in\n{all}");
         }
+    }
+
+    #[test]
+    fn a_term_written_twice_or_under_an_annotation_prefix_is_refused() {
+        let p = problems(json!({"permission": [{"action": "use",
+            "constraint": [{"leftOperand": "dateTime", "operator": "lt", "rightOperand": "2030-01-01"}],
+            "odrl:constraint": [{"leftOperand": "purpose", "operator": "eq", "rightOperand": "dpv:Marketing"}]}]}));
+        assert_eq!(
+            p,
+            vec!["permission[0].odrl:constraint: \"odrl:constraint\" and \"constraint\" are the same term written twice; write it once"]
+        );
+        let p = problems(json!({"permission": [{"action": "use", "dct:constraint": []}]}));
+        assert_eq!(
+            p,
+            vec!["permission[0].dct:constraint: \"dct:constraint\" is an annotation, which is never evaluated (did you mean \"constraint\"?)"]
+        );
+        let p = problems(
+            json!({"prohibition": [{"action": "https://www.w3.org/ns/odrl/2/distribute"}]}),
+        );
+        assert!(
+            p[0].contains("misspells ODRL's namespace (did you mean \"odrl:distribute\"?)"),
+            "{p:?}"
+        );
+        assert!(
+            Policy::from_json_str(r#"{"permission": [{"action": "use", "action": "read"}]}"#)
+                .unwrap_err()
+                .to_string()
+                .contains("appears twice")
+        );
     }
 
     #[test]

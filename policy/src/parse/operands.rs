@@ -10,6 +10,27 @@ use crate::spelling::{closest, hint};
 
 const KNOWN_PREFIXES: &[&str] = &["odrl", "twinport", "claim"];
 
+/// The ODRL spelling meant by a term that writes ODRL's prefix or namespace wrongly (`ODRL:read`, `odrl2:read`,
+/// `https://www.w3.org/ns/odrl/2/read`): such a term would otherwise be taken for an IRI of some other vocabulary,
+/// which nothing matches, so a prohibition written with it would never apply.
+pub(crate) fn odrl_misspelt(written: &str) -> Option<String> {
+    if written.starts_with(ODRL_NS) || written.starts_with("odrl:") {
+        return None;
+    }
+    if let Some(at) = written.to_ascii_lowercase().find("w3.org/ns/odrl") {
+        let local = written[at..].rsplit(['/', '#']).next().unwrap_or_default();
+        return Some(format!("odrl:{local}"));
+    }
+    let (prefix, local) = written.split_once(':')?;
+    if local.starts_with("//") {
+        return None;
+    }
+    let near = prefix.eq_ignore_ascii_case("odrl")
+        || (prefix.len() > 2
+            && strsim::damerau_levenshtein(&prefix.to_ascii_lowercase(), "odrl") <= 1);
+    near.then(|| format!("odrl:{local}"))
+}
+
 /// A left operand as written, or why it is not one: a plain word must be a left operand the engine knows (native,
 /// ODRL's, or `claim:NAME`); an `odrl:` or `twinport:` term must exist in that vocabulary; a prefix one letter off a
 /// known one is a typo. Other IRIs are allowed (their value can only come from the context's `parameters`).
@@ -17,6 +38,12 @@ pub(crate) fn left_operand(written: &str) -> Result<LeftOperand, String> {
     let lo = LeftOperand::from_term(written);
     if lo.is_known() {
         return Ok(lo);
+    }
+    if let Some(meant) = odrl_misspelt(written) {
+        return Err(format!(
+            "left operand {written:?} misspells ODRL's namespace{}",
+            hint(Some(&meant))
+        ));
     }
     let natives_and_odrl = ODRL_LEFT_OPERANDS.iter().copied();
     if let Some(rest) = written
@@ -98,6 +125,19 @@ mod tests {
         assert!(left_operand("claims:membership")
             .unwrap_err()
             .contains("claim:membership"));
+        assert!(left_operand("https://www.w3.org/ns/odrl/2/purpose")
+            .unwrap_err()
+            .contains("odrl:purpose"));
+        assert!(left_operand("ODRL:purpose")
+            .unwrap_err()
+            .contains("odrl:purpose"));
+        assert_eq!(
+            odrl_misspelt("odrl2:distribute").as_deref(),
+            Some("odrl:distribute")
+        );
+        assert_eq!(odrl_misspelt("odrl:distribute"), None);
+        assert_eq!(odrl_misspelt("ex:distribute"), None);
+        assert_eq!(odrl_misspelt("https://example.org/odrl-ish"), None);
         assert!(left_operand("dayofweek")
             .unwrap_err()
             .contains("twinport:dayOfWeek"));

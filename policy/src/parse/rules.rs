@@ -168,6 +168,15 @@ impl Reader {
     /// An action name as written: ODRL's own (any spelling) become their short name; a plain word that is not an
     /// ODRL action, or an `odrl:` term ODRL does not define, is a problem; another IRI is kept as written.
     fn action_name(&mut self, written: &str, path: &str) -> String {
+        if let Some(meant) = super::operands::odrl_misspelt(written) {
+            self.problem(
+                path,
+                format!(
+                    "action {written:?} misspells ODRL's namespace{}",
+                    hint(Some(&meant))
+                ),
+            );
+        }
         let name = normalise_term(written).to_string();
         let odrl_spelling = written.starts_with("odrl:") || written.starts_with(ODRL_NS);
         let plain = !written.contains(':');

@@ -52,7 +52,7 @@ pub fn load_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, Strin
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let at = e.path().to_string();
         let inner = e.into_inner().to_string();
-        if at == "." {
+        if at == "." || at == "?" {
             format!("{}: {inner}", path.display())
         } else {
             format!("{}: {at}: {inner}", path.display())

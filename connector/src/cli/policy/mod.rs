@@ -10,6 +10,14 @@
 //! input that cannot be used (missing file, malformed JSON, a policy with errors, bad Rego; clap uses 2 for usage
 //! errors too), 3 a deny from `eval`.
 
+/// `println!` that ends the command quietly when its reader has gone (`twinport policy simulate … | head`)
+/// instead of panicking on the broken pipe.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::cli::policy::write_line(format_args!($($arg)*))
+    };
+}
+
 mod inputs;
 mod simulate;
 mod test_files;
@@ -101,6 +109,13 @@ pub enum PolicyCommand {
     },
 }
 
+pub(crate) fn write_line(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    if writeln!(std::io::stdout().lock(), "{args}").is_err() {
+        std::process::exit(0);
+    }
+}
+
 fn parse_scope(s: &str) -> Result<Scope, String> {
     s.parse()
 }
@@ -188,20 +203,20 @@ fn eval(args: Eval) -> Result<u8, String> {
         }
         let text = serde_json::to_string_pretty(&shown)
             .map_err(|e| format!("cannot render the report: {e}"))?;
-        println!("{text}");
+        say!("{text}");
     } else {
         if built {
-            println!(
+            say!(
                 "context: {}",
                 serde_json::to_string(&ctx).unwrap_or_default()
             );
         }
-        print!("{}", report.to_text());
+        say!("{}", report.to_text().trim_end());
         // The report lists every rule; the reasons say in a few lines why a request was refused.
         if !report.is_permit() {
-            println!("reasons:");
+            say!("reasons:");
             for reason in report.reasons().iter().skip(1) {
-                println!("  - {reason}");
+                say!("  - {reason}");
             }
         }
     }
@@ -213,23 +228,18 @@ fn eval(args: Eval) -> Result<u8, String> {
 fn explain(path: &Path, time_zone: Option<&str>) -> Result<u8, String> {
     let zone = inputs::zone(time_zone)?;
     let text = read(path)?;
-    let json: serde_json::Value = match serde_json::from_str(&text) {
-        Ok(v) => v,
-        Err(e) => {
-            println!("error $: invalid json: {}", e.to_string().to_lowercase());
-            return Ok(1);
-        }
-    };
+    let json = twinport_policy::json_text::parse(&text)
+        .map_err(|e| format!("{}: invalid json: {e}", path.display()))?;
     let findings = lint_with(&json, LintOptions::default());
     if findings.iter().any(|d| d.severity == Severity::Error) {
-        println!("not explained: the policy has errors, so the connector would refuse it");
+        say!("not explained: the policy has errors, so the connector would refuse it");
         print_findings(&findings);
         return Ok(1);
     }
     let policy = twinport_policy::Policy::from_json(&json)
         .map_err(|e| format!("{}: {e}", path.display()))?;
     for sentence in twinport_policy::explain_in(&policy, &zone) {
-        println!("{sentence}");
+        say!("{sentence}");
     }
     Ok(0)
 }
@@ -240,14 +250,14 @@ fn print_findings(findings: &[twinport_policy::lint::Diagnostic]) {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        println!("{severity} {}: {}", d.path, d.message);
+        say!("{severity} {}: {}", d.path, d.message);
     }
 }
 
 fn lint_file(path: &Path, catalogue: bool) -> Result<u8, String> {
     let text = read(path)?;
     // Text that is not JSON at all is a finding about the document (exit 1), not an unusable input.
-    let findings = match serde_json::from_str(&text) {
+    let findings = match twinport_policy::json_text::parse(&text) {
         Ok(value) => lint_with(
             &value,
             LintOptions {
@@ -255,13 +265,13 @@ fn lint_file(path: &Path, catalogue: bool) -> Result<u8, String> {
             },
         ),
         Err(e) => {
-            println!("error $: invalid json: {}", e.to_string().to_lowercase());
+            say!("error $: invalid json: {e}");
             return Ok(1);
         }
     };
     print_findings(&findings);
     if findings.is_empty() {
-        println!("ok: no errors or warnings");
+        say!("ok: no errors or warnings");
     }
     let errors = findings
         .iter()
@@ -276,11 +286,11 @@ fn diff(old: &Path, new: &Path, time_zone: Option<&str>) -> Result<u8, String> {
     let new = load_policy(new)?;
     let changes = twinport_policy::diff::diff(&old, &new, &zone);
     if changes.is_empty() {
-        println!("no change in meaning");
+        say!("no change in meaning");
         return Ok(0);
     }
     for c in &changes {
-        println!("{c}");
+        say!("{c}");
     }
     Ok(1)
 }

@@ -173,21 +173,25 @@ pub fn run(args: SimulateArgs) -> Result<u8, String> {
                 "report": s.report,
             })).collect::<Vec<_>>(),
         });
-        println!(
+        say!(
             "{}",
             serde_json::to_string_pretty(&shown).unwrap_or_default()
         );
         return Ok(0);
     }
-    println!(
+    say!(
         "policy {} for {} (times read as {})",
-        policy.uid.as_deref().unwrap_or("(no id)"),
+        policy
+            .label
+            .as_deref()
+            .or(policy.uid.as_deref())
+            .unwrap_or("(no id or label)"),
         args.partner,
         policy.time_zone.as_ref().unwrap_or(&zone).describe()
     );
     for s in &steps {
-        println!();
-        println!(
+        say!("");
+        say!(
             "{:<12} {:<7} {}",
             s.scope.as_str(),
             if s.report.is_permit() {
@@ -197,13 +201,13 @@ pub fn run(args: SimulateArgs) -> Result<u8, String> {
             },
             s.question
         );
-        println!(
+        say!(
             "  context: {}",
             serde_json::to_string(&s.context).unwrap_or_default()
         );
         let reasons = s.report.reasons();
         for r in &reasons {
-            println!("  {r}");
+            say!("  {r}");
         }
     }
     Ok(0)

@@ -61,25 +61,25 @@ pub fn run(path: &Path, settings: EngineSettings) -> Result<u8, String> {
         let (test, policy) = match loaded {
             Ok(x) => x,
             Err(e) => {
-                println!("FAIL {shown}: {e}");
+                say!("FAIL {shown}: {e}");
                 failed += 1;
                 continue;
             }
         };
         match &test.description {
-            Some(d) => println!("# {shown}: {d}"),
-            None => println!("# {shown}"),
+            Some(d) => say!("# {shown}: {d}"),
+            None => say!("# {shown}"),
         }
         for outcome in run_test_file(&test, &policy, &engine) {
             if outcome.passed {
-                println!("ok   {}", outcome.name);
+                say!("ok   {}", outcome.name);
                 passed += 1;
             } else {
-                println!("FAIL {}: {}", outcome.name, outcome.detail);
+                say!("FAIL {}: {}", outcome.name, outcome.detail);
                 failed += 1;
             }
         }
     }
-    println!("{passed} passed, {failed} failed");
+    say!("{passed} passed, {failed} failed");
     Ok(if failed > 0 { 1 } else { 0 })
 }
