@@ -27,6 +27,11 @@ pub const OVERRIDES: &[(&str, &str)] = &[
     ("TWINPORT_SHUTDOWN_DRAIN_SECONDS", "shutdown_drain_seconds"),
     ("TWINPORT_MAX_PUSH_MB", "max_push_mb"),
     ("TWINPORT_POLICY_TIME_ZONE", "policy_time_zone"),
+    (
+        "TWINPORT_LIMITS_HEADER_TIMEOUT_SECONDS",
+        "limits.header_timeout_seconds",
+    ),
+    ("TWINPORT_LIMITS_MAX_CONNECTIONS", "limits.max_connections"),
     ("TWINPORT_CATALOGUE_TITLE", "catalogue.title"),
     ("TWINPORT_CATALOGUE_PUBLISHER_ID", "catalogue.publisher_id"),
     (

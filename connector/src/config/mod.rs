@@ -63,6 +63,32 @@ pub struct Config {
     /// The time zone usage policies are read in (dates are whole local days, `dayOfWeek`, `timeOfDay`), unless
     /// a policy names its own.
     pub policy_time_zone: twinport_policy::zone::PolicyZone,
+    /// Host names (lowercase, without port) the local endpoint answers to: anything else is refused, so a web page
+    /// cannot reach it under a host name of its own (DNS rebinding).
+    pub local_hosts: Vec<String>,
+    /// Web origins (`https://dashboard.city.example`) whose pages may call the local endpoint from a browser;
+    /// other cross-site browser requests are refused.
+    pub local_allowed_origins: Vec<String>,
+    /// What one client may take of a listener.
+    pub limits: Limits,
+}
+
+/// `[limits]`, applied to every listener.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// How long a client has to send a request's headers; an idle kept-alive connection is closed after it too.
+    pub header_timeout: Duration,
+    /// Connections each listener serves at once; further clients wait in the accept queue.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_timeout: Duration::from_secs(30),
+            max_connections: 1024,
+        }
+    }
 }
 
 /// The `[tls]` table and the partners' `tls_fingerprint` / `tls_ca` keys. Without `cert` and `key` every listener

@@ -27,6 +27,12 @@ pub struct RawConfig {
     pub max_push_mb: Option<toml::Value>,
     /// IANA time zone usage policies are read in, unless a policy names its own.
     pub policy_time_zone: Option<String>,
+    /// Host names (without port) the local endpoint answers to.
+    pub local_hosts: Option<Vec<String>>,
+    /// Web origins whose pages may call the local endpoint from a browser.
+    pub local_allowed_origins: Option<Vec<String>>,
+    #[serde(default)]
+    pub limits: RawLimits,
     #[serde(default)]
     pub catalogue: RawCatalogue,
     #[serde(default)]
@@ -37,6 +43,16 @@ pub struct RawConfig {
     pub tls: RawTls,
     pub mode: Option<String>,
     pub oidc: Option<RawOidc>,
+}
+
+/// `[limits]`: what one client may take of a listener.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimits {
+    /// Seconds a client has to send a request's headers (and an idle kept-alive connection to start the next).
+    pub header_timeout_seconds: Option<toml::Value>,
+    /// Connections each listener serves at once; more wait to be accepted.
+    pub max_connections: Option<toml::Value>,
 }
 
 #[derive(Debug, Deserialize, Default)]

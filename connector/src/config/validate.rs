@@ -155,6 +155,25 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
         DEFAULT_MAX_PUSH_MB,
         1..=MAX_PUSH_MB,
     )?;
+    let limits = super::Limits {
+        header_timeout: std::time::Duration::from_secs(whole_number(
+            "limits.header_timeout_seconds",
+            "a whole number of seconds",
+            raw.limits.header_timeout_seconds.as_ref(),
+            30,
+            1..=3600,
+        )?),
+        max_connections: usize::try_from(whole_number(
+            "limits.max_connections",
+            "a whole number of connections",
+            raw.limits.max_connections.as_ref(),
+            1024,
+            1..=1_000_000,
+        )?)
+        .unwrap_or(1024),
+    };
+    let local_hosts = local_hosts(raw.local_hosts.as_deref(), &local_listen)?;
+    let local_allowed_origins = origins(raw.local_allowed_origins.as_deref().unwrap_or(&[]))?;
     let policy_time_zone = match raw.policy_time_zone.as_deref() {
         None => twinport_policy::zone::PolicyZone::utc(),
         Some(name) => twinport_policy::zone::PolicyZone::named(name)
@@ -225,6 +244,9 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
         shutdown_drain,
         max_push_mb,
         policy_time_zone,
+        local_hosts,
+        local_allowed_origins,
+        limits,
         mode,
         oidc,
         telemetry,
@@ -329,6 +351,61 @@ const DEFAULT_SHUTDOWN_DRAIN_SECONDS: u64 = 10;
 const DEFAULT_MAX_PUSH_MB: u64 = 4096;
 /// 1 TiB: beyond any single LDT artefact.
 const MAX_PUSH_MB: u64 = 1024 * 1024;
+
+/// The host names the local endpoint answers to: the loopback names, the address it listens on, and any listed
+/// (lowercase, without port).
+fn local_hosts(
+    listed: Option<&[String]>,
+    listen: &std::net::SocketAddr,
+) -> Result<Vec<String>, ConfigError> {
+    let mut out: Vec<String> = ["localhost", "127.0.0.1", "::1"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    out.push(listen.ip().to_string());
+    for (i, h) in listed.unwrap_or(&[]).iter().enumerate() {
+        let h = h.trim().trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+        let ok = !h.is_empty()
+            && h.len() <= 253
+            && h
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'));
+        if !ok {
+            return Err(invalid(
+                format!("local_hosts[{i}]"),
+                format!("must be a host name or IP address without scheme or port, got {h:?}"),
+            ));
+        }
+        out.push(h);
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// Web origins as browsers send them: `scheme://host[:port]`, no path.
+fn origins(listed: &[String]) -> Result<Vec<String>, ConfigError> {
+    listed
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            let parsed = url::Url::parse(o).ok().filter(|u| {
+                matches!(u.scheme(), "http" | "https")
+                    && u.host_str().is_some()
+                    && u.path() == "/"
+                    && u.query().is_none()
+                    && !o.trim_end().ends_with('/')
+            });
+            match parsed {
+                Some(u) => Ok(u.origin().ascii_serialization()),
+                None => Err(invalid(
+                    format!("local_allowed_origins[{i}]"),
+                    format!("must be a web origin such as \"https://dashboard.city.example\", got {o:?}"),
+                )),
+            }
+        })
+        .collect()
+}
 
 /// A whole-number setting within `range`, `default` when absent; an environment override arrives as a string.
 fn whole_number(
@@ -806,5 +883,34 @@ audience = "twinport"
             .starts_with("shutdown_drain_seconds:"));
         assert!(error_of(&format!("{MINIMAL}shutdown_drain_seconds = 0"))
             .starts_with("shutdown_drain_seconds:"));
+    }
+
+    #[test]
+    fn local_hosts_origins_and_limits() {
+        let c = load(MINIMAL, &[]).unwrap();
+        assert_eq!(c.local_hosts, vec!["127.0.0.1", "::1", "localhost"]);
+        assert!(c.local_allowed_origins.is_empty());
+        assert_eq!(c.limits, crate::config::Limits::default());
+        let c = load(
+            &format!(
+                "{MINIMAL}local_hosts = [\"Twinport-Local.City.Internal\"]\nlocal_allowed_origins = [\"https://dashboard.city.example\"]\n[limits]\nheader_timeout_seconds = 5\nmax_connections = 10\n"
+            ),
+            &[("TWINPORT_LIMITS_MAX_CONNECTIONS", "20")],
+        )
+        .unwrap();
+        assert!(c.local_hosts.contains(&"twinport-local.city.internal".to_string()));
+        assert_eq!(c.local_allowed_origins, vec!["https://dashboard.city.example"]);
+        assert_eq!(c.limits.header_timeout, std::time::Duration::from_secs(5));
+        assert_eq!(c.limits.max_connections, 20);
+        for (bad, key) in [
+            ("local_hosts = [\"http://x\"]", "local_hosts[0]"),
+            ("local_allowed_origins = [\"https://x.example/app\"]", "local_allowed_origins[0]"),
+            ("local_allowed_origins = [\"*\"]", "local_allowed_origins[0]"),
+            ("[limits]\nheader_timeout_seconds = 0", "limits.header_timeout_seconds"),
+            ("[limits]\nmax_conections = 5", "unknown field"),
+        ] {
+            let e = error_of(&format!("{MINIMAL}{bad}"));
+            assert!(e.contains(key), "{bad}: {e}");
+        }
     }
 }
