@@ -447,6 +447,7 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
             stopped.clone(),
             tls.server_config(ListenerRole::Public),
             connections.clone(),
+            state.config().limits,
         ),
         serve(
             management_listener,
@@ -454,6 +455,7 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
             stopped.clone(),
             tls.server_config(ListenerRole::Internal),
             connections.clone(),
+            state.config().limits,
         ),
         serve(
             local_listener,
@@ -461,6 +463,7 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
             stopped.clone(),
             tls.server_config(ListenerRole::Internal),
             connections.clone(),
+            state.config().limits,
         ),
     ];
     let mut background = Vec::new();
@@ -493,38 +496,33 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
 }
 
 /// Serves `app` on `listener` until `stopped`, over TLS when `tls` is given (the server config decides whether a
-/// client certificate is required; handlers find the peer as `ConnectInfo<TlsPeer>`).
+/// client certificate is required; handlers find the peer as `ConnectInfo<TlsPeer>`), within `limits`.
 fn serve(
     listener: TcpListener,
     app: axum::Router,
     mut stopped: watch::Receiver<bool>,
     tls: Option<Arc<rustls::ServerConfig>>,
     connections: Connections,
+    limits: crate::config::Limits,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         let shutdown = async move {
             let _ = stopped.wait_for(|s| *s).await;
         };
-        let served = match tls {
+        match tls {
             None => {
-                axum::serve(TrackedListener::new(listener, connections), app)
-                    .with_graceful_shutdown(shutdown)
-                    .await
+                crate::server::serve(
+                    TrackedListener::new(listener, connections),
+                    app,
+                    limits,
+                    shutdown,
+                )
+                .await
             }
             Some(config) => match TlsListener::new(listener, config, connections) {
-                Ok(listener) => {
-                    axum::serve(
-                        listener,
-                        app.into_make_service_with_connect_info::<crate::tls::TlsPeer>(),
-                    )
-                    .with_graceful_shutdown(shutdown)
-                    .await
-                }
-                Err(e) => Err(e),
+                Ok(listener) => crate::server::serve(listener, app, limits, shutdown).await,
+                Err(e) => tracing::error!(error = %e, "server stopped with an error"),
             },
-        };
-        if let Err(e) = served {
-            tracing::error!(error = %e, "server stopped with an error");
         }
     })
 }

@@ -32,6 +32,15 @@ pub enum ApiError {
     BadGateway(String),
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    #[error("request body too large: {0}")]
+    TooLarge(String),
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(String),
+    #[error("request target too long: {0}")]
+    UriTooLong(String),
+    /// A refusal from the HTTP layer (wrong method, unreadable path parameter) with the status it chose.
+    #[error("{detail}")]
+    Rejected { status: StatusCode, detail: String },
     #[error("internal error")]
     Internal(String),
 }
@@ -80,6 +89,26 @@ impl ApiError {
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
                 "Internal error",
+            ),
+            ApiError::TooLarge(_) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too-large",
+                "Request body too large",
+            ),
+            ApiError::UnsupportedMediaType(_) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
+            ),
+            ApiError::UriTooLong(_) => (
+                StatusCode::URI_TOO_LONG,
+                "uri-too-long",
+                "Request target too long",
+            ),
+            ApiError::Rejected { status, .. } => (
+                *status,
+                "rejected",
+                status.canonical_reason().unwrap_or("Request refused"),
             ),
         }
     }

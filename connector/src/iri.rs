@@ -1,5 +1,19 @@
 //! Checks on identifiers. DSP and DCAT-AP need absolute IRIs: a relative `@id` silently vanishes when a partner
-//! reads our JSON as JSON-LD, so we refuse them at the door.
+//! reads our JSON as JSON-LD, so we refuse them at the door. Every IRI also obeys the one id rule
+//! ([`twinport_contracts::ids`]): bounded length, no control, space, bidirectional or invisible characters.
+
+use twinport_contracts::ids::check_id;
+
+/// Why `s` is not an absolute IRI acceptable as an identifier, or `None` when it is.
+pub fn iri_problem(s: &str) -> Option<String> {
+    if let Err(e) = check_id(s) {
+        return Some(format!("the id {e}"));
+    }
+    if !is_absolute_uri(s) {
+        return Some("must be an absolute IRI (e.g. urn:ldt:city:traffic)".into());
+    }
+    None
+}
 
 /// True for an absolute URI: a scheme (letter, then letters, digits, `+`, `-`, `.`), a colon and a non-empty rest
 /// without whitespace.
@@ -12,12 +26,12 @@ pub fn is_absolute_uri(s: &str) -> bool {
     starts_with_letter
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
         && !rest.is_empty()
-        && !s.chars().any(char::is_whitespace)
+        && check_id(s).is_ok()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::is_absolute_uri;
+    use super::{iri_problem, is_absolute_uri};
 
     #[test]
     fn absolute_uris() {
@@ -29,8 +43,28 @@ mod tests {
         ] {
             assert!(is_absolute_uri(ok), "{ok}");
         }
-        for bad in ["", "ACN0101", "1abc:x", "https://a b", "urn:", ":x"] {
+        for bad in [
+            "",
+            "ACN0101",
+            "1abc:x",
+            "https://a b",
+            "urn:",
+            ":x",
+            "urn:a\u{202E}b",
+            "urn:a\0",
+        ] {
             assert!(!is_absolute_uri(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn problems_name_the_broken_rule() {
+        assert_eq!(iri_problem("urn:ok"), None);
+        let long = format!("urn:{}", "x".repeat(2000));
+        assert!(iri_problem(&long).unwrap().contains("at most 1024"));
+        assert!(iri_problem("urn:evil\u{202E}txt")
+            .unwrap()
+            .contains("bidirectional"));
+        assert!(iri_problem("relative").unwrap().contains("absolute IRI"));
     }
 }

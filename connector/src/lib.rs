@@ -21,6 +21,7 @@ pub mod health;
 pub mod identity;
 pub mod iri;
 pub mod management;
+pub mod server;
 pub mod storage;
 pub mod telemetry;
 pub mod tls;

@@ -8,6 +8,7 @@ pub mod canonical;
 pub mod catalog;
 pub mod dsp;
 pub mod identity;
+pub mod ids;
 pub mod jws;
 pub mod message;
 pub mod negotiation;

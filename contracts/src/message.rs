@@ -95,6 +95,7 @@ pub(crate) fn open_envelope<'a>(
     type_name: &'static str,
 ) -> Result<&'a Map<String, Value>, MessageError> {
     let m = v.as_object().ok_or(MessageError::NotAnObject)?;
+    no_nul(v, "message")?;
     check_context(m)?;
     check_type(m, "@type", type_name)?;
     Ok(m)
@@ -146,14 +147,70 @@ pub(crate) fn required_str(m: &Map<String, Value>, field: &str) -> Result<String
 }
 
 /// An optional string member; an explicit `null` counts as absent because some peers emit it.
+///
+/// Every string a message is read for passes through here, so every one is checked: identifiers against the id
+/// rule ([`crate::ids`]), addresses as URLs, anything else as bounded text.
 pub(crate) fn optional_str(
     m: &Map<String, Value>,
     field: &str,
 ) -> Result<Option<String>, MessageError> {
     match m.get(field) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::String(s)) => {
+            check_member(field, s)?;
+            Ok(Some(s.clone()))
+        }
         Some(_) => Err(MessageError::wrong_kind(field, "a string")),
+    }
+}
+
+/// The members that name something (a process, an agreement, a dataset, an offer, a party) and so obey the id rule.
+const ID_MEMBERS: &[&str] = &[
+    "providerPid",
+    "consumerPid",
+    "agreementId",
+    "dataset",
+    "@id",
+    "target",
+    "assigner",
+    "assignee",
+];
+
+/// The members that are addresses this connector will call.
+const URL_MEMBERS: &[&str] = &["callbackAddress"];
+
+fn check_member(field: &str, value: &str) -> Result<(), MessageError> {
+    let checked = if ID_MEMBERS.contains(&field) {
+        crate::ids::check_id(value)
+    } else if URL_MEMBERS.contains(&field) {
+        crate::ids::check_url(value)
+    } else {
+        crate::ids::check_text(value, crate::ids::MAX_TEXT_BYTES)
+    };
+    checked.map_err(|e| MessageError::invalid(field, e.to_string()))
+}
+
+/// The most `reason` entries kept from a message; a partner explains a refusal in a few sentences, not thousands.
+const MAX_REASONS: usize = 32;
+
+/// Refuses a NUL anywhere in a message, in keys and nested values alike: no store can hold it as text
+/// (PostgreSQL refuses it), and nothing legitimate needs it.
+fn no_nul(v: &Value, path: &str) -> Result<(), MessageError> {
+    match v {
+        Value::String(s) if s.contains('\0') => {
+            Err(MessageError::invalid(path, "contains a NUL character"))
+        }
+        Value::Array(items) => items.iter().try_for_each(|i| no_nul(i, path)),
+        Value::Object(m) => m.iter().try_for_each(|(k, i)| {
+            if k.contains('\0') {
+                return Err(MessageError::invalid(
+                    path,
+                    "a member name contains a NUL character",
+                ));
+            }
+            no_nul(i, k)
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -171,19 +228,22 @@ pub(crate) fn optional_array(
 
 /// A `reason` array. The schemas leave items free-form: plain strings are kept, JSON-LD `{"@value": ..}` literals
 /// are unwrapped, and anything else is kept as its JSON text, because a termination must never be refused over
-/// how its explanation is spelled.
+/// how its explanation is spelled. For the same reason an overlong or oddly written explanation is made safe
+/// rather than refused: at most [`MAX_REASONS`] entries are kept, each cut to [`crate::ids::MAX_TEXT_BYTES`], with
+/// control and bidirectional characters replaced.
 pub(crate) fn reason_strings(
     m: &Map<String, Value>,
     field: &str,
 ) -> Result<Vec<String>, MessageError> {
     let items = match m.get(field) {
         None | Some(Value::Null) => return Ok(Vec::new()),
-        Some(Value::String(s)) => return Ok(vec![s.clone()]),
+        Some(one @ Value::String(_)) => std::slice::from_ref(one),
         Some(Value::Array(items)) => items,
         Some(_) => return Err(MessageError::wrong_kind(field, "an array")),
     };
     Ok(items
         .iter()
+        .take(MAX_REASONS)
         .map(|item| match item {
             Value::String(s) => s.clone(),
             Value::Object(o) => match o.get("@value") {
@@ -192,6 +252,7 @@ pub(crate) fn reason_strings(
             },
             other => other.to_string(),
         })
+        .map(|reason| crate::ids::sanitize_text(&reason, crate::ids::MAX_TEXT_BYTES))
         .collect())
 }
 
@@ -337,6 +398,56 @@ mod tests {
         assert_eq!(err.to_string(), "@type: expected \"X\", found \"Y\"");
         let missing = open_envelope(&json!({"@context": [DSP_CONTEXT]}), "X").unwrap_err();
         assert_eq!(missing, MessageError::MissingField("@type".into()));
+    }
+
+    #[test]
+    fn ids_in_messages_obey_the_id_rule() {
+        let msg = |pid: &str| json!({"@context": [DSP_CONTEXT], "@type": "X", "providerPid": pid, "consumerPid": "c"});
+        let read = |v: &Value| open_envelope(v, "X").and_then(pids);
+        assert!(read(&msg("urn:uuid:1")).is_ok());
+        for bad in [
+            "",
+            "a b",
+            "rtl\u{202E}txt",
+            &"p".repeat(crate::ids::MAX_ID_BYTES + 1),
+        ] {
+            let err = read(&msg(bad)).unwrap_err().to_string();
+            assert!(err.starts_with("providerPid: "), "{bad:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_nul_anywhere_refuses_the_message() {
+        let nested = json!({"@context": [DSP_CONTEXT], "@type": "X", "offer": {"permission": [{"note": "a\u{0}b"}]}});
+        assert!(open_envelope(&nested, "X")
+            .unwrap_err()
+            .to_string()
+            .contains("NUL"));
+        let key = json!({"@context": [DSP_CONTEXT], "@type": "X", "a\u{0}": 1});
+        assert!(open_envelope(&key, "X")
+            .unwrap_err()
+            .to_string()
+            .contains("NUL"));
+    }
+
+    #[test]
+    fn callback_address_must_be_an_http_url() {
+        let m = json!({"callbackAddress": "javascript:alert(1)"});
+        let err = optional_str(m.as_object().unwrap(), "callbackAddress").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("callbackAddress: is not an absolute http(s) URL"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn reasons_are_bounded_and_made_safe_not_refused() {
+        let many: Vec<Value> = (0..100).map(|i| json!(format!("r{i}\u{202E}"))).collect();
+        let m = json!({ "reason": many });
+        let reasons = reason_strings(m.as_object().unwrap(), "reason").unwrap();
+        assert_eq!(reasons.len(), MAX_REASONS);
+        assert_eq!(reasons[0], "r0\u{FFFD}");
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! city B's applications call B's local endpoint without tokens and get A's backend body; B verifies and stores
 //! A's signed receipt and both audit logs record the access with the same digest; a tampered stored receipt is
 //! flagged; a suspended transfer is refused locally at once and a resumed one uses the provider's new token;
-//! provider-side failures come back as problem+json; and the local endpoint is not on the partner listener.
+//! provider-side failures come back as problem+json; and the local endpoint is not on the partner listener. It
+//! answers only to its configured host names and refuses browsers' cross-site requests, except from the origins
+//! an operator allowed, which get CORS answers.
 
 use std::time::Duration;
 
@@ -12,8 +14,9 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use twinport_e2e::{
-    access_receipts_received, city_pair_backed, data_accesses, provider_negotiation, request_id,
-    start_negotiation, stop_and_reopen, wait_for_state, City, Storage, CITY_A,
+    access_receipts_received, city_pair_backed, city_pair_backed_with, data_access, data_accesses,
+    provider_negotiation, request_id, start_negotiation, stop_and_reopen, wait_for_state, City,
+    Storage, CITY_A,
 };
 
 const TRAFFIC: &str = "urn:ldt:sample-city:traffic-counts";
@@ -600,4 +603,394 @@ async fn an_access_relayed_just_before_a_clean_stop_is_still_recorded() {
         store.close().await;
         a.running.stop().await;
     }
+}
+
+// The local endpoint asks no credentials, so who may call it is decided by where the call comes from: these guard
+// against a web page in a city employee's browser using it (issue 16).
+
+const DASHBOARD: &str = "https://dashboard.city.example";
+
+/// Both cities' `data_access` counts: the provider's shows whether anything was relayed, ours whether anything was
+/// recorded.
+async fn access_counts(a: &City, b: &City) -> (usize, usize) {
+    (data_accesses(a).await.len(), data_accesses(b).await.len())
+}
+
+/// Waits until the counts are `expected`, then insists on it (a record is written just after its body ends).
+async fn assert_counts(a: &City, b: &City, expected: (usize, usize)) {
+    let deadline = tokio::time::Instant::now() + T;
+    while access_counts(a, b).await != expected && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(access_counts(a, b).await, expected);
+}
+
+/// One ordinary request, waited for until both logs hold it: a refused request sent before it would have been
+/// recorded by then.
+async fn one_recorded_access(a: &City, b: &City, tid: &str) {
+    let r = reqwest::get(local(b, tid, "")).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let request_id = request_id(r.headers());
+    r.bytes().await.unwrap();
+    data_access(a, &request_id).await;
+    data_access(b, &request_id).await;
+}
+
+/// Sends `head` as it is on a fresh connection (for what an HTTP client will not send, such as two `Host`
+/// headers) and returns the status code.
+async fn raw_status(addr: std::net::SocketAddr, head: String) -> u16 {
+    tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(T)).unwrap();
+        s.write_all(head.as_bytes()).unwrap();
+        let mut answer = Vec::new();
+        let _ = s.read_to_end(&mut answer);
+        let answer = String::from_utf8_lossy(&answer);
+        answer
+            .split(' ')
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or_else(|| panic!("no status line in {answer:?}"))
+    })
+    .await
+    .unwrap()
+}
+
+/// A refusal of the local endpoint: problem+json of the given type, and nothing a page could read cross-origin.
+async fn assert_refused(r: reqwest::Response, status: u16, kind: &str) {
+    assert_eq!(r.status(), status);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+    let problem: Value = r.json().await.unwrap();
+    assert_eq!(
+        problem["type"],
+        format!("https://w3id.org/twinport/problems/{kind}"),
+        "{problem}"
+    );
+}
+
+fn vary_names(r: &reqwest::Response) -> Vec<String> {
+    r.headers()
+        .get_all("vary")
+        .iter()
+        .flat_map(|v| v.to_str().unwrap().split(','))
+        .map(|n| n.trim().to_ascii_lowercase())
+        .collect()
+}
+
+/// DNS rebinding: a page at `rebind.attacker.example`, whose name now resolves to the endpoint's address, sends
+/// `Host: rebind.attacker.example`; its requests are same-origin for the browser, so only the host name tells.
+#[tokio::test]
+async fn a_foreign_host_header_is_refused_by_the_local_endpoint() {
+    let (platform, _task) = start_platform().await;
+    let (a, b) = city_pair_backed(Storage::Sqlite, &platform).await;
+    let (tid, _) = started_transfer(&a, &b).await;
+    let port = b.running.local_addr.port();
+    let before = access_counts(&a, &b).await;
+    let client = reqwest::Client::new();
+    for host in [
+        format!("rebind.attacker.example:{port}"),
+        "rebind.attacker.example".to_string(),
+        format!("localhost.attacker.example:{port}"),
+        format!("127.0.0.2:{port}"),
+    ] {
+        let r = client
+            .get(local(&b, &tid, ""))
+            .header("host", &host)
+            .send()
+            .await
+            .unwrap();
+        assert_refused(r, 421, "misdirected-request").await;
+        let r = client
+            .post(local(&b, &tid, "/ngsi-ld/v1/entities"))
+            .header("host", &host)
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_refused(r, 421, "misdirected-request").await;
+    }
+    // Unknown paths too: a refused caller does not learn what the endpoint serves.
+    let r = client
+        .get(format!("{}/anything", b.running.local_url()))
+        .header("host", "rebind.attacker.example")
+        .send()
+        .await
+        .unwrap();
+    assert_refused(r, 421, "misdirected-request").await;
+    // What no HTTP client sends but a raw socket can: two Host headers, none, or an absolute target naming
+    // another host (which a server must prefer to Host).
+    let addr = b.running.local_addr;
+    let path = format!("/transfers/{}", twinport::client::encode_segment(&tid));
+    assert_eq!(
+        raw_status(
+            addr,
+            format!(
+                "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nHost: rebind.attacker.example\r\nConnection: close\r\n\r\n"
+            )
+        )
+        .await,
+        400
+    );
+    assert_eq!(
+        raw_status(addr, format!("GET {path} HTTP/1.0\r\n\r\n")).await,
+        400
+    );
+    assert_eq!(
+        raw_status(
+            addr,
+            format!(
+                "GET http://rebind.attacker.example{path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+            )
+        )
+        .await,
+        421
+    );
+    // Nothing reached the provider and nothing was recorded; the configured names still work.
+    one_recorded_access(&a, &b, &tid).await;
+    assert_counts(&a, &b, (before.0 + 1, before.1 + 1)).await;
+    for host in [format!("LocalHost:{port}"), format!("[::1]:{port}")] {
+        let r = client
+            .get(local(&b, &tid, ""))
+            .header("host", &host)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{host}");
+        r.bytes().await.unwrap();
+    }
+    a.running.stop().await;
+    b.running.stop().await;
+}
+
+/// A page of another site, calling the endpoint by its real name: with an `Origin` the browser names, with only
+/// `Sec-Fetch-Site` (an image, a link), and as the CORS-free `text/plain` POST a form or `fetch(no-cors)` can send.
+#[tokio::test]
+async fn a_cross_site_browser_request_is_refused_by_the_local_endpoint() {
+    let (platform, _task) = start_platform().await;
+    let (a, b) = city_pair_backed(Storage::Sqlite, &platform).await;
+    let (tid, _) = started_transfer(&a, &b).await;
+    let before = access_counts(&a, &b).await;
+    let client = reqwest::Client::new();
+    let own_origin = b.running.local_url();
+    let gets: Vec<Vec<(&str, &str)>> = vec![
+        vec![("origin", "https://attacker.example")],
+        vec![
+            ("origin", "https://attacker.example"),
+            ("sec-fetch-site", "cross-site"),
+            ("sec-fetch-mode", "cors"),
+        ],
+        vec![
+            ("sec-fetch-site", "cross-site"),
+            ("sec-fetch-mode", "no-cors"),
+        ],
+        vec![
+            ("sec-fetch-site", "same-site"),
+            ("sec-fetch-mode", "navigate"),
+        ],
+        vec![("origin", "null")],
+        // The endpoint serves no pages, so its own origin can only be a relayed document's: not trusted.
+        vec![
+            ("origin", own_origin.as_str()),
+            ("sec-fetch-site", "same-origin"),
+        ],
+    ];
+    for headers in &gets {
+        let mut req = client.get(local(&b, &tid, ""));
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        assert_refused(req.send().await.unwrap(), 403, "cross-site-request").await;
+    }
+    // The simple request a page can send without any preflight.
+    let r = client
+        .post(local(&b, &tid, "/ngsi-ld/v1/entities"))
+        .header("content-type", "text/plain")
+        .header("origin", "https://attacker.example")
+        .header("sec-fetch-site", "cross-site")
+        .header("sec-fetch-mode", "no-cors")
+        .body(r#"{"id":"urn:ngsi-ld:x","type":"X"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_refused(r, 403, "cross-site-request").await;
+    // Nor does a preflight from such a page get anything.
+    let r = client
+        .request(Method::OPTIONS, local(&b, &tid, ""))
+        .header("origin", "https://attacker.example")
+        .header("access-control-request-method", "PUT")
+        .send()
+        .await
+        .unwrap();
+    assert_refused(r, 403, "cross-site-request").await;
+    one_recorded_access(&a, &b, &tid).await;
+    assert_counts(&a, &b, (before.0 + 1, before.1 + 1)).await;
+
+    // The user typing the URL into the address bar is not a cross-site request; a document relayed that way is
+    // sandboxed, so it cannot act as the endpoint's own origin.
+    let r = client
+        .get(local(&b, &tid, ""))
+        .header("sec-fetch-site", "none")
+        .header("sec-fetch-mode", "navigate")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-security-policy"], "sandbox");
+    assert_eq!(r.bytes().await.unwrap(), entities_body().as_bytes());
+    a.running.stop().await;
+    b.running.stop().await;
+}
+
+/// A dashboard whose origin the operator listed in `local_allowed_origins` calls the endpoint from the browser:
+/// its preflight is answered without contacting the provider, and its real requests carry CORS headers naming it
+/// (never `*`). Other origins are still refused.
+#[tokio::test]
+async fn an_allowed_origin_gets_cors_answers() {
+    let (platform, _task) = start_platform().await;
+    let (a, b) = city_pair_backed_with(Storage::Sqlite, &platform, |c| {
+        c.local_allowed_origins = vec![DASHBOARD.to_string()];
+    })
+    .await;
+    let (tid, _) = started_transfer(&a, &b).await;
+    let before = access_counts(&a, &b).await;
+    let client = reqwest::Client::new();
+
+    let r = client
+        .request(Method::OPTIONS, local(&b, &tid, "/ngsi-ld/v1/entities"))
+        .header("origin", DASHBOARD)
+        .header("sec-fetch-site", "cross-site")
+        .header("sec-fetch-mode", "cors")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "content-type,ngsild-tenant",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(r.headers()["access-control-allow-origin"], DASHBOARD);
+    assert!(
+        vary_names(&r).contains(&"origin".to_string()),
+        "{:?}",
+        r.headers()
+    );
+    let listed = |name: &str| {
+        r.headers()[name]
+            .to_str()
+            .unwrap()
+            .split(',')
+            .map(|m| m.trim().to_ascii_lowercase())
+            .collect::<Vec<_>>()
+    };
+    for method in ["get", "post", "put", "patch", "delete"] {
+        assert!(listed("access-control-allow-methods").contains(&method.to_string()));
+    }
+    for requested in ["content-type", "ngsild-tenant", "link", "accept"] {
+        assert!(listed("access-control-allow-headers").contains(&requested.to_string()));
+    }
+    assert!(r
+        .headers()
+        .get("access-control-allow-credentials")
+        .is_none());
+    assert_eq!(
+        access_counts(&a, &b).await,
+        before,
+        "a preflight is answered here, not relayed or recorded"
+    );
+
+    let r = client
+        .get(local(&b, &tid, ""))
+        .header("origin", DASHBOARD)
+        .header("sec-fetch-site", "cross-site")
+        .header("sec-fetch-mode", "cors")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["access-control-allow-origin"], DASHBOARD);
+    assert!(
+        vary_names(&r).contains(&"origin".to_string()),
+        "{:?}",
+        r.headers()
+    );
+    assert!(r.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .contains("twinport-request-id"));
+    let rid = request_id(r.headers());
+    assert_eq!(r.bytes().await.unwrap(), entities_body().as_bytes());
+    data_access(&a, &rid).await;
+    data_access(&b, &rid).await;
+
+    // Its errors are readable too, so the dashboard can show why.
+    let r = client
+        .get(local(&b, "urn:uuid:nothing-here", ""))
+        .header("origin", DASHBOARD)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.headers()["access-control-allow-origin"], DASHBOARD);
+
+    // Allowing one dashboard allows no one else, nor the same host on another scheme or port.
+    for other in [
+        "https://attacker.example",
+        "http://dashboard.city.example",
+        "https://dashboard.city.example:8443",
+    ] {
+        let r = client
+            .get(local(&b, &tid, ""))
+            .header("origin", other)
+            .header("sec-fetch-site", "cross-site")
+            .send()
+            .await
+            .unwrap();
+        assert_refused(r, 403, "cross-site-request").await;
+    }
+    one_recorded_access(&a, &b, &tid).await;
+    assert_counts(&a, &b, (before.0 + 2, before.1 + 2)).await;
+    a.running.stop().await;
+    b.running.stop().await;
+}
+
+/// Servers, scripts and notebooks send neither `Origin` nor `Sec-Fetch-*`: they call the endpoint as before, by
+/// any configured name, and get no CORS headers they have no use for.
+#[tokio::test]
+async fn server_side_clients_without_origin_still_work() {
+    let (platform, _task) = start_platform().await;
+    let (a, b) = city_pair_backed(Storage::Sqlite, &platform).await;
+    let (tid, _) = started_transfer(&a, &b).await;
+    let port = b.running.local_addr.port();
+    let before = access_counts(&a, &b).await;
+
+    let r = reqwest::get(local(&b, &tid, "")).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+    assert_eq!(r.headers()["content-type"], "application/ld+json");
+    let rid = request_id(r.headers());
+    assert_eq!(r.bytes().await.unwrap(), entities_body().as_bytes());
+    data_access(&b, &rid).await;
+
+    let url = format!(
+        "http://localhost:{port}/transfers/{}",
+        twinport::client::encode_segment(&tid)
+    );
+    let r = reqwest::get(&url).await.unwrap();
+    assert_eq!(r.status(), 200, "{url}");
+    r.bytes().await.unwrap();
+
+    // As curl sends it.
+    let path = format!("/transfers/{}", twinport::client::encode_segment(&tid));
+    let head = format!(
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+    );
+    assert_eq!(raw_status(b.running.local_addr, head).await, 200);
+    one_recorded_access(&a, &b, &tid).await;
+    assert_counts(&a, &b, (before.0 + 4, before.1 + 4)).await;
+    a.running.stop().await;
+    b.running.stop().await;
 }

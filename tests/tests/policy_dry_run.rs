@@ -141,6 +141,7 @@ async fn bad_requests_are_problems_naming_the_field() {
 
     let res = a
         .management(Method::POST, "/api/v1/policies/research-only/dry-run")
+        .header("content-type", "application/json")
         .body("{not json")
         .send()
         .await
@@ -149,6 +150,23 @@ async fn bad_requests_are_problems_naming_the_field() {
     assert_eq!(
         res.headers()["content-type"].to_str().unwrap(),
         "application/problem+json"
+    );
+
+    // Regression: `[]` was accepted as a dry run of nothing.
+    let res = a
+        .management(Method::POST, "/api/v1/policies/research-only/dry-run")
+        .json(&json!([]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let problem: Value = res.json().await.unwrap();
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("expected a JSON object"),
+        "{problem}"
     );
 
     let (status, problem) = dry_run(&a, "research-only", json!({"version": "latest"})).await;

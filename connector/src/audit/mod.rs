@@ -42,7 +42,7 @@ pub use event::{
     commitment, prepare, timestamp, AuditEvent, EventKind, PreparedLeaf, MAX_LEAF_BYTES,
 };
 pub use key::{key_path, load_verifier, KEY_FILE};
-pub use record::{digest, record_catalogue_served, record_management_action};
+pub use record::{digest, record_catalogue_served, record_management_action, ManagementEntry};
 pub use tables::{EntryFilter, StoredEntry};
 pub use twinport_contracts::transparency::checkpoint::SignedCheckpoint;
 

@@ -25,6 +25,9 @@ pub fn digest(v: &Value) -> Option<String> {
         .map(|b| format!("sha256:{}", sha256_hex(&b)))
 }
 
+/// The largest catalogue filter an entry keeps verbatim, in canonical bytes.
+const MAX_FILTER_IN_ENTRY: usize = 4096;
+
 /// A catalogue response, recorded before it is sent.
 pub async fn record_catalogue_served(
     state: &AppState,
@@ -33,6 +36,13 @@ pub async fn record_catalogue_served(
     shown: usize,
     matching: usize,
 ) -> Result<u64, AuditError> {
+    // A filter is the partner's free-form JSON: past a few kilobytes only its digest is kept, so the entry (and
+    // so the answer, which waits on it) never fails on the partner's input.
+    let filter = json!(filter);
+    let filter = match canonicalize(&filter) {
+        Ok(bytes) if bytes.len() <= MAX_FILTER_IN_ENTRY => filter,
+        _ => json!({"digest": digest(&filter)}),
+    };
     let mut details = json!({"filter": filter, "shown": shown, "matching": matching});
     if let Some(d) = super::received::message_digest() {
         details["body"] = Value::String(d);
@@ -46,8 +56,47 @@ pub async fn record_catalogue_served(
     Ok(index)
 }
 
-/// A management change. Who made it is personal data: it goes to the erasable side table, the leaf keeps a
-/// salted commitment to it.
+/// A management change's entry, made and checked before the change: an entry that could not be written (too
+/// large, not canonicalisable) refuses the change instead of leaving it committed and unrecorded.
+pub struct ManagementEntry(AuditEvent);
+
+impl ManagementEntry {
+    /// Who made the change is personal data: it goes to the erasable side table, the leaf keeps a salted
+    /// commitment to it.
+    pub fn new(
+        who: &Principal,
+        action: &str,
+        resource: Option<&str>,
+        details: Value,
+    ) -> Result<ManagementEntry, ApiError> {
+        let mut e = AuditEvent::new(
+            EventKind::ManagementAction,
+            json!({"action": action, "change": details}),
+        );
+        e.resource = resource.map(str::to_owned);
+        let mut personal = json!({"subject": who.subject});
+        if let Some(name) = &who.name {
+            personal["name"] = json!(name);
+        }
+        if let Some(email) = &who.email {
+            personal["email"] = json!(email);
+        }
+        e.personal = Some(personal);
+        super::prepare(e.clone(), time::OffsetDateTime::now_utc()).map_err(|err| {
+            ApiError::Malformed(format!(
+                "the change cannot be recorded in the audit log: {err}"
+            ))
+        })?;
+        Ok(ManagementEntry(e))
+    }
+
+    /// Appends the entry, once the change committed.
+    pub async fn record(self, state: &AppState) -> Result<u64, ApiError> {
+        Ok(state.audit().append(self.0).await?)
+    }
+}
+
+/// A management change whose entry cannot outgrow its leaf (its values obey the id rule), recorded after it.
 pub async fn record_management_action(
     state: &AppState,
     who: &Principal,
@@ -55,18 +104,7 @@ pub async fn record_management_action(
     resource: Option<&str>,
     details: Value,
 ) -> Result<u64, ApiError> {
-    let mut e = AuditEvent::new(
-        EventKind::ManagementAction,
-        json!({"action": action, "change": details}),
-    );
-    e.resource = resource.map(str::to_owned);
-    let mut personal = json!({"subject": who.subject});
-    if let Some(name) = &who.name {
-        personal["name"] = json!(name);
-    }
-    if let Some(email) = &who.email {
-        personal["email"] = json!(email);
-    }
-    e.personal = Some(personal);
-    Ok(state.audit().append(e).await?)
+    ManagementEntry::new(who, action, resource, details)?
+        .record(state)
+        .await
 }

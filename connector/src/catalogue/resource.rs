@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::kind::{DatasetStage, ResourceKind};
-use crate::iri::is_absolute_uri;
+use crate::iri::{iri_problem, is_absolute_uri};
 
 /// A validated catalogue resource. `distributions[].backend` is internal and never shown to partners.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -194,14 +194,8 @@ impl Resource {
     /// Every check beyond the shape serde enforces; returns all problems at once.
     pub fn validate(&self) -> Result<(), Vec<FieldError>> {
         let mut problems = Vec::new();
-        if !is_absolute_uri(&self.id) {
-            problems.push(err(
-                "id",
-                format!(
-                    "must be an absolute IRI (e.g. urn:ldt:city:traffic), got {:?}",
-                    self.id
-                ),
-            ));
+        if let Some(problem) = iri_problem(&self.id) {
+            problems.push(err("id", problem));
         }
         match (self.kind, self.stage) {
             (ResourceKind::Dataset, None) => problems.push(err(
@@ -319,10 +313,15 @@ impl Resource {
         for (i, o) in self.offers.iter().enumerate() {
             if o.policy.trim().is_empty() {
                 problems.push(err(format!("offers[{i}].policy"), "must name a policy"));
+            } else if let Err(e) = twinport_contracts::ids::check_id(&o.policy) {
+                problems.push(err(
+                    format!("offers[{i}].policy"),
+                    format!("the policy id {e}"),
+                ));
             }
             if let Some(id) = &o.id {
-                if !is_absolute_uri(id) {
-                    problems.push(err(format!("offers[{i}].id"), "must be an absolute IRI"));
+                if let Some(problem) = iri_problem(id) {
+                    problems.push(err(format!("offers[{i}].id"), problem));
                 }
             }
             if !seen.insert(o.offer_id(&self.id)) {

@@ -364,11 +364,14 @@ fn local_hosts(
         .collect();
     out.push(listen.ip().to_string());
     for (i, h) in listed.unwrap_or(&[]).iter().enumerate() {
-        let h = h.trim().trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+        let h = h
+            .trim()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_ascii_lowercase();
         let ok = !h.is_empty()
             && h.len() <= 253
-            && h
-                .chars()
+            && h.chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'));
         if !ok {
             return Err(invalid(
@@ -898,15 +901,29 @@ audience = "twinport"
             &[("TWINPORT_LIMITS_MAX_CONNECTIONS", "20")],
         )
         .unwrap();
-        assert!(c.local_hosts.contains(&"twinport-local.city.internal".to_string()));
-        assert_eq!(c.local_allowed_origins, vec!["https://dashboard.city.example"]);
+        assert!(c
+            .local_hosts
+            .contains(&"twinport-local.city.internal".to_string()));
+        assert_eq!(
+            c.local_allowed_origins,
+            vec!["https://dashboard.city.example"]
+        );
         assert_eq!(c.limits.header_timeout, std::time::Duration::from_secs(5));
         assert_eq!(c.limits.max_connections, 20);
         for (bad, key) in [
             ("local_hosts = [\"http://x\"]", "local_hosts[0]"),
-            ("local_allowed_origins = [\"https://x.example/app\"]", "local_allowed_origins[0]"),
-            ("local_allowed_origins = [\"*\"]", "local_allowed_origins[0]"),
-            ("[limits]\nheader_timeout_seconds = 0", "limits.header_timeout_seconds"),
+            (
+                "local_allowed_origins = [\"https://x.example/app\"]",
+                "local_allowed_origins[0]",
+            ),
+            (
+                "local_allowed_origins = [\"*\"]",
+                "local_allowed_origins[0]",
+            ),
+            (
+                "[limits]\nheader_timeout_seconds = 0",
+                "limits.header_timeout_seconds",
+            ),
             ("[limits]\nmax_conections = 5", "unknown field"),
         ] {
             let e = error_of(&format!("{MINIMAL}{bad}"));

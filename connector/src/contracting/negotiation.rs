@@ -30,6 +30,18 @@ fn now() -> String {
         .unwrap_or_default()
 }
 
+/// The purpose a consumer states with its request: an IRI (or DPV term), so it obeys the id rule like every
+/// other name a partner sends.
+fn requested_purpose(body: &Value) -> Result<Option<String>, String> {
+    match body.get(super::PURPOSE_PROPERTY) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(p)) => twinport_contracts::ids::check_id(p)
+            .map(|()| Some(p.clone()))
+            .map_err(|e| format!("{}: {e}", super::PURPOSE_PROPERTY)),
+        Some(_) => Err(format!("{}: expected a string", super::PURPOSE_PROPERTY)),
+    }
+}
+
 fn invalid(n: &NegotiationRecord, code: &'static str, reason: impl Into<String>) -> ProcessError {
     ProcessError::invalid(
         Protocol::Negotiation,
@@ -213,10 +225,15 @@ pub async fn on_initial_request(
             ),
         ));
     };
-    let purpose = body
-        .get(super::PURPOSE_PROPERTY)
-        .and_then(Value::as_str)
-        .map(str::to_string);
+    let purpose = requested_purpose(body).map_err(|reason| {
+        ProcessError::invalid(
+            Protocol::Negotiation,
+            None,
+            Some(&msg.consumer_pid),
+            "malformed-message",
+            reason,
+        )
+    })?;
     let at = now();
     let n = NegotiationRecord {
         id: new_pid(),
@@ -280,8 +297,10 @@ pub async fn on_counter_request(
     n.state = next.as_str().into();
     n.offer = msg.offer.clone();
     n.offer_by = CONSUMER.into();
-    if let Some(p) = body.get(super::PURPOSE_PROPERTY).and_then(Value::as_str) {
-        n.purpose = Some(p.to_string());
+    if let Some(p) =
+        requested_purpose(body).map_err(|reason| invalid(&n, "malformed-message", reason))?
+    {
+        n.purpose = Some(p);
     }
     let received = Change::new().history(
         Some(&from),

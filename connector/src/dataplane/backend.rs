@@ -24,6 +24,7 @@ use super::backend_client::{self, BackendClient, SendError};
 use super::files;
 use super::ngsi_ld::{self, ActiveContext, Filtered};
 use super::problem::Refusal;
+use super::upload::{self, Waited, Watch};
 use crate::catalogue::{Distribution, NgsiLdSettings};
 
 /// A body in either direction.
@@ -217,31 +218,36 @@ impl Backend {
                         "this NGSI-LD resource is served read-only (GET and HEAD)",
                     ));
                 }
-                let link = req
-                    .headers
-                    .get(header::LINK)
-                    .map(|v| {
-                        v.to_str()
-                            .map_err(|_| Refusal::bad_request("Link header is not text"))
-                    })
-                    .transpose()?;
-                let ctx = ActiveContext::from_link(link, &settings.contexts)?;
-                let url = target_url(base, &req.path, req.query.as_deref());
-                let base_has_type = base.query_pairs().any(|(k, _)| k == "type");
-                ngsi_ld::judge(
+                let link = header_lines(&req.headers, header::LINK)?;
+                let accept = header_lines(&req.headers, header::ACCEPT)?.join(",");
+                let judged = ngsi_ld::judge(
                     settings,
-                    &ctx,
-                    url.path(),
-                    req.query.as_deref(),
-                    base_has_type,
+                    &ngsi_ld::Incoming {
+                        endpoint: ngsi_ld::Endpoint::of(base, &segments),
+                        link: &link,
+                        query: req.query.as_deref(),
+                        base_query: base.query(),
+                        accept: Some(accept.as_str()).filter(|a| !a.is_empty()),
+                    },
                 )?;
+                // The broker gets the judged request, rebuilt: path from the checked segments, query and `Link`
+                // from the parsed values. The partner's own `Link` text never passes.
+                let url = judged_url(base, &segments, judged.query.as_deref())?;
                 let mut headers =
                     forward_headers(&req.headers, &req.forwarded, credentials.as_ref());
+                headers.remove(header::LINK);
+                if let Some(link) = &judged.link {
+                    let v = HeaderValue::from_str(link).map_err(|_| {
+                        Refusal::internal(format!("the judged Link {link} is not a header value"))
+                    })?;
+                    headers.insert(header::LINK, v);
+                }
                 if let Some(tenant) = &settings.tenant {
                     let v = HeaderValue::from_str(tenant)
                         .map_err(|_| Refusal::internal("ngsi_ld.tenant is not a header value"))?;
                     headers.insert(HeaderName::from_static("ngsild-tenant"), v);
                 }
+                let ctx = judged.context;
                 let filter = settings.filter_responses.then(|| (settings.clone(), ctx));
                 Ok(Prepared {
                     target: Target::Http(Box::new(HttpTarget {
@@ -258,7 +264,8 @@ impl Backend {
 }
 
 impl Prepared {
-    /// Contacts the backend. `timeout` bounds the wait for the response headers, not the body's duration.
+    /// Contacts the backend. `timeout` bounds how long the platform may stay silent before its response headers
+    /// (counted from the last chunk of the request body it took), not the body's duration.
     pub async fn send(
         self,
         client: &BackendClient,
@@ -282,25 +289,46 @@ impl Prepared {
                 let uri: axum::http::Uri = url.as_str().parse().map_err(|e| {
                     Refusal::internal(format!("backend URL {url} is not a request target: {e}"))
                 })?;
+                let (body, upload) = match body {
+                    Some(body) => {
+                        let (body, watch) = upload::watch(body);
+                        (Some(body), Some(watch))
+                    }
+                    None => (None, None),
+                };
                 let mut request = axum::http::Request::new(backend_client::outgoing(body));
                 *request.method_mut() = method;
                 *request.uri_mut() = uri;
                 *request.headers_mut() = headers;
-                let response = match tokio::time::timeout(timeout, client.send(request)).await {
-                    Err(_) => {
+                // The timeout is the platform's silence: an upload it keeps reading is progress.
+                let sent =
+                    upload::within_silence(client.send(request), upload.as_ref(), timeout).await;
+                let response = match sent {
+                    Waited::Silent => {
                         return Err(Refusal::timeout(format!(
                             "the platform did not answer within {} s",
                             timeout.as_secs()
                         )))
                     }
-                    Ok(Err(SendError::ConnectTimeout)) => {
+                    Waited::Done(Err(_))
+                        if upload.as_ref().and_then(Watch::client_error).is_some() =>
+                    {
+                        let why = upload
+                            .as_ref()
+                            .and_then(Watch::client_error)
+                            .unwrap_or_default();
+                        return Err(Refusal::bad_request(format!(
+                            "the request body could not be read: {why}"
+                        )));
+                    }
+                    Waited::Done(Err(SendError::ConnectTimeout)) => {
                         return Err(Refusal::timeout("the platform did not answer in time"))
                     }
-                    Ok(Err(SendError::Unreachable(e))) => {
+                    Waited::Done(Err(SendError::Unreachable(e))) => {
                         tracing::warn!(error = %e, "backend unreachable");
                         return Err(Refusal::bad_gateway("the platform cannot be reached"));
                     }
-                    Ok(Ok(r)) => r,
+                    Waited::Done(Ok(r)) => r,
                 };
                 let (parts, body) = response.into_parts();
                 let status = parts.status;
@@ -425,6 +453,10 @@ fn percent_decode(s: &str) -> Option<String> {
     while i < bytes.len() {
         if bytes[i] == b'%' {
             let hex = s.get(i + 1..i + 3)?;
+            // `from_str_radix` alone would take `%+1` (a sign) for a byte.
+            if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return None;
+            }
             out.push(u8::from_str_radix(hex, 16).ok()?);
             i += 3;
         } else {
@@ -457,6 +489,40 @@ fn target_url(base: &url::Url, path: &str, query: Option<&str>) -> url::Url {
     };
     url.set_query(merged.as_deref());
     url
+}
+
+/// Every line of header `name`, as text; a line that is not text is refused rather than skipped.
+fn header_lines(headers: &HeaderMap, name: HeaderName) -> Result<Vec<&str>, Refusal> {
+    headers
+        .get_all(&name)
+        .iter()
+        .map(|v| {
+            v.to_str()
+                .map_err(|_| Refusal::bad_request(format!("the {name} header is not text")))
+        })
+        .collect()
+}
+
+/// The broker URL of a judged NGSI-LD request: the base path, the partner's path segments encoded again from their
+/// checked, decoded form (so the broker reads the segments that were judged), the base's own query and then the
+/// judged one.
+fn judged_url(
+    base: &url::Url,
+    segments: &[String],
+    query: Option<&str>,
+) -> Result<url::Url, Refusal> {
+    let mut url = base.clone();
+    url.path_segments_mut()
+        .map_err(|_| Refusal::internal(format!("backend {base} cannot take a path")))?
+        .pop_if_empty()
+        .extend(segments);
+    let merged = match (base.query().filter(|q| !q.is_empty()), query) {
+        (Some(a), Some(b)) => Some(format!("{a}&{b}")),
+        (Some(a), None) => Some(a.to_string()),
+        (None, b) => b.map(str::to_string),
+    };
+    url.set_query(merged.as_deref());
+    Ok(url)
 }
 
 /// The partner's headers as the platform gets them: ours in place of theirs, with `credentials` (from the backend
@@ -508,6 +574,7 @@ mod tests {
             "/a%5c..",
             "/a\\b",
             "/%00",
+            "/a%+1b",
         ] {
             assert!(decoded_segments(bad).is_err(), "{bad}");
         }

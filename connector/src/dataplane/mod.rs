@@ -19,6 +19,7 @@ pub mod push;
 pub mod receipts;
 pub mod record;
 pub mod tee;
+pub mod upload;
 
 use std::time::{Duration, Instant};
 

@@ -4,6 +4,7 @@
 mod auth;
 mod catalog;
 mod error;
+mod guard;
 mod negotiation;
 mod process_auth;
 mod transfer;
@@ -15,7 +16,7 @@ use axum::Router;
 use crate::app::AppState;
 
 pub use auth::Partner;
-pub use error::CatalogError;
+pub use error::{refusal, CatalogError};
 
 /// Path of the 2025-1 binding under the connector's root, as advertised in `/.well-known/dspace-version`.
 pub const DSP_PATH: &str = "/dsp/2025-1";
@@ -94,4 +95,6 @@ pub fn router() -> Router<AppState> {
         .layer(axum::middleware::from_fn(
             crate::audit::received::stamp_entry,
         ))
+        // Outermost: stamp_entry and the handlers see only bounded JSON bodies.
+        .layer(axum::middleware::from_fn(guard::guard))
 }

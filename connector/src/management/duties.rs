@@ -7,7 +7,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::json;
 use twinport_policy::context::DutyState;
 use twinport_policy::{Policy, Rule, RuleKind};
 
@@ -53,6 +53,16 @@ pub struct RecordDuty {
     /// Why, for the record (what was found, by whom, a reference to the correspondence).
     #[serde(default)]
     pub note: Option<String>,
+}
+
+impl body::Checked for RecordDuty {
+    fn problems(&self) -> Vec<FieldError> {
+        let mut p = Vec::new();
+        if let Some(note) = &self.note {
+            body::check_text(&mut p, "note", note);
+        }
+        p
+    }
 }
 
 /// The key a duty is recorded under.
@@ -158,11 +168,7 @@ pub async fn record(
     body: Bytes,
 ) -> Result<Json<DutiesView>, ApiError> {
     who.require(Role::Legal)?;
-    let value: Value = body::json(&body)?;
-    let request: RecordDuty = serde_json::from_value(value).map_err(|e| ApiError::Validation {
-        what: "duty record".into(),
-        errors: vec![crate::catalogue::resource::serde_error(&e.to_string())],
-    })?;
+    let request: RecordDuty = body::parse(&body, "duty record")?;
     let a = agreement(&state, &id).await?;
     if a.provider != state.participant_id() {
         return Err(ApiError::Conflict(format!(
@@ -196,15 +202,14 @@ pub async fn record(
         recorded_by: who.subject.clone(),
         recorded_at: String::new(),
     };
-    state.store().record_duty_state(&r).await?;
-    tracing::info!(subject = %who.subject, agreement = %id, duty = %duty, state = ?request.state, "duty state recorded");
-    crate::audit::record_management_action(
-        &state,
+    let entry = crate::audit::ManagementEntry::new(
         &who,
         "duty.record",
         Some(&a.target),
         json!({"agreement": id, "duty": duty, "state": request.state, "note": request.note}),
-    )
-    .await?;
+    )?;
+    state.store().record_duty_state(&r).await?;
+    tracing::info!(subject = %who.subject, agreement = %id, duty = %duty, state = ?request.state, "duty state recorded");
+    entry.record(&state).await?;
     Ok(Json(view(&state, &a).await?))
 }

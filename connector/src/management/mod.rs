@@ -5,6 +5,7 @@ mod auth;
 mod body;
 mod dry_run;
 mod duties;
+mod guard;
 mod openapi;
 mod partners;
 mod policies;
@@ -94,7 +95,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/transfers/{id}/receipts", get(receipts::list))
         .route("/openapi.json", get(openapi::document))
-        .merge(crate::audit::auditor_api::routes());
+        .merge(crate::audit::auditor_api::routes())
+        .layer(axum::middleware::from_fn(guard::guard));
     Router::new()
         .nest("/api/v1", api)
         .fallback(|| async { crate::error::ApiError::NotFound("route".into()) })

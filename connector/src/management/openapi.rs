@@ -92,10 +92,114 @@ impl Modify for BearerAuth {
     }
 }
 
-pub async fn document(State(state): State<AppState>) -> Json<utoipa::openapi::OpenApi> {
-    Json(full_document(
-        state.oidc().map(|o| o.config().issuer.as_str()),
+pub async fn document(State(state): State<AppState>) -> Json<serde_json::Value> {
+    let doc = full_document(state.oidc().map(|o| o.config().issuer.as_str()));
+    Json(with_problem_responses(
+        serde_json::to_value(doc).unwrap_or_default(),
     ))
+}
+
+/// Errors every operation can answer whatever its handler does: the request guards' (400 unreadable target or
+/// body, 413, 414, 415), authentication's (401, 403), an unknown id (404) and a failed check (422).
+const COMMON_ERRORS: &[(&str, &str)] = &[
+    (
+        "400",
+        "Malformed request: unreadable JSON, a NUL or control character in the target or body",
+    ),
+    ("401", "No valid bearer token"),
+    ("403", "The token lacks the operation's role"),
+    ("404", "No such resource"),
+    ("413", "Request body larger than 2 MiB"),
+    (
+        "414",
+        "Request target longer than 8 KiB, or a path segment longer than 1 KiB",
+    ),
+    (
+        "415",
+        "A body that is not JSON (send Content-Type: application/json)",
+    ),
+    ("422", "Validation failed; `errors` names each field"),
+];
+
+/// A schema that flattens a strict one (`allOf: [{"$ref": Resource}, {extra}]`) cannot be satisfied: the strict
+/// part forbids the extra members. Such views get the strict schema's members merged with their own instead.
+fn merge_flattened_views(doc: &mut serde_json::Value) {
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(|s| s.as_object_mut())
+    else {
+        return;
+    };
+    let originals = schemas.clone();
+    for schema in schemas.values_mut() {
+        let Some(parts) = schema.get("allOf").and_then(|a| a.as_array()).cloned() else {
+            continue;
+        };
+        let mut merged = serde_json::json!({"type": "object", "properties": {}, "required": []});
+        for part in &parts {
+            let part = match part.get("$ref").and_then(|r| r.as_str()) {
+                Some(r) => originals
+                    .get(r.trim_start_matches("#/components/schemas/"))
+                    .cloned()
+                    .unwrap_or_default(),
+                None => part.clone(),
+            };
+            if let Some(props) = part.get("properties").and_then(|p| p.as_object()) {
+                for (k, v) in props {
+                    merged["properties"][k] = v.clone();
+                }
+            }
+            if let Some(required) = part.get("required").and_then(|r| r.as_array()) {
+                if let Some(all) = merged["required"].as_array_mut() {
+                    all.extend(required.iter().cloned());
+                }
+            }
+        }
+        if let Some(description) = schema.get("description").cloned() {
+            merged["description"] = description;
+        }
+        *schema = merged;
+    }
+}
+
+/// States what the API does: every error is `application/problem+json` (utoipa would say `application/json`),
+/// and every operation lists the errors any request may get.
+fn with_problem_responses(mut doc: serde_json::Value) -> serde_json::Value {
+    use serde_json::json;
+    merge_flattened_views(&mut doc);
+    let problem =
+        json!({"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}});
+    let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) else {
+        return doc;
+    };
+    for item in paths.values_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, op) in item.iter_mut() {
+            if !["get", "post", "put", "delete", "patch"].contains(&method.as_str()) {
+                continue;
+            }
+            let responses = op
+                .as_object_mut()
+                .map(|o| o.entry("responses").or_insert_with(|| json!({})));
+            let Some(responses) = responses.and_then(|r| r.as_object_mut()) else {
+                continue;
+            };
+            for (status, description) in COMMON_ERRORS {
+                responses
+                    .entry(*status)
+                    .or_insert_with(|| json!({"description": description}));
+            }
+            for (status, response) in responses.iter_mut() {
+                let is_error = status.starts_with('4') || status.starts_with('5');
+                if let (true, Some(r)) = (is_error, response.as_object_mut()) {
+                    r.insert("content".into(), problem.clone());
+                }
+            }
+        }
+    }
+    doc
 }
 
 /// The whole description; `issuer` adds the OIDC scheme as an alternative to the plain bearer scheme.
@@ -141,7 +245,33 @@ fn full_document(issuer: Option<&str>) -> utoipa::openapi::OpenApi {
 
 #[cfg(test)]
 mod tests {
-    use super::{full_document, ROUTE_ROLES};
+    use super::{full_document, with_problem_responses, ROUTE_ROLES};
+
+    #[test]
+    fn every_error_is_documented_as_problem_json() {
+        let doc = with_problem_responses(serde_json::to_value(full_document(None)).unwrap());
+        assert!(doc["components"]["schemas"]["Problem"].is_object());
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                for status in ["400", "401", "413", "415", "422"] {
+                    assert_eq!(
+                        op["responses"][status]["content"]["application/problem+json"]["schema"]
+                            ["$ref"],
+                        "#/components/schemas/Problem",
+                        "{method} {path} {status}"
+                    );
+                }
+                for (status, r) in op["responses"].as_object().unwrap() {
+                    if status.starts_with('4') || status.starts_with('5') {
+                        assert!(
+                            r["content"].get("application/json").is_none(),
+                            "{method} {path} {status}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn every_documented_operation_states_its_role() {

@@ -200,19 +200,18 @@ pub async fn delete(
             users.join(", ")
         )));
     }
+    let entry = crate::audit::ManagementEntry::new(
+        &who,
+        "policy.delete",
+        None,
+        serde_json::json!({"policy": id}),
+    )?;
     state
         .store()
         .delete_policy(&id, ResourceSource::Api)
         .await?;
     tracing::info!(subject = %who.subject, policy = %id, "policy deleted");
-    crate::audit::record_management_action(
-        &state,
-        &who,
-        "policy.delete",
-        None,
-        serde_json::json!({"policy": id}),
-    )
-    .await?;
+    entry.record(&state).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -11,8 +11,9 @@ use serde_json::Value;
 use twinport_contracts::transfer::{DataAddress, TransferMessageKind};
 
 use super::auth::{Principal, Role};
-use super::body;
+use super::body::{check_id, check_text, parse, Checked};
 use crate::app::AppState;
+use crate::catalogue::FieldError;
 use crate::contracting::error::retrying;
 use crate::contracting::{negotiation, offers, transfer, ProcessError};
 use crate::error::ApiError;
@@ -246,11 +247,48 @@ pub struct Reason {
     pub reason: Option<String>,
 }
 
-fn parse<T: serde::de::DeserializeOwned>(body: &Bytes, what: &str) -> Result<T, ApiError> {
-    serde_json::from_value(body::json(body)?).map_err(|e| ApiError::Validation {
-        what: what.into(),
-        errors: vec![crate::catalogue::resource::serde_error(&e.to_string())],
-    })
+impl Checked for StartNegotiation {
+    fn problems(&self) -> Vec<FieldError> {
+        let mut p = Vec::new();
+        check_id(&mut p, "partner", &self.partner);
+        check_id(&mut p, "dataset", &self.dataset);
+        check_id(&mut p, "offer_id", &self.offer_id);
+        if let Some(purpose) = &self.purpose {
+            check_id(&mut p, "purpose", purpose);
+        }
+        p
+    }
+}
+
+impl Checked for OfferNegotiation {
+    fn problems(&self) -> Vec<FieldError> {
+        let mut p = Vec::new();
+        check_id(&mut p, "partner", &self.partner);
+        check_id(&mut p, "dataset", &self.dataset);
+        check_id(&mut p, "offer_id", &self.offer_id);
+        p
+    }
+}
+
+impl Checked for Reason {
+    fn problems(&self) -> Vec<FieldError> {
+        let mut p = Vec::new();
+        if let Some(reason) = &self.reason {
+            check_text(&mut p, "reason", reason);
+        }
+        p
+    }
+}
+
+impl Checked for StartTransfer {
+    fn problems(&self) -> Vec<FieldError> {
+        let mut p = Vec::new();
+        check_id(&mut p, "agreement_id", &self.agreement_id);
+        if let Some(format) = &self.format {
+            check_id(&mut p, "format", format);
+        }
+        p
+    }
 }
 
 fn optional_reason(body: &Bytes) -> Result<Option<String>, ApiError> {

@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::auth::{Principal, Role};
 use super::body;
 use crate::app::AppState;
+use crate::audit::ManagementEntry;
 use crate::catalogue::resource::parse_resource;
 use crate::catalogue::{FieldError, Resource};
 use crate::error::ApiError;
@@ -93,15 +94,14 @@ pub async fn create(
             resource.id
         )));
     }
-    let view = save(&state, resource).await?;
-    crate::audit::record_management_action(
-        &state,
+    let entry = ManagementEntry::new(
         &who,
         "resource.create",
-        Some(&view.resource.id),
+        Some(&resource.id),
         serde_json::json!({"digest": crate::audit::digest(&body::json(&body)?)}),
-    )
-    .await?;
+    )?;
+    let view = save(&state, resource).await?;
+    entry.record(&state).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -133,8 +133,14 @@ pub async fn update(
     }
     let existing = state.store().resource(&id).await?;
     refuse_file_owned(existing.as_ref().map(|r| r.source), &id)?;
+    let entry = ManagementEntry::new(
+        &who,
+        "resource.update",
+        Some(&id),
+        serde_json::json!({"digest": crate::audit::digest(&body::json(&body)?), "existed": existing.is_some()}),
+    )?;
     let view = save(&state, resource).await?;
-    crate::audit::record_management_action(&state, &who, "resource.update", Some(&id), serde_json::json!({"digest": crate::audit::digest(&body::json(&body)?), "existed": existing.is_some()})).await?;
+    entry.record(&state).await?;
     let status = if existing.is_some() {
         StatusCode::OK
     } else {
@@ -158,15 +164,9 @@ pub async fn delete(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("resource {id}")))?;
     refuse_file_owned(Some(existing.source), &id)?;
+    let entry = ManagementEntry::new(&who, "resource.delete", Some(&id), serde_json::json!({}))?;
     state.store().delete_resource(&id).await?;
-    crate::audit::record_management_action(
-        &state,
-        &who,
-        "resource.delete",
-        Some(&id),
-        serde_json::json!({}),
-    )
-    .await?;
+    entry.record(&state).await?;
     tracing::info!(subject = %who.subject, resource = %id, "resource deleted");
     Ok(StatusCode::NO_CONTENT)
 }

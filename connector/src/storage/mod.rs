@@ -186,6 +186,7 @@ fn prepare_sqlite(url: &str) -> Result<String, StorageError> {
                 message: e.to_string(),
             })?;
         }
+        check_sqlite_writable(std::path::Path::new(path))?;
     }
     let query = match query {
         Some(q) if q.contains("mode=") => q.to_string(),
@@ -195,9 +196,64 @@ fn prepare_sqlite(url: &str) -> Result<String, StorageError> {
     Ok(format!("sqlite://{path}?{query}"))
 }
 
+/// SQLite reports an unwritable file or directory as "(code: 14) unable to open database file", naming neither.
+/// The database file must be readable and writable, and so must its directory, where SQLite keeps the
+/// write-ahead log (`-wal`, `-shm`) next to it: check both and say which failed and why.
+fn check_sqlite_writable(file: &std::path::Path) -> Result<(), StorageError> {
+    let dir = match file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => dir.to_path_buf(),
+        None => std::path::PathBuf::from("."),
+    };
+    let probe = dir.join(format!(".twinport-write-check-{}", std::process::id()));
+    match std::fs::OpenOptions::new().write(true).create_new(true).open(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+        }
+        Err(e) => {
+            return Err(StorageError::Directory {
+                path: dir.display().to_string(),
+                message: format!(
+                    "the database directory is not writable by this user, and SQLite keeps its write-ahead log \
+                     there ({e})"
+                ),
+            })
+        }
+    }
+    if file.exists() {
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(file)
+            .map_err(|e| StorageError::Directory {
+                path: file.display().to_string(),
+                message: format!(
+                    "the database file cannot be opened for reading and writing ({e})"
+                ),
+            })?;
+    }
+    Ok(())
+}
+
 /// Current time as stored in text columns (RFC 3339, UTC).
 pub(crate) fn now_text() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod connect_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_unwritable_database_directory_is_named_with_its_cause() {
+        // /proc/self exists and nobody, root included, may create files in it.
+        let err = Store::connect("sqlite:///proc/self/twinport.db")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("/proc/self"), "{err}");
+        assert!(err.contains("not writable by this user"), "{err}");
+        assert!(!err.contains("code: 14"), "{err}");
+    }
 }

@@ -2,13 +2,16 @@
 //! applications use an agreed pull transfer without handling tokens. Each request is forwarded to the provider
 //! with the transfer's current data address, bodies stream both ways, and once the response has ended the
 //! provider's signed receipt is fetched, checked against what actually arrived, stored, and recorded in our own
-//! audit log. Pushed data arrives at `/push/{consumerPid}` on the partner listener ([`push`]).
+//! audit log. Every request is first judged by the guard (host name, cross-site browser requests, CORS).
+//! Pushed data arrives at `/push/{consumerPid}` on the partner listener ([`push`]).
 
+mod guard;
 mod proxy;
 pub mod push;
 pub mod receipts;
 mod record;
 
+use axum::middleware::from_fn_with_state;
 use axum::routing::any;
 use axum::Router;
 
@@ -18,7 +21,8 @@ pub use receipts::{ReceiptCheck, StoredReceipt};
 pub use record::{record_access, Access};
 
 /// The router of the local listener. Nothing else is served there, so partners never reach it through the DSP
-/// listener and the city's applications never reach the management API through it.
+/// listener and the city's applications never reach the management API through it. The guard wraps the fallback
+/// too, so a refused caller learns nothing, not even which paths exist.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/transfers/{pid}", any(proxy::forward_root))
@@ -29,5 +33,6 @@ pub fn router(state: AppState) -> Router {
                 "route (the local endpoint serves /transfers/{consumerPid}/{path})".into(),
             )
         })
+        .layer(from_fn_with_state(state.clone(), guard::guard))
         .with_state(state)
 }

@@ -10,6 +10,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
+use futures_util::TryStreamExt;
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 use twinport_contracts::transfer::{DataAddress, TransferState};
@@ -18,13 +19,14 @@ use super::record::{self, Access};
 use crate::app::AppState;
 use crate::contracting::transfer::PULL;
 use crate::contracting::CONSUMER;
+use crate::dataplane::upload::{within_silence, Waited};
 use crate::dataplane::{RECEIPT_HEADER, REQUEST_ID_HEADER};
 use crate::error::ApiError;
 use crate::storage::TransferRecord;
 
 /// Request headers an application may pass to the provider. Everything else (cookies, its own credentials,
 /// hop-by-hop headers) stays here: the provider only ever sees the transfer's token.
-const FORWARDED_REQUEST_HEADERS: &[&str] = &[
+pub(super) const FORWARDED_REQUEST_HEADERS: &[&str] = &[
     "accept",
     "accept-language",
     "content-type",
@@ -55,7 +57,8 @@ const HOP_BY_HOP: &[&str] = &[
 /// Chunks in flight between the provider and the application; bounds memory per request.
 const CHANNEL_CHUNKS: usize = 8;
 
-/// How long to wait for the provider to answer the request line (the body may then take as long as it takes).
+/// How long the provider may stay silent: not answering once it took the last chunk of the request body, or not
+/// sending the next chunk of its response. A long upload or download that keeps moving is never cut.
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub async fn forward_root(
@@ -169,18 +172,19 @@ async fn try_forward(state: AppState, pid: String, req: Request) -> Result<Respo
     let url = format!("{endpoint}{below}");
     let method = reqwest::Method::from_bytes(parts.method.as_str().as_bytes())
         .map_err(|_| ApiError::Malformed(format!("method {}", parts.method)))?;
-    let mut upstream = state
-        .http()
-        .request(method, &url)
-        .bearer_auth(&token)
-        .timeout(RESPONSE_TIMEOUT);
+    let mut upstream = state.http().request(method, &url).bearer_auth(&token);
     for name in FORWARDED_REQUEST_HEADERS {
         for value in parts.headers.get_all(*name) {
             upstream = upstream.header(*name, value.as_bytes());
         }
     }
+    let mut upload = None;
     if parts.method != axum::http::Method::GET && parts.method != axum::http::Method::HEAD {
-        upstream = upstream.body(reqwest::Body::wrap_stream(body.into_data_stream()));
+        let stream: crate::dataplane::backend::BodyStream =
+            Box::pin(body.into_data_stream().map_err(std::io::Error::other));
+        let (stream, watch) = crate::dataplane::upload::watch(stream);
+        upload = Some(watch);
+        upstream = upstream.body(reqwest::Body::wrap_stream(stream));
     }
     let mut access = Access {
         transfer,
@@ -196,15 +200,35 @@ async fn try_forward(state: AppState, pid: String, req: Request) -> Result<Respo
         token,
         endpoint,
     };
-    let response = match upstream.send().await {
-        Ok(r) => r,
-        Err(e) => {
-            let (status, why) = if e.is_timeout() {
+    let sent = within_silence(upstream.send(), upload.as_ref(), RESPONSE_TIMEOUT).await;
+    let client_error = upload.as_ref().and_then(|w| w.client_error());
+    let response = match sent {
+        Waited::Done(Ok(r)) => r,
+        Waited::Done(Err(_)) if client_error.is_some() => {
+            let why = client_error.unwrap_or_default();
+            tracing::info!(transfer = %access.transfer.id, error = %why, "the application's request body could not be read");
+            access.status = StatusCode::BAD_REQUEST.as_u16();
+            record::record_access(&state, &access, None).await;
+            return Err(ApiError::Malformed(format!(
+                "the request body could not be read: {why}"
+            )));
+        }
+        sent => {
+            let timed_out = match &sent {
+                Waited::Silent => true,
+                Waited::Done(Err(e)) => e.is_timeout(),
+                Waited::Done(Ok(_)) => false,
+            };
+            let (status, why) = if timed_out {
                 (StatusCode::GATEWAY_TIMEOUT, "did not answer in time")
             } else {
                 (StatusCode::BAD_GATEWAY, "cannot be reached")
             };
-            tracing::warn!(transfer = %access.transfer.id, error = %e, "provider data plane {why}");
+            if let Waited::Done(Err(e)) = &sent {
+                tracing::warn!(transfer = %access.transfer.id, error = %e, "provider data plane {why}");
+            } else {
+                tracing::warn!(transfer = %access.transfer.id, "provider data plane {why}");
+            }
             access.status = status.as_u16();
             let detail = format!("the provider's data plane {why}");
             record::record_access(&state, &access, None).await;
@@ -217,7 +241,9 @@ async fn try_forward(state: AppState, pid: String, req: Request) -> Result<Respo
     let status = StatusCode::from_u16(access.status).unwrap_or(StatusCode::BAD_GATEWAY);
     let mut headers = HeaderMap::new();
     for (name, value) in response.headers() {
-        if HOP_BY_HOP.contains(&name.as_str()) {
+        // Which pages may read through the local endpoint is the city's decision (the guard's CORS answers),
+        // never the provider's.
+        if HOP_BY_HOP.contains(&name.as_str()) || name.as_str().starts_with("access-control-") {
             continue;
         }
         if let Ok(name) = HeaderName::from_bytes(name.as_str().as_bytes()) {
@@ -234,6 +260,13 @@ async fn try_forward(state: AppState, pid: String, req: Request) -> Result<Respo
     let stream = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
     });
+    // A document the provider serves (HTML, SVG) and a user opens would otherwise run as the local endpoint's
+    // own origin, free to read every other transfer same-origin; sandboxed, it has an opaque origin and its
+    // requests are cross-site, which the guard refuses. Data read by applications is unaffected.
+    headers.append(
+        axum::http::header::CONTENT_SECURITY_POLICY,
+        axum::http::HeaderValue::from_static("sandbox"),
+    );
     let mut out = Response::new(Body::from_stream(stream));
     *out.status_mut() = status;
     *out.headers_mut() = headers;
@@ -251,7 +284,14 @@ async fn relay(
     let mut hasher = Sha256::new();
     let mut bytes = 0u64;
     let complete = loop {
-        match response.chunk().await {
+        let Ok(next) = tokio::time::timeout(RESPONSE_TIMEOUT, response.chunk()).await else {
+            tracing::warn!(transfer = %access.transfer.id, "the provider's body stalled; cut off");
+            let _ = tx
+                .send(Err(std::io::Error::other("the provider stopped sending")))
+                .await;
+            break false;
+        };
+        match next {
             Ok(Some(chunk)) => {
                 let len = chunk.len() as u64;
                 hasher.update(&chunk);
