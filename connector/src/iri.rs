@@ -15,17 +15,11 @@ pub fn iri_problem(s: &str) -> Option<String> {
     None
 }
 
-/// True for an absolute URI: a scheme (letter, then letters, digits, `+`, `-`, `.`), a colon and a non-empty rest
-/// without whitespace.
+/// True for an absolute IRI (RFC 3987: a scheme, then what the grammar allows; a fragment is allowed) with
+/// something after the scheme, that also obeys the id rule.
 pub fn is_absolute_uri(s: &str) -> bool {
-    let Some((scheme, rest)) = s.split_once(':') else {
-        return false;
-    };
-    let mut chars = scheme.chars();
-    let starts_with_letter = chars.next().is_some_and(|c| c.is_ascii_alphabetic());
-    starts_with_letter
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-        && !rest.is_empty()
+    iri_string::types::IriStr::new(s).is_ok()
+        && s.split_once(':').is_some_and(|(_, rest)| !rest.is_empty())
         && check_id(s).is_ok()
 }
 
@@ -52,6 +46,9 @@ mod tests {
             ":x",
             "urn:a\u{202E}b",
             "urn:a\0",
+            "http://[bad/x",
+            "urn:a%zz",
+            "urn:a<b>",
         ] {
             assert!(!is_absolute_uri(bad), "{bad}");
         }

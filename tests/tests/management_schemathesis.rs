@@ -54,7 +54,12 @@ async fn schemathesis_finds_no_server_error_and_no_undocumented_answer() {
             let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
             // It keeps a cache in its working directory: the connector's temporary one, not the repository.
             let dir = a.dir.path().to_path_buf();
-            move || Command::new(schemathesis).args(args).current_dir(dir).output()
+            move || {
+                Command::new(schemathesis)
+                    .args(args)
+                    .current_dir(dir)
+                    .output()
+            }
         })
         .await
         .unwrap()
