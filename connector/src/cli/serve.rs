@@ -9,32 +9,50 @@ use crate::config::Config;
 pub async fn run(path: &Path) -> anyhow::Result<()> {
     let config = Config::load(path)?;
     crate::telemetry::init(config.log_format);
+    // Registered before anything listens: a SIGTERM that arrives the moment /readyz first answers must stop the
+    // connector cleanly, not kill it with the signal's default action.
+    let stop = ShutdownSignal::register().context("cannot listen for SIGTERM")?;
     let running = crate::app::start(config)
         .await
         .context("twinport did not start")?;
-    shutdown_signal().await;
+    stop.received().await;
     tracing::info!("shutting down");
     running.stop().await;
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// SIGTERM and Ctrl-C (SIGINT), listened for from the moment it is made.
+struct ShutdownSignal {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    terminate: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignal {
+    fn register() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Self {
+                terminate: signal(SignalKind::terminate())?,
+                interrupt: signal(SignalKind::interrupt())?,
+            })
         }
-    };
+        #[cfg(not(unix))]
+        Ok(Self {})
+    }
+
+    #[cfg(unix)]
+    async fn received(mut self) {
+        tokio::select! {
+            _ = self.terminate.recv() => {},
+            _ = self.interrupt.recv() => {},
+        }
+    }
+
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+    async fn received(self) {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
