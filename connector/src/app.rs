@@ -35,6 +35,8 @@ struct Inner {
     policy: PolicyService,
     events: Events,
     outbox: OutboxSignal,
+    creations: crate::contracting::creation::CreationLocks,
+    extensions: crate::extensions::ExtensionCache,
     dsp_bases: std::sync::Mutex<std::collections::HashMap<String, String>>,
     public_url: String,
     catalogue_loaded: AtomicBool,
@@ -98,6 +100,16 @@ impl AppState {
     pub fn events(&self) -> &Events {
         &self.0.events
     }
+    /// Serialises process creation per partner pid (see [`crate::contracting::creation`]).
+    pub fn creations(&self) -> &crate::contracting::creation::CreationLocks {
+        &self.0.creations
+    }
+
+    /// What partners advertise at `/.well-known/twinport`, remembered (see [`crate::extensions`]).
+    pub fn extensions(&self) -> &crate::extensions::ExtensionCache {
+        &self.0.extensions
+    }
+
     pub fn outbox_signal(&self) -> &OutboxSignal {
         &self.0.outbox
     }
@@ -407,6 +419,8 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
         policy,
         events: Events::default(),
         outbox: OutboxSignal::default(),
+        creations: Default::default(),
+        extensions: Default::default(),
         dsp_bases: Default::default(),
         public_url,
         catalogue_loaded: AtomicBool::new(true),

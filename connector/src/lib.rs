@@ -17,6 +17,7 @@ pub mod contracting;
 pub mod dataplane;
 pub mod dsp;
 pub mod error;
+pub mod extensions;
 pub mod health;
 pub mod identity;
 pub mod iri;

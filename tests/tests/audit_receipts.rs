@@ -1,8 +1,9 @@
 //! Receipts for DSP messages: every answer names the audit entry that recorded the message, the sender fetches the
 //! receipt for it, verifies it offline against the partner's pinned log key and its own message, and records the
-//! result in its own log. A receipt forged on the way (here by a proxy that corrupts it) is recorded as unverified.
+//! result in its own log. A receipt forged on the way (here by a proxy that corrupts it) is recorded as unverified,
+//! and a partner that does not advertise receipts in its `/.well-known/twinport` is never asked for one.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -128,18 +129,40 @@ async fn each_side_holds_verified_receipts_for_the_messages_it_sent() {
     }
 }
 
-/// Forwards to `target`, corrupting the first proof line of every receipt on the way back.
-async fn forging_proxy(target: String) -> String {
+/// What a [`proxy`] between the two cities does besides forwarding.
+#[derive(Clone, Copy)]
+enum Meddling {
+    /// Corrupts the first proof line of every receipt on the way back.
+    ForgeReceipts,
+    /// Answers 404 to `/.well-known/twinport`, as a partner that advertises no extensions would.
+    HideExtensions,
+}
+
+struct Proxy {
+    target: String,
+    meddling: Meddling,
+    /// Every request path that reached the proxy.
+    seen: Arc<Mutex<Vec<String>>>,
+}
+
+/// Forwards to `target`, meddling as told; returns its URL and the paths it saw.
+async fn proxy(target: String, meddling: Meddling) -> (String, Arc<Mutex<Vec<String>>>) {
     async fn forward(
-        State(target): State<Arc<String>>,
+        State(proxy): State<Arc<Proxy>>,
         method: AxumMethod,
         uri: Uri,
         headers: HeaderMap,
         body: Bytes,
     ) -> (StatusCode, HeaderMap, Bytes) {
+        proxy.seen.lock().unwrap().push(uri.path().to_owned());
+        if let Meddling::HideExtensions = proxy.meddling {
+            if uri.path() == "/.well-known/twinport" {
+                return (StatusCode::NOT_FOUND, HeaderMap::new(), Bytes::new());
+            }
+        }
         let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
         let mut request = reqwest::Client::new()
-            .request(method, format!("{target}{path}"))
+            .request(method, format!("{}{path}", proxy.target))
             .body(body);
         for (name, value) in &headers {
             if name != "host" && name != "content-length" {
@@ -155,23 +178,30 @@ async fn forging_proxy(target: String) -> String {
             }
         }
         let mut bytes = r.bytes().await.unwrap();
-        if uri.path().contains("/audit/receipts/") && status.is_success() {
-            let text = String::from_utf8(bytes.to_vec()).unwrap();
-            let mut receipt = Receipt::parse(&text).unwrap();
-            receipt.proof[0][0] ^= 1;
-            bytes = Bytes::from(receipt.to_text());
+        if let Meddling::ForgeReceipts = proxy.meddling {
+            if uri.path().contains("/audit/receipts/") && status.is_success() {
+                let text = String::from_utf8(bytes.to_vec()).unwrap();
+                let mut receipt = Receipt::parse(&text).unwrap();
+                receipt.proof[0][0] ^= 1;
+                bytes = Bytes::from(receipt.to_text());
+            }
         }
         (status, h, bytes)
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
     let app = axum::Router::new()
         .fallback(forward)
-        .with_state(Arc::new(target));
+        .with_state(Arc::new(Proxy {
+            target,
+            meddling,
+            seen: seen.clone(),
+        }));
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    url
+    (url, seen)
 }
 
 #[tokio::test]
@@ -187,7 +217,7 @@ async fn a_forged_receipt_is_recorded_as_unverified() {
         .await
         .unwrap();
     assert!(pinned.status().is_success());
-    let forger = forging_proxy(a.running.public_url().to_string()).await;
+    let (forger, _) = proxy(a.running.public_url().to_string(), Meddling::ForgeReceipts).await;
     b.running.state.set_partner_url(CITY_A, &forger);
 
     let id = start_negotiation(&b, CITY_A, DATASET, OFFER, None).await;
@@ -209,6 +239,47 @@ async fn a_forged_receipt_is_recorded_as_unverified() {
     assert!(theirs
         .iter()
         .all(|e| leaf(e)["details"]["verified"] == true && e["partner"] == CITY_B));
+    a.running.stop().await;
+    b.running.stop().await;
+}
+
+#[tokio::test]
+async fn receipts_are_not_asked_of_a_partner_that_does_not_advertise_them() {
+    let (a, b) = city_pair(Storage::Sqlite).await;
+    // A still names its entries in every answer, but no longer advertises its extensions to B.
+    let (hiding, seen) = proxy(a.running.public_url().to_string(), Meddling::HideExtensions).await;
+    b.running.state.set_partner_url(CITY_A, &hiding);
+
+    let id = start_negotiation(&b, CITY_A, DATASET, OFFER, None).await;
+    wait_for_state(&b, &id, "FINALIZED", T).await;
+    let got = receipts(&b, 2).await;
+    assert!(got.len() >= 2, "{got:?}");
+    for e in &got {
+        let details = &leaf(e)["details"];
+        assert_eq!(details["verified"], false, "{details}");
+        assert!(
+            details["reason"]
+                .as_str()
+                .unwrap()
+                .contains("does not advertise"),
+            "{details}"
+        );
+        assert!(details.get("receipt").is_none(), "{details}");
+    }
+    let paths = seen.lock().unwrap().clone();
+    assert!(
+        paths.iter().all(|p| !p.contains("/audit/")),
+        "B called a Twinport extension A did not advertise: {paths:?}"
+    );
+    // Asked once, for both messages' receipts.
+    assert_eq!(
+        paths
+            .iter()
+            .filter(|p| *p == "/.well-known/twinport")
+            .count(),
+        1,
+        "{paths:?}"
+    );
     a.running.stop().await;
     b.running.stop().await;
 }

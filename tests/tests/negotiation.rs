@@ -468,3 +468,163 @@ async fn either_side_can_terminate_a_waiting_negotiation() {
     a.running.stop().await;
     b.running.stop().await;
 }
+
+/// A consumer that receives a counter-offer identical to what it requested (another offer id, the provider as
+/// assigner, the rules in another order) accepts at once: its operator chose those terms when requesting them.
+/// An offer with different terms still waits for the operator.
+#[tokio::test]
+async fn an_offer_identical_to_the_request_is_accepted_at_once_and_others_wait() {
+    let (a, b) = city_pair(Storage::Sqlite).await;
+    // A holds requests for approval, so the only offers B sees are the ones this test sends as A.
+    let resource = json!({
+        "id": "urn:ldt:sample-city:energy", "kind": "dataset", "stage": "model-input", "title": "Energy use per building",
+        "distributions": [{"format": "application/json", "backend": "http://platform/energy"}],
+        "offers": [{"policy": "partner-use", "approval": "manual"}]
+    });
+    let r = a
+        .management(Method::POST, "/api/v1/resources")
+        .json(&resource)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let offer_as_a = |id: &str, permission: Value| {
+        let id = id.to_string();
+        let a = &a;
+        let b = &b;
+        async move {
+            let n = b
+                .running
+                .state
+                .store()
+                .negotiation(&id)
+                .await
+                .unwrap()
+                .unwrap();
+            let provider = provider_negotiation(a, &id)
+                .await
+                .expect("A holds the request");
+            let mut offer = n.offer.clone();
+            offer["@id"] = json!("urn:ldt:sample-city:energy:offer:counter");
+            offer["assigner"] = json!(CITY_A);
+            offer["permission"] = permission;
+            let msg = json!({
+                "@context": ["https://w3id.org/dspace/2025/1/context.jsonld"],
+                "@type": "ContractOfferMessage",
+                "providerPid": provider.provider_pid.unwrap(),
+                "consumerPid": id,
+                "offer": offer
+            });
+            assert_valid("negotiation/contract-offer-message-schema.json", &msg);
+            let token = a.running.state.identity().token_for(CITY_B).unwrap();
+            let res = reqwest::Client::new()
+                .post(format!("{}/negotiations/{id}/offers", b.dsp_base()))
+                .bearer_auth(token)
+                .json(&msg)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+            b.running
+                .state
+                .store()
+                .negotiation(&id)
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    let start = || {
+        start_negotiation(
+            &b,
+            CITY_A,
+            "urn:ldt:sample-city:energy",
+            "urn:ldt:sample-city:energy:offer:partner-use",
+            None,
+        )
+    };
+    let wait_for_provider_pid = |id: String| {
+        let b = &b;
+        async move {
+            for _ in 0..200 {
+                let n = b
+                    .running
+                    .state
+                    .store()
+                    .negotiation(&id)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                if n.provider_pid.is_some() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            panic!("A never acknowledged {id}");
+        }
+    };
+
+    let same = start().await;
+    wait_for_provider_pid(same.clone()).await;
+    let requested = b
+        .running
+        .state
+        .store()
+        .negotiation(&same)
+        .await
+        .unwrap()
+        .unwrap()
+        .offer;
+    let mut reordered: Vec<Value> = requested["permission"].as_array().unwrap().clone();
+    reordered.reverse();
+    let n = offer_as_a(&same, Value::Array(reordered)).await;
+    assert_eq!(n.state, "ACCEPTED");
+    let history = b.running.state.store().history(&same).await.unwrap();
+    let last = history.last().unwrap();
+    assert_eq!(
+        (last.from_state.as_deref(), last.to_state.as_str()),
+        (Some("OFFERED"), "ACCEPTED")
+    );
+    assert!(
+        last.event.contains("accepted automatically"),
+        "{history:#?}"
+    );
+    assert!(
+        last.detail
+            .as_deref()
+            .unwrap_or_default()
+            .contains("identical"),
+        "{history:#?}"
+    );
+    let sent: Vec<String> = b
+        .running
+        .state
+        .store()
+        .outbox_for(&same)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.kind)
+        .collect();
+    assert!(
+        sent.contains(&"ContractNegotiationEventMessage".to_string()),
+        "{sent:?}"
+    );
+
+    let different = start().await;
+    wait_for_provider_pid(different.clone()).await;
+    let n = offer_as_a(&different, json!([{"action": "use", "constraint": [
+        {"leftOperand": "purpose", "operator": "eq", "rightOperand": "https://w3id.org/dpv#ResearchAndDevelopment"}]}]))
+    .await;
+    assert_eq!(n.state, "OFFERED");
+    assert!(
+        n.waiting_for
+            .as_deref()
+            .unwrap_or_default()
+            .contains("/accept"),
+        "{:?}",
+        n.waiting_for
+    );
+    a.running.stop().await;
+    b.running.stop().await;
+}

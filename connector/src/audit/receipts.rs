@@ -5,6 +5,9 @@
 //! with the covering checkpoint, or why not. A forged or mismatching receipt is kept as evidence, marked unverified.
 //!
 //! Collection runs in its own task after delivery, so a slow partner never holds up the outbox.
+//!
+//! The header is the only trigger, and only a Twinport sends it; even then the receipt endpoint is called only
+//! when the partner's `/.well-known/twinport` advertises it (see [`crate::extensions`]), since it is not DSP.
 
 use std::time::Duration;
 
@@ -16,6 +19,7 @@ use twinport_contracts::transparency::proof::Receipt;
 
 use super::{AuditEvent, EventKind};
 use crate::app::AppState;
+use crate::extensions::{self, Extension};
 
 /// Attempts to fetch a receipt: the partner may need a moment (its checkpoint, or a replica catching up).
 const ATTEMPTS: u32 = 6;
@@ -138,17 +142,23 @@ async fn fetch_and_check(
     state: &AppState,
     sent: &SentMessage,
 ) -> Result<(SignedCheckpoint, String), Failure> {
+    let advertised = extensions::advertised(state, &sent.partner)
+        .await
+        .map_err(|e| (e.to_string(), None))?;
+    let path = advertised
+        .path(Extension::AuditReceipts)
+        .ok_or_else(|| {
+            let e = extensions::not_advertised(&sent.partner, Extension::AuditReceipts);
+            (e.to_string(), None)
+        })?
+        .replace("{index}", &sent.index.to_string());
     let base = state
         .discover_partner(&sent.partner)
         .await
         .map_err(|e| (format!("discovery: {e}"), None))?;
-    let text = fetch(
-        state,
-        &sent.partner,
-        &format!("{base}/audit/receipts/{}", sent.index),
-    )
-    .await
-    .map_err(|e| (e, None))?;
+    let text = fetch(state, &sent.partner, &format!("{base}{path}"))
+        .await
+        .map_err(|e| (e, None))?;
     let key = partner_key(state, &sent.partner)
         .await
         .map_err(|e| (e, Some(text.clone())))?;

@@ -4,6 +4,9 @@
 //! and returned to the operator, and the newer checkpoint is not accepted.
 //!
 //! The partner's log key is trusted on first use and pinned from then on.
+//!
+//! These are Twinport-only endpoints: a partner is asked for them only when its `/.well-known/twinport` advertises
+//! them (see [`crate::extensions`]); the periodic round passes over every other partner without a request.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -17,6 +20,7 @@ use super::partner_api::VKEY_HEADER;
 use super::{AuditEvent, EventKind};
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::extensions::{self, Extension};
 
 /// What checking a partner's checkpoint found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -108,20 +112,25 @@ async fn get_text(
     Ok((text, vkey))
 }
 
-/// Fetches the partner's checkpoint, checks it against the last one accepted, and records the outcome.
+/// Fetches the partner's checkpoint, checks it against the last one accepted, and records the outcome. A partner
+/// that does not advertise the audit checkpoint is not asked: 404 saying so.
 pub async fn check_partner(state: &AppState, partner_id: &str) -> Result<WitnessOutcome, ApiError> {
     // The live directory, not the file: an operator may have pointed the partner at a new URL since start.
     let partner = state
         .partners()
         .get(partner_id)
         .ok_or_else(|| ApiError::NotFound(format!("partner {partner_id}")))?;
+    let advertised = extensions::advertised(state, &partner.id).await?;
+    let checkpoint_path = advertised
+        .path(Extension::AuditCheckpoint)
+        .ok_or_else(|| extensions::not_advertised(&partner.id, Extension::AuditCheckpoint))?;
     let base = state
         .client()
         .discover(&partner)
         .await
         .map_err(|e| gateway("discovery", e))?;
     let (note, served_vkey) =
-        get_text(state, &partner.id, &format!("{base}/audit/checkpoint")).await?;
+        get_text(state, &partner.id, &format!("{base}{checkpoint_path}")).await?;
     let stored = state.store().audit_partner_checkpoint(&partner.id).await?;
     let vkey = match (&stored, served_vkey) {
         (Some((pinned, _)), _) => pinned.clone(),
@@ -144,8 +153,14 @@ pub async fn check_partner(state: &AppState, partner_id: &str) -> Result<Witness
                     .map_err(|e| ApiError::Internal(format!("stored partner checkpoint: {e}")))?;
                 let proof = if new.checkpoint.size > old.checkpoint.size && old.checkpoint.size > 0
                 {
+                    // Without a proof, growth would look like a split view: refuse to judge instead.
+                    let path = advertised
+                        .path(Extension::AuditConsistency)
+                        .ok_or_else(|| {
+                            extensions::not_advertised(&partner.id, Extension::AuditConsistency)
+                        })?;
                     let url = format!(
-                        "{base}/audit/consistency?old={}&new={}",
+                        "{base}{path}?old={}&new={}",
                         old.checkpoint.size, new.checkpoint.size
                     );
                     let (text, _) = get_text(state, &partner.id, &url).await?;
@@ -187,8 +202,10 @@ pub async fn check_partner(state: &AppState, partner_id: &str) -> Result<Witness
     Ok(outcome)
 }
 
-/// Checks every configured partner's checkpoint every `interval`, so a split view is detected (and logged as an
-/// alarm) without an operator asking. The first round runs one interval after start, when partners are likely up.
+/// Checks every configured partner's checkpoint every `interval` (`audit_witness_interval_seconds`), so a split
+/// view is detected (and logged as an alarm) without an operator asking. The first round runs one interval after
+/// start, when partners are likely up. Partners that do not advertise the audit checkpoint are passed over: their
+/// `/.well-known/twinport` answer is remembered for [`extensions::REFRESH`], so they see no request per round.
 pub fn spawn_periodic(
     state: AppState,
     interval: std::time::Duration,
@@ -212,6 +229,15 @@ pub fn spawn_periodic(
                 // A partner without a URL cannot be asked; one that is down is asked again next round.
                 if state.partners().get(&partner).and_then(|p| p.url).is_none() {
                     continue;
+                }
+                match extensions::advertised(&state, &partner).await {
+                    Ok(a) if a.offers(Extension::AuditCheckpoint) => {}
+                    // Not a Twinport (or one without an audit log to show): nothing to witness.
+                    Ok(_) => continue,
+                    Err(e) => {
+                        tracing::warn!(%partner, error = %e, "periodic audit checkpoint check skipped");
+                        continue;
+                    }
                 }
                 match check_partner(&state, &partner).await {
                     // Outcomes, split views included, are logged and alarmed inside the check.

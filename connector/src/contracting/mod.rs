@@ -4,13 +4,16 @@
 //! delivers. Nothing polls: the HTTP answer goes first, the follow-up message right after.
 
 mod audit_trail;
+pub mod creation;
 pub mod decision;
 pub mod error;
 pub mod events;
 pub mod negotiation;
 pub mod offers;
 pub mod outbox;
+mod pids;
 pub mod transfer;
+pub mod visibility;
 
 pub use error::ProcessError;
 

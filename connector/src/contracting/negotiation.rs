@@ -15,6 +15,7 @@ use twinport_contracts::negotiation::{
 use twinport_contracts::process::Role;
 use twinport_policy::Scope;
 
+use super::creation::Acknowledged;
 use super::decision::{facts, FactsInput};
 use super::error::Protocol;
 use super::offers::{self, OurOffer};
@@ -56,6 +57,12 @@ fn state_of(n: &NegotiationRecord) -> Result<NegotiationState, ProcessError> {
     n.state
         .parse()
         .map_err(|_| ProcessError::Internal(format!("stored state {:?} is unknown", n.state)))
+}
+
+/// Refuses a follow-up message whose body names another process than the one at its path.
+fn same_process(n: &NegotiationRecord, body: &Value) -> Result<(), ProcessError> {
+    super::pids::check(n.provider_pid.as_deref(), n.consumer_pid.as_deref(), body)
+        .map_err(|reason| invalid(n, "pid-mismatch", reason))
 }
 
 /// Checks a transition, answering 400 with the state machine's reason when it is not allowed.
@@ -193,7 +200,7 @@ pub async fn on_initial_request(
     state: &AppState,
     partner: &str,
     body: &Value,
-) -> Result<Value, ProcessError> {
+) -> Result<Acknowledged, ProcessError> {
     let msg = ContractRequestMessage::from_json(body).map_err(|e| {
         ProcessError::invalid(
             Protocol::Negotiation,
@@ -212,6 +219,21 @@ pub async fn on_initial_request(
             "an initial ContractRequestMessage carries callbackAddress, not providerPid",
         ));
     };
+    let _creating = state
+        .creations()
+        .lock("negotiation", partner, &msg.consumer_pid)
+        .await;
+    if let Some(existing) = state
+        .store()
+        .negotiation_by_partner_pid(PROVIDER, partner, &msg.consumer_pid)
+        .await?
+    {
+        // A retry after a lost acknowledgement (or a duplicate in a burst): the process it opened, not another.
+        return Ok(Acknowledged {
+            body: ack(&existing, state_of(&existing)?),
+            created: false,
+        });
+    }
     let offer_id = msg.offer_id().unwrap_or_default().to_string();
     let Some(ours) = offers::find(state, partner, msg.offer_target(), &offer_id).await? else {
         return Err(ProcessError::invalid(
@@ -263,7 +285,10 @@ pub async fn on_initial_request(
     );
     let (n, change) = respond_to_request(state, n, &ours, received).await?;
     let n = insert(state, n, change).await?;
-    Ok(ack(&n, NegotiationState::Requested))
+    Ok(Acknowledged {
+        body: ack(&n, NegotiationState::Requested),
+        created: true,
+    })
 }
 
 /// `POST <base>/negotiations/:providerPid/request`: a counter-request from the consumer.
@@ -283,6 +308,7 @@ pub async fn on_counter_request(
     }
     let msg = ContractRequestMessage::from_json(body)
         .map_err(|e| invalid(&n, "malformed-message", e.to_string()))?;
+    same_process(&n, body)?;
     let next = check(&n, M::ContractRequest, Role::Consumer)?;
     let offer_id = msg.offer_id().unwrap_or_default().to_string();
     let Some(ours) = offers::find(state, partner, Some(&n.dataset), &offer_id).await? else {
@@ -516,6 +542,7 @@ pub async fn on_event(
     let n = lookup(state, partner, pid).await?;
     let msg = ContractNegotiationEventMessage::from_json(body)
         .map_err(|e| invalid(&n, "malformed-message", e.to_string()))?;
+    same_process(&n, body)?;
     match (n.role.as_str(), msg.event_type) {
         (PROVIDER, NegotiationEvent::Accepted) => {
             let next = check(&n, M::AcceptedEvent, Role::Consumer)?;
@@ -596,6 +623,7 @@ pub async fn on_verification(
     }
     ContractAgreementVerificationMessage::from_json(body)
         .map_err(|e| invalid(&n, "malformed-message", e.to_string()))?;
+    same_process(&n, body)?;
     let next = check(&n, M::ContractAgreementVerification, Role::Consumer)?;
     let agreement_id = n
         .agreement_id
@@ -669,6 +697,7 @@ pub async fn on_termination(
     let n = lookup(state, partner, pid).await?;
     let msg = ContractNegotiationTerminationMessage::from_json(body)
         .map_err(|e| invalid(&n, "malformed-message", e.to_string()))?;
+    same_process(&n, body)?;
     let sender = if n.role == PROVIDER {
         Role::Consumer
     } else {
@@ -710,7 +739,7 @@ pub async fn on_initial_offer(
     state: &AppState,
     partner: &str,
     body: &Value,
-) -> Result<Value, ProcessError> {
+) -> Result<Acknowledged, ProcessError> {
     let msg = ContractOfferMessage::from_json(body).map_err(|e| {
         ProcessError::invalid(
             Protocol::Negotiation,
@@ -729,6 +758,20 @@ pub async fn on_initial_offer(
             "an initial offer carries callbackAddress",
         ));
     };
+    let _creating = state
+        .creations()
+        .lock("negotiation", partner, &msg.provider_pid)
+        .await;
+    if let Some(existing) = state
+        .store()
+        .negotiation_by_partner_pid(CONSUMER, partner, &msg.provider_pid)
+        .await?
+    {
+        return Ok(Acknowledged {
+            body: ack(&existing, state_of(&existing)?),
+            created: false,
+        });
+    }
     let at = now();
     let id = new_pid();
     let n = NegotiationRecord {
@@ -758,7 +801,10 @@ pub async fn on_initial_offer(
         msg.offer_id().map(str::to_string),
     );
     let n = insert(state, n, change).await?;
-    Ok(ack(&n, NegotiationState::Offered))
+    Ok(Acknowledged {
+        body: ack(&n, NegotiationState::Offered),
+        created: true,
+    })
 }
 
 /// `POST <callback>/negotiations/:consumerPid/offers`: the provider counters.
@@ -774,7 +820,10 @@ pub async fn on_counter_offer(
     }
     let msg = ContractOfferMessage::from_json(body)
         .map_err(|e| invalid(&n, "malformed-message", e.to_string()))?;
+    same_process(&n, body)?;
     let next = check(&n, M::ContractOffer, Role::Provider)?;
+    // The provider offers exactly what we asked for: our operator chose these terms when requesting them.
+    let as_requested = n.offer_by == CONSUMER && offers::identical_offer(&n.offer, &msg.offer);
     let mut n = n;
     let from = n.state.clone();
     if n.provider_pid.is_none() {
@@ -787,14 +836,47 @@ pub async fn on_counter_offer(
         "our decision: POST /api/v1/negotiations/{}/accept or /terminate",
         n.id
     ));
-    let change = Change::new().history(
+    let mut change = Change::new().history(
         Some(&from),
         next.as_str(),
         format!("received counter-offer from {partner}"),
         msg.offer_id().map(str::to_string),
     );
+    if as_requested {
+        let accepted = check(&n, M::AcceptedEvent, Role::Consumer)?;
+        change = change
+            .history(
+                Some(next.as_str()),
+                accepted.as_str(),
+                "accepted automatically; sent ACCEPTED",
+                Some("the offer is identical to the terms we requested".into()),
+            )
+            .send(accepted_event(&n));
+        n.state = accepted.as_str().into();
+        n.waiting_for = Some("the provider's agreement".into());
+    }
     save(state, n, change).await?;
     Ok(())
+}
+
+/// Our ACCEPTED event for the provider's current offer.
+fn accepted_event(n: &NegotiationRecord) -> NewOutbox {
+    let event = ContractNegotiationEventMessage {
+        provider_pid: n.provider_pid.clone().unwrap_or_default(),
+        consumer_pid: n.consumer_pid.clone().unwrap_or_default(),
+        event_type: NegotiationEvent::Accepted,
+    };
+    let path = format!(
+        "/negotiations/{}/events",
+        n.provider_pid.as_deref().unwrap_or_default()
+    );
+    to_partner(
+        n,
+        "ContractNegotiationEventMessage",
+        path,
+        event.to_json(),
+        None,
+    )
 }
 
 /// `POST <callback>/negotiations/:consumerPid/agreement`: verify the provider's signature and terms, countersign,
@@ -812,6 +894,7 @@ pub async fn on_agreement(
     }
     let msg = ContractAgreementMessage::from_json(body)
         .map_err(|e| invalid(&n, "malformed-message", e.to_string()))?;
+    same_process(&n, body)?;
     let next = check(&n, M::ContractAgreement, Role::Provider)?;
     let agreement_json = body.get("agreement").cloned().unwrap_or(Value::Null);
     let a = &msg.agreement;
@@ -1063,22 +1146,7 @@ pub async fn accept(state: &AppState, id: &str) -> Result<NegotiationRecord, Pro
         ));
     }
     let next = check(&n, M::AcceptedEvent, Role::Consumer)?;
-    let event = ContractNegotiationEventMessage {
-        provider_pid: n.provider_pid.clone().unwrap_or_default(),
-        consumer_pid: n.consumer_pid.clone().unwrap_or_default(),
-        event_type: NegotiationEvent::Accepted,
-    };
-    let path = format!(
-        "/negotiations/{}/events",
-        n.provider_pid.as_deref().unwrap_or_default()
-    );
-    let message = to_partner(
-        &n,
-        "ContractNegotiationEventMessage",
-        path,
-        event.to_json(),
-        None,
-    );
+    let message = accepted_event(&n);
     let mut n = n;
     let from = n.state.clone();
     n.state = next.as_str().into();

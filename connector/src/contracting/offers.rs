@@ -110,6 +110,36 @@ pub fn same_terms(a: &Value, b: &Value) -> bool {
     terms(a) == terms(b)
 }
 
+/// The offered policy is the one requested: the same target, the same rules in any order, and the same
+/// policy-wide terms. Ids, types and parties may differ (a provider names itself as assigner and mints its own
+/// offer id). A consumer that receives this has already chosen these terms and accepts without asking anyone.
+pub fn identical_offer(requested: &Value, offered: &Value) -> bool {
+    fn sorted_terms(policy: &Value) -> Value {
+        let mut t = terms(policy);
+        if let Some(obj) = t.as_object_mut() {
+            for rules in obj.values_mut() {
+                if let Some(list) = rules.as_array_mut() {
+                    // Rule order carries no meaning in ODRL; compare their canonical forms as a set.
+                    list.sort_by_cached_key(|r| {
+                        twinport_contracts::canonical::canonicalize(r).unwrap_or_default()
+                    });
+                }
+            }
+        }
+        t
+    }
+    // The provider may name us as assignee in its offer; that is who we are, not a term.
+    let wide = |p: &Value| {
+        let mut t = policy_wide_terms(p);
+        t.remove("assignee");
+        t
+    };
+    let target = |p: &Value| p.get("target").cloned();
+    target(requested) == target(offered)
+        && sorted_terms(requested) == sorted_terms(offered)
+        && wide(requested) == wide(offered)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,5 +151,22 @@ mod tests {
         assert!(same_terms(&ours, &theirs));
         let changed = json!({"permission": [{"action": "distribute"}]});
         assert!(!same_terms(&ours, &changed));
+    }
+
+    #[test]
+    fn an_identical_offer_ignores_ids_parties_and_rule_order_but_not_terms() {
+        let requested = json!({"@id": "urn:o:1", "@type": "Offer", "target": "urn:d",
+            "permission": [{"action": "use"}, {"action": "read", "constraint": [{"leftOperand": "purpose", "operator": "eq", "rightOperand": "x"}]}]});
+        let offered = json!({"@id": "urn:o:2", "@type": "Offer", "target": "urn:d", "assigner": "p", "assignee": "c",
+            "permission": [{"constraint": [{"rightOperand": "x", "operator": "eq", "leftOperand": "purpose"}], "action": "read"}, {"action": "use"}]});
+        assert!(identical_offer(&requested, &offered));
+        let other_target = json!({"target": "urn:e", "permission": offered["permission"].clone()});
+        assert!(!identical_offer(&requested, &other_target));
+        let stricter = json!({"target": "urn:d", "permission": [{"action": "use"}],
+            "prohibition": [{"action": "distribute"}]});
+        assert!(!identical_offer(&requested, &stricter));
+        let mut other_conflict = offered.clone();
+        other_conflict["conflict"] = json!("prohibit");
+        assert!(!identical_offer(&requested, &other_conflict));
     }
 }

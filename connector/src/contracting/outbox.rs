@@ -63,11 +63,24 @@ pub fn spawn(state: AppState, mut stopped: watch::Receiver<bool>) -> JoinHandle<
     let signal = state.outbox_signal().clone();
     // Identifies this process's claims; a restarted replica is a new claimant (its old leases just expire).
     let replica = format!("replica-{}", uuid::Uuid::new_v4());
-    let poll = match state.store().backend() {
+    let backend = state.store().backend();
+    let poll = match backend {
         crate::storage::Backend::Postgres => Some(REPLICA_POLL),
         crate::storage::Backend::Sqlite => None,
     };
     tokio::spawn(async move {
+        if backend == crate::storage::Backend::Sqlite {
+            // One process owns a SQLite store, so a claim found now is ours from before a crash (kill -9 mid
+            // delivery): the message goes out again at once instead of after the lease.
+            match state.store().outbox_release_claims().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(
+                    messages = n,
+                    "resuming deliveries interrupted when the connector stopped"
+                ),
+                Err(e) => tracing::error!(error = %e, "cannot release stale outbox claims"),
+            }
+        }
         loop {
             let notified = signal.0.notified();
             tokio::pin!(notified);
@@ -84,7 +97,7 @@ pub fn spawn(state: AppState, mut stopped: watch::Receiver<bool>) -> JoinHandle<
             };
             let now = now_ms();
             let (due, later): (Vec<_>, Vec<_>) =
-                heads.into_iter().partition(|m| m.next_attempt_ms <= now);
+                heads.into_iter().partition(|m| ready_at(m) <= now);
             let mut set = JoinSet::new();
             for m in due {
                 // Another replica sharing the database may be delivering this one; only the claim holder sends.
@@ -105,9 +118,11 @@ pub fn spawn(state: AppState, mut stopped: watch::Receiver<bool>) -> JoinHandle<
                 while set.join_next().await.is_some() {}
                 continue;
             }
+            // A message claimed by a replica that died is looked at again when its lease ends, so nothing due
+            // waits for an unrelated wake-up.
             let wait = later
                 .iter()
-                .map(|m| m.next_attempt_ms - now)
+                .map(|m| ready_at(m) - now)
                 .min()
                 .map(|ms| Duration::from_millis(ms.max(1) as u64));
             // Other replicas' commits do not wake us: poll the shared database as a fallback.
@@ -122,6 +137,14 @@ pub fn spawn(state: AppState, mut stopped: watch::Receiver<bool>) -> JoinHandle<
             }
         }
     })
+}
+
+/// When a queued message may next be claimed: its next attempt, or the end of another replica's lease on it.
+fn ready_at(m: &OutboxMessage) -> i64 {
+    match m.claimed_until {
+        Some(until) => m.next_attempt_ms.max(until + 1),
+        None => m.next_attempt_ms,
+    }
 }
 
 enum Outcome {
@@ -386,6 +409,8 @@ async fn learn_negotiation_pids(
             .await
             .map_err(|e| e.to_string())?
         {
+            // Wakes a partner's GET that waits for the process to have both pids.
+            state.events().publish(id, &n.state);
             return Ok(());
         }
     }
@@ -425,6 +450,8 @@ async fn learn_transfer_pid(
             .await
             .map_err(|e| e.to_string())?
         {
+            // Wakes a partner's GET that waits for the process to have both pids.
+            state.events().publish(id, &t.state);
             return Ok(());
         }
     }

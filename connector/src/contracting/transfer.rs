@@ -14,6 +14,7 @@ use twinport_contracts::transfer::{
 };
 use twinport_policy::Scope;
 
+use super::creation::Acknowledged;
 use super::decision::{facts, FactsInput};
 use super::error::Protocol;
 use super::outbox::{CONSUMER_PID_PLACEHOLDER, DSP_BASE_PLACEHOLDER, PROVIDER_PID_PLACEHOLDER};
@@ -190,7 +191,7 @@ pub async fn on_request(
     state: &AppState,
     partner: &str,
     body: &Value,
-) -> Result<Value, ProcessError> {
+) -> Result<Acknowledged, ProcessError> {
     let consumer_pid = body.get("consumerPid").and_then(Value::as_str);
     let msg = TransferRequestMessage::from_json(body).map_err(|e| {
         ProcessError::invalid(
@@ -210,6 +211,25 @@ pub async fn on_request(
             reason,
         )
     };
+    let _creating = state
+        .creations()
+        .lock("transfer", partner, &msg.consumer_pid)
+        .await;
+    if let Some(existing) = state
+        .store()
+        .transfer_by_partner_pid(PROVIDER, partner, &msg.consumer_pid)
+        .await?
+    {
+        // A retry after a lost acknowledgement: the transfer it opened (one process, one token), not another.
+        let current = existing
+            .state
+            .parse()
+            .map_err(|_| ProcessError::Internal(format!("stored state {:?}", existing.state)))?;
+        return Ok(Acknowledged {
+            body: ack(&existing, current),
+            created: false,
+        });
+    }
     let agreement = state
         .store()
         .agreement(&msg.agreement_id)
@@ -270,7 +290,10 @@ pub async fn on_request(
     audit_trail::record(state, &process(&t), &change).await?;
     state.after_change(&t.id, &t.state, !change.outbox.is_empty());
     push_if_started(state, &t, true);
-    Ok(ack(&t, TransferState::Requested))
+    Ok(Acknowledged {
+        body: ack(&t, TransferState::Requested),
+        created: true,
+    })
 }
 
 /// Evaluates the transfer scope on the agreement and either starts the transfer (issuing a pull token) or
@@ -465,6 +488,8 @@ pub async fn on_message(
         M::TransferRequest => Err("a TransferRequestMessage goes to /transfers/request".into()),
     };
     let detail = parsed.map_err(|e| invalid(&t, "malformed-message", e))?;
+    super::pids::check(t.provider_pid.as_deref(), t.consumer_pid.as_deref(), body)
+        .map_err(|reason| invalid(&t, "pid-mismatch", reason))?;
     if kind == M::TransferStart && t.role == CONSUMER && t.state == "STARTED" {
         if let Some(address) = body.get("dataAddress") {
             // We resumed the transfer ourselves, so we are STARTED already; the provider's answering start

@@ -26,6 +26,10 @@ pub fn router() -> Router<AppState> {
         .route("/.well-known/dspace-version", get(well_known::version))
         .route("/.well-known/jwks.json", get(well_known::jwks))
         .route(
+            crate::extensions::WELL_KNOWN_PATH,
+            get(well_known::twinport),
+        )
+        .route(
             &format!("{DSP_PATH}/catalog/request"),
             post(catalog::request),
         )

@@ -10,8 +10,9 @@ use twinport_contracts::negotiation::NegotiationState;
 
 use super::process_auth::ProcessPartner;
 use crate::app::AppState;
+use crate::contracting::creation::Acknowledged;
 use crate::contracting::error::{retrying, Protocol};
-use crate::contracting::{negotiation, ProcessError};
+use crate::contracting::{negotiation, visibility, ProcessError};
 
 fn json_body(body: &Bytes) -> Result<Value, ProcessError> {
     serde_json::from_slice(body).map_err(|e| {
@@ -23,6 +24,16 @@ fn json_body(body: &Bytes) -> Result<Value, ProcessError> {
             format!("body is not valid JSON: {e}"),
         )
     })
+}
+
+/// 201 for the message that created a process, 200 for a repeat of it (DSP: the same message twice changes
+/// nothing).
+pub(super) fn created_or_repeated(ack: &Acknowledged) -> StatusCode {
+    if ack.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    }
 }
 
 fn json_response(status: StatusCode, body: Value) -> Response {
@@ -40,7 +51,8 @@ pub async fn get(
     ProcessPartner(partner): ProcessPartner,
     Path(pid): Path<String>,
 ) -> Result<Response, ProcessError> {
-    let n = negotiation::lookup(&state, &partner, &pid).await?;
+    let n =
+        visibility::acknowledged(&state, || negotiation::lookup(&state, &partner, &pid)).await?;
     let current: NegotiationState = n
         .state
         .parse()
@@ -57,7 +69,7 @@ pub async fn request(
         let body = json_body(&body)?;
         retrying(|| negotiation::on_initial_request(&state, &partner, &body)).await?
     };
-    Ok(json_response(StatusCode::CREATED, ack))
+    Ok(json_response(created_or_repeated(&ack), ack.body))
 }
 
 pub async fn initial_offer(
@@ -69,7 +81,7 @@ pub async fn initial_offer(
         let body = json_body(&body)?;
         retrying(|| negotiation::on_initial_offer(&state, &partner, &body)).await?
     };
-    Ok(json_response(StatusCode::CREATED, ack))
+    Ok(json_response(created_or_repeated(&ack), ack.body))
 }
 
 pub async fn counter_request(

@@ -11,7 +11,7 @@ use twinport_contracts::transfer::{TransferMessageKind as M, TransferState};
 use super::process_auth::ProcessPartner;
 use crate::app::AppState;
 use crate::contracting::error::{retrying, Protocol};
-use crate::contracting::{transfer, ProcessError};
+use crate::contracting::{transfer, visibility, ProcessError};
 
 fn json_body(body: &Bytes) -> Result<Value, ProcessError> {
     serde_json::from_slice(body).map_err(|e| {
@@ -30,7 +30,7 @@ pub async fn get(
     ProcessPartner(partner): ProcessPartner,
     Path(pid): Path<String>,
 ) -> Result<Response, ProcessError> {
-    let t = transfer::lookup(&state, &partner, &pid).await?;
+    let t = visibility::acknowledged(&state, || transfer::lookup(&state, &partner, &pid)).await?;
     let current: TransferState = t
         .state
         .parse()
@@ -51,9 +51,9 @@ pub async fn request(
     let body = json_body(&body)?;
     let ack = retrying(|| transfer::on_request(&state, &partner, &body)).await?;
     Ok((
-        StatusCode::CREATED,
+        super::negotiation::created_or_repeated(&ack),
         [(header::CONTENT_TYPE, "application/json")],
-        ack.to_string(),
+        ack.body.to_string(),
     )
         .into_response())
 }

@@ -1,5 +1,6 @@
-//! Unauthenticated discovery: which DSP versions we speak and where (DSP 2025-1 §4.3), and our public keys, so a
-//! partner can verify our tokens and signatures.
+//! Unauthenticated discovery: which DSP versions we speak and where (DSP 2025-1 §4.3), our public keys, so a
+//! partner can verify our tokens and signatures, and which Twinport-only extensions we serve under the DSP base
+//! (`/.well-known/twinport`), so a partner calls them only after finding them advertised.
 
 use axum::extract::State;
 use axum::Json;
@@ -9,6 +10,7 @@ use twinport_contracts::identity::Jwks;
 
 use super::DSP_PATH;
 use crate::app::AppState;
+use crate::extensions::ExtensionsDocument;
 
 pub async fn version() -> Json<VersionResponse> {
     Json(VersionResponse {
@@ -18,6 +20,12 @@ pub async fn version() -> Json<VersionResponse> {
             binding: "HTTPS".to_string(),
         }],
     })
+}
+
+/// Kept apart from [`version`]: the TCK and other connectors read `dspace-version` strictly, so an extra entry
+/// there could break them.
+pub async fn twinport() -> Json<ExtensionsDocument> {
+    Json(ExtensionsDocument::ours())
 }
 
 pub async fn jwks(State(state): State<AppState>) -> Json<Jwks> {

@@ -29,10 +29,13 @@ pub struct OutboxMessage {
     pub created_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delivered_at: Option<String>,
+    /// Unix milliseconds until which a replica's claim on the message lasts; `None` when unclaimed.
+    #[serde(skip)]
+    pub claimed_until: Option<i64>,
 }
 
 const COLUMNS: &str =
-    "id, process_id, partner, kind, url, body, signature, status, attempts, next_attempt_ms, last_error, created_at, delivered_at";
+    "id, process_id, partner, kind, url, body, signature, status, attempts, next_attempt_ms, last_error, created_at, delivered_at, claimed_until";
 
 fn message(row: &AnyRow) -> Result<OutboxMessage, StorageError> {
     let body: String = row.try_get("body")?;
@@ -51,6 +54,7 @@ fn message(row: &AnyRow) -> Result<OutboxMessage, StorageError> {
         last_error: row.try_get("last_error")?,
         created_at: row.try_get("created_at")?,
         delivered_at: row.try_get("delivered_at")?,
+        claimed_until: row.try_get("claimed_until")?,
     })
 }
 
@@ -87,6 +91,19 @@ impl Store {
         .execute(self.pool())
         .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Ends every claim on pending messages. Only for a store no other replica can share (SQLite, one process):
+    /// a claim found at start was held by this connector before it died, and the message it was delivering must go
+    /// out again now, not when the lease expires.
+    pub async fn outbox_release_claims(&self) -> Result<u64, StorageError> {
+        let done = sqlx::query(
+            "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL \
+             WHERE status = 'pending' AND claimed_by IS NOT NULL",
+        )
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected())
     }
 
     pub async fn outbox_for(&self, process_id: &str) -> Result<Vec<OutboxMessage>, StorageError> {

@@ -315,6 +315,31 @@ impl Store {
         row.as_ref().map(negotiation).transpose()
     }
 
+    /// The negotiation we hold in `role` with `partner` whose partner's pid (the consumer pid when we provide, the
+    /// provider pid when we consume) is `pid`: the process a repeated creating message refers to.
+    pub async fn negotiation_by_partner_pid(
+        &self,
+        role: &str,
+        partner: &str,
+        pid: &str,
+    ) -> Result<Option<NegotiationRecord>, StorageError> {
+        let column = if role == "provider" {
+            "consumer_pid"
+        } else {
+            "provider_pid"
+        };
+        let row = sqlx::query(&format!(
+            "SELECT {NEGOTIATION_COLUMNS} FROM negotiations WHERE role = $1 AND partner = $2 AND {column} = $3 \
+             ORDER BY created_at, id LIMIT 1"
+        ))
+        .bind(role)
+        .bind(partner)
+        .bind(pid)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(negotiation).transpose()
+    }
+
     pub async fn negotiations(&self) -> Result<Vec<NegotiationRecord>, StorageError> {
         let rows = sqlx::query(&format!(
             "SELECT {NEGOTIATION_COLUMNS} FROM negotiations ORDER BY created_at, id"
@@ -412,6 +437,31 @@ impl Store {
             "SELECT {TRANSFER_COLUMNS} FROM transfers WHERE role = $1 AND {column} = $2"
         ))
         .bind(role)
+        .bind(pid)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(transfer).transpose()
+    }
+
+    /// The transfer we hold in `role` with `partner` whose partner's pid is `pid` (see
+    /// [`Store::negotiation_by_partner_pid`]).
+    pub async fn transfer_by_partner_pid(
+        &self,
+        role: &str,
+        partner: &str,
+        pid: &str,
+    ) -> Result<Option<TransferRecord>, StorageError> {
+        let column = if role == "provider" {
+            "consumer_pid"
+        } else {
+            "provider_pid"
+        };
+        let row = sqlx::query(&format!(
+            "SELECT {TRANSFER_COLUMNS} FROM transfers WHERE role = $1 AND partner = $2 AND {column} = $3 \
+             ORDER BY created_at, id LIMIT 1"
+        ))
+        .bind(role)
+        .bind(partner)
         .bind(pid)
         .fetch_optional(self.pool())
         .await?;
