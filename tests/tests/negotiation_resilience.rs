@@ -32,11 +32,56 @@ async fn restart(city: City, storage_url: String, partner: Option<(&str, String)
     City { running, ..city }
 }
 
+/// A city that was stopped, kept to start again on the same addresses with the same storage.
+struct Stopped {
+    dsp: std::net::SocketAddr,
+    management: std::net::SocketAddr,
+    storage_url: String,
+    key: twinport_contracts::identity::SigningKey,
+    management_token: String,
+    dir: tempfile::TempDir,
+}
+
+impl Stopped {
+    async fn stop(city: City) -> Stopped {
+        let stopped = Stopped {
+            dsp: city.running.dsp_addr,
+            management: city.running.management_addr,
+            storage_url: city.running.state.config().storage_url.clone(),
+            key: city.key,
+            management_token: city.management_token,
+            dir: city.dir,
+        };
+        city.running.stop().await;
+        stopped
+    }
+
+    fn public_url(&self) -> String {
+        format!("http://{}", self.dsp)
+    }
+
+    /// Starts the city again as provider A, pointed at `partner_url` for city B.
+    async fn start(self, partner_url: &str) -> City {
+        let mut config = Config::load(&self.dir.path().join("twinport.toml")).unwrap();
+        config.listen = self.dsp;
+        config.management_listen = self.management;
+        config.storage_url = self.storage_url;
+        let running = twinport::app::start(config).await.unwrap();
+        running.state.set_partner_url(CITY_B, partner_url);
+        City {
+            id: CITY_A.into(),
+            running,
+            key: self.key,
+            management_token: self.management_token,
+            dir: self.dir,
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_negotiation_started_while_the_provider_is_down_completes_after_both_restart() {
     for storage in Storage::all() {
         let (a, b) = city_pair(storage).await;
-        let a_url = a.running.state.config().storage_url.clone();
         let b_url = b.running.state.config().storage_url.clone();
         let b_public = b.running.public_url().to_string();
         // City B reads the offer while A is up, then A goes down.
@@ -49,12 +94,7 @@ async fn a_negotiation_started_while_the_provider_is_down_completes_after_both_r
             .await
             .unwrap();
         let offer = dataset["hasPolicy"][0].clone();
-        let a_dsp = a.running.dsp_addr;
-        let a_mgmt = a.running.management_addr;
-        let a_dir = a.dir;
-        let a_key = a.key;
-        let a_token = a.management_token;
-        a.running.stop().await;
+        let a = Stopped::stop(a).await;
 
         let n = twinport::contracting::negotiation::start(
             &b.running.state,
@@ -89,24 +129,11 @@ async fn a_negotiation_started_while_the_provider_is_down_completes_after_both_r
         );
 
         // The consumer restarts too, with the message still queued in its database.
-        let a_public = format!("http://{a_dsp}");
-        let b = restart(b, b_url, Some((CITY_A, a_public))).await;
+        let b = restart(b, b_url, Some((CITY_A, a.public_url()))).await;
         assert_eq!(b.running.public_url(), b_public);
 
         // The provider comes back on the same address and the queued request goes through.
-        let mut config = Config::load(&a_dir.path().join("twinport.toml")).unwrap();
-        config.listen = a_dsp;
-        config.management_listen = a_mgmt;
-        config.storage_url = a_url;
-        let running = twinport::app::start(config).await.unwrap();
-        running.state.set_partner_url(CITY_B, &b_public);
-        let a = City {
-            id: CITY_A.into(),
-            running,
-            key: a_key,
-            management_token: a_token,
-            dir: a_dir,
-        };
+        let a = a.start(&b_public).await;
         wait_for_state(&b, &n.id, "FINALIZED", T).await;
         let provider = provider_negotiation(&a, &n.id).await.unwrap();
         wait_for_state(&a, &provider.id, "FINALIZED", T).await;
@@ -121,7 +148,6 @@ async fn a_negotiation_started_while_the_provider_is_down_completes_after_both_r
 #[tokio::test]
 async fn a_delivery_interrupted_by_a_crash_resumes_at_restart() {
     let (a, b) = city_pair(Storage::Sqlite).await;
-    let a_url = a.running.state.config().storage_url.clone();
     let b_url = b.running.state.config().storage_url.clone();
     let b_public = b.running.public_url().to_string();
     let partner = b.running.state.partners().get(CITY_A).unwrap();
@@ -133,9 +159,7 @@ async fn a_delivery_interrupted_by_a_crash_resumes_at_restart() {
         .await
         .unwrap();
     let offer = dataset["hasPolicy"][0].clone();
-    let (a_dsp, a_mgmt) = (a.running.dsp_addr, a.running.management_addr);
-    let (a_dir, a_key, a_token) = (a.dir, a.key, a.management_token);
-    a.running.stop().await;
+    let a = Stopped::stop(a).await;
 
     let n =
         twinport::contracting::negotiation::start(&b.running.state, CITY_A, TRAFFIC, offer, None)
@@ -160,20 +184,8 @@ async fn a_delivery_interrupted_by_a_crash_resumes_at_restart() {
     }
     assert!(claimed, "the test could not claim the queued request");
 
-    let b = restart(b, b_url, Some((CITY_A, format!("http://{a_dsp}")))).await;
-    let mut config = Config::load(&a_dir.path().join("twinport.toml")).unwrap();
-    config.listen = a_dsp;
-    config.management_listen = a_mgmt;
-    config.storage_url = a_url;
-    let running = twinport::app::start(config).await.unwrap();
-    running.state.set_partner_url(CITY_B, &b_public);
-    let a = City {
-        id: CITY_A.into(),
-        running,
-        key: a_key,
-        management_token: a_token,
-        dir: a_dir,
-    };
+    let b = restart(b, b_url, Some((CITY_A, a.public_url()))).await;
+    let a = a.start(&b_public).await;
     // Well inside the ten-minute lease.
     wait_for_state(&b, &n.id, "FINALIZED", T).await;
     a.running.stop().await;

@@ -47,7 +47,12 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<T, ProcessError>>,
 {
-    // Subscribed before the first read, so a change between the read and the wait is not missed.
+    // The usual case, a process with both pids, costs one read and no subscription.
+    let first = find().await?;
+    if first.both_pids() {
+        return Ok(first);
+    }
+    // Subscribed before reading again, so a change between that read and the wait is not missed.
     let mut changes = state.events().subscribe();
     let deadline = tokio::time::Instant::now() + ACK_WAIT;
     loop {

@@ -215,6 +215,24 @@ async fn write_change(
     Ok(())
 }
 
+/// The column holding our own pid for a process we hold in `role`.
+fn own_pid_column(role: &str) -> &'static str {
+    if role == "provider" {
+        "provider_pid"
+    } else {
+        "consumer_pid"
+    }
+}
+
+/// The column holding the partner's pid for a process we hold in `role`.
+fn partner_pid_column(role: &str) -> &'static str {
+    if role == "provider" {
+        "consumer_pid"
+    } else {
+        "provider_pid"
+    }
+}
+
 impl Store {
     pub async fn insert_negotiation(
         &self,
@@ -300,11 +318,7 @@ impl Store {
         role: &str,
         pid: &str,
     ) -> Result<Option<NegotiationRecord>, StorageError> {
-        let column = if role == "provider" {
-            "provider_pid"
-        } else {
-            "consumer_pid"
-        };
+        let column = own_pid_column(role);
         let row = sqlx::query(&format!(
             "SELECT {NEGOTIATION_COLUMNS} FROM negotiations WHERE role = $1 AND {column} = $2"
         ))
@@ -323,11 +337,7 @@ impl Store {
         partner: &str,
         pid: &str,
     ) -> Result<Option<NegotiationRecord>, StorageError> {
-        let column = if role == "provider" {
-            "consumer_pid"
-        } else {
-            "provider_pid"
-        };
+        let column = partner_pid_column(role);
         let row = sqlx::query(&format!(
             "SELECT {NEGOTIATION_COLUMNS} FROM negotiations WHERE role = $1 AND partner = $2 AND {column} = $3 \
              ORDER BY created_at, id LIMIT 1"
@@ -428,11 +438,7 @@ impl Store {
         role: &str,
         pid: &str,
     ) -> Result<Option<TransferRecord>, StorageError> {
-        let column = if role == "provider" {
-            "provider_pid"
-        } else {
-            "consumer_pid"
-        };
+        let column = own_pid_column(role);
         let row = sqlx::query(&format!(
             "SELECT {TRANSFER_COLUMNS} FROM transfers WHERE role = $1 AND {column} = $2"
         ))
@@ -451,11 +457,7 @@ impl Store {
         partner: &str,
         pid: &str,
     ) -> Result<Option<TransferRecord>, StorageError> {
-        let column = if role == "provider" {
-            "consumer_pid"
-        } else {
-            "provider_pid"
-        };
+        let column = partner_pid_column(role);
         let row = sqlx::query(&format!(
             "SELECT {TRANSFER_COLUMNS} FROM transfers WHERE role = $1 AND partner = $2 AND {column} = $3 \
              ORDER BY created_at, id LIMIT 1"
