@@ -315,8 +315,8 @@ impl RunningConnector {
                 );
             }
         }
-        // Meanwhile the outbox finishes the delivery in progress (a partner request times out after 15 s) and the
-        // other background tasks stop at once.
+        // Meanwhile the outbox abandons its deliveries in flight (releasing their claims, so they go out again at
+        // once after a restart) and the other background tasks stop at once.
         let background = futures_util::future::join_all(self.background);
         // A served response is recorded just after its body ends (the audit writer may hold the entry a few
         // milliseconds to share a commit), a push runs in the background, and the consumer records a relayed

@@ -2,6 +2,8 @@
 //! a temporary directory written by `twinport init`'s own code, and the official DSP schemas to check every
 //! response against.
 
+pub mod counterparty;
+pub mod counterparty_provider;
 pub mod oidc_provider;
 pub mod platform;
 pub mod proxy;
@@ -290,6 +292,83 @@ pub async fn provider_negotiation(
         .ok()?
         .into_iter()
         .find(|n| n.consumer_pid.as_deref() == Some(consumer_pid))
+}
+
+/// A city that was stopped, kept to start again on the same addresses with the same storage and keys.
+pub struct StoppedCity {
+    pub id: String,
+    pub dsp: std::net::SocketAddr,
+    pub management: std::net::SocketAddr,
+    pub storage_url: String,
+    key: SigningKey,
+    management_token: String,
+    dir: TempDir,
+}
+
+impl StoppedCity {
+    /// Stops `city` (cleanly) and keeps what it needs to start again.
+    pub async fn stop(city: City) -> StoppedCity {
+        let stopped = StoppedCity {
+            id: city.id,
+            dsp: city.running.dsp_addr,
+            management: city.running.management_addr,
+            storage_url: city.running.state.config().storage_url.clone(),
+            key: city.key,
+            management_token: city.management_token,
+            dir: city.dir,
+        };
+        city.running.stop().await;
+        stopped
+    }
+
+    /// The root URL partners reach it at (the same after a restart).
+    pub fn public_url(&self) -> String {
+        format!("http://{}", self.dsp)
+    }
+
+    /// Starts the city again from its directory, pointing it at `partner` = (id, root URL) if given.
+    pub async fn start(self, partner: Option<(&str, &str)>) -> City {
+        let mut config =
+            Config::load(&self.dir.path().join("twinport.toml")).expect("config loads");
+        config.listen = self.dsp;
+        config.management_listen = self.management;
+        config.storage_url = self.storage_url;
+        let running = twinport::app::start(config).await.expect("restart");
+        if let Some((id, url)) = partner {
+            running.state.set_partner_url(id, url);
+        }
+        City {
+            id: self.id,
+            running,
+            key: self.key,
+            management_token: self.management_token,
+            dir: self.dir,
+        }
+    }
+}
+
+/// `from` speaking DSP to `to` by hand, with its own token: a POST to `to`'s DSP base, answered with the status
+/// and the JSON body (`null` when there is none).
+pub async fn dsp_post(
+    from: &City,
+    to: &City,
+    path: &str,
+    body: &serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let token = from.running.state.identity().token_for(&to.id).unwrap();
+    let res = reqwest::Client::new()
+        .post(format!("{}{path}", to.dsp_base()))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    )
 }
 
 /// Starts a negotiation through the consumer's management API and returns its id.

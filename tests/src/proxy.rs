@@ -22,6 +22,8 @@ pub struct Exchange {
 struct Target {
     url: Arc<Mutex<String>>,
     log: Arc<Mutex<Vec<Exchange>>>,
+    /// Path endings whose next answer is lost: the request reaches the target, the sender gets 502.
+    lose: Arc<Mutex<Vec<String>>>,
     http: reqwest::Client,
 }
 
@@ -30,15 +32,18 @@ pub struct Recorder {
     pub url: String,
     target: Arc<Mutex<String>>,
     log: Arc<Mutex<Vec<Exchange>>>,
+    lose: Arc<Mutex<Vec<String>>>,
 }
 
 impl Recorder {
     pub async fn start() -> Recorder {
         let target = Arc::new(Mutex::new(String::new()));
         let log = Arc::new(Mutex::new(Vec::new()));
+        let lose = Arc::new(Mutex::new(Vec::new()));
         let state = Target {
             url: target.clone(),
             log: log.clone(),
+            lose: lose.clone(),
             http: reqwest::Client::new(),
         };
         let app = axum::Router::new().fallback(forward).with_state(state);
@@ -49,7 +54,18 @@ impl Recorder {
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Recorder { url, target, log }
+        Recorder {
+            url,
+            target,
+            log,
+            lose,
+        }
+    }
+
+    /// The next request whose path ends with `path_end` reaches the target, but its answer is lost on the way
+    /// back: the sender sees 502, as when a connection drops after the receiver processed the message.
+    pub fn lose_next_answer(&self, path_end: &str) {
+        self.lose.lock().expect("lock").push(path_end.to_string());
     }
 
     pub fn forward_to(&self, url: &str) {
@@ -96,6 +112,19 @@ async fn forward(
         }
         Err(_) => (StatusCode::BAD_GATEWAY, HeaderMap::new(), Bytes::new()),
     };
+    let lost = {
+        let mut lose = t.lose.lock().expect("lock");
+        match lose
+            .iter()
+            .position(|end| uri.path().ends_with(end.as_str()))
+        {
+            Some(i) => {
+                lose.remove(i);
+                true
+            }
+            None => false,
+        }
+    };
     t.log.lock().expect("lock").push(Exchange {
         method: method.to_string(),
         path: uri.path().to_string(),
@@ -103,5 +132,8 @@ async fn forward(
         status: status.as_u16(),
         response: serde_json::from_slice(&response_body).ok(),
     });
+    if lost {
+        return (StatusCode::BAD_GATEWAY, HeaderMap::new(), Bytes::new());
+    }
     (status, response_headers, response_body)
 }

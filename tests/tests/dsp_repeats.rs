@@ -8,28 +8,15 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use twinport_e2e::schemas::assert_valid;
-use twinport_e2e::{city_pair, start_negotiation, wait_for_state, City, Storage, CITY_A};
+use twinport_e2e::{
+    city_pair, dsp_post as post, start_negotiation, wait_for_state, Storage, CITY_A,
+};
 
 const TRAFFIC: &str = "urn:ldt:sample-city:traffic-counts";
 const TRAFFIC_OFFER: &str = "urn:ldt:sample-city:traffic-counts:offer:partner-use";
 /// A callback nobody answers: the provider's follow-ups queue up and stay out of the test's way.
 const NOBODY: &str = "http://127.0.0.1:9/dsp";
 const T: Duration = Duration::from_secs(20);
-
-/// City B speaking DSP to city A by hand, with its own tokens.
-async fn post(b: &City, a: &City, path: &str, body: &Value) -> (u16, Value) {
-    let token = b.running.state.identity().token_for(CITY_A).unwrap();
-    let res = reqwest::Client::new()
-        .post(format!("{}{path}", a.dsp_base()))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let text = res.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
 
 fn contract_request(consumer_pid: &str) -> Value {
     json!({
@@ -40,6 +27,16 @@ fn contract_request(consumer_pid: &str) -> Value {
         "offer": {"@type": "Offer", "@id": TRAFFIC_OFFER, "target": TRAFFIC,
                   "assigner": CITY_A, "permission": [{"action": "use"}]}
     })
+}
+
+/// A callback that acknowledges every message (200), so what the provider sends takes effect: its state moves
+/// when the partner acknowledges.
+async fn acknowledging_callback() -> String {
+    let app = axum::Router::new().fallback(|| async { axum::http::StatusCode::OK });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/dsp", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
 }
 
 /// Statuses of the copies, sorted: exactly one 201 and the rest 200, all naming one provider pid.
@@ -250,7 +247,7 @@ async fn a_follow_up_naming_another_process_is_refused_and_not_applied() {
                 "@context": ["https://w3id.org/dspace/2025/1/context.jsonld"],
                 "@type": "TransferRequestMessage",
                 "consumerPid": consumer_pid, "agreementId": agreement,
-                "format": "HttpData-PULL", "callbackAddress": NOBODY
+                "format": "HttpData-PULL", "callbackAddress": acknowledging_callback().await
             }),
         )
         .await;

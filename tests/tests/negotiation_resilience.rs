@@ -6,10 +6,9 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use twinport::config::Config;
 use twinport_e2e::{
-    city_pair, provider_negotiation, start_negotiation, wait_for_state, City, Storage, CITY_A,
-    CITY_B,
+    city_pair, provider_negotiation, start_negotiation, wait_for_state, City, StoppedCity, Storage,
+    CITY_A, CITY_B,
 };
 
 const TRAFFIC: &str = "urn:ldt:sample-city:traffic-counts";
@@ -17,72 +16,17 @@ const TRAFFIC_OFFER: &str = "urn:ldt:sample-city:traffic-counts:offer:partner-us
 const T: Duration = Duration::from_secs(20);
 
 /// Restarts a city from its directory on the same addresses, keeping its storage.
-async fn restart(city: City, storage_url: String, partner: Option<(&str, String)>) -> City {
-    let dsp = city.running.dsp_addr;
-    let management = city.running.management_addr;
-    city.running.stop().await;
-    let mut config = Config::load(&city.dir.path().join("twinport.toml")).unwrap();
-    config.listen = dsp;
-    config.management_listen = management;
-    config.storage_url = storage_url;
-    let running = twinport::app::start(config).await.expect("restart");
-    if let Some((id, url)) = partner {
-        running.state.set_partner_url(id, &url);
-    }
-    City { running, ..city }
-}
-
-/// A city that was stopped, kept to start again on the same addresses with the same storage.
-struct Stopped {
-    dsp: std::net::SocketAddr,
-    management: std::net::SocketAddr,
-    storage_url: String,
-    key: twinport_contracts::identity::SigningKey,
-    management_token: String,
-    dir: tempfile::TempDir,
-}
-
-impl Stopped {
-    async fn stop(city: City) -> Stopped {
-        let stopped = Stopped {
-            dsp: city.running.dsp_addr,
-            management: city.running.management_addr,
-            storage_url: city.running.state.config().storage_url.clone(),
-            key: city.key,
-            management_token: city.management_token,
-            dir: city.dir,
-        };
-        city.running.stop().await;
-        stopped
-    }
-
-    fn public_url(&self) -> String {
-        format!("http://{}", self.dsp)
-    }
-
-    /// Starts the city again as provider A, pointed at `partner_url` for city B.
-    async fn start(self, partner_url: &str) -> City {
-        let mut config = Config::load(&self.dir.path().join("twinport.toml")).unwrap();
-        config.listen = self.dsp;
-        config.management_listen = self.management;
-        config.storage_url = self.storage_url;
-        let running = twinport::app::start(config).await.unwrap();
-        running.state.set_partner_url(CITY_B, partner_url);
-        City {
-            id: CITY_A.into(),
-            running,
-            key: self.key,
-            management_token: self.management_token,
-            dir: self.dir,
-        }
-    }
+async fn restart(city: City, partner: Option<(&str, String)>) -> City {
+    StoppedCity::stop(city)
+        .await
+        .start(partner.as_ref().map(|(id, url)| (*id, url.as_str())))
+        .await
 }
 
 #[tokio::test]
 async fn a_negotiation_started_while_the_provider_is_down_completes_after_both_restart() {
     for storage in Storage::all() {
         let (a, b) = city_pair(storage).await;
-        let b_url = b.running.state.config().storage_url.clone();
         let b_public = b.running.public_url().to_string();
         // City B reads the offer while A is up, then A goes down.
         let partner = b.running.state.partners().get(CITY_A).unwrap();
@@ -94,7 +38,7 @@ async fn a_negotiation_started_while_the_provider_is_down_completes_after_both_r
             .await
             .unwrap();
         let offer = dataset["hasPolicy"][0].clone();
-        let a = Stopped::stop(a).await;
+        let a = StoppedCity::stop(a).await;
 
         let n = twinport::contracting::negotiation::start(
             &b.running.state,
@@ -117,23 +61,23 @@ async fn a_negotiation_started_while_the_provider_is_down_completes_after_both_r
                 .await
                 .unwrap();
             waiting = view["waiting_for"].as_str().unwrap_or_default().to_string();
-            if waiting.contains("attempts") {
+            if view["pending"]["attempts"].as_i64().unwrap_or(0) > 0 {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         assert!(
-            waiting.contains("waiting for the partner since")
+            waiting.starts_with("sent ContractRequestMessage, awaiting acknowledgement since")
                 && waiting.contains("connection refused"),
             "{waiting}"
         );
 
         // The consumer restarts too, with the message still queued in its database.
-        let b = restart(b, b_url, Some((CITY_A, a.public_url()))).await;
+        let b = restart(b, Some((CITY_A, a.public_url()))).await;
         assert_eq!(b.running.public_url(), b_public);
 
         // The provider comes back on the same address and the queued request goes through.
-        let a = a.start(&b_public).await;
+        let a = a.start(Some((CITY_B, &b_public))).await;
         wait_for_state(&b, &n.id, "FINALIZED", T).await;
         let provider = provider_negotiation(&a, &n.id).await.unwrap();
         wait_for_state(&a, &provider.id, "FINALIZED", T).await;
@@ -148,7 +92,6 @@ async fn a_negotiation_started_while_the_provider_is_down_completes_after_both_r
 #[tokio::test]
 async fn a_delivery_interrupted_by_a_crash_resumes_at_restart() {
     let (a, b) = city_pair(Storage::Sqlite).await;
-    let b_url = b.running.state.config().storage_url.clone();
     let b_public = b.running.public_url().to_string();
     let partner = b.running.state.partners().get(CITY_A).unwrap();
     let dataset = b
@@ -159,7 +102,7 @@ async fn a_delivery_interrupted_by_a_crash_resumes_at_restart() {
         .await
         .unwrap();
     let offer = dataset["hasPolicy"][0].clone();
-    let a = Stopped::stop(a).await;
+    let a = StoppedCity::stop(a).await;
 
     let n =
         twinport::contracting::negotiation::start(&b.running.state, CITY_A, TRAFFIC, offer, None)
@@ -184,8 +127,8 @@ async fn a_delivery_interrupted_by_a_crash_resumes_at_restart() {
     }
     assert!(claimed, "the test could not claim the queued request");
 
-    let b = restart(b, b_url, Some((CITY_A, a.public_url()))).await;
-    let a = a.start(&b_public).await;
+    let b = restart(b, Some((CITY_A, a.public_url()))).await;
+    let a = a.start(Some((CITY_B, &b_public))).await;
     // Well inside the ten-minute lease.
     wait_for_state(&b, &n.id, "FINALIZED", T).await;
     a.running.stop().await;
@@ -334,12 +277,14 @@ async fn transfers_suspend_resume_and_complete_from_either_side() {
         .json()
         .await
         .unwrap();
-    let states: Vec<&str> = history["history"]
+    // The states it went through; lines that record a message sent, without a change, repeat the state.
+    let mut states: Vec<&str> = history["history"]
         .as_array()
         .unwrap()
         .iter()
         .map(|h| h["to_state"].as_str().unwrap())
         .collect();
+    states.dedup();
     assert_eq!(
         states,
         vec!["REQUESTED", "STARTED", "SUSPENDED", "STARTED", "COMPLETED"]

@@ -32,6 +32,15 @@ pub const OVERRIDES: &[(&str, &str)] = &[
         "limits.header_timeout_seconds",
     ),
     ("TWINPORT_LIMITS_MAX_CONNECTIONS", "limits.max_connections"),
+    ("TWINPORT_CONTRACTS_ACK_WAIT_MS", "contracts.ack_wait_ms"),
+    (
+        "TWINPORT_CONTRACTS_REQUIRE_COUNTERSIGNATURE",
+        "contracts.require_countersignature",
+    ),
+    (
+        "TWINPORT_CONTRACTS_ACCEPT_POLICY",
+        "contracts.accept_policy",
+    ),
     ("TWINPORT_CATALOGUE_TITLE", "catalogue.title"),
     ("TWINPORT_CATALOGUE_PUBLISHER_ID", "catalogue.publisher_id"),
     (
@@ -63,7 +72,11 @@ pub const OVERRIDES: &[(&str, &str)] = &[
 ];
 
 /// Overridden keys whose value is a boolean, given in the environment as `true` or `false`.
-const BOOLEAN_KEYS: &[&str] = &["tls.mutual", "tls.system_roots"];
+const BOOLEAN_KEYS: &[&str] = &[
+    "tls.mutual",
+    "tls.system_roots",
+    "contracts.require_countersignature",
+];
 
 pub fn apply_overrides(
     doc: &mut toml::Table,

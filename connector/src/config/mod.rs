@@ -71,6 +71,44 @@ pub struct Config {
     pub local_allowed_origins: Vec<String>,
     /// What one client may take of a listener.
     pub limits: Limits,
+    /// `[contracts]` and the partners' `accept_policy` keys.
+    pub contracts: ContractsConfig,
+}
+
+/// How this connector takes part in negotiations and transfers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContractsConfig {
+    /// How long a partner's message that is only legal once our in-flight message is acknowledged waits for that
+    /// acknowledgement before it is judged (a partner may answer us and send its next message at once).
+    pub ack_wait: Duration,
+    /// The policy an offer must satisfy to be accepted without the operator, for partners without their own.
+    pub accept_policy: Option<String>,
+    /// Per-partner acceptance policies, by partner id.
+    pub partner_accept_policies: std::collections::BTreeMap<String, String>,
+    /// Provider side: a verification without the consumer's countersignature ends the negotiation instead of
+    /// finalizing it, for cities whose legal team wants every agreement signed by both parties.
+    pub require_countersignature: bool,
+}
+
+impl Default for ContractsConfig {
+    fn default() -> Self {
+        ContractsConfig {
+            ack_wait: Duration::from_millis(1000),
+            accept_policy: None,
+            partner_accept_policies: Default::default(),
+            require_countersignature: false,
+        }
+    }
+}
+
+impl ContractsConfig {
+    /// The acceptance policy that applies to offers from `partner`, if any.
+    pub fn accept_policy_for(&self, partner: &str) -> Option<&str> {
+        self.partner_accept_policies
+            .get(partner)
+            .or(self.accept_policy.as_ref())
+            .map(String::as_str)
+    }
 }
 
 /// `[limits]`, applied to every listener.

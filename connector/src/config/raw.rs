@@ -34,6 +34,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub limits: RawLimits,
     #[serde(default)]
+    pub contracts: RawContracts,
+    #[serde(default)]
     pub catalogue: RawCatalogue,
     #[serde(default)]
     pub partners: Vec<RawPartner>,
@@ -46,6 +48,19 @@ pub struct RawConfig {
 }
 
 /// `[limits]`: what one client may take of a listener.
+/// `[contracts]`: how this connector takes part in negotiations and transfers.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawContracts {
+    /// Milliseconds a partner's message, arriving while our own message for that process awaits acknowledgement,
+    /// waits for that acknowledgement before it is judged.
+    pub ack_wait_ms: Option<toml::Value>,
+    /// Id of a policy an offer must satisfy to be accepted without the operator (consumer side).
+    pub accept_policy: Option<String>,
+    /// Provider side: finalize only agreements the consumer countersigned.
+    pub require_countersignature: Option<bool>,
+}
+
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawLimits {
@@ -90,6 +105,8 @@ pub struct RawPartner {
     pub claims: toml::Table,
     pub tls_fingerprint: Option<String>,
     pub tls_ca: Option<String>,
+    /// This partner's acceptance policy, instead of `[contracts] accept_policy`.
+    pub accept_policy: Option<String>,
 }
 
 /// `[oidc]`: the city's OpenID Connect provider whose access tokens the management API accepts.

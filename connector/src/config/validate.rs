@@ -200,11 +200,32 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
             .publisher_name
             .unwrap_or_else(|| participant_id.clone()),
     };
+    let mut contracts = super::ContractsConfig {
+        ack_wait: std::time::Duration::from_millis(whole_number(
+            "contracts.ack_wait_ms",
+            "a whole number of milliseconds",
+            raw.contracts.ack_wait_ms.as_ref(),
+            1000,
+            0..=30_000,
+        )?),
+        accept_policy: policy_id("contracts.accept_policy", raw.contracts.accept_policy)?,
+        partner_accept_policies: Default::default(),
+        require_countersignature: raw.contracts.require_countersignature.unwrap_or(false),
+    };
     let mut partners = Vec::with_capacity(raw.partners.len());
     let mut partner_tls = Vec::new();
-    for (i, partner) in raw.partners.into_iter().enumerate() {
+    for (i, mut partner) in raw.partners.into_iter().enumerate() {
+        let accept_policy = policy_id(
+            &format!("partners[{i}].accept_policy"),
+            partner.accept_policy.take(),
+        )?;
         let (p, tls) = partner_tls_of(i, partner, base)?;
         let p = partner_config(i, p)?;
+        if let Some(policy) = accept_policy {
+            contracts
+                .partner_accept_policies
+                .insert(p.id.clone(), policy);
+        }
         if let Some(mut tls) = tls {
             tls.partner = p.id.clone();
             partner_tls.push(tls);
@@ -247,11 +268,23 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
         local_hosts,
         local_allowed_origins,
         limits,
+        contracts,
         mode,
         oidc,
         telemetry,
         tls,
     })
+}
+
+/// A policy id named in the config. Whether it exists is known only when an offer arrives: an unknown one leaves
+/// the offer to the operator, with that reason recorded (fail closed).
+fn policy_id(key: &str, value: Option<String>) -> Result<Option<String>, ConfigError> {
+    match value {
+        None => Ok(None),
+        Some(id) => twinport_contracts::ids::check_id(&id)
+            .map(|()| Some(id))
+            .map_err(|e| invalid(key, e.to_string())),
+    }
 }
 
 /// Splits a partner's TLS keys off, so the rest of its entry validates as before.
@@ -886,6 +919,43 @@ audience = "twinport"
             .starts_with("shutdown_drain_seconds:"));
         assert!(error_of(&format!("{MINIMAL}shutdown_drain_seconds = 0"))
             .starts_with("shutdown_drain_seconds:"));
+    }
+
+    #[test]
+    fn contracts_ack_wait_and_acceptance_policies() {
+        let c = load(MINIMAL, &[]).unwrap();
+        assert_eq!(c.contracts, crate::config::ContractsConfig::default());
+        assert_eq!(c.contracts.ack_wait.as_millis(), 1000);
+        assert_eq!(c.contracts.accept_policy_for("https://b.example"), None);
+        let partner = "[[partners]]\nid = \"https://b.example\"\njwks_url = \"https://b/j\"\naccept_policy = \"b-terms\"\n";
+        let c = load(
+            &format!("{MINIMAL}[contracts]\nack_wait_ms = 250\naccept_policy = \"standard-terms\"\n{partner}"),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.contracts.ack_wait.as_millis(), 250);
+        assert!(!c.contracts.require_countersignature);
+        assert_eq!(
+            c.contracts.accept_policy_for("https://b.example"),
+            Some("b-terms")
+        );
+        assert_eq!(
+            c.contracts.accept_policy_for("https://c.example"),
+            Some("standard-terms")
+        );
+        let c = load(MINIMAL, &[("TWINPORT_CONTRACTS_ACK_WAIT_MS", "0")]).unwrap();
+        assert!(c.contracts.ack_wait.is_zero());
+        assert!(
+            error_of(&format!("{MINIMAL}[contracts]\nack_wait_ms = 60000\n"))
+                .starts_with("contracts.ack_wait_ms:")
+        );
+        assert!(error_of(&format!(
+            "{MINIMAL}[contracts]\naccept_policy = \"bad\\u0007id\"\n"
+        ))
+        .starts_with("contracts.accept_policy:"));
+        assert!(
+            error_of(&format!("{MINIMAL}[contracts]\nack_wiat_ms = 5\n")).contains("ack_wiat_ms")
+        );
     }
 
     #[test]

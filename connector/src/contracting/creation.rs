@@ -16,26 +16,57 @@ use tokio::sync::{Mutex, MutexGuard};
 pub struct Acknowledged {
     pub body: Value,
     pub created: bool,
+    /// Our id of the process. When this message created it, the messages its creation queued are held until
+    /// the answer has been sent (see [`CreationLocks::hold_until_answered`]); the HTTP layer releases them.
+    pub process_id: String,
 }
 
 /// Independent creations rarely share a stripe, so unrelated partners do not wait for each other.
 const STRIPES: usize = 64;
 
-pub struct CreationLocks(Vec<Mutex<()>>);
+pub struct CreationLocks {
+    stripes: Vec<Mutex<()>>,
+    /// Processes created by a partner's message whose answer has not been sent yet: the outbox sends nothing of
+    /// theirs until it has ("respond first, then act"; the TCK fails a callback that overtakes the pid it needs).
+    /// In memory: after a crash there is no answer left to wait for.
+    answering: std::sync::Mutex<std::collections::HashSet<String>>,
+}
 
 impl Default for CreationLocks {
     fn default() -> Self {
-        CreationLocks((0..STRIPES).map(|_| Mutex::new(())).collect())
+        CreationLocks {
+            stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
+            answering: Default::default(),
+        }
     }
 }
 
 impl CreationLocks {
+    /// Holds what process `id` queues until [`CreationLocks::answered`]; called before the creation commits.
+    pub fn hold_until_answered(&self, id: &str) {
+        if let Ok(mut set) = self.answering.lock() {
+            set.insert(id.to_string());
+        }
+    }
+
+    /// The answer that created process `id` has been sent (or will never be): its messages may go out.
+    pub fn answered(&self, id: &str) {
+        if let Ok(mut set) = self.answering.lock() {
+            set.remove(id);
+        }
+    }
+
+    /// Whether process `id`'s messages wait for the answer to the message that created it.
+    pub fn is_held(&self, id: &str) -> bool {
+        self.answering.lock().is_ok_and(|set| set.contains(id))
+    }
+
     /// Held while looking for an existing process of `kind` created by `partner` with its pid `pid`, and creating
     /// one when there is none.
     pub async fn lock(&self, kind: &str, partner: &str, pid: &str) -> MutexGuard<'_, ()> {
         let mut h = DefaultHasher::new();
         (kind, partner, pid).hash(&mut h);
-        self.0[(h.finish() as usize) % STRIPES].lock().await
+        self.stripes[(h.finish() as usize) % STRIPES].lock().await
     }
 }
 

@@ -3,11 +3,14 @@
 //! state change commits together with its history line and the messages it causes, which the [`outbox`] then
 //! delivers. Nothing polls: the HTTP answer goes first, the follow-up message right after.
 
+mod acceptance;
+pub mod acknowledgement;
 mod audit_trail;
 pub mod creation;
 pub mod decision;
 pub mod error;
 pub mod events;
+pub mod follow_up;
 pub mod negotiation;
 pub mod offers;
 pub mod outbox;

@@ -15,6 +15,7 @@ use twinport_contracts::negotiation::{
 use twinport_contracts::process::Role;
 use twinport_policy::Scope;
 
+use super::acceptance::{self, Verdict};
 use super::creation::Acknowledged;
 use super::decision::{facts, FactsInput};
 use super::error::Protocol;
@@ -75,6 +76,17 @@ fn check(
         .map_err(|e| invalid(n, "invalid-transition", e.to_string()))
 }
 
+/// `n` as it will be once the partner acknowledges every message we queued: what an operator action is judged
+/// against, so it follows the messages already on their way.
+async fn planned(
+    state: &AppState,
+    n: &NegotiationRecord,
+) -> Result<NegotiationRecord, ProcessError> {
+    let mut planned = n.clone();
+    planned.state = super::acknowledgement::planned_state(state, &n.id, &n.state).await?;
+    Ok(planned)
+}
+
 /// The negotiation `pid` names, if it belongs to `partner`. Our pids are unique UUID IRIs, so a pid is either one
 /// we gave as provider or one we gave as consumer.
 pub async fn lookup(
@@ -103,11 +115,12 @@ pub fn ack(n: &NegotiationRecord, state: NegotiationState) -> Value {
 }
 
 /// Saves a changed negotiation and wakes the outbox and any waiter.
-async fn save(
+pub(super) async fn save(
     state: &AppState,
     mut n: NegotiationRecord,
     change: Change,
 ) -> Result<NegotiationRecord, ProcessError> {
+    let change = super::follow_up::with_received(change, &n.id);
     n.version += 1;
     if !state.store().update_negotiation(&n, &change).await? {
         return Err(ProcessError::Conflict);
@@ -162,6 +175,7 @@ fn to_partner(
         url: url(n.peer_address.as_deref(), &path),
         body,
         signature,
+        transition_to: None,
     }
 }
 
@@ -191,6 +205,7 @@ fn termination(n: &NegotiationRecord, code: &str, reasons: Vec<String>) -> NewOu
         )
     };
     to_partner(n, "ContractNegotiationTerminationMessage", path, body, None)
+        .reaching(NegotiationState::Terminated.as_str())
 }
 
 // ---- provider side -------------------------------------------------------------------------------------------
@@ -232,6 +247,7 @@ pub async fn on_initial_request(
         return Ok(Acknowledged {
             body: ack(&existing, state_of(&existing)?),
             created: false,
+            process_id: existing.id.clone(),
         });
     }
     let offer_id = msg.offer_id().unwrap_or_default().to_string();
@@ -284,10 +300,16 @@ pub async fn on_initial_request(
         Some(format!("offer {offer_id}")),
     );
     let (n, change) = respond_to_request(state, n, &ours, received).await?;
-    let n = insert(state, n, change).await?;
+    // Our reaction (offer, agreement, termination) goes out only after the consumer has our answer with our pid.
+    let created = n.id.clone();
+    state.creations().hold_until_answered(&created);
+    let n = insert(state, n, change)
+        .await
+        .inspect_err(|_| state.creations().answered(&created))?;
     Ok(Acknowledged {
         body: ack(&n, NegotiationState::Requested),
         created: true,
+        process_id: n.id.clone(),
     })
 }
 
@@ -359,17 +381,17 @@ async fn respond_to_request(
             "/negotiations/{}/offers",
             n.consumer_pid.as_deref().unwrap_or_default()
         );
-        let message = to_partner(&n, "ContractOfferMessage", path, offer.to_json(), None);
+        let message = to_partner(&n, "ContractOfferMessage", path, offer.to_json(), None)
+            .reaching(NegotiationState::Offered.as_str());
         let from = n.state.clone();
-        n.state = NegotiationState::Offered.as_str().into();
         n.offer = ours.message_offer.clone();
         n.offer_by = PROVIDER.into();
         n.waiting_for = Some("the partner to accept our counter-offer or counter again".into());
         let change = change
             .history(
                 Some(&from),
-                "OFFERED",
-                "sent counter-offer: the requested terms differ from our offer",
+                &from,
+                "sent counter-offer (OFFERED once acknowledged): the requested terms differ from our offer",
                 Some(format!(
                     "our offer {}",
                     ours.offer.offer_id(&ours.resource.id)
@@ -412,14 +434,13 @@ async fn decide(
         let reasons: Vec<String> = report.reasons().into_iter().take(8).collect();
         tracing::info!(negotiation = %n.id, partner = %n.partner, reasons = ?reasons, "negotiation refused by policy");
         let message = termination(&n, "policy-denied", reasons.clone());
-        n.state = NegotiationState::Terminated.as_str().into();
         n.waiting_for = None;
         let change = change
             .history(
                 Some(&from),
-                "TERMINATED",
+                &from,
                 format!(
-                    "refused by policy {} v{}: {}",
+                    "refused by policy {} v{}; sent termination (TERMINATED once acknowledged): {}",
                     ours.offer.policy,
                     ours.policy_version,
                     reasons.join("; ")
@@ -496,9 +517,9 @@ fn agree(
         path,
         message.to_json(),
         Some(signature.clone()),
-    );
+    )
+    .reaching(NegotiationState::Agreed.as_str());
     let from = n.state.clone();
-    n.state = NegotiationState::Agreed.as_str().into();
     n.agreement_id = Some(agreement.id.clone());
     n.waiting_for = Some("the partner's verification".into());
     let record = AgreementRecord {
@@ -520,8 +541,11 @@ fn agree(
         .conclude(record)
         .history(
             Some(&from),
-            "AGREED",
-            format!("sent signed agreement {}", agreement.id),
+            &from,
+            format!(
+                "sent signed agreement {} (AGREED once acknowledged)",
+                agreement.id
+            ),
             Some(format!(
                 "policy {} v{}",
                 ours.offer.policy, ours.policy_version
@@ -656,23 +680,41 @@ pub async fn on_verification(
     }
     let mut n = n;
     let from = n.state.clone();
-    let event = ContractNegotiationEventMessage {
-        provider_pid: n.provider_pid.clone().unwrap_or_default(),
-        consumer_pid: n.consumer_pid.clone().unwrap_or_default(),
-        event_type: NegotiationEvent::Finalized,
+    // The verification is received (and acknowledged by our answer): VERIFIED. What we send next is FINALIZED, or,
+    // where this city finalizes only agreements signed by both parties and this one is not, a termination.
+    let (message, event, why) = if record.consumer_signature.is_none()
+        && state.config().contracts.require_countersignature
+    {
+        let reason = "this connector finalizes only agreements the consumer countersigned (header twinport-agreement-signature); the verification carried none".to_string();
+        (
+            termination(&n, "countersignature-required", vec![reason.clone()]),
+            "sent termination (TERMINATED once acknowledged): no countersignature",
+            Some(reason),
+        )
+    } else {
+        let event = ContractNegotiationEventMessage {
+            provider_pid: n.provider_pid.clone().unwrap_or_default(),
+            consumer_pid: n.consumer_pid.clone().unwrap_or_default(),
+            event_type: NegotiationEvent::Finalized,
+        };
+        let path = format!(
+            "/negotiations/{}/events",
+            n.consumer_pid.as_deref().unwrap_or_default()
+        );
+        (
+            to_partner(
+                &n,
+                "ContractNegotiationEventMessage",
+                path,
+                event.to_json(),
+                None,
+            )
+            .reaching(NegotiationState::Finalized.as_str()),
+            "sent FINALIZED (FINALIZED once acknowledged)",
+            None,
+        )
     };
-    let path = format!(
-        "/negotiations/{}/events",
-        n.consumer_pid.as_deref().unwrap_or_default()
-    );
-    let message = to_partner(
-        &n,
-        "ContractNegotiationEventMessage",
-        path,
-        event.to_json(),
-        None,
-    );
-    n.state = NegotiationState::Finalized.as_str().into();
+    n.state = next.as_str().into();
     n.waiting_for = None;
     let change = Change::new()
         .history(
@@ -681,7 +723,7 @@ pub async fn on_verification(
             format!("received verification from {partner}"),
             Some(detail),
         )
-        .history(Some(next.as_str()), "FINALIZED", "sent FINALIZED", None)
+        .history(Some(next.as_str()), next.as_str(), event, why)
         .send(message);
     save(state, n, change).await?;
     Ok(())
@@ -770,6 +812,7 @@ pub async fn on_initial_offer(
         return Ok(Acknowledged {
             body: ack(&existing, state_of(&existing)?),
             created: false,
+            process_id: existing.id.clone(),
         });
     }
     let at = now();
@@ -800,10 +843,19 @@ pub async fn on_initial_offer(
         format!("received ContractOfferMessage from {partner}"),
         msg.offer_id().map(str::to_string),
     );
-    let n = insert(state, n, change).await?;
+    let mut n = n;
+    let verdict = acceptance::judge(state, partner, &msg.offer).await?;
+    let change = decide_offer(&mut n, change, verdict)?;
+    // Our ACCEPTED goes out only after the provider has our answer with our pid.
+    let created = n.id.clone();
+    state.creations().hold_until_answered(&created);
+    let n = insert(state, n, change)
+        .await
+        .inspect_err(|_| state.creations().answered(&created))?;
     Ok(Acknowledged {
         body: ack(&n, NegotiationState::Offered),
         created: true,
+        process_id: n.id.clone(),
     })
 }
 
@@ -823,7 +875,13 @@ pub async fn on_counter_offer(
     same_process(&n, body)?;
     let next = check(&n, M::ContractOffer, Role::Provider)?;
     // The provider offers exactly what we asked for: our operator chose these terms when requesting them.
-    let as_requested = n.offer_by == CONSUMER && offers::identical_offer(&n.offer, &msg.offer);
+    let verdict = if n.offer_by == CONSUMER && offers::identical_offer(&n.offer, &msg.offer) {
+        Some(Verdict::Accept(
+            "the offer is identical to the terms we requested".into(),
+        ))
+    } else {
+        acceptance::judge(state, partner, &msg.offer).await?
+    };
     let mut n = n;
     let from = n.state.clone();
     if n.provider_pid.is_none() {
@@ -836,27 +894,44 @@ pub async fn on_counter_offer(
         "our decision: POST /api/v1/negotiations/{}/accept or /terminate",
         n.id
     ));
-    let mut change = Change::new().history(
+    let change = Change::new().history(
         Some(&from),
         next.as_str(),
         format!("received counter-offer from {partner}"),
         msg.offer_id().map(str::to_string),
     );
-    if as_requested {
-        let accepted = check(&n, M::AcceptedEvent, Role::Consumer)?;
-        change = change
-            .history(
-                Some(next.as_str()),
-                accepted.as_str(),
-                "accepted automatically; sent ACCEPTED",
-                Some("the offer is identical to the terms we requested".into()),
-            )
-            .send(accepted_event(&n));
-        n.state = accepted.as_str().into();
-        n.waiting_for = Some("the provider's agreement".into());
-    }
+    let change = decide_offer(&mut n, change, verdict)?;
     save(state, n, change).await?;
     Ok(())
+}
+
+/// Accepts the offer on the table at once, or records why it waits for the operator.
+fn decide_offer(
+    n: &mut NegotiationRecord,
+    change: Change,
+    verdict: Option<Verdict>,
+) -> Result<Change, ProcessError> {
+    match verdict {
+        None => Ok(change),
+        Some(Verdict::Operator(reason)) => Ok(change.history(
+            Some(&n.state),
+            &n.state,
+            "left to the operator",
+            Some(reason),
+        )),
+        Some(Verdict::Accept(reason)) => {
+            let accepted = check(n, M::AcceptedEvent, Role::Consumer)?;
+            n.waiting_for = Some("the provider's agreement".into());
+            Ok(change
+                .history(
+                    Some(&n.state),
+                    &n.state,
+                    format!("accepted automatically; sent ACCEPTED ({accepted} once acknowledged)"),
+                    Some(reason),
+                )
+                .send(accepted_event(n)))
+        }
+    }
 }
 
 /// Our ACCEPTED event for the provider's current offer.
@@ -877,6 +952,7 @@ fn accepted_event(n: &NegotiationRecord) -> NewOutbox {
         event.to_json(),
         None,
     )
+    .reaching(NegotiationState::Accepted.as_str())
 }
 
 /// `POST <callback>/negotiations/:consumerPid/agreement`: verify the provider's signature and terms, countersign,
@@ -943,13 +1019,13 @@ pub async fn on_agreement(
     if !problems.is_empty() {
         // The agreement is refused: we terminate and tell the provider exactly why.
         let message = termination(&n, "agreement-rejected", problems.clone());
-        n.state = NegotiationState::Terminated.as_str().into();
+        n.state = next.as_str().into();
         n.waiting_for = None;
         let change = Change::new()
             .history(
                 Some(&from),
-                "TERMINATED",
-                "rejected the agreement",
+                next.as_str(),
+                "rejected the agreement; sent termination (TERMINATED once acknowledged)",
                 Some(problems.join("; ")),
             )
             .send(message);
@@ -989,9 +1065,10 @@ pub async fn on_agreement(
         path,
         verification.to_json(),
         Some(countersignature),
-    );
+    )
+    .reaching(NegotiationState::Verified.as_str());
     n.agreement_id = Some(a.id.clone());
-    n.state = NegotiationState::Verified.as_str().into();
+    n.state = next.as_str().into();
     n.waiting_for = Some("the provider's FINALIZED event".into());
     let signed = if provider_signature.is_some() {
         "provider signature verified"
@@ -1008,8 +1085,8 @@ pub async fn on_agreement(
         )
         .history(
             Some(next.as_str()),
-            "VERIFIED",
-            "sent countersigned verification",
+            next.as_str(),
+            "sent countersigned verification (VERIFIED once acknowledged)",
             None,
         )
         .send(message);
@@ -1067,7 +1144,8 @@ pub async fn start(
         "/negotiations/request".into(),
         msg,
         None,
-    );
+    )
+    .reaching(NegotiationState::Requested.as_str());
     let change = Change::new()
         .history(
             None,
@@ -1119,7 +1197,8 @@ pub async fn offer_to(
         "/negotiations/offers".into(),
         msg.to_json(),
         None,
-    );
+    )
+    .reaching(NegotiationState::Offered.as_str());
     let change = Change::new()
         .history(
             None,
@@ -1145,11 +1224,10 @@ pub async fn accept(state: &AppState, id: &str) -> Result<NegotiationRecord, Pro
             "only the consumer accepts an offer",
         ));
     }
-    let next = check(&n, M::AcceptedEvent, Role::Consumer)?;
+    let next = check(&planned(state, &n).await?, M::AcceptedEvent, Role::Consumer)?;
     let message = accepted_event(&n);
     let mut n = n;
     let from = n.state.clone();
-    n.state = next.as_str().into();
     n.waiting_for = Some("the provider's agreement".into());
     save(
         state,
@@ -1157,8 +1235,78 @@ pub async fn accept(state: &AppState, id: &str) -> Result<NegotiationRecord, Pro
         Change::new()
             .history(
                 Some(&from),
-                next.as_str(),
-                "accepted the offer; sent ACCEPTED",
+                &from,
+                format!("accepted the offer; sent ACCEPTED ({next} once acknowledged)"),
+                None,
+            )
+            .send(message),
+    )
+    .await
+}
+
+/// The consumer answers the provider's offer with other terms: a counter `ContractRequestMessage` on the same offer
+/// id and dataset, with `terms`' rules in place of the offer's (REQUESTED once the provider acknowledges it).
+pub async fn counter(
+    state: &AppState,
+    id: &str,
+    terms: &Value,
+) -> Result<NegotiationRecord, ProcessError> {
+    let n = state
+        .store()
+        .negotiation(id)
+        .await?
+        .ok_or(ProcessError::NotFound)?;
+    if n.role != CONSUMER {
+        return Err(invalid(
+            &n,
+            "wrong-role",
+            "only the consumer counters an offer; a provider offers again",
+        ));
+    }
+    let next = check(
+        &planned(state, &n).await?,
+        M::ContractRequest,
+        Role::Consumer,
+    )?;
+    let mut offer = n.offer.clone();
+    for key in ["permission", "prohibition", "obligation"] {
+        match terms.get(key) {
+            Some(rules) => offer[key] = rules.clone(),
+            None => {
+                if let Some(o) = offer.as_object_mut() {
+                    o.remove(key);
+                }
+            }
+        }
+    }
+    let msg = ContractRequestMessage {
+        consumer_pid: n.consumer_pid.clone().unwrap_or_default(),
+        kind: ContractRequestKind::Counter {
+            provider_pid: n.provider_pid.clone().unwrap_or_default(),
+        },
+        offer: offer.clone(),
+    };
+    let path = format!(
+        "/negotiations/{}/request",
+        n.provider_pid
+            .as_deref()
+            .unwrap_or(PROVIDER_PID_PLACEHOLDER)
+    );
+    let message =
+        to_partner(&n, "ContractRequestMessage", path, msg.to_json(), None).reaching(next.as_str());
+    let mut n = n;
+    let from = n.state.clone();
+    n.offer = offer;
+    n.offer_by = CONSUMER.into();
+    n.waiting_for = Some("the provider's answer to our counter-request".into());
+    save(
+        state,
+        n,
+        Change::new()
+            .history(
+                Some(&from),
+                &from,
+                format!("sent counter-request ({next} once acknowledged)"),
                 None,
             )
             .send(message),
@@ -1184,6 +1332,12 @@ pub async fn approve(state: &AppState, id: &str) -> Result<NegotiationRecord, Pr
             "this negotiation is not waiting for approval",
         ));
     }
+    // A termination on its way (ours or the policy's) ends the wait for approval.
+    check(
+        &planned(state, &n).await?,
+        M::ContractAgreement,
+        Role::Provider,
+    )?;
     let offer_id = n
         .offer
         .get("@id")
@@ -1220,15 +1374,15 @@ pub async fn terminate(
     } else {
         Role::Consumer
     };
-    check(&n, M::Termination, role)?;
+    check(&planned(state, &n).await?, M::Termination, role)?;
     let mut n = n;
     let from = n.state.clone();
     // Sent even before the partner acknowledged the process: it follows the message that creates it.
     let change = Change::new()
         .history(
             Some(&from),
-            "TERMINATED",
-            "terminated by our operator",
+            &from,
+            "terminated by our operator; sent termination (TERMINATED once acknowledged)",
             Some(reason.to_string()),
         )
         .send(termination(
@@ -1236,7 +1390,6 @@ pub async fn terminate(
             "terminated-by-operator",
             vec![reason.to_string()],
         ));
-    n.state = NegotiationState::Terminated.as_str().into();
     n.waiting_for = None;
     let n = save(state, n, change).await?;
     // Only once the termination is committed: nothing else of this negotiation should go out.

@@ -69,6 +69,9 @@ pub fn spawn(state: AppState, mut stopped: watch::Receiver<bool>) -> JoinHandle<
         crate::storage::Backend::Sqlite => None,
     };
     tokio::spawn(async move {
+        // Deliveries in flight. The worker does not wait for them before its next round: a partner that holds
+        // its acknowledgement (up to the 15 s timeout) must not delay every other process's messages.
+        let mut in_flight = JoinSet::new();
         if backend == crate::storage::Backend::Sqlite {
             // One process owns a SQLite store, so a claim found now is ours from before a crash (kill -9 mid
             // delivery): the message goes out again at once instead of after the lease.
@@ -96,9 +99,11 @@ pub fn spawn(state: AppState, mut stopped: watch::Receiver<bool>) -> JoinHandle<
                 }
             };
             let now = now_ms();
-            let (due, later): (Vec<_>, Vec<_>) =
-                heads.into_iter().partition(|m| ready_at(m) <= now);
-            let mut set = JoinSet::new();
+            // A process whose creating message is still being answered sends nothing yet; the answer wakes us.
+            let heads = heads
+                .into_iter()
+                .filter(|m| !state.creations().is_held(&m.process_id));
+            let (due, later): (Vec<_>, Vec<_>) = heads.partition(|m| ready_at(m) <= now);
             for m in due {
                 // Another replica sharing the database may be delivering this one; only the claim holder sends.
                 match state
@@ -108,15 +113,11 @@ pub fn spawn(state: AppState, mut stopped: watch::Receiver<bool>) -> JoinHandle<
                 {
                     Ok(true) => {
                         let state = state.clone();
-                        set.spawn(async move { deliver(&state, m).await });
+                        in_flight.spawn(async move { deliver(&state, m).await });
                     }
                     Ok(false) => {}
                     Err(e) => tracing::error!(error = %e, "cannot claim an outbox message"),
                 }
-            }
-            if !set.is_empty() {
-                while set.join_next().await.is_some() {}
-                continue;
             }
             // A message claimed by a replica that died is looked at again when its lease ends, so nothing due
             // waits for an unrelated wake-up.
@@ -132,8 +133,19 @@ pub fn spawn(state: AppState, mut stopped: watch::Receiver<bool>) -> JoinHandle<
             };
             tokio::select! {
                 _ = &mut notified => {}
+                // A finished delivery may have made its process's next message the head.
+                Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
                 _ = async { match wait { Some(w) => tokio::time::sleep(w).await, None => std::future::pending().await } } => {}
-                _ = stopped.changed() => return,
+                // Deliveries still in flight are abandoned and their claims released, so they go out again at once
+                // after a restart (or from another replica); the partner's answer to the copy is idempotent.
+                _ = stopped.changed() => {
+                    in_flight.abort_all();
+                    while in_flight.join_next().await.is_some() {}
+                    if let Err(e) = state.store().outbox_release_claims_of(&replica).await {
+                        tracing::warn!(error = %e, "cannot release this replica's outbox claims at stop");
+                    }
+                    return;
+                }
             }
         }
     })
@@ -164,6 +176,9 @@ async fn deliver(state: &AppState, m: OutboxMessage) {
     let result = match outcome {
         Outcome::Delivered { ack, sent, entry } => {
             acknowledge(state, &m, &ack).await;
+            // Before the message is marked delivered: a crash in between sends it again, and the partner's
+            // (idempotent) acknowledgement of the copy applies the transition then.
+            super::acknowledgement::acknowledged(state, &m).await;
             record_sent(state, &m, attempts).await;
             if let (Some(index), Some(digest)) = (entry, crate::audit::digest(&sent)) {
                 crate::audit::receipts::collect_later(
@@ -198,7 +213,9 @@ async fn deliver(state: &AppState, m: OutboxMessage) {
                     Some(error.clone()),
                 )
                 .await;
-            state.store().outbox_failed(m.id, attempts, &error).await
+            let failed = state.store().outbox_failed(m.id, attempts, &error).await;
+            super::acknowledgement::abandoned(state, &m, &error).await;
+            failed
         }
     };
     if let Err(e) = result {

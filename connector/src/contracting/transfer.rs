@@ -90,11 +90,12 @@ pub fn ack(t: &TransferRecord, state: TransferState) -> Value {
     .to_json()
 }
 
-async fn save(
+pub(super) async fn save(
     state: &AppState,
     mut t: TransferRecord,
     change: Change,
 ) -> Result<TransferRecord, ProcessError> {
+    let change = super::follow_up::with_received(change, &t.id);
     t.version += 1;
     if !state.store().update_transfer(&t, &change).await? {
         return Err(ProcessError::Conflict);
@@ -115,6 +116,7 @@ fn to_partner(t: &TransferRecord, kind: &str, path: String, body: Value) -> NewO
         url,
         body,
         signature: None,
+        transition_to: None,
     }
 }
 
@@ -228,6 +230,7 @@ pub async fn on_request(
         return Ok(Acknowledged {
             body: ack(&existing, current),
             created: false,
+            process_id: existing.id.clone(),
         });
     }
     let agreement = state
@@ -241,7 +244,13 @@ pub async fn on_request(
                 format!("no agreement {} between you and us", msg.agreement_id),
             )
         })?;
-    let negotiation = state.store().negotiation(&agreement.negotiation_id).await?;
+    let mut negotiation = state.store().negotiation(&agreement.negotiation_id).await?;
+    if negotiation.as_ref().map(|n| n.state.as_str()) != Some("FINALIZED") {
+        // The consumer finalized on receiving our FINALIZED and may request at once, before its acknowledgement
+        // reached our outbox: wait for that, bounded.
+        super::acknowledgement::await_in_flight(state, &agreement.negotiation_id).await?;
+        negotiation = state.store().negotiation(&agreement.negotiation_id).await?;
+    }
     if negotiation.as_ref().map(|n| n.state.as_str()) != Some("FINALIZED") {
         return Err(refuse(
             "agreement-not-final",
@@ -285,24 +294,36 @@ pub async fn on_request(
         format!("received TransferRequestMessage from {partner}"),
         Some(format!("agreement {}, format {}", agreement.id, msg.format)),
     );
-    let (t, change) = start_or_refuse(state, t, change).await?;
-    state.store().insert_transfer(&t, &change).await?;
+    let (t, change) = start_or_refuse(state, t, change, false).await?;
+    // Our start (or termination) goes out only after the consumer has our answer with our pid.
+    state.creations().hold_until_answered(&t.id);
+    state
+        .store()
+        .insert_transfer(&t, &change)
+        .await
+        .inspect_err(|_| state.creations().answered(&t.id))?;
     audit_trail::record(state, &process(&t), &change).await?;
     state.after_change(&t.id, &t.state, !change.outbox.is_empty());
-    push_if_started(state, &t, true);
     Ok(Acknowledged {
         body: ack(&t, TransferState::Requested),
         created: true,
+        process_id: t.id.clone(),
     })
 }
 
 /// Evaluates the transfer scope on the agreement and either starts the transfer (issuing a pull token) or
-/// terminates it with the reasons.
+/// terminates it with the reasons. With `resumed_by_partner` the consumer's own start was just received (and is
+/// acknowledged by our answer), so the transfer is STARTED now and our start only carries the new data address;
+/// otherwise our start (or termination) moves the transfer when the consumer acknowledges it.
 async fn start_or_refuse(
     state: &AppState,
     mut t: TransferRecord,
     change: Change,
+    resumed_by_partner: bool,
 ) -> Result<(TransferRecord, Change), ProcessError> {
+    if resumed_by_partner {
+        t.state = TransferState::Started.as_str().into();
+    }
     let agreement = state
         .store()
         .agreement(&t.agreement_id)
@@ -362,14 +383,17 @@ async fn start_or_refuse(
             "TransferTerminationMessage",
             format!("/transfers/{}/{path}", their_pid(&t)),
             body,
-        );
-        t.state = TransferState::Terminated.as_str().into();
+        )
+        .reaching(TransferState::Terminated.as_str());
         t.token_hash = None;
         let change = change
             .history(
                 Some(&from),
-                "TERMINATED",
-                format!("refused by the agreement's policy: {}", reasons.join("; ")),
+                &from,
+                format!(
+                    "refused by the agreement's policy; sent termination (TERMINATED once acknowledged): {}",
+                    reasons.join("; ")
+                ),
                 Some(report_json),
             )
             .send(outgoing);
@@ -409,24 +433,35 @@ async fn start_or_refuse(
         format!("/transfers/{}/start", their_pid(&t)),
         start.to_json(),
     );
-    t.state = TransferState::Started.as_str().into();
-    let change = change
-        .history(
-            Some(&from),
-            "STARTED",
-            "policy permits; sent TransferStartMessage",
-            Some(report_json),
+    let (outgoing, event) = if resumed_by_partner {
+        (
+            outgoing,
+            "policy permits; sent TransferStartMessage with the new data address",
         )
+    } else {
+        (
+            outgoing.reaching(TransferState::Started.as_str()),
+            "policy permits; sent TransferStartMessage (STARTED once acknowledged)",
+        )
+    };
+    let change = change
+        .history(Some(&from), &from, event, Some(report_json))
         .send(outgoing);
     Ok((t, change))
 }
 
-/// A provider push transfer that has just (re)started gets its data sent by the data plane, in the background;
-/// with `after_start`, once our TransferStartMessage has reached the consumer.
-fn push_if_started(state: &AppState, t: &TransferRecord, after_start: bool) {
+/// A provider push transfer that is STARTED (as the consumer knows it) gets its data sent by the data plane, in
+/// the background.
+fn push_if_started(state: &AppState, t: &TransferRecord) {
     if t.role == PROVIDER && t.format == PUSH && t.state == TransferState::Started.as_str() {
-        crate::dataplane::push::spawn(state.clone(), t.id.clone(), after_start);
+        crate::dataplane::push::spawn(state.clone(), t.id.clone());
     }
+}
+
+/// What follows once the partner acknowledged a transition of `t`: a push transfer the consumer now knows is
+/// STARTED gets its data.
+pub(super) fn after_acknowledged(state: &AppState, t: &TransferRecord) {
+    push_if_started(state, t);
 }
 
 /// A random bearer token for the data plane.
@@ -515,12 +550,13 @@ pub async fn on_message(
         let (t, change) = start_or_refuse(
             state,
             t,
-            Change::new().history(Some(&from), &from, event, detail),
+            Change::new().history(Some(&from), next.as_str(), event, detail),
+            true,
         )
         .await?;
         let t = save(state, t, change).await?;
         // The consumer resumed, so it is STARTED already (and refuses our redundant start): push at once.
-        push_if_started(state, &t, false);
+        push_if_started(state, &t);
         return Ok(());
     }
     if kind == M::TransferStart {
@@ -662,7 +698,8 @@ async fn send_request(
         "TransferRequestMessage",
         "/transfers/request".into(),
         msg.to_json(),
-    );
+    )
+    .reaching(TransferState::Requested.as_str());
     let change = Change::new()
         .history(
             None,
@@ -706,7 +743,10 @@ pub async fn act_by(
     } else {
         Role::Consumer
     };
-    let next = check(&t, kind, role)?;
+    // Judged against the state the queued messages lead to, so an action follows those already on their way.
+    let mut planned = t.clone();
+    planned.state = super::acknowledgement::planned_state(state, &t.id, &t.state).await?;
+    let next = check(&planned, kind, role)?;
     let reasons: Vec<String> = reason.map(|r| vec![r.to_string()]).unwrap_or_default();
     let code = reason.map(|_| "by-operator");
     let mut t = t;
@@ -716,28 +756,29 @@ pub async fn act_by(
             state,
             t,
             Change::new().history(Some(&from), &from, format!("resumed by {actor}"), None),
+            false,
         )
         .await?;
-        let t = save(state, t, change).await?;
-        push_if_started(state, &t, true);
-        return Ok(t);
+        return save(state, t, change).await;
     }
     let (path, body) = message(&t, kind, code, reasons.clone());
-    let mut change = Change::new().history(
-        Some(&from),
-        next.as_str(),
-        format!("{} by {actor}", kind.name()),
-        reason.map(str::to_string),
-    );
-    {
-        change = change.send(to_partner(
-            &t,
-            kind.name(),
-            format!("/transfers/{}/{path}", their_pid(&t)),
-            body,
-        ));
-    }
-    t.state = next.as_str().into();
+    let change = Change::new()
+        .history(
+            Some(&from),
+            &from,
+            format!("{} by {actor} ({next} once acknowledged)", kind.name()),
+            reason.map(str::to_string),
+        )
+        .send(
+            to_partner(
+                &t,
+                kind.name(),
+                format!("/transfers/{}/{path}", their_pid(&t)),
+                body,
+            )
+            .reaching(next.as_str()),
+        );
+    // Our decision to end the transfer takes effect on our data plane at once, whatever the partner answers.
     if next.is_terminal() {
         t.token_hash = None;
     }

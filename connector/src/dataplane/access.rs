@@ -188,19 +188,32 @@ pub async fn transfer_for_token(
     token: &str,
     peer: Option<&TlsPeer>,
 ) -> Result<TransferRecord, Refusal> {
+    serving_transfer(state, pid, token, peer)
+        .await
+        .map(|(t, _)| t)
+}
+
+/// As [`transfer_for_token`], with the state our latest unacknowledged message for the transfer leads to.
+async fn serving_transfer(
+    state: &AppState,
+    pid: &str,
+    token: &str,
+    peer: Option<&TlsPeer>,
+) -> Result<(TransferRecord, Option<String>), Refusal> {
     let hash = token_hash(token);
-    let t = state
+    let cached = state
         .data_plane()
         .transfers()
         .get_or_load(&hash, state.store().generation(), async {
             state
                 .store()
-                .transfer_by_token_hash(&hash)
+                .serving_transfer(&hash)
                 .await
                 .map_err(Refusal::internal)?
                 .ok_or_else(|| Refusal::unauthorized("the token is unknown or has been revoked"))
         })
         .await?;
+    let (t, planned) = &*cached;
     if t.role != PROVIDER || t.provider_pid.as_deref() != Some(pid) {
         return Err(Refusal::unauthorized(
             "the token is not the one issued for this data address",
@@ -213,7 +226,7 @@ pub async fn transfer_for_token(
             "the token has expired; restart the transfer to obtain a new one",
         ));
     }
-    Ok((*t).clone())
+    Ok((t.clone(), planned.clone()))
 }
 
 /// Under mutual TLS, the connection's client certificate must be the one configured for the transfer's partner:
@@ -237,7 +250,25 @@ pub async fn authorize(
     let token = bearer(headers).ok_or_else(|| {
         Refusal::unauthorized("a bearer token from the transfer's data address is required")
     })?;
-    let transfer = transfer_for_token(state, pid, token, peer).await?;
+    let (mut transfer, planned) = serving_transfer(state, pid, token, peer).await?;
+    if let Some(stopping) = planned.filter(|p| p != "STARTED") {
+        // We decided to stop (our suspension or completion awaits the partner's acknowledgement): our own data
+        // plane stops at once, whatever the partner answers.
+        return Err(Refused {
+            refusal: Refusal::conflict(format!(
+                "the transfer is being {}; no data is served",
+                stopping.to_lowercase()
+            )),
+            transfer: Some(Box::new(transfer)),
+        });
+    }
+    if transfer.state != "STARTED" {
+        // Our start may be acknowledged but not yet recorded: the consumer answers it and pulls at once.
+        let _ = crate::contracting::acknowledgement::await_in_flight(state, &transfer.id).await;
+        if let Ok(Some(now)) = state.store().transfer(&transfer.id).await {
+            transfer = now;
+        }
+    }
     let declared =
         match headers.get(PURPOSE_HEADER) {
             Some(v) => match v.to_str() {

@@ -51,7 +51,8 @@ pub struct DataPlane {
     timeout: Duration,
     pending: receipts::Pending,
     agreements: access::AgreementCache,
-    transfers: fresh::FreshCache<crate::storage::TransferRecord>,
+    /// Transfers by token hash, with the state our unacknowledged message leads to.
+    transfers: fresh::FreshCache<(crate::storage::TransferRecord, Option<String>)>,
     resources: fresh::FreshCache<access::Served>,
     duties:
         fresh::FreshCache<std::collections::BTreeMap<String, twinport_policy::context::DutyState>>,
@@ -142,7 +143,9 @@ impl DataPlane {
     }
 
     /// Transfers by token hash.
-    pub(crate) fn transfers(&self) -> &fresh::FreshCache<crate::storage::TransferRecord> {
+    pub(crate) fn transfers(
+        &self,
+    ) -> &fresh::FreshCache<(crate::storage::TransferRecord, Option<String>)> {
         &self.transfers
     }
 

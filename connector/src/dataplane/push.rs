@@ -21,9 +21,7 @@ use crate::contracting::transfer::act_by;
 use crate::contracting::ProcessError;
 use crate::storage::TransferRecord;
 
-/// How long the push waits for the consumer to have received the TransferStartMessage: pushing before that would
-/// find the consumer's transfer still REQUESTED.
-const START_DELIVERY_WAIT: Duration = Duration::from_secs(60);
+/// Pause before completing again after a concurrent change of the transfer.
 const POLL: Duration = Duration::from_millis(50);
 /// The method a push is sent with; the consumer checks the receipt names it.
 pub const PUSH_METHOD: &str = "POST";
@@ -43,15 +41,15 @@ impl From<Refusal> for Failure {
     }
 }
 
-/// Pushes transfer `transfer_id` in the background; with `after_start`, once the latest TransferStartMessage has
-/// been delivered (not needed when the consumer itself resumed the transfer).
-pub fn spawn(state: AppState, transfer_id: String, after_start: bool) {
+/// Pushes transfer `transfer_id` in the background. Called once the transfer is STARTED as the consumer knows it:
+/// when it acknowledged our TransferStartMessage, or when it resumed the transfer itself.
+pub fn spawn(state: AppState, transfer_id: String) {
     let stopping = state.data_plane().stopping().clone();
     let owner = state.clone();
     owner.data_plane().spawn_tracked(async move {
         // A stop ends the push: the body is cut off, and what went out is recorded as incomplete by the tee.
         let outcome = tokio::select! {
-            r = run(&state, &transfer_id, after_start) => r,
+            r = run(&state, &transfer_id) => r,
             () = stopping.cancelled() => Err("the connector stopped during the push".to_string()),
         };
         if let Err(e) = outcome {
@@ -77,40 +75,7 @@ async fn note_failure(state: &AppState, transfer_id: &str, why: &str) {
     state.after_change(transfer_id, TransferState::Started.as_str(), false);
 }
 
-/// Waits until the latest TransferStartMessage of the transfer was delivered.
-async fn start_delivered(state: &AppState, transfer_id: &str) -> Result<(), String> {
-    let deadline = Instant::now() + START_DELIVERY_WAIT;
-    loop {
-        let messages = state
-            .store()
-            .outbox_for(transfer_id)
-            .await
-            .map_err(|e| e.to_string())?;
-        let start = messages
-            .iter()
-            .rev()
-            .find(|m| m.kind == "TransferStartMessage");
-        match start.map(|m| m.status.as_str()) {
-            Some("delivered") => return Ok(()),
-            Some("failed") => {
-                return Err("the consumer refused the TransferStartMessage; nothing pushed".into())
-            }
-            _ => {}
-        }
-        if Instant::now() >= deadline {
-            return Err(format!(
-                "the TransferStartMessage was not delivered within {} s; nothing pushed",
-                START_DELIVERY_WAIT.as_secs()
-            ));
-        }
-        tokio::time::sleep(POLL).await;
-    }
-}
-
-async fn run(state: &AppState, transfer_id: &str, after_start: bool) -> Result<(), String> {
-    if after_start {
-        start_delivered(state, transfer_id).await?;
-    }
+async fn run(state: &AppState, transfer_id: &str) -> Result<(), String> {
     let t = state
         .store()
         .transfer(transfer_id)

@@ -1,6 +1,7 @@
 //! The Dataspace Protocol 2025-1 HTTPS binding as a provider: the unauthenticated version and key endpoints, and
 //! the authenticated catalogue. Negotiation and transfer endpoints join here as they land.
 
+mod answer_first;
 mod auth;
 mod catalog;
 mod error;

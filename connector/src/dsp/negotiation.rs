@@ -10,8 +10,8 @@ use twinport_contracts::negotiation::NegotiationState;
 
 use super::process_auth::ProcessPartner;
 use crate::app::AppState;
-use crate::contracting::creation::Acknowledged;
 use crate::contracting::error::{retrying, Protocol};
+use crate::contracting::follow_up;
 use crate::contracting::{negotiation, visibility, ProcessError};
 
 fn json_body(body: &Bytes) -> Result<Value, ProcessError> {
@@ -24,16 +24,6 @@ fn json_body(body: &Bytes) -> Result<Value, ProcessError> {
             format!("body is not valid JSON: {e}"),
         )
     })
-}
-
-/// 201 for the message that created a process, 200 for a repeat of it (DSP: the same message twice changes
-/// nothing).
-pub(super) fn created_or_repeated(ack: &Acknowledged) -> StatusCode {
-    if ack.created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    }
 }
 
 fn json_response(status: StatusCode, body: Value) -> Response {
@@ -69,7 +59,7 @@ pub async fn request(
         let body = json_body(&body)?;
         retrying(|| negotiation::on_initial_request(&state, &partner, &body)).await?
     };
-    Ok(json_response(created_or_repeated(&ack), ack.body))
+    Ok(super::answer_first::answer(&state, ack))
 }
 
 pub async fn initial_offer(
@@ -81,7 +71,7 @@ pub async fn initial_offer(
         let body = json_body(&body)?;
         retrying(|| negotiation::on_initial_offer(&state, &partner, &body)).await?
     };
-    Ok(json_response(created_or_repeated(&ack), ack.body))
+    Ok(super::answer_first::answer(&state, ack))
 }
 
 pub async fn counter_request(
@@ -92,7 +82,13 @@ pub async fn counter_request(
 ) -> Result<StatusCode, ProcessError> {
     {
         let body = json_body(&body)?;
-        retrying(|| negotiation::on_counter_request(&state, &partner, &pid, &body)).await?
+        follow_up::handle(
+            &state,
+            &body,
+            || async { Ok(negotiation::lookup(&state, &partner, &pid).await?.id) },
+            || negotiation::on_counter_request(&state, &partner, &pid, &body),
+        )
+        .await?
     };
     Ok(StatusCode::OK)
 }
@@ -105,7 +101,13 @@ pub async fn counter_offer(
 ) -> Result<StatusCode, ProcessError> {
     {
         let body = json_body(&body)?;
-        retrying(|| negotiation::on_counter_offer(&state, &partner, &pid, &body)).await?
+        follow_up::handle(
+            &state,
+            &body,
+            || async { Ok(negotiation::lookup(&state, &partner, &pid).await?.id) },
+            || negotiation::on_counter_offer(&state, &partner, &pid, &body),
+        )
+        .await?
     };
     Ok(StatusCode::OK)
 }
@@ -118,7 +120,13 @@ pub async fn events(
 ) -> Result<StatusCode, ProcessError> {
     {
         let body = json_body(&body)?;
-        retrying(|| negotiation::on_event(&state, &partner, &pid, &body)).await?
+        follow_up::handle(
+            &state,
+            &body,
+            || async { Ok(negotiation::lookup(&state, &partner, &pid).await?.id) },
+            || negotiation::on_event(&state, &partner, &pid, &body),
+        )
+        .await?
     };
     Ok(StatusCode::OK)
 }
@@ -132,7 +140,13 @@ pub async fn agreement(
 ) -> Result<StatusCode, ProcessError> {
     {
         let body = json_body(&body)?;
-        retrying(|| negotiation::on_agreement(&state, &partner, &pid, &body, &headers)).await?
+        follow_up::handle(
+            &state,
+            &body,
+            || async { Ok(negotiation::lookup(&state, &partner, &pid).await?.id) },
+            || negotiation::on_agreement(&state, &partner, &pid, &body, &headers),
+        )
+        .await?
     };
     Ok(StatusCode::OK)
 }
@@ -146,7 +160,13 @@ pub async fn verification(
 ) -> Result<StatusCode, ProcessError> {
     {
         let body = json_body(&body)?;
-        retrying(|| negotiation::on_verification(&state, &partner, &pid, &body, &headers)).await?
+        follow_up::handle(
+            &state,
+            &body,
+            || async { Ok(negotiation::lookup(&state, &partner, &pid).await?.id) },
+            || negotiation::on_verification(&state, &partner, &pid, &body, &headers),
+        )
+        .await?
     };
     Ok(StatusCode::OK)
 }
@@ -159,7 +179,13 @@ pub async fn termination(
 ) -> Result<StatusCode, ProcessError> {
     {
         let body = json_body(&body)?;
-        retrying(|| negotiation::on_termination(&state, &partner, &pid, &body)).await?
+        follow_up::handle(
+            &state,
+            &body,
+            || async { Ok(negotiation::lookup(&state, &partner, &pid).await?.id) },
+            || negotiation::on_termination(&state, &partner, &pid, &body),
+        )
+        .await?
     };
     Ok(StatusCode::OK)
 }

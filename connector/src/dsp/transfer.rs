@@ -11,7 +11,7 @@ use twinport_contracts::transfer::{TransferMessageKind as M, TransferState};
 use super::process_auth::ProcessPartner;
 use crate::app::AppState;
 use crate::contracting::error::{retrying, Protocol};
-use crate::contracting::{transfer, visibility, ProcessError};
+use crate::contracting::{follow_up, transfer, visibility, ProcessError};
 
 fn json_body(body: &Bytes) -> Result<Value, ProcessError> {
     serde_json::from_slice(body).map_err(|e| {
@@ -50,12 +50,7 @@ pub async fn request(
 ) -> Result<Response, ProcessError> {
     let body = json_body(&body)?;
     let ack = retrying(|| transfer::on_request(&state, &partner, &body)).await?;
-    Ok((
-        super::negotiation::created_or_repeated(&ack),
-        [(header::CONTENT_TYPE, "application/json")],
-        ack.body.to_string(),
-    )
-        .into_response())
+    Ok(super::answer_first::answer(&state, ack))
 }
 
 async fn message(
@@ -66,7 +61,13 @@ async fn message(
     body: Bytes,
 ) -> Result<StatusCode, ProcessError> {
     let body = json_body(&body)?;
-    retrying(|| transfer::on_message(&state, &partner, &pid, kind, &body)).await?;
+    follow_up::handle(
+        &state,
+        &body,
+        || async { Ok(transfer::lookup(&state, &partner, &pid).await?.id) },
+        || transfer::on_message(&state, &partner, &pid, kind, &body),
+    )
+    .await?;
     Ok(StatusCode::OK)
 }
 

@@ -58,6 +58,10 @@ pub fn router(state: AppState) -> Router {
             axum::routing::post(processes::accept),
         )
         .route(
+            "/negotiations/{id}/counter",
+            axum::routing::post(processes::counter),
+        )
+        .route(
             "/negotiations/{id}/approve",
             axum::routing::post(processes::approve),
         )

@@ -34,6 +34,7 @@ pub const ROUTE_ROLES: &[(&str, &str, Role)] = &[
     ("post", "/api/v1/negotiations/offers", Role::Operator),
     ("get", "/api/v1/negotiations/{id}", Role::Viewer),
     ("post", "/api/v1/negotiations/{id}/accept", Role::Operator),
+    ("post", "/api/v1/negotiations/{id}/counter", Role::Operator),
     ("post", "/api/v1/negotiations/{id}/approve", Role::Operator),
     (
         "post",
@@ -69,7 +70,7 @@ pub const ROUTE_ROLES: &[(&str, &str, Role)] = &[
         super::dry_run::dry_run,
         super::partners::list, super::partners::catalog,
         super::processes::list_negotiations, super::processes::read_negotiation, super::processes::start_negotiation,
-        super::processes::offer_negotiation, super::processes::accept, super::processes::approve, super::processes::terminate,
+        super::processes::offer_negotiation, super::processes::accept, super::processes::counter, super::processes::approve, super::processes::terminate,
         super::processes::list_agreements, super::processes::read_agreement, super::duties::list, super::duties::record,
         super::processes::list_transfers, super::processes::read_transfer, super::processes::start_transfer,
         super::processes::suspend, super::processes::resume, super::processes::complete, super::processes::terminate_transfer,

@@ -14,6 +14,7 @@ use super::auth::{Principal, Role};
 use super::body::{check_id, check_text, parse, Checked};
 use crate::app::AppState;
 use crate::catalogue::FieldError;
+use crate::contracting::acknowledgement::Pending;
 use crate::contracting::error::retrying;
 use crate::contracting::{negotiation, offers, transfer, ProcessError};
 use crate::error::ApiError;
@@ -59,6 +60,10 @@ pub struct NegotiationView {
     /// What the negotiation waits for, with delivery problems spelled out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub waiting_for: Option<String>,
+    /// A message of ours the partner has not acknowledged yet, and the state it leads to: `state` is the last
+    /// acknowledged one (DSP 2025-1: a state changes when the counterparty acknowledges).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending: Option<Pending>,
     pub created_at: String,
     pub updated_at: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -86,6 +91,9 @@ pub struct TransferView {
     pub data_address: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub waiting_for: Option<String>,
+    /// A message of ours the partner has not acknowledged yet, and the state it leads to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending: Option<Pending>,
     pub created_at: String,
     pub updated_at: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -137,8 +145,22 @@ impl From<AgreementRecord> for AgreementExport {
     }
 }
 
-/// Says what a process waits for, naming the oldest undelivered message and its trouble.
-fn waiting(base: Option<String>, messages: &[OutboxMessage]) -> Option<String> {
+/// Says what a process waits for: the acknowledgement of a message in flight, the oldest undelivered message and
+/// its trouble, or a message the partner refused for good.
+fn waiting(base: Option<String>, state: &str, messages: &[OutboxMessage]) -> Option<String> {
+    if let Some(p) = Pending::of(messages) {
+        return Some(p.describe());
+    }
+    let terminal = matches!(state, "FINALIZED" | "TERMINATED" | "COMPLETED");
+    if let Some(m) = messages.iter().rev().find(|m| m.status == "failed") {
+        if !terminal && m.transition_to.is_some() {
+            return Some(format!(
+                "the partner refused {} for good ({}); the process stays {state}: terminate it or ask the partner",
+                m.kind,
+                m.last_error.as_deref().unwrap_or("no reason given")
+            ));
+        }
+    }
     let stuck = messages
         .iter()
         .find(|m| m.status == "pending" && m.attempts > 0);
@@ -169,8 +191,10 @@ async fn negotiation_view(
         waiting_for: waiting(
             n.waiting_for
                 .filter(|_| !matches!(n.state.as_str(), "FINALIZED" | "TERMINATED")),
+            &n.state,
             &messages,
         ),
+        pending: Pending::of(&messages),
         messages: if detail { messages } else { Vec::new() },
         history,
         id: n.id,
@@ -200,7 +224,8 @@ async fn transfer_view(
         Vec::new()
     };
     Ok(TransferView {
-        waiting_for: waiting(None, &messages),
+        waiting_for: waiting(None, &t.state, &messages),
+        pending: Pending::of(&messages),
         messages: if detail { messages } else { Vec::new() },
         history,
         id: t.id,
@@ -240,6 +265,48 @@ pub struct OfferNegotiation {
     pub partner: String,
     pub dataset: String,
     pub offer_id: String,
+}
+
+/// Body of `POST /api/v1/negotiations/{id}/counter` (we are the consumer and propose other terms).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CounterNegotiation {
+    /// The terms to propose instead of the provider's offer: `permission`, `prohibition`, `obligation`.
+    #[schema(value_type = Object)]
+    pub terms: Value,
+}
+
+impl Checked for CounterNegotiation {
+    fn problems(&self) -> Vec<FieldError> {
+        let mut p = Vec::new();
+        match self.terms.as_object() {
+            None => p.push(FieldError {
+                field: "terms".into(),
+                problem: "must be an object with permission, prohibition or obligation rules"
+                    .into(),
+            }),
+            Some(terms) => {
+                for key in terms.keys() {
+                    if !["permission", "prohibition", "obligation"].contains(&key.as_str()) {
+                        p.push(FieldError {
+                            field: format!("terms.{key}"),
+                            problem:
+                                "unknown key: terms hold permission, prohibition and obligation"
+                                    .into(),
+                        });
+                    }
+                }
+                let rules = |k: &str| terms.get(k).and_then(Value::as_array).map_or(0, Vec::len);
+                if rules("permission") + rules("prohibition") == 0 {
+                    p.push(FieldError {
+                        field: "terms".into(),
+                        problem: "an offer needs at least one permission or prohibition".into(),
+                    });
+                }
+            }
+        }
+        p
+    }
 }
 
 #[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
@@ -463,6 +530,28 @@ pub async fn accept(
     body: Bytes,
 ) -> Result<Json<NegotiationView>, ApiError> {
     negotiation_action(&state, &who, &id, "accept", &body).await
+}
+
+#[utoipa::path(post, path = "/api/v1/negotiations/{id}/counter", tag = "negotiations", params(("id" = String, Path)), request_body = CounterNegotiation,
+    responses((status = 200, body = NegotiationView), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn counter(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<NegotiationView>, ApiError> {
+    who.require(Role::Operator)?;
+    let req: CounterNegotiation = parse(&body, "counter-request")?;
+    let n = retrying(|| negotiation::counter(&state, &id, &req.terms)).await?;
+    crate::audit::record_management_action(
+        &state,
+        &who,
+        "negotiation.counter",
+        Some(&n.dataset),
+        serde_json::json!({"negotiation": id}),
+    )
+    .await?;
+    Ok(Json(negotiation_view(&state, n, true).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/negotiations/{id}/approve", tag = "negotiations", params(("id" = String, Path)), request_body = Reason,

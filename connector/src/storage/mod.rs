@@ -7,6 +7,7 @@ mod duties;
 mod outbox;
 mod policies;
 mod processes;
+mod received;
 mod resources;
 mod stats;
 mod tokens;

@@ -32,10 +32,20 @@ pub struct OutboxMessage {
     /// Unix milliseconds until which a replica's claim on the message lasts; `None` when unclaimed.
     #[serde(skip)]
     pub claimed_until: Option<i64>,
+    /// The state the process reaches when the partner acknowledges this message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transition_to: Option<String>,
+}
+
+impl OutboxMessage {
+    /// A transition still waiting for the partner's acknowledgement.
+    pub fn is_pending_transition(&self) -> bool {
+        self.status == "pending" && self.transition_to.is_some()
+    }
 }
 
 const COLUMNS: &str =
-    "id, process_id, partner, kind, url, body, signature, status, attempts, next_attempt_ms, last_error, created_at, delivered_at, claimed_until";
+    "id, process_id, partner, kind, url, body, signature, status, attempts, next_attempt_ms, last_error, created_at, delivered_at, claimed_until, transition_to";
 
 fn message(row: &AnyRow) -> Result<OutboxMessage, StorageError> {
     let body: String = row.try_get("body")?;
@@ -55,6 +65,7 @@ fn message(row: &AnyRow) -> Result<OutboxMessage, StorageError> {
         created_at: row.try_get("created_at")?,
         delivered_at: row.try_get("delivered_at")?,
         claimed_until: row.try_get("claimed_until")?,
+        transition_to: row.try_get("transition_to")?,
     })
 }
 
@@ -106,6 +117,19 @@ impl Store {
         Ok(done.rows_affected())
     }
 
+    /// Ends the claims `replica` holds: it stops, and the messages it was delivering should go out again at once
+    /// (from another replica, or from it after a restart) rather than when its lease runs out.
+    pub async fn outbox_release_claims_of(&self, replica: &str) -> Result<u64, StorageError> {
+        let done = sqlx::query(
+            "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL \
+             WHERE status = 'pending' AND claimed_by = $1",
+        )
+        .bind(replica)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     pub async fn outbox_for(&self, process_id: &str) -> Result<Vec<OutboxMessage>, StorageError> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM outbox WHERE process_id = $1 ORDER BY id"
@@ -114,6 +138,17 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(message).collect()
+    }
+
+    /// Whether the process has a message in flight that will move its state once acknowledged.
+    pub async fn outbox_in_flight(&self, process_id: &str) -> Result<bool, StorageError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM outbox WHERE process_id = $1 AND status = 'pending' AND transition_to IS NOT NULL",
+        )
+        .bind(process_id)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(row.try_get::<i64, _>("n")? > 0)
     }
 
     /// Pending messages in all processes: the backlog.
@@ -133,6 +168,8 @@ impl Store {
             .bind(id)
             .execute(self.pool())
             .await?;
+        // What the data plane keeps about a transfer includes its pending transition.
+        self.bump_generation();
         Ok(())
     }
 
@@ -170,6 +207,7 @@ impl Store {
         .bind(id)
         .execute(self.pool())
         .await?;
+        self.bump_generation();
         Ok(())
     }
 
@@ -190,6 +228,7 @@ impl Store {
             .bind(process_id)
             .execute(self.pool())
             .await?;
+        self.bump_generation();
         Ok(())
     }
 }

@@ -78,6 +78,17 @@ pub struct NewOutbox {
     pub body: Value,
     /// Detached JWS to send in the signature header, if any.
     pub signature: Option<String>,
+    /// The state the process reaches when the partner acknowledges this message (DSP 2025-1: a state changes
+    /// when the counterparty acknowledges); `None` for a message that moves nothing.
+    pub transition_to: Option<String>,
+}
+
+impl NewOutbox {
+    /// This message moves its process to `state` once the partner acknowledges it.
+    pub fn reaching(mut self, state: &str) -> NewOutbox {
+        self.transition_to = Some(state.to_string());
+        self
+    }
 }
 
 /// What a state change writes beside the row: a history line and messages to send.
@@ -87,6 +98,9 @@ pub struct Change {
     pub outbox: Vec<NewOutbox>,
     /// An agreement concluded by this change, stored with it.
     pub agreement: Option<super::AgreementRecord>,
+    /// The digest of the partner's message that caused this change (and whether it had its own `@id`), recorded
+    /// with it so a repeat of that message is recognised.
+    pub received: Option<(String, bool)>,
 }
 
 impl Change {
@@ -113,6 +127,12 @@ impl Change {
 
     pub fn send(mut self, message: NewOutbox) -> Change {
         self.outbox.push(message);
+        self
+    }
+
+    /// This change was caused by the partner's message with `digest`.
+    pub fn received(mut self, digest: String, has_id: bool) -> Change {
+        self.received = Some((digest, has_id));
         self
     }
 
@@ -197,10 +217,13 @@ async fn write_change(
             .execute(&mut **tx)
             .await?;
     }
+    if let Some((digest, has_id)) = &change.received {
+        super::received::record_in(tx, process_id, digest, *has_id).await?;
+    }
     for m in &change.outbox {
         sqlx::query(
-            "INSERT INTO outbox (process_id, partner, kind, url, body, signature, status, attempts, next_attempt_ms, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, 0, $7)",
+            "INSERT INTO outbox (process_id, partner, kind, url, body, signature, status, attempts, next_attempt_ms, created_at, transition_to) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, 0, $7, $8)",
         )
         .bind(process_id)
         .bind(&m.partner)
@@ -209,6 +232,7 @@ async fn write_change(
         .bind(m.body.to_string())
         .bind(m.signature.as_deref())
         .bind(&now)
+        .bind(m.transition_to.as_deref())
         .execute(&mut **tx)
         .await?;
     }
@@ -475,13 +499,27 @@ impl Store {
         &self,
         hash: &str,
     ) -> Result<Option<TransferRecord>, StorageError> {
+        Ok(self.serving_transfer(hash).await?.map(|(t, _)| t))
+    }
+
+    /// The transfer a data-plane token belongs to, with the state our latest message still awaiting the partner's
+    /// acknowledgement leads to (one query: the data plane reads this on every request it cannot answer from its
+    /// cache).
+    pub async fn serving_transfer(
+        &self,
+        hash: &str,
+    ) -> Result<Option<(TransferRecord, Option<String>)>, StorageError> {
         let row = sqlx::query(&format!(
-            "SELECT {TRANSFER_COLUMNS} FROM transfers WHERE token_hash = $1"
+            "SELECT {TRANSFER_COLUMNS}, (SELECT o.transition_to FROM outbox o WHERE o.process_id = transfers.id \
+             AND o.status = 'pending' AND o.transition_to IS NOT NULL ORDER BY o.id DESC LIMIT 1) AS planned_state \
+             FROM transfers WHERE token_hash = $1"
         ))
         .bind(hash)
         .fetch_optional(self.pool())
         .await?;
-        row.as_ref().map(transfer).transpose()
+        row.as_ref()
+            .map(|r| Ok((transfer(r)?, r.try_get("planned_state")?)))
+            .transpose()
     }
 
     pub async fn transfers(&self) -> Result<Vec<TransferRecord>, StorageError> {

@@ -104,12 +104,19 @@ pub struct Usable {
 /// Looks up consumer transfer `pid` and checks it can carry a request now. Fails closed: anything other than a
 /// STARTED pull transfer with a complete data address is refused without contacting the provider.
 pub async fn usable_transfer(state: &AppState, pid: &str) -> Result<Usable, ApiError> {
-    let t = state
+    let mut t = state
         .store()
         .transfer(pid)
         .await?
         .filter(|t| t.role == CONSUMER)
         .ok_or_else(|| ApiError::NotFound(format!("transfer {pid} (as consumer)")))?;
+    if t.state != TransferState::Started.as_str() {
+        // A resume of ours whose acknowledgement is on its way: wait for it, bounded.
+        let _ = crate::contracting::acknowledgement::await_in_flight(state, &t.id).await;
+        if let Some(now) = state.store().transfer(pid).await? {
+            t = now;
+        }
+    }
     if t.state != TransferState::Started.as_str() {
         return Err(ApiError::Conflict(format!(
             "transfer {pid} is {}; data flows only while it is STARTED",

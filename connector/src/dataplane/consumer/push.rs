@@ -114,9 +114,17 @@ async fn authorized(
     let expected = t.as_ref().and_then(|t| t.token_hash.as_deref());
     let offered = token_hash(token);
     let matches = expected.is_some_and(|h| constant_time_eq(h.as_bytes(), offered.as_bytes()));
-    let t = t
+    let mut t = t
         .filter(|_| matches)
         .ok_or_else(|| Refusal::unauthorized("the token is unknown or has been revoked"))?;
+    if t.state != TransferState::Started.as_str() {
+        // We resumed the transfer and the provider pushes as soon as it accepted our start, possibly before its
+        // acknowledgement reached our outbox: wait for that, bounded.
+        let _ = crate::contracting::acknowledgement::await_in_flight(state, &t.id).await;
+        if let Ok(Some(now)) = state.store().transfer(&t.id).await {
+            t = now;
+        }
+    }
     if t.state != TransferState::Started.as_str() {
         // The token named the transfer: its refusal is recorded under it.
         return Err(Refused {
