@@ -53,6 +53,14 @@ fn now_ms() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
+/// Attempts for a message the partner refuses (4xx) before it is given up.
+const REFUSED_ATTEMPTS: i64 = 4;
+
+/// Pause after the partner refused attempt `attempts`: 250 ms, doubling (1.75 s over the four attempts).
+fn refused_backoff_ms(attempts: i64) -> i64 {
+    250_i64 << (attempts.clamp(1, 4) - 1)
+}
+
 /// Backoff before attempt `attempts + 1`: 25 ms, doubling, at most 30 s.
 pub fn backoff_ms(attempts: i64) -> i64 {
     let exp = attempts.clamp(1, 20) - 1;
@@ -173,6 +181,16 @@ enum Outcome {
 async fn deliver(state: &AppState, m: OutboxMessage) {
     let attempts = m.attempts + 1;
     let outcome = send(state, &m).await;
+    // Only while our process is still open: a partner's termination may have ended it meanwhile.
+    let ask_again = match &outcome {
+        Outcome::Refused(_) if m.transition_to.is_some() && attempts < REFUSED_ATTEMPTS => {
+            !matches!(
+                current_state(state, &m.process_id).await.as_str(),
+                "FINALIZED" | "TERMINATED" | "COMPLETED"
+            )
+        }
+        _ => false,
+    };
     let result = match outcome {
         Outcome::Delivered { ack, sent, entry } => {
             acknowledge(state, &m, &ack).await;
@@ -199,6 +217,22 @@ async fn deliver(state: &AppState, m: OutboxMessage) {
             state
                 .store()
                 .outbox_retry(m.id, attempts, now_ms() + backoff_ms(attempts), &error)
+                .await
+        }
+        // A partner that answered our previous message may judge this one before it has recorded its own
+        // acknowledgement (its bounded wait ran out under load): it refuses a message that is legal a moment
+        // later. As the TCK does, a refused message that moves its process is asked again a few times, spaced out,
+        // before it is given up; one the partner really refuses fails after these attempts.
+        Outcome::Refused(error) if ask_again => {
+            tracing::warn!(partner = %m.partner, kind = %m.kind, attempts, error = %error, "partner refused a message; asking again");
+            state
+                .store()
+                .outbox_retry(
+                    m.id,
+                    attempts,
+                    now_ms() + refused_backoff_ms(attempts),
+                    &error,
+                )
                 .await
         }
         Outcome::Retry(error) | Outcome::Refused(error) => {
@@ -478,6 +512,13 @@ async fn learn_transfer_pid(
 #[cfg(test)]
 mod tests {
     use super::backoff_ms;
+
+    #[test]
+    fn a_refused_message_is_asked_again_spaced_out() {
+        assert_eq!(super::refused_backoff_ms(1), 250);
+        assert_eq!(super::refused_backoff_ms(3), 1000);
+        assert_eq!(super::REFUSED_ATTEMPTS, 4);
+    }
 
     #[test]
     fn backoff_doubles_and_caps() {
