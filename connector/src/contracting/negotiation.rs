@@ -682,7 +682,7 @@ pub async fn on_verification(
     let from = n.state.clone();
     // The verification is received (and acknowledged by our answer): VERIFIED. What we send next is FINALIZED, or,
     // where this city finalizes only agreements signed by both parties and this one is not, a termination.
-    let (message, event, why) = if record.consumer_signature.is_none()
+    let (message, sent, why) = if record.consumer_signature.is_none()
         && state.config().contracts.require_countersignature
     {
         let reason = "this connector finalizes only agreements the consumer countersigned (header twinport-agreement-signature); the verification carried none".to_string();
@@ -692,24 +692,8 @@ pub async fn on_verification(
             Some(reason),
         )
     } else {
-        let event = ContractNegotiationEventMessage {
-            provider_pid: n.provider_pid.clone().unwrap_or_default(),
-            consumer_pid: n.consumer_pid.clone().unwrap_or_default(),
-            event_type: NegotiationEvent::Finalized,
-        };
-        let path = format!(
-            "/negotiations/{}/events",
-            n.consumer_pid.as_deref().unwrap_or_default()
-        );
         (
-            to_partner(
-                &n,
-                "ContractNegotiationEventMessage",
-                path,
-                event.to_json(),
-                None,
-            )
-            .reaching(NegotiationState::Finalized.as_str()),
+            event(&n, NegotiationEvent::Finalized),
             "sent FINALIZED (FINALIZED once acknowledged)",
             None,
         )
@@ -723,7 +707,7 @@ pub async fn on_verification(
             format!("received verification from {partner}"),
             Some(detail),
         )
-        .history(Some(next.as_str()), next.as_str(), event, why)
+        .history(Some(next.as_str()), next.as_str(), sent, why)
         .send(message);
     save(state, n, change).await?;
     Ok(())
@@ -936,23 +920,37 @@ fn decide_offer(
 
 /// Our ACCEPTED event for the provider's current offer.
 fn accepted_event(n: &NegotiationRecord) -> NewOutbox {
-    let event = ContractNegotiationEventMessage {
+    event(n, NegotiationEvent::Accepted)
+}
+
+/// Our negotiation event to the partner (at its own pid), reaching the state it names once acknowledged.
+fn event(n: &NegotiationRecord, event_type: NegotiationEvent) -> NewOutbox {
+    let reaching = match event_type {
+        NegotiationEvent::Accepted => NegotiationState::Accepted,
+        NegotiationEvent::Finalized => NegotiationState::Finalized,
+    };
+    let message = ContractNegotiationEventMessage {
         provider_pid: n.provider_pid.clone().unwrap_or_default(),
         consumer_pid: n.consumer_pid.clone().unwrap_or_default(),
-        event_type: NegotiationEvent::Accepted,
+        event_type,
+    };
+    let theirs = if n.role == PROVIDER {
+        &n.consumer_pid
+    } else {
+        &n.provider_pid
     };
     let path = format!(
         "/negotiations/{}/events",
-        n.provider_pid.as_deref().unwrap_or_default()
+        theirs.as_deref().unwrap_or_default()
     );
     to_partner(
         n,
         "ContractNegotiationEventMessage",
         path,
-        event.to_json(),
+        message.to_json(),
         None,
     )
-    .reaching(NegotiationState::Accepted.as_str())
+    .reaching(reaching.as_str())
 }
 
 /// `POST <callback>/negotiations/:consumerPid/agreement`: verify the provider's signature and terms, countersign,
