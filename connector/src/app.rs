@@ -9,206 +9,120 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::audit::AuditLog;
-use crate::catalogue::{self, Resource};
+use crate::audit::{AuditLog, PartnerLogs};
+use crate::catalogue;
 use crate::config::Config;
 use crate::connections::{Connections, TrackedListener};
-use crate::contracting::decision::{facts, FactsInput, PolicyService};
+use crate::contracting::decision::PolicyService;
 use crate::contracting::events::Events;
 use crate::contracting::outbox::{self, OutboxSignal};
+use crate::contracting::{Contracting, ContractingParts};
+use crate::dataplane::{DataPlane, DataPlaneSettings, DataPlaneState};
+use crate::identity::oidc::OidcVerifier;
 use crate::identity::{LocalIdentity, PartnerDirectory};
+use crate::management::{Access, ManagementState};
+use crate::partners::Partners;
 use crate::storage::{StorageError, Store};
+use crate::telemetry::Telemetry;
 use crate::tls::{ListenerRole, Tls, TlsListener};
 use crate::{client, dsp, health, management};
 
-/// Shared state of the servers; cheap to clone.
+/// The assembled connector's services, for the CLI and the tests; cheap to clone. The servers get only the parts
+/// their surfaces use (see [`start`]); nothing below the assembly sees this type.
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
 
 struct Inner {
     config: Config,
-    store: Store,
-    identity: LocalIdentity,
-    partners: PartnerDirectory,
-    client: client::DspClient,
-    http: reqwest::Client,
-    policy: PolicyService,
-    events: Events,
-    outbox: OutboxSignal,
-    creations: crate::contracting::creation::CreationLocks,
-    extensions: crate::extensions::ExtensionCache,
-    dsp_bases: std::sync::Mutex<std::collections::HashMap<String, String>>,
-    public_url: String,
-    catalogue_loaded: AtomicBool,
-    audit: AuditLog,
-    telemetry: crate::telemetry::Telemetry,
+    contracting: Contracting,
+    data_plane: DataPlaneState,
     tls: Arc<Tls>,
-    oidc: Option<Arc<crate::identity::oidc::OidcVerifier>>,
-    data_plane: crate::dataplane::DataPlane,
+    access: Access,
+    telemetry: Telemetry,
+    catalogue_loaded: Arc<AtomicBool>,
 }
 
 impl AppState {
     pub fn config(&self) -> &Config {
         &self.0.config
     }
+    /// Negotiations, transfers, the outbox and what they are built from.
+    pub fn contracting(&self) -> &Contracting {
+        &self.0.contracting
+    }
     pub fn store(&self) -> &Store {
-        &self.0.store
+        self.0.contracting.store()
     }
     pub fn identity(&self) -> &LocalIdentity {
-        &self.0.identity
+        self.0.contracting.identity()
     }
     pub fn participant_id(&self) -> &str {
-        &self.0.identity.participant_id
+        self.0.contracting.participant_id()
     }
-    pub fn partners(&self) -> &PartnerDirectory {
-        &self.0.partners
+    pub fn partners(&self) -> &Partners {
+        self.0.contracting.partners()
     }
     pub fn client(&self) -> &client::DspClient {
-        &self.0.client
+        self.partners().client()
     }
     /// The URL partners reach us at (no trailing slash).
     pub fn public_url(&self) -> &str {
-        &self.0.public_url
+        self.0.contracting.public_url()
     }
     /// Absolute URL of our DSP 2025-1 base.
     pub fn dsp_base(&self) -> String {
-        format!("{}{}", self.0.public_url, dsp::DSP_PATH)
+        self.0.contracting.dsp_base()
     }
     /// The audit log every exchange and management action is recorded in before it is acknowledged.
     pub fn audit(&self) -> &AuditLog {
-        &self.0.audit
+        self.0.contracting.audit()
+    }
+    /// Partners' logs: witnessing their checkpoints, collecting their receipts.
+    pub fn partner_logs(&self) -> &PartnerLogs {
+        self.0.contracting.partner_logs()
     }
     /// Transport security: served certificates, the partner-certificate check, reload.
     pub fn tls(&self) -> &Tls {
         &self.0.tls
     }
-
     /// The checker of people's access tokens, when `[oidc]` is configured.
-    pub fn oidc(&self) -> Option<&crate::identity::oidc::OidcVerifier> {
-        self.0.oidc.as_deref()
+    pub fn oidc(&self) -> Option<&OidcVerifier> {
+        self.0.access.oidc()
     }
     pub fn catalogue_loaded(&self) -> bool {
         self.0.catalogue_loaded.load(Ordering::Relaxed)
     }
-
+    /// Marks the catalogue as (not) loaded; `/readyz` reports it.
+    pub fn set_catalogue_loaded(&self, loaded: bool) {
+        self.0.catalogue_loaded.store(loaded, Ordering::Relaxed);
+    }
     pub fn http(&self) -> &reqwest::Client {
-        &self.0.http
+        self.partners().http()
     }
     pub fn policy(&self) -> &PolicyService {
-        &self.0.policy
+        self.0.contracting.policy()
     }
     pub fn events(&self) -> &Events {
-        &self.0.events
+        self.0.contracting.events()
     }
     /// Serialises process creation per partner pid (see [`crate::contracting::creation`]).
     pub fn creations(&self) -> &crate::contracting::creation::CreationLocks {
-        &self.0.creations
+        self.0.contracting.creations()
     }
-
-    /// What partners advertise at `/.well-known/twinport`, remembered (see [`crate::extensions`]).
-    pub fn extensions(&self) -> &crate::extensions::ExtensionCache {
-        &self.0.extensions
-    }
-
     pub fn outbox_signal(&self) -> &OutboxSignal {
-        &self.0.outbox
+        self.0.contracting.outbox_signal()
     }
     /// This connector's metrics and tracer.
-    pub fn telemetry(&self) -> &crate::telemetry::Telemetry {
+    pub fn telemetry(&self) -> &Telemetry {
         &self.0.telemetry
     }
-
     /// The provider data plane's backend client and pending receipts.
-    pub fn data_plane(&self) -> &crate::dataplane::DataPlane {
-        &self.0.data_plane
+    pub fn data_plane(&self) -> &DataPlane {
+        self.0.data_plane.data_plane()
     }
-
-    /// After a process change committed: tell waiters, and wake the outbox if the change queued messages.
-    pub fn after_change(&self, process_id: &str, state: &str, queued: bool) {
-        self.0.events.publish(process_id, state);
-        if queued {
-            self.0.outbox.wake();
-        }
-    }
-
     /// Points a configured partner at a new root URL and forgets its discovered DSP base.
     pub fn set_partner_url(&self, partner: &str, url: &str) {
-        self.0.partners.set_url(partner, url);
-        if let Ok(mut m) = self.0.dsp_bases.lock() {
-            m.remove(partner);
-        }
-    }
-
-    /// The DSP 2025-1 base of a partner, discovered once through its version metadata and then remembered.
-    /// `None` while the partner cannot be reached; callers queue with a placeholder resolved at delivery.
-    pub async fn partner_dsp_base(&self, partner: &str) -> Option<String> {
-        self.discover_partner(partner).await.ok()
-    }
-
-    /// Like [`AppState::partner_dsp_base`], saying why discovery failed.
-    pub async fn discover_partner(&self, partner: &str) -> Result<String, String> {
-        let cached = self
-            .0
-            .dsp_bases
-            .lock()
-            .ok()
-            .and_then(|m| m.get(partner).cloned());
-        if let Some(base) = cached {
-            return Ok(base);
-        }
-        let config = self
-            .0
-            .partners
-            .get(partner)
-            .ok_or_else(|| format!("{partner} is not a configured partner"))?;
-        match self.0.client.discover(&config).await {
-            Ok(base) => {
-                if let Ok(mut m) = self.0.dsp_bases.lock() {
-                    m.insert(partner.to_string(), base.clone());
-                }
-                Ok(base)
-            }
-            Err(e) => {
-                tracing::warn!(partner, error = %e, "cannot discover the partner's DSP endpoint yet");
-                Err(e.to_string())
-            }
-        }
-    }
-
-    /// The resources `partner` may see, each with only the offers whose policy, evaluated in the catalogue scope
-    /// with what we know of the partner, permits it (the partner could obtain one of the offer's permissions); a
-    /// resource with no such offer is not shown at all. Offers a partner cannot see cannot be negotiated either,
-    /// since negotiation looks offers up here.
-    pub async fn visible_resources(&self, partner: &str) -> Result<Vec<Resource>, StorageError> {
-        let resources = catalogue::resources(self.store()).await?;
-        let policies = catalogue::policy_bodies(self.store()).await?;
-        let config = self.0.partners.get(partner);
-        Ok(resources
-            .into_iter()
-            .filter_map(|mut r| {
-                let known = facts(FactsInput {
-                    partner_id: partner,
-                    partner: config.as_ref(),
-                    resource: Some(&r),
-                    purpose: None,
-                    agreement: None,
-                    accesses: None,
-                    flow: None,
-                    method: None,
-                    duties: Default::default(),
-                });
-                r.offers.retain(|o| {
-                    policies.get(&o.policy).is_some_and(|p| {
-                        self.0
-                            .policy
-                            .decide(p, twinport_policy::Scope::Catalogue, &known)
-                            .report
-                            .is_permit()
-                    })
-                });
-                (!r.offers.is_empty()).then_some(r)
-            })
-            .collect())
+        self.partners().set_url(partner, url);
     }
 }
 
@@ -397,62 +311,92 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
         )
         .build()
         .map_err(|e| StartError::Http(e.to_string()))?;
-    let data_plane =
-        crate::dataplane::DataPlane::new(config.backend_timeout, tls.backend_client_config())
-            .map_err(StartError::Http)?;
-    let partners = PartnerDirectory::new(&config.partners, http.clone());
-    let client =
-        client::DspClient::new(identity.clone(), http.clone()).traced(telemetry.traces().clone());
+    let data_plane = DataPlane::new(config.backend_timeout, tls.backend_client_config())
+        .map_err(StartError::Http)?;
+    let partners = Partners::new(
+        PartnerDirectory::new(&config.partners, http.clone()),
+        client::DspClient::new(identity.clone(), http.clone()).traced(telemetry.traces().clone()),
+        http,
+        telemetry.traces().clone(),
+    );
     let oidc = match &config.oidc {
         Some(c) => Some(Arc::new(
-            crate::identity::oidc::OidcVerifier::new(c.clone()).map_err(StartError::Http)?,
+            OidcVerifier::new(c.clone()).map_err(StartError::Http)?,
         )),
         None => None,
     };
-    let state = AppState(Arc::new(Inner {
-        config,
-        store,
-        identity,
-        partners,
-        client,
-        http,
-        policy,
-        events: Events::default(),
-        outbox: OutboxSignal::default(),
-        creations: Default::default(),
-        extensions: Default::default(),
-        dsp_bases: Default::default(),
-        public_url,
-        catalogue_loaded: AtomicBool::new(true),
-        audit,
-        telemetry: telemetry.clone(),
-        tls: tls.clone(),
-        oidc: oidc.clone(),
-        data_plane,
-    }));
-    if let Some(oidc) = oidc {
+    if let Some(oidc) = oidc.clone() {
         // The provider may be down at start: the connector starts anyway and fetches lazily (see identity::oidc).
         tokio::spawn(async move { oidc.prefetch().await });
     }
 
-    let (shutdown, stopped) = watch::channel(false);
-    let dsp_app = dsp::router()
-        .merge(health::router())
-        .merge(crate::dataplane::router())
-        .with_state(state.clone());
-    let management_app =
-        management::router(state.clone()).merge(health::router().with_state(state.clone()));
-    let dsp_app = crate::telemetry::http_layer::observe(dsp_app, telemetry.clone(), "dsp");
-    let management_app = crate::telemetry::http_layer::observe(
-        management_app.merge(crate::telemetry::endpoint::router(state.clone())),
-        telemetry.clone(),
-        "management",
+    // The domain services, each from its explicit parts.
+    let contracting = Contracting::new(ContractingParts {
+        store: store.clone(),
+        audit,
+        identity,
+        partners,
+        policy,
+        settings: config.contracts.clone(),
+        policy_time_zone: config.policy_time_zone.clone(),
+        public_url,
+        telemetry: telemetry.clone(),
+    });
+    let data_plane = DataPlaneState::new(
+        contracting.clone(),
+        data_plane,
+        tls.clone(),
+        DataPlaneSettings {
+            data_dir: config.data_dir.clone(),
+            max_push_mb: config.max_push_mb,
+            local_hosts: config.local_hosts.clone(),
+            local_allowed_origins: config.local_allowed_origins.clone(),
+        },
     );
+    contracting.on_push_started(data_plane.push_starter());
+    let access = Access::new(config.management_token.clone(), oidc);
+    let catalogue_loaded = Arc::new(AtomicBool::new(true));
+
+    // The surfaces, each given only what it uses.
+    let (shutdown, stopped) = watch::channel(false);
+    let readiness = health::Readiness {
+        store: store.clone(),
+        catalogue_loaded: catalogue_loaded.clone(),
+    };
+    let dsp_app = dsp::router(dsp::DspState {
+        contracting: contracting.clone(),
+        tls: tls.clone(),
+        catalogue_info: Arc::new(config.catalogue.clone()),
+    })
+    .merge(health::router(readiness.clone()))
+    .merge(crate::dataplane::router(data_plane.clone()));
+    let management_app = management::router(ManagementState {
+        contracting: contracting.clone(),
+        data_plane: data_plane.clone(),
+        access: access.clone(),
+    })
+    .merge(health::router(readiness))
+    .merge(management::metrics::router(
+        contracting.clone(),
+        config.telemetry.metrics_token.clone(),
+    ));
+    let dsp_app = crate::telemetry::http_layer::observe(dsp_app, telemetry.clone(), "dsp");
+    let management_app =
+        crate::telemetry::http_layer::observe(management_app, telemetry.clone(), "management");
     let local_app = crate::telemetry::http_layer::observe(
-        crate::dataplane::consumer::router(state.clone()),
-        telemetry,
+        crate::dataplane::consumer::router(data_plane.clone()),
+        telemetry.clone(),
         "local",
     );
+    let state = AppState(Arc::new(Inner {
+        config,
+        contracting: contracting.clone(),
+        data_plane,
+        tls: tls.clone(),
+        access,
+        telemetry,
+        catalogue_loaded,
+    }));
     let connections = Connections::default();
     let servers = vec![
         serve(
@@ -489,13 +433,13 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
     }
     if let Some(interval) = state.config().audit_witness_interval {
         background.push(crate::audit::witness::spawn_periodic(
-            state.clone(),
+            contracting.partner_logs().clone(),
             interval,
             stopped.clone(),
         ));
     }
     // Messages queued before a restart go out now.
-    background.push(outbox::spawn(state.clone(), stopped));
+    background.push(outbox::spawn(contracting, stopped));
     tracing::info!(dsp = %dsp_addr, management = %management_addr, participant = state.participant_id(), "twinport started");
     Ok(RunningConnector {
         dsp_addr,
@@ -539,11 +483,4 @@ fn serve(
             },
         }
     })
-}
-
-impl AppState {
-    /// Marks the catalogue as (not) loaded; `/readyz` reports it.
-    pub fn set_catalogue_loaded(&self, loaded: bool) {
-        self.0.catalogue_loaded.store(loaded, Ordering::Relaxed);
-    }
 }

@@ -1,9 +1,11 @@
-//! The management API's one error type. Each variant maps to an HTTP status and an RFC 9457
-//! `application/problem+json` body; internal detail (SQL, I/O) is logged, never sent.
+//! The connector's one error type, [`ApiError`]: each variant maps to an HTTP status and an RFC 9457
+//! `application/problem+json` body; internal detail (SQL, I/O) is logged, never sent. On DSP paths the HTTP layer
+//! answers in the protocol's own error messages instead ([`dsp_refusal`]).
 
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use twinport_contracts::message::DspMessage;
 
 use crate::catalogue::FieldError;
 use crate::storage::StorageError;
@@ -166,4 +168,44 @@ impl From<StorageError> for ApiError {
     fn from(e: StorageError) -> Self {
         ApiError::Internal(e.to_string())
     }
+}
+
+/// A refusal from the HTTP layer on a DSP path (a body too large or not JSON, an unreadable target), in the
+/// error message of the protocol the path belongs to, so a partner's DSP client can read it like any other.
+/// The process ids are unknown at this point and sent empty, as for any other message refused before it was read.
+pub fn dsp_refusal(
+    path: &str,
+    status: StatusCode,
+    code: &str,
+    reason: impl Into<String>,
+) -> Response {
+    use twinport_contracts::negotiation::ContractNegotiationError;
+    use twinport_contracts::transfer::TransferError;
+    let (code, reason) = (Some(code.to_string()), vec![reason.into()]);
+    let within = path.strip_prefix(crate::paths::DSP_PATH).unwrap_or("");
+    let body = if within.starts_with("/negotiations") {
+        ContractNegotiationError {
+            provider_pid: String::new(),
+            consumer_pid: String::new(),
+            code,
+            reason,
+        }
+        .to_json()
+    } else if within.starts_with("/transfers") {
+        TransferError {
+            provider_pid: String::new(),
+            consumer_pid: String::new(),
+            code,
+            reason,
+        }
+        .to_json()
+    } else {
+        twinport_contracts::catalog::CatalogError { code, reason }.to_json()
+    };
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }

@@ -7,21 +7,32 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::app::AppState;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
-pub fn router() -> Router<AppState> {
+use crate::storage::Store;
+
+/// What readiness depends on: the store answering, and the catalogue loaded (the flag the assembly sets).
+#[derive(Clone)]
+pub struct Readiness {
+    pub store: Store,
+    pub catalogue_loaded: Arc<AtomicBool>,
+}
+
+pub fn router(readiness: Readiness) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .with_state(readiness)
 }
 
 async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    let storage = state.store().ping().await;
-    let catalogue = state.catalogue_loaded();
+async fn readyz(State(state): State<Readiness>) -> (StatusCode, Json<Value>) {
+    let storage = state.store.ping().await;
+    let catalogue = state.catalogue_loaded.load(Ordering::Relaxed);
     let status = if storage && catalogue {
         StatusCode::OK
     } else {

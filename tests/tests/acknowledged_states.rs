@@ -391,7 +391,7 @@ async fn what_a_request_causes_waits_for_the_answer_to_the_request() {
         };
         let consumer_pid = format!("urn:uuid:{}", uuid::Uuid::new_v4());
         let ack = twinport::contracting::negotiation::on_initial_request(
-            &a.running.state,
+            a.running.state.contracting(),
             CITY_B,
             &request(&consumer_pid),
         )

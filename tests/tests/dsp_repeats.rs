@@ -301,7 +301,7 @@ async fn a_process_is_not_shown_before_the_partner_acknowledged_it() {
         .state
         .set_partner_url(CITY_A, "http://127.0.0.1:9");
     let id = twinport::contracting::negotiation::start(
-        &b.running.state,
+        b.running.state.contracting(),
         CITY_A,
         TRAFFIC,
         json!({"@id": TRAFFIC_OFFER, "@type": "Offer", "assigner": CITY_A, "permission": [{"action": "use"}]}),

@@ -14,7 +14,7 @@ use axum::routing::get;
 use axum::Json;
 use reqwest::Method;
 use serde_json::{json, Value};
-use twinport::extensions::{Extension, ExtensionsDocument, FORMAT_VERSION};
+use twinport::partners::extensions::{Extension, ExtensionsDocument, FORMAT_VERSION};
 use twinport_e2e::{catalog_request, city_pair, city_pair_with, Storage, CITY_A, CITY_B};
 
 const T: Duration = Duration::from_secs(10);

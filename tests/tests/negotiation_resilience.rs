@@ -41,7 +41,7 @@ async fn a_negotiation_started_while_the_provider_is_down_completes_after_both_r
         let a = StoppedCity::stop(a).await;
 
         let n = twinport::contracting::negotiation::start(
-            &b.running.state,
+            b.running.state.contracting(),
             CITY_A,
             TRAFFIC,
             offer,
@@ -104,10 +104,15 @@ async fn a_delivery_interrupted_by_a_crash_resumes_at_restart() {
     let offer = dataset["hasPolicy"][0].clone();
     let a = StoppedCity::stop(a).await;
 
-    let n =
-        twinport::contracting::negotiation::start(&b.running.state, CITY_A, TRAFFIC, offer, None)
-            .await
-            .unwrap();
+    let n = twinport::contracting::negotiation::start(
+        b.running.state.contracting(),
+        CITY_A,
+        TRAFFIC,
+        offer,
+        None,
+    )
+    .await
+    .unwrap();
     // The request is queued; take it over as a replica that then dies mid-delivery, with a lease of ten minutes.
     let store = b.running.state.store().clone();
     let message = store.outbox_for(&n.id).await.unwrap()[0].clone();

@@ -6,12 +6,11 @@
 //! acknowledge an action only after its record is durable. The Merkle tree of all leaf hashes is kept in memory
 //! (64 bytes per entry), rebuilt and checked against the stored leaves and the latest signed checkpoint on open.
 
-pub mod auditor_api;
 pub mod bench;
 mod event;
 pub mod export;
 mod key;
-pub mod partner_api;
+mod partner_logs;
 pub mod prov;
 pub mod receipts;
 pub mod received;
@@ -42,7 +41,11 @@ pub use event::{
     commitment, prepare, timestamp, AuditEvent, EventKind, PreparedLeaf, MAX_LEAF_BYTES,
 };
 pub use key::{key_path, load_verifier, KEY_FILE};
-pub use record::{digest, record_catalogue_served, record_management_action, ManagementEntry};
+pub use partner_logs::PartnerLogs;
+
+/// Header carrying our log's verifier key (`vkey`) next to a served checkpoint, for a partner's first check.
+pub const VKEY_HEADER: &str = "twinport-audit-vkey";
+pub use record::{digest, record_catalogue_served};
 pub use tables::{EntryFilter, StoredEntry};
 pub use twinport_contracts::transparency::checkpoint::SignedCheckpoint;
 
@@ -247,6 +250,12 @@ impl AuditLog {
             tx,
             appends: Default::default(),
         })
+    }
+
+    /// Records the duration of every append from now on into `histogram` (see
+    /// [`crate::telemetry::audit_timing`]). Only the first call takes effect: a log belongs to one connector.
+    pub fn observe_appends(&self, histogram: prometheus_client::metrics::histogram::Histogram) {
+        self.appends.observe(histogram);
     }
 
     /// Records an event; `Ok(index)` means it is committed to the database.

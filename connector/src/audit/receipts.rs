@@ -7,7 +7,7 @@
 //! Collection runs in its own task after delivery, so a slow partner never holds up the outbox.
 //!
 //! The header is the only trigger, and only a Twinport sends it; even then the receipt endpoint is called only
-//! when the partner's `/.well-known/twinport` advertises it (see [`crate::extensions`]), since it is not DSP.
+//! when the partner's `/.well-known/twinport` advertises it (see [`crate::partners::extensions`]), since it is not DSP.
 
 use std::time::Duration;
 
@@ -17,9 +17,9 @@ use twinport_contracts::transparency::merkle::leaf_hash;
 use twinport_contracts::transparency::note::NoteVerifier;
 use twinport_contracts::transparency::proof::Receipt;
 
+use super::PartnerLogs;
 use super::{AuditEvent, EventKind};
-use crate::app::AppState;
-use crate::extensions::{self, Extension};
+use crate::partners::extensions::{self, Extension};
 
 /// Attempts to fetch a receipt: the partner may need a moment (its checkpoint, or a replica catching up).
 const ATTEMPTS: u32 = 6;
@@ -90,14 +90,14 @@ pub fn check_receipt(
 }
 
 /// Starts collecting the receipt for `sent` in the background.
-pub fn collect_later(state: &AppState, sent: SentMessage) {
+pub fn collect_later(state: &PartnerLogs, sent: SentMessage) {
     let state = state.clone();
     tokio::spawn(async move { collect(&state, sent).await });
 }
 
 /// Fetches, verifies and records one receipt. Failures end up in our log as unverified receipts, not as errors:
 /// there is nobody to return them to.
-pub async fn collect(state: &AppState, sent: SentMessage) {
+pub async fn collect(state: &PartnerLogs, sent: SentMessage) {
     let outcome = fetch_and_check(state, &sent).await;
     let mut details = json!({
         "process": sent.process,
@@ -139,10 +139,10 @@ pub async fn collect(state: &AppState, sent: SentMessage) {
 type Failure = (String, Option<String>);
 
 async fn fetch_and_check(
-    state: &AppState,
+    state: &PartnerLogs,
     sent: &SentMessage,
 ) -> Result<(SignedCheckpoint, String), Failure> {
-    let advertised = extensions::advertised(state, &sent.partner)
+    let advertised = extensions::advertised(state.partners(), &sent.partner)
         .await
         .map_err(|e| (e.to_string(), None))?;
     let path = advertised
@@ -153,7 +153,8 @@ async fn fetch_and_check(
         })?
         .replace("{index}", &sent.index.to_string());
     let base = state
-        .discover_partner(&sent.partner)
+        .partners()
+        .discover(&sent.partner)
         .await
         .map_err(|e| (format!("discovery: {e}"), None))?;
     let text = fetch(state, &sent.partner, &format!("{base}{path}"))
@@ -174,7 +175,7 @@ async fn fetch_and_check(
     }
 }
 
-async fn fetch(state: &AppState, partner: &str, url: &str) -> Result<String, String> {
+async fn fetch(state: &PartnerLogs, partner: &str, url: &str) -> Result<String, String> {
     let mut delay = FIRST_DELAY;
     let mut last = String::new();
     for attempt in 1..=ATTEMPTS {
@@ -183,6 +184,7 @@ async fn fetch(state: &AppState, partner: &str, url: &str) -> Result<String, Str
             .token_for(partner)
             .map_err(|e| format!("cannot sign a token: {e}"))?;
         match state
+            .partners()
             .http()
             .get(url)
             .bearer_auth(token)
@@ -205,7 +207,7 @@ async fn fetch(state: &AppState, partner: &str, url: &str) -> Result<String, Str
 }
 
 /// The partner's log key as pinned by the checkpoint witness; on first use, a witness check pins it.
-async fn partner_key(state: &AppState, partner: &str) -> Result<NoteVerifier, String> {
+async fn partner_key(state: &PartnerLogs, partner: &str) -> Result<NoteVerifier, String> {
     let pinned = || async {
         state
             .store()

@@ -2,22 +2,16 @@
 //! (`contracting/audit_trail.rs`, the catalogue handler) to the answer's `twinport-audit-entry` header, so the
 //! partner knows which receipt to ask for. A request-scoped task-local holds the request body (for the digest the
 //! entry keeps, which lets the partner check that the receipt is for the message it sent) and the first index
-//! recorded; the middleware opens the scope around every DSP request and stamps the header on the way out.
+//! recorded; the DSP surface opens the scope around every request ([`within_request`]) and stamps the header on
+//! the way out.
 
 use std::cell::{Cell, OnceCell};
 
-use axum::body::{Body, Bytes};
-use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue, StatusCode};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use serde_json::Value;
 
 /// Header on a DSP answer naming the audit entry that recorded the request it answers.
 pub const ENTRY_HEADER: &str = "twinport-audit-entry";
-
-/// The largest request body the DSP listener buffers (axum's own default for `Bytes` bodies).
-const BODY_LIMIT: usize = 2 * 1024 * 1024;
 
 struct Received {
     body: Bytes,
@@ -55,33 +49,23 @@ pub fn note_entry(index: u64) {
     });
 }
 
-/// Middleware for the DSP router: buffers the body (bounded), runs the handler inside the scope, and adds
-/// [`ENTRY_HEADER`] when the handler recorded the message.
-pub async fn stamp_entry(request: Request, next: Next) -> Response {
-    let (parts, body) = request.into_parts();
-    let Ok(body) = axum::body::to_bytes(body, BODY_LIMIT).await else {
-        return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response();
-    };
+/// Runs `handling` (the handler of one DSP request whose body is `body`) inside the request's scope, and says
+/// which entry recorded the message, if any did.
+pub async fn within_request<F: std::future::Future>(
+    body: Bytes,
+    handling: F,
+) -> (F::Output, Option<u64>) {
     let received = Received {
-        body: body.clone(),
+        body,
         digest: OnceCell::new(),
         entry: Cell::new(None),
     };
-    let request = Request::from_parts(parts, Body::from(body));
-    let (mut response, entry) = RECEIVED
+    RECEIVED
         .scope(received, async move {
-            let response = next.run(request).await;
-            (response, RECEIVED.with(|r| r.entry.get()))
+            let output = handling.await;
+            (output, RECEIVED.with(|r| r.entry.get()))
         })
-        .await;
-    if let Some(index) = entry {
-        if let Ok(v) = HeaderValue::from_str(&index.to_string()) {
-            response
-                .headers_mut()
-                .insert(HeaderName::from_static(ENTRY_HEADER), v);
-        }
-    }
-    response
+        .await
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //! The partner's log key is trusted on first use and pinned from then on.
 //!
 //! These are Twinport-only endpoints: a partner is asked for them only when its `/.well-known/twinport` advertises
-//! them (see [`crate::extensions`]); the periodic round passes over every other partner without a request.
+//! them (see [`crate::partners::extensions`]); the periodic round passes over every other partner without a request.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -16,11 +16,11 @@ use twinport_contracts::transparency::checkpoint::SignedCheckpoint;
 use twinport_contracts::transparency::merkle::{verify_consistency, Hash};
 use twinport_contracts::transparency::note::NoteVerifier;
 
-use super::partner_api::VKEY_HEADER;
+use super::PartnerLogs;
+use super::VKEY_HEADER;
 use super::{AuditEvent, EventKind};
-use crate::app::AppState;
 use crate::error::ApiError;
-use crate::extensions::{self, Extension};
+use crate::partners::extensions::{self, Extension};
 
 /// What checking a partner's checkpoint found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -77,7 +77,7 @@ fn gateway(step: &str, e: impl std::fmt::Display) -> ApiError {
 }
 
 async fn get_text(
-    state: &AppState,
+    state: &PartnerLogs,
     partner: &str,
     url: &str,
 ) -> Result<(String, Option<String>), ApiError> {
@@ -87,6 +87,7 @@ async fn get_text(
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     // The shared client presents our certificate, so a partner that requires mutual TLS accepts the request.
     let response = state
+        .partners()
         .http()
         .get(url)
         .bearer_auth(token)
@@ -114,17 +115,21 @@ async fn get_text(
 
 /// Fetches the partner's checkpoint, checks it against the last one accepted, and records the outcome. A partner
 /// that does not advertise the audit checkpoint is not asked: 404 saying so.
-pub async fn check_partner(state: &AppState, partner_id: &str) -> Result<WitnessOutcome, ApiError> {
+pub async fn check_partner(
+    state: &PartnerLogs,
+    partner_id: &str,
+) -> Result<WitnessOutcome, ApiError> {
     // The live directory, not the file: an operator may have pointed the partner at a new URL since start.
     let partner = state
         .partners()
         .get(partner_id)
         .ok_or_else(|| ApiError::NotFound(format!("partner {partner_id}")))?;
-    let advertised = extensions::advertised(state, &partner.id).await?;
+    let advertised = extensions::advertised(state.partners(), &partner.id).await?;
     let checkpoint_path = advertised
         .path(Extension::AuditCheckpoint)
         .ok_or_else(|| extensions::not_advertised(&partner.id, Extension::AuditCheckpoint))?;
     let base = state
+        .partners()
         .client()
         .discover(&partner)
         .await
@@ -207,7 +212,7 @@ pub async fn check_partner(state: &AppState, partner_id: &str) -> Result<Witness
 /// start, when partners are likely up. Partners that do not advertise the audit checkpoint are passed over: their
 /// `/.well-known/twinport` answer is remembered for [`extensions::REFRESH`], so they see no request per round.
 pub fn spawn_periodic(
-    state: AppState,
+    state: PartnerLogs,
     interval: std::time::Duration,
     mut stopped: tokio::sync::watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
@@ -220,17 +225,18 @@ pub fn spawn_periodic(
                 _ = stopped.changed() => return,
             }
             let partners: Vec<String> = state
-                .config()
-                .partners
-                .iter()
-                .map(|p| p.id.clone())
+                .partners()
+                .directory()
+                .all()
+                .into_iter()
+                .map(|p| p.id)
                 .collect();
             for partner in partners {
                 // A partner without a URL cannot be asked; one that is down is asked again next round.
                 if state.partners().get(&partner).and_then(|p| p.url).is_none() {
                     continue;
                 }
-                match extensions::advertised(&state, &partner).await {
+                match extensions::advertised(state.partners(), &partner).await {
                     Ok(a) if a.offers(Extension::AuditCheckpoint) => {}
                     // Not a Twinport (or one without an audit log to show): nothing to witness.
                     Ok(_) => continue,

@@ -56,9 +56,15 @@ async fn run(pair: &Pair, offer: &Value, count: usize, concurrency: usize) -> an
     while latencies.len() < count {
         while in_flight < concurrency && launched < count {
             let t0 = Instant::now();
-            let n = negotiation::start(&pair.b.state, CITY_A, DATASET, offer.clone(), None)
-                .await
-                .map_err(|e| anyhow::anyhow!("start: {e}"))?;
+            let n = negotiation::start(
+                pair.b.state.contracting(),
+                CITY_A,
+                DATASET,
+                offer.clone(),
+                None,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("start: {e}"))?;
             begun.insert(n.id, t0);
             launched += 1;
             in_flight += 1;

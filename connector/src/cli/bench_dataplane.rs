@@ -311,7 +311,7 @@ async fn pull(b: &AppState) -> anyhow::Result<(String, String)> {
     let dataset = b.client().dataset(&partner, DATASET).await?;
     let offer = dataset["hasPolicy"][0].clone();
     let mut events = b.events().subscribe();
-    let n = negotiation::start(b, CITY_A, DATASET, offer, None)
+    let n = negotiation::start(b.contracting(), CITY_A, DATASET, offer, None)
         .await
         .map_err(|e| anyhow::anyhow!("negotiation: {e}"))?;
     wait(&mut events, &n.id, "FINALIZED").await?;
@@ -321,7 +321,7 @@ async fn pull(b: &AppState) -> anyhow::Result<(String, String)> {
         .await?
         .and_then(|n| n.agreement_id)
         .ok_or_else(|| anyhow::anyhow!("no agreement"))?;
-    let t = transfer::request(b, &agreement, transfer::PULL, None)
+    let t = transfer::request(b.contracting(), &agreement, transfer::PULL, None)
         .await
         .map_err(|e| anyhow::anyhow!("transfer: {e}"))?;
     wait(&mut events, &t.id, "STARTED").await?;

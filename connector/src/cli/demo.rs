@@ -116,7 +116,7 @@ pub async fn run(tls: bool) -> anyhow::Result<()> {
     println!(
         "7. Each side's audit log: B witnesses A's signed checkpoint, then both logs are verified."
     );
-    crate::audit::witness::check_partner(&pair.b.state, CITY_A).await?;
+    crate::audit::witness::check_partner(pair.b.state.partner_logs(), CITY_A).await?;
     super::audit::show_and_verify("City A", &pair.a.state).await?;
     super::audit::show_and_verify("City B", &pair.b.state).await?;
 

@@ -3,8 +3,10 @@
 //! operator can act on.
 
 mod env;
+mod fingerprint;
 mod oidc;
 mod raw;
+mod roles;
 mod telemetry;
 mod validate;
 
@@ -12,8 +14,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use fingerprint::{Fingerprint, FingerprintError};
 pub use oidc::{OidcConfig, DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS};
 pub use raw::RawConfig;
+pub use roles::Role;
 pub use telemetry::TelemetryConfig;
 pub use validate::ConfigError;
 
@@ -164,7 +168,7 @@ pub struct PartnerTls {
     pub partner: String,
     /// The config key prefix, `partners[i]`, for messages.
     pub key: String,
-    pub fingerprint: Option<crate::tls::Fingerprint>,
+    pub fingerprint: Option<Fingerprint>,
     pub ca: Option<PathBuf>,
 }
 

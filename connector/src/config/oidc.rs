@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::raw::{RawOidc, RawOidcRoles};
 use super::validate::{invalid, ConfigError};
-use crate::management::Role;
+use crate::config::Role;
 
 /// Signature algorithms accepted unless `oidc.algorithms` says otherwise.
 pub const DEFAULT_ALGORITHMS: &[&str] = &["RS256", "ES256", "EdDSA"];

@@ -295,7 +295,7 @@ fn partner_tls_of(
 ) -> Result<(RawPartner, Option<PartnerTls>), ConfigError> {
     let fingerprint = match raw.tls_fingerprint.take() {
         Some(text) => Some(
-            crate::tls::Fingerprint::parse(&text)
+            crate::config::Fingerprint::parse(&text)
                 .map_err(|e| invalid(format!("partners[{i}].tls_fingerprint"), e.to_string()))?,
         ),
         None => None,
@@ -591,8 +591,8 @@ fn resolve(base: &Path, path: &str) -> PathBuf {
 
 #[cfg(test)]
 mod tests {
+    use crate::config::Role;
     use crate::config::{Config, ConfigError, LogFormat, Mode};
-    use crate::management::Role;
     use std::path::Path;
     use std::time::Duration;
 

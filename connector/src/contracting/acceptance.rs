@@ -7,8 +7,8 @@
 
 use serde_json::Value;
 
+use super::Contracting;
 use super::ProcessError;
-use crate::app::AppState;
 
 /// The offer's terms without what names the deal rather than the terms (which dataset, which parties): an
 /// acceptance policy pre-approves terms for any dataset of any partner it applies to.
@@ -41,11 +41,11 @@ pub enum Verdict {
 
 /// Judges `offer` from `partner` against the acceptance policy that applies, if one is configured.
 pub async fn judge(
-    state: &AppState,
+    state: &Contracting,
     partner: &str,
     offer: &Value,
 ) -> Result<Option<Verdict>, ProcessError> {
-    let Some(id) = state.config().contracts.accept_policy_for(partner) else {
+    let Some(id) = state.settings().accept_policy_for(partner) else {
         return Ok(None);
     };
     let Some(policy) = state.store().policy(id).await? else {
@@ -70,8 +70,7 @@ pub async fn judge(
             ))))
         }
     };
-    let changes =
-        twinport_policy::diff::diff(&accepted, &offered, &state.config().policy_time_zone);
+    let changes = twinport_policy::diff::diff(&accepted, &offered, state.policy_time_zone());
     Ok(Some(if changes.is_empty() {
         Verdict::Accept(format!(
             "the offer's terms are those of acceptance policy {id} v{}",

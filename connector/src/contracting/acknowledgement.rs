@@ -13,8 +13,8 @@ use twinport_contracts::negotiation::{self, NegotiationMessageKind as NM, Negoti
 use twinport_contracts::process::Role;
 use twinport_contracts::transfer::{self, TransferMessageKind as TM, TransferState};
 
+use super::Contracting;
 use super::{negotiation as negotiations, transfer as transfers, ProcessError, PROVIDER};
-use crate::app::AppState;
 use crate::storage::{Change, NegotiationRecord, OutboxMessage, TransferRecord};
 
 /// A transition waiting for the partner's acknowledgement, as operators see it.
@@ -67,7 +67,7 @@ impl Pending {
 /// The state a process will be in once every message queued for it is acknowledged: what an operator action is
 /// judged against, so an action right after another (start, then terminate) follows it instead of being refused.
 pub async fn planned_state(
-    state: &AppState,
+    state: &Contracting,
     process_id: &str,
     acknowledged: &str,
 ) -> Result<String, ProcessError> {
@@ -83,12 +83,12 @@ pub async fn planned_state(
 /// Waits, bounded by `[contracts] ack_wait_ms`, for the next change of `process_id` while a transition of it is in
 /// flight; returns at once when none is. For readers that would otherwise refuse on a state about to change: the
 /// consumer acknowledges our start and at once pulls data, before its acknowledgement reached our outbox.
-pub async fn await_in_flight(state: &AppState, process_id: &str) -> Result<(), ProcessError> {
+pub async fn await_in_flight(state: &Contracting, process_id: &str) -> Result<(), ProcessError> {
     let mut changes = state.events().subscribe();
     if !state.store().outbox_in_flight(process_id).await? {
         return Ok(());
     }
-    let deadline = tokio::time::Instant::now() + state.config().contracts.ack_wait;
+    let deadline = tokio::time::Instant::now() + state.settings().ack_wait;
     loop {
         match tokio::time::timeout_at(deadline, changes.recv()).await {
             Ok(Ok(e)) if e.process_id != process_id => continue,
@@ -146,16 +146,16 @@ enum Outcome {
 
 /// Applies the transition of a message the partner acknowledged. Called before the message is marked delivered,
 /// so a crash in between re-sends it and the (idempotent) acknowledgement applies it then.
-pub async fn acknowledged(state: &AppState, m: &OutboxMessage) {
+pub async fn acknowledged(state: &Contracting, m: &OutboxMessage) {
     settle(state, m, Outcome::Acknowledged).await
 }
 
 /// Records that a message's pending transition will not happen: the partner refused it for good.
-pub async fn abandoned(state: &AppState, m: &OutboxMessage, error: &str) {
+pub async fn abandoned(state: &Contracting, m: &OutboxMessage, error: &str) {
     settle(state, m, Outcome::Abandoned(error.to_string())).await
 }
 
-async fn settle(state: &AppState, m: &OutboxMessage, outcome: Outcome) {
+async fn settle(state: &Contracting, m: &OutboxMessage, outcome: Outcome) {
     let Some(to) = m.transition_to.as_deref() else {
         return;
     };
@@ -182,7 +182,7 @@ async fn settle(state: &AppState, m: &OutboxMessage, outcome: Outcome) {
 }
 
 async fn settle_negotiation(
-    state: &AppState,
+    state: &Contracting,
     mut n: NegotiationRecord,
     m: &OutboxMessage,
     to: &str,
@@ -236,7 +236,7 @@ async fn settle_negotiation(
 }
 
 async fn settle_transfer(
-    state: &AppState,
+    state: &Contracting,
     mut t: TransferRecord,
     m: &OutboxMessage,
     to: &str,
@@ -294,7 +294,7 @@ async fn settle_transfer(
 
 /// The partner acknowledged a message after the process had moved on (it terminated meanwhile): noted, not applied.
 async fn stale(
-    state: &AppState,
+    state: &Contracting,
     process_id: &str,
     current: &str,
     m: &OutboxMessage,

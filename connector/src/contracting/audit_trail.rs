@@ -5,8 +5,8 @@
 
 use serde_json::{json, Value};
 
+use super::Contracting;
 use super::ProcessError;
-use crate::app::AppState;
 use crate::audit::{digest, received};
 use crate::audit::{AuditEvent, EventKind};
 use crate::storage::Change;
@@ -35,7 +35,7 @@ impl Process<'_> {
 }
 
 pub async fn record(
-    state: &AppState,
+    state: &Contracting,
     p: &Process<'_>,
     change: &Change,
 ) -> Result<(), ProcessError> {
@@ -102,7 +102,7 @@ pub async fn record(
 
 /// A countersignature added to a stored agreement.
 pub async fn record_countersignature(
-    state: &AppState,
+    state: &Contracting,
     p: &Process<'_>,
     agreement: &str,
     signature: &str,

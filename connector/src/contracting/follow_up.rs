@@ -16,8 +16,8 @@ use serde_json::Value;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::error::retrying;
+use super::Contracting;
 use super::ProcessError;
-use crate::app::AppState;
 use crate::storage::Change;
 
 tokio::task_local! {
@@ -44,7 +44,7 @@ pub(super) fn with_received(change: Change, process_id: &str) -> Change {
 
 /// Runs `handle` for a follow-up message with `body` to the process `find` names.
 pub async fn handle<FindF, FindFut, F, Fut>(
-    state: &AppState,
+    state: &Contracting,
     body: &Value,
     find: FindF,
     mut handle: F,
@@ -77,7 +77,7 @@ where
     }
     // Subscribed before the first attempt, so an acknowledgement applied meanwhile is not missed.
     let mut changes = state.events().subscribe();
-    let deadline = tokio::time::Instant::now() + state.config().contracts.ack_wait;
+    let deadline = tokio::time::Instant::now() + state.settings().ack_wait;
     loop {
         let attempt = match &digest {
             Some(d) => {

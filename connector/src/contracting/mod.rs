@@ -15,10 +15,12 @@ pub mod negotiation;
 pub mod offers;
 pub mod outbox;
 mod pids;
+mod service;
 pub mod transfer;
 pub mod visibility;
 
 pub use error::ProcessError;
+pub use service::{Contracting, ContractingParts, PushStarter};
 
 /// HTTP header carrying a detached JWS over the RFC 8785 form of the agreement: the provider's signature on
 /// `ContractAgreementMessage`, the consumer's countersignature on `ContractAgreementVerificationMessage`. Peers

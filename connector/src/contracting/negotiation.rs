@@ -21,8 +21,8 @@ use super::decision::{facts, FactsInput};
 use super::error::Protocol;
 use super::offers::{self, OurOffer};
 use super::outbox::{CONSUMER_PID_PLACEHOLDER, DSP_BASE_PLACEHOLDER, PROVIDER_PID_PLACEHOLDER};
+use super::Contracting;
 use super::{audit_trail, new_pid, ProcessError, CONSUMER, PROVIDER, SIGNATURE_HEADER};
-use crate::app::AppState;
 use crate::catalogue::resource::Approval;
 use crate::storage::{AgreementRecord, Change, NegotiationRecord, NewOutbox};
 
@@ -79,7 +79,7 @@ fn check(
 /// `n` as it will be once the partner acknowledges every message we queued: what an operator action is judged
 /// against, so it follows the messages already on their way.
 async fn planned(
-    state: &AppState,
+    state: &Contracting,
     n: &NegotiationRecord,
 ) -> Result<NegotiationRecord, ProcessError> {
     let mut planned = n.clone();
@@ -90,7 +90,7 @@ async fn planned(
 /// The negotiation `pid` names, if it belongs to `partner`. Our pids are unique UUID IRIs, so a pid is either one
 /// we gave as provider or one we gave as consumer.
 pub async fn lookup(
-    state: &AppState,
+    state: &Contracting,
     partner: &str,
     pid: &str,
 ) -> Result<NegotiationRecord, ProcessError> {
@@ -116,7 +116,7 @@ pub fn ack(n: &NegotiationRecord, state: NegotiationState) -> Value {
 
 /// Saves a changed negotiation and wakes the outbox and any waiter.
 pub(super) async fn save(
-    state: &AppState,
+    state: &Contracting,
     mut n: NegotiationRecord,
     change: Change,
 ) -> Result<NegotiationRecord, ProcessError> {
@@ -144,7 +144,7 @@ fn process(n: &NegotiationRecord) -> audit_trail::Process<'_> {
 }
 
 async fn insert(
-    state: &AppState,
+    state: &Contracting,
     n: NegotiationRecord,
     change: Change,
 ) -> Result<NegotiationRecord, ProcessError> {
@@ -212,7 +212,7 @@ fn termination(n: &NegotiationRecord, code: &str, reasons: Vec<String>) -> NewOu
 
 /// `POST <base>/negotiations/request`: a consumer asks for a contract.
 pub async fn on_initial_request(
-    state: &AppState,
+    state: &Contracting,
     partner: &str,
     body: &Value,
 ) -> Result<Acknowledged, ProcessError> {
@@ -315,7 +315,7 @@ pub async fn on_initial_request(
 
 /// `POST <base>/negotiations/:providerPid/request`: a counter-request from the consumer.
 pub async fn on_counter_request(
-    state: &AppState,
+    state: &Contracting,
     partner: &str,
     pid: &str,
     body: &Value,
@@ -364,7 +364,7 @@ pub async fn on_counter_request(
 /// Decides what follows a consumer's request: a counter-offer when the terms differ from ours, a termination
 /// naming the failed rule when the policy refuses, a wait for the operator, or the signed agreement.
 async fn respond_to_request(
-    state: &AppState,
+    state: &Contracting,
     mut n: NegotiationRecord,
     ours: &OurOffer,
     change: Change,
@@ -405,7 +405,7 @@ async fn respond_to_request(
 
 /// Evaluates the negotiation scope on our offer and moves to AGREED, waits for approval, or terminates.
 async fn decide(
-    state: &AppState,
+    state: &Contracting,
     mut n: NegotiationRecord,
     ours: &OurOffer,
     change: Change,
@@ -473,7 +473,7 @@ async fn decide(
 
 /// Builds, signs and sends the agreement.
 fn agree(
-    state: &AppState,
+    state: &Contracting,
     mut n: NegotiationRecord,
     ours: &OurOffer,
     change: Change,
@@ -558,7 +558,7 @@ fn agree(
 /// `POST <base>/negotiations/:pid/events`: ACCEPTED from a consumer (we are provider) or FINALIZED from a provider
 /// (we are consumer).
 pub async fn on_event(
-    state: &AppState,
+    state: &Contracting,
     partner: &str,
     pid: &str,
     body: &Value,
@@ -631,7 +631,7 @@ pub async fn on_event(
 
 /// `POST <base>/negotiations/:providerPid/agreement/verification`, with the consumer's countersignature.
 pub async fn on_verification(
-    state: &AppState,
+    state: &Contracting,
     partner: &str,
     pid: &str,
     body: &Value,
@@ -662,6 +662,7 @@ pub async fn on_verification(
     if let Some(sig) = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok()) {
         let keys = state
             .partners()
+            .directory()
             .keys(partner, false)
             .await
             .map_err(|e| ProcessError::Internal(e.to_string()))?;
@@ -683,7 +684,7 @@ pub async fn on_verification(
     // The verification is received (and acknowledged by our answer): VERIFIED. What we send next is FINALIZED, or,
     // where this city finalizes only agreements signed by both parties and this one is not, a termination.
     let (message, sent, why) = if record.consumer_signature.is_none()
-        && state.config().contracts.require_countersignature
+        && state.settings().require_countersignature
     {
         let reason = "this connector finalizes only agreements the consumer countersigned (header twinport-agreement-signature); the verification carried none".to_string();
         (
@@ -715,7 +716,7 @@ pub async fn on_verification(
 
 /// `POST <base>/negotiations/:pid/termination`, in either role.
 pub async fn on_termination(
-    state: &AppState,
+    state: &Contracting,
     partner: &str,
     pid: &str,
     body: &Value,
@@ -762,7 +763,7 @@ pub async fn on_termination(
 
 /// `POST <base>/negotiations/offers`: a provider offers us a contract.
 pub async fn on_initial_offer(
-    state: &AppState,
+    state: &Contracting,
     partner: &str,
     body: &Value,
 ) -> Result<Acknowledged, ProcessError> {
@@ -845,7 +846,7 @@ pub async fn on_initial_offer(
 
 /// `POST <callback>/negotiations/:consumerPid/offers`: the provider counters.
 pub async fn on_counter_offer(
-    state: &AppState,
+    state: &Contracting,
     partner: &str,
     pid: &str,
     body: &Value,
@@ -956,7 +957,7 @@ fn event(n: &NegotiationRecord, event_type: NegotiationEvent) -> NewOutbox {
 /// `POST <callback>/negotiations/:consumerPid/agreement`: verify the provider's signature and terms, countersign,
 /// and send our verification.
 pub async fn on_agreement(
-    state: &AppState,
+    state: &Contracting,
     partner: &str,
     pid: &str,
     body: &Value,
@@ -997,6 +998,7 @@ pub async fn on_agreement(
     }
     let keys = state
         .partners()
+        .directory()
         .keys(partner, false)
         .await
         .map_err(|e| ProcessError::Internal(e.to_string()))?;
@@ -1096,14 +1098,14 @@ pub async fn on_agreement(
 
 /// Starts a negotiation with `partner` for `offer_id` of dataset `dataset` (consumer side).
 pub async fn start(
-    state: &AppState,
+    state: &Contracting,
     partner: &str,
     dataset: &str,
     offer: Value,
     purpose: Option<String>,
 ) -> Result<NegotiationRecord, ProcessError> {
     let id = new_pid();
-    let peer = state.partner_dsp_base(partner).await;
+    let peer = state.partners().dsp_base(partner).await;
     let mut offer = offer;
     offer["target"] = json!(dataset);
     let mut msg = ContractRequestMessage {
@@ -1157,12 +1159,12 @@ pub async fn start(
 
 /// Offers a contract to `partner` (provider-initiated negotiation).
 pub async fn offer_to(
-    state: &AppState,
+    state: &Contracting,
     partner: &str,
     ours: &OurOffer,
 ) -> Result<NegotiationRecord, ProcessError> {
     let id = new_pid();
-    let peer = state.partner_dsp_base(partner).await;
+    let peer = state.partners().dsp_base(partner).await;
     let msg = ContractOfferMessage {
         provider_pid: id.clone(),
         kind: ContractOfferKind::Initial {
@@ -1209,7 +1211,7 @@ pub async fn offer_to(
 }
 
 /// The consumer accepts the provider's current offer.
-pub async fn accept(state: &AppState, id: &str) -> Result<NegotiationRecord, ProcessError> {
+pub async fn accept(state: &Contracting, id: &str) -> Result<NegotiationRecord, ProcessError> {
     let n = state
         .store()
         .negotiation(id)
@@ -1245,7 +1247,7 @@ pub async fn accept(state: &AppState, id: &str) -> Result<NegotiationRecord, Pro
 /// The consumer answers the provider's offer with other terms: a counter `ContractRequestMessage` on the same offer
 /// id and dataset, with `terms`' rules in place of the offer's (REQUESTED once the provider acknowledges it).
 pub async fn counter(
-    state: &AppState,
+    state: &Contracting,
     id: &str,
     terms: &Value,
 ) -> Result<NegotiationRecord, ProcessError> {
@@ -1313,7 +1315,7 @@ pub async fn counter(
 }
 
 /// The provider's operator approves a request waiting for manual approval.
-pub async fn approve(state: &AppState, id: &str) -> Result<NegotiationRecord, ProcessError> {
+pub async fn approve(state: &Contracting, id: &str) -> Result<NegotiationRecord, ProcessError> {
     let n = state
         .store()
         .negotiation(id)
@@ -1358,7 +1360,7 @@ pub async fn approve(state: &AppState, id: &str) -> Result<NegotiationRecord, Pr
 
 /// Either side's operator ends a negotiation, telling the partner why.
 pub async fn terminate(
-    state: &AppState,
+    state: &Contracting,
     id: &str,
     reason: &str,
 ) -> Result<NegotiationRecord, ProcessError> {

@@ -3,10 +3,11 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::app::AppState;
-use crate::catalogue::dcat;
+use super::decision::{facts, FactsInput};
+use super::Contracting;
 use crate::catalogue::resource::OfferRef;
 use crate::catalogue::Resource;
+use crate::catalogue::{self, dcat};
 use crate::storage::StorageError;
 
 /// One of our offers, as it stands now.
@@ -21,9 +22,46 @@ pub struct OurOffer {
     pub message_offer: Value,
 }
 
+impl Contracting {
+    /// The resources `partner` may see, each with only the offers whose policy, evaluated in the catalogue scope
+    /// with what we know of the partner, permits it (the partner could obtain one of the offer's permissions); a
+    /// resource with no such offer is not shown at all. Offers a partner cannot see cannot be negotiated either,
+    /// since negotiation looks offers up here ([`find`]).
+    pub async fn visible_resources(&self, partner: &str) -> Result<Vec<Resource>, StorageError> {
+        let resources = catalogue::resources(self.store()).await?;
+        let policies = catalogue::policy_bodies(self.store()).await?;
+        let config = self.partners().get(partner);
+        Ok(resources
+            .into_iter()
+            .filter_map(|mut r| {
+                let known = facts(FactsInput {
+                    partner_id: partner,
+                    partner: config.as_ref(),
+                    resource: Some(&r),
+                    purpose: None,
+                    agreement: None,
+                    accesses: None,
+                    flow: None,
+                    method: None,
+                    duties: Default::default(),
+                });
+                r.offers.retain(|o| {
+                    policies.get(&o.policy).is_some_and(|p| {
+                        self.policy()
+                            .decide(p, twinport_policy::Scope::Catalogue, &known)
+                            .report
+                            .is_permit()
+                    })
+                });
+                (!r.offers.is_empty()).then_some(r)
+            })
+            .collect())
+    }
+}
+
 /// Finds the offer `offer_id` (optionally on dataset `target`) among the resources `partner` may see.
 pub async fn find(
-    state: &AppState,
+    state: &Contracting,
     partner: &str,
     target: Option<&str>,
     offer_id: &str,

@@ -17,8 +17,8 @@ use twinport_contracts::message::DspMessage;
 use twinport_contracts::negotiation::ContractNegotiation;
 use twinport_contracts::transfer::TransferProcess;
 
+use super::Contracting;
 use super::SIGNATURE_HEADER;
-use crate::app::AppState;
 use crate::storage::{Change, OutboxMessage};
 
 /// Prefix of a queued URL whose partner DSP base was not known when the message was queued; resolved through the
@@ -67,7 +67,7 @@ pub fn backoff_ms(attempts: i64) -> i64 {
     (25_i64 << exp).min(MAX_BACKOFF_MS)
 }
 
-pub fn spawn(state: AppState, mut stopped: watch::Receiver<bool>) -> JoinHandle<()> {
+pub fn spawn(state: Contracting, mut stopped: watch::Receiver<bool>) -> JoinHandle<()> {
     let signal = state.outbox_signal().clone();
     // Identifies this process's claims; a restarted replica is a new claimant (its old leases just expire).
     let replica = format!("replica-{}", uuid::Uuid::new_v4());
@@ -178,7 +178,7 @@ enum Outcome {
     Refused(String),
 }
 
-async fn deliver(state: &AppState, m: OutboxMessage) {
+async fn deliver(state: &Contracting, m: OutboxMessage) {
     let attempts = m.attempts + 1;
     let outcome = send(state, &m).await;
     // Only while our process is still open: a partner's termination may have ended it meanwhile.
@@ -200,7 +200,7 @@ async fn deliver(state: &AppState, m: OutboxMessage) {
             record_sent(state, &m, attempts).await;
             if let (Some(index), Some(digest)) = (entry, crate::audit::digest(&sent)) {
                 crate::audit::receipts::collect_later(
-                    state,
+                    state.partner_logs(),
                     crate::audit::receipts::SentMessage {
                         partner: m.partner.clone(),
                         process: m.process_id.clone(),
@@ -257,10 +257,10 @@ async fn deliver(state: &AppState, m: OutboxMessage) {
     }
 }
 
-async fn send(state: &AppState, m: &OutboxMessage) -> Outcome {
+async fn send(state: &Contracting, m: &OutboxMessage) -> Outcome {
     let url = match m.url.strip_prefix(DSP_BASE_PLACEHOLDER) {
         None => m.url.clone(),
-        Some(path) => match state.discover_partner(&m.partner).await {
+        Some(path) => match state.partners().discover(&m.partner).await {
             Ok(base) => format!("{base}{path}"),
             Err(e) => return Outcome::Retry(e),
         },
@@ -274,6 +274,7 @@ async fn send(state: &AppState, m: &OutboxMessage) -> Outcome {
         Err(e) => return Outcome::Retry(format!("cannot sign a token: {e}")),
     };
     let mut request = state
+        .partners()
         .http()
         .post(&url)
         .bearer_auth(token)
@@ -309,7 +310,7 @@ async fn send(state: &AppState, m: &OutboxMessage) -> Outcome {
 }
 
 /// The audit entry for a delivered message: what was sent to whom, for which process.
-async fn record_sent(state: &AppState, m: &OutboxMessage, attempts: i64) {
+async fn record_sent(state: &Contracting, m: &OutboxMessage, attempts: i64) {
     let mut e = crate::audit::AuditEvent::new(
         crate::audit::EventKind::DspMessageSent,
         serde_json::json!({
@@ -328,7 +329,7 @@ async fn record_sent(state: &AppState, m: &OutboxMessage, attempts: i64) {
 
 /// Replaces pid placeholders in the URL and empty pids in the body with what the process knows now.
 async fn fill_pids(
-    state: &AppState,
+    state: &Contracting,
     m: &OutboxMessage,
     url: String,
 ) -> Result<(String, Value), String> {
@@ -375,7 +376,7 @@ async fn fill_pids(
     Ok((url, body))
 }
 
-async fn current_state(state: &AppState, id: &str) -> String {
+async fn current_state(state: &Contracting, id: &str) -> String {
     if let Ok(Some(n)) = state.store().negotiation(id).await {
         return n.state;
     }
@@ -400,7 +401,7 @@ fn short(text: &str) -> String {
 }
 
 /// Records what an acknowledgement tells us: the partner's pid for processes we started.
-async fn acknowledge(state: &AppState, m: &OutboxMessage, body: &Value) {
+async fn acknowledge(state: &Contracting, m: &OutboxMessage, body: &Value) {
     let result = match m.kind.as_str() {
         "ContractRequestMessage" | "ContractOfferMessage"
             if m.url.ends_with("/negotiations/request")
@@ -423,7 +424,7 @@ async fn acknowledge(state: &AppState, m: &OutboxMessage, body: &Value) {
 }
 
 async fn learn_negotiation_pids(
-    state: &AppState,
+    state: &Contracting,
     id: &str,
     ack: ContractNegotiation,
 ) -> Result<(), String> {
@@ -447,7 +448,7 @@ async fn learn_negotiation_pids(
             changed = true;
         }
         if n.peer_address.is_none() {
-            n.peer_address = state.partner_dsp_base(&n.partner).await;
+            n.peer_address = state.partners().dsp_base(&n.partner).await;
             changed |= n.peer_address.is_some();
         }
         if !changed {
@@ -469,7 +470,7 @@ async fn learn_negotiation_pids(
 }
 
 async fn learn_transfer_pid(
-    state: &AppState,
+    state: &Contracting,
     id: &str,
     ack: TransferProcess,
 ) -> Result<(), String> {
@@ -488,7 +489,7 @@ async fn learn_transfer_pid(
             changed = true;
         }
         if t.peer_address.is_none() {
-            t.peer_address = state.partner_dsp_base(&t.partner).await;
+            t.peer_address = state.partners().dsp_base(&t.partner).await;
             changed |= t.peer_address.is_some();
         }
         if !changed {

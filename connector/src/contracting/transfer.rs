@@ -18,8 +18,8 @@ use super::creation::Acknowledged;
 use super::decision::{facts, FactsInput};
 use super::error::Protocol;
 use super::outbox::{CONSUMER_PID_PLACEHOLDER, DSP_BASE_PLACEHOLDER, PROVIDER_PID_PLACEHOLDER};
+use super::Contracting;
 use super::{audit_trail, new_pid, ProcessError, CONSUMER, PROVIDER};
-use crate::app::AppState;
 use crate::storage::{Change, NewOutbox, TransferRecord};
 use twinport_policy::request::Flow;
 
@@ -55,7 +55,7 @@ fn check(t: &TransferRecord, message: M, sender: Role) -> Result<TransferState, 
 }
 
 pub async fn lookup(
-    state: &AppState,
+    state: &Contracting,
     partner: &str,
     pid: &str,
 ) -> Result<TransferRecord, ProcessError> {
@@ -91,7 +91,7 @@ pub fn ack(t: &TransferRecord, state: TransferState) -> Value {
 }
 
 pub(super) async fn save(
-    state: &AppState,
+    state: &Contracting,
     mut t: TransferRecord,
     change: Change,
 ) -> Result<TransferRecord, ProcessError> {
@@ -190,7 +190,7 @@ fn message(
 
 /// `POST <base>/transfers/request`.
 pub async fn on_request(
-    state: &AppState,
+    state: &Contracting,
     partner: &str,
     body: &Value,
 ) -> Result<Acknowledged, ProcessError> {
@@ -316,7 +316,7 @@ pub async fn on_request(
 /// acknowledged by our answer), so the transfer is STARTED now and our start only carries the new data address;
 /// otherwise our start (or termination) moves the transfer when the consumer acknowledges it.
 async fn start_or_refuse(
-    state: &AppState,
+    state: &Contracting,
     mut t: TransferRecord,
     change: Change,
     resumed_by_partner: bool,
@@ -452,15 +452,15 @@ async fn start_or_refuse(
 
 /// A provider push transfer that is STARTED (as the consumer knows it) gets its data sent by the data plane, in
 /// the background.
-fn push_if_started(state: &AppState, t: &TransferRecord) {
+fn push_if_started(state: &Contracting, t: &TransferRecord) {
     if t.role == PROVIDER && t.format == PUSH && t.state == TransferState::Started.as_str() {
-        crate::dataplane::push::spawn(state.clone(), t.id.clone());
+        state.start_push(&t.id);
     }
 }
 
 /// What follows once the partner acknowledged a transition of `t`: a push transfer the consumer now knows is
 /// STARTED gets its data.
-pub(super) fn after_acknowledged(state: &AppState, t: &TransferRecord) {
+pub(super) fn after_acknowledged(state: &Contracting, t: &TransferRecord) {
     push_if_started(state, t);
 }
 
@@ -483,7 +483,7 @@ pub fn token_hash(token: &str) -> String {
 
 /// `POST <base>/transfers/:pid/{start,completion,suspension,termination}` in either role.
 pub async fn on_message(
-    state: &AppState,
+    state: &Contracting,
     partner: &str,
     pid: &str,
     kind: M,
@@ -588,7 +588,7 @@ pub async fn on_message(
 
 /// Requests a transfer under a finalized agreement we hold as consumer.
 pub async fn request(
-    state: &AppState,
+    state: &Contracting,
     agreement_id: &str,
     format: &str,
     data_address: Option<DataAddress>,
@@ -610,7 +610,7 @@ pub async fn request(
 /// one-time bearer token. Only the token's hash is kept (on the transfer, revoked when it ends); the data address
 /// stored with the transfer names the endpoint without the token.
 pub async fn request_push_here(
-    state: &AppState,
+    state: &Contracting,
     agreement_id: &str,
 ) -> Result<TransferRecord, ProcessError> {
     let id = new_pid();
@@ -618,7 +618,7 @@ pub async fn request_push_here(
     let endpoint = format!(
         "{}{}/{}",
         state.public_url(),
-        crate::dataplane::PUSH_PATH,
+        crate::paths::PUSH_PATH,
         crate::client::encode_segment(&id)
     );
     let address = |token: Option<String>| DataAddress {
@@ -654,7 +654,7 @@ pub async fn request_push_here(
 }
 
 async fn send_request(
-    state: &AppState,
+    state: &Contracting,
     agreement_id: &str,
     format: &str,
     id: String,
@@ -685,7 +685,7 @@ async fn send_request(
         agreement_id: agreement.id.clone(),
         state: TransferState::Requested.as_str().into(),
         format: format.to_string(),
-        peer_address: state.partner_dsp_base(&agreement.provider).await,
+        peer_address: state.partners().dsp_base(&agreement.provider).await,
         data_address: stored_address,
         token_hash: push_token_hash,
         token_expires: None,
@@ -716,7 +716,7 @@ async fn send_request(
 
 /// Our operator suspends, resumes, completes or terminates a transfer.
 pub async fn act(
-    state: &AppState,
+    state: &Contracting,
     id: &str,
     kind: M,
     reason: Option<&str>,
@@ -727,7 +727,7 @@ pub async fn act(
 /// As [`act`], for `actor` (named in the history): our operator, or our data plane when a push has been
 /// delivered.
 pub async fn act_by(
-    state: &AppState,
+    state: &Contracting,
     id: &str,
     kind: M,
     reason: Option<&str>,

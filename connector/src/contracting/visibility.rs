@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use tokio::sync::broadcast::error::RecvError;
 
+use super::Contracting;
 use super::ProcessError;
-use crate::app::AppState;
 use crate::storage::{NegotiationRecord, TransferRecord};
 
 /// How long a GET waits for our own delivery's acknowledgement: a delivery on a working network takes
@@ -41,7 +41,7 @@ impl Pids for TransferRecord {
 
 /// The process `find` returns once both its pids are known, waiting up to [`ACK_WAIT`] for the change that
 /// records them; 404 (as for a process that does not exist) otherwise.
-pub async fn acknowledged<T, F, Fut>(state: &AppState, find: F) -> Result<T, ProcessError>
+pub async fn acknowledged<T, F, Fut>(state: &Contracting, find: F) -> Result<T, ProcessError>
 where
     T: Pids,
     F: Fn() -> Fut,

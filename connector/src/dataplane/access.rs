@@ -18,11 +18,11 @@ use twinport_policy::Scope;
 
 use super::backend::Backend;
 use super::problem::Refusal;
-use crate::app::AppState;
 use crate::catalogue::Resource;
 use crate::contracting::decision::{facts, FactsInput};
 use crate::contracting::transfer::token_hash;
 use crate::contracting::PROVIDER;
+use crate::dataplane::DataPlaneState;
 use crate::storage::{AgreementRecord, TransferRecord};
 use twinport_policy::request::Flow;
 
@@ -51,7 +51,7 @@ pub struct Agreed {
 impl AgreementCache {
     const MAX: usize = 10_000;
 
-    async fn get(&self, state: &AppState, id: &str) -> Result<Option<Arc<Agreed>>, Refusal> {
+    async fn get(&self, state: &DataPlaneState, id: &str) -> Result<Option<Arc<Agreed>>, Refusal> {
         if let Some(hit) = self.0.lock().ok().and_then(|m| m.get(id).cloned()) {
             return Ok(Some(hit));
         }
@@ -183,7 +183,7 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 /// The live pull transfer behind a bearer token for data address `pid`, whatever its state.
 pub async fn transfer_for_token(
-    state: &AppState,
+    state: &DataPlaneState,
     pid: &str,
     token: &str,
     peer: Option<&TlsPeer>,
@@ -195,7 +195,7 @@ pub async fn transfer_for_token(
 
 /// As [`transfer_for_token`], with the state our latest unacknowledged message for the transfer leads to.
 async fn serving_transfer(
-    state: &AppState,
+    state: &DataPlaneState,
     pid: &str,
     token: &str,
     peer: Option<&TlsPeer>,
@@ -231,7 +231,11 @@ async fn serving_transfer(
 
 /// Under mutual TLS, the connection's client certificate must be the one configured for the transfer's partner:
 /// a stolen token is useless from another connector.
-pub fn check_peer(state: &AppState, partner: &str, peer: Option<&TlsPeer>) -> Result<(), Refusal> {
+pub fn check_peer(
+    state: &DataPlaneState,
+    partner: &str,
+    peer: Option<&TlsPeer>,
+) -> Result<(), Refusal> {
     match state.tls().peer_check() {
         Some(peers) => peers
             .check(partner, peer)
@@ -242,7 +246,7 @@ pub fn check_peer(state: &AppState, partner: &str, peer: Option<&TlsPeer>) -> Re
 
 /// Token, transfer state, agreement and resource.
 pub async fn authorize(
-    state: &AppState,
+    state: &DataPlaneState,
     pid: &str,
     headers: &HeaderMap,
     peer: Option<&TlsPeer>,
@@ -264,7 +268,9 @@ pub async fn authorize(
     }
     if transfer.state != "STARTED" {
         // Our start may be acknowledged but not yet recorded: the consumer answers it and pulls at once.
-        let _ = crate::contracting::acknowledgement::await_in_flight(state, &transfer.id).await;
+        let _ =
+            crate::contracting::acknowledgement::await_in_flight(state.contracting(), &transfer.id)
+                .await;
         if let Ok(Some(now)) = state.store().transfer(&transfer.id).await {
             transfer = now;
         }
@@ -295,7 +301,7 @@ pub async fn authorize(
 /// Transfer state, agreement and resource of a transfer already identified (by a pull token, or as the push
 /// transfer the provider itself is serving); `declared` is a purpose declared for this one access.
 pub async fn admit(
-    state: &AppState,
+    state: &DataPlaneState,
     transfer: TransferRecord,
     declared: Option<String>,
 ) -> Result<Access, Refused> {
@@ -388,7 +394,7 @@ pub enum Requested<'a> {
 /// Evaluates the agreement in the access scope and, where the count matters, reserves the access; returns its
 /// number (1 for the first) when it was counted.
 pub async fn decide(
-    state: &AppState,
+    state: &DataPlaneState,
     access: &Access,
     request: Requested<'_>,
 ) -> Result<Option<u64>, Refusal> {

@@ -18,6 +18,7 @@ pub mod problem;
 pub mod push;
 pub mod receipts;
 pub mod record;
+mod state;
 pub mod tee;
 pub mod upload;
 
@@ -31,17 +32,14 @@ use axum::routing::{any, get, post};
 use axum::Router;
 use futures_util::TryStreamExt;
 
-use crate::app::AppState;
 use backend::{BackendRequest, BodyStream, Forwarded};
 use problem::Refusal;
 use record::AccessLine;
 
-/// Where data addresses live under the public URL.
-pub const DATA_PATH: &str = "/data";
+pub use crate::paths::{DATA_PATH, PUSH_PATH};
+pub use state::{DataPlaneSettings, DataPlaneState};
 pub const REQUEST_ID_HEADER: &str = "twinport-request-id";
 pub const RECEIPT_HEADER: &str = "twinport-receipt";
-/// Where a Twinport consumer receives pushed data (`<public_url>/push/<consumerPid>`).
-pub const PUSH_PATH: &str = "/push";
 
 /// The data plane's shared parts: the HTTP clients for backends and for pushes to consumers (neither follows
 /// redirects, so a backend or endpoint cannot send us elsewhere) and the receipts still being written.
@@ -163,7 +161,12 @@ impl DataPlane {
     }
 }
 
-pub fn router() -> Router<AppState> {
+/// The provider's data-plane routes and the consumer's push endpoint, on the DSP listener.
+pub fn router(state: DataPlaneState) -> Router {
+    routes().with_state(state)
+}
+
+fn routes() -> Router<DataPlaneState> {
     Router::new()
         .route(&format!("{DATA_PATH}/{{pid}}"), any(proxy))
         .route(&format!("{DATA_PATH}/{{pid}}/{{*path}}"), any(proxy))
@@ -189,7 +192,7 @@ fn split_path(path: &str) -> (&str, &str) {
     }
 }
 
-async fn proxy(State(state): State<AppState>, req: Request) -> Response {
+async fn proxy(State(state): State<DataPlaneState>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let (pid, sub) = split_path(parts.uri.path());
     let (pid, sub) = (pid.to_string(), sub.to_string());
@@ -226,7 +229,7 @@ async fn proxy(State(state): State<AppState>, req: Request) -> Response {
 }
 
 async fn serve(
-    state: &AppState,
+    state: &DataPlaneState,
     parts: &axum::http::request::Parts,
     pid: &str,
     sub: &str,
@@ -314,12 +317,12 @@ async fn serve(
 
 #[cfg(test)]
 mod tests {
-    use super::{router, split_path};
+    use super::{routes, split_path};
 
     #[test]
     fn receipts_and_proxied_paths_can_share_the_data_address() {
         // axum refuses conflicting routes when the router is built.
-        let _ = router();
+        let _ = routes();
     }
 
     #[test]

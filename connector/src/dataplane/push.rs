@@ -16,9 +16,9 @@ use super::problem::Refusal;
 use super::record::{self, AccessLine};
 use super::tee::{declared_length, Outcome, Tee};
 use super::{DATA_PATH, RECEIPT_HEADER, REQUEST_ID_HEADER};
-use crate::app::AppState;
 use crate::contracting::transfer::act_by;
 use crate::contracting::ProcessError;
+use crate::dataplane::DataPlaneState;
 use crate::storage::TransferRecord;
 
 /// Pause before completing again after a concurrent change of the transfer.
@@ -43,7 +43,7 @@ impl From<Refusal> for Failure {
 
 /// Pushes transfer `transfer_id` in the background. Called once the transfer is STARTED as the consumer knows it:
 /// when it acknowledged our TransferStartMessage, or when it resumed the transfer itself.
-pub fn spawn(state: AppState, transfer_id: String) {
+pub fn spawn(state: DataPlaneState, transfer_id: String) {
     let stopping = state.data_plane().stopping().clone();
     let owner = state.clone();
     owner.data_plane().spawn_tracked(async move {
@@ -59,7 +59,7 @@ pub fn spawn(state: AppState, transfer_id: String) {
     });
 }
 
-async fn note_failure(state: &AppState, transfer_id: &str, why: &str) {
+async fn note_failure(state: &DataPlaneState, transfer_id: &str, why: &str) {
     if let Err(e) = state
         .store()
         .note(
@@ -75,7 +75,7 @@ async fn note_failure(state: &AppState, transfer_id: &str, why: &str) {
     state.after_change(transfer_id, TransferState::Started.as_str(), false);
 }
 
-async fn run(state: &AppState, transfer_id: &str) -> Result<(), String> {
+async fn run(state: &DataPlaneState, transfer_id: &str) -> Result<(), String> {
     let t = state
         .store()
         .transfer(transfer_id)
@@ -111,7 +111,7 @@ async fn run(state: &AppState, transfer_id: &str) -> Result<(), String> {
     let mut last = String::new();
     for _ in 0..5 {
         match act_by(
-            state,
+            state.contracting(),
             &t.id,
             TransferMessageKind::TransferCompletion,
             None,
@@ -153,7 +153,11 @@ fn target(t: &TransferRecord) -> Result<(String, Option<String>), Refusal> {
     Ok((endpoint, auth))
 }
 
-async fn push(state: &AppState, t: &TransferRecord, line: &mut AccessLine) -> Result<(), Failure> {
+async fn push(
+    state: &DataPlaneState,
+    t: &TransferRecord,
+    line: &mut AccessLine,
+) -> Result<(), Failure> {
     let (endpoint, auth) = target(t)?;
     let access = access::admit(state, t.clone(), None)
         .await

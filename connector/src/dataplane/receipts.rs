@@ -16,8 +16,8 @@ use tokio::sync::watch;
 
 use super::access::{bearer, check_peer, transfer_for_token};
 use super::problem::Refusal;
-use crate::app::AppState;
 use crate::contracting::PROVIDER;
+use crate::dataplane::DataPlaneState;
 use crate::identity::authenticate;
 use crate::storage::TransferRecord;
 use crate::tls::TlsPeer;
@@ -67,7 +67,7 @@ impl Pending {
 }
 
 async fn owner(
-    state: &AppState,
+    state: &DataPlaneState,
     pid: &str,
     headers: &HeaderMap,
     peer: Option<&TlsPeer>,
@@ -83,7 +83,7 @@ async fn owner(
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok()),
         state.participant_id(),
-        state.partners(),
+        state.partners().directory(),
         state.store(),
     )
     .await
@@ -103,7 +103,7 @@ async fn owner(
 }
 
 pub async fn get(
-    State(state): State<AppState>,
+    State(state): State<DataPlaneState>,
     Path((pid, request_id)): Path<(String, String)>,
     headers: HeaderMap,
     extensions: axum::http::Extensions,
@@ -124,7 +124,7 @@ pub async fn get(
 }
 
 async fn receipt(
-    state: &AppState,
+    state: &DataPlaneState,
     pid: &str,
     request_id: &str,
     headers: &HeaderMap,

@@ -13,8 +13,8 @@ use twinport_contracts::receipt::{AccessReceipt, RECEIPT_TYPE};
 
 use super::problem::Refusal;
 use super::tee::Outcome;
-use crate::app::AppState;
 use crate::audit::{AuditEvent, EventKind, ReceiptRow};
+use crate::dataplane::DataPlaneState;
 
 /// What is known about one request, filled in as the checks pass.
 #[derive(Debug, Clone)]
@@ -54,7 +54,7 @@ fn event(line: &AccessLine, details: serde_json::Value) -> AuditEvent {
 }
 
 /// Records a refused (or failed-before-the-first-byte) request; the refusal is answered whatever happens here.
-pub async fn refusal(state: &AppState, line: &AccessLine, refusal: &Refusal) {
+pub async fn refusal(state: &DataPlaneState, line: &AccessLine, refusal: &Refusal) {
     let details = json!({
         "request_id": line.request_id,
         "method": line.method,
@@ -75,7 +75,7 @@ pub async fn refusal(state: &AppState, line: &AccessLine, refusal: &Refusal) {
 
 /// Records a served response in the background once its body ended (the tee's end, which cannot wait), then wakes
 /// whoever waits for its receipt. Tracked by the data plane, so a stop waits for it before the store closes.
-pub fn served_later(state: AppState, line: AccessLine, status: u16, outcome: Outcome) {
+pub fn served_later(state: DataPlaneState, line: AccessLine, status: u16, outcome: Outcome) {
     if tokio::runtime::Handle::try_current().is_err() {
         tracing::error!(request = %line.request_id, "no runtime to record a data access");
         return;
@@ -91,7 +91,7 @@ pub fn served_later(state: AppState, line: AccessLine, status: u16, outcome: Out
 
 /// Records a served response once its body ended, with its receipt (signed when fetched) in the same transaction.
 pub async fn served(
-    state: &AppState,
+    state: &DataPlaneState,
     line: &AccessLine,
     status: u16,
     outcome: &Outcome,

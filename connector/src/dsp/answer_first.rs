@@ -12,11 +12,11 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::Stream;
 
-use crate::app::AppState;
 use crate::contracting::creation::Acknowledged;
+use crate::contracting::Contracting;
 
 /// The answer to a creating message: 201 when it created the process, 200 for a repeat (nothing was held then).
-pub fn answer(state: &AppState, ack: Acknowledged) -> Response {
+pub fn answer(state: &Contracting, ack: Acknowledged) -> Response {
     let bytes = Bytes::from(ack.body.to_string());
     let status = if ack.created {
         StatusCode::CREATED
@@ -58,7 +58,7 @@ impl Stream for ThenRelease {
 
 /// Releases the process's held messages and wakes the outbox when dropped.
 struct Release {
-    state: AppState,
+    state: Contracting,
     process_id: String,
 }
 

@@ -6,19 +6,19 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
 use super::error::CatalogError;
-use crate::app::AppState;
+use super::DspState;
 use crate::identity::{authenticate, AuthError, AuthenticatedPartner};
 use crate::tls::TlsPeer;
 
 /// A partner authenticated for a catalogue request.
 pub struct Partner(pub AuthenticatedPartner);
 
-impl FromRequestParts<AppState> for Partner {
+impl FromRequestParts<DspState> for Partner {
     type Rejection = CatalogError;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        state: &DspState,
     ) -> Result<Self, Self::Rejection> {
         match check(parts, state).await {
             Ok(partner) => Ok(Partner(partner)),
@@ -39,7 +39,7 @@ impl FromRequestParts<AppState> for Partner {
 /// one configured for the partner the token names: a valid token over another connector's certificate fails.
 pub(super) async fn check(
     parts: &Parts,
-    state: &AppState,
+    state: &DspState,
 ) -> Result<AuthenticatedPartner, AuthError> {
     let header = parts
         .headers
@@ -47,12 +47,12 @@ pub(super) async fn check(
         .and_then(|v| v.to_str().ok());
     let partner = authenticate(
         header,
-        state.participant_id(),
-        state.partners(),
-        state.store(),
+        state.contracting.participant_id(),
+        state.contracting.partners().directory(),
+        state.contracting.store(),
     )
     .await?;
-    if let Some(peers) = state.tls().peer_check() {
+    if let Some(peers) = state.tls.peer_check() {
         peers.check(&partner.id, TlsPeer::of(&parts.extensions))?;
     }
     Ok(partner)

@@ -11,7 +11,7 @@ use twinport_contracts::message::DspMessage;
 
 use super::auth::Partner;
 use super::error::CatalogError;
-use crate::app::AppState;
+use super::DspState;
 use crate::catalogue::{self, dcat::Publication, filter, Resource};
 
 /// Page size when the partner does not ask for one, and the most we serve in one page.
@@ -25,7 +25,7 @@ pub struct Paging {
 }
 
 pub async fn request(
-    State(state): State<AppState>,
+    State(state): State<DspState>,
     Partner(partner): Partner,
     Query(paging): Query<Paging>,
     body: Bytes,
@@ -38,30 +38,36 @@ pub async fn request(
     let limit = paging.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
     let offset = paging.offset.unwrap_or(0);
 
-    let visible = state.visible_resources(&partner.id).await.map_err(|e| {
-        tracing::error!(error = %e, "cannot read catalogue");
-        CatalogError::internal()
-    })?;
+    let visible = state
+        .contracting
+        .visible_resources(&partner.id)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "cannot read catalogue");
+            CatalogError::internal()
+        })?;
     let matching: Vec<&Resource> = visible
         .iter()
         .filter(|r| filter::matches(r, &conditions))
         .collect();
     let page: Vec<&Resource> = matching.iter().skip(offset).take(limit).copied().collect();
-    let policies = catalogue::policy_bodies(state.store()).await.map_err(|e| {
-        tracing::error!(error = %e, "cannot read policies");
-        CatalogError::internal()
-    })?;
-    let dsp_base = state.dsp_base();
+    let policies = catalogue::policy_bodies(state.contracting.store())
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "cannot read policies");
+            CatalogError::internal()
+        })?;
+    let dsp_base = state.contracting.dsp_base();
     let publication = Publication {
-        participant_id: state.participant_id(),
+        participant_id: state.contracting.participant_id(),
         dsp_base: &dsp_base,
-        info: &state.config().catalogue,
+        info: &state.catalogue_info,
         policies: &policies,
     };
     let body = publication.catalog(&page);
     tracing::info!(partner = %partner.id, filter = ?message.filter, shown = page.len(), total = matching.len(), "served catalogue");
     crate::audit::record_catalogue_served(
-        &state,
+        state.contracting.audit(),
         &partner.id,
         &message.filter,
         page.len(),
@@ -97,14 +103,18 @@ pub async fn request(
 }
 
 pub async fn dataset(
-    State(state): State<AppState>,
+    State(state): State<DspState>,
     Partner(partner): Partner,
     Path(id): Path<String>,
 ) -> Result<Response, CatalogError> {
-    let visible = state.visible_resources(&partner.id).await.map_err(|e| {
-        tracing::error!(error = %e, "cannot read catalogue");
-        CatalogError::internal()
-    })?;
+    let visible = state
+        .contracting
+        .visible_resources(&partner.id)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "cannot read catalogue");
+            CatalogError::internal()
+        })?;
     // A resource the partner may not see is reported exactly like one that does not exist.
     let resource = visible.iter().find(|r| r.id == id).ok_or_else(|| {
         CatalogError::new(
@@ -113,20 +123,20 @@ pub async fn dataset(
             format!("no dataset {id}"),
         )
     })?;
-    let policies = catalogue::policy_bodies(state.store())
+    let policies = catalogue::policy_bodies(state.contracting.store())
         .await
         .map_err(|_| CatalogError::internal())?;
-    let dsp_base = state.dsp_base();
+    let dsp_base = state.contracting.dsp_base();
     let publication = Publication {
-        participant_id: state.participant_id(),
+        participant_id: state.contracting.participant_id(),
         dsp_base: &dsp_base,
-        info: &state.config().catalogue,
+        info: &state.catalogue_info,
         policies: &policies,
     };
     let body = publication.root_dataset(resource);
     // A dataset read is a catalogue request too: recorded before it is answered.
     crate::audit::record_catalogue_served(
-        &state,
+        state.contracting.audit(),
         &partner.id,
         &[serde_json::json!({"id": id})],
         1,

@@ -53,38 +53,3 @@ impl IntoResponse for CatalogError {
             .into_response()
     }
 }
-
-/// A refusal from the HTTP layer on a DSP path (a body too large or not JSON, an unreadable target), in the
-/// error message of the protocol the path belongs to, so a partner's DSP client can read it like any other.
-/// The process ids are unknown at this point and sent empty, as for any other message refused before it was read.
-pub fn refusal(path: &str, status: StatusCode, code: &str, reason: impl Into<String>) -> Response {
-    use twinport_contracts::negotiation::ContractNegotiationError;
-    use twinport_contracts::transfer::TransferError;
-    let (code, reason) = (Some(code.to_string()), vec![reason.into()]);
-    let within = path.strip_prefix(super::DSP_PATH).unwrap_or("");
-    let body = if within.starts_with("/negotiations") {
-        ContractNegotiationError {
-            provider_pid: String::new(),
-            consumer_pid: String::new(),
-            code,
-            reason,
-        }
-        .to_json()
-    } else if within.starts_with("/transfers") {
-        TransferError {
-            provider_pid: String::new(),
-            consumer_pid: String::new(),
-            code,
-            reason,
-        }
-        .to_json()
-    } else {
-        twinport_contracts::catalog::CatalogError { code, reason }.to_json()
-    };
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
-    )
-        .into_response()
-}

@@ -2,34 +2,47 @@
 //! the authenticated catalogue. Negotiation and transfer endpoints join here as they land.
 
 mod answer_first;
+mod audit;
 mod auth;
 mod catalog;
 mod error;
 mod guard;
 mod negotiation;
 mod process_auth;
+mod received;
 mod transfer;
 mod well_known;
 
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::app::AppState;
+use std::sync::Arc;
 
+use crate::config::CatalogueInfo;
+use crate::contracting::Contracting;
+use crate::tls::Tls;
+
+pub use crate::error::dsp_refusal as refusal;
 pub use auth::Partner;
-pub use error::{refusal, CatalogError};
+pub use error::CatalogError;
 
-/// Path of the 2025-1 binding under the connector's root, as advertised in `/.well-known/dspace-version`.
-pub const DSP_PATH: &str = "/dsp/2025-1";
+pub use crate::paths::DSP_PATH;
 
-pub fn router() -> Router<AppState> {
+/// What the DSP surface works with: the contracting service, the partner-certificate check of mutual TLS, and what
+/// the catalogue says about itself. Handlers extract only the part they use.
+#[derive(Clone, axum::extract::FromRef)]
+pub struct DspState {
+    pub contracting: Contracting,
+    pub tls: Arc<Tls>,
+    pub catalogue_info: Arc<CatalogueInfo>,
+}
+
+/// The DSP routes (the audit endpoints partners call among them), each answering errors as DSP error messages.
+pub fn router(state: DspState) -> Router {
     Router::new()
         .route("/.well-known/dspace-version", get(well_known::version))
         .route("/.well-known/jwks.json", get(well_known::jwks))
-        .route(
-            crate::extensions::WELL_KNOWN_PATH,
-            get(well_known::twinport),
-        )
+        .route(crate::paths::EXTENSIONS_PATH, get(well_known::twinport))
         .route(
             &format!("{DSP_PATH}/catalog/request"),
             post(catalog::request),
@@ -95,11 +108,10 @@ pub fn router() -> Router<AppState> {
             &format!("{DSP_PATH}/transfers/{{pid}}/termination"),
             post(transfer::termination),
         )
-        .merge(crate::audit::partner_api::routes())
+        .merge(audit::routes())
         // Every answer names the audit entry that recorded the request, for the partner's receipt.
-        .layer(axum::middleware::from_fn(
-            crate::audit::received::stamp_entry,
-        ))
+        .layer(axum::middleware::from_fn(received::stamp_entry))
         // Outermost: stamp_entry and the handlers see only bounded JSON bodies.
         .layer(axum::middleware::from_fn(guard::guard))
+        .with_state(state)
 }

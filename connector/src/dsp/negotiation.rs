@@ -9,9 +9,9 @@ use serde_json::Value;
 use twinport_contracts::negotiation::NegotiationState;
 
 use super::process_auth::ProcessPartner;
-use crate::app::AppState;
 use crate::contracting::error::{retrying, Protocol};
 use crate::contracting::follow_up;
+use crate::contracting::Contracting;
 use crate::contracting::{negotiation, visibility, ProcessError};
 
 fn json_body(body: &Bytes) -> Result<Value, ProcessError> {
@@ -37,7 +37,7 @@ fn json_response(status: StatusCode, body: Value) -> Response {
 
 /// `GET /negotiations/:pid` (provider and consumer).
 pub async fn get(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     ProcessPartner(partner): ProcessPartner,
     Path(pid): Path<String>,
 ) -> Result<Response, ProcessError> {
@@ -51,7 +51,7 @@ pub async fn get(
 }
 
 pub async fn request(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     ProcessPartner(partner): ProcessPartner,
     body: Bytes,
 ) -> Result<Response, ProcessError> {
@@ -63,7 +63,7 @@ pub async fn request(
 }
 
 pub async fn initial_offer(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     ProcessPartner(partner): ProcessPartner,
     body: Bytes,
 ) -> Result<Response, ProcessError> {
@@ -75,7 +75,7 @@ pub async fn initial_offer(
 }
 
 pub async fn counter_request(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     ProcessPartner(partner): ProcessPartner,
     Path(pid): Path<String>,
     body: Bytes,
@@ -94,7 +94,7 @@ pub async fn counter_request(
 }
 
 pub async fn counter_offer(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     ProcessPartner(partner): ProcessPartner,
     Path(pid): Path<String>,
     body: Bytes,
@@ -113,7 +113,7 @@ pub async fn counter_offer(
 }
 
 pub async fn events(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     ProcessPartner(partner): ProcessPartner,
     Path(pid): Path<String>,
     body: Bytes,
@@ -132,7 +132,7 @@ pub async fn events(
 }
 
 pub async fn agreement(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     ProcessPartner(partner): ProcessPartner,
     Path(pid): Path<String>,
     headers: HeaderMap,
@@ -152,7 +152,7 @@ pub async fn agreement(
 }
 
 pub async fn verification(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     ProcessPartner(partner): ProcessPartner,
     Path(pid): Path<String>,
     headers: HeaderMap,
@@ -172,7 +172,7 @@ pub async fn verification(
 }
 
 pub async fn termination(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     ProcessPartner(partner): ProcessPartner,
     Path(pid): Path<String>,
     body: Bytes,

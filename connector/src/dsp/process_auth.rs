@@ -5,18 +5,18 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 
-use crate::app::AppState;
+use super::DspState;
 use crate::identity::AuthError;
 
 /// A partner authenticated for a negotiation or transfer message.
 pub struct ProcessPartner(pub String);
 
-impl FromRequestParts<AppState> for ProcessPartner {
+impl FromRequestParts<DspState> for ProcessPartner {
     type Rejection = StatusCode;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        state: &DspState,
     ) -> Result<Self, Self::Rejection> {
         match super::auth::check(parts, state).await {
             Ok(p) => Ok(ProcessPartner(p.id)),

@@ -9,8 +9,8 @@ use serde_json::Value;
 use twinport_contracts::transfer::{TransferMessageKind as M, TransferState};
 
 use super::process_auth::ProcessPartner;
-use crate::app::AppState;
 use crate::contracting::error::{retrying, Protocol};
+use crate::contracting::Contracting;
 use crate::contracting::{follow_up, transfer, visibility, ProcessError};
 
 fn json_body(body: &Bytes) -> Result<Value, ProcessError> {
@@ -26,7 +26,7 @@ fn json_body(body: &Bytes) -> Result<Value, ProcessError> {
 }
 
 pub async fn get(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     ProcessPartner(partner): ProcessPartner,
     Path(pid): Path<String>,
 ) -> Result<Response, ProcessError> {
@@ -44,7 +44,7 @@ pub async fn get(
 }
 
 pub async fn request(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     ProcessPartner(partner): ProcessPartner,
     body: Bytes,
 ) -> Result<Response, ProcessError> {
@@ -54,7 +54,7 @@ pub async fn request(
 }
 
 async fn message(
-    state: AppState,
+    state: Contracting,
     partner: String,
     pid: String,
     kind: M,
@@ -72,7 +72,7 @@ async fn message(
 }
 
 pub async fn start(
-    State(s): State<AppState>,
+    State(s): State<Contracting>,
     ProcessPartner(p): ProcessPartner,
     Path(pid): Path<String>,
     body: Bytes,
@@ -81,7 +81,7 @@ pub async fn start(
 }
 
 pub async fn completion(
-    State(s): State<AppState>,
+    State(s): State<Contracting>,
     ProcessPartner(p): ProcessPartner,
     Path(pid): Path<String>,
     body: Bytes,
@@ -90,7 +90,7 @@ pub async fn completion(
 }
 
 pub async fn suspension(
-    State(s): State<AppState>,
+    State(s): State<Contracting>,
     ProcessPartner(p): ProcessPartner,
     Path(pid): Path<String>,
     body: Bytes,
@@ -99,7 +99,7 @@ pub async fn suspension(
 }
 
 pub async fn termination(
-    State(s): State<AppState>,
+    State(s): State<Contracting>,
     ProcessPartner(p): ProcessPartner,
     Path(pid): Path<String>,
     body: Bytes,

@@ -9,8 +9,8 @@ use twinport_contracts::dsp::DSP_VERSION;
 use twinport_contracts::identity::Jwks;
 
 use super::DSP_PATH;
-use crate::app::AppState;
-use crate::extensions::ExtensionsDocument;
+use crate::contracting::Contracting;
+use crate::partners::extensions::ExtensionsDocument;
 
 pub async fn version() -> Json<VersionResponse> {
     Json(VersionResponse {
@@ -28,6 +28,6 @@ pub async fn twinport() -> Json<ExtensionsDocument> {
     Json(ExtensionsDocument::ours())
 }
 
-pub async fn jwks(State(state): State<AppState>) -> Json<Jwks> {
+pub async fn jwks(State(state): State<Contracting>) -> Json<Jwks> {
     Json(state.identity().jwks())
 }

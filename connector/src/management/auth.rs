@@ -7,49 +7,13 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use sha2::{Digest, Sha256};
 
-use crate::app::AppState;
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+
+pub use crate::config::Role;
 use crate::error::ApiError;
-use crate::identity::oidc::OidcError;
-
-/// Roles a caller can hold; each handler states the one it needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Role {
-    /// Resources, partners, settings, negotiations, transfers.
-    Operator,
-    /// Policies and dry-runs.
-    Legal,
-    /// The audit log, its proofs and exports.
-    Auditor,
-    /// Read-only catalogue and processes.
-    Viewer,
-}
-
-impl Role {
-    pub const ALL: [Role; 4] = [Role::Operator, Role::Legal, Role::Auditor, Role::Viewer];
-
-    /// The name used in configuration, tokens' mapped values and error messages.
-    pub fn name(self) -> &'static str {
-        match self {
-            Role::Operator => "operator",
-            Role::Legal => "legal",
-            Role::Auditor => "auditor",
-            Role::Viewer => "viewer",
-        }
-    }
-
-    /// Whether holding `self` is enough where `needed` is required. Every role includes viewer, since each needs
-    /// to see what it acts on; otherwise roles are separate duties: an operator cannot rewrite policies, a legal
-    /// officer cannot start transfers, and only auditors read the audit log.
-    pub fn grants(self, needed: Role) -> bool {
-        self == needed || needed == Role::Viewer
-    }
-}
-
-impl std::fmt::Display for Role {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
+use crate::identity::oidc::{OidcError, OidcVerifier};
 
 /// An authenticated caller of the management API.
 #[derive(Debug, Clone)]
@@ -87,13 +51,36 @@ impl Principal {
     }
 }
 
-impl FromRequestParts<AppState> for Principal {
+/// How callers of the management API prove who they are: the city's OIDC provider's access tokens, and in
+/// development mode the static management token.
+#[derive(Clone, Default)]
+pub struct Access {
+    management_token: Option<String>,
+    oidc: Option<Arc<OidcVerifier>>,
+}
+
+impl Access {
+    pub fn new(management_token: Option<String>, oidc: Option<Arc<OidcVerifier>>) -> Access {
+        Access {
+            management_token,
+            oidc,
+        }
+    }
+
+    /// The checker of people's access tokens, when `[oidc]` is configured.
+    pub fn oidc(&self) -> Option<&OidcVerifier> {
+        self.oidc.as_deref()
+    }
+}
+
+impl<S> FromRequestParts<S> for Principal
+where
+    S: Send + Sync,
+    Access: FromRef<S>,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let header = parts
             .headers
             .get(AUTHORIZATION)
@@ -104,13 +91,14 @@ impl FromRequestParts<AppState> for Principal {
             .or_else(|| header.strip_prefix("bearer "))
             .ok_or_else(|| ApiError::Unauthorized("authorization is not a bearer token".into()))?
             .trim();
-        if let Some(expected) = &state.config().management_token {
+        let access = Access::from_ref(state);
+        if let Some(expected) = &access.management_token {
             // Comparing digests keeps the comparison time independent of where the strings differ.
             if Sha256::digest(token.as_bytes()) == Sha256::digest(expected.as_bytes()) {
                 return Ok(Principal::static_token());
             }
         }
-        let Some(oidc) = state.oidc() else {
+        let Some(oidc) = access.oidc() else {
             return Err(ApiError::Unauthorized("invalid token".into()));
         };
         match oidc.verify(token).await {

@@ -15,8 +15,8 @@ use twinport_policy::{ComplianceReport, RequestContext, Scope};
 
 use super::auth::{Principal, Role};
 use super::body;
-use crate::app::AppState;
 use crate::catalogue::FieldError;
+use crate::contracting::Contracting;
 use crate::error::ApiError;
 
 /// Body of a dry run.
@@ -81,7 +81,7 @@ fn from_value<T: serde::de::DeserializeOwned>(value: Value, prefix: &str) -> Res
 
 /// What the connector itself would add to a described request: its clock when no time is given, and the claims it
 /// attests for a configured partner when the request gives none.
-fn complete(state: &AppState, mut f: Facts) -> Facts {
+fn complete(state: &Contracting, mut f: Facts) -> Facts {
     if f.at.is_none() {
         f.at = time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
@@ -103,7 +103,7 @@ fn complete(state: &AppState, mut f: Facts) -> Facts {
         (status = 400, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
         (status = 422, body = crate::error::Problem, description = "a bad context, scope or version, naming the field")))]
 pub async fn dry_run(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     who: Principal,
     Path(id): Path<String>,
     body: Bytes,

@@ -13,8 +13,8 @@ use twinport_policy::{Policy, Rule, RuleKind};
 
 use super::auth::{Principal, Role};
 use super::body;
-use crate::app::AppState;
 use crate::catalogue::FieldError;
+use crate::contracting::Contracting;
 use crate::error::ApiError;
 use crate::storage::{AgreementRecord, DutyRecord};
 
@@ -83,13 +83,13 @@ fn names(d: &Rule, name: &str) -> bool {
 }
 
 /// The policy the agreement is enforced under, whose duties are the ones that can be recorded.
-async fn agreement_policy(state: &AppState, a: &AgreementRecord) -> Result<Policy, ApiError> {
+async fn agreement_policy(state: &Contracting, a: &AgreementRecord) -> Result<Policy, ApiError> {
     let body = crate::contracting::decision::agreed_policy(state.store(), a).await?;
     Policy::from_json(&body)
         .map_err(|e| ApiError::Internal(format!("agreement {} does not read: {e}", a.id)))
 }
 
-async fn view(state: &AppState, a: &AgreementRecord) -> Result<DutiesView, ApiError> {
+async fn view(state: &Contracting, a: &AgreementRecord) -> Result<DutiesView, ApiError> {
     let policy = agreement_policy(state, a).await?;
     let history = state.store().duty_history(&a.id).await?;
     let in_force = state.store().duty_states(&a.id).await?;
@@ -135,7 +135,7 @@ async fn view(state: &AppState, a: &AgreementRecord) -> Result<DutiesView, ApiEr
     })
 }
 
-async fn agreement(state: &AppState, id: &str) -> Result<AgreementRecord, ApiError> {
+async fn agreement(state: &Contracting, id: &str) -> Result<AgreementRecord, ApiError> {
     state
         .store()
         .agreement(id)
@@ -146,7 +146,7 @@ async fn agreement(state: &AppState, id: &str) -> Result<AgreementRecord, ApiErr
 #[utoipa::path(get, path = "/api/v1/agreements/{id}/duties", tag = "agreements", params(("id" = String, Path)),
     responses((status = 200, body = DutiesView), (status = 404, body = crate::error::Problem)))]
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     who: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<DutiesView>, ApiError> {
@@ -162,7 +162,7 @@ pub async fn list(
         (status = 409, body = crate::error::Problem, description = "an agreement where we are the consumer"),
         (status = 422, body = crate::error::Problem, description = "no such duty, or a bad state")))]
 pub async fn record(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     who: Principal,
     Path((id, duty)): Path<(String, String)>,
     body: Bytes,
@@ -202,7 +202,7 @@ pub async fn record(
         recorded_by: who.subject.clone(),
         recorded_at: String::new(),
     };
-    let entry = crate::audit::ManagementEntry::new(
+    let entry = super::ManagementEntry::new(
         &who,
         "duty.record",
         Some(&a.target),

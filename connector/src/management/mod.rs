@@ -1,11 +1,13 @@
 //! The management API (`/api/v1`): plain JSON for the city's own operators and tools — resources, policies,
 //! partners — with RFC 9457 problem details for every error and an OpenAPI 3.1 document generated from this code.
 
+mod audit;
 mod auth;
 mod body;
 mod dry_run;
 mod duties;
 mod guard;
+pub mod metrics;
 mod openapi;
 mod partners;
 mod policies;
@@ -16,12 +18,23 @@ mod resources;
 use axum::routing::get;
 use axum::Router;
 
-use crate::app::AppState;
+use crate::contracting::Contracting;
+use crate::dataplane::DataPlaneState;
 
-pub use auth::{Principal, Role};
+pub use audit::{record_management_action, ManagementEntry};
+pub use auth::{Access, Principal, Role};
 pub use processes::AgreementExport;
 
-pub fn router(state: AppState) -> Router {
+/// What the management API works with; handlers extract only the part they use.
+#[derive(Clone, axum::extract::FromRef)]
+pub struct ManagementState {
+    pub contracting: Contracting,
+    /// The consumer side's stored receipts.
+    pub data_plane: DataPlaneState,
+    pub access: Access,
+}
+
+pub fn router(state: ManagementState) -> Router {
     let api = Router::new()
         .route("/resources", get(resources::list).post(resources::create))
         .route(
@@ -99,7 +112,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/transfers/{id}/receipts", get(receipts::list))
         .route("/openapi.json", get(openapi::document))
-        .merge(crate::audit::auditor_api::routes())
+        .merge(audit::routes())
         .layer(axum::middleware::from_fn(guard::guard));
     Router::new()
         .nest("/api/v1", api)

@@ -10,7 +10,7 @@ use utoipa::openapi::security::{
 use utoipa::{Modify, OpenApi};
 
 use super::auth::Role;
-use crate::app::AppState;
+use super::Access;
 
 /// The role each operation needs, as its handler's `require` states it. `tests/tests/oidc.rs` checks the API's
 /// behaviour against what the document says, and the unit test below that no documented operation is missing.
@@ -93,8 +93,8 @@ impl Modify for BearerAuth {
     }
 }
 
-pub async fn document(State(state): State<AppState>) -> Json<serde_json::Value> {
-    let doc = full_document(state.oidc().map(|o| o.config().issuer.as_str()));
+pub async fn document(State(access): State<Access>) -> Json<serde_json::Value> {
+    let doc = full_document(access.oidc().map(|o| o.config().issuer.as_str()));
     Json(with_problem_responses(
         serde_json::to_value(doc).unwrap_or_default(),
     ))
@@ -206,7 +206,7 @@ fn with_problem_responses(mut doc: serde_json::Value) -> serde_json::Value {
 /// The whole description; `issuer` adds the OIDC scheme as an alternative to the plain bearer scheme.
 fn full_document(issuer: Option<&str>) -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
-    doc.merge(<crate::audit::auditor_api::AuditApiDoc as OpenApi>::openapi());
+    doc.merge(<super::audit::AuditApiDoc as OpenApi>::openapi());
     let mut schemes = vec!["bearer"];
     if let Some(issuer) = issuer {
         let discovery = format!(

@@ -6,8 +6,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::auth::{Principal, Role};
-use crate::app::AppState;
 use crate::config::PartnerKeys;
+use crate::contracting::Contracting;
 use crate::error::ApiError;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -26,13 +26,14 @@ pub struct PartnerView {
 
 #[utoipa::path(get, path = "/api/v1/partners", tag = "partners", responses((status = 200, body = [PartnerView])))]
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     who: Principal,
 ) -> Result<Json<Vec<PartnerView>>, ApiError> {
     who.require(Role::Viewer)?;
     Ok(Json(
         state
             .partners()
+            .directory()
             .all()
             .into_iter()
             .map(|p| PartnerView {
@@ -54,7 +55,7 @@ pub async fn list(
     responses((status = 200, description = "the partner's DSP catalogue, as it publishes it to us", body = Object),
               (status = 404, body = crate::error::Problem), (status = 502, body = crate::error::Problem)))]
 pub async fn catalog(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     who: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
@@ -64,6 +65,7 @@ pub async fn catalog(
         .get(&id)
         .ok_or_else(|| ApiError::NotFound(format!("partner {id}")))?;
     let catalog = state
+        .partners()
         .client()
         .catalog(&partner, Vec::new())
         .await

@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use super::auth::{Principal, Role};
 use super::body;
-use crate::app::AppState;
 use crate::catalogue::{policy_doc, FieldError};
+use crate::contracting::Contracting;
 use crate::error::ApiError;
 use crate::storage::{PolicyRecord, PolicyVersion, ResourceSource};
 
@@ -68,7 +68,7 @@ fn view(p: PolicyRecord) -> PolicyView {
 
 #[utoipa::path(get, path = "/api/v1/policies", tag = "policies", responses((status = 200, body = [PolicyView])))]
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     who: Principal,
 ) -> Result<Json<Vec<PolicyView>>, ApiError> {
     who.require(Role::Viewer)?;
@@ -86,7 +86,7 @@ pub async fn list(
 #[utoipa::path(get, path = "/api/v1/policies/{id}", tag = "policies", params(("id" = String, Path)),
     responses((status = 200, body = PolicyView), (status = 404, body = crate::error::Problem)))]
 pub async fn read(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     who: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<PolicyView>, ApiError> {
@@ -102,7 +102,7 @@ pub async fn read(
 #[utoipa::path(get, path = "/api/v1/policies/{id}/versions", tag = "policies", params(("id" = String, Path)),
     responses((status = 200, body = [PolicyVersionView]), (status = 404, body = crate::error::Problem)))]
 pub async fn versions(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     who: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<PolicyVersionView>>, ApiError> {
@@ -127,7 +127,7 @@ pub async fn versions(
 #[utoipa::path(post, path = "/api/v1/policies", tag = "policies", request_body = NewPolicy,
     responses((status = 201, body = PolicyView), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     who: Principal,
     body: Bytes,
 ) -> Result<(StatusCode, Json<PolicyView>), ApiError> {
@@ -152,7 +152,7 @@ pub async fn create(
     request_body(content = Object, description = "the ODRL policy"),
     responses((status = 200, body = PolicyView), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn update(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     who: Principal,
     Path(id): Path<String>,
     body: Bytes,
@@ -173,7 +173,7 @@ pub async fn update(
 #[utoipa::path(delete, path = "/api/v1/policies/{id}", tag = "policies", params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
 pub async fn delete(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     who: Principal,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
@@ -200,7 +200,7 @@ pub async fn delete(
             users.join(", ")
         )));
     }
-    let entry = crate::audit::ManagementEntry::new(
+    let entry = super::ManagementEntry::new(
         &who,
         "policy.delete",
         None,
@@ -235,7 +235,7 @@ fn check_id(id: &str) -> Result<(), ApiError> {
 }
 
 async fn save(
-    state: &AppState,
+    state: &Contracting,
     who: &Principal,
     id: &str,
     policy: &Value,
@@ -252,7 +252,7 @@ async fn save(
         .put_policy(id, ResourceSource::Api, policy)
         .await?;
     tracing::info!(subject = %who.subject, policy = %id, version, "policy saved");
-    crate::audit::record_management_action(state, who, "policy.save", None, serde_json::json!({"policy": id, "version": version, "digest": crate::audit::digest(policy)})).await?;
+    super::record_management_action(state, who, "policy.save", None, serde_json::json!({"policy": id, "version": version, "digest": crate::audit::digest(policy)})).await?;
     let p = state
         .store()
         .policy(id)

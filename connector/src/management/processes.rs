@@ -12,10 +12,10 @@ use twinport_contracts::transfer::{DataAddress, TransferMessageKind};
 
 use super::auth::{Principal, Role};
 use super::body::{check_id, check_text, parse, Checked};
-use crate::app::AppState;
 use crate::catalogue::FieldError;
 use crate::contracting::acknowledgement::Pending;
 use crate::contracting::error::retrying;
+use crate::contracting::Contracting;
 use crate::contracting::{negotiation, offers, transfer, ProcessError};
 use crate::error::ApiError;
 use crate::storage::{
@@ -177,7 +177,7 @@ fn waiting(base: Option<String>, state: &str, messages: &[OutboxMessage]) -> Opt
 }
 
 async fn negotiation_view(
-    state: &AppState,
+    state: &Contracting,
     n: NegotiationRecord,
     detail: bool,
 ) -> Result<NegotiationView, ApiError> {
@@ -213,7 +213,7 @@ async fn negotiation_view(
 }
 
 async fn transfer_view(
-    state: &AppState,
+    state: &Contracting,
     t: TransferRecord,
     detail: bool,
 ) -> Result<TransferView, ApiError> {
@@ -367,7 +367,7 @@ fn optional_reason(body: &Bytes) -> Result<Option<String>, ApiError> {
 
 #[utoipa::path(get, path = "/api/v1/negotiations", tag = "negotiations", responses((status = 200, body = [NegotiationView])))]
 pub async fn list_negotiations(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     who: Principal,
 ) -> Result<Json<Vec<NegotiationView>>, ApiError> {
     who.require(Role::Viewer)?;
@@ -381,7 +381,7 @@ pub async fn list_negotiations(
 #[utoipa::path(get, path = "/api/v1/negotiations/{id}", tag = "negotiations", params(("id" = String, Path)),
     responses((status = 200, body = NegotiationView), (status = 404, body = crate::error::Problem)))]
 pub async fn read_negotiation(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     who: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<NegotiationView>, ApiError> {
@@ -397,7 +397,7 @@ pub async fn read_negotiation(
 #[utoipa::path(post, path = "/api/v1/negotiations", tag = "negotiations", request_body = StartNegotiation,
     responses((status = 201, body = NegotiationView), (status = 404, body = crate::error::Problem), (status = 502, body = crate::error::Problem)))]
 pub async fn start_negotiation(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     who: Principal,
     body: Bytes,
 ) -> Result<(StatusCode, Json<NegotiationView>), ApiError> {
@@ -409,6 +409,7 @@ pub async fn start_negotiation(
         .ok_or_else(|| ApiError::NotFound(format!("partner {}", req.partner)))?;
     // The offer is taken from the partner's catalogue as the partner publishes it to us.
     let dataset = state
+        .partners()
         .client()
         .dataset(&partner, &req.dataset)
         .await
@@ -443,7 +444,7 @@ pub async fn start_negotiation(
         }
     };
     let n = negotiation::start(&state, &req.partner, &req.dataset, offer, req.purpose).await?;
-    crate::audit::record_management_action(
+    super::record_management_action(
         &state,
         &who,
         "negotiation.start",
@@ -460,7 +461,7 @@ pub async fn start_negotiation(
 #[utoipa::path(post, path = "/api/v1/negotiations/offers", tag = "negotiations", request_body = OfferNegotiation,
     responses((status = 201, body = NegotiationView), (status = 404, body = crate::error::Problem)))]
 pub async fn offer_negotiation(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     who: Principal,
     body: Bytes,
 ) -> Result<(StatusCode, Json<NegotiationView>), ApiError> {
@@ -478,7 +479,7 @@ pub async fn offer_negotiation(
             ))
         })?;
     let n = negotiation::offer_to(&state, &req.partner, &ours).await?;
-    crate::audit::record_management_action(
+    super::record_management_action(
         &state,
         &who,
         "negotiation.offer",
@@ -493,7 +494,7 @@ pub async fn offer_negotiation(
 }
 
 async fn negotiation_action(
-    state: &AppState,
+    state: &Contracting,
     who: &Principal,
     id: &str,
     action: &str,
@@ -510,7 +511,7 @@ async fn negotiation_action(
             retrying(|| negotiation::terminate(state, id, &reason)).await?
         }
     };
-    crate::audit::record_management_action(
+    super::record_management_action(
         state,
         who,
         &format!("negotiation.{action}"),
@@ -524,7 +525,7 @@ async fn negotiation_action(
 #[utoipa::path(post, path = "/api/v1/negotiations/{id}/accept", tag = "negotiations", params(("id" = String, Path)), request_body = Reason,
     responses((status = 200, body = NegotiationView), (status = 409, body = crate::error::Problem)))]
 pub async fn accept(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     who: Principal,
     Path(id): Path<String>,
     body: Bytes,
@@ -535,7 +536,7 @@ pub async fn accept(
 #[utoipa::path(post, path = "/api/v1/negotiations/{id}/counter", tag = "negotiations", params(("id" = String, Path)), request_body = CounterNegotiation,
     responses((status = 200, body = NegotiationView), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn counter(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     who: Principal,
     Path(id): Path<String>,
     body: Bytes,
@@ -543,7 +544,7 @@ pub async fn counter(
     who.require(Role::Operator)?;
     let req: CounterNegotiation = parse(&body, "counter-request")?;
     let n = retrying(|| negotiation::counter(&state, &id, &req.terms)).await?;
-    crate::audit::record_management_action(
+    super::record_management_action(
         &state,
         &who,
         "negotiation.counter",
@@ -557,7 +558,7 @@ pub async fn counter(
 #[utoipa::path(post, path = "/api/v1/negotiations/{id}/approve", tag = "negotiations", params(("id" = String, Path)), request_body = Reason,
     responses((status = 200, body = NegotiationView), (status = 409, body = crate::error::Problem)))]
 pub async fn approve(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     who: Principal,
     Path(id): Path<String>,
     body: Bytes,
@@ -568,7 +569,7 @@ pub async fn approve(
 #[utoipa::path(post, path = "/api/v1/negotiations/{id}/terminate", tag = "negotiations", params(("id" = String, Path)), request_body = Reason,
     responses((status = 200, body = NegotiationView), (status = 409, body = crate::error::Problem)))]
 pub async fn terminate(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     who: Principal,
     Path(id): Path<String>,
     body: Bytes,
@@ -578,7 +579,7 @@ pub async fn terminate(
 
 #[utoipa::path(get, path = "/api/v1/agreements", tag = "agreements", responses((status = 200, body = [AgreementExport])))]
 pub async fn list_agreements(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     who: Principal,
 ) -> Result<Json<Vec<AgreementExport>>, ApiError> {
     who.require(Role::Viewer)?;
@@ -596,7 +597,7 @@ pub async fn list_agreements(
 #[utoipa::path(get, path = "/api/v1/agreements/{id}", tag = "agreements", params(("id" = String, Path)),
     responses((status = 200, body = AgreementExport), (status = 404, body = crate::error::Problem)))]
 pub async fn read_agreement(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     who: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<AgreementExport>, ApiError> {
@@ -623,7 +624,7 @@ pub struct StartTransfer {
 
 #[utoipa::path(get, path = "/api/v1/transfers", tag = "transfers", responses((status = 200, body = [TransferView])))]
 pub async fn list_transfers(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     who: Principal,
 ) -> Result<Json<Vec<TransferView>>, ApiError> {
     who.require(Role::Viewer)?;
@@ -637,7 +638,7 @@ pub async fn list_transfers(
 #[utoipa::path(get, path = "/api/v1/transfers/{id}", tag = "transfers", params(("id" = String, Path)),
     responses((status = 200, body = TransferView), (status = 404, body = crate::error::Problem)))]
 pub async fn read_transfer(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     who: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<TransferView>, ApiError> {
@@ -653,7 +654,7 @@ pub async fn read_transfer(
 #[utoipa::path(post, path = "/api/v1/transfers", tag = "transfers", request_body = StartTransfer,
     responses((status = 201, body = TransferView), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn start_transfer(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     who: Principal,
     body: Bytes,
 ) -> Result<(StatusCode, Json<TransferView>), ApiError> {
@@ -682,7 +683,7 @@ pub async fn start_transfer(
         }
         other => other.into(),
     })?;
-    crate::audit::record_management_action(
+    super::record_management_action(
         &state,
         &who,
         "transfer.request",
@@ -697,7 +698,7 @@ pub async fn start_transfer(
 }
 
 async fn transfer_action(
-    state: &AppState,
+    state: &Contracting,
     who: &Principal,
     id: &str,
     kind: TransferMessageKind,
@@ -706,7 +707,7 @@ async fn transfer_action(
     who.require(Role::Operator)?;
     let reason = optional_reason(body)?;
     let t = retrying(|| transfer::act(state, id, kind, reason.as_deref())).await?;
-    crate::audit::record_management_action(
+    super::record_management_action(
         state,
         who,
         &format!("transfer.{}", kind.name()),
@@ -720,7 +721,7 @@ async fn transfer_action(
 #[utoipa::path(post, path = "/api/v1/transfers/{id}/suspend", tag = "transfers", params(("id" = String, Path)), request_body = Reason,
     responses((status = 200, body = TransferView), (status = 409, body = crate::error::Problem)))]
 pub async fn suspend(
-    State(s): State<AppState>,
+    State(s): State<Contracting>,
     who: Principal,
     Path(id): Path<String>,
     body: Bytes,
@@ -738,7 +739,7 @@ pub async fn suspend(
 #[utoipa::path(post, path = "/api/v1/transfers/{id}/resume", tag = "transfers", params(("id" = String, Path)), request_body = Reason,
     responses((status = 200, body = TransferView), (status = 409, body = crate::error::Problem)))]
 pub async fn resume(
-    State(s): State<AppState>,
+    State(s): State<Contracting>,
     who: Principal,
     Path(id): Path<String>,
     body: Bytes,
@@ -749,7 +750,7 @@ pub async fn resume(
 #[utoipa::path(post, path = "/api/v1/transfers/{id}/complete", tag = "transfers", params(("id" = String, Path)), request_body = Reason,
     responses((status = 200, body = TransferView), (status = 409, body = crate::error::Problem)))]
 pub async fn complete(
-    State(s): State<AppState>,
+    State(s): State<Contracting>,
     who: Principal,
     Path(id): Path<String>,
     body: Bytes,
@@ -767,7 +768,7 @@ pub async fn complete(
 #[utoipa::path(post, path = "/api/v1/transfers/{id}/terminate", tag = "transfers", params(("id" = String, Path)), request_body = Reason,
     responses((status = 200, body = TransferView), (status = 409, body = crate::error::Problem)))]
 pub async fn terminate_transfer(
-    State(s): State<AppState>,
+    State(s): State<Contracting>,
     who: Principal,
     Path(id): Path<String>,
     body: Bytes,

@@ -5,14 +5,14 @@ use axum::extract::{Path, State};
 use axum::Json;
 
 use super::{Principal, Role};
-use crate::app::AppState;
 use crate::dataplane::consumer::receipts::{self, ReceiptView};
+use crate::dataplane::DataPlaneState;
 use crate::error::ApiError;
 
 #[utoipa::path(get, path = "/api/v1/transfers/{id}/receipts", tag = "transfers", params(("id" = String, Path)),
     responses((status = 200, body = [ReceiptView]), (status = 404, body = crate::error::Problem)))]
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<DataPlaneState>,
     who: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<ReceiptView>>, ApiError> {

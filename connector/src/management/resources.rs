@@ -9,10 +9,10 @@ use serde::Serialize;
 
 use super::auth::{Principal, Role};
 use super::body;
-use crate::app::AppState;
-use crate::audit::ManagementEntry;
+use super::ManagementEntry;
 use crate::catalogue::resource::parse_resource;
 use crate::catalogue::{FieldError, Resource};
+use crate::contracting::Contracting;
 use crate::error::ApiError;
 use crate::storage::ResourceSource;
 
@@ -29,7 +29,7 @@ pub struct ResourceView {
 #[utoipa::path(get, path = "/api/v1/resources", tag = "resources",
     responses((status = 200, body = [ResourceView]), (status = 401, body = crate::error::Problem)))]
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     who: Principal,
 ) -> Result<Json<Vec<ResourceView>>, ApiError> {
     who.require(Role::Viewer)?;
@@ -55,7 +55,7 @@ pub async fn list(
     params(("id" = String, Path, description = "resource IRI, percent-encoded")),
     responses((status = 200, body = ResourceView), (status = 404, body = crate::error::Problem)))]
 pub async fn read(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     who: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<ResourceView>, ApiError> {
@@ -82,7 +82,7 @@ pub async fn read(
     responses((status = 201, body = ResourceView), (status = 409, body = crate::error::Problem),
               (status = 422, body = crate::error::Problem)))]
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     who: Principal,
     body: Bytes,
 ) -> Result<(StatusCode, Json<ResourceView>), ApiError> {
@@ -110,7 +110,7 @@ pub async fn create(
     responses((status = 200, body = ResourceView), (status = 201, body = ResourceView),
               (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn update(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     who: Principal,
     Path(id): Path<String>,
     body: Bytes,
@@ -153,7 +153,7 @@ pub async fn update(
     params(("id" = String, Path, description = "resource IRI, percent-encoded")),
     responses((status = 204), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
 pub async fn delete(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     who: Principal,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
@@ -180,7 +180,7 @@ fn refuse_file_owned(source: Option<ResourceSource>, id: &str) -> Result<(), Api
     Ok(())
 }
 
-async fn validated(state: &AppState, value: serde_json::Value) -> Result<Resource, ApiError> {
+async fn validated(state: &Contracting, value: serde_json::Value) -> Result<Resource, ApiError> {
     let resource = parse_resource(value).map_err(|errors| ApiError::Validation {
         what: "resource".into(),
         errors,
@@ -203,7 +203,7 @@ async fn validated(state: &AppState, value: serde_json::Value) -> Result<Resourc
     Ok(resource)
 }
 
-async fn save(state: &AppState, resource: Resource) -> Result<ResourceView, ApiError> {
+async fn save(state: &Contracting, resource: Resource) -> Result<ResourceView, ApiError> {
     let body = serde_json::to_value(&resource).map_err(|e| ApiError::Internal(e.to_string()))?;
     state
         .store()

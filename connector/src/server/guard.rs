@@ -9,8 +9,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use percent_encoding::percent_decode_str;
 
-use crate::dsp::DSP_PATH;
 use crate::error::ApiError;
+use crate::paths::DSP_PATH;
 
 /// The longest request target (path and query) accepted, in bytes.
 pub const MAX_TARGET_BYTES: usize = 8 * 1024;
@@ -90,7 +90,7 @@ fn decode(part: &str, what: &str) -> Result<String, (StatusCode, String)> {
 
 fn refuse(path: &str, status: StatusCode, reason: &str) -> Response {
     if path.starts_with(DSP_PATH) {
-        return crate::dsp::refusal(path, status, "bad-request", reason);
+        return crate::error::dsp_refusal(path, status, "bad-request", reason);
     }
     let error = match status {
         StatusCode::URI_TOO_LONG => ApiError::UriTooLong(reason.to_string()),

@@ -1,4 +1,4 @@
-//! Times `AuditLog::append` for the `twinport_audit_append_duration_seconds` histogram. The audit log is opened
+//! Times the audit log's appends (`AuditLog::append`) for the `twinport_audit_append_duration_seconds` histogram. The audit log is opened
 //! before the connector's metrics exist, so it carries an [`AppendObserver`] that starts empty and is pointed at the
 //! connector's histogram once the metrics are built; until then (and in the CLI tools) appends are not timed.
 
@@ -7,27 +7,23 @@ use std::time::Instant;
 
 use prometheus_client::metrics::histogram::Histogram;
 
-use crate::audit::AuditLog;
-
 /// Where one audit log's append times go; shared by all clones of the log.
 #[derive(Clone, Debug, Default)]
 pub struct AppendObserver(Arc<OnceLock<Histogram>>);
 
 impl AppendObserver {
+    /// Records the duration of every append from now on into `histogram`. Only the first call takes effect: a log
+    /// belongs to one connector.
+    pub fn observe(&self, histogram: Histogram) {
+        let _ = self.0.set(histogram);
+    }
+
     /// Starts timing an append; the time is recorded when the returned guard is dropped.
     pub fn start(&self) -> AppendTimer<'_> {
         AppendTimer {
             observer: self,
             started: Instant::now(),
         }
-    }
-}
-
-impl AuditLog {
-    /// Records the duration of every append from now on into `histogram`. Only the first call takes effect: a log
-    /// belongs to one connector.
-    pub fn observe_appends(&self, histogram: Histogram) {
-        let _ = self.appends.0.set(histogram);
     }
 }
 

@@ -3,7 +3,6 @@
 //! (`http_layer`). [`Telemetry`] is the per-connector part, owned by `AppState`.
 
 pub mod audit_timing;
-pub mod endpoint;
 pub mod http_layer;
 pub mod logging;
 pub mod metrics;

@@ -5,7 +5,6 @@
 
 mod cert_store;
 mod files;
-mod fingerprint;
 mod listener;
 mod peer;
 mod reload;
@@ -18,8 +17,8 @@ use rustls::crypto::CryptoProvider;
 use rustls::server::NoClientAuth;
 use rustls::{ClientConfig, ServerConfig};
 
+pub use crate::config::{Fingerprint, FingerprintError};
 pub use cert_store::CertStore;
-pub use fingerprint::{Fingerprint, FingerprintError};
 pub use listener::TlsListener;
 pub use peer::{PeerCheck, PeerError, TlsPeer};
 pub use reload::spawn_reload_on_sighup;

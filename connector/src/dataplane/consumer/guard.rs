@@ -13,8 +13,8 @@ use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode,
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::app::AppState;
 use crate::dataplane::problem::Refusal;
+use crate::dataplane::DataPlaneState;
 
 /// The methods a page of an allowed origin may use; they are all the local endpoint relays for an NGSI-LD or
 /// file backend.
@@ -182,8 +182,8 @@ fn cross_site(detail: String) -> Refusal {
 }
 
 /// The middleware in front of every route of the local listener, the fallback included.
-pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let config = state.config();
+pub async fn guard(State(state): State<DataPlaneState>, req: Request, next: Next) -> Response {
+    let config = state.settings();
     let caller = match judge(
         req.uri(),
         req.headers(),

@@ -15,7 +15,7 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::any;
 use axum::Router;
 
-use crate::app::AppState;
+use crate::dataplane::DataPlaneState;
 
 pub use receipts::{ReceiptCheck, StoredReceipt};
 pub use record::{record_access, Access};
@@ -23,7 +23,7 @@ pub use record::{record_access, Access};
 /// The router of the local listener. Nothing else is served there, so partners never reach it through the DSP
 /// listener and the city's applications never reach the management API through it. The guard wraps the fallback
 /// too, so a refused caller learns nothing, not even which paths exist.
-pub fn router(state: AppState) -> Router {
+pub fn router(state: DataPlaneState) -> Router {
     Router::new()
         .route("/transfers/{pid}", any(proxy::forward_root))
         .route("/transfers/{pid}/", any(proxy::forward_root))

@@ -16,10 +16,10 @@ use tokio::sync::mpsc;
 use twinport_contracts::transfer::{DataAddress, TransferState};
 
 use super::record::{self, Access};
-use crate::app::AppState;
 use crate::contracting::transfer::PULL;
 use crate::contracting::CONSUMER;
 use crate::dataplane::upload::{within_silence, Waited};
+use crate::dataplane::DataPlaneState;
 use crate::dataplane::{RECEIPT_HEADER, REQUEST_ID_HEADER};
 use crate::error::ApiError;
 use crate::storage::TransferRecord;
@@ -62,7 +62,7 @@ const CHANNEL_CHUNKS: usize = 8;
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub async fn forward_root(
-    State(state): State<AppState>,
+    State(state): State<DataPlaneState>,
     Path(pid): Path<String>,
     req: Request,
 ) -> Response {
@@ -70,7 +70,7 @@ pub async fn forward_root(
 }
 
 pub async fn forward_path(
-    State(state): State<AppState>,
+    State(state): State<DataPlaneState>,
     Path((pid, _)): Path<(String, String)>,
     req: Request,
 ) -> Response {
@@ -87,7 +87,7 @@ fn raw_below(path: &str) -> &str {
     }
 }
 
-async fn forward(state: AppState, pid: String, req: Request) -> Response {
+async fn forward(state: DataPlaneState, pid: String, req: Request) -> Response {
     match try_forward(state, pid, req).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
@@ -103,7 +103,7 @@ pub struct Usable {
 
 /// Looks up consumer transfer `pid` and checks it can carry a request now. Fails closed: anything other than a
 /// STARTED pull transfer with a complete data address is refused without contacting the provider.
-pub async fn usable_transfer(state: &AppState, pid: &str) -> Result<Usable, ApiError> {
+pub async fn usable_transfer(state: &DataPlaneState, pid: &str) -> Result<Usable, ApiError> {
     let mut t = state
         .store()
         .transfer(pid)
@@ -112,7 +112,8 @@ pub async fn usable_transfer(state: &AppState, pid: &str) -> Result<Usable, ApiE
         .ok_or_else(|| ApiError::NotFound(format!("transfer {pid} (as consumer)")))?;
     if t.state != TransferState::Started.as_str() {
         // A resume of ours whose acknowledgement is on its way: wait for it, bounded.
-        let _ = crate::contracting::acknowledgement::await_in_flight(state, &t.id).await;
+        let _ =
+            crate::contracting::acknowledgement::await_in_flight(state.contracting(), &t.id).await;
         if let Some(now) = state.store().transfer(pid).await? {
             t = now;
         }
@@ -162,7 +163,11 @@ pub async fn usable_transfer(state: &AppState, pid: &str) -> Result<Usable, ApiE
     })
 }
 
-async fn try_forward(state: AppState, pid: String, req: Request) -> Result<Response, ApiError> {
+async fn try_forward(
+    state: DataPlaneState,
+    pid: String,
+    req: Request,
+) -> Result<Response, ApiError> {
     let Usable {
         transfer,
         endpoint,
@@ -283,7 +288,7 @@ async fn try_forward(state: AppState, pid: String, req: Request) -> Result<Respo
 /// Pumps the provider's body to the application, digesting exactly the bytes the application was handed, then
 /// checks the receipt and records the access.
 async fn relay(
-    state: AppState,
+    state: DataPlaneState,
     mut access: Access,
     mut response: reqwest::Response,
     tx: mpsc::Sender<Result<Bytes, std::io::Error>>,

@@ -24,26 +24,26 @@ use twinport_contracts::transfer::TransferState;
 
 use super::receipts::{self, safe_name, Expected, ReceiptCheck};
 use super::record::{self, Access};
-use crate::app::AppState;
 use crate::contracting::transfer::{token_hash, PUSH};
 use crate::contracting::CONSUMER;
 use crate::dataplane::access::bearer;
 use crate::dataplane::problem::Refusal;
+use crate::dataplane::DataPlaneState;
 use crate::dataplane::{DATA_PATH, RECEIPT_HEADER, REQUEST_ID_HEADER};
-use crate::dsp::DSP_PATH;
+use crate::paths::DSP_PATH;
 use crate::storage::TransferRecord;
 
 /// Where pushed payloads of a transfer are kept.
-pub fn received_dir(state: &AppState, consumer_pid: &str) -> PathBuf {
+pub fn received_dir(state: &DataPlaneState, consumer_pid: &str) -> PathBuf {
     state
-        .config()
+        .settings()
         .data_dir
         .join("received")
         .join(safe_name(consumer_pid))
 }
 
 pub async fn receive(
-    State(state): State<AppState>,
+    State(state): State<DataPlaneState>,
     Path(pid): Path<String>,
     req: Request,
 ) -> Response {
@@ -80,8 +80,8 @@ impl From<Refusal> for Refused {
 }
 
 /// The most a pushed body may hold, from `max_push_mb`.
-fn limit(state: &AppState) -> u64 {
-    state.config().max_push_mb.saturating_mul(1024 * 1024)
+fn limit(state: &DataPlaneState) -> u64 {
+    state.settings().max_push_mb.saturating_mul(1024 * 1024)
 }
 
 fn too_large(limit: u64) -> Refusal {
@@ -98,7 +98,7 @@ fn too_large(limit: u64) -> Refusal {
 /// The push transfer the token was issued for. Unknown transfer and wrong token get the same answer, so the
 /// endpoint does not reveal which transfers exist.
 async fn authorized(
-    state: &AppState,
+    state: &DataPlaneState,
     pid: &str,
     headers: &HeaderMap,
 ) -> Result<TransferRecord, Refused> {
@@ -120,7 +120,8 @@ async fn authorized(
     if t.state != TransferState::Started.as_str() {
         // We resumed the transfer and the provider pushes as soon as it accepted our start, possibly before its
         // acknowledgement reached our outbox: wait for that, bounded.
-        let _ = crate::contracting::acknowledgement::await_in_flight(state, &t.id).await;
+        let _ =
+            crate::contracting::acknowledgement::await_in_flight(state.contracting(), &t.id).await;
         if let Ok(Some(now)) = state.store().transfer(&t.id).await {
             t = now;
         }
@@ -147,7 +148,7 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-async fn try_receive(state: &AppState, pid: &str, req: Request) -> Result<Response, Refused> {
+async fn try_receive(state: &DataPlaneState, pid: &str, req: Request) -> Result<Response, Refused> {
     let (parts, body) = req.into_parts();
     let t = authorized(state, pid, &parts.headers).await?;
     let known = |refusal: Refusal| Refused {
@@ -281,7 +282,11 @@ async fn place(partial: &std::path::Path, target: &std::path::Path) -> std::io::
 }
 
 /// Records a push whose body arrived (whole or in part) but was not kept, with the status it is answered.
-async fn recorded_failure(state: &AppState, access: &mut Access, refusal: Refusal) -> Refused {
+async fn recorded_failure(
+    state: &DataPlaneState,
+    access: &mut Access,
+    refusal: Refusal,
+) -> Refused {
     access.status = refusal.status.as_u16();
     record::record_access(state, access, None).await;
     Refused {
@@ -366,7 +371,7 @@ fn provider_root(t: &TransferRecord) -> Option<&str> {
 
 /// Fetches and checks the receipt the provider named. Our identity token goes only to the provider's own receipts
 /// endpoint for this transfer.
-async fn check_receipt(state: &AppState, access: &Access) -> ReceiptCheck {
+async fn check_receipt(state: &DataPlaneState, access: &Access) -> ReceiptCheck {
     let t = &access.transfer;
     let Some(url) = access.receipt_url.as_deref() else {
         return missing("the provider sent no twinport-receipt header");

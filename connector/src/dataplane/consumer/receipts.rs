@@ -11,7 +11,7 @@ use twinport_contracts::identity::Jwks;
 use twinport_contracts::receipt::{ReceiptError, SignedReceipt};
 
 use super::record::Access;
-use crate::app::AppState;
+use crate::dataplane::DataPlaneState;
 
 /// Largest receipt document accepted; a receipt is a few hundred bytes.
 const MAX_RECEIPT_BYTES: usize = 64 * 1024;
@@ -111,13 +111,14 @@ pub fn check_receipt(
 /// Checks `receipt` with the partner's current keys, fetching them again once if the signature does not verify
 /// (the provider may have rotated its key).
 pub async fn verify_with_partner_keys(
-    state: &AppState,
+    state: &DataPlaneState,
     partner: &str,
     receipt: &SignedReceipt,
     expected: &Expected<'_>,
 ) -> Result<(), String> {
     let jwks = state
         .partners()
+        .directory()
         .keys(partner, false)
         .await
         .map_err(|e| format!("no keys for {partner}: {e}"))?;
@@ -126,6 +127,7 @@ pub async fn verify_with_partner_keys(
         Err(ReceiptError::Jws(_)) => {
             let jwks = state
                 .partners()
+                .directory()
                 .keys(partner, true)
                 .await
                 .map_err(|e| format!("no keys for {partner}: {e}"))?;
@@ -136,7 +138,7 @@ pub async fn verify_with_partner_keys(
 }
 
 /// Fetches the receipt the provider announced for `access` and checks it.
-pub async fn fetch_and_check(state: &AppState, access: &Access) -> ReceiptCheck {
+pub async fn fetch_and_check(state: &DataPlaneState, access: &Access) -> ReceiptCheck {
     let Some(url) = access.receipt_url.as_deref() else {
         return ReceiptCheck::missing("the provider sent no twinport-receipt header");
     };
@@ -177,7 +179,7 @@ pub async fn fetch_and_check(state: &AppState, access: &Access) -> ReceiptCheck 
 }
 
 /// GETs a receipt document with `token`, refusing oversized answers.
-pub async fn fetch(state: &AppState, url: &str, token: &str) -> Result<Vec<u8>, String> {
+pub async fn fetch(state: &DataPlaneState, url: &str, token: &str) -> Result<Vec<u8>, String> {
     let mut response = state
         .http()
         .get(url)
@@ -240,9 +242,9 @@ pub struct ReceiptView {
     pub problem_now: Option<String>,
 }
 
-fn transfer_dir(state: &AppState, transfer_id: &str) -> PathBuf {
+fn transfer_dir(state: &DataPlaneState, transfer_id: &str) -> PathBuf {
     state
-        .config()
+        .settings()
         .data_dir
         .join("receipts")
         .join(safe_name(transfer_id))
@@ -266,7 +268,7 @@ pub fn safe_name(id: &str) -> String {
 
 /// Writes a receipt next to the transfer's others. The file name starts with the time, so listing is ordered.
 pub fn store(
-    state: &AppState,
+    state: &DataPlaneState,
     transfer_id: &str,
     receipt: &StoredReceipt,
 ) -> std::io::Result<PathBuf> {
@@ -284,7 +286,7 @@ pub fn store(
 }
 
 /// The receipts stored for a transfer, oldest first, each checked again.
-pub async fn list(state: &AppState, transfer_id: &str) -> std::io::Result<Vec<ReceiptView>> {
+pub async fn list(state: &DataPlaneState, transfer_id: &str) -> std::io::Result<Vec<ReceiptView>> {
     let dir = transfer_dir(state, transfer_id);
     let mut names: Vec<PathBuf> = match std::fs::read_dir(&dir) {
         Ok(entries) => entries

@@ -6,8 +6,8 @@
 use serde_json::json;
 
 use super::receipts::{self, ReceiptCheck, StoredReceipt};
-use crate::app::AppState;
 use crate::audit::{AuditEvent, EventKind};
+use crate::dataplane::DataPlaneState;
 use crate::storage::TransferRecord;
 
 /// One request as the consumer saw it.
@@ -42,7 +42,7 @@ pub fn now() -> String {
 
 /// Records the access; `check` is `None` when no receipt was looked for (the body was cut short, or the provider
 /// could not be reached). Failures to record are logged: the application's response is already gone.
-pub async fn record_access(state: &AppState, access: &Access, check: Option<ReceiptCheck>) {
+pub async fn record_access(state: &DataPlaneState, access: &Access, check: Option<ReceiptCheck>) {
     let t = &access.transfer;
     let receipt_json = match &check {
         None => json!({"verified": false, "problem": if access.status == 0 || !access.complete {
@@ -141,7 +141,7 @@ pub async fn record_access(state: &AppState, access: &Access, check: Option<Rece
 /// Records a push refused before its body was written: with the transfer when the token identified one (the
 /// partner and agreement then come from it), otherwise only the data address that was tried.
 pub async fn record_refused_push(
-    state: &AppState,
+    state: &DataPlaneState,
     consumer_pid: &str,
     transfer: Option<&TransferRecord>,
     refusal: &crate::dataplane::problem::Refusal,

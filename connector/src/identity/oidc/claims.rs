@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use crate::config::OidcConfig;
-use crate::management::Role;
+use crate::config::Role;
 
 /// The person an accepted access token speaks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,7 +107,7 @@ mod tests {
 
     use super::check_claims;
     use crate::config::OidcConfig;
-    use crate::management::Role;
+    use crate::config::Role;
 
     const NOW: i64 = 1_800_000_000;
 

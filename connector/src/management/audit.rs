@@ -1,5 +1,6 @@
 //! `/api/v1/audit/...`: the auditor's read-only view of the log — filtered, paged entries, the current signed
-//! checkpoint with the key to check it, inclusion and consistency proofs, and receipts. Requires the Auditor role.
+//! checkpoint with the key to check it, inclusion and consistency proofs, and receipts (the Auditor role); and the
+//! entries that record each management change.
 
 use axum::extract::{Path, Query, State};
 use axum::http::header;
@@ -9,13 +10,14 @@ use axum::{Json, Router};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 
-use super::{EntryFilter, EventKind, StoredEntry};
-use crate::app::AppState;
+use super::{ManagementState, Principal, Role};
+use crate::audit::{AuditEvent, EntryFilter, EventKind, StoredEntry};
+use crate::contracting::Contracting;
 use crate::error::ApiError;
-use crate::management::{Principal, Role};
 
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router<ManagementState> {
     Router::new()
         .route("/audit/entries", get(entries))
         .route("/audit/checkpoint", get(checkpoint))
@@ -23,6 +25,59 @@ pub fn routes() -> Router<AppState> {
         .route("/audit/proofs/consistency", get(consistency))
         .route("/audit/receipts/{index}", get(receipt))
         .route("/audit/partners/{id}/check", post(check_partner))
+}
+
+/// A management change's entry, made and checked before the change: an entry that could not be written (too
+/// large, not canonicalisable) refuses the change instead of leaving it committed and unrecorded.
+pub struct ManagementEntry(AuditEvent);
+
+impl ManagementEntry {
+    /// Who made the change is personal data: it goes to the erasable side table, the leaf keeps a salted
+    /// commitment to it.
+    pub fn new(
+        who: &Principal,
+        action: &str,
+        resource: Option<&str>,
+        details: Value,
+    ) -> Result<ManagementEntry, ApiError> {
+        let mut e = AuditEvent::new(
+            EventKind::ManagementAction,
+            json!({"action": action, "change": details}),
+        );
+        e.resource = resource.map(str::to_owned);
+        let mut personal = json!({"subject": who.subject});
+        if let Some(name) = &who.name {
+            personal["name"] = json!(name);
+        }
+        if let Some(email) = &who.email {
+            personal["email"] = json!(email);
+        }
+        e.personal = Some(personal);
+        crate::audit::prepare(e.clone(), time::OffsetDateTime::now_utc()).map_err(|err| {
+            ApiError::Malformed(format!(
+                "the change cannot be recorded in the audit log: {err}"
+            ))
+        })?;
+        Ok(ManagementEntry(e))
+    }
+
+    /// Appends the entry, once the change committed.
+    pub async fn record(self, state: &Contracting) -> Result<u64, ApiError> {
+        Ok(state.audit().append(self.0).await?)
+    }
+}
+
+/// A management change whose entry cannot outgrow its leaf (its values obey the id rule), recorded after it.
+pub async fn record_management_action(
+    state: &Contracting,
+    who: &Principal,
+    action: &str,
+    resource: Option<&str>,
+    details: Value,
+) -> Result<u64, ApiError> {
+    ManagementEntry::new(who, action, resource, details)?
+        .record(state)
+        .await
 }
 
 #[derive(utoipa::OpenApi)]
@@ -33,7 +88,7 @@ pub struct AuditApiDoc;
     responses((status = 200, body = [StoredEntry]), (status = 403, body = crate::error::Problem),
               (status = 422, body = crate::error::Problem)))]
 pub async fn entries(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     who: Principal,
     Query(filter): Query<EntryFilter>,
 ) -> Result<Json<Vec<StoredEntry>>, ApiError> {
@@ -61,7 +116,7 @@ pub struct CheckpointView {
 #[utoipa::path(get, path = "/api/v1/audit/checkpoint", tag = "audit",
     responses((status = 200, body = CheckpointView), (status = 403, body = crate::error::Problem)))]
 pub async fn checkpoint(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     who: Principal,
 ) -> Result<Json<CheckpointView>, ApiError> {
     who.require(Role::Auditor)?;
@@ -89,7 +144,7 @@ pub struct ProofView {
     pub size: u64,
 }
 
-async fn default_size(state: &AppState, size: Option<u64>) -> Result<u64, ApiError> {
+async fn default_size(state: &Contracting, size: Option<u64>) -> Result<u64, ApiError> {
     match size {
         Some(s) => Ok(s),
         None => Ok(state.audit().checkpoint().await?.checkpoint.size),
@@ -103,7 +158,7 @@ fn encode(proof: &[[u8; 32]]) -> Vec<String> {
 #[utoipa::path(get, path = "/api/v1/audit/proofs/inclusion", tag = "audit", params(InclusionQuery),
     responses((status = 200, body = ProofView), (status = 404, body = crate::error::Problem)))]
 pub async fn inclusion(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     who: Principal,
     Query(q): Query<InclusionQuery>,
 ) -> Result<Json<ProofView>, ApiError> {
@@ -126,7 +181,7 @@ pub struct ConsistencyQuery {
 #[utoipa::path(get, path = "/api/v1/audit/proofs/consistency", tag = "audit", params(ConsistencyQuery),
     responses((status = 200, body = ProofView), (status = 404, body = crate::error::Problem)))]
 pub async fn consistency(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     who: Principal,
     Query(q): Query<ConsistencyQuery>,
 ) -> Result<Json<ProofView>, ApiError> {
@@ -143,7 +198,7 @@ pub async fn consistency(
     responses((status = 200, description = "c2sp.org/tlog-proof@v1 text", content_type = "text/plain"),
               (status = 404, body = crate::error::Problem)))]
 pub async fn receipt(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     who: Principal,
     Path(index): Path<u64>,
 ) -> Result<impl IntoResponse, ApiError> {
@@ -154,15 +209,17 @@ pub async fn receipt(
 
 #[utoipa::path(post, path = "/api/v1/audit/partners/{id}/check", tag = "audit",
     params(("id" = String, Path, description = "partner participant id, percent-encoded")),
-    responses((status = 200, body = super::witness::WitnessOutcome), (status = 404, body = crate::error::Problem),
+    responses((status = 200, body = crate::audit::witness::WitnessOutcome), (status = 404, body = crate::error::Problem),
               (status = 502, body = crate::error::Problem)))]
 /// Fetches the partner's latest audit checkpoint and accepts it only if it is consistent with the last one
 /// accepted; a `split_view` outcome is also logged as a `split_view_alarm` entry.
 pub async fn check_partner(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     who: Principal,
     Path(id): Path<String>,
-) -> Result<Json<super::witness::WitnessOutcome>, ApiError> {
+) -> Result<Json<crate::audit::witness::WitnessOutcome>, ApiError> {
     who.require(Role::Auditor)?;
-    Ok(Json(super::witness::check_partner(&state, &id).await?))
+    Ok(Json(
+        crate::audit::witness::check_partner(state.partner_logs(), &id).await?,
+    ))
 }

@@ -14,11 +14,11 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use twinport_contracts::dsp::DSP_VERSION;
 
-use crate::app::AppState;
+use super::Partners;
 use crate::error::ApiError;
 
 /// Where the document is served, under the connector's root (next to `/.well-known/dspace-version`).
-pub const WELL_KNOWN_PATH: &str = "/.well-known/twinport";
+pub use crate::paths::EXTENSIONS_PATH as WELL_KNOWN_PATH;
 
 /// The document format this connector writes and reads. Fields may be added without changing it; a reader
 /// ignores what it does not know, and treats a document of another format as advertising nothing.
@@ -253,11 +253,10 @@ impl ExtensionCache {
 }
 
 /// What `partner` advertises, from the cache or by asking `<partner url>/.well-known/twinport`.
-pub async fn advertised(state: &AppState, partner: &str) -> Result<Advertised, ApiError> {
+pub async fn advertised(partners: &Partners, partner: &str) -> Result<Advertised, ApiError> {
     // The live directory: an operator may have pointed the partner at a new URL since start, and a new URL is a
     // new key, asked at once.
-    let config = state
-        .partners()
+    let config = partners
         .get(partner)
         .ok_or_else(|| ApiError::NotFound(format!("partner {partner}")))?;
     let root = config
@@ -267,9 +266,9 @@ pub async fn advertised(state: &AppState, partner: &str) -> Result<Advertised, A
         .ok_or_else(|| ApiError::BadGateway(format!("partner {partner} has no url configured")))?;
     // Each connector has its own cache (in its state), so connectors side by side in one process (tests, the
     // demo) never share an answer; the key is the root the partner is reached at.
-    state
+    partners
         .extensions()
-        .get_or_ask(&root, Instant::now(), || ask(state, partner, &root))
+        .get_or_ask(&root, Instant::now(), || ask(partners, partner, &root))
         .await
         .map_err(|e| ApiError::BadGateway(format!("extension discovery: {e}")))
 }
@@ -285,13 +284,12 @@ pub fn not_advertised(partner: &str, extension: Extension) -> ApiError {
     ))
 }
 
-async fn ask(state: &AppState, partner: &str, root: &str) -> Result<Advertised, String> {
+async fn ask(partners: &Partners, partner: &str, root: &str) -> Result<Advertised, String> {
     let url = format!("{root}{WELL_KNOWN_PATH}");
     // The shared client presents our certificate, so a partner that requires mutual TLS answers.
-    let (request, _span) = state
-        .telemetry()
+    let (request, _span) = partners
         .traces()
-        .outgoing(state.http().get(&url), "extension discovery");
+        .outgoing(partners.http().get(&url), "extension discovery");
     let mut response = request
         .timeout(TIMEOUT)
         .send()

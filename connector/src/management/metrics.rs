@@ -10,18 +10,29 @@ use axum::routing::get;
 use axum::Router;
 use sha2::{Digest, Sha256};
 
-use super::metrics::CONTENT_TYPE;
-use crate::app::AppState;
+use crate::contracting::Contracting;
 use crate::error::ApiError;
+use crate::telemetry::metrics::CONTENT_TYPE;
 
 pub const PATH: &str = "/metrics";
 
-pub fn router(state: AppState) -> Router {
-    Router::new().route(PATH, get(metrics)).with_state(state)
+/// What a scrape reads: the counters (and the store's and the log's sizes) through the contracting service, and
+/// the scrape token when one is set.
+#[derive(Clone)]
+struct Scrape {
+    contracting: Contracting,
+    token: Option<String>,
 }
 
-async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(expected) = &state.config().telemetry.metrics_token {
+pub fn router(contracting: Contracting, token: Option<String>) -> Router {
+    Router::new()
+        .route(PATH, get(metrics))
+        .with_state(Scrape { contracting, token })
+}
+
+async fn metrics(State(scrape): State<Scrape>, headers: HeaderMap) -> Response {
+    let state = &scrape.contracting;
+    if let Some(expected) = &scrape.token {
         if !bearer_matches(&headers, expected) {
             return ApiError::Unauthorized(
                 "/metrics needs the bearer token set in telemetry.metrics_token".into(),

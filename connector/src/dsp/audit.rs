@@ -15,13 +15,11 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde::Deserialize;
 
-use super::EventKind;
-use crate::app::AppState;
-use crate::dsp::{CatalogError, Partner, DSP_PATH};
+use super::{CatalogError, DspState, Partner, DSP_PATH};
+use crate::audit::{EventKind, VKEY_HEADER};
+use crate::contracting::Contracting;
 
-pub const VKEY_HEADER: &str = "twinport-audit-vkey";
-
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router<DspState> {
     Router::new()
         .route(&format!("{DSP_PATH}/audit/checkpoint"), get(checkpoint))
         .route(&format!("{DSP_PATH}/audit/consistency"), get(consistency))
@@ -33,7 +31,7 @@ pub fn routes() -> Router<AppState> {
 
 const TEXT: &str = "text/plain; charset=utf-8";
 
-fn internal(e: super::AuditError) -> CatalogError {
+fn internal(e: crate::audit::AuditError) -> CatalogError {
     tracing::error!(error = %e, "audit request from a partner failed");
     CatalogError::internal()
 }
@@ -43,7 +41,7 @@ fn not_found(what: String) -> CatalogError {
 }
 
 pub async fn checkpoint(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     Partner(_): Partner,
 ) -> Result<impl IntoResponse, CatalogError> {
     let cp = state.audit().checkpoint().await.map_err(internal)?;
@@ -64,7 +62,7 @@ pub struct ConsistencyQuery {
 }
 
 pub async fn consistency(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     Partner(_): Partner,
     Query(q): Query<ConsistencyQuery>,
 ) -> Result<impl IntoResponse, CatalogError> {
@@ -73,7 +71,7 @@ pub async fn consistency(
         .consistency_proof(q.old, q.new)
         .await
         .map_err(|e| match e {
-            super::AuditError::OutOfRange(m) => not_found(m),
+            crate::audit::AuditError::OutOfRange(m) => not_found(m),
             other => internal(other),
         })?;
     let body: String = proof
@@ -84,7 +82,7 @@ pub async fn consistency(
 }
 
 pub async fn receipt(
-    State(state): State<AppState>,
+    State(state): State<Contracting>,
     Partner(partner): Partner,
     Path(index): Path<u64>,
 ) -> Result<impl IntoResponse, CatalogError> {
