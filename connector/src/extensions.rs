@@ -319,7 +319,7 @@ async fn ask(state: &AppState, partner: &str, root: &str) -> Result<Advertised, 
         }
         Ok(a) => {
             let names: Vec<&str> = a.0.keys().map(|e| e.name()).collect();
-            tracing::debug!(%partner, extensions = ?names, "partner advertises Twinport extensions")
+            tracing::debug!(%partner, extensions = %names.join(", "), "partner advertises Twinport extensions")
         }
         Err(e) => {
             tracing::warn!(%partner, error = %e, "cannot learn the partner's Twinport extensions")
