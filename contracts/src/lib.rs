@@ -17,5 +17,6 @@ pub mod receipt;
 pub mod transfer;
 pub mod transparency;
 
-#[cfg(test)]
-mod official_schemas;
+#[cfg(any(test, feature = "official-schemas"))]
+#[doc(hidden)]
+pub mod official_schemas;

@@ -1,6 +1,7 @@
-//! Test support: loads the official DSP 2025-1 schemas and examples from the shared test data and validates our
-//! JSON output against them. Every schema file is registered under its `$id`, so cross-schema `$ref`s resolve
-//! without network access.
+//! Test support, not part of the protocol: loads the official DSP 2025-1 schemas and examples from the shared test
+//! data and validates JSON against them. Every schema file is registered under its `$id`, so cross-schema `$ref`s
+//! resolve without network access. This crate's unit tests use it, and so does the end-to-end crate (through the
+//! `official-schemas` feature), so both check against the same schemas with the same repairs.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -8,7 +9,7 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 /// The shared test-data directory, or `None` (after saying why) when this checkout does not have it.
-pub(crate) fn testdata_dir() -> Option<PathBuf> {
+pub fn testdata_dir() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/testdata/dsp-2025-1");
     if dir.is_dir() {
         Some(dir)
@@ -22,7 +23,7 @@ pub(crate) fn testdata_dir() -> Option<PathBuf> {
 }
 
 /// Reads one official example, e.g. `"catalog/example/catalog-error.json"`.
-pub(crate) fn example(rel: &str) -> Option<Value> {
+pub fn example(rel: &str) -> Option<Value> {
     let path = testdata_dir()?.join(rel);
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
@@ -77,8 +78,9 @@ fn repair_fragment_refs(v: &mut Value) {
     }
 }
 
-/// Asserts that `instance` is valid against the official schema at `rel` (e.g. `"catalog/catalog-error-schema.json"`).
-pub(crate) fn assert_schema_valid(rel: &str, instance: &Value) {
+/// Asserts that `instance` is valid against the official schema at `rel` (e.g. `"catalog/catalog-error-schema.json"`),
+/// panicking with every violation; does nothing when the test data is missing.
+pub fn assert_schema_valid(rel: &str, instance: &Value) {
     let schemas = all_schemas();
     if schemas.is_empty() {
         return;
@@ -107,7 +109,7 @@ pub(crate) fn assert_schema_valid(rel: &str, instance: &Value) {
         .collect();
     assert!(
         errors.is_empty(),
-        "{instance} is not valid against {rel}: {errors:#?}"
+        "not valid against {rel}: {errors:#?}\n{instance:#}"
     );
 }
 

@@ -86,49 +86,62 @@ pub async fn city_pair(storage: Storage) -> (City, City) {
 
 /// Like [`city_pair`], with `tweak` applied to each city's validated config before it starts.
 pub async fn city_pair_with(storage: Storage, tweak: impl Fn(&mut Config)) -> (City, City) {
+    start_pair(storage, "http://127.0.0.1:9", inline_partners, &tweak).await
+}
+
+/// Each city's partner entry for the other, trusting its inline keys: what to append to A's config and to B's.
+fn inline_partners(_: &Path, _: &Path, key_a: &SigningKey, key_b: &SigningKey) -> [String; 2] {
+    [
+        twinport::cli::pair::partner_toml(CITY_B, &key_b.jwks()).unwrap(),
+        twinport::cli::pair::partner_toml(CITY_A, &key_a.jwks()).unwrap(),
+    ]
+}
+
+/// The construction every city pair shares: writes city A's (EdDSA) and city B's (ES256) directories with their
+/// sample catalogues pointing at `backend`, appends what `partners` returns (given both directories and keys) to
+/// A's config and to B's, starts A, then B knowing where A listens, and finally tells A where B listens.
+async fn start_pair(
+    storage: Storage,
+    backend: &str,
+    partners: impl FnOnce(&Path, &Path, &SigningKey, &SigningKey) -> [String; 2],
+    tweak: &dyn Fn(&mut Config),
+) -> (City, City) {
     if std::env::var("TWINPORT_TEST_LOG").is_ok() {
         twinport::telemetry::init(twinport::config::LogFormat::Human);
     }
     let dir_a = tempfile::tempdir().expect("temp dir");
     let dir_b = tempfile::tempdir().expect("temp dir");
-    let a_path = dir_a.path().to_path_buf();
-    let b_path = dir_b.path().to_path_buf();
     let key_a = write_connector_dir(
-        &a_path,
+        dir_a.path(),
         CITY_A,
         KeyAlgorithm::EdDsa,
         "127.0.0.1:0",
         "127.0.0.1:0",
-        "http://127.0.0.1:9",
+        backend,
         "",
     )
     .expect("write city A");
     let key_b = write_connector_dir(
-        &b_path,
+        dir_b.path(),
         CITY_B,
         KeyAlgorithm::Es256,
         "127.0.0.1:0",
         "127.0.0.1:0",
-        "http://127.0.0.1:9",
+        backend,
         "",
     )
     .expect("write city B");
-    append(
-        &a_path.join("twinport.toml"),
-        &twinport::cli::pair::partner_toml(CITY_B, &key_b.jwks()).unwrap(),
-    );
-    append(
-        &b_path.join("twinport.toml"),
-        &twinport::cli::pair::partner_toml(CITY_A, &key_a.jwks()).unwrap(),
-    );
-    let a = start_at(dir_a, key_a, storage, None, None, &tweak).await;
+    let [to_a, to_b] = partners(dir_a.path(), dir_b.path(), &key_a, &key_b);
+    append(&dir_a.path().join("twinport.toml"), &to_a);
+    append(&dir_b.path().join("twinport.toml"), &to_b);
+    let a = start_at(dir_a, key_a, storage, None, None, tweak).await;
     let b = start_at(
         dir_b,
         key_b,
         storage,
         Some((CITY_A, a.running.public_url().to_string())),
         None,
-        &tweak,
+        tweak,
     )
     .await;
     // City A started first, on a port city B could not know: now A learns where B listens.
@@ -463,87 +476,49 @@ pub const PKI_DIR: &str = "pki";
 /// `city-c.pem` and their `-key.pem`). With `mutual`, each requires the other's client certificate, pinned by
 /// fingerprint; `city-c` is issued by the same CA but belongs to neither partner.
 pub async fn tls_pair(mutual: bool) -> (City, City) {
-    if std::env::var("TWINPORT_TEST_LOG").is_ok() {
-        twinport::telemetry::init(twinport::config::LogFormat::Human);
-    }
-    let dir_a = tempfile::tempdir().expect("temp dir");
-    let dir_b = tempfile::tempdir().expect("temp dir");
-    let key_a = write_connector_dir(
-        dir_a.path(),
-        CITY_A,
-        KeyAlgorithm::EdDsa,
-        "127.0.0.1:0",
-        "127.0.0.1:0",
-        "https://127.0.0.1:9",
-        "",
-    )
-    .expect("write city A");
-    let key_b = write_connector_dir(
-        dir_b.path(),
-        CITY_B,
-        KeyAlgorithm::Es256,
-        "127.0.0.1:0",
-        "127.0.0.1:0",
-        "https://127.0.0.1:9",
-        "",
-    )
-    .expect("write city B");
-    let names: Vec<String> = ["city-a", "city-b", "city-c"].map(String::from).into();
-    let pki_a = twinport::cli::certs::generate(&dir_a.path().join(PKI_DIR), &names, false)
-        .expect("dev PKI");
-    std::fs::create_dir_all(dir_b.path().join(PKI_DIR)).expect("pki dir");
-    for file in std::fs::read_dir(dir_a.path().join(PKI_DIR)).expect("pki") {
-        let file = file.expect("pki file").path();
-        let to = dir_b
-            .path()
-            .join(PKI_DIR)
-            .join(file.file_name().expect("name"));
-        std::fs::copy(&file, to).expect("copy pki");
-    }
-    let pki_b = twinport::cli::certs::DevPki {
-        ca: dir_b.path().join(PKI_DIR).join("ca.pem"),
-        ca_key: dir_b.path().join(PKI_DIR).join("ca-key.pem"),
-        connectors: pki_a
-            .connectors
-            .iter()
-            .map(|c| twinport::cli::certs::DevCert {
-                cert: dir_b
-                    .path()
-                    .join(PKI_DIR)
-                    .join(c.cert.file_name().expect("name")),
-                key: dir_b
-                    .path()
-                    .join(PKI_DIR)
-                    .join(c.key.file_name().expect("name")),
-                ..c.clone()
-            })
-            .collect(),
-    };
-    for (dir, own, partner, partner_key, pki) in [
-        (&dir_a, "city-a", CITY_B, &key_b, &pki_a),
-        (&dir_b, "city-b", CITY_A, &key_a, &pki_b),
-    ] {
-        let other = if own == "city-a" { "city-b" } else { "city-a" };
-        let pin = pki.connector(other).expect("partner cert").fingerprint;
-        let mut text =
-            twinport::cli::certs::pinned_partner_toml(partner, &partner_key.jwks(), pin).unwrap();
-        text.push_str(&pki.tls_toml(own, mutual).expect("own cert"));
-        append(&dir.path().join("twinport.toml"), &text);
-    }
-    let a = start_at(dir_a, key_a, Storage::Sqlite, None, None, &|_| {}).await;
-    let b = start_at(
-        dir_b,
-        key_b,
+    start_pair(
         Storage::Sqlite,
-        Some((CITY_A, a.running.public_url().to_string())),
-        None,
+        "https://127.0.0.1:9",
+        |dir_a, dir_b, key_a, key_b| {
+            let names: Vec<String> = ["city-a", "city-b", "city-c"].map(String::from).into();
+            let pki_a = twinport::cli::certs::generate(&dir_a.join(PKI_DIR), &names, false)
+                .expect("dev PKI");
+            std::fs::create_dir_all(dir_b.join(PKI_DIR)).expect("pki dir");
+            for file in std::fs::read_dir(dir_a.join(PKI_DIR)).expect("pki") {
+                let file = file.expect("pki file").path();
+                let to = dir_b.join(PKI_DIR).join(file.file_name().expect("name"));
+                std::fs::copy(&file, to).expect("copy pki");
+            }
+            let pki_b = twinport::cli::certs::DevPki {
+                ca: dir_b.join(PKI_DIR).join("ca.pem"),
+                ca_key: dir_b.join(PKI_DIR).join("ca-key.pem"),
+                connectors: pki_a
+                    .connectors
+                    .iter()
+                    .map(|c| twinport::cli::certs::DevCert {
+                        cert: dir_b.join(PKI_DIR).join(c.cert.file_name().expect("name")),
+                        key: dir_b.join(PKI_DIR).join(c.key.file_name().expect("name")),
+                        ..c.clone()
+                    })
+                    .collect(),
+            };
+            [
+                ("city-a", CITY_B, key_b, &pki_a),
+                ("city-b", CITY_A, key_a, &pki_b),
+            ]
+            .map(|(own, partner, partner_key, pki)| {
+                let other = if own == "city-a" { "city-b" } else { "city-a" };
+                let pin = pki.connector(other).expect("partner cert").fingerprint;
+                let mut text =
+                    twinport::cli::certs::pinned_partner_toml(partner, &partner_key.jwks(), pin)
+                        .unwrap();
+                text.push_str(&pki.tls_toml(own, mutual).expect("own cert"));
+                text
+            })
+        },
         &|_| {},
     )
-    .await;
-    a.running
-        .state
-        .set_partner_url(CITY_B, b.running.public_url());
-    (a, b)
+    .await
 }
 
 /// A client that trusts `city`'s development CA and presents the `pki/` certificate `name` (none if `None`);
@@ -752,51 +727,5 @@ pub async fn city_pair_backed_with(
     backend: &str,
     tweak: impl Fn(&mut Config),
 ) -> (City, City) {
-    if std::env::var("TWINPORT_TEST_LOG").is_ok() {
-        twinport::telemetry::init(twinport::config::LogFormat::Human);
-    }
-    let dir_a = tempfile::tempdir().expect("temp dir");
-    let dir_b = tempfile::tempdir().expect("temp dir");
-    let key_a = write_connector_dir(
-        dir_a.path(),
-        CITY_A,
-        KeyAlgorithm::EdDsa,
-        "127.0.0.1:0",
-        "127.0.0.1:0",
-        backend,
-        "",
-    )
-    .expect("write city A");
-    let key_b = write_connector_dir(
-        dir_b.path(),
-        CITY_B,
-        KeyAlgorithm::Es256,
-        "127.0.0.1:0",
-        "127.0.0.1:0",
-        backend,
-        "",
-    )
-    .expect("write city B");
-    append(
-        &dir_a.path().join("twinport.toml"),
-        &twinport::cli::pair::partner_toml(CITY_B, &key_b.jwks()).unwrap(),
-    );
-    append(
-        &dir_b.path().join("twinport.toml"),
-        &twinport::cli::pair::partner_toml(CITY_A, &key_a.jwks()).unwrap(),
-    );
-    let a = start_at(dir_a, key_a, storage, None, None, &tweak).await;
-    let b = start_at(
-        dir_b,
-        key_b,
-        storage,
-        Some((CITY_A, a.running.public_url().to_string())),
-        None,
-        &tweak,
-    )
-    .await;
-    a.running
-        .state
-        .set_partner_url(CITY_B, b.running.public_url());
-    (a, b)
+    start_pair(storage, backend, inline_partners, &tweak).await
 }

@@ -432,7 +432,7 @@ async fn decide(
     let from = n.state.clone();
     if !report.is_permit() {
         let reasons: Vec<String> = report.reasons().into_iter().take(8).collect();
-        tracing::info!(negotiation = %n.id, partner = %n.partner, reasons = ?reasons, "negotiation refused by policy");
+        tracing::info!(negotiation = %n.id, partner = %n.partner, reasons = %reasons.join("; "), "negotiation refused by policy");
         let message = termination(&n, "policy-denied", reasons.clone());
         n.waiting_for = None;
         let change = change

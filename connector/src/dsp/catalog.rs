@@ -65,7 +65,7 @@ pub async fn request(
         policies: &policies,
     };
     let body = publication.catalog(&page);
-    tracing::info!(partner = %partner.id, filter = ?message.filter, shown = page.len(), total = matching.len(), "served catalogue");
+    tracing::info!(partner = %partner.id, filter = %serde_json::Value::from(message.filter.clone()), shown = page.len(), total = matching.len(), "served catalogue");
     crate::audit::record_catalogue_served(
         state.contracting.audit(),
         &partner.id,

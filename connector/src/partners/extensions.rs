@@ -317,7 +317,7 @@ async fn ask(partners: &Partners, partner: &str, root: &str) -> Result<Advertise
         }
         Ok(a) => {
             let names: Vec<&str> = a.0.keys().map(|e| e.name()).collect();
-            tracing::debug!(%partner, extensions = ?names, "partner advertises Twinport extensions")
+            tracing::debug!(%partner, extensions = %names.join(", "), "partner advertises Twinport extensions")
         }
         Err(e) => {
             tracing::warn!(%partner, error = %e, "cannot learn the partner's Twinport extensions")
