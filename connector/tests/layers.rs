@@ -40,6 +40,40 @@ fn every_module_imports_only_what_its_layer_allows() {
 }
 
 #[test]
+fn domain_modules_do_not_use_axum() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("../docs/architecture.md"))
+        .expect("docs/architecture.md");
+    let domain: BTreeSet<String> = doc
+        .lines()
+        .find_map(|l| l.strip_prefix("Without axum:"))
+        .expect("a `Without axum:` line in docs/architecture.md")
+        .split(',')
+        .map(|m| m.trim().trim_matches('`').to_string())
+        .collect();
+    let mut files = Vec::new();
+    collect_rs(&root.join("src"), &mut files);
+    let mut problems = Vec::new();
+    for file in &files {
+        let rel = file.strip_prefix(root.join("src")).expect("below src");
+        if !module_of(rel).is_some_and(|m| domain.contains(&m)) {
+            continue;
+        }
+        let text = std::fs::read_to_string(file).expect("readable source");
+        for (n, line) in code_lines(&text) {
+            if line.contains("axum::") || line.contains("use axum") {
+                problems.push(format!("connector/src/{}:{n}", rel.display()));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "domain code using axum:\n  {}",
+        problems.join("\n  ")
+    );
+}
+
+#[test]
 fn the_layer_table_has_no_cycle() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let table = std::fs::read_to_string(root.join("../docs/architecture.md"))
@@ -127,21 +161,24 @@ fn violations(file: &str, module: &str, text: &str, allowed: &Allowed) -> Vec<St
         )];
     };
     let mut found = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let code = line.trim_start();
-        if code.starts_with("#[cfg(test)]") {
-            break;
-        }
-        if code.starts_with("//") {
-            continue;
-        }
+    for (n, line) in code_lines(text) {
         for target in referenced_modules(line) {
             if target != module && !may.contains(&target) {
-                found.push(format!("{file}:{}: `{module}` imports `{target}`", n + 1));
+                found.push(format!("{file}:{n}: `{module}` imports `{target}`"));
             }
         }
     }
     found
+}
+
+/// The lines of non-test code with their 1-based numbers: comments are skipped, and everything from the first
+/// `#[cfg(test)]` on (test modules close their file).
+fn code_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.lines()
+        .enumerate()
+        .map(|(n, l)| (n + 1, l))
+        .take_while(|(_, l)| !l.trim_start().starts_with("#[cfg(test)]"))
+        .filter(|(_, l)| !l.trim_start().starts_with("//"))
 }
 
 /// The first segment after each `crate::` in a line, including each member of a `crate::{a, b::c}` group.

@@ -1,12 +1,7 @@
-//! How a refused DSP message is answered: 404 for an unknown process or an unauthorised caller, 400 with a
-//! `ContractNegotiationError` or `TransferError` for anything else the partner got wrong; internal detail is
-//! logged, never sent.
-
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
-use twinport_contracts::message::DspMessage;
-use twinport_contracts::negotiation::ContractNegotiationError;
-use twinport_contracts::transfer::TransferError;
+//! Why a DSP message or an operator action on a process was refused: an unknown process (or an unauthorised
+//! caller), a message the partner got wrong (with the code and reason its error message carries), a concurrent
+//! change (run again), or a failure of ours. The DSP surface turns it into the protocol's answer (`dsp/error.rs`),
+//! the management API into problem+json.
 
 use crate::storage::StorageError;
 
@@ -52,55 +47,6 @@ impl ProcessError {
             consumer_pid: consumer_pid.unwrap_or_default().to_string(),
             code,
             reason: reason.into(),
-        }
-    }
-}
-
-impl IntoResponse for ProcessError {
-    fn into_response(self) -> Response {
-        match self {
-            ProcessError::NotFound => StatusCode::NOT_FOUND.into_response(),
-            // Only reached when retries ran out; the sender's outbox tries again later.
-            ProcessError::Conflict => StatusCode::SERVICE_UNAVAILABLE.into_response(),
-            ProcessError::Invalid {
-                protocol,
-                provider_pid,
-                consumer_pid,
-                code,
-                reason,
-            } => {
-                let (code, reason) = (Some(code.to_string()), vec![reason]);
-                let body = match protocol {
-                    Protocol::Negotiation => ContractNegotiationError {
-                        provider_pid,
-                        consumer_pid,
-                        code,
-                        reason,
-                    }
-                    .to_json(),
-                    Protocol::Transfer => TransferError {
-                        provider_pid,
-                        consumer_pid,
-                        code,
-                        reason,
-                    }
-                    .to_json(),
-                };
-                (
-                    StatusCode::BAD_REQUEST,
-                    [(header::CONTENT_TYPE, "application/json")],
-                    body.to_string(),
-                )
-                    .into_response()
-            }
-            ProcessError::Storage(e) => {
-                tracing::error!(error = %e, "storage failure while handling a DSP message");
-                StatusCode::INTERNAL_SERVER_ERROR.into_response()
-            }
-            ProcessError::Internal(e) => {
-                tracing::error!(error = %e, "internal failure while handling a DSP message");
-                StatusCode::INTERNAL_SERVER_ERROR.into_response()
-            }
         }
     }
 }

@@ -2,7 +2,6 @@
 //! checks the transition against the state machine, decides (policy, signatures), and commits the new state with
 //! its history and outgoing messages in one step.
 
-use axum::http::HeaderMap;
 use serde_json::{json, Value};
 use twinport_contracts::message::DspMessage;
 use twinport_contracts::negotiation::{
@@ -22,7 +21,7 @@ use super::error::Protocol;
 use super::offers::{self, OurOffer};
 use super::outbox::{CONSUMER_PID_PLACEHOLDER, DSP_BASE_PLACEHOLDER, PROVIDER_PID_PLACEHOLDER};
 use super::Contracting;
-use super::{audit_trail, new_pid, ProcessError, CONSUMER, PROVIDER, SIGNATURE_HEADER};
+use super::{audit_trail, new_pid, ProcessError, CONSUMER, PROVIDER};
 use crate::catalogue::resource::Approval;
 use crate::storage::{AgreementRecord, Change, NegotiationRecord, NewOutbox};
 
@@ -635,7 +634,7 @@ pub async fn on_verification(
     partner: &str,
     pid: &str,
     body: &Value,
-    headers: &HeaderMap,
+    signature: Option<&str>,
 ) -> Result<(), ProcessError> {
     let n = lookup(state, partner, pid).await?;
     if n.role != PROVIDER {
@@ -659,7 +658,7 @@ pub async fn on_verification(
         .await?
         .ok_or_else(|| ProcessError::Internal("agreement missing".into()))?;
     let mut detail = "no countersignature (peer does not sign agreements)".to_string();
-    if let Some(sig) = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok()) {
+    if let Some(sig) = signature {
         let keys = state
             .partners()
             .directory()
@@ -961,7 +960,7 @@ pub async fn on_agreement(
     partner: &str,
     pid: &str,
     body: &Value,
-    headers: &HeaderMap,
+    signature: Option<&str>,
 ) -> Result<(), ProcessError> {
     let n = lookup(state, partner, pid).await?;
     if n.role != CONSUMER {
@@ -1002,10 +1001,7 @@ pub async fn on_agreement(
         .keys(partner, false)
         .await
         .map_err(|e| ProcessError::Internal(e.to_string()))?;
-    let provider_signature = headers
-        .get(SIGNATURE_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+    let provider_signature = signature.map(str::to_string);
     if let Some(sig) = &provider_signature {
         if let Err(e) = verify_agreement_signature(sig, &agreement_json, &keys) {
             problems.push(format!("the provider's signature does not verify: {e}"));

@@ -26,6 +26,13 @@ fn json_body(body: &Bytes) -> Result<Value, ProcessError> {
     })
 }
 
+/// The agreement signature a partner sent beside the message (see [`crate::contracting::SIGNATURE_HEADER`]).
+fn signature(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(crate::contracting::SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok())
+}
+
 fn json_response(status: StatusCode, body: Value) -> Response {
     (
         status,
@@ -144,7 +151,7 @@ pub async fn agreement(
             &state,
             &body,
             || async { Ok(negotiation::lookup(&state, &partner, &pid).await?.id) },
-            || negotiation::on_agreement(&state, &partner, &pid, &body, &headers),
+            || negotiation::on_agreement(&state, &partner, &pid, &body, signature(&headers)),
         )
         .await?
     };
@@ -164,7 +171,7 @@ pub async fn verification(
             &state,
             &body,
             || async { Ok(negotiation::lookup(&state, &partner, &pid).await?.id) },
-            || negotiation::on_verification(&state, &partner, &pid, &body, &headers),
+            || negotiation::on_verification(&state, &partner, &pid, &body, signature(&headers)),
         )
         .await?
     };
