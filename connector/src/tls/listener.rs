@@ -79,6 +79,7 @@ async fn accept_loop(
         };
         let acceptor = acceptor.clone();
         let ready = ready.clone();
+        crate::connections::no_delay(&tcp);
         let registration = connections.track(&tcp);
         tokio::spawn(async move {
             let _slot = slot;
