@@ -38,26 +38,19 @@ impl From<ProcessError> for ApiError {
     }
 }
 
-/// A negotiation as operators see it.
+/// What every process view opens with.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct NegotiationView {
+pub struct ProcessHead {
     pub id: String,
     pub role: String,
     pub partner: String,
     pub state: String,
-    pub dataset: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub provider_pid: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub consumer_pid: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub agreement_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub purpose: Option<String>,
-    /// The offer currently on the table.
-    #[schema(value_type = Object)]
-    pub offer: Value,
-    /// What the negotiation waits for, with delivery problems spelled out.
+}
+
+/// What every process view closes with: what the process waits for and, when it is read alone, how it got there.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProcessProgress {
+    /// What the process waits for, with delivery problems spelled out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub waiting_for: Option<String>,
     /// A message of ours the partner has not acknowledged yet, and the state it leads to: `state` is the last
@@ -72,13 +65,35 @@ pub struct NegotiationView {
     pub messages: Vec<OutboxMessage>,
 }
 
+// Each view flattens the shared parts first and last, so that its JSON lists id, role, partner and state before the
+// protocol's own fields and the progress after them (the order clients have always seen).
+
+/// A negotiation as operators see it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct NegotiationView {
+    #[serde(flatten)]
+    pub process: ProcessHead,
+    pub dataset: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider_pid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consumer_pid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agreement_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
+    /// The offer currently on the table.
+    #[schema(value_type = Object)]
+    pub offer: Value,
+    #[serde(flatten)]
+    pub progress: ProcessProgress,
+}
+
 /// A transfer as operators see it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TransferView {
-    pub id: String,
-    pub role: String,
-    pub partner: String,
-    pub state: String,
+    #[serde(flatten)]
+    pub process: ProcessHead,
     pub agreement_id: String,
     pub format: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -89,17 +104,8 @@ pub struct TransferView {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub data_address: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub waiting_for: Option<String>,
-    /// A message of ours the partner has not acknowledged yet, and the state it leads to.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pending: Option<Pending>,
-    pub created_at: String,
-    pub updated_at: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub history: Vec<HistoryEntry>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub messages: Vec<OutboxMessage>,
+    #[serde(flatten)]
+    pub progress: ProcessProgress,
 }
 
 /// A signed agreement, in the form `twinport contracts verify` checks offline.
@@ -184,15 +190,7 @@ trait Viewed: ProcessRow {
     fn waits_for(&self) -> Option<String>;
     /// What the audit log records an operator's action on this process against.
     fn audit_target(&self) -> Option<&str>;
-    fn into_view(self, progress: Progress) -> Self::View;
-}
-
-/// What a view adds to the stored row: what the process waits for and, when it is read alone, how it got there.
-struct Progress {
-    waiting_for: Option<String>,
-    pending: Option<Pending>,
-    history: Vec<HistoryEntry>,
-    messages: Vec<OutboxMessage>,
+    fn into_view(self, process: ProcessHead, progress: ProcessProgress) -> Self::View;
 }
 
 impl Viewed for NegotiationRecord {
@@ -208,24 +206,16 @@ impl Viewed for NegotiationRecord {
         Some(&self.dataset)
     }
 
-    fn into_view(self, p: Progress) -> NegotiationView {
+    fn into_view(self, process: ProcessHead, progress: ProcessProgress) -> NegotiationView {
         NegotiationView {
-            id: self.id,
-            role: self.role,
-            partner: self.partner,
-            state: self.state,
+            process,
             dataset: self.dataset,
             provider_pid: self.provider_pid,
             consumer_pid: self.consumer_pid,
             agreement_id: self.agreement_id,
             purpose: self.purpose,
             offer: self.offer,
-            waiting_for: p.waiting_for,
-            pending: p.pending,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-            history: p.history,
-            messages: p.messages,
+            progress,
         }
     }
 }
@@ -241,23 +231,15 @@ impl Viewed for TransferRecord {
         None
     }
 
-    fn into_view(self, p: Progress) -> TransferView {
+    fn into_view(self, process: ProcessHead, progress: ProcessProgress) -> TransferView {
         TransferView {
-            id: self.id,
-            role: self.role,
-            partner: self.partner,
-            state: self.state,
+            process,
             agreement_id: self.agreement_id,
             format: self.format,
             provider_pid: self.provider_pid,
             consumer_pid: self.consumer_pid,
             data_address: self.data_address,
-            waiting_for: p.waiting_for,
-            pending: p.pending,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-            history: p.history,
-            messages: p.messages,
+            progress,
         }
     }
 }
@@ -271,13 +253,21 @@ async fn view<R: Viewed>(state: &Contracting, row: R, detail: bool) -> Result<R:
     } else {
         Vec::new()
     };
-    let progress = Progress {
+    let process = ProcessHead {
+        id: c.id.into(),
+        role: c.role.into(),
+        partner: c.partner.into(),
+        state: c.state.into(),
+    };
+    let progress = ProcessProgress {
         waiting_for: waiting(row.waits_for(), c.state, &messages),
         pending: Pending::of(&messages),
+        created_at: c.created_at.into(),
+        updated_at: c.updated_at.into(),
         history,
         messages: if detail { messages } else { Vec::new() },
     };
-    Ok(row.into_view(progress))
+    Ok(row.into_view(process, progress))
 }
 
 async fn list<R: Viewed>(
@@ -815,4 +805,82 @@ pub async fn terminate_transfer(
         &body,
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(view: impl Serialize) -> Vec<String> {
+        match serde_json::to_value(view).unwrap() {
+            Value::Object(fields) => fields.keys().cloned().collect(),
+            other => panic!("a view is an object, not {other}"),
+        }
+    }
+
+    fn parts() -> (ProcessHead, ProcessProgress) {
+        let text = || "x".to_string();
+        let head = ProcessHead {
+            id: text(),
+            role: text(),
+            partner: text(),
+            state: text(),
+        };
+        let progress = ProcessProgress {
+            waiting_for: Some(text()),
+            pending: Some(Pending {
+                message: text(),
+                to: text(),
+                since: text(),
+                attempts: 1,
+                last_error: None,
+            }),
+            created_at: text(),
+            updated_at: text(),
+            history: vec![HistoryEntry {
+                at: text(),
+                from_state: None,
+                to_state: text(),
+                event: text(),
+                detail: None,
+            }],
+            messages: Vec::new(),
+        };
+        (head, progress)
+    }
+
+    #[test]
+    fn the_flattened_views_keep_their_field_order() {
+        let (process, progress) = parts();
+        let negotiation = NegotiationView {
+            process,
+            dataset: "d".into(),
+            provider_pid: Some("p".into()),
+            consumer_pid: Some("c".into()),
+            agreement_id: Some("a".into()),
+            purpose: Some("research".into()),
+            offer: serde_json::json!({}),
+            progress,
+        };
+        assert_eq!(
+            keys(negotiation).join(" "),
+            "id role partner state dataset provider_pid consumer_pid agreement_id purpose offer \
+             waiting_for pending created_at updated_at history"
+        );
+        let (process, progress) = parts();
+        let transfer = TransferView {
+            process,
+            agreement_id: "a".into(),
+            format: "HttpData-PULL".into(),
+            provider_pid: Some("p".into()),
+            consumer_pid: Some("c".into()),
+            data_address: Some(serde_json::json!({})),
+            progress,
+        };
+        assert_eq!(
+            keys(transfer).join(" "),
+            "id role partner state agreement_id format provider_pid consumer_pid data_address \
+             waiting_for pending created_at updated_at history"
+        );
+    }
 }
