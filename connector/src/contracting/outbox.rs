@@ -19,7 +19,7 @@ use twinport_contracts::transfer::TransferProcess;
 
 use super::Contracting;
 use super::SIGNATURE_HEADER;
-use crate::storage::{Change, OutboxMessage};
+use crate::storage::{Change, NegotiationRecord, OutboxMessage, ProcessRow, TransferRecord};
 
 /// Prefix of a queued URL whose partner DSP base was not known when the message was queued; resolved through the
 /// partner's version metadata at delivery time.
@@ -408,12 +408,23 @@ async fn acknowledge(state: &Contracting, m: &OutboxMessage, body: &Value) {
                 || m.url.ends_with("/negotiations/offers") =>
         {
             match ContractNegotiation::from_json(body) {
-                Ok(ack) => learn_negotiation_pids(state, &m.process_id, ack).await,
+                Ok(ack) => {
+                    learn_pids::<NegotiationRecord>(
+                        state,
+                        &m.process_id,
+                        &ack.provider_pid,
+                        Some(&ack.consumer_pid),
+                    )
+                    .await
+                }
                 Err(e) => Err(format!("acknowledgement is not a ContractNegotiation: {e}")),
             }
         }
         "TransferRequestMessage" => match TransferProcess::from_json(body) {
-            Ok(ack) => learn_transfer_pid(state, &m.process_id, ack).await,
+            // The consumer pid is ours, chosen with the request.
+            Ok(ack) => {
+                learn_pids::<TransferRecord>(state, &m.process_id, &ack.provider_pid, None).await
+            }
             Err(e) => Err(format!("acknowledgement is not a TransferProcess: {e}")),
         },
         _ => Ok(()),
@@ -423,91 +434,55 @@ async fn acknowledge(state: &Contracting, m: &OutboxMessage, body: &Value) {
     }
 }
 
-async fn learn_negotiation_pids(
+/// Fills in what the acknowledgement of a creating message tells us and the process still lacks: the partner's pid
+/// (`provider_pid`, and `consumer_pid` where we did not choose it ourselves) and the partner's DSP base.
+async fn learn_pids<R: ProcessRow>(
     state: &Contracting,
     id: &str,
-    ack: ContractNegotiation,
+    provider_pid: &str,
+    consumer_pid: Option<&str>,
 ) -> Result<(), String> {
     // An incoming message may have updated the row meanwhile (and taught us the pid already): re-read and retry.
     for _ in 0..5 {
-        let Some(mut n) = state
+        let Some(mut row) = state
             .store()
-            .negotiation(id)
+            .process::<R>(id)
             .await
             .map_err(|e| e.to_string())?
         else {
             return Ok(());
         };
+        let p = row.common_mut();
         let mut changed = false;
-        if n.provider_pid.is_none() {
-            n.provider_pid = Some(ack.provider_pid.clone());
-            changed = true;
+        for (pid, learned) in [
+            (p.provider_pid, Some(provider_pid)),
+            (p.consumer_pid, consumer_pid),
+        ] {
+            if let (None, Some(learned)) = (pid.as_ref(), learned) {
+                *pid = Some(learned.to_string());
+                changed = true;
+            }
         }
-        if n.consumer_pid.is_none() {
-            n.consumer_pid = Some(ack.consumer_pid.clone());
-            changed = true;
-        }
-        if n.peer_address.is_none() {
-            n.peer_address = state.partners().dsp_base(&n.partner).await;
-            changed |= n.peer_address.is_some();
+        if p.peer_address.is_none() {
+            *p.peer_address = state.partners().dsp_base(p.partner).await;
+            changed |= p.peer_address.is_some();
         }
         if !changed {
             return Ok(());
         }
-        n.version += 1;
+        *p.version += 1;
         if state
             .store()
-            .update_negotiation(&n, &Change::new())
+            .update_process(&row, &Change::new())
             .await
             .map_err(|e| e.to_string())?
         {
             // Wakes a partner's GET that waits for the process to have both pids.
-            state.events().publish(id, &n.state);
+            state.events().publish(id, row.common().state);
             return Ok(());
         }
     }
-    Err("negotiation kept changing".into())
-}
-
-async fn learn_transfer_pid(
-    state: &Contracting,
-    id: &str,
-    ack: TransferProcess,
-) -> Result<(), String> {
-    for _ in 0..5 {
-        let Some(mut t) = state
-            .store()
-            .transfer(id)
-            .await
-            .map_err(|e| e.to_string())?
-        else {
-            return Ok(());
-        };
-        let mut changed = false;
-        if t.provider_pid.is_none() {
-            t.provider_pid = Some(ack.provider_pid.clone());
-            changed = true;
-        }
-        if t.peer_address.is_none() {
-            t.peer_address = state.partners().dsp_base(&t.partner).await;
-            changed |= t.peer_address.is_some();
-        }
-        if !changed {
-            return Ok(());
-        }
-        t.version += 1;
-        if state
-            .store()
-            .update_transfer(&t, &Change::new())
-            .await
-            .map_err(|e| e.to_string())?
-        {
-            // Wakes a partner's GET that waits for the process to have both pids.
-            state.events().publish(id, &t.state);
-            return Ok(());
-        }
-    }
-    Err("transfer kept changing".into())
+    Err(format!("{} kept changing", R::KIND))
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use crate::contracting::Contracting;
 use crate::contracting::{negotiation, offers, transfer, ProcessError};
 use crate::error::ApiError;
 use crate::storage::{
-    AgreementRecord, HistoryEntry, NegotiationRecord, OutboxMessage, TransferRecord,
+    AgreementRecord, HistoryEntry, NegotiationRecord, OutboxMessage, ProcessRow, TransferRecord,
 };
 
 impl From<ProcessError> for ApiError {
@@ -38,26 +38,19 @@ impl From<ProcessError> for ApiError {
     }
 }
 
-/// A negotiation as operators see it.
+/// What every process view opens with.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct NegotiationView {
+pub struct ProcessHead {
     pub id: String,
     pub role: String,
     pub partner: String,
     pub state: String,
-    pub dataset: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub provider_pid: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub consumer_pid: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub agreement_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub purpose: Option<String>,
-    /// The offer currently on the table.
-    #[schema(value_type = Object)]
-    pub offer: Value,
-    /// What the negotiation waits for, with delivery problems spelled out.
+}
+
+/// What every process view closes with: what the process waits for and, when it is read alone, how it got there.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProcessProgress {
+    /// What the process waits for, with delivery problems spelled out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub waiting_for: Option<String>,
     /// A message of ours the partner has not acknowledged yet, and the state it leads to: `state` is the last
@@ -72,13 +65,35 @@ pub struct NegotiationView {
     pub messages: Vec<OutboxMessage>,
 }
 
+// Each view flattens the shared parts first and last, so that its JSON lists id, role, partner and state before the
+// protocol's own fields and the progress after them (the order clients have always seen).
+
+/// A negotiation as operators see it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct NegotiationView {
+    #[serde(flatten)]
+    pub process: ProcessHead,
+    pub dataset: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider_pid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consumer_pid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agreement_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
+    /// The offer currently on the table.
+    #[schema(value_type = Object)]
+    pub offer: Value,
+    #[serde(flatten)]
+    pub progress: ProcessProgress,
+}
+
 /// A transfer as operators see it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TransferView {
-    pub id: String,
-    pub role: String,
-    pub partner: String,
-    pub state: String,
+    #[serde(flatten)]
+    pub process: ProcessHead,
     pub agreement_id: String,
     pub format: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -89,17 +104,8 @@ pub struct TransferView {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub data_address: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub waiting_for: Option<String>,
-    /// A message of ours the partner has not acknowledged yet, and the state it leads to.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pending: Option<Pending>,
-    pub created_at: String,
-    pub updated_at: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub history: Vec<HistoryEntry>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub messages: Vec<OutboxMessage>,
+    #[serde(flatten)]
+    pub progress: ProcessProgress,
 }
 
 /// A signed agreement, in the form `twinport contracts verify` checks offline.
@@ -176,70 +182,137 @@ fn waiting(base: Option<String>, state: &str, messages: &[OutboxMessage]) -> Opt
     }
 }
 
-async fn negotiation_view(
-    state: &Contracting,
-    n: NegotiationRecord,
-    detail: bool,
-) -> Result<NegotiationView, ApiError> {
-    let messages = state.store().outbox_for(&n.id).await?;
-    let history = if detail {
-        state.store().history(&n.id).await?
-    } else {
-        Vec::new()
-    };
-    Ok(NegotiationView {
-        waiting_for: waiting(
-            n.waiting_for
-                .filter(|_| !matches!(n.state.as_str(), "FINALIZED" | "TERMINATED")),
-            &n.state,
-            &messages,
-        ),
-        pending: Pending::of(&messages),
-        messages: if detail { messages } else { Vec::new() },
-        history,
-        id: n.id,
-        role: n.role,
-        partner: n.partner,
-        state: n.state,
-        dataset: n.dataset,
-        provider_pid: n.provider_pid,
-        consumer_pid: n.consumer_pid,
-        agreement_id: n.agreement_id,
-        purpose: n.purpose,
-        offer: n.offer,
-        created_at: n.created_at,
-        updated_at: n.updated_at,
-    })
+/// How a stored process shows to operators. Listing, reading and acting on a process are otherwise alike for
+/// negotiations and transfers, and written once below.
+trait Viewed: ProcessRow {
+    type View;
+    /// What the row itself says the process waits for, before its messages are looked at.
+    fn waits_for(&self) -> Option<String>;
+    /// What the audit log records an operator's action on this process against.
+    fn audit_target(&self) -> Option<&str>;
+    fn into_view(self, process: ProcessHead, progress: ProcessProgress) -> Self::View;
 }
 
-async fn transfer_view(
-    state: &Contracting,
-    t: TransferRecord,
-    detail: bool,
-) -> Result<TransferView, ApiError> {
-    let messages = state.store().outbox_for(&t.id).await?;
+impl Viewed for NegotiationRecord {
+    type View = NegotiationView;
+
+    fn waits_for(&self) -> Option<String> {
+        self.waiting_for
+            .clone()
+            .filter(|_| !matches!(self.state.as_str(), "FINALIZED" | "TERMINATED"))
+    }
+
+    fn audit_target(&self) -> Option<&str> {
+        Some(&self.dataset)
+    }
+
+    fn into_view(self, process: ProcessHead, progress: ProcessProgress) -> NegotiationView {
+        NegotiationView {
+            process,
+            dataset: self.dataset,
+            provider_pid: self.provider_pid,
+            consumer_pid: self.consumer_pid,
+            agreement_id: self.agreement_id,
+            purpose: self.purpose,
+            offer: self.offer,
+            progress,
+        }
+    }
+}
+
+impl Viewed for TransferRecord {
+    type View = TransferView;
+
+    fn waits_for(&self) -> Option<String> {
+        None
+    }
+
+    fn audit_target(&self) -> Option<&str> {
+        None
+    }
+
+    fn into_view(self, process: ProcessHead, progress: ProcessProgress) -> TransferView {
+        TransferView {
+            process,
+            agreement_id: self.agreement_id,
+            format: self.format,
+            provider_pid: self.provider_pid,
+            consumer_pid: self.consumer_pid,
+            data_address: self.data_address,
+            progress,
+        }
+    }
+}
+
+/// The view of `row`; `detail` adds its history and messages.
+async fn view<R: Viewed>(state: &Contracting, row: R, detail: bool) -> Result<R::View, ApiError> {
+    let c = row.common();
+    let messages = state.store().outbox_for(c.id).await?;
     let history = if detail {
-        state.store().history(&t.id).await?
+        state.store().history(c.id).await?
     } else {
         Vec::new()
     };
-    Ok(TransferView {
-        waiting_for: waiting(None, &t.state, &messages),
+    let process = ProcessHead {
+        id: c.id.into(),
+        role: c.role.into(),
+        partner: c.partner.into(),
+        state: c.state.into(),
+    };
+    let progress = ProcessProgress {
+        waiting_for: waiting(row.waits_for(), c.state, &messages),
         pending: Pending::of(&messages),
-        messages: if detail { messages } else { Vec::new() },
+        created_at: c.created_at.into(),
+        updated_at: c.updated_at.into(),
         history,
-        id: t.id,
-        role: t.role,
-        partner: t.partner,
-        state: t.state,
-        agreement_id: t.agreement_id,
-        format: t.format,
-        provider_pid: t.provider_pid,
-        consumer_pid: t.consumer_pid,
-        data_address: t.data_address,
-        created_at: t.created_at,
-        updated_at: t.updated_at,
-    })
+        messages: if detail { messages } else { Vec::new() },
+    };
+    Ok(row.into_view(process, progress))
+}
+
+async fn list<R: Viewed>(
+    state: &Contracting,
+    who: &Principal,
+) -> Result<Json<Vec<R::View>>, ApiError> {
+    who.require(Role::Viewer)?;
+    let mut out = Vec::new();
+    for row in state.store().processes::<R>().await? {
+        out.push(view(state, row, false).await?);
+    }
+    Ok(Json(out))
+}
+
+async fn read<R: Viewed>(
+    state: &Contracting,
+    who: &Principal,
+    id: &str,
+) -> Result<Json<R::View>, ApiError> {
+    who.require(Role::Viewer)?;
+    let row = state
+        .store()
+        .process::<R>(id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("{} {id}", R::KIND)))?;
+    Ok(Json(view(state, row, true).await?))
+}
+
+/// Records an operator's `action` on a process in the audit log, then answers the process as it now stands.
+async fn acted<R: Viewed>(
+    state: &Contracting,
+    who: &Principal,
+    action: &str,
+    detail: Value,
+    row: R,
+) -> Result<Json<R::View>, ApiError> {
+    super::record_management_action(
+        state,
+        who,
+        &format!("{}.{action}", R::KIND),
+        row.audit_target(),
+        detail,
+    )
+    .await?;
+    Ok(Json(view(state, row, true).await?))
 }
 
 /// Body of `POST /api/v1/negotiations`.
@@ -370,12 +443,7 @@ pub async fn list_negotiations(
     State(state): State<Contracting>,
     who: Principal,
 ) -> Result<Json<Vec<NegotiationView>>, ApiError> {
-    who.require(Role::Viewer)?;
-    let mut out = Vec::new();
-    for n in state.store().negotiations().await? {
-        out.push(negotiation_view(&state, n, false).await?);
-    }
-    Ok(Json(out))
+    list::<NegotiationRecord>(&state, &who).await
 }
 
 #[utoipa::path(get, path = "/api/v1/negotiations/{id}", tag = "negotiations", params(("id" = String, Path)),
@@ -385,13 +453,7 @@ pub async fn read_negotiation(
     who: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<NegotiationView>, ApiError> {
-    who.require(Role::Viewer)?;
-    let n = state
-        .store()
-        .negotiation(&id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("negotiation {id}")))?;
-    Ok(Json(negotiation_view(&state, n, true).await?))
+    read::<NegotiationRecord>(&state, &who, &id).await
 }
 
 #[utoipa::path(post, path = "/api/v1/negotiations", tag = "negotiations", request_body = StartNegotiation,
@@ -444,17 +506,11 @@ pub async fn start_negotiation(
         }
     };
     let n = negotiation::start(&state, &req.partner, &req.dataset, offer, req.purpose).await?;
-    super::record_management_action(
-        &state,
-        &who,
-        "negotiation.start",
-        Some(&req.dataset),
-        serde_json::json!({"negotiation": n.id, "partner": req.partner, "offer": req.offer_id}),
-    )
-    .await?;
+    let detail =
+        serde_json::json!({"negotiation": n.id, "partner": req.partner, "offer": req.offer_id});
     Ok((
         StatusCode::CREATED,
-        Json(negotiation_view(&state, n, true).await?),
+        acted(&state, &who, "start", detail, n).await?,
     ))
 }
 
@@ -479,17 +535,11 @@ pub async fn offer_negotiation(
             ))
         })?;
     let n = negotiation::offer_to(&state, &req.partner, &ours).await?;
-    super::record_management_action(
-        &state,
-        &who,
-        "negotiation.offer",
-        Some(&req.dataset),
-        serde_json::json!({"negotiation": n.id, "partner": req.partner, "offer": req.offer_id}),
-    )
-    .await?;
+    let detail =
+        serde_json::json!({"negotiation": n.id, "partner": req.partner, "offer": req.offer_id});
     Ok((
         StatusCode::CREATED,
-        Json(negotiation_view(&state, n, true).await?),
+        acted(&state, &who, "offer", detail, n).await?,
     ))
 }
 
@@ -511,15 +561,14 @@ async fn negotiation_action(
             retrying(|| negotiation::terminate(state, id, &reason)).await?
         }
     };
-    super::record_management_action(
+    acted(
         state,
         who,
-        &format!("negotiation.{action}"),
-        Some(&n.dataset),
+        action,
         serde_json::json!({"negotiation": id}),
+        n,
     )
-    .await?;
-    Ok(Json(negotiation_view(state, n, true).await?))
+    .await
 }
 
 #[utoipa::path(post, path = "/api/v1/negotiations/{id}/accept", tag = "negotiations", params(("id" = String, Path)), request_body = Reason,
@@ -544,15 +593,14 @@ pub async fn counter(
     who.require(Role::Operator)?;
     let req: CounterNegotiation = parse(&body, "counter-request")?;
     let n = retrying(|| negotiation::counter(&state, &id, &req.terms)).await?;
-    super::record_management_action(
+    acted(
         &state,
         &who,
-        "negotiation.counter",
-        Some(&n.dataset),
+        "counter",
         serde_json::json!({"negotiation": id}),
+        n,
     )
-    .await?;
-    Ok(Json(negotiation_view(&state, n, true).await?))
+    .await
 }
 
 #[utoipa::path(post, path = "/api/v1/negotiations/{id}/approve", tag = "negotiations", params(("id" = String, Path)), request_body = Reason,
@@ -627,12 +675,7 @@ pub async fn list_transfers(
     State(state): State<Contracting>,
     who: Principal,
 ) -> Result<Json<Vec<TransferView>>, ApiError> {
-    who.require(Role::Viewer)?;
-    let mut out = Vec::new();
-    for t in state.store().transfers().await? {
-        out.push(transfer_view(&state, t, false).await?);
-    }
-    Ok(Json(out))
+    list::<TransferRecord>(&state, &who).await
 }
 
 #[utoipa::path(get, path = "/api/v1/transfers/{id}", tag = "transfers", params(("id" = String, Path)),
@@ -642,13 +685,7 @@ pub async fn read_transfer(
     who: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<TransferView>, ApiError> {
-    who.require(Role::Viewer)?;
-    let t = state
-        .store()
-        .transfer(&id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("transfer {id}")))?;
-    Ok(Json(transfer_view(&state, t, true).await?))
+    read::<TransferRecord>(&state, &who, &id).await
 }
 
 #[utoipa::path(post, path = "/api/v1/transfers", tag = "transfers", request_body = StartTransfer,
@@ -683,17 +720,11 @@ pub async fn start_transfer(
         }
         other => other.into(),
     })?;
-    super::record_management_action(
-        &state,
-        &who,
-        "transfer.request",
-        None,
-        serde_json::json!({"transfer": t.id, "agreement": req.agreement_id, "format": format}),
-    )
-    .await?;
+    let detail =
+        serde_json::json!({"transfer": t.id, "agreement": req.agreement_id, "format": format});
     Ok((
         StatusCode::CREATED,
-        Json(transfer_view(&state, t, true).await?),
+        acted(&state, &who, "request", detail, t).await?,
     ))
 }
 
@@ -707,15 +738,8 @@ async fn transfer_action(
     who.require(Role::Operator)?;
     let reason = optional_reason(body)?;
     let t = retrying(|| transfer::act(state, id, kind, reason.as_deref())).await?;
-    super::record_management_action(
-        state,
-        who,
-        &format!("transfer.{}", kind.name()),
-        None,
-        serde_json::json!({"transfer": id, "reason": reason}),
-    )
-    .await?;
-    Ok(Json(transfer_view(state, t, true).await?))
+    let detail = serde_json::json!({"transfer": id, "reason": reason});
+    acted(state, who, kind.name(), detail, t).await
 }
 
 #[utoipa::path(post, path = "/api/v1/transfers/{id}/suspend", tag = "transfers", params(("id" = String, Path)), request_body = Reason,
@@ -781,4 +805,82 @@ pub async fn terminate_transfer(
         &body,
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(view: impl Serialize) -> Vec<String> {
+        match serde_json::to_value(view).unwrap() {
+            Value::Object(fields) => fields.keys().cloned().collect(),
+            other => panic!("a view is an object, not {other}"),
+        }
+    }
+
+    fn parts() -> (ProcessHead, ProcessProgress) {
+        let text = || "x".to_string();
+        let head = ProcessHead {
+            id: text(),
+            role: text(),
+            partner: text(),
+            state: text(),
+        };
+        let progress = ProcessProgress {
+            waiting_for: Some(text()),
+            pending: Some(Pending {
+                message: text(),
+                to: text(),
+                since: text(),
+                attempts: 1,
+                last_error: None,
+            }),
+            created_at: text(),
+            updated_at: text(),
+            history: vec![HistoryEntry {
+                at: text(),
+                from_state: None,
+                to_state: text(),
+                event: text(),
+                detail: None,
+            }],
+            messages: Vec::new(),
+        };
+        (head, progress)
+    }
+
+    #[test]
+    fn the_flattened_views_keep_their_field_order() {
+        let (process, progress) = parts();
+        let negotiation = NegotiationView {
+            process,
+            dataset: "d".into(),
+            provider_pid: Some("p".into()),
+            consumer_pid: Some("c".into()),
+            agreement_id: Some("a".into()),
+            purpose: Some("research".into()),
+            offer: serde_json::json!({}),
+            progress,
+        };
+        assert_eq!(
+            keys(negotiation).join(" "),
+            "id role partner state dataset provider_pid consumer_pid agreement_id purpose offer \
+             waiting_for pending created_at updated_at history"
+        );
+        let (process, progress) = parts();
+        let transfer = TransferView {
+            process,
+            agreement_id: "a".into(),
+            format: "HttpData-PULL".into(),
+            provider_pid: Some("p".into()),
+            consumer_pid: Some("c".into()),
+            data_address: Some(serde_json::json!({})),
+            progress,
+        };
+        assert_eq!(
+            keys(transfer).join(" "),
+            "id role partner state agreement_id format provider_pid consumer_pid data_address \
+             waiting_for pending created_at updated_at history"
+        );
+    }
 }

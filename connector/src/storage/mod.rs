@@ -28,7 +28,10 @@ pub use data_plane::IssuedReceipt;
 pub use duties::DutyRecord;
 pub use outbox::OutboxMessage;
 pub use policies::{PolicyRecord, PolicyVersion};
-pub use processes::{Change, HistoryEntry, NegotiationRecord, NewOutbox, TransferRecord};
+pub use processes::{
+    AnyQuery, Change, Common, CommonMut, HistoryEntry, NegotiationRecord, NewOutbox, ProcessRow,
+    TransferRecord,
+};
 pub use resources::{ResourceRecord, ResourceSource};
 pub use stats::StoreStats;
 pub use tokens::TokenUse;

@@ -1,9 +1,12 @@
 //! Negotiations and transfer processes as stored, with their history and the outbox messages a state change
 //! causes. A state change, its history line and its outgoing messages commit in one transaction, guarded by the
 //! row's version, so a crash or a concurrent message can never leave a state without the message it implies.
+//! The two tables are read and written by one set of queries through [`ProcessRow`], which each record type
+//! implements with its own columns.
 
 use serde_json::Value;
-use sqlx::any::AnyRow;
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
 use sqlx::{Any, Row, Transaction};
 
 use super::{now_text, StorageError, Store};
@@ -142,59 +145,239 @@ impl Change {
     }
 }
 
-const NEGOTIATION_COLUMNS: &str =
-    "id, role, provider_pid, consumer_pid, partner, state, dataset, offer, offer_by, \
-    peer_address, purpose, agreement_id, waiting_for, version, created_at, updated_at";
-const TRANSFER_COLUMNS: &str =
-    "id, role, provider_pid, consumer_pid, partner, agreement_id, state, format, \
-    peer_address, data_address, token_hash, token_expires, version, created_at, updated_at";
+/// A query on the `Any` driver, as the process rows bind their columns into it.
+pub type AnyQuery<'q> = Query<'q, Any, AnyArguments<'q>>;
+
+/// A process table: negotiations and transfers keep their own columns, but are looked up, listed, inserted and
+/// updated (under the version guard) by the same queries, written once below.
+pub trait ProcessRow: Sized + Send + Sync + Unpin + 'static {
+    /// `negotiation` or `transfer`, as messages name the process.
+    const KIND: &'static str;
+    const TABLE: &'static str;
+    /// Every column, in the order rows are read and inserted, separated by `, `.
+    const COLUMNS: &'static str;
+    /// What an update writes besides `version` and `updated_at`, separated by `, `; the other columns are fixed at
+    /// insertion.
+    const UPDATED: &'static str;
+    /// Whether the data plane caches these rows, so that a write must tell it (see [`Store::generation`]).
+    const CACHED: bool;
+
+    fn from_row(row: &AnyRow) -> Result<Self, StorageError>;
+    /// Binds this row's value of `column` as the query's next argument; one place per column says how it is stored.
+    fn bind<'q>(&'q self, column: &str, query: AnyQuery<'q>) -> AnyQuery<'q>;
+    fn common(&self) -> Common<'_>;
+    fn common_mut(&mut self) -> CommonMut<'_>;
+}
+
+/// The fields both process tables have.
+pub struct Common<'a> {
+    pub id: &'a str,
+    pub role: &'a str,
+    pub partner: &'a str,
+    pub state: &'a str,
+    pub version: i64,
+    pub created_at: &'a str,
+    pub updated_at: &'a str,
+}
+
+/// The fields both process tables have that change as a process learns about its partner, borrowed to change in
+/// place, with the partner they concern.
+pub struct CommonMut<'a> {
+    pub partner: &'a str,
+    pub provider_pid: &'a mut Option<String>,
+    pub consumer_pid: &'a mut Option<String>,
+    pub peer_address: &'a mut Option<String>,
+    pub version: &'a mut i64,
+}
+
+/// Both record types name their shared fields alike, so their accessors are the same text.
+macro_rules! common_accessors {
+    () => {
+        fn common(&self) -> Common<'_> {
+            Common {
+                id: &self.id,
+                role: &self.role,
+                partner: &self.partner,
+                state: &self.state,
+                version: self.version,
+                created_at: &self.created_at,
+                updated_at: &self.updated_at,
+            }
+        }
+
+        fn common_mut(&mut self) -> CommonMut<'_> {
+            CommonMut {
+                partner: &self.partner,
+                provider_pid: &mut self.provider_pid,
+                consumer_pid: &mut self.consumer_pid,
+                peer_address: &mut self.peer_address,
+                version: &mut self.version,
+            }
+        }
+    };
+}
 
 fn json(text: &str, what: &str) -> Result<Value, StorageError> {
     serde_json::from_str(text).map_err(|e| StorageError::Corrupt(format!("{what}: {e}")))
 }
 
-fn negotiation(row: &AnyRow) -> Result<NegotiationRecord, StorageError> {
-    Ok(NegotiationRecord {
-        id: row.try_get("id")?,
-        role: row.try_get("role")?,
-        provider_pid: row.try_get("provider_pid")?,
-        consumer_pid: row.try_get("consumer_pid")?,
-        partner: row.try_get("partner")?,
-        state: row.try_get("state")?,
-        dataset: row.try_get("dataset")?,
-        offer: json(&row.try_get::<String, _>("offer")?, "negotiation offer")?,
-        offer_by: row.try_get("offer_by")?,
-        peer_address: row.try_get("peer_address")?,
-        purpose: row.try_get("purpose")?,
-        agreement_id: row.try_get("agreement_id")?,
-        waiting_for: row.try_get("waiting_for")?,
-        version: row.try_get("version")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
+fn unknown_column(table: &str, column: &str) -> ! {
+    unreachable!("{column} is not a column of {table}")
 }
 
-fn transfer(row: &AnyRow) -> Result<TransferRecord, StorageError> {
-    let address: Option<String> = row.try_get("data_address")?;
-    Ok(TransferRecord {
-        id: row.try_get("id")?,
-        role: row.try_get("role")?,
-        provider_pid: row.try_get("provider_pid")?,
-        consumer_pid: row.try_get("consumer_pid")?,
-        partner: row.try_get("partner")?,
-        agreement_id: row.try_get("agreement_id")?,
-        state: row.try_get("state")?,
-        format: row.try_get("format")?,
-        peer_address: row.try_get("peer_address")?,
-        data_address: address
-            .map(|a| json(&a, "transfer data address"))
-            .transpose()?,
-        token_hash: row.try_get("token_hash")?,
-        token_expires: row.try_get("token_expires")?,
-        version: row.try_get("version")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
+impl ProcessRow for NegotiationRecord {
+    const KIND: &'static str = "negotiation";
+    const TABLE: &'static str = "negotiations";
+    const COLUMNS: &'static str =
+        "id, role, provider_pid, consumer_pid, partner, state, dataset, offer, offer_by, \
+        peer_address, purpose, agreement_id, waiting_for, version, created_at, updated_at";
+    const UPDATED: &'static str =
+        "provider_pid, consumer_pid, state, offer, offer_by, peer_address, purpose, agreement_id, waiting_for";
+    const CACHED: bool = false;
+
+    fn from_row(row: &AnyRow) -> Result<Self, StorageError> {
+        Ok(NegotiationRecord {
+            id: row.try_get("id")?,
+            role: row.try_get("role")?,
+            provider_pid: row.try_get("provider_pid")?,
+            consumer_pid: row.try_get("consumer_pid")?,
+            partner: row.try_get("partner")?,
+            state: row.try_get("state")?,
+            dataset: row.try_get("dataset")?,
+            offer: json(&row.try_get::<String, _>("offer")?, "negotiation offer")?,
+            offer_by: row.try_get("offer_by")?,
+            peer_address: row.try_get("peer_address")?,
+            purpose: row.try_get("purpose")?,
+            agreement_id: row.try_get("agreement_id")?,
+            waiting_for: row.try_get("waiting_for")?,
+            version: row.try_get("version")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+        })
+    }
+
+    fn bind<'q>(&'q self, column: &str, query: AnyQuery<'q>) -> AnyQuery<'q> {
+        match column {
+            "id" => query.bind(&self.id),
+            "role" => query.bind(&self.role),
+            "provider_pid" => query.bind(self.provider_pid.as_deref()),
+            "consumer_pid" => query.bind(self.consumer_pid.as_deref()),
+            "partner" => query.bind(&self.partner),
+            "state" => query.bind(&self.state),
+            "dataset" => query.bind(&self.dataset),
+            "offer" => query.bind(self.offer.to_string()),
+            "offer_by" => query.bind(&self.offer_by),
+            "peer_address" => query.bind(self.peer_address.as_deref()),
+            "purpose" => query.bind(self.purpose.as_deref()),
+            "agreement_id" => query.bind(self.agreement_id.as_deref()),
+            "waiting_for" => query.bind(self.waiting_for.as_deref()),
+            "version" => query.bind(self.version),
+            "created_at" => query.bind(&self.created_at),
+            "updated_at" => query.bind(&self.updated_at),
+            _ => unknown_column(Self::TABLE, column),
+        }
+    }
+
+    common_accessors!();
+}
+
+impl ProcessRow for TransferRecord {
+    const KIND: &'static str = "transfer";
+    const TABLE: &'static str = "transfers";
+    const COLUMNS: &'static str =
+        "id, role, provider_pid, consumer_pid, partner, agreement_id, state, format, \
+        peer_address, data_address, token_hash, token_expires, version, created_at, updated_at";
+    const UPDATED: &'static str =
+        "provider_pid, consumer_pid, state, peer_address, data_address, token_hash, token_expires";
+    const CACHED: bool = true;
+
+    fn from_row(row: &AnyRow) -> Result<Self, StorageError> {
+        let address: Option<String> = row.try_get("data_address")?;
+        Ok(TransferRecord {
+            id: row.try_get("id")?,
+            role: row.try_get("role")?,
+            provider_pid: row.try_get("provider_pid")?,
+            consumer_pid: row.try_get("consumer_pid")?,
+            partner: row.try_get("partner")?,
+            agreement_id: row.try_get("agreement_id")?,
+            state: row.try_get("state")?,
+            format: row.try_get("format")?,
+            peer_address: row.try_get("peer_address")?,
+            data_address: address
+                .map(|a| json(&a, "transfer data address"))
+                .transpose()?,
+            token_hash: row.try_get("token_hash")?,
+            token_expires: row.try_get("token_expires")?,
+            version: row.try_get("version")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+        })
+    }
+
+    fn bind<'q>(&'q self, column: &str, query: AnyQuery<'q>) -> AnyQuery<'q> {
+        match column {
+            "id" => query.bind(&self.id),
+            "role" => query.bind(&self.role),
+            "provider_pid" => query.bind(self.provider_pid.as_deref()),
+            "consumer_pid" => query.bind(self.consumer_pid.as_deref()),
+            "partner" => query.bind(&self.partner),
+            "agreement_id" => query.bind(&self.agreement_id),
+            "state" => query.bind(&self.state),
+            "format" => query.bind(&self.format),
+            "peer_address" => query.bind(self.peer_address.as_deref()),
+            "data_address" => query.bind(self.data_address.as_ref().map(Value::to_string)),
+            "token_hash" => query.bind(self.token_hash.as_deref()),
+            "token_expires" => query.bind(self.token_expires),
+            "version" => query.bind(self.version),
+            "created_at" => query.bind(&self.created_at),
+            "updated_at" => query.bind(&self.updated_at),
+            _ => unknown_column(Self::TABLE, column),
+        }
+    }
+
+    common_accessors!();
+}
+
+/// `SELECT` of every column of `R`'s table, followed by `rest` (the filter and order).
+fn select<R: ProcessRow>(rest: &str) -> String {
+    format!("SELECT {} FROM {} {rest}", R::COLUMNS, R::TABLE)
+}
+
+/// `$1, $2, …` for `count` arguments.
+fn placeholders(count: usize) -> String {
+    (1..=count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn insert_sql<R: ProcessRow>() -> String {
+    format!(
+        "INSERT INTO {} ({}) VALUES ({})",
+        R::TABLE,
+        R::COLUMNS,
+        placeholders(R::COLUMNS.split(", ").count())
+    )
+}
+
+/// The update guarded by the row's version: the `UPDATED` columns, then the new version, `updated_at`, the id and
+/// the version the row must still have.
+fn update_sql<R: ProcessRow>() -> String {
+    let set: Vec<String> = R::UPDATED
+        .split(", ")
+        .enumerate()
+        .map(|(i, column)| format!("{column} = ${}", i + 1))
+        .collect();
+    let n = set.len();
+    format!(
+        "UPDATE {} SET {}, version = ${}, updated_at = ${} WHERE id = ${} AND version = ${}",
+        R::TABLE,
+        set.join(", "),
+        n + 1,
+        n + 2,
+        n + 3,
+        n + 4
+    )
 }
 
 async fn write_change(
@@ -258,129 +441,153 @@ fn partner_pid_column(role: &str) -> &'static str {
 }
 
 impl Store {
+    /// Inserts `row` with what its creation writes beside it, in one transaction.
+    pub async fn insert_process<R: ProcessRow>(
+        &self,
+        row: &R,
+        change: &Change,
+    ) -> Result<(), StorageError> {
+        let mut tx = self.pool().begin().await?;
+        let sql = insert_sql::<R>();
+        R::COLUMNS
+            .split(", ")
+            .fold(sqlx::query(&sql), |query, column| row.bind(column, query))
+            .execute(&mut *tx)
+            .await?;
+        write_change(&mut tx, row.common().id, change).await?;
+        tx.commit().await?;
+        if R::CACHED {
+            self.bump_generation();
+        }
+        Ok(())
+    }
+
+    /// Saves `row` if its stored version is still one less than its own; false means someone else changed it first.
+    pub async fn update_process<R: ProcessRow>(
+        &self,
+        row: &R,
+        change: &Change,
+    ) -> Result<bool, StorageError> {
+        let Common { id, version, .. } = row.common();
+        let mut tx = self.pool().begin().await?;
+        let sql = update_sql::<R>();
+        let done = R::UPDATED
+            .split(", ")
+            .fold(sqlx::query(&sql), |query, column| row.bind(column, query))
+            .bind(version)
+            .bind(now_text())
+            .bind(id)
+            .bind(version - 1)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        write_change(&mut tx, id, change).await?;
+        tx.commit().await?;
+        if R::CACHED {
+            self.bump_generation();
+        }
+        Ok(true)
+    }
+
+    /// The first row of `R`'s table that `rest` (a filter on `$1, $2, …` and an order) selects with `values`.
+    async fn find_process<R: ProcessRow>(
+        &self,
+        rest: &str,
+        values: &[&str],
+    ) -> Result<Option<R>, StorageError> {
+        let sql = select::<R>(rest);
+        let query = values
+            .iter()
+            .fold(sqlx::query(&sql), |query, value| query.bind(*value));
+        let row = query.fetch_optional(self.pool()).await?;
+        row.as_ref().map(R::from_row).transpose()
+    }
+
+    pub async fn process<R: ProcessRow>(&self, id: &str) -> Result<Option<R>, StorageError> {
+        self.find_process("WHERE id = $1", &[id]).await
+    }
+
+    /// The process we hold in `role` whose own pid (provider pid for a provider, consumer pid for a consumer) is
+    /// `pid`.
+    pub async fn process_by_pid<R: ProcessRow>(
+        &self,
+        role: &str,
+        pid: &str,
+    ) -> Result<Option<R>, StorageError> {
+        let column = own_pid_column(role);
+        self.find_process(&format!("WHERE role = $1 AND {column} = $2"), &[role, pid])
+            .await
+    }
+
+    /// The process we hold in `role` with `partner` whose partner's pid (the consumer pid when we provide, the
+    /// provider pid when we consume) is `pid`: the process a repeated creating message refers to.
+    pub async fn process_by_partner_pid<R: ProcessRow>(
+        &self,
+        role: &str,
+        partner: &str,
+        pid: &str,
+    ) -> Result<Option<R>, StorageError> {
+        let column = partner_pid_column(role);
+        self.find_process(
+            &format!(
+                "WHERE role = $1 AND partner = $2 AND {column} = $3 ORDER BY created_at, id LIMIT 1"
+            ),
+            &[role, partner, pid],
+        )
+        .await
+    }
+
+    pub async fn processes<R: ProcessRow>(&self) -> Result<Vec<R>, StorageError> {
+        let rows = sqlx::query(&select::<R>("ORDER BY created_at, id"))
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(R::from_row).collect()
+    }
+
     pub async fn insert_negotiation(
         &self,
         n: &NegotiationRecord,
         change: &Change,
     ) -> Result<(), StorageError> {
-        let mut tx = self.pool().begin().await?;
-        sqlx::query(&format!(
-            "INSERT INTO negotiations ({NEGOTIATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
-        ))
-        .bind(&n.id)
-        .bind(&n.role)
-        .bind(n.provider_pid.as_deref())
-        .bind(n.consumer_pid.as_deref())
-        .bind(&n.partner)
-        .bind(&n.state)
-        .bind(&n.dataset)
-        .bind(n.offer.to_string())
-        .bind(&n.offer_by)
-        .bind(n.peer_address.as_deref())
-        .bind(n.purpose.as_deref())
-        .bind(n.agreement_id.as_deref())
-        .bind(n.waiting_for.as_deref())
-        .bind(n.version)
-        .bind(&n.created_at)
-        .bind(&n.updated_at)
-        .execute(&mut *tx)
-        .await?;
-        write_change(&mut tx, &n.id, change).await?;
-        tx.commit().await?;
-        Ok(())
+        self.insert_process(n, change).await
     }
 
-    /// Saves `n` if its stored version is still `n.version - 1`; false means someone else changed it first.
+    /// See [`Store::update_process`].
     pub async fn update_negotiation(
         &self,
         n: &NegotiationRecord,
         change: &Change,
     ) -> Result<bool, StorageError> {
-        let mut tx = self.pool().begin().await?;
-        let done = sqlx::query(
-            "UPDATE negotiations SET provider_pid = $1, consumer_pid = $2, state = $3, offer = $4, offer_by = $5, \
-             peer_address = $6, purpose = $7, agreement_id = $8, waiting_for = $9, version = $10, updated_at = $11 \
-             WHERE id = $12 AND version = $13",
-        )
-        .bind(n.provider_pid.as_deref())
-        .bind(n.consumer_pid.as_deref())
-        .bind(&n.state)
-        .bind(n.offer.to_string())
-        .bind(&n.offer_by)
-        .bind(n.peer_address.as_deref())
-        .bind(n.purpose.as_deref())
-        .bind(n.agreement_id.as_deref())
-        .bind(n.waiting_for.as_deref())
-        .bind(n.version)
-        .bind(now_text())
-        .bind(&n.id)
-        .bind(n.version - 1)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Ok(false);
-        }
-        write_change(&mut tx, &n.id, change).await?;
-        tx.commit().await?;
-        Ok(true)
+        self.update_process(n, change).await
     }
 
     pub async fn negotiation(&self, id: &str) -> Result<Option<NegotiationRecord>, StorageError> {
-        let row = sqlx::query(&format!(
-            "SELECT {NEGOTIATION_COLUMNS} FROM negotiations WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(self.pool())
-        .await?;
-        row.as_ref().map(negotiation).transpose()
+        self.process(id).await
     }
 
-    /// The negotiation we hold in `role` whose own pid (provider pid for a provider, consumer pid for a consumer)
-    /// is `pid`.
+    /// See [`Store::process_by_pid`].
     pub async fn negotiation_by_pid(
         &self,
         role: &str,
         pid: &str,
     ) -> Result<Option<NegotiationRecord>, StorageError> {
-        let column = own_pid_column(role);
-        let row = sqlx::query(&format!(
-            "SELECT {NEGOTIATION_COLUMNS} FROM negotiations WHERE role = $1 AND {column} = $2"
-        ))
-        .bind(role)
-        .bind(pid)
-        .fetch_optional(self.pool())
-        .await?;
-        row.as_ref().map(negotiation).transpose()
+        self.process_by_pid(role, pid).await
     }
 
-    /// The negotiation we hold in `role` with `partner` whose partner's pid (the consumer pid when we provide, the
-    /// provider pid when we consume) is `pid`: the process a repeated creating message refers to.
+    /// See [`Store::process_by_partner_pid`].
     pub async fn negotiation_by_partner_pid(
         &self,
         role: &str,
         partner: &str,
         pid: &str,
     ) -> Result<Option<NegotiationRecord>, StorageError> {
-        let column = partner_pid_column(role);
-        let row = sqlx::query(&format!(
-            "SELECT {NEGOTIATION_COLUMNS} FROM negotiations WHERE role = $1 AND partner = $2 AND {column} = $3 \
-             ORDER BY created_at, id LIMIT 1"
-        ))
-        .bind(role)
-        .bind(partner)
-        .bind(pid)
-        .fetch_optional(self.pool())
-        .await?;
-        row.as_ref().map(negotiation).transpose()
+        self.process_by_partner_pid(role, partner, pid).await
     }
 
     pub async fn negotiations(&self) -> Result<Vec<NegotiationRecord>, StorageError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {NEGOTIATION_COLUMNS} FROM negotiations ORDER BY created_at, id"
-        ))
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(negotiation).collect()
+        self.processes().await
     }
 
     pub async fn insert_transfer(
@@ -388,110 +595,43 @@ impl Store {
         t: &TransferRecord,
         change: &Change,
     ) -> Result<(), StorageError> {
-        let mut tx = self.pool().begin().await?;
-        sqlx::query(&format!(
-            "INSERT INTO transfers ({TRANSFER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
-        ))
-        .bind(&t.id)
-        .bind(&t.role)
-        .bind(t.provider_pid.as_deref())
-        .bind(t.consumer_pid.as_deref())
-        .bind(&t.partner)
-        .bind(&t.agreement_id)
-        .bind(&t.state)
-        .bind(&t.format)
-        .bind(t.peer_address.as_deref())
-        .bind(t.data_address.as_ref().map(Value::to_string))
-        .bind(t.token_hash.as_deref())
-        .bind(t.token_expires)
-        .bind(t.version)
-        .bind(&t.created_at)
-        .bind(&t.updated_at)
-        .execute(&mut *tx)
-        .await?;
-        write_change(&mut tx, &t.id, change).await?;
-        tx.commit().await?;
-        self.bump_generation();
-        Ok(())
+        self.insert_process(t, change).await
     }
 
+    /// See [`Store::update_process`].
     pub async fn update_transfer(
         &self,
         t: &TransferRecord,
         change: &Change,
     ) -> Result<bool, StorageError> {
-        let mut tx = self.pool().begin().await?;
-        let done = sqlx::query(
-            "UPDATE transfers SET provider_pid = $1, consumer_pid = $2, state = $3, peer_address = $4, data_address = $5, \
-             token_hash = $6, token_expires = $7, version = $8, updated_at = $9 WHERE id = $10 AND version = $11",
-        )
-        .bind(t.provider_pid.as_deref())
-        .bind(t.consumer_pid.as_deref())
-        .bind(&t.state)
-        .bind(t.peer_address.as_deref())
-        .bind(t.data_address.as_ref().map(Value::to_string))
-        .bind(t.token_hash.as_deref())
-        .bind(t.token_expires)
-        .bind(t.version)
-        .bind(now_text())
-        .bind(&t.id)
-        .bind(t.version - 1)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Ok(false);
-        }
-        write_change(&mut tx, &t.id, change).await?;
-        tx.commit().await?;
-        self.bump_generation();
-        Ok(true)
+        self.update_process(t, change).await
     }
 
     pub async fn transfer(&self, id: &str) -> Result<Option<TransferRecord>, StorageError> {
-        let row = sqlx::query(&format!(
-            "SELECT {TRANSFER_COLUMNS} FROM transfers WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(self.pool())
-        .await?;
-        row.as_ref().map(transfer).transpose()
+        self.process(id).await
     }
 
+    /// See [`Store::process_by_pid`].
     pub async fn transfer_by_pid(
         &self,
         role: &str,
         pid: &str,
     ) -> Result<Option<TransferRecord>, StorageError> {
-        let column = own_pid_column(role);
-        let row = sqlx::query(&format!(
-            "SELECT {TRANSFER_COLUMNS} FROM transfers WHERE role = $1 AND {column} = $2"
-        ))
-        .bind(role)
-        .bind(pid)
-        .fetch_optional(self.pool())
-        .await?;
-        row.as_ref().map(transfer).transpose()
+        self.process_by_pid(role, pid).await
     }
 
-    /// The transfer we hold in `role` with `partner` whose partner's pid is `pid` (see
-    /// [`Store::negotiation_by_partner_pid`]).
+    /// See [`Store::process_by_partner_pid`].
     pub async fn transfer_by_partner_pid(
         &self,
         role: &str,
         partner: &str,
         pid: &str,
     ) -> Result<Option<TransferRecord>, StorageError> {
-        let column = partner_pid_column(role);
-        let row = sqlx::query(&format!(
-            "SELECT {TRANSFER_COLUMNS} FROM transfers WHERE role = $1 AND partner = $2 AND {column} = $3 \
-             ORDER BY created_at, id LIMIT 1"
-        ))
-        .bind(role)
-        .bind(partner)
-        .bind(pid)
-        .fetch_optional(self.pool())
-        .await?;
-        row.as_ref().map(transfer).transpose()
+        self.process_by_partner_pid(role, partner, pid).await
+    }
+
+    pub async fn transfers(&self) -> Result<Vec<TransferRecord>, StorageError> {
+        self.processes().await
     }
 
     /// The provider-side transfer an access token was issued for.
@@ -510,25 +650,17 @@ impl Store {
         hash: &str,
     ) -> Result<Option<(TransferRecord, Option<String>)>, StorageError> {
         let row = sqlx::query(&format!(
-            "SELECT {TRANSFER_COLUMNS}, (SELECT o.transition_to FROM outbox o WHERE o.process_id = transfers.id \
+            "SELECT {}, (SELECT o.transition_to FROM outbox o WHERE o.process_id = transfers.id \
              AND o.status = 'pending' AND o.transition_to IS NOT NULL ORDER BY o.id DESC LIMIT 1) AS planned_state \
-             FROM transfers WHERE token_hash = $1"
+             FROM transfers WHERE token_hash = $1",
+            TransferRecord::COLUMNS
         ))
         .bind(hash)
         .fetch_optional(self.pool())
         .await?;
         row.as_ref()
-            .map(|r| Ok((transfer(r)?, r.try_get("planned_state")?)))
+            .map(|r| Ok((TransferRecord::from_row(r)?, r.try_get("planned_state")?)))
             .transpose()
-    }
-
-    pub async fn transfers(&self) -> Result<Vec<TransferRecord>, StorageError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {TRANSFER_COLUMNS} FROM transfers ORDER BY created_at, id"
-        ))
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(transfer).collect()
     }
 
     pub async fn history(&self, process_id: &str) -> Result<Vec<HistoryEntry>, StorageError> {
