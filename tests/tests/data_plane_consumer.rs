@@ -482,7 +482,7 @@ async fn a_receipt_that_does_not_match_the_body_is_recorded_as_an_alarm() {
         .running
         .state
         .store()
-        .update_transfer(&moved, &twinport::storage::Change::new())
+        .update_process(&moved, &twinport::storage::Change::new())
         .await
         .unwrap());
 

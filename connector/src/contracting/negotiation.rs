@@ -93,9 +93,18 @@ pub async fn lookup(
     partner: &str,
     pid: &str,
 ) -> Result<NegotiationRecord, ProcessError> {
-    let found = match state.store().negotiation_by_pid(PROVIDER, pid).await? {
+    let found = match state
+        .store()
+        .process_by_pid::<NegotiationRecord>(PROVIDER, pid)
+        .await?
+    {
         Some(n) => Some(n),
-        None => state.store().negotiation_by_pid(CONSUMER, pid).await?,
+        None => {
+            state
+                .store()
+                .process_by_pid::<NegotiationRecord>(CONSUMER, pid)
+                .await?
+        }
     };
     // Someone else's negotiation is reported exactly like a missing one.
     found
@@ -121,7 +130,7 @@ pub(super) async fn save(
 ) -> Result<NegotiationRecord, ProcessError> {
     let change = super::follow_up::with_received(change, &n.id);
     n.version += 1;
-    if !state.store().update_negotiation(&n, &change).await? {
+    if !state.store().update_process(&n, &change).await? {
         return Err(ProcessError::Conflict);
     }
     audit_trail::record(state, &process(&n), &change).await?;
@@ -147,7 +156,7 @@ async fn insert(
     n: NegotiationRecord,
     change: Change,
 ) -> Result<NegotiationRecord, ProcessError> {
-    state.store().insert_negotiation(&n, &change).await?;
+    state.store().insert_process(&n, &change).await?;
     audit_trail::record(state, &process(&n), &change).await?;
     state.after_change(&n.id, &n.state, !change.outbox.is_empty());
     Ok(n)
@@ -239,7 +248,7 @@ pub async fn on_initial_request(
         .await;
     if let Some(existing) = state
         .store()
-        .negotiation_by_partner_pid(PROVIDER, partner, &msg.consumer_pid)
+        .process_by_partner_pid::<NegotiationRecord>(PROVIDER, partner, &msg.consumer_pid)
         .await?
     {
         // A retry after a lost acknowledgement (or a duplicate in a burst): the process it opened, not another.
@@ -790,7 +799,7 @@ pub async fn on_initial_offer(
         .await;
     if let Some(existing) = state
         .store()
-        .negotiation_by_partner_pid(CONSUMER, partner, &msg.provider_pid)
+        .process_by_partner_pid::<NegotiationRecord>(CONSUMER, partner, &msg.provider_pid)
         .await?
     {
         return Ok(Acknowledged {

@@ -59,9 +59,18 @@ pub async fn lookup(
     partner: &str,
     pid: &str,
 ) -> Result<TransferRecord, ProcessError> {
-    let found = match state.store().transfer_by_pid(PROVIDER, pid).await? {
+    let found = match state
+        .store()
+        .process_by_pid::<TransferRecord>(PROVIDER, pid)
+        .await?
+    {
         Some(t) => Some(t),
-        None => state.store().transfer_by_pid(CONSUMER, pid).await?,
+        None => {
+            state
+                .store()
+                .process_by_pid::<TransferRecord>(CONSUMER, pid)
+                .await?
+        }
     };
     found
         .filter(|t| t.partner == partner)
@@ -97,7 +106,7 @@ pub(super) async fn save(
 ) -> Result<TransferRecord, ProcessError> {
     let change = super::follow_up::with_received(change, &t.id);
     t.version += 1;
-    if !state.store().update_transfer(&t, &change).await? {
+    if !state.store().update_process(&t, &change).await? {
         return Err(ProcessError::Conflict);
     }
     audit_trail::record(state, &process(&t), &change).await?;
@@ -219,7 +228,7 @@ pub async fn on_request(
         .await;
     if let Some(existing) = state
         .store()
-        .transfer_by_partner_pid(PROVIDER, partner, &msg.consumer_pid)
+        .process_by_partner_pid::<TransferRecord>(PROVIDER, partner, &msg.consumer_pid)
         .await?
     {
         // A retry after a lost acknowledgement: the transfer it opened (one process, one token), not another.
@@ -299,7 +308,7 @@ pub async fn on_request(
     state.creations().hold_until_answered(&t.id);
     state
         .store()
-        .insert_transfer(&t, &change)
+        .insert_process(&t, &change)
         .await
         .inspect_err(|_| state.creations().answered(&t.id))?;
     audit_trail::record(state, &process(&t), &change).await?;
@@ -708,7 +717,7 @@ async fn send_request(
             None,
         )
         .send(outgoing);
-    state.store().insert_transfer(&t, &change).await?;
+    state.store().insert_process(&t, &change).await?;
     audit_trail::record(state, &process(&t), &change).await?;
     state.after_change(&t.id, &t.state, true);
     Ok(t)

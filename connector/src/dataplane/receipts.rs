@@ -94,7 +94,7 @@ async fn owner(
     })?;
     state
         .store()
-        .transfer_by_pid(PROVIDER, pid)
+        .process_by_pid::<TransferRecord>(PROVIDER, pid)
         .await
         .map_err(Refusal::internal)?
         .filter(|t| t.partner == partner.id)

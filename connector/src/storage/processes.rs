@@ -546,88 +546,16 @@ impl Store {
         rows.iter().map(R::from_row).collect()
     }
 
-    pub async fn insert_negotiation(
-        &self,
-        n: &NegotiationRecord,
-        change: &Change,
-    ) -> Result<(), StorageError> {
-        self.insert_process(n, change).await
-    }
-
-    /// See [`Store::update_process`].
-    pub async fn update_negotiation(
-        &self,
-        n: &NegotiationRecord,
-        change: &Change,
-    ) -> Result<bool, StorageError> {
-        self.update_process(n, change).await
-    }
-
     pub async fn negotiation(&self, id: &str) -> Result<Option<NegotiationRecord>, StorageError> {
         self.process(id).await
-    }
-
-    /// See [`Store::process_by_pid`].
-    pub async fn negotiation_by_pid(
-        &self,
-        role: &str,
-        pid: &str,
-    ) -> Result<Option<NegotiationRecord>, StorageError> {
-        self.process_by_pid(role, pid).await
-    }
-
-    /// See [`Store::process_by_partner_pid`].
-    pub async fn negotiation_by_partner_pid(
-        &self,
-        role: &str,
-        partner: &str,
-        pid: &str,
-    ) -> Result<Option<NegotiationRecord>, StorageError> {
-        self.process_by_partner_pid(role, partner, pid).await
     }
 
     pub async fn negotiations(&self) -> Result<Vec<NegotiationRecord>, StorageError> {
         self.processes().await
     }
 
-    pub async fn insert_transfer(
-        &self,
-        t: &TransferRecord,
-        change: &Change,
-    ) -> Result<(), StorageError> {
-        self.insert_process(t, change).await
-    }
-
-    /// See [`Store::update_process`].
-    pub async fn update_transfer(
-        &self,
-        t: &TransferRecord,
-        change: &Change,
-    ) -> Result<bool, StorageError> {
-        self.update_process(t, change).await
-    }
-
     pub async fn transfer(&self, id: &str) -> Result<Option<TransferRecord>, StorageError> {
         self.process(id).await
-    }
-
-    /// See [`Store::process_by_pid`].
-    pub async fn transfer_by_pid(
-        &self,
-        role: &str,
-        pid: &str,
-    ) -> Result<Option<TransferRecord>, StorageError> {
-        self.process_by_pid(role, pid).await
-    }
-
-    /// See [`Store::process_by_partner_pid`].
-    pub async fn transfer_by_partner_pid(
-        &self,
-        role: &str,
-        partner: &str,
-        pid: &str,
-    ) -> Result<Option<TransferRecord>, StorageError> {
-        self.process_by_partner_pid(role, partner, pid).await
     }
 
     pub async fn transfers(&self) -> Result<Vec<TransferRecord>, StorageError> {
