@@ -2,7 +2,7 @@
 //! can fail on configuration fails here, before a port is bound; `start` returns a handle for tests and the CLI.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
@@ -37,9 +37,7 @@ struct Inner {
     contracting: Contracting,
     data_plane: DataPlaneState,
     tls: Arc<Tls>,
-    access: Access,
     telemetry: Telemetry,
-    catalogue_loaded: Arc<AtomicBool>,
 }
 
 impl AppState {
@@ -85,22 +83,8 @@ impl AppState {
     pub fn tls(&self) -> &Tls {
         &self.0.tls
     }
-    /// The checker of people's access tokens, when `[oidc]` is configured.
-    pub fn oidc(&self) -> Option<&OidcVerifier> {
-        self.0.access.oidc()
-    }
-    pub fn catalogue_loaded(&self) -> bool {
-        self.0.catalogue_loaded.load(Ordering::Relaxed)
-    }
-    /// Marks the catalogue as (not) loaded; `/readyz` reports it.
-    pub fn set_catalogue_loaded(&self, loaded: bool) {
-        self.0.catalogue_loaded.store(loaded, Ordering::Relaxed);
-    }
     pub fn http(&self) -> &reqwest::Client {
         self.partners().http()
-    }
-    pub fn policy(&self) -> &PolicyService {
-        self.0.contracting.policy()
     }
     pub fn events(&self) -> &Events {
         self.0.contracting.events()
@@ -361,7 +345,7 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
     let (shutdown, stopped) = watch::channel(false);
     let readiness = health::Readiness {
         store: store.clone(),
-        catalogue_loaded: catalogue_loaded.clone(),
+        catalogue_loaded,
     };
     let dsp_app = dsp::router(dsp::DspState {
         contracting: contracting.clone(),
@@ -373,7 +357,7 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
     let management_app = management::router(ManagementState {
         contracting: contracting.clone(),
         data_plane: data_plane.clone(),
-        access: access.clone(),
+        access,
     })
     .merge(health::router(readiness))
     .merge(management::metrics::router(
@@ -393,9 +377,7 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
         contracting: contracting.clone(),
         data_plane,
         tls: tls.clone(),
-        access,
         telemetry,
-        catalogue_loaded,
     }));
     let connections = Connections::default();
     let servers = vec![

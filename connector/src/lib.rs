@@ -1,10 +1,12 @@
 //! Twinport, the connector a city's Local Digital Twin puts in front of its platform to share data, models and
 //! outputs with other cities' twins over the Dataspace Protocol 2025-1.
 //!
-//! The module tree is the architecture: [`config`] is validated before [`app`] binds anything; [`storage`] keeps
-//! state in SQLite or PostgreSQL; [`identity`] signs what we send and authenticates partners; [`catalogue`] holds
-//! the MIM8 resource catalogue and publishes it as DCAT-AP; [`dsp`] is the protocol as a provider and [`client`]
-//! as a consumer; [`management`] is the operators' API; [`cli`] the `twinport` command.
+//! The module tree is the architecture, in layers (the table in `docs/architecture.md`, kept by
+//! `connector/tests/layers.rs`): foundations ([`config`], validated before anything binds; [`storage`], SQLite or
+//! PostgreSQL; [`tls`]; [`telemetry`]); records and identity ([`catalogue`], [`identity`], the DSP [`client`]); the
+//! domain services ([`partners`], [`audit`], [`contracting`]); the HTTP surfaces ([`dsp`], [`dataplane`],
+//! [`management`], [`health`]); and on top the assembly ([`app`]), which builds the services and gives each surface
+//! only what it uses, and the `twinport` command ([`cli`]). Nothing imports upward.
 
 pub mod app;
 pub mod audit;

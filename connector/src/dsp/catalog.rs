@@ -24,6 +24,18 @@ pub struct Paging {
     limit: Option<usize>,
 }
 
+/// What `partner` may see of the catalogue (see [`crate::contracting::Contracting::visible_resources`]).
+async fn visible_to(state: &DspState, partner: &str) -> Result<Vec<Resource>, CatalogError> {
+    state
+        .contracting
+        .visible_resources(partner)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "cannot read catalogue");
+            CatalogError::internal()
+        })
+}
+
 pub async fn request(
     State(state): State<DspState>,
     Partner(partner): Partner,
@@ -38,14 +50,7 @@ pub async fn request(
     let limit = paging.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
     let offset = paging.offset.unwrap_or(0);
 
-    let visible = state
-        .contracting
-        .visible_resources(&partner.id)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "cannot read catalogue");
-            CatalogError::internal()
-        })?;
+    let visible = visible_to(&state, &partner.id).await?;
     let matching: Vec<&Resource> = visible
         .iter()
         .filter(|r| filter::matches(r, &conditions))
@@ -107,14 +112,7 @@ pub async fn dataset(
     Partner(partner): Partner,
     Path(id): Path<String>,
 ) -> Result<Response, CatalogError> {
-    let visible = state
-        .contracting
-        .visible_resources(&partner.id)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "cannot read catalogue");
-            CatalogError::internal()
-        })?;
+    let visible = visible_to(&state, &partner.id).await?;
     // A resource the partner may not see is reported exactly like one that does not exist.
     let resource = visible.iter().find(|r| r.id == id).ok_or_else(|| {
         CatalogError::new(

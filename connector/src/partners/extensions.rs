@@ -82,7 +82,7 @@ impl Extension {
         }
     }
 
-    /// Where this connector serves it, relative to its DSP base (`audit/partner_api.rs` routes these).
+    /// Where this connector serves it, relative to its DSP base (`dsp/audit.rs` routes these).
     pub fn our_path(self) -> &'static str {
         match self {
             Extension::AuditCheckpoint => "/audit/checkpoint",

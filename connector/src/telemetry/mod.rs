@@ -1,6 +1,7 @@
-//! Everything an operator watches the connector with: logs (`logging`), Prometheus metrics (`metrics`, served by
-//! `endpoint`), optional OpenTelemetry traces (`traces`), and the HTTP layer that feeds both for every listener
-//! (`http_layer`). [`Telemetry`] is the per-connector part, owned by `AppState`.
+//! Everything an operator watches the connector with: logs (`logging`), Prometheus metrics (`metrics`, served at
+//! `/metrics` by the management surface), optional OpenTelemetry traces (`traces`), and the HTTP layer that feeds
+//! both for every listener (`http_layer`). [`Telemetry`] is the per-connector part, built once by the assembly and
+//! shared by the services that count or trace.
 
 pub mod audit_timing;
 pub mod http_layer;
