@@ -4,7 +4,9 @@
 //! reservation, audit entry and receipt on every request); throughput and p50/p99 latency of both. Then one
 //! large body streams through the data plane while the process's resident memory (VmRSS, VmHWM) is sampled.
 //! A third row, a bare forwarder (the same two HTTP hops through hyper, no checks, no records), shows
-//! what the extra hop alone costs on this machine, so the data plane's own share can be told apart.
+//! what the extra hop alone costs on this machine, so the data plane's own share can be told apart. A fourth, the
+//! consumer's local endpoint (what a city application calls: city B relays to A's data plane, then fetches, checks
+//! and records A's receipt for each response), on kept-alive connections as applications keep them.
 //!
 //! With `--pin`, the load generator and the backend run on one half of the CPUs and the connectors (and the bare
 //! forwarder) on the other, each on a runtime of its own: a sidecar is deployed with CPU of its own, and when it
@@ -113,6 +115,10 @@ pub struct Settings {
     pub backend_work_us: u64,
 }
 
+/// The most requests the local-endpoint run makes: each one costs the consumer a receipt fetch, check and record,
+/// so it is far slower than the other rows.
+const LOCAL_REQUESTS: usize = 5_000;
+
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let placement = if settings.pin {
         Placement::pinned()?
@@ -146,7 +152,7 @@ async fn measure(placement: &Placement, settings: &Settings) -> anyhow::Result<(
         .store()
         .put_resource(DATASET, "dataset", ResourceSource::Api, &resource)
         .await?;
-    let (endpoint, token) = pull(&pair.b.state).await?;
+    let (endpoint, token, transfer) = pull(&pair.b.state).await?;
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency * 2)
         .build()?;
@@ -166,6 +172,14 @@ async fn measure(placement: &Placement, settings: &Settings) -> anyhow::Result<(
     );
     let direct_url = format!("{backend}/bench/kb{cost}");
     let proxied_url = format!("{endpoint}/kb{cost}");
+    // What a city application calls: B's local endpoint, no token; B relays to A's data plane, then fetches,
+    // checks and records A's receipt for every response.
+    let local_url = format!(
+        "{}/transfers/{}/kb{cost}",
+        pair.b.local_url(),
+        crate::client::encode_segment(&transfer)
+    );
+    let local_requests = requests.min(LOCAL_REQUESTS);
 
     let bare_url = format!(
         "{}/kb{cost}",
@@ -189,6 +203,7 @@ async fn measure(placement: &Placement, settings: &Settings) -> anyhow::Result<(
     run(&direct_url, None, 200).await??;
     run(&bare_url, None, 200).await??;
     run(&proxied_url, Some(&token), 200).await??;
+    run(&local_url, None, 200).await??;
     let direct = run(&direct_url, None, requests).await??;
     let bare = run(&bare_url, None, requests).await??;
     let (entries_before, batches_before) = (
@@ -207,6 +222,8 @@ async fn measure(placement: &Placement, settings: &Settings) -> anyhow::Result<(
         audit.size() - entries_before,
         audit.batches_written() - batches_before,
     );
+    let local = run(&local_url, None, local_requests).await??;
+    report("local  ", &local);
     println!(
         "bare forwarder (the extra hop alone): {:.2}x direct throughput, {:+.3} ms added p50; data plane vs bare forwarder: {:.2}x throughput, {:+.3} ms p50",
         bare.rate() / direct.rate(),
@@ -219,6 +236,12 @@ async fn measure(placement: &Placement, settings: &Settings) -> anyhow::Result<(
         proxied.rate() / direct.rate(),
         proxied.added_ms(&direct, 0.5),
         proxied.added_ms(&direct, 0.99),
+    );
+    println!(
+        "consumer local endpoint (B relays to A, checks and records every receipt): {:.2}x the provider data plane's throughput, {:+.3} ms p50 over it ({} requests on kept-alive connections)",
+        local.rate() / proxied.rate(),
+        local.added_ms(&proxied, 0.5),
+        local_requests,
     );
 
     // Let the receipts of the load run settle so their memory does not count as streaming growth.
@@ -302,8 +325,9 @@ async fn bare_forwarder(target: String, tls: rustls::ClientConfig) -> anyhow::Re
     Ok(url)
 }
 
-/// Negotiates the benchmark dataset as city B and starts a pull transfer; returns the data address and token.
-async fn pull(b: &AppState) -> anyhow::Result<(String, String)> {
+/// Negotiates the benchmark dataset as city B and starts a pull transfer; returns the data address, the token and
+/// B's transfer id (which names it on B's local endpoint).
+async fn pull(b: &AppState) -> anyhow::Result<(String, String, String)> {
     let partner = b
         .partners()
         .get(CITY_A)
@@ -341,7 +365,7 @@ async fn pull(b: &AppState) -> anyhow::Result<(String, String)> {
         .and_then(|p| p["value"].as_str())
         .ok_or_else(|| anyhow::anyhow!("no token"))?
         .to_string();
-    Ok((endpoint, token))
+    Ok((endpoint, token, t.id))
 }
 
 async fn wait(
