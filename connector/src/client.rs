@@ -12,8 +12,10 @@ use crate::config::PartnerConfig;
 use crate::identity::LocalIdentity;
 use crate::telemetry::traces::Traces;
 
-/// The most catalogue pages we follow for one request, so a partner's looping `next` link cannot hold us forever.
-const MAX_PAGES: usize = 100;
+/// The most catalogue pages we follow for one request, so a partner's looping `next` link cannot hold us forever
+/// (at the DSP default of 50 datasets a page, 50 000 datasets). A catalogue that goes on past it is refused with a
+/// clear error, never shown in part.
+const MAX_PAGES: usize = 1_000;
 const TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Why a request to a partner failed; the message says which step.
@@ -95,7 +97,7 @@ impl DspClient {
         let message = CatalogRequestMessage { filter }.to_json();
         let mut url = format!("{base}/catalog/request");
         let mut merged: Option<Value> = None;
-        for _ in 0..MAX_PAGES {
+        for page_number in 1.. {
             let (request, _span) = self
                 .traces
                 .outgoing(self.http.post(&url), "catalogue request");
@@ -119,13 +121,8 @@ impl DspClient {
                     all
                 }
             });
-            match next {
-                // A `next` link elsewhere would make us send our signed token to a third party.
-                Some(n) if same_origin(&n, &base) => url = n,
-                Some(n) => {
-                    tracing::warn!(partner = %partner.id, link = %n, "ignoring a next link to another origin");
-                    break;
-                }
+            match follow(next, &base, page_number)? {
+                Some(n) => url = n,
                 None => break,
             }
         }
@@ -203,6 +200,32 @@ fn append_datasets(all: &mut Value, page: &Value) {
     }
 }
 
+/// Where the next catalogue page is, after page `page_number`: `None` when the catalogue is complete. A catalogue
+/// that cannot be read whole is refused rather than shown in part, since an operator reading a partial catalogue
+/// cannot tell what is missing.
+fn follow(
+    next: Option<String>,
+    base: &str,
+    page_number: usize,
+) -> Result<Option<String>, ClientError> {
+    let refused = |message: String| ClientError::Request {
+        step: "catalogue request",
+        message,
+    };
+    match next {
+        None => Ok(None),
+        // A `next` link elsewhere would make us send our signed token to a third party.
+        Some(n) if !same_origin(&n, base) => Err(refused(format!(
+            "page {page_number} links the next page at another origin ({n}); our token is not sent there, \
+             so the catalogue is not shown in part"
+        ))),
+        Some(_) if page_number >= MAX_PAGES => Err(refused(format!(
+            "the catalogue goes on past {MAX_PAGES} pages; it is not shown in part (ask with a filter)"
+        ))),
+        Some(n) => Ok(Some(n)),
+    }
+}
+
 /// The `rel="next"` target of a `Link` header.
 pub fn next_link(headers: &reqwest::header::HeaderMap) -> Option<String> {
     let link = headers.get(reqwest::header::LINK)?.to_str().ok()?;
@@ -244,6 +267,35 @@ pub fn encode_segment(id: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_catalogue_that_cannot_be_read_whole_is_refused_not_cut_short() {
+        let base = "https://city-a.example/dsp/2025-1";
+        let next = |u: &str| Some(u.to_string());
+        assert!(super::follow(None, base, 3).unwrap().is_none());
+        assert_eq!(
+            super::follow(
+                next("https://city-a.example/dsp/2025-1/catalog/request?offset=50"),
+                base,
+                1
+            )
+            .unwrap()
+            .as_deref(),
+            Some("https://city-a.example/dsp/2025-1/catalog/request?offset=50")
+        );
+        let elsewhere = super::follow(next("https://collector.example/page2"), base, 1)
+            .unwrap_err()
+            .to_string();
+        assert!(elsewhere.contains("another origin"), "{elsewhere}");
+        let endless = super::follow(
+            next("https://city-a.example/dsp/2025-1/catalog/request?offset=50000"),
+            base,
+            super::MAX_PAGES,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(endless.contains("goes on past 1000 pages"), "{endless}");
+    }
+
     use super::*;
 
     #[test]
