@@ -628,3 +628,57 @@ impl Store {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `bind` knows every column the queries name: an unknown one would stop the connector at its first write.
+    fn binds_every_column<R: ProcessRow>(row: &R) {
+        for columns in [R::COLUMNS, R::UPDATED] {
+            for column in columns.split(',').map(str::trim) {
+                let _ = row.bind(column, sqlx::query("SELECT 1"));
+            }
+        }
+    }
+
+    #[test]
+    fn every_named_column_is_bound() {
+        let text = || "x".to_string();
+        binds_every_column(&NegotiationRecord {
+            id: text(),
+            role: text(),
+            provider_pid: None,
+            consumer_pid: None,
+            partner: text(),
+            state: text(),
+            dataset: text(),
+            offer: Value::Null,
+            offer_by: text(),
+            peer_address: None,
+            purpose: None,
+            agreement_id: None,
+            waiting_for: None,
+            version: 0,
+            created_at: text(),
+            updated_at: text(),
+        });
+        binds_every_column(&TransferRecord {
+            id: text(),
+            role: text(),
+            provider_pid: None,
+            consumer_pid: None,
+            partner: text(),
+            agreement_id: text(),
+            state: text(),
+            format: text(),
+            peer_address: None,
+            data_address: None,
+            token_hash: None,
+            token_expires: None,
+            version: 0,
+            created_at: text(),
+            updated_at: text(),
+        });
+    }
+}
