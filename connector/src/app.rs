@@ -1,5 +1,7 @@
-//! Assembles a running connector: validated config → storage → identity → catalogue → listeners. Everything that
-//! can fail on configuration fails here, before a port is bound; `start` returns a handle for tests and the CLI.
+//! The assembly: validated config → storage, identity, audit log, catalogue → the services (`Partners`,
+//! `Contracting`, `DataPlaneState`) → each surface's own state → listeners and background tasks. Everything that can
+//! fail on configuration fails here, before a port is bound; `start` returns a handle for tests and the CLI, and
+//! nothing below this module imports it.
 
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicBool;

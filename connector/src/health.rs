@@ -12,7 +12,9 @@ use std::sync::Arc;
 
 use crate::storage::Store;
 
-/// What readiness depends on: the store answering, and the catalogue loaded (the flag the assembly sets).
+/// What readiness depends on: the store answering, and the catalogue loaded. The assembly sets the flag once the
+/// catalogue directory is loaded (a start that cannot load it stops before any port is bound), so today only the
+/// store can make `/readyz` fail.
 #[derive(Clone)]
 pub struct Readiness {
     pub store: Store,

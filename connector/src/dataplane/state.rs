@@ -1,4 +1,4 @@
-//! What the data-plane routes (provider: `/data`, `/push`; consumer: the local listener) work with: the contracting
+//! What the data-plane routes (the provider's `/data`, the consumer's `/push` receiver and local listener) work with: the contracting
 //! service (transfers, agreements, policy, audit), the data plane's own clients and caches ([`DataPlane`]), the
 //! partner-certificate check, and the few settings of the data plane. Built once by the assembly.
 
@@ -111,8 +111,12 @@ impl DataPlaneState {
     pub fn push_starter(&self) -> PushStarter {
         let weak = Arc::downgrade(&self.0);
         Box::new(move |transfer_id| {
-            if let Some(inner) = weak.upgrade() {
-                super::push::spawn(DataPlaneState(inner), transfer_id);
+            match weak.upgrade() {
+                Some(inner) => super::push::spawn(DataPlaneState(inner), transfer_id),
+                // Only after the connector stopped: the push goes out when the transfer is resumed after a restart.
+                None => {
+                    tracing::warn!(transfer = %transfer_id, "push not started: the data plane has stopped")
+                }
             }
         })
     }

@@ -1,5 +1,6 @@
-//! The Dataspace Protocol 2025-1 HTTPS binding as a provider: the unauthenticated version and key endpoints, and
-//! the authenticated catalogue. Negotiation and transfer endpoints join here as they land.
+//! The Dataspace Protocol 2025-1 HTTPS binding, both roles on one base: the unauthenticated version, key and
+//! extension documents; the authenticated catalogue; the negotiation and transfer endpoints (our pids tell which
+//! role a path is for); and the audit endpoints partners call. The surface works with [`DspState`] only.
 
 mod answer_first;
 mod audit;
