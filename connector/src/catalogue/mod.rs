@@ -97,6 +97,21 @@ pub async fn resources(store: &Store) -> Result<Vec<Resource>, StorageError> {
         .collect())
 }
 
+/// One stored resource, parsed; `None` when there is none by that id (or its row no longer parses, as in
+/// [`resources`]).
+pub async fn resource(store: &Store, id: &str) -> Result<Option<Resource>, StorageError> {
+    let Some(row) = store.resource(id).await? else {
+        return Ok(None);
+    };
+    Ok(match serde_json::from_value::<Resource>(row.body) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            tracing::error!(resource = %row.id, error = %e, "stored resource no longer parses; not published");
+            None
+        }
+    })
+}
+
 /// Policy id → current body, for publishing offers.
 pub async fn policy_bodies(store: &Store) -> Result<HashMap<String, Value>, StorageError> {
     Ok(store

@@ -29,6 +29,29 @@ impl Contracting {
     /// since negotiation looks offers up here ([`find`]).
     pub async fn visible_resources(&self, partner: &str) -> Result<Vec<Resource>, StorageError> {
         let resources = catalogue::resources(self.store()).await?;
+        self.only_visible(partner, resources).await
+    }
+
+    /// The resource `id` if `partner` may see it, with only the offers it may see (as in
+    /// [`Contracting::visible_resources`]); `None` when there is no such resource or the partner may not see it.
+    /// Decides on that one resource alone, so looking one up does not cost the whole catalogue.
+    pub async fn visible_resource(
+        &self,
+        partner: &str,
+        id: &str,
+    ) -> Result<Option<Resource>, StorageError> {
+        let resource = catalogue::resource(self.store(), id).await?;
+        Ok(self
+            .only_visible(partner, resource.into_iter().collect())
+            .await?
+            .pop())
+    }
+
+    async fn only_visible(
+        &self,
+        partner: &str,
+        resources: Vec<Resource>,
+    ) -> Result<Vec<Resource>, StorageError> {
         let policies = catalogue::policy_bodies(self.store()).await?;
         let config = self.partners().get(partner);
         Ok(resources
@@ -66,11 +89,16 @@ pub async fn find(
     target: Option<&str>,
     offer_id: &str,
 ) -> Result<Option<OurOffer>, StorageError> {
-    let visible = state.visible_resources(partner).await?;
+    // With a target only that resource is decided on; without one, every resource the partner may see.
+    let visible = match target {
+        Some(t) => state
+            .visible_resource(partner, t)
+            .await?
+            .into_iter()
+            .collect(),
+        None => state.visible_resources(partner).await?,
+    };
     for resource in visible {
-        if target.is_some_and(|t| t != resource.id) {
-            continue;
-        }
         for offer in &resource.offers {
             if offer.offer_id(&resource.id) != offer_id {
                 continue;

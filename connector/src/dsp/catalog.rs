@@ -24,16 +24,10 @@ pub struct Paging {
     limit: Option<usize>,
 }
 
-/// What `partner` may see of the catalogue (see [`crate::contracting::Contracting::visible_resources`]).
-async fn visible_to(state: &DspState, partner: &str) -> Result<Vec<Resource>, CatalogError> {
-    state
-        .contracting
-        .visible_resources(partner)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "cannot read catalogue");
-            CatalogError::internal()
-        })
+/// A catalogue that cannot be read is our failure: logged, and answered to the partner as a bare internal error.
+fn unreadable(e: crate::storage::StorageError) -> CatalogError {
+    tracing::error!(error = %e, "cannot read catalogue");
+    CatalogError::internal()
 }
 
 pub async fn request(
@@ -50,7 +44,11 @@ pub async fn request(
     let limit = paging.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
     let offset = paging.offset.unwrap_or(0);
 
-    let visible = visible_to(&state, &partner.id).await?;
+    let visible = state
+        .contracting
+        .visible_resources(&partner.id)
+        .await
+        .map_err(unreadable)?;
     let matching: Vec<&Resource> = visible
         .iter()
         .filter(|r| filter::matches(r, &conditions))
@@ -112,9 +110,13 @@ pub async fn dataset(
     Partner(partner): Partner,
     Path(id): Path<String>,
 ) -> Result<Response, CatalogError> {
-    let visible = visible_to(&state, &partner.id).await?;
+    let visible = state
+        .contracting
+        .visible_resource(&partner.id, &id)
+        .await
+        .map_err(unreadable)?;
     // A resource the partner may not see is reported exactly like one that does not exist.
-    let resource = visible.iter().find(|r| r.id == id).ok_or_else(|| {
+    let resource = visible.as_ref().ok_or_else(|| {
         CatalogError::new(
             StatusCode::NOT_FOUND,
             "not-found",
