@@ -384,6 +384,47 @@ pub async fn dsp_post(
     )
 }
 
+/// Publishes on A a dataset whose offer needs its operator's approval, has B ask for it, and returns B's
+/// negotiation id with A's side of it once A waits for the approval (still REQUESTED).
+pub async fn awaiting_operator_approval(
+    a: &City,
+    b: &City,
+) -> (String, twinport::storage::NegotiationRecord) {
+    let manual = serde_json::json!({
+        "id": "urn:ldt:sample-city:energy", "kind": "dataset", "stage": "model-input",
+        "title": "Energy use per building", "description": "Metered energy use per building, yearly.",
+        "distributions": [{"format": "application/json", "backend": "http://platform/energy"}],
+        "offers": [{"policy": "partner-use", "approval": "manual"}]
+    });
+    let r = a
+        .management(reqwest::Method::POST, "/api/v1/resources")
+        .json(&manual)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let id = start_negotiation(
+        b,
+        CITY_A,
+        "urn:ldt:sample-city:energy",
+        "urn:ldt:sample-city:energy:offer:partner-use",
+        None,
+    )
+    .await;
+    for _ in 0..200 {
+        let waiting = provider_negotiation(a, &id).await.filter(|n| {
+            n.waiting_for
+                .as_deref()
+                .is_some_and(|w| w.starts_with("operator approval"))
+        });
+        if let Some(provider) = waiting {
+            return (id, provider);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("A never waited for its operator's approval of {id}");
+}
+
 /// Starts a negotiation through the consumer's management API and returns its id.
 pub async fn start_negotiation(
     consumer: &City,

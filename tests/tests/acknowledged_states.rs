@@ -8,8 +8,8 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{json, Value};
 use twinport_e2e::{
-    city_pair, city_pair_with, dsp_post as post, provider_negotiation, proxied_pair,
-    start_negotiation, wait_for_state, City, StoppedCity, Storage, CITY_A, CITY_B,
+    awaiting_operator_approval, city_pair, city_pair_with, dsp_post as post, provider_negotiation,
+    proxied_pair, start_negotiation, wait_for_state, City, StoppedCity, Storage, CITY_A, CITY_B,
 };
 
 const TRAFFIC: &str = "urn:ldt:sample-city:traffic-counts";
@@ -207,40 +207,7 @@ async fn a_message_legal_only_after_our_unacknowledged_one_is_refused_after_a_bo
 async fn a_pending_transition_survives_a_restart_and_completes() {
     for storage in Storage::all() {
         let (a, b) = city_pair(storage).await;
-        let manual = json!({
-            "id": "urn:ldt:sample-city:energy", "kind": "dataset", "stage": "model-input",
-            "title": "Energy use per building", "description": "Metered energy use per building, yearly.",
-            "distributions": [{"format": "application/json", "backend": "http://platform/energy"}],
-            "offers": [{"policy": "partner-use", "approval": "manual"}]
-        });
-        let r = a
-            .management(Method::POST, "/api/v1/resources")
-            .json(&manual)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 201);
-        let id = start_negotiation(
-            &b,
-            CITY_A,
-            "urn:ldt:sample-city:energy",
-            "urn:ldt:sample-city:energy:offer:partner-use",
-            None,
-        )
-        .await;
-        let mut provider = None;
-        for _ in 0..200 {
-            provider = provider_negotiation(&a, &id).await.filter(|n| {
-                n.waiting_for
-                    .as_deref()
-                    .is_some_and(|w| w.starts_with("operator approval"))
-            });
-            if provider.is_some() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        let provider = provider.expect("waiting for approval");
+        let (id, provider) = awaiting_operator_approval(&a, &b).await;
         // The consumer goes away; the approved agreement cannot reach it.
         let b = StoppedCity::stop(b).await;
 

@@ -7,8 +7,8 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{json, Value};
 use twinport_e2e::{
-    city_pair, provider_negotiation, start_negotiation, wait_for_state, City, StoppedCity, Storage,
-    CITY_A, CITY_B,
+    awaiting_operator_approval, city_pair, provider_negotiation, start_negotiation, wait_for_state,
+    City, StoppedCity, Storage, CITY_A, CITY_B,
 };
 
 const TRAFFIC: &str = "urn:ldt:sample-city:traffic-counts";
@@ -143,39 +143,7 @@ async fn a_delivery_interrupted_by_a_crash_resumes_at_restart() {
 #[tokio::test]
 async fn an_offer_with_manual_approval_waits_for_the_operator() {
     let (a, b) = city_pair(Storage::Sqlite).await;
-    let resource = json!({
-        "id": "urn:ldt:sample-city:energy", "kind": "dataset", "stage": "model-input", "title": "Energy use per building",
-        "distributions": [{"format": "application/json", "backend": "http://platform/energy"}],
-        "offers": [{"policy": "partner-use", "approval": "manual"}]
-    });
-    let r = a
-        .management(Method::POST, "/api/v1/resources")
-        .json(&resource)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let id = start_negotiation(
-        &b,
-        CITY_A,
-        "urn:ldt:sample-city:energy",
-        "urn:ldt:sample-city:energy:offer:partner-use",
-        None,
-    )
-    .await;
-    let mut provider = None;
-    for _ in 0..100 {
-        provider = provider_negotiation(&a, &id).await.filter(|n| {
-            n.waiting_for
-                .as_deref()
-                .is_some_and(|w| w.contains("approval"))
-        });
-        if provider.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let provider = provider.expect("waiting for approval");
+    let (id, provider) = awaiting_operator_approval(&a, &b).await;
     assert_eq!(provider.state, "REQUESTED");
     let r = a
         .management(
