@@ -93,10 +93,24 @@ impl DspClient {
         partner: &PartnerConfig,
         filter: Vec<Value>,
     ) -> Result<Value, ClientError> {
+        let text = self.catalog_text(partner, filter).await?;
+        serde_json::from_str(&text).map_err(|e| ClientError::Request {
+            step: "catalogue request",
+            message: format!("the merged catalogue does not read back: {e}"),
+        })
+    }
+
+    /// [`DspClient::catalog`] as JSON text. The pages are kept as the text they arrived in and joined once, so a
+    /// catalogue of thousands of datasets costs about its size in memory, not a JSON tree several times larger.
+    pub async fn catalog_text(
+        &self,
+        partner: &PartnerConfig,
+        filter: Vec<Value>,
+    ) -> Result<String, ClientError> {
         let base = self.discover(partner).await?;
         let message = CatalogRequestMessage { filter }.to_json();
         let mut url = format!("{base}/catalog/request");
-        let mut merged: Option<Value> = None;
+        let mut merged = MergedCatalog::default();
         for page_number in 1.. {
             let (request, _span) = self
                 .traces
@@ -110,23 +124,20 @@ impl DspClient {
                 .map_err(|e| request_error("catalogue request", e))?;
             let response = checked(response, "catalogue request").await?;
             let next = next_link(response.headers());
-            let page: Value = response
-                .json()
+            let page = response
+                .bytes()
                 .await
                 .map_err(|e| request_error("catalogue request", e))?;
-            merged = Some(match merged {
-                None => page,
-                Some(mut all) => {
-                    append_datasets(&mut all, &page);
-                    all
-                }
-            });
+            merged.add(&page).map_err(|e| ClientError::Request {
+                step: "catalogue request",
+                message: format!("page {page_number} is not a JSON object: {e}"),
+            })?;
             match follow(next, &base, page_number)? {
                 Some(n) => url = n,
                 None => break,
             }
         }
-        merged.ok_or(ClientError::Request {
+        merged.finish().ok_or(ClientError::Request {
             step: "catalogue request",
             message: "no catalogue received".into(),
         })
@@ -186,17 +197,73 @@ async fn checked(
     Err(ClientError::Status { step, status, body })
 }
 
-fn append_datasets(all: &mut Value, page: &Value) {
-    let Some(more) = page.get("dataset").and_then(Value::as_array) else {
-        return;
-    };
-    if let Some(obj) = all.as_object_mut() {
-        let list = obj
-            .entry("dataset")
-            .or_insert_with(|| Value::Array(Vec::new()));
-        if let Some(list) = list.as_array_mut() {
-            list.extend(more.iter().cloned());
+/// Catalogue pages joined as text: the first page's members in their order, its `dataset` followed by every later
+/// page's datasets.
+#[derive(Default)]
+struct MergedCatalog {
+    first: Option<serde_json::Map<String, Value>>,
+    /// Each dataset's JSON text, in order.
+    datasets: Vec<Box<serde_json::value::RawValue>>,
+}
+
+impl MergedCatalog {
+    fn add(&mut self, page: &[u8]) -> Result<(), serde_json::Error> {
+        #[derive(serde::Deserialize)]
+        struct Datasets {
+            #[serde(default)]
+            dataset: Option<Box<serde_json::value::RawValue>>,
         }
+        let Datasets { dataset } = serde_json::from_slice(page)?;
+        if let Some(d) = dataset {
+            // JSON-LD may give one dataset as an object rather than a list of one.
+            if d.get().trim_start().starts_with('[') {
+                let list: Vec<Box<serde_json::value::RawValue>> = serde_json::from_str(d.get())?;
+                self.datasets.extend(list);
+            } else {
+                self.datasets.push(d);
+            }
+        }
+        if self.first.is_none() {
+            // The catalogue's own members (title, publisher, service...), without its datasets.
+            let mut members: serde_json::Map<String, Value> = serde_json::from_slice(page)?;
+            // Kept in its place (the datasets are written there), emptied.
+            if let Some(d) = members.get_mut("dataset") {
+                *d = Value::Null;
+            }
+            self.first = Some(members);
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Option<String> {
+        let mut members = self.first?;
+        if self.datasets.is_empty() {
+            return Some(Value::Object(members).to_string());
+        }
+        // Members are written in order; the datasets go where the first page had them or, if it had none, last.
+        members.entry("dataset").or_insert(Value::Null);
+        let mut out = String::from("{");
+        for (i, (key, value)) in members.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&Value::String(key.clone()).to_string());
+            out.push(':');
+            if key == "dataset" {
+                out.push('[');
+                for (j, d) in self.datasets.iter().enumerate() {
+                    if j > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(d.get());
+                }
+                out.push(']');
+            } else {
+                out.push_str(&value.to_string());
+            }
+        }
+        out.push('}');
+        Some(out)
     }
 }
 
@@ -267,6 +334,36 @@ pub fn encode_segment(id: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn pages_are_joined_in_order_with_the_first_page_s_members() {
+        let mut merged = super::MergedCatalog::default();
+        merged
+            .add(br#"{"@id": "urn:c", "dataset": [{"@id": "urn:d:1"}, {"@id": "urn:d:2"}], "service": [{"@id": "urn:s"}]}"#)
+            .unwrap();
+        merged
+            .add(br#"{"@id": "urn:c", "dataset": {"@id": "urn:d:3"}}"#)
+            .unwrap();
+        merged.add(br#"{"@id": "urn:c"}"#).unwrap();
+        merged
+            .add(br#"{"@id": "urn:c", "dataset": [{"@id": "urn:d:4", "title": "x, \"y\""}]}"#)
+            .unwrap();
+        let text = merged.finish().unwrap();
+        let all: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            all,
+            serde_json::json!({"@id": "urn:c", "dataset": [{"@id": "urn:d:1"}, {"@id": "urn:d:2"}, {"@id": "urn:d:3"},
+                {"@id": "urn:d:4", "title": "x, \"y\""}], "service": [{"@id": "urn:s"}]})
+        );
+        assert!(
+            text.find("dataset") < text.find("service"),
+            "members keep their order: {text}"
+        );
+        let mut none = super::MergedCatalog::default();
+        none.add(br#"{"@id": "urn:c"}"#).unwrap();
+        assert_eq!(none.finish().unwrap(), r#"{"@id":"urn:c"}"#);
+        assert!(super::MergedCatalog::default().add(b"[1]").is_err());
+    }
+
     #[test]
     fn a_catalogue_that_cannot_be_read_whole_is_refused_not_cut_short() {
         let base = "https://city-a.example/dsp/2025-1";

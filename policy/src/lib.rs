@@ -3,6 +3,7 @@
 //!
 //! Pure by design: no I/O, no async. The connector supplies the request context and stores the results.
 
+pub mod clock;
 pub mod context;
 pub mod diff;
 pub mod engine;

@@ -17,6 +17,9 @@ use std::time::Duration;
 #[derive(Clone, Default)]
 pub struct RegoRules {
     scopes: Vec<(Scope, regorus::Engine, Vec<String>)>,
+    /// Scopes with a module that may read the time of the request or anything else that changes on its own
+    /// (see [`reads_clock`]).
+    clocked: Vec<Scope>,
 }
 
 impl fmt::Debug for RegoRules {
@@ -80,7 +83,16 @@ impl RegoRules {
         })?;
         *engine = candidate;
         names.push(name.to_string());
+        if reads_clock(rego_source) && !self.clocked.contains(&scope) {
+            self.clocked.push(scope);
+        }
         Ok(())
+    }
+
+    /// True when a module of `scope` may decide differently at another time for the same input; false only when
+    /// none can (see [`reads_clock`]), so a decision can be kept for as long as its input stands.
+    pub fn reads_clock(&self, scope: Scope) -> bool {
+        self.clocked.contains(&scope)
     }
 
     /// True when no module was added.
@@ -167,5 +179,106 @@ impl RegoRules {
             reasons,
             error: None,
         })
+    }
+}
+
+/// Whether a Rego module may read the time of the request or anything else that changes on its own. Told from
+/// the text, erring towards yes: any mention of `time` (the context's `time`, the `time.*` built-ins), built-ins
+/// whose result varies (`rand`, `uuid`, `http`, `net`, `opa`, `crypto`), `walk`, and `input` used other than
+/// through a named member (`input.partner`, `input["resource"]`), since `input[k]` or `object.get(input, ...)`
+/// may reach the time by a key computed at run time. A false yes costs a decision made again; a false no would
+/// keep a decision past the moment it changed, which is why this never says no on doubt.
+pub fn reads_clock(source: &str) -> bool {
+    const VARYING: [&str; 8] = [
+        "time", "rand.", "uuid.", "http.", "net.", "opa.", "crypto.", "walk",
+    ];
+    if VARYING.iter().any(|w| source.contains(w)) {
+        return true;
+    }
+    let bytes = source.as_bytes();
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut from = 0;
+    while let Some(found) = source[from..].find("input") {
+        let start = from + found;
+        let end = start + "input".len();
+        from = end;
+        if start > 0 && word(bytes[start - 1]) || end < bytes.len() && word(bytes[end]) {
+            continue;
+        }
+        let rest = source[end..].trim_start();
+        let named = if let Some(member) = rest.strip_prefix('.') {
+            member
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        } else if let Some(key) = rest.strip_prefix('[') {
+            let key = key.trim_start();
+            key.starts_with('"')
+                && key[1..]
+                    .find('"')
+                    .is_some_and(|close| key[1 + close + 1..].trim_start().starts_with(']'))
+        } else {
+            false
+        };
+        if !named {
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_module_reading_only_named_members_of_the_input_does_not_read_the_clock() {
+        let module = r#"package twinport.catalogue
+deny contains msg if {
+    input.counterparty.claims.region == "XX"
+    input["resource"]["kind"] == "dataset"
+    msg := "not for this region"
+}"#;
+        assert!(!reads_clock(module));
+    }
+
+    #[test]
+    fn any_way_to_the_time_or_a_varying_builtin_reads_the_clock() {
+        for body in [
+            "input.time < \"2030\"",
+            "time.now_ns() > 0",
+            "x := input; x.time",
+            "object.get(input, \"time\", 0) > 0",
+            "some k; input[k] == 1",
+            "walk(input, [p, v])",
+            "rand.intn(\"x\", 2) == 1",
+            "uuid.rfc4122(\"x\") != \"\"",
+        ] {
+            let module = format!(
+                "package twinport.catalogue\ndeny contains msg if {{ {body}; msg := \"m\" }}"
+            );
+            assert!(reads_clock(&module), "{body}");
+        }
+    }
+
+    #[test]
+    fn the_rules_remember_which_scopes_read_the_clock() {
+        let mut rules = RegoRules::new();
+        rules
+            .add(
+                Scope::Catalogue,
+                "region",
+                "package twinport.catalogue\ndeny contains msg if { input.counterparty.id == \"x\"; msg := \"no\" }",
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        rules
+            .add(
+                Scope::Access,
+                "hours",
+                "package twinport.access\ndeny contains msg if { time.now_ns() < 0; msg := \"no\" }",
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(!rules.reads_clock(Scope::Catalogue));
+        assert!(rules.reads_clock(Scope::Access));
     }
 }

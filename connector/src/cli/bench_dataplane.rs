@@ -20,6 +20,7 @@ use futures_util::StreamExt;
 use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
 
+use super::measure::{memory, Run};
 use super::pair::{Pair, CITY_A};
 use super::sample_backend;
 use crate::app::AppState;
@@ -34,6 +35,8 @@ struct Placement {
     load: Option<tokio::runtime::Runtime>,
     /// Connectors and the bare forwarder; `None`: the caller's runtime.
     proxy: Option<tokio::runtime::Runtime>,
+    /// The CPUs of the proxies (nginx's workers are pinned to them); empty when not pinned.
+    proxy_cpus: Vec<usize>,
 }
 
 impl Placement {
@@ -41,6 +44,7 @@ impl Placement {
         Placement {
             load: None,
             proxy: None,
+            proxy_cpus: Vec::new(),
         }
     }
 
@@ -62,6 +66,7 @@ impl Placement {
         Ok(Placement {
             load: Some(pinned_runtime("bench-load", load.to_vec())?),
             proxy: Some(pinned_runtime("bench-proxy", proxy.to_vec())?),
+            proxy_cpus: proxy.iter().map(|c| c.id).collect(),
         })
     }
 
@@ -192,6 +197,14 @@ async fn measure(placement: &Placement, settings: &Settings) -> anyhow::Result<(
         )
         .await??
     );
+    // nginx in front of the same backend, the hop an operator would otherwise deploy; skipped without nginx.
+    let nginx = super::nginx::Nginx::start(&backend, &placement.proxy_cpus)?;
+    if nginx.is_none() {
+        println!(
+            "nginx: not found (PATH, /usr/sbin), so no nginx row; install nginx to compare with it"
+        );
+    }
+    let nginx_url = nginx.as_ref().map(|n| format!("{}/bench/kb{cost}", n.url));
     let run = |url: &str, token: Option<&str>, count: usize| {
         let (client, url, token) = (client.clone(), url.to_string(), token.map(str::to_string));
         Placement::on(&placement.load, async move {
@@ -204,7 +217,14 @@ async fn measure(placement: &Placement, settings: &Settings) -> anyhow::Result<(
     run(&bare_url, None, 200).await??;
     run(&proxied_url, Some(&token), 200).await??;
     run(&local_url, None, 200).await??;
+    if let Some(url) = &nginx_url {
+        run(url, None, 200).await??;
+    }
     let direct = run(&direct_url, None, requests).await??;
+    let via_nginx = match &nginx_url {
+        Some(url) => Some(run(url, None, requests).await??),
+        None => None,
+    };
     let bare = run(&bare_url, None, requests).await??;
     let (entries_before, batches_before) = (
         pair.a.state.audit().size(),
@@ -212,6 +232,9 @@ async fn measure(placement: &Placement, settings: &Settings) -> anyhow::Result<(
     );
     let proxied = run(&proxied_url, Some(&token), requests).await??;
     report("direct ", &direct);
+    if let Some(n) = &via_nginx {
+        report("nginx  ", n);
+    }
     report("bare   ", &bare);
     report("proxied", &proxied);
     // Served accesses are recorded just after their responses: wait for the last ones before counting.
@@ -222,6 +245,15 @@ async fn measure(placement: &Placement, settings: &Settings) -> anyhow::Result<(
         audit.size() - entries_before,
         audit.batches_written() - batches_before,
     );
+    if let Some(n) = &via_nginx {
+        println!(
+            "data plane vs nginx on the same hop: {:.2}x its throughput (target >= 0.5x), {:+.3} ms p50 over it (target <= 0.3 ms), {:+.3} ms p99",
+            proxied.rate() / n.rate(),
+            proxied.added_ms(n, 0.5),
+            proxied.added_ms(n, 0.99),
+        );
+    }
+    drop(nginx);
     let local = run(&local_url, None, local_requests).await??;
     report("local  ", &local);
     println!(
@@ -386,28 +418,6 @@ async fn wait(
     }
 }
 
-struct Run {
-    latencies: Vec<Duration>,
-    elapsed: Duration,
-}
-
-impl Run {
-    fn pct(&self, p: f64) -> Duration {
-        let l = &self.latencies;
-        l[((l.len() as f64 * p).ceil() as usize)
-            .saturating_sub(1)
-            .min(l.len() - 1)]
-    }
-    /// Milliseconds this run's percentile `p` lies above `base`'s; negative when it is faster (a `Duration`
-    /// cannot go below zero, and panicked here when the proxied run beat the bare one).
-    fn added_ms(&self, base: &Run, p: f64) -> f64 {
-        (self.pct(p).as_secs_f64() - base.pct(p).as_secs_f64()) * 1000.0
-    }
-    fn rate(&self) -> f64 {
-        self.latencies.len() as f64 / self.elapsed.as_secs_f64()
-    }
-}
-
 /// `count` GETs of `url` by `concurrency` clients; every response must be 200 with its whole body read.
 async fn load(
     client: &reqwest::Client,
@@ -464,53 +474,4 @@ fn report(label: &str, run: &Run) {
         ms(run.pct(0.5)),
         ms(run.pct(0.99)),
     );
-}
-
-struct Memory {
-    rss_kb: u64,
-    hwm_kb: u64,
-}
-
-/// This process's resident set and its high-water mark, from /proc/self/status (0 where unavailable).
-fn memory() -> Memory {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    Memory {
-        rss_kb: field("VmRSS:"),
-        hwm_kb: field("VmHWM:"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn run_of(ms: &[u64]) -> Run {
-        Run {
-            latencies: ms.iter().map(|m| Duration::from_millis(*m)).collect(),
-            elapsed: Duration::from_secs(1),
-        }
-    }
-
-    #[test]
-    fn a_run_faster_than_its_base_adds_negative_latency_instead_of_panicking() {
-        let (slow, fast) = (run_of(&[2, 3, 4]), run_of(&[1, 2, 3]));
-        assert_eq!(fast.added_ms(&slow, 0.5), -1.0);
-        assert_eq!(slow.added_ms(&fast, 0.99), 1.0);
-    }
-
-    #[test]
-    fn percentiles_pick_the_nearest_rank() {
-        let r = run_of(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-        assert_eq!(r.pct(0.5), Duration::from_millis(5));
-        assert_eq!(r.pct(0.99), Duration::from_millis(10));
-        assert_eq!(r.rate(), 10.0);
-    }
 }

@@ -2,11 +2,14 @@
 
 pub mod audit;
 mod bench;
+mod bench_catalogue;
 mod bench_dataplane;
 pub mod certs;
 pub mod contracts;
 pub mod demo;
 pub mod init;
+mod measure;
+mod nginx;
 pub mod pair;
 pub mod policy;
 pub mod receipts;
@@ -105,6 +108,16 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 8)]
         concurrency: usize,
     },
+    /// City A publishes N resources, city B reads them as a partner: a page of 50, a dataset by id, the whole
+    /// catalogue (p50/p99 and totals), and memory before and after.
+    Catalogue {
+        /// Resources in city A's catalogue.
+        #[arg(long, default_value_t = 10_000)]
+        resources: usize,
+        /// Page and by-id requests per run.
+        #[arg(long, default_value_t = 200)]
+        requests: usize,
+    },
     /// A pull through the provider's data plane vs the same backend reached directly: 1 KB throughput and
     /// p50/p99 latency (policy, count and audit on every request), then memory while streaming a large body.
     Dataplane {
@@ -191,6 +204,18 @@ pub fn main() -> ExitCode {
                 pin,
                 backend_wait_us,
                 backend_work_us,
+            }))
+        }),
+        Command::Bench {
+            command:
+                BenchCommand::Catalogue {
+                    resources,
+                    requests,
+                },
+        } => runtime().and_then(|rt| {
+            rt.block_on(bench_catalogue::run(bench_catalogue::Settings {
+                resources: resources.max(1),
+                requests: requests.max(1),
             }))
         }),
         Command::Contracts {

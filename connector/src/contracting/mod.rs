@@ -6,6 +6,7 @@
 mod acceptance;
 pub mod acknowledgement;
 mod audit_trail;
+pub mod catalogue_views;
 pub mod creation;
 pub mod decision;
 pub mod error;

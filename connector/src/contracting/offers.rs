@@ -3,11 +3,11 @@
 
 use serde_json::{json, Map, Value};
 
-use super::decision::{facts, FactsInput};
+use super::catalogue_views::Visible;
 use super::Contracting;
+use crate::catalogue::dcat;
 use crate::catalogue::resource::OfferRef;
 use crate::catalogue::Resource;
-use crate::catalogue::{self, dcat};
 use crate::storage::StorageError;
 
 /// One of our offers, as it stands now.
@@ -26,59 +26,44 @@ impl Contracting {
     /// The resources `partner` may see, each with only the offers whose policy, evaluated in the catalogue scope
     /// with what we know of the partner, permits it (the partner could obtain one of the offer's permissions); a
     /// resource with no such offer is not shown at all. Offers a partner cannot see cannot be negotiated either,
-    /// since negotiation looks offers up here ([`find`]).
+    /// since negotiation looks offers up here ([`find`]). Decided once per catalogue version and partner, and
+    /// kept ([`super::catalogue_views`]).
+    pub async fn visible(&self, partner: &str) -> Result<Visible, StorageError> {
+        let config = self.partners().get(partner);
+        self.views()
+            .visible(self.store(), self.policy(), partner, config.as_ref())
+            .await
+    }
+
+    /// [`Contracting::visible`] as resources.
     pub async fn visible_resources(&self, partner: &str) -> Result<Vec<Resource>, StorageError> {
-        let resources = catalogue::resources(self.store()).await?;
-        self.only_visible(partner, resources).await
+        Ok(self.visible(partner).await?.into_resources())
     }
 
     /// The resource `id` if `partner` may see it, with only the offers it may see (as in
-    /// [`Contracting::visible_resources`]); `None` when there is no such resource or the partner may not see it.
+    /// [`Contracting::visible`]); `None` when there is no such resource or the partner may not see it.
     /// Decides on that one resource alone, so looking one up does not cost the whole catalogue.
+    pub async fn visible_one(
+        &self,
+        partner: &str,
+        id: &str,
+    ) -> Result<Option<Visible>, StorageError> {
+        let config = self.partners().get(partner);
+        self.views()
+            .visible_one(self.store(), self.policy(), partner, config.as_ref(), id)
+            .await
+    }
+
+    /// [`Contracting::visible_one`] as a resource.
     pub async fn visible_resource(
         &self,
         partner: &str,
         id: &str,
     ) -> Result<Option<Resource>, StorageError> {
-        let resource = catalogue::resource(self.store(), id).await?;
         Ok(self
-            .only_visible(partner, resource.into_iter().collect())
+            .visible_one(partner, id)
             .await?
-            .pop())
-    }
-
-    async fn only_visible(
-        &self,
-        partner: &str,
-        resources: Vec<Resource>,
-    ) -> Result<Vec<Resource>, StorageError> {
-        let policies = catalogue::policy_bodies(self.store()).await?;
-        let config = self.partners().get(partner);
-        Ok(resources
-            .into_iter()
-            .filter_map(|mut r| {
-                let known = facts(FactsInput {
-                    partner_id: partner,
-                    partner: config.as_ref(),
-                    resource: Some(&r),
-                    purpose: None,
-                    agreement: None,
-                    accesses: None,
-                    flow: None,
-                    method: None,
-                    duties: Default::default(),
-                });
-                r.offers.retain(|o| {
-                    policies.get(&o.policy).is_some_and(|p| {
-                        self.policy()
-                            .decide(p, twinport_policy::Scope::Catalogue, &known)
-                            .report
-                            .is_permit()
-                    })
-                });
-                (!r.offers.is_empty()).then_some(r)
-            })
-            .collect())
+            .and_then(|v| v.into_resources().pop()))
     }
 }
 

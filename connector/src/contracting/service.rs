@@ -7,6 +7,7 @@ use std::sync::{Arc, OnceLock};
 
 use twinport_policy::zone::PolicyZone;
 
+use super::catalogue_views::CatalogueViews;
 use super::creation::CreationLocks;
 use super::decision::PolicyService;
 use super::events::Events;
@@ -48,6 +49,7 @@ struct Inner {
     outbox: OutboxSignal,
     creations: CreationLocks,
     push_starter: OnceLock<PushStarter>,
+    views: CatalogueViews,
 }
 
 impl Contracting {
@@ -64,6 +66,7 @@ impl Contracting {
             outbox: OutboxSignal::default(),
             creations: CreationLocks::default(),
             push_starter: OnceLock::new(),
+            views: CatalogueViews::default(),
         }))
     }
 
@@ -117,6 +120,11 @@ impl Contracting {
 
     pub fn outbox_signal(&self) -> &OutboxSignal {
         &self.0.outbox
+    }
+
+    /// What each partner may see of our catalogue, kept per catalogue version (see [`super::catalogue_views`]).
+    pub(super) fn views(&self) -> &CatalogueViews {
+        &self.0.views
     }
 
     /// Serialises process creation per partner pid (see [`super::creation`]).

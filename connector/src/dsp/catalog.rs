@@ -12,7 +12,7 @@ use twinport_contracts::message::DspMessage;
 use super::auth::Partner;
 use super::error::CatalogError;
 use super::DspState;
-use crate::catalogue::{self, dcat::Publication, filter, Resource};
+use crate::catalogue::{dcat::Publication, filter, Resource};
 
 /// Page size when the partner does not ask for one, and the most we serve in one page.
 const DEFAULT_LIMIT: usize = 50;
@@ -46,26 +46,27 @@ pub async fn request(
 
     let visible = state
         .contracting
-        .visible_resources(&partner.id)
+        .visible(&partner.id)
         .await
         .map_err(unreadable)?;
-    let matching: Vec<&Resource> = visible
+    let matching: Vec<_> = visible
         .iter()
-        .filter(|r| filter::matches(r, &conditions))
+        .filter(|v| filter::matches(v.resource, &conditions))
         .collect();
-    let page: Vec<&Resource> = matching.iter().skip(offset).take(limit).copied().collect();
-    let policies = catalogue::policy_bodies(state.contracting.store())
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "cannot read policies");
-            CatalogError::internal()
-        })?;
+    // Only the page is copied out of the kept catalogue.
+    let page: Vec<Resource> = matching
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .map(|v| v.to_resource())
+        .collect();
+    let page: Vec<&Resource> = page.iter().collect();
     let dsp_base = state.contracting.dsp_base();
     let publication = Publication {
         participant_id: state.contracting.participant_id(),
         dsp_base: &dsp_base,
         info: &state.catalogue_info,
-        policies: &policies,
+        policies: visible.snapshot().policy_bodies(),
     };
     let body = publication.catalog(&page);
     tracing::info!(partner = %partner.id, filter = %serde_json::Value::from(message.filter.clone()), shown = page.len(), total = matching.len(), "served catalogue");
@@ -112,28 +113,31 @@ pub async fn dataset(
 ) -> Result<Response, CatalogError> {
     let visible = state
         .contracting
-        .visible_resource(&partner.id, &id)
+        .visible_one(&partner.id, &id)
         .await
         .map_err(unreadable)?;
     // A resource the partner may not see is reported exactly like one that does not exist.
-    let resource = visible.as_ref().ok_or_else(|| {
+    let not_found = || {
         CatalogError::new(
             StatusCode::NOT_FOUND,
             "not-found",
             format!("no dataset {id}"),
         )
-    })?;
-    let policies = catalogue::policy_bodies(state.contracting.store())
-        .await
-        .map_err(|_| CatalogError::internal())?;
+    };
+    let visible = visible.ok_or_else(not_found)?;
+    let resource = visible
+        .iter()
+        .next()
+        .map(|v| v.to_resource())
+        .ok_or_else(not_found)?;
     let dsp_base = state.contracting.dsp_base();
     let publication = Publication {
         participant_id: state.contracting.participant_id(),
         dsp_base: &dsp_base,
         info: &state.catalogue_info,
-        policies: &policies,
+        policies: visible.snapshot().policy_bodies(),
     };
-    let body = publication.root_dataset(resource);
+    let body = publication.root_dataset(&resource);
     // A dataset read is a catalogue request too: recorded before it is answered.
     crate::audit::record_catalogue_served(
         state.contracting.audit(),

@@ -1,6 +1,8 @@
 //! `/api/v1/partners`: the partner connectors this city trusts, and their catalogues as they publish them to us.
 
 use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 use serde_json::Value;
@@ -58,17 +60,18 @@ pub async fn catalog(
     State(state): State<Contracting>,
     who: Principal,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     who.require(Role::Operator)?;
     let partner = state
         .partners()
         .get(&id)
         .ok_or_else(|| ApiError::NotFound(format!("partner {id}")))?;
+    // Relayed as the text the pages arrived in: a catalogue of thousands of datasets is never held as a JSON tree.
     let catalog = state
         .partners()
         .client()
-        .catalog(&partner, Vec::new())
+        .catalog_text(&partner, Vec::new())
         .await
         .map_err(|e| ApiError::BadGateway(e.to_string()))?;
-    Ok(Json(catalog))
+    Ok(([(header::CONTENT_TYPE, "application/json")], catalog).into_response())
 }

@@ -2,6 +2,7 @@
 //! serves both through sqlx's `Any` driver; only the migrations differ per backend, because DDL dialects do.
 
 mod agreements;
+mod catalogue_version;
 mod data_plane;
 mod duties;
 mod outbox;

@@ -153,6 +153,7 @@ impl Store {
             .await;
             match inserted {
                 Ok(_) => {
+                    super::catalogue_version::bump(&mut tx).await?;
                     tx.commit().await?;
                     return Ok(next);
                 }

@@ -64,6 +64,17 @@ impl Store {
         rows.iter().map(record).collect()
     }
 
+    /// Every resource's id and body as stored (JSON text), ordered by id: for callers that parse the bodies into
+    /// their own type, without a JSON tree of the whole catalogue in between.
+    pub async fn resource_bodies(&self) -> Result<Vec<(String, String)>, StorageError> {
+        let rows = sqlx::query("SELECT id, body FROM resources ORDER BY id")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("id")?, row.try_get("body")?)))
+            .collect()
+    }
+
     pub async fn resource(&self, id: &str) -> Result<Option<ResourceRecord>, StorageError> {
         let row =
             sqlx::query("SELECT id, kind, source, body, updated_at FROM resources WHERE id = $1")
@@ -107,6 +118,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        super::catalogue_version::bump(&mut tx).await?;
         tx.commit().await?;
         self.bump_generation();
         Ok(!existed)
@@ -114,12 +126,18 @@ impl Store {
 
     /// Deletes a resource; returns false when there was none.
     pub async fn delete_resource(&self, id: &str) -> Result<bool, StorageError> {
+        let mut tx = self.pool().begin().await?;
         let done = sqlx::query("DELETE FROM resources WHERE id = $1")
             .bind(id)
-            .execute(self.pool())
+            .execute(&mut *tx)
             .await?;
+        let deleted = done.rows_affected() > 0;
+        if deleted {
+            super::catalogue_version::bump(&mut tx).await?;
+        }
+        tx.commit().await?;
         self.bump_generation();
-        Ok(done.rows_affected() > 0)
+        Ok(deleted)
     }
 
     /// Replaces every file-declared resource with `files` in one transaction, leaving API resources alone, so a
@@ -145,6 +163,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        super::catalogue_version::bump(&mut tx).await?;
         tx.commit().await?;
         self.bump_generation();
         Ok(())

@@ -15,8 +15,32 @@ pub async fn stores() -> Vec<(Store, Option<tempfile::TempDir>)> {
     out
 }
 
+/// Per backend, two handles on one fresh database, as two replicas of a connector (or two processes) see it.
+pub async fn replicas() -> Vec<(Store, Store, Option<tempfile::TempDir>)> {
+    let mut out = Vec::new();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    let first = Store::connect(&url).await.expect("sqlite store");
+    let second = Store::connect(&url).await.expect("second sqlite store");
+    out.push((first, second, Some(dir)));
+    if let Ok(base) = std::env::var("TWINPORT_TEST_DATABASE_URL") {
+        let url = postgres_url(&base).await;
+        let first = Store::connect(&url).await.expect("postgres store");
+        let second = Store::connect(&url).await.expect("second postgres store");
+        out.push((first, second, None));
+    }
+    out
+}
+
 /// A PostgreSQL store in a new, empty schema of the test database.
 pub async fn postgres_store(base: &str) -> Store {
+    Store::connect(&postgres_url(base).await)
+        .await
+        .expect("postgres store")
+}
+
+/// The URL of a new, empty schema of the test database.
+async fn postgres_url(base: &str) -> String {
     use sqlx::Connection;
     sqlx::any::install_default_drivers();
     let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
@@ -29,6 +53,5 @@ pub async fn postgres_store(base: &str) -> Store {
         .expect("create schema");
     conn.close().await.ok();
     let sep = if base.contains('?') { '&' } else { '?' };
-    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-    Store::connect(&url).await.expect("postgres store")
+    format!("{base}{sep}options=-c%20search_path%3D{schema}")
 }

@@ -103,6 +103,11 @@ impl Engine {
         &self.settings
     }
 
+    /// The Rego rules the engine runs, if any.
+    pub fn rego(&self) -> Option<&RegoRules> {
+        self.rego.as_ref()
+    }
+
     /// The time zone a policy is read in: its own, else the engine's.
     pub fn zone_for<'a>(&'a self, policy: &'a Policy) -> Result<&'a PolicyZone, String> {
         match &policy.time_zone {

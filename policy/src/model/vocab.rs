@@ -353,6 +353,30 @@ impl LeftOperand {
         }
     }
 
+    /// True when a constraint on the operand may be satisfied at one time and not at another with everything else
+    /// the same: the clock's own operands, the time since the agreement, and region codes (which regions belong to
+    /// a group such as the EU is judged on the request's day). Listed without a catch-all, so a new operand must
+    /// say whether it reads the clock; a decision none of whose operands does can be kept until its inputs change.
+    pub fn reads_clock(&self) -> bool {
+        match self {
+            LeftOperand::DateTime
+            | LeftOperand::ElapsedTime
+            | LeftOperand::DelayPeriod
+            | LeftOperand::DayOfWeek
+            | LeftOperand::TimeOfDay => true,
+            LeftOperand::Spatial | LeftOperand::Claim(_) => self.compares_regions(),
+            LeftOperand::Purpose
+            | LeftOperand::Recipient
+            | LeftOperand::Count
+            | LeftOperand::Event
+            | LeftOperand::Industry
+            | LeftOperand::PayAmount
+            | LeftOperand::ResourceKind
+            | LeftOperand::ResourceStage
+            | LeftOperand::Other(_) => false,
+        }
+    }
+
     /// True when the operand compares region codes: `spatial`, or a partner claim named `region`
     /// (`claim:region`, `claim:address.region`).
     pub fn compares_regions(&self) -> bool {

@@ -1,0 +1,319 @@
+//! `twinport bench catalogue`: city A publishes a catalogue of N resources (10 000 by default: datasets at every
+//! stage, models, templates, visualisation assets and outputs, under policies that show some of them to city B and
+//! hide others, a few under a policy that reads the clock), and city B reads it over loopback as a partner
+//! connector does: pages of 50 at random offsets, datasets by id, the whole catalogue page by page at the default
+//! page size and at the largest one, and the whole catalogue through B's management API (what an operator or the
+//! console asks for). Every request carries a fresh token and is recorded in A's audit log, as in production.
+//! A's resident memory is sampled before and after.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use serde_json::{json, Value};
+
+use super::measure::{memory, Run};
+use super::pair::{Pair, CITY_A};
+use super::sample_backend;
+use crate::app::AppState;
+use crate::storage::ResourceSource;
+
+/// What to measure, from the command line.
+pub struct Settings {
+    pub resources: usize,
+    /// Page and by-id requests per run.
+    pub requests: usize,
+}
+
+const KINDS: [(&str, Option<&str>); 8] = [
+    ("dataset", Some("raw")),
+    ("dataset", Some("workflow-ready")),
+    ("dataset", Some("model-input")),
+    ("dataset", Some("model-output")),
+    ("model-or-service", None),
+    ("workflow-template", None),
+    ("visualisation-asset", None),
+    ("published-output", None),
+];
+
+/// A policy only partners with a membership claim may see: city B has none, so these resources are hidden from it.
+const MEMBERS_ONLY: &str = "bench-members-only";
+/// A policy with an end date: its decision depends on the clock, so it is never decided in advance.
+const UNTIL_2100: &str = "bench-until-2100";
+
+/// Which policy resource `i` is offered under: most are open to partners, one in ten is for members only (hidden
+/// from B), one in fifty ends at a date.
+fn policy_of(i: usize) -> &'static str {
+    match i % 50 {
+        0 => UNTIL_2100,
+        n if n % 10 == 5 => MEMBERS_ONLY,
+        n if n % 2 == 0 => "partner-use",
+        _ => "research-only",
+    }
+}
+
+fn resource(i: usize, backend: &str) -> Value {
+    let (kind, stage) = KINDS[i % KINDS.len()];
+    let mut r = json!({
+        "id": format!("urn:ldt:bench-city:resource-{i:05}"),
+        "kind": kind,
+        "title": format!("Bench resource {i}"),
+        "description": "A resource of the catalogue benchmark, with the fields a city fills in.",
+        "keywords": ["bench", kind],
+        "themes": [{"id": "http://publications.europa.eu/resource/authority/data-theme/TRAN", "label": "Transport"}],
+        "distributions": [{"format": "application/json", "backend": format!("{backend}/bench/kb")}],
+        "offers": [{"policy": policy_of(i)}]
+    });
+    if let Some(stage) = stage {
+        r["stage"] = json!(stage);
+    }
+    r
+}
+
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let (backend, _platform) = sample_backend::start().await?;
+    let pair = Pair::start(&backend).await?;
+    let result = measure(&pair, &backend, &settings).await;
+    pair.stop().await;
+    result
+}
+
+async fn measure(pair: &Pair, backend: &str, settings: &Settings) -> anyhow::Result<()> {
+    let a = &pair.a.state;
+    let store = a.store();
+    store
+        .put_policy(
+            MEMBERS_ONLY,
+            ResourceSource::Api,
+            &json!({"permission": [{"action": "use", "constraint": [
+                {"leftOperand": "claim:membership", "operator": "eq", "rightOperand": "ldt-network"}]}]}),
+        )
+        .await?;
+    store
+        .put_policy(
+            UNTIL_2100,
+            ResourceSource::Api,
+            &json!({"permission": [{"action": "use", "constraint": [
+                {"leftOperand": "dateTime", "operator": "lt", "rightOperand": {"@value": "2100-01-01T00:00:00Z", "@type": "xsd:dateTime"}}]}]}),
+        )
+        .await?;
+    let http = reqwest::Client::new();
+    let dsp = a.dsp_base();
+    let b = &pair.b.state;
+    // The sample resources `twinport init` writes are in the catalogue too.
+    let samples = page(&http, b, &dsp, 0, 500).await?;
+    let n = settings.resources;
+    let loading = Instant::now();
+    for i in 0..n {
+        let r = resource(i, backend);
+        let id = r["id"].as_str().unwrap_or_default().to_string();
+        let kind = r["kind"].as_str().unwrap_or_default().to_string();
+        store
+            .put_resource(&id, &kind, ResourceSource::Api, &r)
+            .await?;
+    }
+    let visible = samples + (0..n).filter(|i| policy_of(*i) != MEMBERS_ONLY).count();
+    println!(
+        "catalogue: {n} resources stored in {:.1} s besides {samples} samples; city B may see {visible} (one in ten is \
+         for members only), {} under a policy that ends at a date",
+        loading.elapsed().as_secs_f64(),
+        (0..n).filter(|i| policy_of(*i) == UNTIL_2100).count(),
+    );
+    let idle = memory();
+
+    // The first request after a change decides visibility for the whole catalogue: reported on its own.
+    let t0 = Instant::now();
+    let first = page(&http, b, &dsp, 0, 50).await?;
+    println!(
+        "first page after the catalogue changed: {:.1} ms ({} datasets); VmRSS {}",
+        ms(t0.elapsed()),
+        first,
+        rss_growth(&idle)
+    );
+
+    let count = settings.requests;
+    let offsets: Vec<usize> = (0..count)
+        .map(|k| (k * 7919) % visible.saturating_sub(50).max(1))
+        .collect();
+    let mut latencies = Vec::with_capacity(count);
+    let started = Instant::now();
+    for offset in &offsets {
+        let t = Instant::now();
+        let shown = page(&http, b, &dsp, *offset, 50).await?;
+        if shown != 50.min(visible - offset) {
+            anyhow::bail!("page at {offset} showed {shown} datasets");
+        }
+        latencies.push(t.elapsed());
+    }
+    report("page of 50", &sorted(latencies, started.elapsed()));
+    println!("  VmRSS {}", rss_growth(&idle));
+
+    let mut latencies = Vec::with_capacity(count);
+    let started = Instant::now();
+    for k in 0..count {
+        let i = (k * 7919) % n;
+        let id = format!("urn:ldt:bench-city:resource-{i:05}");
+        let t = Instant::now();
+        let status = by_id(&http, b, &dsp, &id).await?;
+        let expected = if policy_of(i) == MEMBERS_ONLY {
+            404
+        } else {
+            200
+        };
+        if status != expected {
+            anyhow::bail!("dataset {id}: {status}, expected {expected}");
+        }
+        latencies.push(t.elapsed());
+    }
+    report("dataset by id", &sorted(latencies, started.elapsed()));
+    println!("  VmRSS {}", rss_growth(&idle));
+
+    for limit in [50, 500] {
+        let mut times = Vec::new();
+        for _ in 0..3 {
+            let t = Instant::now();
+            let mut offset = 0;
+            loop {
+                let shown = page(&http, b, &dsp, offset, limit).await?;
+                offset += shown;
+                if shown < limit {
+                    break;
+                }
+            }
+            if offset != visible {
+                anyhow::bail!(
+                    "the whole catalogue at {limit} per page showed {offset} of {visible} datasets"
+                );
+            }
+            times.push(t.elapsed());
+        }
+        times.sort();
+        println!(
+            "whole catalogue ({visible} datasets), {limit} per page ({} requests): {:.0} ms (median of 3 runs)",
+            visible.div_ceil(limit),
+            ms(times[1])
+        );
+        println!("  VmRSS {}", rss_growth(&idle));
+    }
+
+    let management = format!(
+        "{}/api/v1/partners/{}/catalog",
+        pair.b.management_url(),
+        crate::client::encode_segment(CITY_A)
+    );
+    let t = Instant::now();
+    let all = http
+        .get(&management)
+        .bearer_auth(&pair.token_b)
+        .send()
+        .await?
+        .error_for_status()
+        .context("B's management API")?
+        .bytes()
+        .await?;
+    let elapsed = t.elapsed();
+    println!("  VmRSS {} with the answer held", rss_growth(&idle));
+    let shown = serde_json::from_slice::<Value>(&all)?["dataset"]
+        .as_array()
+        .map_or(0, Vec::len);
+    if shown != visible {
+        anyhow::bail!("B's management API showed {shown} of {visible} datasets");
+    }
+    drop(all);
+    // Freed memory goes back to the system shortly after, not at once.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    println!(
+        "whole catalogue through B's management API (B pages through A at the default size, merges, answers): {:.0} ms",
+        ms(elapsed)
+    );
+    let after = memory();
+    println!(
+        "memory of both connectors (one process, the benchmark's own copies dropped): VmRSS {} KiB idle with the \
+         catalogue stored -> {} KiB after serving (growth {:.1} MiB, target <= 30 MiB); VmHWM {} KiB",
+        idle.rss_kb,
+        after.rss_kb,
+        (after.rss_kb as f64 - idle.rss_kb as f64) / 1024.0,
+        after.hwm_kb,
+    );
+    Ok(())
+}
+
+/// Resident memory now, and its growth since `idle`.
+fn rss_growth(idle: &super::measure::Memory) -> String {
+    let now = memory();
+    format!(
+        "{} KiB ({:+.1} MiB)",
+        now.rss_kb,
+        (now.rss_kb as f64 - idle.rss_kb as f64) / 1024.0
+    )
+}
+
+/// One DSP catalogue request from B to A; the number of datasets on the page.
+async fn page(
+    http: &reqwest::Client,
+    b: &AppState,
+    dsp: &str,
+    offset: usize,
+    limit: usize,
+) -> anyhow::Result<usize> {
+    let body: Value = http
+        .post(format!(
+            "{dsp}/catalog/request?offset={offset}&limit={limit}"
+        ))
+        .bearer_auth(b.identity().token_for(CITY_A)?)
+        .json(&json!({
+            "@context": ["https://w3id.org/dspace/2025/1/context.jsonld"],
+            "@type": "CatalogRequestMessage",
+            "filter": []
+        }))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    Ok(body["dataset"].as_array().map_or(0, Vec::len))
+}
+
+/// One DSP dataset request from B to A; the status it was answered with.
+async fn by_id(http: &reqwest::Client, b: &AppState, dsp: &str, id: &str) -> anyhow::Result<u16> {
+    let response = http
+        .get(format!(
+            "{dsp}/catalog/datasets/{}",
+            crate::client::encode_segment(id)
+        ))
+        .bearer_auth(b.identity().token_for(CITY_A)?)
+        .send()
+        .await?;
+    let status = response.status().as_u16();
+    response.bytes().await?;
+    Ok(status)
+}
+
+fn sorted(mut latencies: Vec<Duration>, elapsed: Duration) -> Run {
+    latencies.sort();
+    Run { latencies, elapsed }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn report(label: &str, run: &Run) {
+    println!(
+        "{label}: {} requests, p50 {:.2} ms, p99 {:.2} ms",
+        run.latencies.len(),
+        ms(run.pct(0.5)),
+        ms(run.pct(0.99)),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mix_hides_one_in_ten_and_dates_one_in_fifty() {
+        let hidden = (0..1000).filter(|i| policy_of(*i) == MEMBERS_ONLY).count();
+        let dated = (0..1000).filter(|i| policy_of(*i) == UNTIL_2100).count();
+        assert_eq!((hidden, dated), (100, 20));
+    }
+}
