@@ -64,16 +64,8 @@ async fn appends_per_second(
 }
 
 async fn postgres_store(base: &str) -> anyhow::Result<Store> {
-    use sqlx::Connection;
-    sqlx::any::install_default_drivers();
-    let schema = format!("bench_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::AnyConnection::connect(base).await?;
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&mut conn)
-        .await?;
-    conn.close().await?;
-    let sep = if base.contains('?') { '&' } else { '?' };
-    Ok(Store::connect(&format!("{base}{sep}options=-c%20search_path%3D{schema}")).await?)
+    let url = crate::storage::new_postgres_schema(base, "bench").await?;
+    Ok(Store::connect(&url).await?)
 }
 
 pub async fn run(

@@ -20,6 +20,8 @@ use crate::storage::ResourceSource;
 /// What to measure, from the command line.
 pub struct Settings {
     pub resources: usize,
+    /// City A's storage: a PostgreSQL URL (a new schema is made in it); SQLite when absent.
+    pub postgres: Option<String>,
     /// Page and by-id requests per run.
     pub requests: usize,
 }
@@ -71,7 +73,19 @@ fn resource(i: usize, backend: &str) -> Value {
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let (backend, _platform) = sample_backend::start().await?;
-    let pair = Pair::start(&backend).await?;
+    let storage = match &settings.postgres {
+        Some(base) => Some(crate::storage::new_postgres_schema(base, "bench").await?),
+        None => None,
+    };
+    let pair = Pair::start_on(&backend, false, storage.as_deref()).await?;
+    println!(
+        "city A on {}",
+        if storage.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        }
+    );
     let result = measure(&pair, &backend, &settings).await;
     pair.stop().await;
     result

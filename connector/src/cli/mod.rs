@@ -117,6 +117,9 @@ pub enum BenchCommand {
         /// Page and by-id requests per run.
         #[arg(long, default_value_t = 200)]
         requests: usize,
+        /// City A on PostgreSQL (a new schema in this database) instead of SQLite.
+        #[arg(long, value_name = "URL")]
+        postgres: Option<String>,
     },
     /// A pull through the provider's data plane vs the same backend reached directly: 1 KB throughput and
     /// p50/p99 latency (policy, count and audit on every request), then memory while streaming a large body.
@@ -211,11 +214,13 @@ pub fn main() -> ExitCode {
                 BenchCommand::Catalogue {
                     resources,
                     requests,
+                    postgres,
                 },
         } => runtime().and_then(|rt| {
             rt.block_on(bench_catalogue::run(bench_catalogue::Settings {
                 resources: resources.max(1),
                 requests: requests.max(1),
+                postgres,
             }))
         }),
         Command::Contracts {

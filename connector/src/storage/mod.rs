@@ -173,6 +173,21 @@ impl Store {
     }
 }
 
+/// A new, empty schema in the PostgreSQL database at `base`, and the URL that connects into it: benchmarks and
+/// tests each get a database of their own without creating databases.
+pub async fn new_postgres_schema(base: &str, prefix: &str) -> Result<String, StorageError> {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let schema = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::AnyConnection::connect(base).await?;
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&mut conn)
+        .await?;
+    conn.close().await.ok();
+    let sep = if base.contains('?') { '&' } else { '?' };
+    Ok(format!("{base}{sep}options=-c%20search_path%3D{schema}"))
+}
+
 /// Makes sure the SQLite file's directory exists and asks sqlx to create the file if missing.
 fn prepare_sqlite(url: &str) -> Result<String, StorageError> {
     let rest = url

@@ -41,17 +41,7 @@ pub async fn postgres_store(base: &str) -> Store {
 
 /// The URL of a new, empty schema of the test database.
 async fn postgres_url(base: &str) -> String {
-    use sqlx::Connection;
-    sqlx::any::install_default_drivers();
-    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::AnyConnection::connect(base)
+    super::new_postgres_schema(base, "t")
         .await
-        .expect("connect to TWINPORT_TEST_DATABASE_URL");
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&mut conn)
-        .await
-        .expect("create schema");
-    conn.close().await.ok();
-    let sep = if base.contains('?') { '&' } else { '?' };
-    format!("{base}{sep}options=-c%20search_path%3D{schema}")
+        .expect("a new schema in TWINPORT_TEST_DATABASE_URL")
 }
