@@ -251,6 +251,16 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
     )
     .await?;
     audit.observe_appends(telemetry.metrics().audit_append_seconds());
+    let imported =
+        crate::dataplane::consumer::receipts::import_receipt_files(&store, &config.data_dir)
+            .await
+            .map_err(|e| StartError::Storage(format!("importing kept receipt files: {e}")))?;
+    if imported > 0 {
+        tracing::info!(
+            receipts = imported,
+            "receipts kept as files by an earlier version are now in the database"
+        );
+    }
     let loaded = catalogue::load_into(&store, &config.catalogue_dir).await?;
     tracing::info!(resources = loaded, dir = %config.catalogue_dir.display(), "catalogue loaded");
     let tls = Arc::new(Tls::load(&config.tls)?);

@@ -16,7 +16,7 @@ use tokio::net::TcpListener;
 use twinport_e2e::{
     access_receipts_received, city_pair_backed, city_pair_backed_with, data_access, data_accesses,
     provider_negotiation, request_id, start_negotiation, stop_and_reopen, wait_for_state, City,
-    Storage, CITY_A,
+    StoppedCity, Storage, CITY_A,
 };
 
 const TRAFFIC: &str = "urn:ldt:sample-city:traffic-counts";
@@ -167,14 +167,26 @@ async fn an_application_pulls_through_its_own_connector_and_the_receipt_verifies
         assert_eq!(consumer_entry["transfer"], tid.as_str());
         assert_eq!(access_receipts_received(&b).await.len(), 1);
 
+        // Kept in the database, not as a file per response.
+        assert!(!b.dir.path().join("data").join("receipts").exists());
         // A stored receipt edited afterwards no longer verifies when listed.
-        let dir = b.dir.path().join("data").join("receipts");
-        let files: Vec<_> = walk(&dir);
-        assert_eq!(files.len(), 1, "{files:?}");
-        let mut doc: Value = serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).unwrap();
+        let kept = b
+            .running
+            .state
+            .store()
+            .received_receipts(&tid)
+            .await
+            .unwrap();
+        assert_eq!(kept.len(), 1, "{kept:?}");
+        let mut doc: Value = serde_json::from_str(&kept[0]).unwrap();
+        let arrival = access_receipts_received(&b).await;
+        assert_eq!(
+            doc["audit_index"], arrival[0]["details"]["access_entry"],
+            "the kept receipt names the entry recording the access"
+        );
         doc["receipt"]["receipt"]["bytes"] = json!(1);
         doc["bytes"] = json!(1);
-        std::fs::write(&files[0], serde_json::to_vec(&doc).unwrap()).unwrap();
+        tamper_with_kept_receipt(&b, &doc).await;
         let list = receipts(&b, &tid, 1).await;
         assert_eq!(list[0]["verified_now"], false);
         assert!(
@@ -209,8 +221,10 @@ async fn an_application_pulls_through_its_own_connector_and_the_receipt_verifies
         )
         .await
         .is_err());
+        let edited = b.dir.path().join("edited-receipt.json");
+        std::fs::write(&edited, serde_json::to_vec(&doc["receipt"]).unwrap()).unwrap();
         assert!(
-            twinport::cli::receipts::verify_receipt(&files[0], jwks.to_str().unwrap(), None)
+            twinport::cli::receipts::verify_receipt(&edited, jwks.to_str().unwrap(), None)
                 .await
                 .is_err()
         );
@@ -220,17 +234,17 @@ async fn an_application_pulls_through_its_own_connector_and_the_receipt_verifies
     }
 }
 
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
+/// Overwrites the receipt `city` kept last, as someone with access to its database could.
+async fn tamper_with_kept_receipt(city: &City, doc: &Value) {
+    sqlx::any::install_default_drivers();
+    let url = city.running.state.config().storage_url.clone();
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    sqlx::query("UPDATE received_receipts SET body = $1 WHERE seq = (SELECT MAX(seq) FROM received_receipts)")
+        .bind(doc.to_string())
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
 }
 
 #[tokio::test]
@@ -1035,4 +1049,45 @@ async fn requests_on_a_kept_alive_connection_to_the_local_endpoint_are_not_stall
         "a kept-alive connection is stalled: median {kept:?} per request against {new:?} on new connections \
          (about 40 ms more means Nagle's algorithm is on): {on_one:?}"
     );
+}
+
+#[tokio::test]
+async fn receipts_an_earlier_version_kept_as_files_are_imported_at_start() {
+    let (platform, _task) = start_platform().await;
+    let (a, b) = city_pair_backed(Storage::Sqlite, &platform).await;
+    let (tid, _) = started_transfer(&a, &b).await;
+    let r = reqwest::get(local(&b, &tid, "")).await.unwrap();
+    assert_eq!(r.status(), 200);
+    r.bytes().await.unwrap();
+    let list = receipts(&b, &tid, 1).await;
+
+    // What an earlier version kept: the same record, as a file of its own under data_dir/receipts/<transfer>/.
+    let mut old = list[0].clone();
+    let fields = old.as_object_mut().unwrap();
+    fields.remove("verified_now");
+    fields.remove("problem_now");
+    fields.insert("request_id".into(), json!("kept-as-a-file"));
+    let name = twinport::dataplane::consumer::push::safe_name(&tid);
+    let data = b.dir.path().join("data");
+    let dir = data.join("receipts").join(&name);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("000000000000000000000001-kept-as-a-file.json"),
+        serde_json::to_vec_pretty(&old).unwrap(),
+    )
+    .unwrap();
+
+    let (a_id, a_url) = (a.id.clone(), a.running.public_url().to_string());
+    let b = StoppedCity::stop(b)
+        .await
+        .start(Some((&a_id, &a_url)))
+        .await;
+    let list = receipts(&b, &tid, 2).await;
+    assert_eq!(list.len(), 2, "{list:#?}");
+    assert!(list.iter().any(|r| r["request_id"] == "kept-as-a-file"));
+    assert!(!data.join("receipts").exists(), "imported once, then moved");
+    assert!(data.join("receipts.imported").join(&name).is_dir());
+
+    a.running.stop().await;
+    b.running.stop().await;
 }

@@ -116,7 +116,7 @@ fn received(b: &City, tid: &str) -> Vec<std::path::PathBuf> {
         .path()
         .join("data")
         .join("received")
-        .join(twinport::dataplane::consumer::receipts::safe_name(tid));
+        .join(twinport::dataplane::consumer::push::safe_name(tid));
     match std::fs::read_dir(&dir) {
         Ok(entries) => entries.map(|e| e.unwrap().path()).collect(),
         Err(_) => Vec::new(),

@@ -23,9 +23,18 @@ mod writer;
 /// The writer's largest batch (for benchmarks sizing their load).
 pub use writer::MAX_BATCH;
 
-/// The data plane's receipt for an access, stored with the access's entry; the writer sets its `audit_index` to
-/// that entry's. Plain data, not a callback: nothing of the caller's runs inside the writer.
-pub struct ReceiptRow(pub twinport_contracts::receipt::AccessReceipt);
+/// A receipt stored with the entry that records it, in the same transaction. Plain data, not a callback: nothing of
+/// the caller's runs inside the writer.
+pub enum ReceiptRow {
+    /// The data plane's receipt for an access it served; the writer sets its `audit_index` to the entry's.
+    Issued(twinport_contracts::receipt::AccessReceipt),
+    /// A receipt received as consumer, as checked when it arrived (the consumer's record of it); when the record
+    /// names no `audit_index` (the entry recording the access), the writer sets it to the entry it is stored with.
+    Received {
+        transfer_id: String,
+        record: serde_json::Value,
+    },
+}
 
 use std::path::Path;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -260,25 +269,27 @@ impl AuditLog {
 
     /// Records an event; `Ok(index)` means it is committed to the database.
     pub async fn append(&self, event: AuditEvent) -> Result<u64, AuditError> {
-        self.send_append(event, None).await
+        self.send_append(event, None, false).await
     }
 
-    /// Records a served data access together with its receipt row, built from the entry's index and written in
-    /// the same transaction: one commit per batch for both, and never a receipt without its entry or the reverse.
-    /// The response was answered already, so the writer may hold the entry up to [`writer::DEFERRED_LINGER`] to
-    /// commit it with others.
+    /// Records an event together with its receipt row, written in the same transaction: one commit per batch for
+    /// both, and never a receipt without its entry or the reverse. With `answered` (the response has gone already)
+    /// the writer may hold it up to [`writer::DEFERRED_LINGER`] to commit it with others.
     pub async fn append_with_receipt(
         &self,
         event: AuditEvent,
         receipt: ReceiptRow,
+        answered: bool,
     ) -> Result<u64, AuditError> {
-        self.send_append(event, Some(Box::new(receipt))).await
+        self.send_append(event, Some(Box::new(receipt)), answered)
+            .await
     }
 
     async fn send_append(
         &self,
         event: AuditEvent,
         receipt: Option<Box<ReceiptRow>>,
+        deferrable: bool,
     ) -> Result<u64, AuditError> {
         let _timer = self.appends.start();
         let leaf = prepare(event, time::OffsetDateTime::now_utc())?;
@@ -286,8 +297,7 @@ impl AuditLog {
         self.tx
             .send(writer::Command::Append {
                 leaf: Box::new(leaf),
-                // A receipt row is only made for a served access, whose response has gone already.
-                deferrable: receipt.is_some(),
+                deferrable,
                 receipt,
                 reply,
             })

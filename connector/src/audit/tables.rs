@@ -112,29 +112,47 @@ impl Store {
     }
 }
 
-/// The receipts of a batch's data accesses, each made with its entry's index (`first` + its place in the batch).
+/// The receipt rows of a batch: issued receipts made with their entry's index (`first` + its place in the batch),
+/// received ones with it too unless they name the entry that recorded their access already.
 async fn insert_receipt_rows(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     backend: Backend,
     first: u64,
     receipts: Vec<Option<Box<ReceiptRow>>>,
 ) -> Result<(), StorageError> {
-    let mut rows = Vec::new();
+    let mut issued = Vec::new();
+    let mut received = Vec::new();
     for (i, row) in receipts.into_iter().enumerate() {
         let Some(row) = row else {
             continue;
         };
-        let ReceiptRow(mut receipt) = *row;
-        receipt.audit_index = Some(first + i as u64);
-        rows.push(crate::storage::IssuedReceipt {
-            request_id: receipt.request_id.clone(),
-            transfer_id: receipt.transfer_id.clone(),
-            partner: receipt.consumer.clone(),
-            body: serde_json::to_string(&receipt)
-                .map_err(|e| StorageError::Corrupt(format!("receipt: {e}")))?,
-        });
+        match *row {
+            ReceiptRow::Issued(mut receipt) => {
+                receipt.audit_index = Some(first + i as u64);
+                issued.push(crate::storage::IssuedReceipt {
+                    request_id: receipt.request_id.clone(),
+                    transfer_id: receipt.transfer_id.clone(),
+                    partner: receipt.consumer.clone(),
+                    body: serde_json::to_string(&receipt)
+                        .map_err(|e| StorageError::Corrupt(format!("receipt: {e}")))?,
+                });
+            }
+            ReceiptRow::Received {
+                transfer_id,
+                mut record,
+            } => {
+                if record["audit_index"].is_null() {
+                    record["audit_index"] = serde_json::json!(first + i as u64);
+                }
+                received.push(crate::storage::ReceivedReceipt {
+                    transfer_id,
+                    body: record.to_string(),
+                });
+            }
+        }
     }
-    crate::storage::insert_receipts(tx, backend, &rows).await
+    crate::storage::insert_receipts(tx, backend, &issued).await?;
+    crate::storage::insert_received_receipts(tx, backend, &received).await
 }
 
 /// The advisory lock key that serialises audit appends across replicas (an arbitrary constant: "twinport audit").

@@ -224,7 +224,7 @@ fn forged(n: u64) -> (String, String) {
 
 fn receipt_row(id: &str) -> ReceiptRow {
     use twinport_contracts::receipt::{AccessReceipt, RECEIPT_TYPE};
-    ReceiptRow(AccessReceipt {
+    ReceiptRow::Issued(AccessReceipt {
         receipt_type: RECEIPT_TYPE.into(),
         request_id: id.into(),
         provider: "https://a.example".into(),
@@ -261,7 +261,7 @@ async fn receipts_are_committed_with_their_entries_and_name_their_index() {
                 let log = log.clone();
                 tokio::spawn(async move {
                     let index = log
-                        .append_with_receipt(event(n), receipt_row(&format!("r{n}")))
+                        .append_with_receipt(event(n), receipt_row(&format!("r{n}")), true)
                         .await
                         .expect("appended");
                     (n, index)
@@ -284,7 +284,7 @@ async fn receipts_are_committed_with_their_entries_and_name_their_index() {
         // A receipt that cannot be stored takes its entry with it (one transaction), and the log carries on.
         let size = log.size();
         let err = log
-            .append_with_receipt(event(99), receipt_row("r1"))
+            .append_with_receipt(event(99), receipt_row("r1"), true)
             .await
             .expect_err("a duplicate request id");
         assert!(matches!(err, AuditError::Write(_)), "{err}");
@@ -329,7 +329,7 @@ async fn a_served_access_waits_to_share_a_commit_and_an_entry_someone_waits_on_e
             .map(|n| {
                 let log = log.clone();
                 tokio::spawn(async move {
-                    log.append_with_receipt(event(n), receipt_row(&format!("w{n}")))
+                    log.append_with_receipt(event(n), receipt_row(&format!("w{n}")), true)
                         .await
                         .expect("appended")
                 })

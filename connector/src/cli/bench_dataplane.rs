@@ -467,11 +467,12 @@ async fn load(
 fn report(label: &str, run: &Run) {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
-        "1 KB {label}: {} requests in {:.2} s = {:.0}/s; p50 {:.3} ms, p99 {:.3} ms",
+        "1 KB {label}: {} requests in {:.2} s = {:.0}/s; p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
         run.latencies.len(),
         run.elapsed.as_secs_f64(),
         run.rate(),
         ms(run.pct(0.5)),
         ms(run.pct(0.99)),
+        ms(run.pct(1.0)),
     );
 }

@@ -127,7 +127,11 @@ pub async fn served(
     };
     let index = state
         .audit()
-        .append_with_receipt(event(line, details), ReceiptRow(receipt.clone()))
+        .append_with_receipt(
+            event(line, details),
+            ReceiptRow::Issued(receipt.clone()),
+            true,
+        )
         .await
         .map_err(|e| e.to_string())?;
     Ok(AccessReceipt {

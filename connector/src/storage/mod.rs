@@ -9,6 +9,7 @@ mod outbox;
 mod policies;
 mod processes;
 mod received;
+mod received_receipts;
 mod resources;
 mod stats;
 mod tokens;
@@ -33,6 +34,8 @@ pub use processes::{
     AnyQuery, Change, Common, CommonMut, HistoryEntry, NegotiationRecord, NewOutbox, ProcessRow,
     TransferRecord,
 };
+pub(crate) use received_receipts::insert_received_receipts;
+pub use received_receipts::ReceivedReceipt;
 pub use resources::{ResourceRecord, ResourceSource};
 pub use stats::StoreStats;
 pub use tokens::TokenUse;

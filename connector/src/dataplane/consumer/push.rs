@@ -22,7 +22,7 @@ use tokio::io::AsyncWriteExt;
 use twinport_contracts::receipt::SignedReceipt;
 use twinport_contracts::transfer::TransferState;
 
-use super::receipts::{self, safe_name, Expected, ReceiptCheck};
+use super::receipts::{self, Expected, ReceiptCheck};
 use super::record::{self, Access};
 use crate::contracting::transfer::{token_hash, PUSH};
 use crate::contracting::CONSUMER;
@@ -417,8 +417,33 @@ async fn check_receipt(state: &DataPlaneState, access: &Access) -> ReceiptCheck 
     }
 }
 
+/// A file-system-safe name: ids are URNs (`urn:uuid:...`) and the provider chooses request ids.
+pub fn safe_name(id: &str) -> String {
+    id.chars()
+        .take(120)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect::<String>()
+        .trim_start_matches('.')
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn safe_names_cannot_leave_the_directory() {
+        use super::safe_name;
+        assert_eq!(safe_name("urn:uuid:1-2"), "urn_uuid_1-2");
+        assert_eq!(safe_name("../../etc/passwd"), "_.._etc_passwd");
+        assert!(!safe_name("..").starts_with('.'));
+        assert!(!safe_name("a/b\\c").contains(['/', '\\']));
+    }
+
     use super::{constant_time_eq, place, PartialFile};
 
     #[tokio::test]

@@ -1,12 +1,12 @@
 //! What the consumer records about each access through its data plane: a `DataAccess` entry in its own audit log
-//! (the same digest the provider's entry and receipt carry, so the two logs can be compared), a
-//! `ReceiptReceived` entry when a receipt arrived, and the receipt itself on disk. A receipt that does not verify
+//! (the same digest the provider's entry and receipt carry, so the two logs can be compared) with the receipt kept
+//! in the same transaction, and a `ReceiptReceived` entry when a receipt arrived. A receipt that does not verify
 //! is an alarm: the application already has the body, so the entry and the log say so loudly.
 
 use serde_json::json;
 
-use super::receipts::{self, ReceiptCheck, StoredReceipt};
-use crate::audit::{AuditEvent, EventKind};
+use super::receipts::{ReceiptCheck, StoredReceipt};
+use crate::audit::{AuditEvent, EventKind, ReceiptRow};
 use crate::dataplane::DataPlaneState;
 use crate::storage::TransferRecord;
 
@@ -41,7 +41,7 @@ pub fn now() -> String {
 }
 
 /// Records the access; `check` is `None` when no receipt was looked for (the body was cut short, or the provider
-/// could not be reached). Failures to record are logged: the application's response is already gone.
+/// could not be reached). Failures to record are logged.
 pub async fn record_access(state: &DataPlaneState, access: &Access, check: Option<ReceiptCheck>) {
     let t = &access.transfer;
     let receipt_json = match &check {
@@ -88,7 +88,35 @@ pub async fn record_access(state: &DataPlaneState, access: &Access, check: Optio
     event.partner = Some(t.partner.clone());
     event.agreement = Some(t.agreement_id.clone());
     event.transfer = Some(t.id.clone());
-    let index = match state.audit().append(event).await {
+    // The receipt is kept in the transaction of the entry recording its arrival, or without one (the fetch
+    // failed) with the access's entry; a refusal or failure the provider issued no receipt for is in the entry
+    // only. So once a receipt can be listed, every entry about it is in the log.
+    let stored = |c: &ReceiptCheck, audit_index: Option<u64>| StoredReceipt {
+        request_id: access.request_id.clone(),
+        received_at: now(),
+        started_at: access.started_at.clone(),
+        method: access.method.clone(),
+        path: access.path.clone(),
+        status: access.status,
+        bytes: access.bytes,
+        sha256: access.sha256.clone(),
+        verified: c.verified,
+        problem: c.problem.clone(),
+        audit_index,
+        receipt: c.receipt.clone(),
+    };
+    let kept = |c: &ReceiptCheck, audit_index: Option<u64>| ReceiptRow::Received {
+        transfer_id: t.id.clone(),
+        record: serde_json::to_value(stored(c, audit_index)).unwrap_or_default(),
+    };
+    let audit = state.audit();
+    let appended = match &check {
+        Some(c) if c.receipt.is_none() && access.receipt_url.is_some() => {
+            audit.append_with_receipt(event, kept(c, None), false).await
+        }
+        _ => audit.append(event).await,
+    };
+    let index = match appended {
         Ok(i) => Some(i),
         Err(e) => {
             tracing::error!(transfer = %t.id, error = %e, "cannot record a data access");
@@ -111,30 +139,12 @@ pub async fn record_access(state: &DataPlaneState, access: &Access, check: Optio
         event.partner = Some(t.partner.clone());
         event.agreement = Some(t.agreement_id.clone());
         event.transfer = Some(t.id.clone());
-        if let Err(e) = state.audit().append(event).await {
+        if let Err(e) = audit
+            .append_with_receipt(event, kept(&check, index), false)
+            .await
+        {
             tracing::error!(transfer = %t.id, error = %e, "cannot record a received receipt");
         }
-    }
-    // A refusal or failure the provider issued no receipt for is in the audit entry; only receipts are kept.
-    if check.receipt.is_none() && access.receipt_url.is_none() {
-        return;
-    }
-    let stored = StoredReceipt {
-        request_id: access.request_id.clone(),
-        received_at: now(),
-        started_at: access.started_at.clone(),
-        method: access.method.clone(),
-        path: access.path.clone(),
-        status: access.status,
-        bytes: access.bytes,
-        sha256: access.sha256.clone(),
-        verified: check.verified,
-        problem: check.problem.clone(),
-        audit_index: index,
-        receipt: check.receipt.clone(),
-    };
-    if let Err(e) = receipts::store(state, &t.id, &stored) {
-        tracing::error!(transfer = %t.id, error = %e, "cannot store a receipt");
     }
 }
 
