@@ -37,6 +37,8 @@ struct Placement {
     proxy: Option<tokio::runtime::Runtime>,
     /// The CPUs of the proxies (nginx's workers are pinned to them); empty when not pinned.
     proxy_cpus: Vec<usize>,
+    /// The CPUs of the load generator (`wrk` is pinned to them); empty when not pinned.
+    load_cpus: Vec<usize>,
 }
 
 impl Placement {
@@ -45,6 +47,7 @@ impl Placement {
             load: None,
             proxy: None,
             proxy_cpus: Vec::new(),
+            load_cpus: Vec::new(),
         }
     }
 
@@ -67,6 +70,7 @@ impl Placement {
             load: Some(pinned_runtime("bench-load", load.to_vec())?),
             proxy: Some(pinned_runtime("bench-proxy", proxy.to_vec())?),
             proxy_cpus: proxy.iter().map(|c| c.id).collect(),
+            load_cpus: load.iter().map(|c| c.id).collect(),
         })
     }
 
@@ -253,6 +257,15 @@ async fn measure(placement: &Placement, settings: &Settings) -> anyhow::Result<(
             proxied.added_ms(n, 0.99),
         );
     }
+    if let (Some(wrk), Some(nginx_url)) = (super::wrk::binary(), &nginx_url) {
+        with_wrk(
+            wrk,
+            &placement.load_cpus,
+            [&direct_url, nginx_url, &proxied_url],
+            &token,
+        )
+        .await?;
+    }
     drop(nginx);
     let local = run(&local_url, None, local_requests).await??;
     report("local  ", &local);
@@ -311,6 +324,53 @@ async fn measure(placement: &Placement, settings: &Settings) -> anyhow::Result<(
         after.hwm_kb,
     );
     Placement::on(&placement.proxy, pair.stop()).await?;
+    Ok(())
+}
+
+/// The direct, nginx and data-plane rows again with `wrk` as the load generator (see [`super::wrk`]).
+async fn with_wrk(
+    wrk: std::path::PathBuf,
+    cpus: &[usize],
+    [direct, nginx, proxied]: [&str; 3],
+    token: &str,
+) -> anyhow::Result<()> {
+    const CONNECTIONS: usize = 16;
+    const SECONDS: u64 = 4;
+    let auth = format!("Authorization: Bearer {token}");
+    let mut rows = Vec::new();
+    for (label, url, header) in [
+        ("direct ", direct, None),
+        ("nginx  ", nginx, None),
+        ("proxied", proxied, Some(auth.as_str())),
+    ] {
+        let (wrk, url, header, cpus) = (
+            wrk.clone(),
+            url.to_string(),
+            header.map(str::to_string),
+            cpus.to_vec(),
+        );
+        // wrk runs as its own process; waiting for it must not hold one of the runtime's workers.
+        let measured = tokio::task::spawn_blocking(move || {
+            super::wrk::run(&wrk, &url, header.as_deref(), CONNECTIONS, SECONDS, &cpus)
+        })
+        .await??;
+        if measured.failures > 0 {
+            anyhow::bail!("wrk {label}: {} failed requests", measured.failures);
+        }
+        println!(
+            "1 KB {label} (wrk, {CONNECTIONS} connections, {SECONDS} s): {:.0}/s; p50 {:.3} ms, p99 {:.3} ms",
+            measured.requests_per_second,
+            measured.p50.as_secs_f64() * 1000.0,
+            measured.p99.as_secs_f64() * 1000.0,
+        );
+        rows.push(measured);
+    }
+    let (nginx, proxied) = (&rows[1], &rows[2]);
+    println!(
+        "with wrk, data plane vs nginx on the same hop: {:.2}x its throughput (target >= 0.5x), {:+.3} ms p50 over it (target <= 0.3 ms)",
+        proxied.requests_per_second / nginx.requests_per_second,
+        (proxied.p50.as_secs_f64() - nginx.p50.as_secs_f64()) * 1000.0,
+    );
     Ok(())
 }
 

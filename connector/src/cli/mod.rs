@@ -15,6 +15,7 @@ pub mod policy;
 pub mod receipts;
 pub mod sample;
 mod sample_backend;
+mod wrk;
 
 mod serve;
 
