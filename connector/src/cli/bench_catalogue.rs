@@ -4,18 +4,21 @@
 //! connector does: pages of 50 at random offsets, datasets by id, the whole catalogue page by page at the default
 //! page size and at the largest one, and the whole catalogue through B's management API (what an operator or the
 //! console asks for). Every request carries a fresh token and is recorded in A's audit log, as in production.
-//! A's resident memory is sampled before and after.
+//! City A runs as a process of its own, so its resident memory, sampled after each phase, is its alone; its
+//! catalogue is stored through its management API.
 
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use serde_json::{json, Value};
 
-use super::measure::{memory, Run};
-use super::pair::{Pair, CITY_A};
+use futures_util::{StreamExt, TryStreamExt};
+
+use super::measure::Run;
+use super::pair::CITY_A;
+use super::provider_process::ProviderProcess;
 use super::sample_backend;
 use crate::app::AppState;
-use crate::storage::ResourceSource;
 
 /// What to measure, from the command line.
 pub struct Settings {
@@ -77,54 +80,68 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         Some(base) => Some(crate::storage::new_postgres_schema(base, "bench").await?),
         None => None,
     };
-    let pair = Pair::start_on(&backend, false, storage.as_deref()).await?;
+    let cities = ProviderProcess::start(&backend, storage.as_deref()).await?;
     println!(
-        "city A on {}",
+        "city A in a process of its own, on {}; city B in this one",
         if storage.is_some() {
             "PostgreSQL"
         } else {
             "SQLite"
         }
     );
-    let result = measure(&pair, &backend, &settings).await;
-    pair.stop().await;
+    let result = measure(&cities, &backend, &settings).await;
+    cities.stop().await;
     result
 }
 
-async fn measure(pair: &Pair, backend: &str, settings: &Settings) -> anyhow::Result<()> {
-    let a = &pair.a.state;
-    let store = a.store();
-    store
-        .put_policy(
-            MEMBERS_ONLY,
-            ResourceSource::Api,
-            &json!({"permission": [{"action": "use", "constraint": [
-                {"leftOperand": "claim:membership", "operator": "eq", "rightOperand": "ldt-network"}]}]}),
-        )
-        .await?;
-    store
-        .put_policy(
-            UNTIL_2100,
-            ResourceSource::Api,
-            &json!({"permission": [{"action": "use", "constraint": [
-                {"leftOperand": "dateTime", "operator": "lt", "rightOperand": {"@value": "2100-01-01T00:00:00Z", "@type": "xsd:dateTime"}}]}]}),
-        )
-        .await?;
+/// Stores `body` through city A's management API (`POST /api/v1/{what}`), as an operator would.
+async fn create(
+    http: &reqwest::Client,
+    a: &ProviderProcess,
+    what: &str,
+    body: &Value,
+) -> anyhow::Result<()> {
+    http.post(format!("{}/api/v1/{what}", a.management))
+        .bearer_auth(&a.management_token)
+        .json(body)
+        .send()
+        .await?
+        .error_for_status()
+        .with_context(|| format!("creating {what}"))?;
+    Ok(())
+}
+
+async fn measure(a: &ProviderProcess, backend: &str, settings: &Settings) -> anyhow::Result<()> {
     let http = reqwest::Client::new();
-    let dsp = a.dsp_base();
-    let b = &pair.b.state;
+    create(
+        &http,
+        a,
+        "policies",
+        &json!({"id": MEMBERS_ONLY, "policy": {"permission": [{"action": "use", "constraint": [
+            {"leftOperand": "claim:membership", "operator": "eq", "rightOperand": "ldt-network"}]}]}}),
+    )
+    .await?;
+    create(
+        &http,
+        a,
+        "policies",
+        &json!({"id": UNTIL_2100, "policy": {"permission": [{"action": "use", "constraint": [
+            {"leftOperand": "dateTime", "operator": "lt", "rightOperand": {"@value": "2100-01-01T00:00:00Z", "@type": "xsd:dateTime"}}]}]}}),
+    )
+    .await?;
+    let dsp = a.dsp_base.clone();
+    let b = &a.b.state;
     // The sample resources `twinport init` writes are in the catalogue too.
     let samples = page(&http, b, &dsp, 0, 500).await?;
     let n = settings.resources;
     let loading = Instant::now();
-    for i in 0..n {
-        let r = resource(i, backend);
-        let id = r["id"].as_str().unwrap_or_default().to_string();
-        let kind = r["kind"].as_str().unwrap_or_default().to_string();
-        store
-            .put_resource(&id, &kind, ResourceSource::Api, &r)
-            .await?;
-    }
+    futures_util::stream::iter((0..n).map(|i| {
+        let http = http.clone();
+        async move { create(&http, a, "resources", &resource(i, backend)).await }
+    }))
+    .buffer_unordered(8)
+    .try_collect::<Vec<()>>()
+    .await?;
     let visible = samples + (0..n).filter(|i| policy_of(*i) != MEMBERS_ONLY).count();
     println!(
         "catalogue: {n} resources stored in {:.1} s besides {samples} samples; city B may see {visible} (one in ten is \
@@ -132,7 +149,7 @@ async fn measure(pair: &Pair, backend: &str, settings: &Settings) -> anyhow::Res
         loading.elapsed().as_secs_f64(),
         (0..n).filter(|i| policy_of(*i) == UNTIL_2100).count(),
     );
-    let idle = memory();
+    let idle = a.memory();
 
     // The first request after a change decides visibility for the whole catalogue: reported on its own.
     let t0 = Instant::now();
@@ -141,7 +158,7 @@ async fn measure(pair: &Pair, backend: &str, settings: &Settings) -> anyhow::Res
         "first page after the catalogue changed: {:.1} ms ({} datasets); VmRSS {}",
         ms(t0.elapsed()),
         first,
-        rss_growth(&idle)
+        rss_growth(a, &idle)
     );
 
     let count = settings.requests;
@@ -159,7 +176,7 @@ async fn measure(pair: &Pair, backend: &str, settings: &Settings) -> anyhow::Res
         latencies.push(t.elapsed());
     }
     report("page of 50", &sorted(latencies, started.elapsed()));
-    println!("  VmRSS {}", rss_growth(&idle));
+    println!("  VmRSS {}", rss_growth(a, &idle));
 
     let mut latencies = Vec::with_capacity(count);
     let started = Instant::now();
@@ -179,7 +196,7 @@ async fn measure(pair: &Pair, backend: &str, settings: &Settings) -> anyhow::Res
         latencies.push(t.elapsed());
     }
     report("dataset by id", &sorted(latencies, started.elapsed()));
-    println!("  VmRSS {}", rss_growth(&idle));
+    println!("  VmRSS {}", rss_growth(a, &idle));
 
     for limit in [50, 500] {
         let mut times = Vec::new();
@@ -206,18 +223,18 @@ async fn measure(pair: &Pair, backend: &str, settings: &Settings) -> anyhow::Res
             visible.div_ceil(limit),
             ms(times[1])
         );
-        println!("  VmRSS {}", rss_growth(&idle));
+        println!("  VmRSS {}", rss_growth(a, &idle));
     }
 
     let management = format!(
         "{}/api/v1/partners/{}/catalog",
-        pair.b.management_url(),
+        a.b.management_url(),
         crate::client::encode_segment(CITY_A)
     );
     let t = Instant::now();
     let all = http
         .get(&management)
-        .bearer_auth(&pair.token_b)
+        .bearer_auth(&a.token_b)
         .send()
         .await?
         .error_for_status()
@@ -225,7 +242,7 @@ async fn measure(pair: &Pair, backend: &str, settings: &Settings) -> anyhow::Res
         .bytes()
         .await?;
     let elapsed = t.elapsed();
-    println!("  VmRSS {} with the answer held", rss_growth(&idle));
+    println!("  VmRSS {} with the answer held", rss_growth(a, &idle));
     let shown = serde_json::from_slice::<Value>(&all)?["dataset"]
         .as_array()
         .map_or(0, Vec::len);
@@ -239,10 +256,10 @@ async fn measure(pair: &Pair, backend: &str, settings: &Settings) -> anyhow::Res
         "whole catalogue through B's management API (B pages through A at the default size, merges, answers): {:.0} ms",
         ms(elapsed)
     );
-    let after = memory();
+    let after = a.memory();
     println!(
-        "memory of both connectors (one process, the benchmark's own copies dropped): VmRSS {} KiB idle with the \
-         catalogue stored -> {} KiB after serving (growth {:.1} MiB, target <= 30 MiB); VmHWM {} KiB",
+        "memory of city A (its own process): VmRSS {} KiB idle with the catalogue stored -> {} KiB after serving \
+         (growth {:.1} MiB, target <= 30 MiB); VmHWM {} KiB",
         idle.rss_kb,
         after.rss_kb,
         (after.rss_kb as f64 - idle.rss_kb as f64) / 1024.0,
@@ -251,9 +268,9 @@ async fn measure(pair: &Pair, backend: &str, settings: &Settings) -> anyhow::Res
     Ok(())
 }
 
-/// Resident memory now, and its growth since `idle`.
-fn rss_growth(idle: &super::measure::Memory) -> String {
-    let now = memory();
+/// City A's resident memory now, and its growth since `idle`.
+fn rss_growth(a: &ProviderProcess, idle: &super::measure::Memory) -> String {
+    let now = a.memory();
     format!(
         "{} KiB ({:+.1} MiB)",
         now.rss_kb,

@@ -33,7 +33,12 @@ pub struct Memory {
 
 /// This process's resident set and its high-water mark, from /proc/self/status (0 where unavailable).
 pub fn memory() -> Memory {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    memory_of("/proc/self/status")
+}
+
+/// The resident set and its high-water mark in a /proc status file (0 where unavailable).
+pub fn memory_of(status_file: &str) -> Memory {
+    let status = std::fs::read_to_string(status_file).unwrap_or_default();
     let field = |name: &str| {
         status
             .lines()

@@ -12,6 +12,7 @@ mod measure;
 mod nginx;
 pub mod pair;
 pub mod policy;
+mod provider_process;
 pub mod receipts;
 pub mod sample;
 mod sample_backend;

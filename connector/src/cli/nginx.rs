@@ -134,7 +134,8 @@ http {{
     )
 }
 
-fn free_port() -> anyhow::Result<u16> {
+/// A port nothing listens on now (bound, then let go).
+pub(super) fn free_port() -> anyhow::Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     Ok(listener.local_addr()?.port())
 }

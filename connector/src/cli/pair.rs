@@ -30,16 +30,6 @@ impl Pair {
     /// Like [`Pair::start`]; with `tls`, a development PKI in the pair's directory (`pki/`) and both cities on
     /// HTTPS, requiring each other's certificate (mutual TLS, pinned by fingerprint).
     pub async fn start_with(backend: &str, tls: bool) -> anyhow::Result<Pair> {
-        Self::start_on(backend, tls, None).await
-    }
-
-    /// Like [`Pair::start_with`], city A keeping its state at `provider_storage` (a PostgreSQL URL, say) instead
-    /// of the SQLite file `twinport init` sets up.
-    pub async fn start_on(
-        backend: &str,
-        tls: bool,
-        provider_storage: Option<&str>,
-    ) -> anyhow::Result<Pair> {
         let dir = std::env::temp_dir().join(format!("twinport-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir)?;
         let dir_a = dir.join("city-a");
@@ -68,9 +58,6 @@ impl Pair {
         )?;
         let mut config_a = Config::load(&dir_a.join("twinport.toml"))?;
         let mut config_b = Config::load(&dir_b.join("twinport.toml"))?;
-        if let Some(url) = provider_storage {
-            config_a.storage_url = url.to_string();
-        }
         if tls {
             let names = ["city-a", "city-b"].map(String::from);
             let pki = super::certs::generate(&dir.join("pki"), &names, false)?;
@@ -117,7 +104,8 @@ pub fn partner_toml(id: &str, jwks: &Jwks) -> anyhow::Result<String> {
     Ok(format!("\n{}", toml::to_string(&doc)?))
 }
 
-fn append(path: &Path, text: &str) -> anyhow::Result<()> {
+/// Appends `text` to the file at `path`.
+pub(super) fn append(path: &Path, text: &str) -> anyhow::Result<()> {
     let mut current = std::fs::read_to_string(path)?;
     current.push_str(text);
     std::fs::write(path, current)?;
