@@ -3,7 +3,7 @@
 
 use sqlx::Row;
 
-use super::values::{placeholders, ROWS_PER_INSERT};
+use super::values::insert_rows;
 use super::{now_text, Backend, StorageError, Store};
 
 /// A receipt this provider issued for a response it served, and whom it belongs to (the consumer keeps what it
@@ -138,23 +138,21 @@ pub(crate) async fn insert_receipts(
     receipts: &[IssuedReceipt],
 ) -> Result<(), StorageError> {
     let now = now_text();
-    for chunk in receipts.chunks(ROWS_PER_INSERT) {
-        let sql = format!(
-            "INSERT INTO data_receipts (request_id, transfer_id, partner, body, created_at) VALUES {}",
-            placeholders(backend, chunk.len(), 5)
-        );
-        let mut q = sqlx::query(&sql);
-        for r in chunk {
-            q = q
-                .bind(r.request_id.clone())
+    insert_rows(
+        tx,
+        backend,
+        "INSERT INTO data_receipts (request_id, transfer_id, partner, body, created_at)",
+        5,
+        receipts,
+        |q, r| {
+            q.bind(r.request_id.clone())
                 .bind(r.transfer_id.clone())
                 .bind(r.partner.clone())
                 .bind(r.body.clone())
-                .bind(now.clone());
-        }
-        q.execute(&mut **tx).await?;
-    }
-    Ok(())
+                .bind(now.clone())
+        },
+    )
+    .await
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use sqlx::Row;
 
-use super::values::{placeholders, ROWS_PER_INSERT};
+use super::values::insert_rows;
 use super::{now_text, Backend, StorageError, Store};
 
 /// One received receipt as kept: the consumer's record of it as JSON text.
@@ -49,21 +49,19 @@ pub(crate) async fn insert_received_receipts(
     receipts: &[ReceivedReceipt],
 ) -> Result<(), StorageError> {
     let now = now_text();
-    for chunk in receipts.chunks(ROWS_PER_INSERT) {
-        let sql = format!(
-            "INSERT INTO received_receipts (transfer_id, body, created_at) VALUES {}",
-            placeholders(backend, chunk.len(), 3)
-        );
-        let mut q = sqlx::query(&sql);
-        for r in chunk {
-            q = q
-                .bind(r.transfer_id.clone())
+    insert_rows(
+        tx,
+        backend,
+        "INSERT INTO received_receipts (transfer_id, body, created_at)",
+        3,
+        receipts,
+        |q, r| {
+            q.bind(r.transfer_id.clone())
                 .bind(r.body.clone())
-                .bind(now.clone());
-        }
-        q.execute(&mut **tx).await?;
-    }
-    Ok(())
+                .bind(now.clone())
+        },
+    )
+    .await
 }
 
 #[cfg(test)]

@@ -1,7 +1,11 @@
 //! Multi-row `INSERT ... VALUES (...), (...)` lists: one statement for many rows, so a batch costs a few round
 //! trips to the database (for SQLite, to its worker thread) instead of one per row.
 
-use super::Backend;
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::Any;
+
+use super::{Backend, StorageError};
 
 /// Rows per statement. Measured on the audit log: one 256-row statement (2 560 parameters) cost ~60 µs a row
 /// through sqlx, 32-row statements ~25 µs, because a full chunk's SQL is always the same and its prepared
@@ -30,6 +34,30 @@ pub fn placeholders(backend: Backend, rows: usize, columns: usize) -> String {
         sql.push(')');
     }
     sql
+}
+
+/// Inserts `rows` in `tx`, [`ROWS_PER_INSERT`] to a statement: `head` is the statement up to `VALUES`
+/// (`INSERT INTO t (a, b)`), and `bind` binds one row's `columns` values in order.
+pub async fn insert_rows<T>(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    backend: Backend,
+    head: &str,
+    columns: usize,
+    rows: &[T],
+    bind: impl for<'q> Fn(Query<'q, Any, AnyArguments<'q>>, &T) -> Query<'q, Any, AnyArguments<'q>>,
+) -> Result<(), StorageError> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let sql = format!(
+            "{head} VALUES {}",
+            placeholders(backend, chunk.len(), columns)
+        );
+        let mut q = sqlx::query(&sql);
+        for row in chunk {
+            q = bind(q, row);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
