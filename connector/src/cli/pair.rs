@@ -32,30 +32,7 @@ impl Pair {
     pub async fn start_with(backend: &str, tls: bool) -> anyhow::Result<Pair> {
         let dir = std::env::temp_dir().join(format!("twinport-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir)?;
-        let dir_a = dir.join("city-a");
-        let dir_b = dir.join("city-b");
-        let key_a = write_connector_dir(
-            &dir_a,
-            CITY_A,
-            KeyAlgorithm::EdDsa,
-            "127.0.0.1:0",
-            "127.0.0.1:0",
-            backend,
-            "",
-        )?;
-        let key_b = write_connector_dir(
-            &dir_b,
-            CITY_B,
-            KeyAlgorithm::Es256,
-            "127.0.0.1:0",
-            "127.0.0.1:0",
-            backend,
-            &partner_toml(CITY_A, &key_a.jwks())?,
-        )?;
-        append(
-            &dir_a.join("twinport.toml"),
-            &partner_toml(CITY_B, &key_b.jwks())?,
-        )?;
+        let (dir_a, dir_b) = write_cities(&dir, backend, ["127.0.0.1:0", "127.0.0.1:0"], None)?;
         let mut config_a = Config::load(&dir_a.join("twinport.toml"))?;
         let mut config_b = Config::load(&dir_b.join("twinport.toml"))?;
         if tls {
@@ -90,6 +67,48 @@ impl Pair {
     }
 }
 
+/// City A's and city B's directories under `dir` (`city-a`, `city-b`), as `twinport init` writes them, each
+/// trusting the other's inline keys: A listening on `a_listen` (DSP, management), B on ephemeral ports, and B told
+/// A's root URL when `a_url` is given.
+pub(super) fn write_cities(
+    dir: &Path,
+    backend: &str,
+    a_listen: [&str; 2],
+    a_url: Option<&str>,
+) -> anyhow::Result<(PathBuf, PathBuf)> {
+    let (dir_a, dir_b) = (dir.join("city-a"), dir.join("city-b"));
+    let key_a = write_connector_dir(
+        &dir_a,
+        CITY_A,
+        KeyAlgorithm::EdDsa,
+        a_listen[0],
+        a_listen[1],
+        backend,
+        "",
+    )?;
+    let mut partner_a: toml::Table = partner_toml(CITY_A, &key_a.jwks())?.parse()?;
+    if let (Some(url), Some(toml::Value::Array(partners))) = (a_url, partner_a.get_mut("partners"))
+    {
+        if let Some(toml::Value::Table(a)) = partners.first_mut() {
+            a.insert("url".into(), toml::Value::String(url.into()));
+        }
+    }
+    let key_b = write_connector_dir(
+        &dir_b,
+        CITY_B,
+        KeyAlgorithm::Es256,
+        "127.0.0.1:0",
+        "127.0.0.1:0",
+        backend,
+        &format!("\n{}", toml::to_string(&partner_a)?),
+    )?;
+    append(
+        &dir_a.join("twinport.toml"),
+        &partner_toml(CITY_B, &key_b.jwks())?,
+    )?;
+    Ok((dir_a, dir_b))
+}
+
 /// A `[[partners]]` table trusting `id` with the given keys.
 pub fn partner_toml(id: &str, jwks: &Jwks) -> anyhow::Result<String> {
     let jwks = toml::Value::try_from(jwks).context("encoding partner keys")?;
@@ -104,8 +123,7 @@ pub fn partner_toml(id: &str, jwks: &Jwks) -> anyhow::Result<String> {
     Ok(format!("\n{}", toml::to_string(&doc)?))
 }
 
-/// Appends `text` to the file at `path`.
-pub(super) fn append(path: &Path, text: &str) -> anyhow::Result<()> {
+fn append(path: &Path, text: &str) -> anyhow::Result<()> {
     let mut current = std::fs::read_to_string(path)?;
     current.push_str(text);
     std::fs::write(path, current)?;

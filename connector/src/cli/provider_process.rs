@@ -7,16 +7,13 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
-use twinport_contracts::identity::KeyAlgorithm;
-
-use super::init::write_connector_dir;
 use super::measure::Memory;
 use super::nginx::free_port;
-use super::pair::{append, partner_toml, CITY_A, CITY_B};
+use super::pair::write_cities;
 use crate::app::RunningConnector;
 use crate::config::Config;
 use crate::paths::DSP_PATH;
+use anyhow::Context;
 
 /// City A running as a child process, city B in this one.
 pub struct ProviderProcess {
@@ -36,35 +33,15 @@ impl ProviderProcess {
     /// otherwise), and city B here.
     pub async fn start(backend: &str, storage: Option<&str>) -> anyhow::Result<ProviderProcess> {
         let dir = std::env::temp_dir().join(format!("twinport-{}", uuid::Uuid::new_v4().simple()));
-        let (dir_a, dir_b) = (dir.join("city-a"), dir.join("city-b"));
         let [dsp, management, local] = [free_port()?, free_port()?, free_port()?];
-        let key_a = write_connector_dir(
-            &dir_a,
-            CITY_A,
-            KeyAlgorithm::EdDsa,
-            &format!("127.0.0.1:{dsp}"),
-            &format!("127.0.0.1:{management}"),
+        let (dir_a, dir_b) = write_cities(
+            &dir,
             backend,
-            "",
-        )?;
-        let mut partner_a = partner_toml(CITY_A, &key_a.jwks())?;
-        partner_a = partner_a.replacen(
-            "[[partners]]",
-            &format!("[[partners]]\nurl = \"http://127.0.0.1:{dsp}\""),
-            1,
-        );
-        let key_b = write_connector_dir(
-            &dir_b,
-            CITY_B,
-            KeyAlgorithm::Es256,
-            "127.0.0.1:0",
-            "127.0.0.1:0",
-            backend,
-            &partner_a,
-        )?;
-        append(
-            &dir_a.join("twinport.toml"),
-            &partner_toml(CITY_B, &key_b.jwks())?,
+            [
+                &format!("127.0.0.1:{dsp}"),
+                &format!("127.0.0.1:{management}"),
+            ],
+            Some(&format!("http://127.0.0.1:{dsp}")),
         )?;
         let management_token = Config::load(&dir_a.join("twinport.toml"))?
             .management_token

@@ -21,6 +21,7 @@ use twinport_policy::model::Policy;
 use twinport_policy::Scope;
 
 use super::decision::{facts, parse, FactsInput, PolicyService};
+use crate::catalogue::resource::OfferRef;
 use crate::catalogue::{self, Resource};
 use crate::config::PartnerConfig;
 use crate::storage::{StorageError, Store};
@@ -68,14 +69,6 @@ pub struct Visible {
 }
 
 impl Visible {
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-
     /// The catalogue these resources come from (for publishing their offers).
     pub fn snapshot(&self) -> &Snapshot {
         &self.snapshot
@@ -88,11 +81,6 @@ impl Visible {
             offers,
         })
     }
-
-    /// The visible resources as the partner sees them, offers it may not see removed.
-    pub fn into_resources(self) -> Vec<Resource> {
-        self.iter().map(|v| v.to_resource()).collect()
-    }
 }
 
 /// One resource a partner may see.
@@ -103,14 +91,17 @@ pub struct VisibleResource<'a> {
 }
 
 impl VisibleResource<'_> {
+    /// The offers the partner may see.
+    pub fn offers(&self) -> impl Iterator<Item = &OfferRef> {
+        self.offers
+            .iter()
+            .filter_map(|i| self.resource.offers.get(*i))
+    }
+
     /// The resource with only the offers the partner may see.
     pub fn to_resource(&self) -> Resource {
         let mut r = self.resource.clone();
-        r.offers = self
-            .offers
-            .iter()
-            .filter_map(|i| self.resource.offers.get(*i).cloned())
-            .collect();
+        r.offers = self.offers().cloned().collect();
         r
     }
 }

@@ -35,11 +35,6 @@ impl Contracting {
             .await
     }
 
-    /// [`Contracting::visible`] as resources.
-    pub async fn visible_resources(&self, partner: &str) -> Result<Vec<Resource>, StorageError> {
-        Ok(self.visible(partner).await?.into_resources())
-    }
-
     /// The resource `id` if `partner` may see it, with only the offers it may see (as in
     /// [`Contracting::visible`]); `None` when there is no such resource or the partner may not see it.
     /// Decides on that one resource alone, so looking one up does not cost the whole catalogue.
@@ -53,18 +48,6 @@ impl Contracting {
             .visible_one(self.store(), self.policy(), partner, config.as_ref(), id)
             .await
     }
-
-    /// [`Contracting::visible_one`] as a resource.
-    pub async fn visible_resource(
-        &self,
-        partner: &str,
-        id: &str,
-    ) -> Result<Option<Resource>, StorageError> {
-        Ok(self
-            .visible_one(partner, id)
-            .await?
-            .and_then(|v| v.into_resources().pop()))
-    }
 }
 
 /// Finds the offer `offer_id` (optionally on dataset `target`) among the resources `partner` may see.
@@ -76,32 +59,30 @@ pub async fn find(
 ) -> Result<Option<OurOffer>, StorageError> {
     // With a target only that resource is decided on; without one, every resource the partner may see.
     let visible = match target {
-        Some(t) => state
-            .visible_resource(partner, t)
-            .await?
-            .into_iter()
-            .collect(),
-        None => state.visible_resources(partner).await?,
+        Some(t) => state.visible_one(partner, t).await?,
+        None => Some(state.visible(partner).await?),
     };
-    for resource in visible {
-        for offer in &resource.offers {
-            if offer.offer_id(&resource.id) != offer_id {
-                continue;
-            }
-            let Some(policy) = state.store().policy(&offer.policy).await? else {
-                return Ok(None);
-            };
-            let mut message_offer =
-                dcat::offer(offer_id, state.participant_id(), &policy.body, &resource.id);
-            message_offer["target"] = json!(resource.id);
-            return Ok(Some(OurOffer {
-                offer: offer.clone(),
-                policy_version: policy.version,
-                policy: policy.body,
-                message_offer,
-                resource: resource.clone(),
-            }));
-        }
+    let Some(visible) = visible else {
+        return Ok(None);
+    };
+    for v in visible.iter() {
+        let id = &v.resource.id;
+        let Some(offer) = v.offers().find(|o| o.offer_id(id) == offer_id) else {
+            continue;
+        };
+        let Some(policy) = state.store().policy(&offer.policy).await? else {
+            return Ok(None);
+        };
+        let mut message_offer = dcat::offer(offer_id, state.participant_id(), &policy.body, id);
+        message_offer["target"] = json!(id);
+        return Ok(Some(OurOffer {
+            offer: offer.clone(),
+            policy_version: policy.version,
+            policy: policy.body,
+            message_offer,
+            // Only the resource offered is copied out of the kept catalogue.
+            resource: v.to_resource(),
+        }));
     }
     Ok(None)
 }

@@ -338,10 +338,7 @@ async fn start_or_refuse(
         .agreement(&t.agreement_id)
         .await?
         .ok_or_else(|| ProcessError::Internal("agreement vanished".into()))?;
-    let resource = crate::catalogue::resources(state.store())
-        .await?
-        .into_iter()
-        .find(|r| r.id == agreement.target);
+    let resource = crate::catalogue::resource(state.store(), &agreement.target).await?;
     let partner = state.partners().get(&t.partner);
     let start_time = agreement
         .body
