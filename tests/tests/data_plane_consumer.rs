@@ -1077,7 +1077,18 @@ async fn receipts_an_earlier_version_kept_as_files_are_imported_at_start() {
     )
     .unwrap();
 
+    // With a file beside it that is not a kept receipt, the directory is left as it is and the start goes on.
+    let broken = dir.join("000000000000000000000002-broken.json");
+    std::fs::write(&broken, b"not json").unwrap();
     let (a_id, a_url) = (a.id.clone(), a.running.public_url().to_string());
+    let b = StoppedCity::stop(b)
+        .await
+        .start(Some((&a_id, &a_url)))
+        .await;
+    assert_eq!(receipts(&b, &tid, 1).await.len(), 1);
+    assert!(broken.is_file(), "what does not read stays in place");
+
+    std::fs::remove_file(&broken).unwrap();
     let b = StoppedCity::stop(b)
         .await
         .start(Some((&a_id, &a_url)))

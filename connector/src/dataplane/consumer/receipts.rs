@@ -248,8 +248,8 @@ pub struct ReceiptView {
 
 /// Receipts an earlier version kept as one file each under `data_dir/receipts/<transfer>/`: moved into the
 /// database at start, oldest first, each transfer's directory then moved under `data_dir/receipts.imported/`, so
-/// none is lost and none imported twice. A directory naming no transfer we know stays where it is, and is named
-/// in the log. Returns how many receipts were imported.
+/// none is lost and none imported twice. A directory naming no transfer we know, or holding a file that does not
+/// read as a kept receipt, stays where it is and is named in the log. Returns how many receipts were imported.
 pub async fn import_receipt_files(
     store: &crate::storage::Store,
     data_dir: &std::path::Path,
@@ -283,16 +283,30 @@ pub async fn import_receipt_files(
         // The file names start with the time they were written.
         files.sort();
         let mut rows = Vec::with_capacity(files.len());
+        let mut unreadable = None;
         for file in &files {
-            let text =
-                std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
-            if let Err(e) = serde_json::from_str::<StoredReceipt>(&text) {
-                return Err(format!("{}: not a kept receipt: {e}", file.display()));
+            let read = std::fs::read_to_string(file)
+                .map_err(|e| e.to_string())
+                .and_then(|text| match serde_json::from_str::<StoredReceipt>(&text) {
+                    Ok(_) => Ok(text),
+                    Err(e) => Err(format!("not a kept receipt: {e}")),
+                });
+            match read {
+                Ok(text) => rows.push(crate::storage::ReceivedReceipt {
+                    transfer_id: transfer_id.clone(),
+                    body: text,
+                }),
+                Err(e) => {
+                    unreadable = Some(format!("{}: {e}", file.display()));
+                    break;
+                }
             }
-            rows.push(crate::storage::ReceivedReceipt {
-                transfer_id: transfer_id.clone(),
-                body: text,
-            });
+        }
+        // A file that does not read keeps its whole directory where it is, for the operator to look at; the
+        // connector starts, and the other transfers' receipts are imported.
+        if let Some(why) = unreadable {
+            tracing::error!(dir = %path.display(), problem = %why, "kept receipts not imported; left in place");
+            continue;
         }
         store
             .put_received_receipts(&rows)
