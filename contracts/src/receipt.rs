@@ -4,15 +4,25 @@
 //!
 //! The receipt is signed like an agreement: a detached JWS over the RFC 8785 canonical form, so the document stays
 //! plain JSON and survives re-serialisation.
+//!
+//! Receipts may also be signed many at a time ([`sign_batch`]): the signature then covers the root of an RFC 9162
+//! Merkle tree whose leaves are the receipts' canonical forms, and each receipt carries its inclusion proof
+//! (`batch`). Each still verifies on its own with nothing but the provider's keys, while the provider signs, and
+//! a consumer checking a whole batch verifies, once per batch instead of once per response.
 
 use serde::{Deserialize, Serialize};
 
 use crate::canonical::{canonicalize, CanonicalError};
 use crate::identity::{Jwks, SigningKey};
 use crate::jws::{sign_detached, verify_detached, JwsError, VerifiedSignature};
+use crate::transparency::merkle::{self, Hash, MerkleError};
 
 /// The `type` every receipt carries, so a receipt cannot be mistaken for another signed document.
 pub const RECEIPT_TYPE: &str = "twinport:AccessReceipt/1";
+/// The `type` of the statement a batch signature covers, so it cannot be mistaken for one receipt's.
+pub const BATCH_TYPE: &str = "twinport:AccessReceiptBatch/1";
+/// Most receipts one batch signature covers (a proof is then at most 10 hashes).
+pub const MAX_BATCH: usize = 1024;
 
 /// What the provider's data plane served for one request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,8 +62,22 @@ pub struct AccessReceipt {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SignedReceipt {
     pub receipt: AccessReceipt,
-    /// Detached JWS (`header..signature`) over the canonical form of `receipt`.
+    /// Detached JWS (`header..signature`) over the canonical form of `receipt`, or, with `batch`, over the
+    /// canonical batch statement `{"type": BATCH_TYPE, "size": n, "root": hex}`.
     pub signature: String,
+    /// Where this receipt sits in the batch the signature covers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<BatchProof>,
+}
+
+/// The inclusion of one receipt in a signed batch: leaf `index` of `size`, hashes from the leaf up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchProof {
+    pub index: u64,
+    pub size: u64,
+    /// Lowercase hex SHA-256 hashes, sibling nearest the leaf first (RFC 9162 §2.1.3).
+    pub proof: Vec<String>,
 }
 
 /// Why a receipt could not be signed or did not verify.
@@ -67,6 +91,14 @@ pub enum ReceiptError {
     Jws(#[from] JwsError),
     #[error("receipt does not match what was received: {0}")]
     Mismatch(String),
+    #[error("receipt batch proof: {0}")]
+    Batch(String),
+}
+
+impl From<MerkleError> for ReceiptError {
+    fn from(e: MerkleError) -> Self {
+        ReceiptError::Batch(e.to_string())
+    }
 }
 
 fn signing_input(receipt: &AccessReceipt) -> Result<Vec<u8>, ReceiptError> {
@@ -81,7 +113,58 @@ pub fn sign_receipt(
     receipt: AccessReceipt,
 ) -> Result<SignedReceipt, ReceiptError> {
     let signature = sign_detached(key, &signing_input(&receipt)?)?;
-    Ok(SignedReceipt { receipt, signature })
+    Ok(SignedReceipt {
+        receipt,
+        signature,
+        batch: None,
+    })
+}
+
+/// The canonical statement a batch signature covers.
+fn batch_statement(size: u64, root: &Hash) -> Result<Vec<u8>, ReceiptError> {
+    Ok(canonicalize(&serde_json::json!({
+        "type": BATCH_TYPE,
+        "size": size,
+        "root": hex::encode(root),
+    }))?)
+}
+
+/// Signs up to [`MAX_BATCH`] receipts with one signature over the Merkle root of their canonical forms; each comes
+/// back with its proof, in the order given.
+pub fn sign_batch(
+    key: &SigningKey,
+    receipts: Vec<AccessReceipt>,
+) -> Result<Vec<SignedReceipt>, ReceiptError> {
+    if receipts.is_empty() || receipts.len() > MAX_BATCH {
+        return Err(ReceiptError::Batch(format!(
+            "a batch holds 1 to {MAX_BATCH} receipts, not {}",
+            receipts.len()
+        )));
+    }
+    let leaves = receipts
+        .iter()
+        .map(|r| signing_input(r).map(|bytes| merkle::leaf_hash(&bytes)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let size = leaves.len() as u64;
+    let signature = sign_detached(key, &batch_statement(size, &merkle::root(&leaves))?)?;
+    receipts
+        .into_iter()
+        .enumerate()
+        .map(|(i, receipt)| {
+            let proof = merkle::inclusion_proof(i as u64, size, |a, b| {
+                Ok(merkle::root(&leaves[a as usize..b as usize]))
+            })?;
+            Ok(SignedReceipt {
+                receipt,
+                signature: signature.clone(),
+                batch: Some(BatchProof {
+                    index: i as u64,
+                    size,
+                    proof: proof.iter().map(hex::encode).collect(),
+                }),
+            })
+        })
+        .collect()
 }
 
 impl SignedReceipt {
@@ -98,11 +181,38 @@ impl SignedReceipt {
         Ok(r)
     }
 
+    /// What the signature covers: the receipt itself, or the statement of the batch its proof leads to.
+    pub fn signed_payload(&self) -> Result<Vec<u8>, ReceiptError> {
+        let own = signing_input(&self.receipt)?;
+        let Some(batch) = &self.batch else {
+            return Ok(own);
+        };
+        if batch.size as usize > MAX_BATCH {
+            return Err(ReceiptError::Batch(format!(
+                "a batch of {} is larger than {MAX_BATCH}",
+                batch.size
+            )));
+        }
+        let proof = batch
+            .proof
+            .iter()
+            .map(|h| {
+                hex::decode(h)
+                    .ok()
+                    .and_then(|b| Hash::try_from(b.as_slice()).ok())
+                    .ok_or_else(|| ReceiptError::Batch(format!("{h:?} is not a SHA-256 hash")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let root =
+            merkle::root_from_inclusion(batch.index, batch.size, &merkle::leaf_hash(&own), &proof)?;
+        batch_statement(batch.size, &root)
+    }
+
     /// Checks the provider's signature against its JWKS.
     pub fn verify(&self, provider_jwks: &Jwks) -> Result<VerifiedSignature, ReceiptError> {
         Ok(verify_detached(
             &self.signature,
-            &signing_input(&self.receipt)?,
+            &self.signed_payload()?,
             provider_jwks,
         )?)
     }
@@ -200,5 +310,71 @@ mod tests {
             SignedReceipt::from_json(&json),
             Err(ReceiptError::Malformed(_))
         ));
+    }
+
+    fn batch_of(n: usize) -> Vec<AccessReceipt> {
+        (0..n)
+            .map(|i| {
+                let mut r = receipt();
+                r.request_id = format!("urn:uuid:{i}");
+                r.audit_index = Some(i as u64);
+                r
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_receipt_of_a_batch_verifies_on_its_own_under_one_signature() {
+        let key = SigningKey::generate(KeyAlgorithm::EdDsa).expect("key");
+        for n in [1, 2, 3, 7, 64, 65] {
+            let signed = sign_batch(&key, batch_of(n)).expect("sign");
+            assert_eq!(signed.len(), n);
+            assert!(signed.iter().all(|s| s.signature == signed[0].signature));
+            for (i, s) in signed.iter().enumerate() {
+                // Through JSON, as a consumer receives and keeps it.
+                let back = SignedReceipt::from_json(&serde_json::to_vec(s).unwrap()).unwrap();
+                assert_eq!(back.batch.as_ref().unwrap().index, i as u64);
+                back.verify_body(&key.jwks(), 3, &receipt().sha256)
+                    .unwrap_or_else(|e| panic!("receipt {i} of {n}: {e}"));
+            }
+        }
+    }
+
+    #[test]
+    fn a_batch_receipt_changed_moved_or_given_another_proof_does_not_verify() {
+        let key = SigningKey::generate(KeyAlgorithm::Es256).expect("key");
+        let signed = sign_batch(&key, batch_of(5)).expect("sign");
+        let jwks = key.jwks();
+        let mut changed = signed[2].clone();
+        changed.receipt.bytes = 4;
+        assert!(changed.verify(&jwks).is_err(), "a changed receipt");
+        let mut moved = signed[2].clone();
+        moved.batch.as_mut().unwrap().index = 3;
+        assert!(moved.verify(&jwks).is_err(), "claims another place");
+        let mut swapped = signed[2].clone();
+        swapped.batch = signed[3].batch.clone();
+        assert!(swapped.verify(&jwks).is_err(), "another receipt's proof");
+        let mut alone = signed[2].clone();
+        alone.batch = None;
+        assert!(
+            alone.verify(&jwks).is_err(),
+            "the batch signature is not one receipt's"
+        );
+        let mut bad = signed[2].clone();
+        bad.batch.as_mut().unwrap().proof[0] = "zz".into();
+        assert!(matches!(bad.verify(&jwks), Err(ReceiptError::Batch(_))));
+        let mut huge = signed[2].clone();
+        huge.batch.as_mut().unwrap().size = u64::MAX;
+        assert!(huge.verify(&jwks).is_err());
+        assert!(sign_batch(&key, Vec::new()).is_err());
+        assert!(sign_batch(&key, batch_of(MAX_BATCH + 1)).is_err());
+        // One receipt's own signature cannot be passed off as a batch of one either.
+        let mut single = sign_receipt(&key, receipt()).expect("sign");
+        single.batch = Some(BatchProof {
+            index: 0,
+            size: 1,
+            proof: Vec::new(),
+        });
+        assert!(single.verify(&jwks).is_err());
     }
 }

@@ -1015,6 +1015,48 @@ async fn server_side_clients_without_origin_still_work() {
 /// requests on one kept-alive connection are compared with requests on a new connection each, in the same run: the
 /// stall shows as a kept-alive median 40 ms above the other, whatever the build and the machine's load.
 #[tokio::test]
+async fn receipts_of_concurrent_pulls_are_fetched_in_batches_and_each_is_kept_verifiable() {
+    for storage in Storage::all() {
+        let (platform, _task) = start_platform().await;
+        let (a, b) = city_pair_backed(storage, &platform).await;
+        let (tid, _) = started_transfer(&a, &b).await;
+        let url = local(&b, &tid, "");
+        let client = reqwest::Client::new();
+        let pulls = (0..24).map(|_| async {
+            let r = client.get(&url).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            (request_id(r.headers()), r.bytes().await.unwrap())
+        });
+        let pulled = futures_util::future::join_all(pulls).await;
+        let list = receipts(&b, &tid, pulled.len()).await;
+        assert_eq!(list.len(), pulled.len());
+        for (id, body) in &pulled {
+            let kept = list
+                .iter()
+                .find(|r| r["request_id"] == id.as_str())
+                .unwrap_or_else(|| panic!("no receipt kept for {id}: {list:#?}"));
+            assert_eq!(kept["verified"], true, "{kept:#?}");
+            assert_eq!(kept["verified_now"], true, "{kept:#?}");
+            assert_eq!(kept["sha256"], sha256_hex(body).as_str());
+            // Signed in a batch, with the proof that makes it verifiable on its own.
+            assert!(
+                kept["receipt"]["batch"]["size"].as_u64().unwrap() >= 1,
+                "{kept:#?}"
+            );
+            let alone: twinport_contracts::receipt::SignedReceipt =
+                serde_json::from_value(kept["receipt"].clone()).unwrap();
+            alone
+                .verify_body(&a.key.jwks(), body.len() as u64, &sha256_hex(body))
+                .expect("a kept receipt verifies offline with A's keys alone");
+        }
+        // Every access is in B's log with its verified receipt, once.
+        assert_eq!(access_receipts_received(&b).await.len(), pulled.len());
+        a.running.stop().await;
+        b.running.stop().await;
+    }
+}
+
+#[tokio::test]
 async fn requests_on_a_kept_alive_connection_to_the_local_endpoint_are_not_stalled() {
     let (platform, _task) = start_platform().await;
     let (a, b) = city_pair_backed(Storage::Sqlite, &platform).await;

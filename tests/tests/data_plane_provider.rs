@@ -215,6 +215,79 @@ async fn a_pull_returns_the_backend_body_with_a_verifiable_receipt_and_an_audit_
 }
 
 #[tokio::test]
+async fn the_receipts_of_many_responses_come_signed_together_and_each_verifies_alone() {
+    for storage in Storage::all() {
+        let (a, b) = city_pair(storage).await;
+        let platform = Platform::start().await;
+        let p = roads_pull(&a, &b, &platform).await;
+        let mut served = Vec::new();
+        for i in 0..5 {
+            let r = get(&p, &format!("/collections/roads/items?limit={i}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            let headers = r.headers().clone();
+            let body = r.bytes().await.unwrap();
+            served.push((request_id(&headers), body));
+            let batch_url = headers["twinport-receipts"].to_str().unwrap().to_string();
+            assert_eq!(batch_url, format!("{}/receipts", p.endpoint));
+        }
+        let batch_url = format!("{}/receipts", p.endpoint);
+        let ask = |ids: Value, token: &str| {
+            reqwest::Client::new()
+                .post(&batch_url)
+                .bearer_auth(token)
+                .json(&json!({"requestIds": ids}))
+                .send()
+        };
+        let mut ids: Vec<String> = served.iter().map(|(id, _)| id.clone()).collect();
+        ids.push("urn:uuid:not-a-request".into());
+        let r = ask(json!(ids), &p.token).await.unwrap();
+        assert_eq!(r.status(), 200);
+        let answer: Value = r.json().await.unwrap();
+        let receipts: Vec<SignedReceipt> =
+            serde_json::from_value(answer["receipts"].clone()).unwrap();
+        assert_eq!(receipts.len(), 5, "{answer:#?}");
+        assert_eq!(answer["missing"][0]["requestId"], "urn:uuid:not-a-request");
+        for ((id, body), signed) in served.iter().zip(&receipts) {
+            assert_eq!(&signed.receipt.request_id, id, "in the order asked");
+            assert_eq!(signed.signature, receipts[0].signature, "one signature");
+            assert_eq!(signed.batch.as_ref().unwrap().size, 5);
+            // Through JSON alone, as anyone holding one receipt and A's keys would check it.
+            let alone = SignedReceipt::from_json(&serde_json::to_vec(signed).unwrap()).unwrap();
+            alone
+                .verify_body(&a.key.jwks(), body.len() as u64, &sha256_hex(body))
+                .expect("each receipt verifies on its own");
+        }
+
+        // Another partner's transfer, a stranger and a malformed request are refused as problems.
+        let identity = b.running.state.identity().token_for(CITY_A).unwrap();
+        let r = ask(json!([served[0].0]), &identity).await.unwrap();
+        assert_eq!(r.status(), 200, "the owner's identity token serves too");
+        let r = ask(json!([served[0].0]), "not-a-token").await.unwrap();
+        assert_problem(r, 401).await;
+        let r = ask(json!([]), &p.token).await.unwrap();
+        assert_problem(r, 400).await;
+        let r = reqwest::Client::new()
+            .post(&batch_url)
+            .bearer_auth(&p.token)
+            .body("{")
+            .send()
+            .await
+            .unwrap();
+        assert_problem(r, 400).await;
+        // Other methods on that path are data requests like any other, judged and relayed to the backend.
+        let r = get(&p, "/receipts").send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let echoed: Value = r.json().await.unwrap();
+        assert_eq!(echoed["path"], "/api/v1/receipts");
+        a.running.stop().await;
+        b.running.stop().await;
+    }
+}
+
+#[tokio::test]
 async fn refusals_are_problems_recorded_before_any_backend_is_contacted() {
     let (a, b) = city_pair(Storage::Sqlite).await;
     let platform = Platform::start().await;
@@ -708,6 +781,39 @@ async fn a_stored_receipt_that_disagrees_with_the_audit_log_is_not_signed() {
         assert_eq!(r.headers()["content-type"], "application/problem+json");
         let text = r.text().await.unwrap();
         assert!(!text.contains("signature"), "nothing signed: {text}");
+        // Asked for with others, it is left out and said why; the others are signed.
+        let r = get(&p, "/collections/roads/items?limit=1")
+            .send()
+            .await
+            .unwrap();
+        let other = twinport_e2e::request_id(r.headers());
+        r.bytes().await.unwrap();
+        let r = reqwest::Client::new()
+            .post(headers["twinport-receipts"].to_str().unwrap())
+            .bearer_auth(&p.token)
+            .json(&json!({"requestIds": [request_id, other]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let answer: Value = r.json().await.unwrap();
+        assert_eq!(
+            answer["receipts"].as_array().unwrap().len(),
+            1,
+            "{answer:#}"
+        );
+        assert_eq!(
+            answer["receipts"][0]["receipt"]["requestId"],
+            other.as_str()
+        );
+        assert_eq!(answer["missing"][0]["requestId"], request_id.as_str());
+        assert!(
+            answer["missing"][0]["problem"]
+                .as_str()
+                .unwrap()
+                .contains("not backed by the audit log"),
+            "{answer:#}"
+        );
         assert_eq!(
             store.receipt(&request_id).await.unwrap().unwrap().body,
             recorded.to_string(),

@@ -415,6 +415,47 @@ impl AuditLog {
         Ok(Some(entry.leaf))
     }
 
+    /// [`Self::verified_leaf`] for many entries: the leaves found (and hashing to the tree's), by index. Entries
+    /// close together, as the accesses of one batch of receipts are, are read in one range.
+    pub async fn verified_leaves(
+        &self,
+        indices: &[u64],
+    ) -> Result<std::collections::HashMap<u64, String>, AuditError> {
+        let mut out = std::collections::HashMap::with_capacity(indices.len());
+        let (Some(&low), Some(&high)) = (indices.iter().min(), indices.iter().max()) else {
+            return Ok(out);
+        };
+        if self.shared.tree().leaf(high).is_none() {
+            load_tail(&self.shared).await?;
+        }
+        let span = high - low + 1;
+        if span > 4 * indices.len() as u64 + 64 {
+            for &index in indices {
+                if let Some(leaf) = self.verified_leaf(index).await? {
+                    out.insert(index, leaf);
+                }
+            }
+            return Ok(out);
+        }
+        let wanted: std::collections::HashSet<u64> = indices.iter().copied().collect();
+        for entry in self.shared.store.audit_entries_from(low, span).await? {
+            if !wanted.contains(&entry.index) {
+                continue;
+            }
+            let Some(expected) = self.shared.tree().leaf(entry.index) else {
+                continue;
+            };
+            if leaf_hash(entry.leaf.as_bytes()) != expected {
+                return Err(AuditError::Inconsistent(format!(
+                    "entry {} does not hash to the leaf of the tree",
+                    entry.index
+                )));
+            }
+            out.insert(entry.index, entry.leaf);
+        }
+        Ok(out)
+    }
+
     /// Number of durable entries.
     pub fn size(&self) -> u64 {
         self.shared.size()

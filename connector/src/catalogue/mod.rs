@@ -86,17 +86,16 @@ pub enum LoadError {
 pub async fn resources(store: &Store) -> Result<Vec<Resource>, StorageError> {
     // Parsed from the stored text straight into resources: a JSON tree of 10 000 resources first would take
     // several times their size in memory, if only for a moment.
-    let rows = store.resource_bodies().await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(id, body)| match serde_json::from_str::<Resource>(&body) {
-            Ok(r) => Some(r),
+    let mut resources = Vec::new();
+    store
+        .each_resource_body(|id, body| match serde_json::from_str::<Resource>(body) {
+            Ok(r) => resources.push(r),
             Err(e) => {
-                tracing::error!(resource = %id, error = %e, "stored resource no longer parses; not published");
-                None
+                tracing::error!(resource = %id, error = %e, "stored resource no longer parses; not published")
             }
         })
-        .collect())
+        .await?;
+    Ok(resources)
 }
 
 /// One stored resource, parsed; `None` when there is none by that id (or its row no longer parses, as in

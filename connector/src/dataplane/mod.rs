@@ -3,7 +3,8 @@
 //! is contacted: token, transfer state, backend restrictions, then the agreement in the access scope with the
 //! access reserved ([`access`]). The response streams through a digesting [`tee`]; when the body ends it is
 //! recorded in the audit log and its receipt is stored ([`record`]), signed and fetched at the URL the response names in
-//! `twinport-receipt` ([`receipts`]). [`backend`] is the stable API to the platforms behind us (HTTP, NGSI-LD,
+//! `twinport-receipt` ([`receipts`]), or with others of the same transfer under one signature at the URL in
+//! `twinport-receipts` ([`receipt_batch`]). [`backend`] is the stable API to the platforms behind us (HTTP, NGSI-LD,
 //! files), shared with the push side ([`push`]: the provider sends a push transfer's data). The consumer side (the local endpoint for this city's own applications) is
 //! [`consumer`].
 
@@ -16,6 +17,7 @@ pub mod fresh;
 pub mod ngsi_ld;
 pub mod problem;
 pub mod push;
+pub mod receipt_batch;
 pub mod receipts;
 pub mod record;
 mod state;
@@ -40,6 +42,8 @@ pub use crate::paths::{DATA_PATH, PUSH_PATH};
 pub use state::{DataPlaneSettings, DataPlaneState};
 pub const REQUEST_ID_HEADER: &str = "twinport-request-id";
 pub const RECEIPT_HEADER: &str = "twinport-receipt";
+/// Where the receipts of many responses of the transfer can be fetched together ([`receipt_batch`]).
+pub const RECEIPTS_HEADER: &str = "twinport-receipts";
 
 /// The data plane's shared parts: the HTTP clients for backends and for pushes to consumers (neither follows
 /// redirects, so a backend or endpoint cannot send us elsewhere) and the receipts still being written.
@@ -59,6 +63,8 @@ pub struct DataPlane {
     background: tokio_util::task::TaskTracker,
     /// Cancelled when the connector stops: pushes still running end, recorded as incomplete.
     stopping: tokio_util::sync::CancellationToken,
+    /// Relayed responses waiting for their receipts to be fetched together (the consumer side).
+    receipt_queue: consumer::receipt_batches::Queue,
 }
 
 impl DataPlane {
@@ -82,6 +88,7 @@ impl DataPlane {
             duties: Default::default(),
             background: Default::default(),
             stopping: Default::default(),
+            receipt_queue: Default::default(),
         })
     }
 
@@ -136,6 +143,10 @@ impl DataPlane {
         &self.pending
     }
 
+    pub(crate) fn receipt_queue(&self) -> &consumer::receipt_batches::Queue {
+        &self.receipt_queue
+    }
+
     pub(crate) fn agreements(&self) -> &access::AgreementCache {
         &self.agreements
     }
@@ -173,6 +184,11 @@ fn routes() -> Router<DataPlaneState> {
         .route(
             &format!("{DATA_PATH}/{{pid}}/receipts/{{request_id}}"),
             get(receipts::get),
+        )
+        // Only POST is ours here: any other method on this path is a data request like any other.
+        .route(
+            &format!("{DATA_PATH}/{{pid}}/receipts"),
+            post(receipt_batch::post).fallback(proxy),
         )
         .route(
             &format!("{PUSH_PATH}/{{pid}}"),
@@ -311,6 +327,11 @@ async fn serve(
     if let Ok(v) = HeaderValue::from_str(&receipt_url) {
         out.headers_mut()
             .insert(HeaderName::from_static(RECEIPT_HEADER), v);
+    }
+    let batch_url = format!("{}{DATA_PATH}/{pid}/receipts", state.public_url());
+    if let Ok(v) = HeaderValue::from_str(&batch_url) {
+        out.headers_mut()
+            .insert(HeaderName::from_static(RECEIPTS_HEADER), v);
     }
     Ok(out)
 }

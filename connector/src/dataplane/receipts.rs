@@ -50,7 +50,7 @@ impl Pending {
         }
     }
 
-    fn watch(&self, request_id: &str) -> Option<watch::Receiver<bool>> {
+    pub(super) fn watch(&self, request_id: &str) -> Option<watch::Receiver<bool>> {
         self.0
             .lock()
             .ok()
@@ -66,7 +66,7 @@ impl Pending {
     }
 }
 
-async fn owner(
+pub(super) async fn owner(
     state: &DataPlaneState,
     pid: &str,
     headers: &HeaderMap,
@@ -209,12 +209,12 @@ async fn receipt(
 
 /// A stored receipt body: signed already (when fetched before, or by earlier versions, which signed every receipt
 /// when recording it), or as recorded when the body ended.
-enum Stored {
+pub(super) enum Stored {
     Signed,
     Recorded(Box<AccessReceipt>),
 }
 
-fn read_stored(body: &str) -> Result<Stored, Refusal> {
+pub(super) fn read_stored(body: &str) -> Result<Stored, Refusal> {
     if serde_json::from_str::<SignedReceipt>(body).is_ok() {
         return Ok(Stored::Signed);
     }
@@ -232,7 +232,7 @@ fn sign(key: &SigningKey, receipt: AccessReceipt) -> Result<String, Refusal> {
 /// this receipt's response: the same partner, agreement and transfer, request line, status, byte count, digest
 /// and completeness, and the receipt names us as provider. Everything is read from the hashed leaf, never from the
 /// indexed columns beside it, which nothing protects.
-fn backed_by_log(
+pub(super) fn backed_by_log(
     receipt: &AccessReceipt,
     provider: &str,
     leaf: Option<&str>,

@@ -110,6 +110,36 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// The stored receipts among `request_ids` (any order; ids with none are left out), in one query.
+    pub async fn receipts(
+        &self,
+        request_ids: &[String],
+    ) -> Result<Vec<IssuedReceipt>, StorageError> {
+        if request_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks: Vec<String> = (1..=request_ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT request_id, transfer_id, partner, body FROM data_receipts WHERE request_id IN ({})",
+            marks.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for id in request_ids {
+            query = query.bind(id);
+        }
+        let rows = query.fetch_all(self.pool()).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(IssuedReceipt {
+                    request_id: r.try_get("request_id")?,
+                    transfer_id: r.try_get("transfer_id")?,
+                    partner: r.try_get("partner")?,
+                    body: r.try_get("body")?,
+                })
+            })
+            .collect()
+    }
+
     pub async fn receipt(&self, request_id: &str) -> Result<Option<IssuedReceipt>, StorageError> {
         let row = sqlx::query(
             "SELECT request_id, transfer_id, partner, body FROM data_receipts WHERE request_id = $1",

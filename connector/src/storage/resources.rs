@@ -66,13 +66,20 @@ impl Store {
 
     /// Every resource's id and body as stored (JSON text), ordered by id: for callers that parse the bodies into
     /// their own type, without a JSON tree of the whole catalogue in between.
-    pub async fn resource_bodies(&self) -> Result<Vec<(String, String)>, StorageError> {
-        let rows = sqlx::query("SELECT id, body FROM resources ORDER BY id")
-            .fetch_all(self.pool())
-            .await?;
-        rows.iter()
-            .map(|row| Ok((row.try_get("id")?, row.try_get("body")?)))
-            .collect()
+    /// Every stored resource's id and body text, in id order, handed to `each` one row at a time: the rows are
+    /// streamed from the database, so reading 10 000 resources never holds all their text at once.
+    pub async fn each_resource_body(
+        &self,
+        mut each: impl FnMut(&str, &str),
+    ) -> Result<(), StorageError> {
+        use futures_util::TryStreamExt;
+        let mut rows = sqlx::query("SELECT id, body FROM resources ORDER BY id").fetch(self.pool());
+        while let Some(row) = rows.try_next().await? {
+            let id: String = row.try_get("id")?;
+            let body: String = row.try_get("body")?;
+            each(&id, &body);
+        }
+        Ok(())
     }
 
     pub async fn resource(&self, id: &str) -> Result<Option<ResourceRecord>, StorageError> {

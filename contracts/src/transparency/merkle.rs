@@ -160,6 +160,20 @@ pub fn verify_inclusion(
     proof: &[Hash],
     root: &[u8],
 ) -> Result<(), MerkleError> {
+    if root_from_inclusion(index, size, leaf, proof)?.as_slice() != root {
+        return Err(MerkleError::RootMismatch);
+    }
+    Ok(())
+}
+
+/// The root that `proof` leads to from `leaf` as entry `index` of a tree of `size` leaves: for a proof checked
+/// against a signature over the root rather than against a root already known.
+pub fn root_from_inclusion(
+    index: u64,
+    size: u64,
+    leaf: &Hash,
+    proof: &[Hash],
+) -> Result<Hash, MerkleError> {
     if index >= size {
         return Err(MerkleError::IndexOutOfRange { index, size });
     }
@@ -184,10 +198,7 @@ pub fn verify_inclusion(
     if sn != 0 {
         return Err(MerkleError::WrongLength);
     }
-    if r.as_slice() != root {
-        return Err(MerkleError::RootMismatch);
-    }
-    Ok(())
+    Ok(r)
 }
 
 /// Checks that the tree of `old` leaves with root `old_root` is a prefix of the tree of `new` leaves with root

@@ -1,13 +1,14 @@
 //! The consumer side of the data plane: the local endpoint (`local_listen`) through which this city's own
 //! applications use an agreed pull transfer without handling tokens. Each request is forwarded to the provider
 //! with the transfer's current data address, bodies stream both ways, and once the response has ended the
-//! provider's signed receipt is fetched, checked against what actually arrived, stored, and recorded in our own
-//! audit log. Every request is first judged by the guard (host name, cross-site browser requests, CORS).
+//! provider's signed receipt is fetched (with others, when the provider signs them in batches:
+//! [`receipt_batches`]), checked against what actually arrived, stored, and recorded in our own audit log. Every request is first judged by the guard (host name, cross-site browser requests, CORS).
 //! Pushed data arrives at `/push/{consumerPid}` on the partner listener ([`push`]).
 
 mod guard;
 mod proxy;
 pub mod push;
+pub mod receipt_batches;
 pub mod receipts;
 mod record;
 

@@ -20,7 +20,7 @@ use crate::contracting::transfer::PULL;
 use crate::contracting::CONSUMER;
 use crate::dataplane::upload::{within_silence, Waited};
 use crate::dataplane::DataPlaneState;
-use crate::dataplane::{RECEIPT_HEADER, REQUEST_ID_HEADER};
+use crate::dataplane::{RECEIPTS_HEADER, RECEIPT_HEADER, REQUEST_ID_HEADER};
 use crate::error::ApiError;
 use crate::storage::TransferRecord;
 
@@ -250,6 +250,9 @@ async fn try_forward(
     access.status = response.status().as_u16();
     access.request_id = header_text(response.headers(), REQUEST_ID_HEADER);
     access.receipt_url = header_text(response.headers(), RECEIPT_HEADER);
+    // The transfer's token goes only back to the provider's own data plane, never to a URL elsewhere.
+    let batch_url = header_text(response.headers(), RECEIPTS_HEADER)
+        .filter(|url| *url == format!("{}/receipts", access.endpoint));
     let status = StatusCode::from_u16(access.status).unwrap_or(StatusCode::BAD_GATEWAY);
     let mut headers = HeaderMap::new();
     for (name, value) in response.headers() {
@@ -268,7 +271,7 @@ async fn try_forward(
     // Tracked, so that a stop waits for the receipt check and the record after the last byte.
     state
         .data_plane()
-        .spawn_tracked(relay(state.clone(), access, response, tx));
+        .spawn_tracked(relay(state.clone(), access, batch_url, response, tx));
     let stream = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
     });
@@ -290,6 +293,7 @@ async fn try_forward(
 async fn relay(
     state: DataPlaneState,
     mut access: Access,
+    batch_url: Option<String>,
     mut response: reqwest::Response,
     tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
 ) {
@@ -327,10 +331,13 @@ async fn relay(
     access.bytes = bytes;
     access.sha256 = hex::encode(hasher.finalize());
     access.complete = complete;
-    let check = if complete {
-        Some(super::receipts::fetch_and_check(&state, &access).await)
-    } else {
-        None
+    let check = match (complete, batch_url) {
+        (false, _) => None,
+        (true, Some(url)) if access.request_id.is_some() => {
+            let queue = state.data_plane().receipt_queue();
+            return queue.check_and_record(&state, access, url).await;
+        }
+        (true, _) => Some(super::receipts::fetch_and_check(&state, &access).await),
     };
     record::record_access(&state, &access, check).await;
 }

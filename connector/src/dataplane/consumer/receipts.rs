@@ -28,7 +28,7 @@ pub struct ReceiptCheck {
 }
 
 impl ReceiptCheck {
-    fn missing(problem: impl Into<String>) -> ReceiptCheck {
+    pub(super) fn missing(problem: impl Into<String>) -> ReceiptCheck {
         ReceiptCheck {
             verified: false,
             problem: Some(problem.into()),
@@ -58,8 +58,25 @@ pub fn check_receipt(
     jwks: &Jwks,
     expected: &Expected<'_>,
 ) -> Result<(), ReceiptError> {
-    receipt.verify_body(jwks, expected.bytes, expected.sha256)?;
+    receipt.verify(jwks)?;
+    check_fields(receipt, expected)
+}
+
+/// Checks every field of a receipt against what we saw, but not its signature (see [`check_receipt`]).
+pub fn check_fields(receipt: &SignedReceipt, expected: &Expected<'_>) -> Result<(), ReceiptError> {
     let r = &receipt.receipt;
+    if r.bytes != expected.bytes {
+        return Err(ReceiptError::Mismatch(format!(
+            "receipt says {} bytes, received {}",
+            r.bytes, expected.bytes
+        )));
+    }
+    if !r.sha256.eq_ignore_ascii_case(expected.sha256) {
+        return Err(ReceiptError::Mismatch(format!(
+            "receipt digest {} differs from the received body's {}",
+            r.sha256, expected.sha256
+        )));
+    }
     let mismatch = |what: &str, said: &str, want: &str| {
         Err(ReceiptError::Mismatch(format!(
             "{what} is {said:?}, expected {want:?}"
