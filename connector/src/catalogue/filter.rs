@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use super::kind::{DatasetStage, ResourceKind};
-use super::resource::Resource;
+use super::listing::Listing;
 
 /// One condition on a resource.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,7 +54,7 @@ pub fn parse(filters: &[Value]) -> Result<Vec<Condition>, String> {
     Ok(out)
 }
 
-pub fn matches(r: &Resource, conditions: &[Condition]) -> bool {
+pub fn matches(r: &Listing, conditions: &[Condition]) -> bool {
     conditions.iter().all(|c| match c {
         Condition::Kind(k) => r.kind == *k,
         Condition::Stage(s) => r.stage == Some(*s),

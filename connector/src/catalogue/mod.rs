@@ -5,6 +5,7 @@ pub mod dcat;
 pub mod files;
 pub mod filter;
 pub mod kind;
+pub mod listing;
 pub mod policy_doc;
 pub mod resource;
 
@@ -14,6 +15,7 @@ use serde_json::Value;
 
 pub use files::CatalogueError;
 pub use kind::{DatasetStage, ResourceKind};
+pub use listing::Listing;
 pub use resource::{Distribution, FieldError, NgsiLdSettings, Resource};
 
 use crate::storage::{ResourceSource, StorageError, Store};
@@ -95,7 +97,43 @@ pub async fn resources(store: &Store) -> Result<Vec<Resource>, StorageError> {
             }
         })
         .await?;
+    // Kept for as long as the catalogue is unchanged: the doubling slack would be a quarter of it on average.
+    resources.shrink_to_fit();
     Ok(resources)
+}
+
+/// Every stored resource as the catalogue views keep it, in id order (a row at a time, as [`resources`]).
+pub async fn listings(store: &Store) -> Result<Vec<Listing>, StorageError> {
+    let mut listings = Vec::new();
+    store
+        .each_resource_body(|id, body| match serde_json::from_str::<Listing>(body) {
+            Ok(l) => listings.push(l),
+            Err(e) => {
+                tracing::error!(resource = %id, error = %e, "stored resource no longer parses; not published")
+            }
+        })
+        .await?;
+    listings.shrink_to_fit();
+    Ok(listings)
+}
+
+/// The stored resources `ids`, parsed, by id: those that no longer exist or parse are left out.
+pub async fn resources_by_id(
+    store: &Store,
+    ids: &[String],
+) -> Result<HashMap<String, Resource>, StorageError> {
+    Ok(store
+        .resource_bodies(ids)
+        .await?
+        .into_iter()
+        .filter_map(|(id, body)| match serde_json::from_str::<Resource>(&body) {
+            Ok(r) => Some((id, r)),
+            Err(e) => {
+                tracing::error!(resource = %id, error = %e, "stored resource no longer parses; not published");
+                None
+            }
+        })
+        .collect())
 }
 
 /// One stored resource, parsed; `None` when there is none by that id (or its row no longer parses, as in

@@ -1,8 +1,9 @@
 //! Which of our resources and offers each partner may see, decided once and kept. Deciding visibility means an
 //! ODRL evaluation (and the catalogue scope's Rego rules) per offer; at 10 000 resources that took ~115 ms for every
-//! page a partner asked for. Here the stored catalogue is parsed once per catalogue version (one row the store moves
-//! on with every change to resources or policies, on any replica), and each partner's view is decided once per
-//! catalogue version and per set of claims we attest for it; a page then costs a version read and the page.
+//! page a partner asked for. Here the stored catalogue is read once per catalogue version (one row the store moves
+//! on with every change to resources or policies, on any replica) into [`Listing`]s, only what visibility and the
+//! catalogue filter read, and each partner's view is decided once per catalogue version and per set of claims we
+//! attest for it; a page then costs a version read, one read of the page's resources and the page.
 //!
 //! A decision is kept only for as long as nothing but its inputs can change it (`twinport_policy::clock`): a
 //! policy that does not read the clock stands until the catalogue or the partner's claims change; one that
@@ -22,15 +23,15 @@ use twinport_policy::Scope;
 
 use super::decision::{facts, parse, FactsInput, PolicyService};
 use crate::catalogue::resource::OfferRef;
-use crate::catalogue::{self, Resource};
+use crate::catalogue::{self, Listing, Resource};
 use crate::config::PartnerConfig;
 use crate::storage::{StorageError, Store};
 
-/// The stored catalogue at one version, parsed.
+/// The stored catalogue at one version, as listings.
 pub struct Snapshot {
     version: i64,
     /// Ordered by id, as pages are.
-    resources: Vec<Resource>,
+    resources: Vec<Listing>,
     by_id: HashMap<String, usize>,
     /// Policy id → body, for publishing offers.
     bodies: HashMap<String, Value>,
@@ -85,8 +86,8 @@ impl Visible {
 
 /// One resource a partner may see.
 pub struct VisibleResource<'a> {
-    /// The resource as stored, with every offer: filter on it, publish [`VisibleResource::to_resource`].
-    pub resource: &'a Resource,
+    /// The resource as listed, with every offer: filter on it, publish what [`load`] reads.
+    pub resource: &'a Listing,
     offers: &'a [usize],
 }
 
@@ -98,12 +99,48 @@ impl VisibleResource<'_> {
             .filter_map(|i| self.resource.offers.get(*i))
     }
 
-    /// The resource with only the offers the partner may see.
-    pub fn to_resource(&self) -> Resource {
-        let mut r = self.resource.clone();
-        r.offers = self.offers().cloned().collect();
-        r
+    /// The stored resource with only the offers the partner may see; `None` if it changed or went since its
+    /// listing was read (see [`load`]).
+    pub async fn load(&self, store: &Store) -> Result<Option<Resource>, StorageError> {
+        Ok(load(store, std::slice::from_ref(self)).await?.pop())
     }
+
+    /// `stored` with only the offers the partner may see. An offer counts only where the stored resource still has
+    /// exactly the offer that was decided, at the same place: a resource changed since its listing was read
+    /// never shows an offer nobody decided on. `None` when no offer is left.
+    fn restrict(&self, mut stored: Resource) -> Option<Resource> {
+        let offers: Vec<OfferRef> = self
+            .offers
+            .iter()
+            .filter_map(|&o| {
+                let decided = self.resource.offers.get(o)?;
+                (stored.offers.get(o) == Some(decided)).then(|| decided.clone())
+            })
+            .collect();
+        if offers.is_empty() {
+            return None;
+        }
+        stored.offers = offers;
+        Some(stored)
+    }
+}
+
+/// The stored resources of `page`, in its order, each with only the offers the partner may see, read in one query.
+/// A resource deleted or changed since the listings were read is left out (the next request sees the new
+/// catalogue version and decides on it).
+pub async fn load(
+    store: &Store,
+    page: &[VisibleResource<'_>],
+) -> Result<Vec<Resource>, StorageError> {
+    let ids: Vec<String> = page.iter().map(|v| v.resource.id.clone()).collect();
+    let mut stored = catalogue::resources_by_id(store, &ids).await?;
+    Ok(page
+        .iter()
+        .filter_map(|v| {
+            let r = stored.remove(&v.resource.id)?;
+            v.restrict(r)
+        })
+        .collect())
 }
 
 /// The kept snapshot and partners' views; one per contracting service.
@@ -123,7 +160,7 @@ impl CatalogueViews {
         if let Some(s) = kept.as_ref().filter(|s| s.version == version) {
             return Ok(s.clone());
         }
-        let resources = catalogue::resources(store).await?;
+        let resources = catalogue::listings(store).await?;
         let bodies = catalogue::policy_bodies(store).await?;
         let parsed = bodies
             .iter()
@@ -307,12 +344,12 @@ fn decide_offer(
     parsed: &Result<Policy, String>,
     partner: &str,
     config: Option<&PartnerConfig>,
-    resource: &Resource,
+    resource: &Listing,
 ) -> super::decision::Decided {
     let known = facts(FactsInput {
         partner_id: partner,
         partner: config,
-        resource: Some(resource),
+        resource: Some(resource.context()),
         purpose: None,
         agreement: None,
         accesses: None,
@@ -405,6 +442,46 @@ mod tests {
                 .await
                 .unwrap()
                 .is_none());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_page_shows_only_offers_decided_on_even_if_the_resource_changed_since() {
+        for (store, _, _dir) in replicas().await {
+            let (views, policy, p) = (CatalogueViews::default(), engine(), partner(json!({})));
+            for (id, body) in [
+                ("open", json!({"permission": [{"action": "use"}]})),
+                (
+                    "members",
+                    json!({"permission": [{"action": "use", "constraint": [
+                    {"leftOperand": "claim:membership", "operator": "eq", "rightOperand": "ldt-network"}]}]}),
+                ),
+            ] {
+                store
+                    .put_policy(id, ResourceSource::Api, &body)
+                    .await
+                    .unwrap();
+            }
+            put(&store, "urn:r:1", "open").await;
+            put(&store, "urn:r:2", "open").await;
+            let visible = views
+                .visible(&store, &policy, PARTNER, Some(&p))
+                .await
+                .unwrap();
+            let page: Vec<_> = visible.iter().collect();
+            let loaded = load(&store, &page).await.unwrap();
+            assert_eq!(loaded.len(), 2);
+            assert_eq!(loaded[0].title, "urn:r:1", "read whole from the store");
+            assert_eq!(loaded[0].offers[0].policy, "open");
+            // Changed under the page being rendered: its one offer now under a policy nobody decided on.
+            put(&store, "urn:r:1", "members").await;
+            let loaded = load(&store, &page).await.unwrap();
+            assert_eq!(
+                loaded.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+                ["urn:r:2"]
+            );
+            store.delete_resource("urn:r:2").await.unwrap();
+            assert!(load(&store, &page).await.unwrap().is_empty());
         }
     }
 

@@ -208,7 +208,8 @@ pub fn parse(policy: &Value) -> Result<Policy, String> {
 pub struct FactsInput<'a> {
     pub partner_id: &'a str,
     pub partner: Option<&'a PartnerConfig>,
-    pub resource: Option<&'a Resource>,
+    /// What a policy may read of the resource ([`resource_context`], or a kept listing's).
+    pub resource: Option<ResourceContext>,
     pub purpose: Option<&'a str>,
     /// The agreement's id and when it was concluded (transfers and accesses).
     pub agreement: Option<(&'a str, &'a str)>,
@@ -232,7 +233,7 @@ pub fn facts(input: FactsInput<'_>) -> Facts {
             claims: input.partner.map(|p| p.claims.clone()).unwrap_or_default(),
             ..Default::default()
         }),
-        resource: input.resource.map(resource_context),
+        resource: input.resource,
         purpose: input.purpose.map(str::to_string),
         at: Some(now),
         agreed_at: input.agreement.map(|(_, start)| start.to_string()),
@@ -287,7 +288,7 @@ mod tests {
         let f = facts(FactsInput {
             partner_id: &partner.id,
             partner: Some(&partner),
-            resource: Some(&resource),
+            resource: Some(resource_context(&resource)),
             purpose: Some("https://w3id.org/dpv#AcademicResearch"),
             agreement: Some(("urn:agreement:1", "2026-11-24T08:00:00Z")),
             accesses: Some(3),

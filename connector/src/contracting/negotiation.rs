@@ -424,7 +424,7 @@ async fn decide(
     let known = facts(FactsInput {
         partner_id: &n.partner,
         partner: partner.as_ref(),
-        resource: Some(&ours.resource),
+        resource: Some(super::decision::resource_context(&ours.resource)),
         purpose: n.purpose.as_deref(),
         agreement: None,
         accesses: None,

@@ -73,6 +73,10 @@ pub async fn find(
         let Some(policy) = state.store().policy(&offer.policy).await? else {
             return Ok(None);
         };
+        // Only the resource offered is read whole; gone or changed since it was listed, it is not offered.
+        let Some(resource) = v.load(state.store()).await? else {
+            return Ok(None);
+        };
         let mut message_offer = dcat::offer(offer_id, state.participant_id(), &policy.body, id);
         message_offer["target"] = json!(id);
         return Ok(Some(OurOffer {
@@ -80,8 +84,7 @@ pub async fn find(
             policy_version: policy.version,
             policy: policy.body,
             message_offer,
-            // Only the resource offered is copied out of the kept catalogue.
-            resource: v.to_resource(),
+            resource,
         }));
     }
     Ok(None)

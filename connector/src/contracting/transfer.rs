@@ -363,7 +363,7 @@ async fn start_or_refuse(
     let known = facts(FactsInput {
         partner_id: &t.partner,
         partner: partner.as_ref(),
-        resource: resource.as_ref(),
+        resource: resource.as_ref().map(super::decision::resource_context),
         purpose: purpose.as_deref(),
         agreement: Some((&agreement.id, &start_time)),
         accesses: Some(count),

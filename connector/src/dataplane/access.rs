@@ -428,7 +428,9 @@ pub async fn decide(
     let known = facts(FactsInput {
         partner_id: &access.transfer.partner,
         partner: partner.as_ref(),
-        resource: Some(access.resource()),
+        resource: Some(crate::contracting::decision::resource_context(
+            access.resource(),
+        )),
         purpose: access.purpose.as_deref(),
         agreement: Some((&agreement.id, &start)),
         accesses: number.map(|n| n - 1),

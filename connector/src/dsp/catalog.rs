@@ -53,13 +53,13 @@ pub async fn request(
         .iter()
         .filter(|v| filter::matches(v.resource, &conditions))
         .collect();
-    // Only the page is copied out of the kept catalogue.
-    let page: Vec<Resource> = matching
-        .iter()
-        .skip(offset)
-        .take(limit)
-        .map(|v| v.to_resource())
-        .collect();
+    let total = matching.len();
+    // Only the page's resources are read whole.
+    let page: Vec<_> = matching.into_iter().skip(offset).take(limit).collect();
+    let page: Vec<Resource> =
+        crate::contracting::catalogue_views::load(state.contracting.store(), &page)
+            .await
+            .map_err(unreadable)?;
     let page: Vec<&Resource> = page.iter().collect();
     let dsp_base = state.contracting.dsp_base();
     let publication = Publication {
@@ -69,13 +69,13 @@ pub async fn request(
         policies: visible.snapshot().policy_bodies(),
     };
     let body = publication.catalog(&page);
-    tracing::info!(partner = %partner.id, filter = %serde_json::Value::from(message.filter.clone()), shown = page.len(), total = matching.len(), "served catalogue");
+    tracing::info!(partner = %partner.id, filter = %serde_json::Value::from(message.filter.clone()), shown = page.len(), total, "served catalogue");
     crate::audit::record_catalogue_served(
         state.contracting.audit(),
         &partner.id,
         &message.filter,
         page.len(),
-        matching.len(),
+        total,
     )
     .await
     .map_err(|_| CatalogError::internal())?;
@@ -86,7 +86,7 @@ pub async fn request(
         HeaderValue::from_static("application/json"),
     );
     let mut links = Vec::new();
-    if offset.saturating_add(limit) < matching.len() {
+    if offset.saturating_add(limit) < total {
         links.push(format!(
             "<{dsp_base}/catalog/request?offset={}&limit={limit}>; rel=\"next\"",
             offset.saturating_add(limit)
@@ -125,10 +125,13 @@ pub async fn dataset(
         )
     };
     let visible = visible.ok_or_else(not_found)?;
-    let resource = visible
-        .iter()
-        .next()
-        .map(|v| v.to_resource())
+    let Some(v) = visible.iter().next() else {
+        return Err(not_found());
+    };
+    let resource = v
+        .load(state.contracting.store())
+        .await
+        .map_err(unreadable)?
         .ok_or_else(not_found)?;
     let dsp_base = state.contracting.dsp_base();
     let publication = Publication {

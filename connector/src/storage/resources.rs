@@ -73,13 +73,57 @@ impl Store {
         mut each: impl FnMut(&str, &str),
     ) -> Result<(), StorageError> {
         use futures_util::TryStreamExt;
-        let mut rows = sqlx::query("SELECT id, body FROM resources ORDER BY id").fetch(self.pool());
-        while let Some(row) = rows.try_next().await? {
-            let id: String = row.try_get("id")?;
-            let body: String = row.try_get("body")?;
-            each(&id, &body);
+        use sqlx::{ConnectOptions, Connection};
+        const SQL: &str = "SELECT id, body FROM resources ORDER BY id";
+        if self.backend() != super::Backend::Sqlite {
+            let mut rows = sqlx::query(SQL).fetch(self.pool());
+            while let Some(row) = rows.try_next().await? {
+                each(
+                    &row.try_get::<String, _>("id")?,
+                    &row.try_get::<String, _>("body")?,
+                );
+            }
+            return Ok(());
         }
+        // On a connection of its own, closed after: the scan's pages would otherwise stay in the pooled
+        // connection's 32 MiB page cache (about 20 MiB for 10 000 resources), evicting the audit log's hot index
+        // pages and holding memory nobody reads again. In WAL mode this reader neither waits for nor blocks the
+        // writer.
+        let mut conn = self.pool().connect_options().connect().await?;
+        {
+            let mut rows = sqlx::query(SQL).fetch(&mut conn);
+            while let Some(row) = rows.try_next().await? {
+                each(
+                    &row.try_get::<String, _>("id")?,
+                    &row.try_get::<String, _>("body")?,
+                );
+            }
+        }
+        conn.close().await?;
         Ok(())
+    }
+
+    /// The bodies of the stored resources among `ids` (any order; ids with none are left out), in one query.
+    pub async fn resource_bodies(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<(String, String)>, StorageError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT id, body FROM resources WHERE id IN ({})",
+            marks.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for id in ids {
+            query = query.bind(id);
+        }
+        let rows = query.fetch_all(self.pool()).await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("id")?, row.try_get("body")?)))
+            .collect()
     }
 
     pub async fn resource(&self, id: &str) -> Result<Option<ResourceRecord>, StorageError> {
