@@ -13,6 +13,7 @@ use anyhow::Context;
 /// A running nginx, proxying every path to one backend.
 pub struct Nginx {
     child: Child,
+    binary: PathBuf,
     dir: PathBuf,
     /// Its base URL.
     pub url: String,
@@ -55,6 +56,7 @@ impl Nginx {
             .with_context(|| format!("starting {}", binary.display()))?;
         let mut nginx = Nginx {
             child,
+            binary,
             dir,
             url: format!("http://127.0.0.1:{port}"),
         };
@@ -80,6 +82,22 @@ impl Nginx {
 
 impl Drop for Nginx {
     fn drop(&mut self) {
+        // Killing the master outright would leave its workers running, orphaned (each benchmark run left two
+        // behind): asked to stop, the master ends its workers, then itself.
+        let _ = Command::new(&self.binary)
+            .arg("-p")
+            .arg(&self.dir)
+            .arg("-c")
+            .arg(self.dir.join("nginx.conf"))
+            .args(["-s", "stop"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline && matches!(self.child.try_wait(), Ok(None)) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
@@ -153,5 +171,52 @@ mod tests {
         );
         assert!(c.contains("server 127.0.0.1:9;"));
         assert!(c.contains("listen 127.0.0.1:8080;"));
+    }
+
+    /// The processes whose parent is `pid`.
+    fn children(pid: u32) -> Vec<u32> {
+        std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|p| {
+                // `pid (comm) state ppid ...`; comm may hold spaces, so split after its closing parenthesis.
+                std::fs::read_to_string(format!("/proc/{p}/stat"))
+                    .ok()
+                    .and_then(|stat| {
+                        let rest = &stat[stat.rfind(')')? + 1..];
+                        rest.split_whitespace().nth(1)?.parse::<u32>().ok()
+                    })
+                    == Some(pid)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_stopped_nginx_leaves_no_worker_behind() {
+        if binary().is_none() {
+            eprintln!("no nginx binary: skipped (.ci/run installs nginx-light)");
+            return;
+        }
+        let nginx = Nginx::start("http://127.0.0.1:9", &[])
+            .expect("starts")
+            .expect("found");
+        let master = nginx.child.id();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut workers = children(master);
+        while workers.len() < 2 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+            workers = children(master);
+        }
+        assert_eq!(workers.len(), 2, "two workers under the master {master}");
+        drop(nginx);
+        let gone = |p: &u32| !Path::new(&format!("/proc/{p}")).exists();
+        while !workers.iter().all(gone) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(
+            workers.iter().all(gone),
+            "workers {workers:?} outlived their nginx"
+        );
     }
 }

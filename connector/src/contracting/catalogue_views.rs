@@ -66,7 +66,23 @@ struct Entry {
 /// The resources a partner may see now, each with only the offers it may see; in catalogue order.
 pub struct Visible {
     snapshot: Arc<Snapshot>,
-    items: Vec<(usize, Vec<usize>)>,
+    /// The partner's kept view, whose decisions most items refer to.
+    view: Option<Arc<PartnerView>>,
+    items: Vec<Item>,
+}
+
+/// One visible resource: its place in the snapshot and where its visible offers are.
+struct Item {
+    resource: usize,
+    offers: Offers,
+}
+
+enum Offers {
+    /// As decided once: the view's entry at this place (copying 9 000 entries' offers on every request was most of
+    /// a page's time).
+    Kept(usize),
+    /// Decided (in part) on this request.
+    Now(Vec<usize>),
 }
 
 impl Visible {
@@ -77,9 +93,16 @@ impl Visible {
 
     /// Each visible resource as stored (all its offers), with the positions of the offers the partner may see.
     pub fn iter(&self) -> impl Iterator<Item = VisibleResource<'_>> {
-        self.items.iter().map(|(i, offers)| VisibleResource {
-            resource: &self.snapshot.resources[*i],
-            offers,
+        self.items.iter().map(|item| VisibleResource {
+            resource: &self.snapshot.resources[item.resource],
+            offers: match &item.offers {
+                Offers::Now(offers) => offers,
+                Offers::Kept(k) => self
+                    .view
+                    .as_ref()
+                    .and_then(|v| v.entries.get(*k))
+                    .map_or(&[][..], |e| &e.shown),
+            },
         })
     }
 }
@@ -228,9 +251,23 @@ impl CatalogueViews {
         let items = view
             .entries
             .iter()
-            .filter_map(|e| now_visible(&snapshot, policy, partner, config, e))
+            .enumerate()
+            .filter_map(|(k, e)| {
+                if e.each_time.is_empty() {
+                    // An entry is kept only with an offer to show or to decide now.
+                    return Some(Item {
+                        resource: e.resource,
+                        offers: Offers::Kept(k),
+                    });
+                }
+                now_visible(&snapshot, policy, partner, config, e)
+            })
             .collect();
-        Ok(Visible { snapshot, items })
+        Ok(Visible {
+            snapshot,
+            view: Some(view),
+            items,
+        })
     }
 
     /// The resource `id` if `partner` may see it now (decided on that resource alone, so a kept view is not
@@ -251,6 +288,7 @@ impl CatalogueViews {
             .and_then(|e| now_visible(&snapshot, policy, partner, config, &e));
         Ok(item.map(|item| Visible {
             snapshot,
+            view: None,
             items: vec![item],
         }))
     }
@@ -315,7 +353,7 @@ fn now_visible(
     partner: &str,
     config: Option<&PartnerConfig>,
     entry: &Entry,
-) -> Option<(usize, Vec<usize>)> {
+) -> Option<Item> {
     let resource = &snapshot.resources[entry.resource];
     let mut offers = entry.shown.clone();
     for &o in &entry.each_time {
@@ -334,7 +372,10 @@ fn now_visible(
         }
     }
     offers.sort_unstable();
-    (!offers.is_empty()).then_some((entry.resource, offers))
+    (!offers.is_empty()).then_some(Item {
+        resource: entry.resource,
+        offers: Offers::Now(offers),
+    })
 }
 
 /// Whether `partner` may see an offer under `parsed` on `resource`: the policy evaluated in the catalogue scope
