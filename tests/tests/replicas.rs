@@ -216,6 +216,64 @@ async fn two_provider_replicas_share_one_postgresql_database() {
         "one dsp_message_sent entry per delivered message"
     );
 
+    // A suspension recorded through one replica stops the other's data plane at its very next request: what a
+    // replica's data plane keeps in memory stands only while the shared generation in the database is unchanged.
+    let consumer_side = b
+        .running
+        .state
+        .store()
+        .transfer(&transfers[0])
+        .await
+        .unwrap()
+        .unwrap();
+    let pid = consumer_side.provider_pid.clone().unwrap();
+    let token = consumer_side.data_address.as_ref().unwrap()["endpointProperties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "authorization")
+        .unwrap()["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let pull = || {
+        reqwest::Client::new()
+            .get(format!("{}/data/{pid}", a2.running.public_url()))
+            .bearer_auth(&token)
+            .send()
+    };
+    let before = pull().await.unwrap().status();
+    assert!(
+        before != 401 && before != 409,
+        "served (or the absent backend failed) before the suspension: {before}"
+    );
+    let provider_side = a1
+        .running
+        .state
+        .store()
+        .transfers()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.provider_pid.as_deref() == Some(pid.as_str()))
+        .unwrap();
+    let r = a1
+        .management(
+            Method::POST,
+            &format!("/api/v1/transfers/{}/suspend", provider_side.id),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let after = pull().await.unwrap();
+    assert_eq!(
+        after.status(),
+        409,
+        "replica 2 still serves a transfer replica 1 suspended: {}",
+        after.text().await.unwrap()
+    );
+
     b.running.stop().await;
     a2.running.stop().await;
     a1.running.stop().await;

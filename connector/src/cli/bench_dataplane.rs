@@ -122,6 +122,8 @@ pub struct Settings {
     /// What each 1 KB answer costs the backend: waiting (no CPU), then CPU.
     pub backend_wait_us: u64,
     pub backend_work_us: u64,
+    /// A PostgreSQL URL: city A keeps its state (audit log, receipts) in a new schema there.
+    pub postgres: Option<String>,
 }
 
 /// The most requests the local-endpoint run makes: each one costs the consumer a receipt fetch, check and record,
@@ -147,9 +149,24 @@ async fn measure(placement: &Placement, settings: &Settings) -> anyhow::Result<(
         ..
     } = *settings;
     let (backend, _platform) = Placement::on(&placement.load, sample_backend::start()).await??;
+    let storage_a = match &settings.postgres {
+        Some(base) => Some(crate::storage::new_postgres_schema(base, "bench").await?),
+        None => None,
+    };
+    println!(
+        "city A (provider) on {}",
+        if storage_a.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        }
+    );
     let pair = {
         let backend = backend.clone();
-        Placement::on(&placement.proxy, async move { Pair::start(&backend).await }).await??
+        Placement::on(&placement.proxy, async move {
+            Pair::start_on(&backend, false, storage_a).await
+        })
+        .await??
     };
     let resource = json!({
         "id": DATASET, "kind": "dataset", "stage": "raw", "title": "Benchmark payloads",

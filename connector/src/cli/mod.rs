@@ -146,6 +146,9 @@ pub enum BenchCommand {
         /// Microseconds of CPU the sample backend spends on each 1 KB answer (query evaluation, serialisation).
         #[arg(long, default_value_t = 0)]
         backend_work_us: u64,
+        /// City A (the provider) on PostgreSQL (a new schema in this database) instead of SQLite.
+        #[arg(long, value_name = "URL")]
+        postgres: Option<String>,
     },
 }
 
@@ -200,6 +203,7 @@ pub fn main() -> ExitCode {
                     pin,
                     backend_wait_us,
                     backend_work_us,
+                    postgres,
                 },
         } => runtime().and_then(|rt| {
             rt.block_on(bench_dataplane::run(bench_dataplane::Settings {
@@ -209,6 +213,7 @@ pub fn main() -> ExitCode {
                 pin,
                 backend_wait_us,
                 backend_work_us,
+                postgres,
             }))
         }),
         Command::Bench {

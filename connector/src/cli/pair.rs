@@ -30,11 +30,23 @@ impl Pair {
     /// Like [`Pair::start`]; with `tls`, a development PKI in the pair's directory (`pki/`) and both cities on
     /// HTTPS, requiring each other's certificate (mutual TLS, pinned by fingerprint).
     pub async fn start_with(backend: &str, tls: bool) -> anyhow::Result<Pair> {
+        Self::start_on(backend, tls, None).await
+    }
+
+    /// Like [`Pair::start_with`], with city A's storage at `storage_a` (a database URL) instead of its directory.
+    pub async fn start_on(
+        backend: &str,
+        tls: bool,
+        storage_a: Option<String>,
+    ) -> anyhow::Result<Pair> {
         let dir = std::env::temp_dir().join(format!("twinport-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir)?;
         let (dir_a, dir_b) = write_cities(&dir, backend, ["127.0.0.1:0", "127.0.0.1:0"], None)?;
         let mut config_a = Config::load(&dir_a.join("twinport.toml"))?;
         let mut config_b = Config::load(&dir_b.join("twinport.toml"))?;
+        if let Some(url) = storage_a {
+            config_a.storage_url = url;
+        }
         if tls {
             let names = ["city-a", "city-b"].map(String::from);
             let pki = super::certs::generate(&dir.join("pki"), &names, false)?;

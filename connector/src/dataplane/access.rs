@@ -188,23 +188,26 @@ pub async fn transfer_for_token(
     token: &str,
     peer: Option<&TlsPeer>,
 ) -> Result<TransferRecord, Refusal> {
-    serving_transfer(state, pid, token, peer)
+    let generation = state.store().generation().await;
+    serving_transfer(state, pid, token, peer, generation)
         .await
         .map(|(t, _)| t)
 }
 
-/// As [`transfer_for_token`], with the state our latest unacknowledged message for the transfer leads to.
+/// As [`transfer_for_token`], with the state our latest unacknowledged message for the transfer leads to;
+/// `generation` is the store's, read before (see [`crate::storage::Store::generation`]).
 async fn serving_transfer(
     state: &DataPlaneState,
     pid: &str,
     token: &str,
     peer: Option<&TlsPeer>,
+    generation: Option<u64>,
 ) -> Result<(TransferRecord, Option<String>), Refusal> {
     let hash = token_hash(token);
     let cached = state
         .data_plane()
         .transfers()
-        .get_or_load(&hash, state.store().generation(), async {
+        .get_or_load(&hash, generation, async {
             state
                 .store()
                 .serving_transfer(&hash)
@@ -254,7 +257,9 @@ pub async fn authorize(
     let token = bearer(headers).ok_or_else(|| {
         Refusal::unauthorized("a bearer token from the transfer's data address is required")
     })?;
-    let (mut transfer, planned) = serving_transfer(state, pid, token, peer).await?;
+    // Read once, before every kept row is looked up: on PostgreSQL it is one query where the rows would be three.
+    let generation = state.store().generation().await;
+    let (mut transfer, planned) = serving_transfer(state, pid, token, peer, generation).await?;
     if let Some(stopping) = planned.filter(|p| p != "STARTED") {
         // We decided to stop (our suspension or completion awaits the partner's acknowledgement): our own data
         // plane stops at once, whatever the partner answers.
@@ -295,15 +300,17 @@ pub async fn authorize(
             },
             None => None,
         };
-    admit(state, transfer, declared).await
+    admit(state, transfer, declared, generation).await
 }
 
 /// Transfer state, agreement and resource of a transfer already identified (by a pull token, or as the push
-/// transfer the provider itself is serving); `declared` is a purpose declared for this one access.
+/// transfer the provider itself is serving); `declared` is a purpose declared for this one access; `generation` is
+/// the store's, read before the transfer was.
 pub async fn admit(
     state: &DataPlaneState,
     transfer: TransferRecord,
     declared: Option<String>,
+    generation: Option<u64>,
 ) -> Result<Access, Refused> {
     let refuse = |refusal: Refusal| Refused {
         refusal,
@@ -340,7 +347,7 @@ pub async fn admit(
     let resource = state
         .data_plane()
         .resources()
-        .get_or_load(&target, state.store().generation(), async {
+        .get_or_load(&target, generation, async {
             let record = state
                 .store()
                 .resource(&target)
@@ -360,7 +367,7 @@ pub async fn admit(
             state
                 .data_plane()
                 .duties()
-                .get_or_load(&id, state.store().generation(), async {
+                .get_or_load(&id, generation, async {
                     state
                         .store()
                         .duty_states(&id)

@@ -2,8 +2,8 @@
 //! states), kept in memory for as long as the store's write generation shows they cannot have changed. Any
 //! committed write to transfers, resources or duty states moves the generation on, so a suspension, a
 //! termination, a revoked token, an edited resource or a duty recorded as violated takes effect on the very next
-//! request. Where the store has no generation (PostgreSQL, which other replicas
-//! may write) nothing is kept and every request reads the database.
+//! request. On PostgreSQL, which other replicas may write, the generation is read from the database (one query per
+//! request instead of one per row); if that read fails nothing is kept and the rows are read.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

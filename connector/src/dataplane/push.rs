@@ -159,7 +159,8 @@ async fn push(
     line: &mut AccessLine,
 ) -> Result<(), Failure> {
     let (endpoint, auth) = target(t)?;
-    let access = access::admit(state, t.clone(), None)
+    let generation = state.store().generation().await;
+    let access = access::admit(state, t.clone(), None, generation)
         .await
         .map_err(|r| r.refusal)?;
     line.resource = Some(access.resource().id.clone());

@@ -41,6 +41,7 @@ fn state_of(text: &str) -> Result<DutyState, StorageError> {
 impl Store {
     /// Appends a record; it is in force from now on.
     pub async fn record_duty_state(&self, r: &DutyRecord) -> Result<(), StorageError> {
+        let mut tx = self.pool().begin().await?;
         sqlx::query(
             "INSERT INTO duty_states (agreement_id, duty, state, note, recorded_by, recorded_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -55,8 +56,10 @@ impl Store {
         } else {
             r.recorded_at.clone()
         })
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
+        super::data_plane_version::bump(&mut tx).await?;
+        tx.commit().await?;
         self.bump_generation();
         Ok(())
     }

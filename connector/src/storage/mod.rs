@@ -4,6 +4,7 @@
 mod agreements;
 mod catalogue_version;
 mod data_plane;
+mod data_plane_version;
 mod duties;
 mod outbox;
 mod policies;
@@ -146,14 +147,17 @@ impl Store {
         self.backend
     }
 
-    /// The write generation of transfers, resources and duty states, when this process sees every such write: on SQLite
-    /// (one process owns the file). On PostgreSQL other replicas may write, so there is none and callers read
-    /// the database each time. A value read *before* a lookup and still current afterwards means the looked-up
-    /// rows have not changed since; the bump follows the commit, so once a write returned, no cache filled
-    /// before it is trusted.
-    pub fn generation(&self) -> Option<u64> {
-        (self.backend == Backend::Sqlite)
-            .then(|| self.generation.load(std::sync::atomic::Ordering::Acquire))
+    /// The write generation of transfers, resources and duty states. On SQLite one process owns the file and sees
+    /// every such write, so it counts them in memory; on PostgreSQL other replicas may write, so it is read from
+    /// the database (one row each for the data plane and the catalogue, moved on inside every such write's
+    /// transaction), and `None` if that read fails (callers then read the rows themselves). A value read *before*
+    /// a lookup and still current afterwards means the looked-up rows have not changed since; the in-memory bump
+    /// follows the commit, so once a write returned, no cache filled before it is trusted.
+    pub async fn generation(&self) -> Option<u64> {
+        match self.backend {
+            Backend::Sqlite => Some(self.generation.load(std::sync::atomic::Ordering::Acquire)),
+            Backend::Postgres => self.shared_generation().await.ok(),
+        }
     }
 
     /// Marks transfers, resources or duty states as changed.

@@ -162,13 +162,16 @@ impl Store {
     }
 
     pub async fn outbox_delivered(&self, id: i64, attempts: i64) -> Result<(), StorageError> {
+        let mut tx = self.pool().begin().await?;
         sqlx::query("UPDATE outbox SET status = 'delivered', attempts = $1, last_error = NULL, delivered_at = $2 WHERE id = $3")
             .bind(attempts)
             .bind(now_text())
             .bind(id)
-            .execute(self.pool())
+            .execute(&mut *tx)
             .await?;
         // What the data plane keeps about a transfer includes its pending transition.
+        super::data_plane_version::bump(&mut tx).await?;
+        tx.commit().await?;
         self.bump_generation();
         Ok(())
     }
@@ -199,14 +202,17 @@ impl Store {
         attempts: i64,
         error: &str,
     ) -> Result<(), StorageError> {
+        let mut tx = self.pool().begin().await?;
         sqlx::query(
             "UPDATE outbox SET status = 'failed', attempts = $1, last_error = $2 WHERE id = $3",
         )
         .bind(attempts)
         .bind(error)
         .bind(id)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
+        super::data_plane_version::bump(&mut tx).await?;
+        tx.commit().await?;
         self.bump_generation();
         Ok(())
     }
@@ -219,6 +225,7 @@ impl Store {
     ) -> Result<(), StorageError> {
         // The process's first message (the one that creates it at the partner) stays, so that a termination queued
         // behind it still has a process to end.
+        let mut tx = self.pool().begin().await?;
         sqlx::query(
             "UPDATE outbox SET status = 'cancelled' WHERE process_id = $1 AND status = 'pending' AND kind <> $2 \
              AND id <> (SELECT MIN(id) FROM outbox WHERE process_id = $3)",
@@ -226,8 +233,10 @@ impl Store {
             .bind(process_id)
             .bind(except_kind)
             .bind(process_id)
-            .execute(self.pool())
+            .execute(&mut *tx)
             .await?;
+        super::data_plane_version::bump(&mut tx).await?;
+        tx.commit().await?;
         self.bump_generation();
         Ok(())
     }

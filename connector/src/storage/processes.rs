@@ -455,6 +455,9 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         write_change(&mut tx, row.common().id, change).await?;
+        if R::CACHED {
+            super::data_plane_version::bump(&mut tx).await?;
+        }
         tx.commit().await?;
         if R::CACHED {
             self.bump_generation();
@@ -484,6 +487,9 @@ impl Store {
             return Ok(false);
         }
         write_change(&mut tx, id, change).await?;
+        if R::CACHED {
+            super::data_plane_version::bump(&mut tx).await?;
+        }
         tx.commit().await?;
         if R::CACHED {
             self.bump_generation();
