@@ -770,3 +770,32 @@ pub async fn city_pair_backed_with(
 ) -> (City, City) {
     start_pair(storage, backend, inline_partners, &tweak).await
 }
+
+/// The bearer token in a data address (its `authorization` endpoint property).
+pub fn address_token(address: &Option<serde_json::Value>) -> String {
+    address.as_ref().expect("a data address")["endpointProperties"]
+        .as_array()
+        .expect("endpoint properties")
+        .iter()
+        .find(|p| p["name"] == "authorization")
+        .expect("an authorization property")["value"]
+        .as_str()
+        .expect("text")
+        .to_string()
+}
+
+/// The first of `city`'s transfers that `which` picks.
+pub async fn transfer_where(
+    city: &City,
+    which: impl Fn(&twinport::storage::TransferRecord) -> bool,
+) -> twinport::storage::TransferRecord {
+    city.running
+        .state
+        .store()
+        .transfers()
+        .await
+        .expect("transfers read")
+        .into_iter()
+        .find(|t| which(t))
+        .expect("such a transfer")
+}

@@ -355,15 +355,7 @@ async fn suspension_is_refused_locally_and_a_resumed_transfer_uses_the_new_token
 }
 
 fn token_of(address: &Option<Value>) -> String {
-    address.as_ref().unwrap()["endpointProperties"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "authorization")
-        .unwrap()["value"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    twinport_e2e::address_token(address)
 }
 
 #[tokio::test]

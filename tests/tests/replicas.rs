@@ -227,15 +227,7 @@ async fn two_provider_replicas_share_one_postgresql_database() {
         .unwrap()
         .unwrap();
     let pid = consumer_side.provider_pid.clone().unwrap();
-    let token = consumer_side.data_address.as_ref().unwrap()["endpointProperties"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "authorization")
-        .unwrap()["value"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = twinport_e2e::address_token(&consumer_side.data_address);
     let pull = || {
         reqwest::Client::new()
             .get(format!("{}/data/{pid}", a2.running.public_url()))
@@ -247,16 +239,9 @@ async fn two_provider_replicas_share_one_postgresql_database() {
         before != 401 && before != 409,
         "served (or the absent backend failed) before the suspension: {before}"
     );
-    let provider_side = a1
-        .running
-        .state
-        .store()
-        .transfers()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|t| t.provider_pid.as_deref() == Some(pid.as_str()))
-        .unwrap();
+    let provider_side =
+        twinport_e2e::transfer_where(&a1, |t| t.provider_pid.as_deref() == Some(pid.as_str()))
+            .await;
     let r = a1
         .management(
             Method::POST,

@@ -129,7 +129,7 @@ async fn fetch(state: &DataPlaneState, jobs: &[Job]) -> Result<BatchAnswer, Stri
     };
     // The newest credential: a transfer's token may have been renewed while the earlier responses streamed.
     let token = &jobs[jobs.len() - 1].access.token;
-    let mut response = state
+    let response = state
         .http()
         .post(&jobs[0].url)
         // As for single receipts (see `receipts::fetch`): a connection of its own.
@@ -140,25 +140,7 @@ async fn fetch(state: &DataPlaneState, jobs: &[Job]) -> Result<BatchAnswer, Stri
         .send()
         .await
         .map_err(|e| format!("cannot fetch the receipts: {e}"))?;
-    if !response.status().is_success() {
-        return Err(format!(
-            "the receipts URL answered HTTP {}",
-            response.status().as_u16()
-        ));
-    }
-    let mut document = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| format!("cannot read the receipts: {e}"))?
-    {
-        document.extend_from_slice(&chunk);
-        if document.len() > MAX_ANSWER_BYTES {
-            return Err(format!(
-                "the receipts answer is larger than {MAX_ANSWER_BYTES} bytes"
-            ));
-        }
-    }
+    let document = super::receipts::read_answer(response, MAX_ANSWER_BYTES, "receipts").await?;
     serde_json::from_slice(&document).map_err(|e| format!("the receipts answer is not one: {e}"))
 }
 

@@ -196,7 +196,7 @@ pub async fn fetch_and_check(state: &DataPlaneState, access: &Access) -> Receipt
 
 /// GETs a receipt document with `token`, refusing oversized answers.
 pub async fn fetch(state: &DataPlaneState, url: &str, token: &str) -> Result<Vec<u8>, String> {
-    let mut response = state
+    let response = state
         .http()
         .get(url)
         // On its own connection, closed after: a request the pool later sent on a connection that had carried a
@@ -209,9 +209,18 @@ pub async fn fetch(state: &DataPlaneState, url: &str, token: &str) -> Result<Vec
         .send()
         .await
         .map_err(|e| format!("cannot fetch the receipt: {e}"))?;
+    read_answer(response, MAX_RECEIPT_BYTES, "receipt").await
+}
+
+/// The body of a successful answer about receipts (`what`: "receipt" or "receipts"), refused beyond `max` bytes.
+pub(super) async fn read_answer(
+    mut response: reqwest::Response,
+    max: usize,
+    what: &str,
+) -> Result<Vec<u8>, String> {
     if !response.status().is_success() {
         return Err(format!(
-            "the receipt URL answered HTTP {}",
+            "the {what} URL answered HTTP {}",
             response.status().as_u16()
         ));
     }
@@ -219,13 +228,11 @@ pub async fn fetch(state: &DataPlaneState, url: &str, token: &str) -> Result<Vec
     while let Some(chunk) = response
         .chunk()
         .await
-        .map_err(|e| format!("cannot read the receipt: {e}"))?
+        .map_err(|e| format!("cannot read the {what}: {e}"))?
     {
         document.extend_from_slice(&chunk);
-        if document.len() > MAX_RECEIPT_BYTES {
-            return Err(format!(
-                "the receipt is larger than {MAX_RECEIPT_BYTES} bytes"
-            ));
+        if document.len() > max {
+            return Err(format!("the {what} answer is larger than {max} bytes"));
         }
     }
     Ok(document)
