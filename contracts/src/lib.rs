@@ -6,6 +6,7 @@
 
 pub mod canonical;
 pub mod catalog;
+pub mod did;
 pub mod dsp;
 pub mod identity;
 pub mod ids;
