@@ -108,12 +108,12 @@ pub fn issue_token(
     ))
 }
 
-fn b64_json(v: &Value) -> String {
+pub(super) fn b64_json(v: &Value) -> String {
     URL_SAFE_NO_PAD.encode(v.to_string())
 }
 
 /// Splits a compact JWT into its three segments.
-fn segments(token: &str) -> Result<(&str, &str, &str), TokenError> {
+pub(super) fn segments(token: &str) -> Result<(&str, &str, &str), TokenError> {
     let mut parts = token.split('.');
     match (parts.next(), parts.next(), parts.next(), parts.next()) {
         (Some(h), Some(p), Some(s), None) if !h.is_empty() && !p.is_empty() => Ok((h, p, s)),
@@ -123,7 +123,7 @@ fn segments(token: &str) -> Result<(&str, &str, &str), TokenError> {
     }
 }
 
-fn decode_claims(payload_b64: &str) -> Result<Map<String, Value>, TokenError> {
+pub(super) fn decode_claims(payload_b64: &str) -> Result<Map<String, Value>, TokenError> {
     let bytes = URL_SAFE_NO_PAD
         .decode(payload_b64)
         .map_err(|_| TokenError::Malformed("payload: not base64url".into()))?;
@@ -138,7 +138,10 @@ pub fn unverified_issuer(token: &str) -> Result<String, TokenError> {
     string_claim(&claims, "iss")
 }
 
-fn string_claim(claims: &Map<String, Value>, name: &'static str) -> Result<String, TokenError> {
+pub(super) fn string_claim(
+    claims: &Map<String, Value>,
+    name: &'static str,
+) -> Result<String, TokenError> {
     match claims.get(name) {
         Some(Value::String(s)) => Ok(s.clone()),
         None | Some(Value::Null) => Err(TokenError::MissingClaim(name)),
