@@ -12,13 +12,13 @@ use std::collections::HashMap;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use twinport_contracts::receipt::{sign_batch, AccessReceipt, SignedReceipt, MAX_BATCH};
 
 use super::problem::Refusal;
-use super::receipts::{backed_by_log, owner, read_stored, Stored, WAIT};
+use super::receipts::{backed_by_log, json_ok, owner, read_stored, Stored, WAIT};
 use crate::dataplane::DataPlaneState;
 use crate::tls::TlsPeer;
 
@@ -55,15 +55,7 @@ pub async fn post(
     let peer = TlsPeer::of(&extensions);
     match answer(&state, &pid, &headers, peer, &body).await {
         Ok(answer) => match serde_json::to_vec(&answer) {
-            Ok(body) => (
-                StatusCode::OK,
-                [(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
-                )],
-                body,
-            )
-                .into_response(),
+            Ok(body) => json_ok(body),
             Err(e) => Refusal::internal(e).into_response(),
         },
         Err(r) => r.into_response(),

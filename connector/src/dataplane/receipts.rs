@@ -110,17 +110,22 @@ pub async fn get(
 ) -> Response {
     let peer = TlsPeer::of(&extensions);
     match receipt(&state, &pid, &request_id, &headers, peer).await {
-        Ok(body) => (
-            StatusCode::OK,
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )],
-            body,
-        )
-            .into_response(),
+        Ok(body) => json_ok(body),
         Err(r) => r.into_response(),
     }
+}
+
+/// A 200 answer with a JSON document (a receipt, or a batch of them).
+pub(super) fn json_ok(body: impl IntoResponse) -> Response {
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
 }
 
 async fn receipt(

@@ -118,10 +118,9 @@ impl Store {
         if request_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let marks: Vec<String> = (1..=request_ids.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT request_id, transfer_id, partner, body FROM data_receipts WHERE request_id IN ({})",
-            marks.join(", ")
+            super::values::in_list(request_ids.len())
         );
         let mut query = sqlx::query(&sql);
         for id in request_ids {

@@ -72,33 +72,16 @@ impl Store {
         &self,
         mut each: impl FnMut(&str, &str),
     ) -> Result<(), StorageError> {
-        use futures_util::TryStreamExt;
         use sqlx::{ConnectOptions, Connection};
-        const SQL: &str = "SELECT id, body FROM resources ORDER BY id";
         if self.backend() != super::Backend::Sqlite {
-            let mut rows = sqlx::query(SQL).fetch(self.pool());
-            while let Some(row) = rows.try_next().await? {
-                each(
-                    &row.try_get::<String, _>("id")?,
-                    &row.try_get::<String, _>("body")?,
-                );
-            }
-            return Ok(());
+            return stream_bodies(self.pool(), &mut each).await;
         }
         // On a connection of its own, closed after: the scan's pages would otherwise stay in the pooled
         // connection's 32 MiB page cache (about 20 MiB for 10 000 resources), evicting the audit log's hot index
         // pages and holding memory nobody reads again. In WAL mode this reader neither waits for nor blocks the
         // writer.
         let mut conn = self.pool().connect_options().connect().await?;
-        {
-            let mut rows = sqlx::query(SQL).fetch(&mut conn);
-            while let Some(row) = rows.try_next().await? {
-                each(
-                    &row.try_get::<String, _>("id")?,
-                    &row.try_get::<String, _>("body")?,
-                );
-            }
-        }
+        stream_bodies(&mut conn, &mut each).await?;
         conn.close().await?;
         Ok(())
     }
@@ -111,10 +94,9 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT id, body FROM resources WHERE id IN ({})",
-            marks.join(", ")
+            super::values::in_list(ids.len())
         );
         let mut query = sqlx::query(&sql);
         for id in ids {
@@ -219,6 +201,22 @@ impl Store {
         self.bump_generation();
         Ok(())
     }
+}
+
+/// Streams `id, body` of every resource, in id order, to `each`.
+async fn stream_bodies<'c>(
+    executor: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    each: &mut impl FnMut(&str, &str),
+) -> Result<(), StorageError> {
+    use futures_util::TryStreamExt;
+    let mut rows = sqlx::query("SELECT id, body FROM resources ORDER BY id").fetch(executor);
+    while let Some(row) = rows.try_next().await? {
+        each(
+            &row.try_get::<String, _>("id")?,
+            &row.try_get::<String, _>("body")?,
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -36,6 +36,15 @@ pub fn placeholders(backend: Backend, rows: usize, columns: usize) -> String {
     sql
 }
 
+/// `$1, $2, …, $n`: the parameters of an `IN (…)` list of `n` keys, bound in order (numbered parameters work on
+/// both backends).
+pub fn in_list(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Inserts `rows` in `tx`, [`ROWS_PER_INSERT`] to a statement: `head` is the statement up to `VALUES`
 /// (`INSERT INTO t (a, b)`), and `bind` binds one row's `columns` values in order.
 pub async fn insert_rows<T>(

@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 use twinport_contracts::identity::Jwks;
-use twinport_contracts::receipt::SignedReceipt;
+use twinport_contracts::jws::verify_detached;
+use twinport_contracts::receipt::{ReceiptError, SignedReceipt};
 
 use super::receipts::{check_fields, Expected, ReceiptCheck};
 use super::record::{record_access, Access};
@@ -195,20 +196,8 @@ async fn check_all(state: &DataPlaneState, jobs: &[Job], answer: BatchAnswer) ->
             outcome = signature(&receipt, jwks.as_ref(), &mut verified);
         }
         let outcome = outcome.and_then(|()| {
-            let t = &access.transfer;
-            let expected = Expected {
-                provider: &t.partner,
-                consumer: state.participant_id(),
-                agreement_id: &t.agreement_id,
-                provider_transfer: t.provider_pid.as_deref(),
-                request_id: Some(id),
-                method: &access.method,
-                path: Some(&access.path),
-                status: access.status,
-                bytes: access.bytes,
-                sha256: &access.sha256,
-            };
-            check_fields(&receipt, &expected).map_err(|e| e.to_string())
+            check_fields(&receipt, &Expected::of(state.participant_id(), access))
+                .map_err(|e| e.to_string())
         });
         out.push(ReceiptCheck {
             verified: outcome.is_ok(),
@@ -226,9 +215,17 @@ fn signature(
     verified: &mut HashMap<(String, Vec<u8>), Result<(), String>>,
 ) -> Result<(), String> {
     let jwks = jwks.map_err(Clone::clone)?;
-    let payload = receipt.signed_payload().map_err(|e| e.to_string())?;
-    verified
-        .entry((receipt.signature.clone(), payload))
-        .or_insert_with(|| receipt.verify(jwks).map(|_| ()).map_err(|e| e.to_string()))
-        .clone()
+    let key = (
+        receipt.signature.clone(),
+        receipt.signed_payload().map_err(|e| e.to_string())?,
+    );
+    if let Some(known) = verified.get(&key) {
+        return known.clone();
+    }
+    // The statement is computed once, for the memo and the check alike.
+    let outcome = verify_detached(&key.0, &key.1, jwks)
+        .map(|_| ())
+        .map_err(|e| ReceiptError::from(e).to_string());
+    verified.insert(key, outcome.clone());
+    outcome
 }

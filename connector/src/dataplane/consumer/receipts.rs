@@ -51,6 +51,25 @@ pub struct Expected<'a> {
     pub sha256: &'a str,
 }
 
+impl<'a> Expected<'a> {
+    /// What the receipt for `access`, relayed to us (`consumer`), must say.
+    pub fn of(consumer: &'a str, access: &'a Access) -> Expected<'a> {
+        let t = &access.transfer;
+        Expected {
+            provider: &t.partner,
+            consumer,
+            agreement_id: &t.agreement_id,
+            provider_transfer: t.provider_pid.as_deref(),
+            request_id: access.request_id.as_deref(),
+            method: &access.method,
+            path: Some(&access.path),
+            status: access.status,
+            bytes: access.bytes,
+            sha256: &access.sha256,
+        }
+    }
+}
+
 /// Checks a receipt: the signature against `jwks` and every field against what we saw. Fails closed: the first
 /// disagreement is the answer.
 pub fn check_receipt(
@@ -173,20 +192,9 @@ pub async fn fetch_and_check(state: &DataPlaneState, access: &Access) -> Receipt
         Ok(r) => r,
         Err(e) => return ReceiptCheck::missing(e.to_string()),
     };
-    let t = &access.transfer;
-    let expected = Expected {
-        provider: &t.partner,
-        consumer: state.participant_id(),
-        agreement_id: &t.agreement_id,
-        provider_transfer: t.provider_pid.as_deref(),
-        request_id: access.request_id.as_deref(),
-        method: &access.method,
-        path: Some(&access.path),
-        status: access.status,
-        bytes: access.bytes,
-        sha256: &access.sha256,
-    };
-    let outcome = verify_with_partner_keys(state, &t.partner, &receipt, &expected).await;
+    let expected = Expected::of(state.participant_id(), access);
+    let outcome =
+        verify_with_partner_keys(state, &access.transfer.partner, &receipt, &expected).await;
     ReceiptCheck {
         verified: outcome.is_ok(),
         problem: outcome.err(),
