@@ -137,6 +137,8 @@ pub enum StartError {
     Telemetry(#[from] crate::telemetry::traces::TraceSetupError),
     #[error(transparent)]
     Tls(#[from] crate::tls::TlsError),
+    #[error(transparent)]
+    Credentials(#[from] crate::identity::dcp::wallet::WalletError),
 }
 
 // The messages already carry the cause; keeping it out of `source()` stops `{:#}` from printing it twice.
@@ -239,7 +241,18 @@ impl RunningConnector {
 
 /// Starts a connector from a validated config.
 pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
-    let identity = LocalIdentity::load(&config.participant_id, &config.signing_key_path)?;
+    let mut identity = LocalIdentity::load(&config.participant_id, &config.signing_key_path)?;
+    // Our own credentials are read before any port is bound: one that is not ours stops the start.
+    let wallet = match &config.dcp {
+        Some(dcp) => {
+            identity = identity.speaking_dcp();
+            let wallet =
+                crate::identity::dcp::Wallet::load(&dcp.credentials_dir, &config.participant_id)?;
+            wallet.warn_expiring(time::OffsetDateTime::now_utc(), dcp.expiry_warning);
+            Some(Arc::new(wallet))
+        }
+        None => None,
+    };
     let store = Store::connect(&config.storage_url).await?;
     let telemetry = crate::telemetry::Telemetry::new(&config.telemetry, &config.participant_id)?;
     let policy = PolicyService::load(&config.catalogue_dir, &config.policy_time_zone)?
@@ -309,9 +322,22 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
         .map_err(|e| StartError::Http(e.to_string()))?;
     let data_plane = DataPlane::new(config.backend_timeout, tls.backend_client_config())
         .map_err(StartError::Http)?;
+    let mut directory = PartnerDirectory::new(&config.partners, http.clone());
+    let dcp = match (&config.dcp, wallet) {
+        (Some(dcp), Some(wallet)) => {
+            let dcp =
+                crate::identity::dcp::Dcp::new(dcp.clone(), identity.clone(), wallet, http.clone());
+            crate::identity::dcp::warn_before_expiry(dcp.clone());
+            directory = directory.with_dcp(dcp.clone());
+            Some(dcp)
+        }
+        _ => None,
+    };
     let partners = Partners::new(
-        PartnerDirectory::new(&config.partners, http.clone()),
-        client::DspClient::new(identity.clone(), http.clone()).traced(telemetry.traces().clone()),
+        directory,
+        client::DspClient::new(identity.clone(), http.clone())
+            .traced(telemetry.traces().clone())
+            .with_dcp(dcp),
         http,
         telemetry.traces().clone(),
     );

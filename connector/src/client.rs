@@ -9,6 +9,7 @@ use twinport_contracts::dsp::DSP_VERSION;
 use twinport_contracts::message::DspMessage;
 
 use crate::config::PartnerConfig;
+use crate::identity::dcp::Dcp;
 use crate::identity::LocalIdentity;
 use crate::telemetry::traces::Traces;
 
@@ -42,6 +43,8 @@ pub struct DspClient {
     identity: LocalIdentity,
     http: reqwest::Client,
     traces: Traces,
+    /// Resolves where partners known only by DID are.
+    dcp: Option<Dcp>,
 }
 
 impl DspClient {
@@ -50,7 +53,14 @@ impl DspClient {
             identity,
             http,
             traces: Traces::default(),
+            dcp: None,
         }
+    }
+
+    /// Finds partners known only by DID through their DID documents.
+    pub fn with_dcp(mut self, dcp: Option<Dcp>) -> DspClient {
+        self.dcp = dcp;
+        self
     }
 
     /// Sends the trace context with every request from now on (and opens a client span for it).
@@ -61,10 +71,22 @@ impl DspClient {
 
     /// `<root><path>` of the partner's DSP 2025-1 binding.
     pub async fn discover(&self, partner: &PartnerConfig) -> Result<String, ClientError> {
-        let root = partner
-            .url
-            .as_deref()
-            .ok_or_else(|| ClientError::NoUrl(partner.id.clone()))?;
+        let found;
+        let root = match (&partner.url, &self.dcp) {
+            (Some(url), _) => url.as_str(),
+            // A partner known by DID says in its DID document where its connector is.
+            (None, Some(dcp)) if partner.id.starts_with("did:web:") => {
+                found = dcp
+                    .connector_url(&partner.id)
+                    .await
+                    .map_err(|r| ClientError::Request {
+                        step: "DID resolution",
+                        message: r.to_string(),
+                    })?;
+                found.as_str()
+            }
+            (None, _) => return Err(ClientError::NoUrl(partner.id.clone())),
+        };
         let url = format!("{root}/.well-known/dspace-version");
         let (request, _span) = self
             .traces

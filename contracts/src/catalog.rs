@@ -84,11 +84,27 @@ impl DspMessage for CatalogError {
 
 /// One protocol version a connector serves, as listed in `/.well-known/dspace-version`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ProtocolVersion {
     pub version: String,
     pub path: String,
     /// Always `"HTTPS"` in 2025-1, the only binding the schema allows.
     pub binding: String,
+    /// How participants are identified on this entry (`did:web` with DCP).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifier_type: Option<String>,
+    /// How callers authenticate on this entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<VersionAuth>,
+}
+
+/// The authentication protocol a version entry expects (DSP 2025-1 `Auth`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionAuth {
+    pub protocol: String,
+    pub version: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub profile: Vec<String>,
 }
 
 impl ProtocolVersion {
@@ -98,6 +114,8 @@ impl ProtocolVersion {
             version: DSP_VERSION.into(),
             path: path.into(),
             binding: "HTTPS".into(),
+            identifier_type: None,
+            auth: None,
         }
     }
 }

@@ -9,13 +9,15 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::json;
 
-use crate::identity::{IdentityError, Jwks, KeyAlgorithm, SignatureFailure, SigningKey};
+use crate::identity::{IdentityError, Jwks, SignatureFailure, SigningKey, VerifyAlgorithm};
 
 /// Who signed, as established by a successful verification.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedSignature {
     pub kid: String,
-    pub alg: KeyAlgorithm,
+    /// Any algorithm partners may verify with, not only the ones we sign with; compares equal to the matching
+    /// [`crate::identity::KeyAlgorithm`].
+    pub alg: VerifyAlgorithm,
 }
 
 /// Why a detached JWS could not be produced or did not verify.
@@ -85,6 +87,7 @@ pub fn verify_detached(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::identity::KeyAlgorithm;
 
     const PAYLOAD: &[u8] = br#"{"@id":"urn:uuid:agreement-1","target":"urn:dataset:traffic"}"#;
 
@@ -103,7 +106,7 @@ mod tests {
                 verified,
                 VerifiedSignature {
                     kid: key.kid().to_owned(),
-                    alg
+                    alg: alg.into()
                 }
             );
         }

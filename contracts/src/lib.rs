@@ -6,6 +6,8 @@
 
 pub mod canonical;
 pub mod catalog;
+pub mod credentials;
+pub mod dcp;
 pub mod did;
 pub mod dsp;
 pub mod identity;
@@ -15,6 +17,7 @@ pub mod message;
 pub mod negotiation;
 pub mod process;
 pub mod receipt;
+pub mod status_list;
 pub mod transfer;
 pub mod transparency;
 

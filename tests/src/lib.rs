@@ -4,6 +4,7 @@
 
 pub mod counterparty;
 pub mod counterparty_provider;
+pub mod dcp;
 pub mod oidc_provider;
 pub mod platform;
 pub mod proxy;
@@ -151,7 +152,7 @@ async fn start_pair(
     (a, b)
 }
 
-async fn start_at(
+pub(crate) async fn start_at(
     dir: TempDir,
     key: SigningKey,
     storage: Storage,
@@ -211,7 +212,7 @@ async fn sqlx_create_schema(base: &str, schema: &str) {
     conn.close().await.ok();
 }
 
-fn append(path: &Path, text: &str) {
+pub(crate) fn append(path: &Path, text: &str) {
     let mut current = std::fs::read_to_string(path).expect("config");
     current.push_str(text);
     std::fs::write(path, current).expect("write config");
@@ -599,6 +600,19 @@ pub async fn pull_transfer(
     distribution: serde_json::Value,
     purpose: Option<&str>,
 ) -> PullTransfer {
+    pull_transfer_from(a, b, CITY_A, resource_id, policy, distribution, purpose).await
+}
+
+/// Like [`pull_transfer`], with city A known to B as `provider`.
+pub async fn pull_transfer_from(
+    a: &City,
+    b: &City,
+    provider: &str,
+    resource_id: &str,
+    policy: serde_json::Value,
+    distribution: serde_json::Value,
+    purpose: Option<&str>,
+) -> PullTransfer {
     use reqwest::Method;
     use serde_json::{json, Value};
     let t = std::time::Duration::from_secs(20);
@@ -621,7 +635,7 @@ pub async fn pull_transfer(
         .unwrap();
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     let offer = format!("{resource_id}:offer:{policy_id}");
-    let id = start_negotiation(b, CITY_A, resource_id, &offer, purpose).await;
+    let id = start_negotiation(b, provider, resource_id, &offer, purpose).await;
     wait_for_state(b, &id, "FINALIZED", t).await;
     let view: Value = b
         .management(Method::GET, &format!("/api/v1/negotiations/{id}"))

@@ -30,10 +30,11 @@ pub enum EventKind {
     ReceiptReceived,
     PartnerCheckpoint,
     SplitViewAlarm,
+    IdentityRefused,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 11] = [
+    pub const ALL: [EventKind; 12] = [
         EventKind::CatalogueServed,
         EventKind::DspMessageReceived,
         EventKind::DspMessageSent,
@@ -45,6 +46,7 @@ impl EventKind {
         EventKind::ReceiptReceived,
         EventKind::PartnerCheckpoint,
         EventKind::SplitViewAlarm,
+        EventKind::IdentityRefused,
     ];
 
     /// The snake_case name stored in the `kind` column and the leaf.
@@ -61,6 +63,7 @@ impl EventKind {
             EventKind::ReceiptReceived => "receipt_received",
             EventKind::PartnerCheckpoint => "partner_checkpoint",
             EventKind::SplitViewAlarm => "split_view_alarm",
+            EventKind::IdentityRefused => "identity_refused",
         }
     }
 

@@ -2,6 +2,7 @@
 //! before any port is bound. Every problem names the key it concerns, so a bad deployment stops with a message an
 //! operator can act on.
 
+mod dcp;
 mod env;
 mod fingerprint;
 mod oidc;
@@ -14,6 +15,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use dcp::{DcpConfig, KeyRelationships, PresentationFormat, TrustedIssuer};
 pub use fingerprint::{Fingerprint, FingerprintError};
 pub use oidc::{OidcConfig, DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS};
 pub use raw::RawConfig;
@@ -77,6 +79,8 @@ pub struct Config {
     pub limits: Limits,
     /// `[contracts]` and the partners' `accept_policy` keys.
     pub contracts: ContractsConfig,
+    /// `[dcp]`: identity by DID and verifiable credentials; `None` = partners authenticate by configured keys only.
+    pub dcp: Option<DcpConfig>,
 }
 
 /// How this connector takes part in negotiations and transfers.
@@ -192,7 +196,12 @@ pub struct CatalogueInfo {
 #[derive(Debug, Clone)]
 pub enum PartnerKeys {
     Inline(twinport_contracts::identity::Jwks),
-    Url { url: String, cache_for: Duration },
+    Url {
+        url: String,
+        cache_for: Duration,
+    },
+    /// The partner is known by its DID: its keys are in its DID document, its claims in its credentials (DCP).
+    Did,
 }
 
 /// A partner connector this connector trusts.

@@ -45,6 +45,7 @@ pub struct RawConfig {
     pub tls: RawTls,
     pub mode: Option<String>,
     pub oidc: Option<RawOidc>,
+    pub dcp: Option<RawDcp>,
 }
 
 /// `[limits]`: what one client may take of a listener.
@@ -133,4 +134,33 @@ pub struct RawOidcRoles {
     pub legal: Option<Vec<String>>,
     pub auditor: Option<Vec<String>>,
     pub viewer: Option<Vec<String>>,
+}
+
+/// `[dcp]`: identity by DID and verifiable credentials (DCP 1.0).
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawDcp {
+    #[serde(default)]
+    pub trusted_issuers: Vec<RawTrustedIssuer>,
+    pub required_credentials: Option<Vec<String>>,
+    pub credentials_dir: Option<String>,
+    #[serde(default)]
+    pub present: Vec<String>,
+    pub key_relationships: Option<String>,
+    pub presentation_format: Option<String>,
+    pub did_cache_seconds: Option<u64>,
+    pub status_cache_seconds: Option<u64>,
+    pub expiry_warning_days: Option<u64>,
+    #[serde(default)]
+    pub insecure_http_hosts: Vec<String>,
+    #[serde(default)]
+    pub resolve: std::collections::BTreeMap<String, String>,
+}
+
+/// One `[[dcp.trusted_issuers]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTrustedIssuer {
+    pub id: Option<String>,
+    pub types: Option<Vec<String>>,
 }

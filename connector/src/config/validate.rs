@@ -244,6 +244,24 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
         }
         partners.push(p);
     }
+    let dcp = match raw.dcp {
+        Some(d) => Some(super::dcp::validate_dcp(
+            d,
+            &participant_id,
+            base,
+            production,
+        )?),
+        None => None,
+    };
+    for (i, p) in partners.iter().enumerate() {
+        if matches!(p.keys, PartnerKeys::Did) && dcp.is_none() {
+            return Err(invalid(
+                format!("partners[{i}].jwks"),
+                "required: the partner's public keys (jwks) or where to fetch them (jwks_url); \
+                 a partner known only by its DID needs a [dcp] section",
+            ));
+        }
+    }
     let telemetry = super::telemetry::validate(raw.telemetry)?;
     let tls = tls_config(raw.tls, base, &partners, partner_tls)?;
     Ok(Config {
@@ -273,6 +291,7 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
         oidc,
         telemetry,
         tls,
+        dcp,
     })
 }
 
@@ -497,6 +516,8 @@ fn partner_config(i: usize, raw: RawPartner) -> Result<PartnerConfig, ConfigErro
                 "give either jwks or jwks_url, not both",
             ))
         }
+        // Keys from the DID document; whether that is allowed (a [dcp] section) is checked once all is read.
+        (None, None) if id.starts_with("did:web:") => PartnerKeys::Did,
         (None, None) => {
             return Err(invalid(
                 key("jwks"),
@@ -580,7 +601,7 @@ fn storage_url(value: &str, base: &Path) -> Result<String, ConfigError> {
     ))
 }
 
-fn resolve(base: &Path, path: &str) -> PathBuf {
+pub(super) fn resolve(base: &Path, path: &str) -> PathBuf {
     let p = Path::new(path);
     if p.is_absolute() {
         p.to_path_buf()

@@ -7,6 +7,8 @@ use axum::http::request::Parts;
 
 use super::error::CatalogError;
 use super::DspState;
+use crate::audit::{AuditEvent, EventKind};
+use crate::identity::dcp::Refusal;
 use crate::identity::{authenticate, AuthError, AuthenticatedPartner};
 use crate::tls::TlsPeer;
 
@@ -45,15 +47,42 @@ pub(super) async fn check(
         .headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let partner = authenticate(
+    let partner = match authenticate(
         header,
         state.contracting.participant_id(),
         state.contracting.partners().directory(),
         state.contracting.store(),
     )
-    .await?;
+    .await
+    {
+        Ok(p) => p,
+        Err(AuthError::Dcp { did, refusal }) => {
+            audit_refusal(state, &did, &refusal, parts.uri.path()).await;
+            return Err(AuthError::Dcp { did, refusal });
+        }
+        Err(e) => return Err(e),
+    };
     if let Some(peers) = state.tls.peer_check() {
         peers.check(&partner.id, TlsPeer::of(&parts.extensions))?;
     }
     Ok(partner)
+}
+
+/// Records in the audit log which DCP step refused a partner (at most once a minute per partner and step, so
+/// refused requests cannot flood the log).
+async fn audit_refusal(state: &DspState, did: &str, refusal: &Refusal, path: &str) {
+    let Some(dcp) = state.contracting.partners().directory().dcp() else {
+        return;
+    };
+    if !dcp.should_audit(did, refusal.step) {
+        return;
+    }
+    let mut event = AuditEvent::new(
+        EventKind::IdentityRefused,
+        serde_json::json!({"step": refusal.step, "reason": refusal.reason, "path": path}),
+    );
+    event.partner = Some(did.to_string());
+    if let Err(e) = state.contracting.audit().append(event).await {
+        tracing::error!(error = %e, "cannot record a DCP refusal in the audit log");
+    }
 }

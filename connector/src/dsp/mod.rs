@@ -6,6 +6,7 @@ mod answer_first;
 mod audit;
 mod auth;
 mod catalog;
+mod did;
 mod error;
 mod guard;
 mod negotiation;
@@ -40,6 +41,10 @@ pub struct DspState {
 
 /// The DSP routes (the audit endpoints partners call among them), each answering errors as DSP error messages.
 pub fn router(state: DspState) -> Router {
+    let did_routes = match state.contracting.partners().directory().dcp() {
+        Some(dcp) => did::routes(dcp),
+        None => Router::new(),
+    };
     Router::new()
         .route("/.well-known/dspace-version", get(well_known::version))
         .route("/.well-known/jwks.json", get(well_known::jwks))
@@ -110,6 +115,7 @@ pub fn router(state: DspState) -> Router {
             post(transfer::termination),
         )
         .merge(audit::routes())
+        .merge(did_routes)
         // Every answer names the audit entry that recorded the request, for the partner's receipt.
         .layer(axum::middleware::from_fn(received::stamp_entry))
         // Outermost: stamp_entry and the handlers see only bounded JSON bodies.

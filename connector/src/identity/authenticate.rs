@@ -1,11 +1,14 @@
 //! Authenticates a DSP request: the bearer token must be a self-issued token of a configured partner, signed with
-//! one of its keys, addressed to us, fresh, short-lived and never seen before.
+//! one of its keys, addressed to us, fresh, short-lived and never seen before. A partner known by DID (with
+//! `[dcp]`) is authenticated by DCP instead: its DID document and its verified credentials (see [`super::dcp`]).
 
 use std::time::Duration;
 
 use twinport_contracts::identity::{unverified_issuer, verify_token, TokenError, TokenValidation};
 
+use super::dcp::Refusal;
 use super::partners::{KeysError, PartnerDirectory};
+use crate::config::PartnerKeys;
 use crate::storage::{StorageError, Store, TokenUse};
 
 /// Longest token lifetime we accept (the DSP profile we follow caps it at five minutes).
@@ -17,6 +20,8 @@ pub const LEEWAY: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone)]
 pub struct AuthenticatedPartner {
     pub id: String,
+    /// Whether it was authenticated by DCP (DID and credentials).
+    pub by_dcp: bool,
 }
 
 /// Why a request was not authenticated. Logged in full; what the caller sees depends on the endpoint.
@@ -38,6 +43,8 @@ pub enum AuthError {
     Storage(#[from] StorageError),
     #[error("client certificate: {0}")]
     Certificate(#[from] crate::tls::PeerError),
+    #[error("DCP refused {did}: {refusal}")]
+    Dcp { did: String, refusal: Refusal },
 }
 
 pub async fn authenticate(
@@ -53,8 +60,20 @@ pub async fn authenticate(
         .ok_or_else(|| AuthError::Malformed("authorization is not a bearer token".into()))?
         .trim();
     let issuer = unverified_issuer(token)?;
-    if partners.get(&issuer).is_none() {
-        return Err(AuthError::UnknownPartner(issuer));
+    let partner = partners
+        .get(&issuer)
+        .ok_or_else(|| AuthError::UnknownPartner(issuer.clone()))?;
+    if let (PartnerKeys::Did, Some(dcp)) = (&partner.keys, partners.dcp()) {
+        let refused = |refusal| AuthError::Dcp {
+            did: issuer.clone(),
+            refusal,
+        };
+        let caller = dcp.verify_caller(token, store).await.map_err(refused)?;
+        dcp.remember(&caller, &partners.configured_claims(&issuer));
+        return Ok(AuthenticatedPartner {
+            id: caller.did,
+            by_dcp: true,
+        });
     }
     let validation = TokenValidation {
         audience: own_id.to_string(),
@@ -64,11 +83,11 @@ pub async fn authenticate(
         max_lifetime: MAX_TOKEN_LIFETIME,
     };
     let keys = partners.keys(&issuer, false).await.map_err(keys_error)?;
-    let claims = match verify_token(token, &keys, &validation) {
+    let claims = match verify_token(token, &with_did_urls(keys, &issuer), &validation) {
         Err(TokenError::UnknownKey(_)) => {
             // The partner may have rotated its key since we cached its set: fetch once more.
             let keys = partners.keys(&issuer, true).await.map_err(keys_error)?;
-            verify_token(token, &keys, &validation)?
+            verify_token(token, &with_did_urls(keys, &issuer), &validation)?
         }
         other => other?,
     };
@@ -77,9 +96,32 @@ pub async fn authenticate(
         .record_token_use(&claims.iss, &claims.jti, claims.exp, now)
         .await?
     {
-        TokenUse::Fresh => Ok(AuthenticatedPartner { id: claims.iss }),
+        TokenUse::Fresh => Ok(AuthenticatedPartner {
+            id: claims.iss,
+            by_dcp: false,
+        }),
         TokenUse::Replayed => Err(AuthError::Replayed),
     }
+}
+
+/// Each key also under `<issuer>#<kid>`: a Twinport partner speaking DCP names its key by DID URL, and a partner
+/// we verify by JWKS may do so too.
+fn with_did_urls(
+    mut keys: twinport_contracts::identity::Jwks,
+    issuer: &str,
+) -> twinport_contracts::identity::Jwks {
+    let aliases: Vec<_> = keys
+        .keys
+        .iter()
+        .filter_map(|k| {
+            let kid = k.get("kid")?.as_str()?;
+            let mut alias = k.clone();
+            alias["kid"] = format!("{issuer}#{kid}").into();
+            Some(alias)
+        })
+        .collect();
+    keys.keys.extend(aliases);
+    keys
 }
 
 fn keys_error(e: KeysError) -> AuthError {

@@ -7,6 +7,7 @@ mod body;
 mod dry_run;
 mod duties;
 mod guard;
+mod identity;
 pub mod metrics;
 mod openapi;
 mod partners;
@@ -56,6 +57,12 @@ pub fn router(state: ManagementState) -> Router {
             axum::routing::post(dry_run::dry_run),
         )
         .route("/partners", get(partners::list))
+        .route("/identity", get(identity::read))
+        .route("/identity/credentials", axum::routing::post(identity::add))
+        .route(
+            "/identity/credentials/{file}",
+            axum::routing::delete(identity::remove),
+        )
         .route("/partners/{id}/catalog", get(partners::catalog))
         .route(
             "/negotiations",

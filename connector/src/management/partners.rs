@@ -45,6 +45,7 @@ pub async fn list(
                 keys: match &p.keys {
                     PartnerKeys::Inline(_) => "inline".into(),
                     PartnerKeys::Url { url, .. } => url.clone(),
+                    PartnerKeys::Did => "did".into(),
                 },
                 claims: Value::Object(p.claims.clone()),
             })

@@ -256,14 +256,13 @@ impl ExtensionCache {
 pub async fn advertised(partners: &Partners, partner: &str) -> Result<Advertised, ApiError> {
     // The live directory: an operator may have pointed the partner at a new URL since start, and a new URL is a
     // new key, asked at once.
-    let config = partners
-        .get(partner)
-        .ok_or_else(|| ApiError::NotFound(format!("partner {partner}")))?;
-    let root = config
-        .url
-        .as_deref()
-        .map(|u| u.trim_end_matches('/').to_owned())
-        .ok_or_else(|| ApiError::BadGateway(format!("partner {partner} has no url configured")))?;
+    if partners.get(partner).is_none() {
+        return Err(ApiError::NotFound(format!("partner {partner}")));
+    }
+    let root = partners
+        .root_url(partner)
+        .await
+        .map_err(ApiError::BadGateway)?;
     // Each connector has its own cache (in its state), so connectors side by side in one process (tests, the
     // demo) never share an answer; the key is the root the partner is reached at.
     partners

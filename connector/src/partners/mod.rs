@@ -82,6 +82,30 @@ impl Partners {
         }
     }
 
+    /// The root URL of a partner's connector: configured or set, or (for a partner known by DID) the one its DID
+    /// document names, which is then remembered.
+    pub async fn root_url(&self, partner: &str) -> Result<String, String> {
+        let config = self
+            .0
+            .directory
+            .get(partner)
+            .ok_or_else(|| format!("{partner} is not a partner"))?;
+        if let Some(url) = config.url {
+            return Ok(url.trim_end_matches('/').to_string());
+        }
+        match self.0.directory.dcp() {
+            Some(dcp) if partner.starts_with("did:web:") => {
+                let url = dcp
+                    .connector_url(partner)
+                    .await
+                    .map_err(|r| r.to_string())?;
+                self.0.directory.set_url(partner, &url);
+                Ok(url)
+            }
+            _ => Err(format!("partner {partner} has no url configured")),
+        }
+    }
+
     /// The DSP 2025-1 base of a partner, discovered once through its version metadata and then remembered.
     /// `None` while the partner cannot be reached; callers queue with a placeholder resolved at delivery.
     pub async fn dsp_base(&self, partner: &str) -> Option<String> {

@@ -176,6 +176,29 @@ impl DidDocument {
             .map_err(|e| DidError::Document(e.to_string()))
     }
 
+    /// Every usable key listed for `relationship`, each under its DID URL and under its bare fragment: what a
+    /// signature by this participant outside DCP (an agreement, a receipt, whose `kid` is the key's own id) is
+    /// checked against. Keys controlled by anyone else or without a JWK are left out.
+    pub fn keys(&self, relationship: Relationship) -> Jwks {
+        let mut keys = Vec::new();
+        for (id, method) in self.methods(relationship) {
+            if method.controller != self.id {
+                continue;
+            }
+            let Some(jwk) = method.public_key_jwk.clone().filter(Value::is_object) else {
+                continue;
+            };
+            let fragment = id.rsplit_once('#').map(|(_, f)| f.to_string());
+            for kid in std::iter::once(id.clone()).chain(fragment) {
+                let mut k = jwk.clone();
+                k["kid"] = Value::String(kid);
+                keys.push(k);
+            }
+        }
+        Jwks::from_json_str(&serde_json::json!({ "keys": keys }).to_string())
+            .unwrap_or_else(|_| Jwks { keys: Vec::new() })
+    }
+
     /// The endpoint of the first service of type `kind` given as a URL string (`CredentialService`,
     /// `DataService`).
     pub fn service_endpoint(&self, kind: &str) -> Option<&str> {

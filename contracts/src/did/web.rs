@@ -105,16 +105,27 @@ impl DidWeb {
         self.host.parse::<std::net::Ipv4Addr>().is_ok()
     }
 
+    /// The host with its port when the DID names one (`city.example:8443`): what a resolver maps.
+    pub fn authority(&self) -> String {
+        match self.port {
+            Some(p) => format!("{}:{p}", self.host),
+            None => self.host.clone(),
+        }
+    }
+
+    /// The document's path on that host: `/.well-known/did.json`, or `/<path>/did.json` for a DID with a path.
+    pub fn document_path(&self) -> String {
+        if self.path.is_empty() {
+            "/.well-known/did.json".to_string()
+        } else {
+            format!("/{}/did.json", self.path.join("/"))
+        }
+    }
+
     /// Where the document is: `https://` (or `http://` when `https` is false, for development only).
     pub fn document_url(&self, https: bool) -> String {
         let scheme = if https { "https" } else { "http" };
-        let port = self.port.map(|p| format!(":{p}")).unwrap_or_default();
-        let path = if self.path.is_empty() {
-            "/.well-known".to_string()
-        } else {
-            format!("/{}", self.path.join("/"))
-        };
-        format!("{scheme}://{}{port}{path}/did.json", self.host)
+        format!("{scheme}://{}{}", self.authority(), self.document_path())
     }
 }
 

@@ -1,7 +1,8 @@
 //! The connector's private signing key: generation, PKCS#8 PEM storage, its public JWK and RFC 7638 `kid`.
 //!
-//! Only Ed25519 (EdDSA) and P-256 (ES256) are supported: both have small deterministic-size signatures, are
-//! what DCP and the audit profile allow, and leave no RSA padding or curve choices to get wrong.
+//! We sign only with Ed25519 (EdDSA) and P-256 (ES256): both have small deterministic-size signatures, are
+//! what DCP and the audit profile allow, and leave no RSA padding or curve choices to get wrong. Partners'
+//! signatures may use a wider set ([`VerifyAlgorithm`]), checked in [`super::jwks`].
 
 use std::fmt;
 use std::str::FromStr;
@@ -47,6 +48,104 @@ impl KeyAlgorithm {
             KeyAlgorithm::EdDsa => ("OKP", "Ed25519"),
             KeyAlgorithm::Es256 => ("EC", "P-256"),
         }
+    }
+}
+
+/// The JWS algorithms a signature we *verify* may use: what DCP peers sign with (P-256 in EDC and the DCP TCK,
+/// Ed25519 for the MVD issuer, secp256k1 in the Tractus-X stub, P-384 and RSA in other wallets). Wider than
+/// [`KeyAlgorithm`], which is what we sign with. `none`, the HMAC family and anything unlisted are never accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum VerifyAlgorithm {
+    /// Ed25519 (`kty` OKP, `crv` Ed25519).
+    EdDsa,
+    /// ECDSA P-256 with SHA-256 (`kty` EC, `crv` P-256).
+    Es256,
+    /// ECDSA secp256k1 with SHA-256 (`kty` EC, `crv` secp256k1; RFC 8812).
+    Es256K,
+    /// ECDSA P-384 with SHA-384 (`kty` EC, `crv` P-384).
+    Es384,
+    /// RSASSA-PKCS1-v1_5 with SHA-256 (`kty` RSA, modulus of at least 2048 bits).
+    Rs256,
+    /// RSASSA-PSS with SHA-256 and MGF1-SHA-256 (`kty` RSA, modulus of at least 2048 bits).
+    Ps256,
+}
+
+impl VerifyAlgorithm {
+    /// Every accepted algorithm.
+    pub const ALL: [VerifyAlgorithm; 6] = [
+        VerifyAlgorithm::EdDsa,
+        VerifyAlgorithm::Es256,
+        VerifyAlgorithm::Es256K,
+        VerifyAlgorithm::Es384,
+        VerifyAlgorithm::Rs256,
+        VerifyAlgorithm::Ps256,
+    ];
+
+    /// The JWS `alg` name.
+    pub fn jws_name(self) -> &'static str {
+        match self {
+            VerifyAlgorithm::EdDsa => "EdDSA",
+            VerifyAlgorithm::Es256 => "ES256",
+            VerifyAlgorithm::Es256K => "ES256K",
+            VerifyAlgorithm::Es384 => "ES384",
+            VerifyAlgorithm::Rs256 => "RS256",
+            VerifyAlgorithm::Ps256 => "PS256",
+        }
+    }
+
+    /// Parses a JWS `alg` header strictly: only the exact registered names (case-sensitive), never curve
+    /// aliases.
+    pub fn from_jws_name(alg: &str) -> Option<Self> {
+        VerifyAlgorithm::ALL
+            .into_iter()
+            .find(|a| a.jws_name() == alg)
+    }
+
+    /// The `kty` a JWK must have to be used with this algorithm, and its `crv` for curve keys (`None` for RSA).
+    pub fn jwk_kty_crv(self) -> (&'static str, Option<&'static str>) {
+        match self {
+            VerifyAlgorithm::EdDsa => ("OKP", Some("Ed25519")),
+            VerifyAlgorithm::Es256 => ("EC", Some("P-256")),
+            VerifyAlgorithm::Es256K => ("EC", Some("secp256k1")),
+            VerifyAlgorithm::Es384 => ("EC", Some("P-384")),
+            VerifyAlgorithm::Rs256 | VerifyAlgorithm::Ps256 => ("RSA", None),
+        }
+    }
+
+    /// The signing algorithm of the same name, if we can sign with it too.
+    pub fn key_algorithm(self) -> Option<KeyAlgorithm> {
+        match self {
+            VerifyAlgorithm::EdDsa => Some(KeyAlgorithm::EdDsa),
+            VerifyAlgorithm::Es256 => Some(KeyAlgorithm::Es256),
+            _ => None,
+        }
+    }
+}
+
+impl From<KeyAlgorithm> for VerifyAlgorithm {
+    fn from(alg: KeyAlgorithm) -> Self {
+        match alg {
+            KeyAlgorithm::EdDsa => VerifyAlgorithm::EdDsa,
+            KeyAlgorithm::Es256 => VerifyAlgorithm::Es256,
+        }
+    }
+}
+
+impl PartialEq<KeyAlgorithm> for VerifyAlgorithm {
+    fn eq(&self, other: &KeyAlgorithm) -> bool {
+        *self == VerifyAlgorithm::from(*other)
+    }
+}
+
+impl PartialEq<VerifyAlgorithm> for KeyAlgorithm {
+    fn eq(&self, other: &VerifyAlgorithm) -> bool {
+        VerifyAlgorithm::from(*self) == *other
+    }
+}
+
+impl fmt::Display for VerifyAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.jws_name())
     }
 }
 
@@ -249,6 +348,54 @@ mod tests {
         assert!(
             matches!("RS256".parse::<KeyAlgorithm>(), Err(IdentityError::UnknownAlgorithm(a)) if a == "RS256")
         );
+    }
+
+    #[test]
+    fn verify_algorithm_names_are_strict() {
+        for alg in VerifyAlgorithm::ALL {
+            assert_eq!(VerifyAlgorithm::from_jws_name(alg.jws_name()), Some(alg));
+            assert_eq!(alg.to_string(), alg.jws_name());
+        }
+        for bad in [
+            "none",
+            "None",
+            "HS256",
+            "HS384",
+            "HS512",
+            "es256k",
+            "ES256k",
+            "Ed25519",
+            "P-256",
+            "secp256k1",
+            "RS384",
+            "RS512",
+            "PS384",
+            "PS512",
+            "ES512",
+            "ES256 ",
+            "",
+        ] {
+            assert_eq!(VerifyAlgorithm::from_jws_name(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn verify_algorithm_relates_to_signing_algorithm() {
+        for alg in ALGS {
+            let v = VerifyAlgorithm::from(alg);
+            assert_eq!(v, alg);
+            assert_eq!(alg, v);
+            assert_eq!(v.key_algorithm(), Some(alg));
+            assert_eq!(v.jws_name(), alg.jws_name());
+            let (kty, crv) = alg.jwk_kty_crv();
+            assert_eq!(v.jwk_kty_crv(), (kty, Some(crv)));
+        }
+        assert_eq!(VerifyAlgorithm::Es256K.key_algorithm(), None);
+        assert_ne!(VerifyAlgorithm::Es256K, KeyAlgorithm::Es256);
+        assert_eq!(VerifyAlgorithm::Ps256.jwk_kty_crv(), ("RSA", None));
+        // Signing keys stay EdDSA/ES256 only.
+        assert!("ES256K".parse::<KeyAlgorithm>().is_err());
+        assert_eq!(KeyAlgorithm::from_jws_name("ES256K"), None);
     }
 
     #[test]

@@ -7,7 +7,7 @@ mod si_token;
 mod token;
 
 pub use jwks::{jwk_thumbprint, Jwks};
-pub use keys::{IdentityError, KeyAlgorithm, SigningKey};
+pub use keys::{IdentityError, KeyAlgorithm, SigningKey, VerifyAlgorithm};
 pub use si_token::{issue_si_token, unverified_si_token, verify_si_token, SiToken, SiTokenRequest};
 pub use token::{
     issue_token, unverified_issuer, verify_token, TokenClaims, TokenError, TokenValidation,

@@ -1,0 +1,81 @@
+//! What a partner's verified credentials say about it, as policies read it (`claim:NAME`, see
+//! `docs/policy-context.md`): `credentials` lists the types it holds; each credential's subject (less its `id`)
+//! appears whole under its type's name (`claim:MembershipCredential.membership`), and its members also at the top
+//! level (`claim:membership`) unless an earlier credential or the operator's own entry for the partner already set
+//! that name: what the city's config attests is never overridden by a credential.
+
+use serde_json::{Map, Value};
+use twinport_contracts::credentials::VerifiedCredential;
+
+/// The claims of a partner: `configured` (from its `[[partners]]` entry, if any) plus its credentials'.
+pub fn claims_of(
+    configured: &Map<String, Value>,
+    credentials: &[VerifiedCredential],
+) -> Map<String, Value> {
+    let mut claims = configured.clone();
+    let mut types: Vec<Value> = Vec::new();
+    for c in credentials {
+        let mut subject = c.subject.clone();
+        subject.remove("id");
+        for t in &c.types {
+            if !types.iter().any(|v| v == t) {
+                types.push(Value::String(t.clone()));
+            }
+            claims
+                .entry(t.clone())
+                .or_insert_with(|| Value::Object(subject.clone()));
+        }
+        for (name, value) in subject {
+            claims.entry(name).or_insert(value);
+        }
+    }
+    claims.entry("credentials").or_insert(Value::Array(types));
+    claims
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn credential(types: &[&str], subject: Value) -> VerifiedCredential {
+        VerifiedCredential {
+            id: None,
+            types: types.iter().map(|t| t.to_string()).collect(),
+            issuer: "did:web:issuer.test".into(),
+            subject: subject.as_object().unwrap().clone(),
+            valid_until: None,
+            status: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn credentials_become_claims_without_overriding_the_operator() {
+        let configured = json!({"region": "NL-UT"}).as_object().unwrap().clone();
+        let claims = claims_of(
+            &configured,
+            &[
+                credential(
+                    &["MembershipCredential"],
+                    json!({"id": "did:web:b.test", "membership": "partner-city", "region": "DE"}),
+                ),
+                credential(
+                    &["CityCredential"],
+                    json!({"id": "did:web:b.test", "membership": "other", "cityCode": "GM0307"}),
+                ),
+            ],
+        );
+        assert_eq!(claims["region"], "NL-UT");
+        assert_eq!(claims["membership"], "partner-city");
+        assert_eq!(claims["cityCode"], "GM0307");
+        assert_eq!(
+            claims["credentials"],
+            json!(["MembershipCredential", "CityCredential"])
+        );
+        assert_eq!(
+            claims["MembershipCredential"],
+            json!({"membership": "partner-city", "region": "DE"})
+        );
+        assert!(claims.get("id").is_none());
+    }
+}

@@ -1,0 +1,203 @@
+//! The verifier's side of DCP: a partner calls us with a self-issued ID token. We resolve its DID, check the token
+//! against the key its document lists (and that the token was never used before), then ask the Credential Service
+//! its document names for the credentials we require, with the access token the partner gave us wrapped in a token
+//! of our own, and verify what comes back: the presentation's holder and signature, each credential's issuer (one
+//! we trust for that type), validity, holder binding and status. Every refusal names the step that failed.
+
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use twinport_contracts::credentials::{
+    parse_presentation, verify_presentation, PresentationCheck, VerifiedCredential,
+};
+use twinport_contracts::dcp::{parse_presentation_response, presentation_query, DcpError, Scope};
+use twinport_contracts::did::Relationship;
+use twinport_contracts::identity::{
+    issue_si_token, unverified_si_token, verify_si_token, TokenError, TokenValidation,
+};
+
+use super::{Dcp, Refusal, LEEWAY, MAX_TOKEN_LIFETIME, QUERY_TOKEN_LIFETIME};
+use crate::config::KeyRelationships;
+use crate::storage::{Store, TokenUse};
+
+/// A partner whose token and credentials checked out.
+#[derive(Debug, Clone)]
+pub struct VerifiedCaller {
+    pub did: String,
+    pub credentials: Vec<VerifiedCredential>,
+}
+
+impl Dcp {
+    /// Authenticates a DSP request's self-issued ID token (the bearer, without `Bearer `).
+    pub async fn verify_caller(
+        &self,
+        token: &str,
+        store: &Store,
+    ) -> Result<VerifiedCaller, Refusal> {
+        let now = OffsetDateTime::now_utc();
+        let (did, _) =
+            unverified_si_token(token).map_err(|e| Refusal::new("token", e.to_string()))?;
+        let doc = self.resolver().resolve(&did).await?;
+        let si = verify_si_token(
+            token,
+            &doc,
+            &TokenValidation {
+                audience: self.did().to_string(),
+                expected_issuer: did.clone(),
+                now,
+                leeway: LEEWAY,
+                max_lifetime: MAX_TOKEN_LIFETIME,
+            },
+            self.token_relationships(),
+        )
+        .map_err(token_refusal)?;
+        match store
+            .record_token_use(
+                &si.claims.iss,
+                &si.claims.jti,
+                si.claims.exp,
+                now.unix_timestamp(),
+            )
+            .await
+        {
+            Ok(TokenUse::Fresh) => {}
+            Ok(TokenUse::Replayed) => {
+                return Err(Refusal::new(
+                    "replay",
+                    "the token was already used (jti seen before)",
+                ))
+            }
+            Err(e) => return Err(Refusal::new("storage", e.to_string())),
+        }
+        let credentials = self
+            .query_credentials(&did, &doc, &si.access_token, now)
+            .await?;
+        for required in &self.config().required_credentials {
+            if !credentials
+                .iter()
+                .any(|c| c.types.iter().any(|t| t == required))
+            {
+                return Err(Refusal::new(
+                    "credential-missing",
+                    format!("{did} presented no valid {required}"),
+                ));
+            }
+        }
+        Ok(VerifiedCaller { did, credentials })
+    }
+
+    /// The relationships a partner's token key may be listed under.
+    pub(super) fn token_relationships(&self) -> &'static [Relationship] {
+        match self.config().key_relationships {
+            KeyRelationships::Strict => &[Relationship::CapabilityInvocation],
+            KeyRelationships::Lenient => &[
+                Relationship::CapabilityInvocation,
+                Relationship::Authentication,
+            ],
+        }
+    }
+
+    async fn query_credentials(
+        &self,
+        did: &str,
+        doc: &twinport_contracts::did::DidDocument,
+        access_token: &str,
+        now: OffsetDateTime,
+    ) -> Result<Vec<VerifiedCredential>, Refusal> {
+        let base = doc.service_endpoint("CredentialService").ok_or_else(|| {
+            Refusal::new(
+                "credential-service",
+                format!("the DID document of {did} names no CredentialService"),
+            )
+        })?;
+        let url = format!("{}/presentations/query", base.trim_end_matches('/'));
+        let ours = issue_si_token(&twinport_contracts::identity::SiTokenRequest {
+            key: self.identity().key(),
+            did: self.did(),
+            key_id: &self.key_id(),
+            audience: did,
+            access_token,
+            now,
+            lifetime: QUERY_TOKEN_LIFETIME,
+        })
+        .map_err(|e| Refusal::new("internal", e.to_string()))?;
+        let scopes: Vec<Scope> = self
+            .config()
+            .required_credentials
+            .iter()
+            .map(|t| Scope::for_type(t))
+            .collect();
+        let (status, body) = self
+            .fetcher()
+            .post_json(&url, &ours, &presentation_query(&scopes))
+            .await
+            .map_err(|e| Refusal::new("credential-service", e))?;
+        if !(200..300).contains(&status) {
+            return Err(Refusal::new(
+                "credential-service",
+                format!("{url} refused the presentation query with HTTP {status}"),
+            ));
+        }
+        let body: Value = serde_json::from_slice(&body).map_err(|_| {
+            Refusal::new(
+                "presentation",
+                format!("{url} answered with something other than JSON"),
+            )
+        })?;
+        // An empty answer is refused below as the missing credential it is, which says more than "empty".
+        let presentations = match parse_presentation_response(&body) {
+            Err(DcpError::EmptyPresentation) => Vec::new(),
+            other => other.map_err(|e| Refusal::new("presentation", e.to_string()))?,
+        };
+        let mut verified = Vec::new();
+        for vp in &presentations {
+            let parsed = parse_presentation(vp).map_err(credential_refusal)?;
+            let mut docs = Vec::new();
+            for other in parsed.dids() {
+                docs.push(self.resolver().resolve(&other).await?);
+            }
+            let found = |d: &str| docs.iter().find(|doc| doc.id == d).map(|doc| doc.as_ref());
+            let credentials = verify_presentation(
+                &parsed,
+                &PresentationCheck {
+                    holder: did,
+                    audience: self.did(),
+                    now,
+                    leeway: LEEWAY,
+                    trusted: self.trusted(),
+                },
+                &found,
+            )
+            .map_err(credential_refusal)?;
+            for c in &credentials {
+                self.status_lists().check(c, self.resolver(), now).await?;
+            }
+            verified.extend(credentials);
+        }
+        Ok(verified)
+    }
+}
+
+fn token_refusal(e: TokenError) -> Refusal {
+    let step = match &e {
+        TokenError::UnknownKey(_) => "key-not-authorised",
+        TokenError::BadSignature | TokenError::AlgorithmNotAllowed(_) => "signature",
+        TokenError::Expired | TokenError::NotYetValid | TokenError::LifetimeTooLong { .. } => {
+            "token-time"
+        }
+        TokenError::WrongAudience { .. } => "audience",
+        _ => "token",
+    };
+    Refusal::new(step, e.to_string())
+}
+
+fn credential_refusal(e: twinport_contracts::credentials::CredentialError) -> Refusal {
+    Refusal::new(e.step(), e.to_string())
+}
+
+/// Claims from the operator's entry plus the credentials (see [`super::claims`]).
+pub fn caller_claims(
+    configured: &Map<String, Value>,
+    caller: &VerifiedCaller,
+) -> Map<String, Value> {
+    super::claims::claims_of(configured, &caller.credentials)
+}
