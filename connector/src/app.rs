@@ -325,8 +325,16 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
     let mut directory = PartnerDirectory::new(&config.partners, http.clone());
     let dcp = match (&config.dcp, wallet) {
         (Some(dcp), Some(wallet)) => {
+            let dcp_http = crate::identity::dcp::http_client(
+                tls.http_client(
+                    reqwest::Client::builder()
+                        .user_agent(concat!("twinport/", env!("CARGO_PKG_VERSION"))),
+                ),
+                dcp.allow_private_networks,
+            )
+            .map_err(|e| StartError::Http(e.to_string()))?;
             let dcp =
-                crate::identity::dcp::Dcp::new(dcp.clone(), identity.clone(), wallet, http.clone());
+                crate::identity::dcp::Dcp::new(dcp.clone(), identity.clone(), wallet, dcp_http);
             crate::identity::dcp::warn_before_expiry(dcp.clone());
             directory = directory.with_dcp(dcp.clone());
             Some(dcp)

@@ -2,92 +2,49 @@
 //! flips, served on `127.0.0.1:0`) and two connectors known only by `did:web` DIDs, resolved over loopback through
 //! the test-only `[dcp] resolve` map, each holding the credentials the test gives it.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
-use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
+use twinport::cli::issuer::DevIssuer;
 use twinport::config::Config;
-use twinport::identity::dcp::document::did_document;
-use twinport_contracts::credentials::{
-    issue_credential, issue_presentation, CredentialFormat, CredentialRequest, PresentationRequest,
-};
+use twinport_contracts::credentials::{issue_presentation, CredentialFormat, PresentationRequest};
 use twinport_contracts::dcp::presentation_response;
-use twinport_contracts::identity::{issue_si_token, KeyAlgorithm, SiTokenRequest, SigningKey};
-use twinport_contracts::status_list::{StatusList, StatusListKind};
+use twinport_contracts::identity::KeyAlgorithm;
+use twinport_contracts::identity::{issue_si_token, SiTokenRequest, SigningKey};
 
 use crate::{append, start_at, City, Storage};
 
 pub const ISSUER: &str = "did:web:issuer.test";
 pub const DID_A: &str = "did:web:city-a.test";
 pub const DID_B: &str = "did:web:city-b.test";
-/// The status list every credential of the test issuer points to, by the URL its DID names.
-const STATUS_LIST: &str = "https://issuer.test/status/1";
 
-/// A credential issuer served in the test process.
+/// A credential issuer served in the test process (the connector's development issuer), which can also act as a
+/// bare DCP participant: its own Credential Service presents what a test tells it to.
 pub struct TestIssuer {
-    pub did: String,
-    pub key: SigningKey,
-    /// Where it listens (`http://127.0.0.1:<port>`).
-    pub url: String,
-    revoked: Arc<Mutex<Vec<u64>>>,
-    next_index: AtomicU64,
-    /// How often its status list was fetched.
-    pub status_fetches: Arc<AtomicUsize>,
-    /// What its own Credential Service presents when asked (it can act as a bare DCP participant, too).
+    inner: DevIssuer,
+    /// What its own Credential Service presents when asked.
     presents: Arc<Mutex<Vec<String>>>,
     /// Every presentation query it received, with whether it was valid against the DCP schema.
     pub queries: Arc<Mutex<Vec<(Value, bool)>>>,
 }
 
+impl std::ops::Deref for TestIssuer {
+    type Target = DevIssuer;
+    fn deref(&self) -> &DevIssuer {
+        &self.inner
+    }
+}
+
 impl TestIssuer {
     pub async fn start(did: &str) -> TestIssuer {
-        let key = SigningKey::generate(KeyAlgorithm::Es256).unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let revoked = Arc::new(Mutex::new(Vec::new()));
-        let status_fetches = Arc::new(AtomicUsize::new(0));
-        let key_id = format!("{did}#{}", key.kid());
-        let document = did_document(did, &key_id, &key.public_jwk(), &url);
-        let list = {
-            let (key, key_id, did) = (key.clone(), key_id.clone(), did.to_string());
-            let (revoked, fetches) = (revoked.clone(), status_fetches.clone());
-            move || {
-                fetches.fetch_add(1, Ordering::SeqCst);
-                let set = revoked.lock().unwrap().clone();
-                let mut subject =
-                    StatusList::encode(StatusListKind::Bitstring, "revocation", &set, 16_384);
-                subject["id"] = json!(format!("{STATUS_LIST}#list"));
-                let now = OffsetDateTime::now_utc();
-                let jwt = issue_credential(&CredentialRequest {
-                    key: &key,
-                    issuer_did: &did,
-                    key_id: &key_id,
-                    id: STATUS_LIST,
-                    types: &["BitstringStatusListCredential"],
-                    subject: &subject,
-                    valid_from: now - Duration::hours(1),
-                    valid_until: Some(now + Duration::days(1)),
-                    status: None,
-                    format: CredentialFormat::Vc20Jose,
-                })
-                .unwrap();
-                // The issuer flips bits at will: verifiers must not keep the list.
-                (
-                    [
-                        ("cache-control", "no-store"),
-                        ("content-type", "application/vc+jwt"),
-                    ],
-                    jwt,
-                )
-            }
-        };
         let presents: Arc<Mutex<Vec<String>>> = Arc::default();
         let queries: Arc<Mutex<Vec<(Value, bool)>>> = Arc::default();
+        // The Credential Service signs with the issuer's key, which exists only once the issuer does.
+        let signer: Arc<OnceLock<(SigningKey, String)>> = Arc::default();
         let answer = {
-            let (key, key_id, did) = (key.clone(), key_id.clone(), did.to_string());
+            let (did, signer) = (did.to_string(), signer.clone());
             let (presents, queries) = (presents.clone(), queries.clone());
             move |headers: axum::http::HeaderMap, body: axum::Json<Value>| {
                 let valid = twinport_contracts::dcp::schemas::validate(
@@ -96,8 +53,8 @@ impl TestIssuer {
                 )
                 .is_ok();
                 queries.lock().unwrap().push((body.0, valid));
-                // The verifier is whoever signed the bearer token; a bare participant trusts it blindly here, which
-                // is fine for a fixture that exists to send what a test tells it to.
+                // The verifier is whoever signed the bearer token; a fixture that exists to send what a test tells
+                // it to need not check it.
                 let verifier = headers
                     .get("authorization")
                     .and_then(|v| v.to_str().ok())
@@ -105,10 +62,11 @@ impl TestIssuer {
                     .and_then(|t| twinport_contracts::identity::unverified_issuer(t).ok())
                     .unwrap_or_default();
                 let credentials = presents.lock().unwrap().clone();
+                let (key, key_id) = signer.get().expect("issuer started");
                 let vp = issue_presentation(&PresentationRequest {
-                    key: &key,
+                    key,
                     holder_did: &did,
-                    key_id: &key_id,
+                    key_id,
                     audience: &verifier,
                     credentials: &credentials,
                     now: OffsetDateTime::now_utc(),
@@ -119,27 +77,35 @@ impl TestIssuer {
                 std::future::ready(axum::Json(presentation_response(vec![json!(vp)])))
             }
         };
-        let app = Router::new()
-            .route("/dcp/presentations/query", axum::routing::post(answer))
-            .route(
-                "/.well-known/did.json",
-                get(move || {
-                    let d = document.clone();
-                    async move { axum::Json(d) }
-                }),
-            )
-            .route("/status/1", get(move || std::future::ready(list())));
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let extra = Router::new().route("/dcp/presentations/query", axum::routing::post(answer));
+        // The list changes when a test revokes: verifiers must not keep it.
+        let inner = DevIssuer::start(did, "no-store", extra).await.unwrap();
+        let _ = signer.set((inner.key.clone(), inner.key_id()));
         TestIssuer {
-            did: did.to_string(),
-            key,
-            url,
-            revoked,
-            next_index: AtomicU64::new(1),
-            status_fetches,
+            inner,
             presents,
             queries,
         }
+    }
+
+    /// A credential for `holder` (see [`DevIssuer::credential`]).
+    pub fn credential(
+        &self,
+        holder: &str,
+        types: &[&str],
+        claims: Value,
+        from: OffsetDateTime,
+        until: OffsetDateTime,
+        format: CredentialFormat,
+    ) -> (String, u64) {
+        self.inner
+            .credential(holder, types, claims, from, until, format)
+            .unwrap()
+    }
+
+    /// A valid `MembershipCredential` for `holder` saying `membership`.
+    pub fn membership(&self, holder: &str, membership: &str) -> String {
+        self.inner.membership(holder, membership).unwrap()
     }
 
     /// What its Credential Service presents from now on.
@@ -159,65 +125,6 @@ impl TestIssuer {
             lifetime: std::time::Duration::from_secs(60),
         })
         .unwrap()
-    }
-
-    pub fn key_id(&self) -> String {
-        format!("{}#{}", self.did, self.key.kid())
-    }
-
-    /// A credential for `holder` of `types` with `claims` in its subject, valid from `from` to `until`, with a
-    /// status entry of its own; returns it and its status index.
-    pub fn credential(
-        &self,
-        holder: &str,
-        types: &[&str],
-        claims: Value,
-        from: OffsetDateTime,
-        until: OffsetDateTime,
-        format: CredentialFormat,
-    ) -> (String, u64) {
-        let index = self.next_index.fetch_add(1, Ordering::SeqCst);
-        let mut subject = claims;
-        subject["id"] = json!(holder);
-        let status = json!({
-            "id": format!("{STATUS_LIST}#{index}"),
-            "type": "BitstringStatusListEntry",
-            "statusPurpose": "revocation",
-            "statusListIndex": index.to_string(),
-            "statusListCredential": STATUS_LIST,
-        });
-        let jwt = issue_credential(&CredentialRequest {
-            key: &self.key,
-            issuer_did: &self.did,
-            key_id: &self.key_id(),
-            id: &format!("urn:uuid:{}", uuid::Uuid::new_v4()),
-            types,
-            subject: &subject,
-            valid_from: from,
-            valid_until: Some(until),
-            status: Some(&status),
-            format,
-        })
-        .unwrap();
-        (jwt, index)
-    }
-
-    /// A valid `MembershipCredential` for `holder` saying `membership`.
-    pub fn membership(&self, holder: &str, membership: &str) -> String {
-        let now = OffsetDateTime::now_utc();
-        self.credential(
-            holder,
-            &["MembershipCredential"],
-            json!({"membership": membership}),
-            now - Duration::days(1),
-            now + Duration::days(30),
-            CredentialFormat::Vc11Jwt,
-        )
-        .0
-    }
-
-    pub fn revoke(&self, index: u64) {
-        self.revoked.lock().unwrap().push(index);
     }
 }
 
@@ -281,17 +188,5 @@ pub async fn dcp_pair(
 
 /// The `[dcp]` section both test cities use.
 pub fn dcp_section(issuer: &TestIssuer) -> String {
-    format!(
-        r#"
-[dcp]
-credentials_dir = "credentials"
-insecure_http_hosts = ["issuer.test", "rogue.test", "city-a.test", "city-b.test"]
-[dcp.resolve]
-"issuer.test" = "{}"
-[[dcp.trusted_issuers]]
-id = "{}"
-types = ["MembershipCredential"]
-"#,
-        issuer.url, issuer.did
-    )
+    issuer.dcp_section(&["rogue.test", "city-a.test", "city-b.test"])
 }

@@ -13,7 +13,7 @@ use twinport_contracts::identity::{issue_si_token, SiTokenRequest};
 use twinport_e2e::dcp::{dcp_pair, TestIssuer, DID_A, DID_B, ISSUER};
 use twinport_e2e::platform::Platform;
 use twinport_e2e::schemas::assert_valid;
-use twinport_e2e::{audit_leaves, catalog_request, pull_transfer_from, City, Storage};
+use twinport_e2e::{audit_leaves, catalog_request, pull_transfer_from, City, StoppedCity, Storage};
 
 /// B asks A for its catalogue, as B's own client does it (B's DCP token, A verifying it against B's DID and
 /// credentials).
@@ -35,6 +35,20 @@ async fn catalogue_of_a(b: &City) -> Result<Value, String> {
 fn members_only() -> Value {
     json!({"permission": [{"action": "use", "constraint": [
         {"leftOperand": "claim:membership", "operator": "eq", "rightOperand": "partner-city"}]}]})
+}
+
+fn city_credential(issuer: &TestIssuer, holder: &str, code: &str) -> String {
+    let now = OffsetDateTime::now_utc();
+    issuer
+        .credential(
+            holder,
+            &["CityCredential"],
+            json!({"cityCode": code}),
+            now - Duration::days(1),
+            now + Duration::days(30),
+            CredentialFormat::Vc20Jose,
+        )
+        .0
 }
 
 async fn refusals(a: &City) -> Vec<Value> {
@@ -78,6 +92,16 @@ async fn partners_known_only_by_did_negotiate_and_pull_with_their_credentials() 
         let seen = a.running.state.partners().get(DID_B).unwrap();
         assert_eq!(seen.claims["membership"], "partner-city");
         assert_eq!(seen.claims["credentials"], json!(["MembershipCredential"]));
+        // A restart does not lose what B's credentials proved: the data plane still judges B's pulls on them,
+        // before B makes any new DSP request.
+        let a = StoppedCity::stop(a).await.start(None).await;
+        let r = reqwest::Client::new()
+            .get(format!("{}/collections/roads/items?limit=1", pull.endpoint))
+            .bearer_auth(&pull.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
         assert!(refusals(&a).await.is_empty());
     }
 }
@@ -88,12 +112,28 @@ async fn a_policy_on_a_credential_claim_permits_and_denies_as_written() {
     let (a, b) = dcp_pair(
         Storage::Sqlite,
         &issuer,
-        vec![issuer.membership(DID_B, "observer")],
+        vec![
+            issuer.membership(DID_B, "observer"),
+            city_credential(&issuer, DID_B, "GM0307"),
+        ],
         &|_| {},
     )
     .await;
     for (id, policy, resource) in [
         ("members", members_only(), "urn:ldt:dcp:members"),
+        // A policy on a credential beyond the required membership: A asks B for it because a policy reads it.
+        (
+            "amersfoort",
+            json!({"permission": [{"action": "use", "constraint": [
+            {"leftOperand": "claim:CityCredential.cityCode", "operator": "eq", "rightOperand": "GM0307"}]}]}),
+            "urn:ldt:dcp:amersfoort",
+        ),
+        (
+            "utrecht",
+            json!({"permission": [{"action": "use", "constraint": [
+            {"leftOperand": "claim:CityCredential.cityCode", "operator": "eq", "rightOperand": "GM0344"}]}]}),
+            "urn:ldt:dcp:utrecht",
+        ),
         (
             "observers",
             json!({"permission": [{"action": "use", "constraint": [
@@ -130,7 +170,7 @@ async fn a_policy_on_a_credential_claim_permits_and_denies_as_written() {
         .collect();
     assert_eq!(
         ids,
-        vec!["urn:ldt:dcp:observers"],
+        vec!["urn:ldt:dcp:amersfoort", "urn:ldt:dcp:observers"],
         "an observer sees what observers may take, not what members may"
     );
 }
@@ -212,10 +252,32 @@ async fn a_credential_revoked_after_use_is_refused_at_the_next_request() {
     );
     let (a, b) = dcp_pair(Storage::Sqlite, &issuer, vec![credential], &|_| {}).await;
     catalogue_of_a(&b).await.expect("valid at first");
+    assert_eq!(
+        a.running.state.partners().get(DID_B).unwrap().claims["membership"],
+        "partner-city"
+    );
     // The issuer's list says `no-store`, so A reads it again and sees the revocation at once.
     issuer.revoke(index);
     let refused = catalogue_of_a(&b).await.expect_err("revoked now");
     assert!(refused.contains("revoked"), "{refused}");
+    // What the revoked credential proved is forgotten, here and in the database: the data plane stops honouring it.
+    assert!(a
+        .running
+        .state
+        .partners()
+        .get(DID_B)
+        .unwrap()
+        .claims
+        .is_empty());
+    assert_eq!(
+        a.running
+            .state
+            .store()
+            .dcp_claims(DID_B, twinport_e2e::now())
+            .await
+            .unwrap(),
+        None
+    );
     assert_eq!(refusals(&a).await[0]["details"]["step"], "revoked");
 }
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::pair::{Pair, CITY_A};
+use super::pair::Pair;
 use super::sample_backend;
 use crate::contracting::negotiation;
 
@@ -17,23 +17,40 @@ const DATASET: &str = "urn:ldt:sample-city:traffic-counts";
 pub async fn negotiation(count: usize, concurrency: usize) -> anyhow::Result<()> {
     let (backend, _platform) = sample_backend::start().await?;
     let pair = Pair::start(&backend).await?;
+    negotiate(&pair, count, concurrency, "").await?;
+    pair.stop().await;
+    Ok(())
+}
+
+/// Negotiates `count` contracts on `pair` one at a time (and `concurrency` at a time if more than one) and reports
+/// each run, its label prefixed with `label`.
+pub(super) async fn negotiate(
+    pair: &Pair,
+    count: usize,
+    concurrency: usize,
+    label: &str,
+) -> anyhow::Result<()> {
     let partner = pair
         .b
         .state
         .partners()
-        .get(CITY_A)
+        .get(&pair.provider)
         .ok_or_else(|| anyhow::anyhow!("partner missing"))?;
     let dataset = pair.b.state.client().dataset(&partner, DATASET).await?;
     let offer = dataset["hasPolicy"][0].clone();
+    let prefix = if label.is_empty() {
+        String::new()
+    } else {
+        format!("{label}, ")
+    };
     // Warm-up: connection pools, prepared statements, discovery.
-    run(&pair, &offer, 5, 1).await?;
-    let sequential = run(&pair, &offer, count, 1).await?;
-    report("sequential", &sequential);
+    run(pair, &offer, 5, 1).await?;
+    let sequential = run(pair, &offer, count, 1).await?;
+    report(&format!("{prefix}sequential"), &sequential);
     if concurrency > 1 {
-        let parallel = run(&pair, &offer, count, concurrency).await?;
-        report(&format!("{concurrency} in flight"), &parallel);
+        let parallel = run(pair, &offer, count, concurrency).await?;
+        report(&format!("{prefix}{concurrency} in flight"), &parallel);
     }
-    pair.stop().await;
     Ok(())
 }
 
@@ -58,7 +75,7 @@ async fn run(pair: &Pair, offer: &Value, count: usize, concurrency: usize) -> an
             let t0 = Instant::now();
             let n = negotiation::start(
                 pair.b.state.contracting(),
-                CITY_A,
+                &pair.provider,
                 DATASET,
                 offer.clone(),
                 None,

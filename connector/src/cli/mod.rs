@@ -4,10 +4,12 @@ pub mod audit;
 mod bench;
 mod bench_catalogue;
 mod bench_dataplane;
+mod bench_dcp;
 pub mod certs;
 pub mod contracts;
 pub mod demo;
 pub mod init;
+pub mod issuer;
 mod measure;
 mod nginx;
 pub mod pair;
@@ -110,6 +112,16 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 8)]
         concurrency: usize,
     },
+    /// What DCP costs: a DSP request by configured keys vs by DID and credentials (caches warm), p50/p99, then
+    /// negotiations with DCP on both sides.
+    Dcp {
+        /// Requests per pair.
+        #[arg(long, default_value_t = 1000)]
+        requests: usize,
+        /// Negotiations per pair (0: none).
+        #[arg(long, default_value_t = 100)]
+        negotiations: usize,
+    },
     /// City A publishes N resources, city B reads them as a partner: a page of 50, a dataset by id, the whole
     /// catalogue (p50/p99 and totals), and memory before and after.
     Catalogue {
@@ -190,6 +202,13 @@ pub fn main() -> ExitCode {
         Command::Demo { tls } => runtime().and_then(|rt| rt.block_on(demo::run(tls))),
         // Policy tools have their own exit codes (deny, lint errors, failed tests).
         Command::Policy { command } => return policy::run(command),
+        Command::Bench {
+            command:
+                BenchCommand::Dcp {
+                    requests,
+                    negotiations,
+                },
+        } => runtime().and_then(|rt| rt.block_on(bench_dcp::run(requests.max(1), negotiations))),
         Command::Bench {
             command: BenchCommand::Negotiation { count, concurrency },
         } => runtime()

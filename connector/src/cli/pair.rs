@@ -12,6 +12,9 @@ use crate::config::Config;
 
 pub const CITY_A: &str = "https://city-a.example/twinport";
 pub const CITY_B: &str = "https://city-b.example/twinport";
+/// The cities' DIDs when they speak DCP ([`Pair::start_dcp`]).
+pub const DID_A: &str = "did:web:city-a.test";
+pub const DID_B: &str = "did:web:city-b.test";
 
 /// City A (provider, in front of `backend`) and city B (consumer).
 pub struct Pair {
@@ -20,6 +23,8 @@ pub struct Pair {
     pub b: RunningConnector,
     /// City B's management API token.
     pub token_b: String,
+    /// City A's participant id, as city B knows it.
+    pub provider: String,
 }
 
 impl Pair {
@@ -68,7 +73,69 @@ impl Pair {
             .await
             .context("starting city B")?;
         a.state.set_partner_url(CITY_B, b.public_url());
-        Ok(Pair { dir, a, b, token_b })
+        Ok(Pair {
+            dir,
+            a,
+            b,
+            token_b,
+            provider: CITY_A.into(),
+        })
+    }
+
+    /// Like [`Pair::start`], with the cities known to each other only by DID ([`DID_A`], [`DID_B`]): no
+    /// `[[partners]]` at all, each holding a membership credential from `issuer`, which both trust, and each DID
+    /// resolved over loopback.
+    pub async fn start_dcp(
+        backend: &str,
+        issuer: &super::issuer::DevIssuer,
+    ) -> anyhow::Result<Pair> {
+        let dir = std::env::temp_dir().join(format!("twinport-{}", uuid::Uuid::new_v4().simple()));
+        let mut configs = Vec::new();
+        for (name, did, alg) in [
+            ("city-a", DID_A, KeyAlgorithm::EdDsa),
+            ("city-b", DID_B, KeyAlgorithm::Es256),
+        ] {
+            let d = dir.join(name);
+            write_connector_dir(&d, did, alg, "127.0.0.1:0", "127.0.0.1:0", backend, "")?;
+            append(
+                &d.join("twinport.toml"),
+                &issuer.dcp_section(&["city-a.test", "city-b.test"]),
+            )?;
+            std::fs::create_dir_all(d.join("credentials"))?;
+            std::fs::write(
+                d.join("credentials/membership.jwt"),
+                issuer.membership(did, "partner-city")?,
+            )?;
+            configs.push(Config::load(&d.join("twinport.toml"))?);
+        }
+        let config_b = configs.pop().context("city B")?;
+        let config_a = configs.pop().context("city A")?;
+        let token_b = config_b
+            .management_token
+            .clone()
+            .context("city B has no management_token")?;
+        let a = crate::app::start(config_a)
+            .await
+            .context("starting city A")?;
+        let b = crate::app::start(config_b)
+            .await
+            .context("starting city B")?;
+        for (city, host, other) in [(&a, "city-b.test", &b), (&b, "city-a.test", &a)] {
+            city.state
+                .partners()
+                .directory()
+                .dcp()
+                .context("DCP is configured")?
+                .map_origin_for_tests(host, other.public_url())
+                .map_err(anyhow::Error::msg)?;
+        }
+        Ok(Pair {
+            dir,
+            a,
+            b,
+            token_b,
+            provider: DID_A.into(),
+        })
     }
 
     /// Stops both connectors and removes their directory.

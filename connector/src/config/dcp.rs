@@ -62,6 +62,11 @@ pub struct DcpConfig {
     pub insecure_http_hosts: Vec<String>,
     /// Test only: did:web host (with port if any, as in the DID) → the base URL it is fetched from instead.
     pub resolve: BTreeMap<String, String>,
+    /// Whether partners' documents may point us at IP addresses and at names resolving to loopback, private or
+    /// link-local addresses (a data space on a private network); off, only public addresses are fetched.
+    pub allow_private_networks: bool,
+    /// Whether status lists served as plain JSON (not signed) are accepted from their issuer's own host.
+    pub accept_unsigned_status_lists: bool,
 }
 
 impl DcpConfig {
@@ -194,6 +199,8 @@ pub fn validate_dcp(
             .map(|h| h.to_ascii_lowercase())
             .collect(),
         resolve,
+        allow_private_networks: raw.allow_private_networks.unwrap_or(false),
+        accept_unsigned_status_lists: raw.accept_unsigned_status_lists.unwrap_or(false),
     })
 }
 

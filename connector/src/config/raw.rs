@@ -155,6 +155,8 @@ pub struct RawDcp {
     pub insecure_http_hosts: Vec<String>,
     #[serde(default)]
     pub resolve: std::collections::BTreeMap<String, String>,
+    pub allow_private_networks: Option<bool>,
+    pub accept_unsigned_status_lists: Option<bool>,
 }
 
 /// One `[[dcp.trusted_issuers]]` entry.

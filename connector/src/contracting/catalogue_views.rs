@@ -171,9 +171,29 @@ pub async fn load(
 pub struct CatalogueViews {
     snapshot: tokio::sync::Mutex<Option<Arc<Snapshot>>>,
     views: Mutex<HashMap<String, Arc<PartnerView>>>,
+    /// The credential types the stored policies read, at the catalogue version they were read at.
+    credential_types: tokio::sync::Mutex<Option<(i64, Arc<Vec<String>>)>>,
 }
 
 impl CatalogueViews {
+    /// The credential types the stored policies read (see [`crate::identity::dcp::scopes`]), read again only when
+    /// the catalogue version moves.
+    pub async fn credential_types(&self, store: &Store) -> Result<Arc<Vec<String>>, StorageError> {
+        let version = store.catalogue_version().await?;
+        let mut kept = self.credential_types.lock().await;
+        if let Some((v, types)) = kept.as_ref() {
+            if *v == version {
+                return Ok(types.clone());
+            }
+        }
+        let bodies = catalogue::policy_bodies(store).await?;
+        let types = Arc::new(crate::identity::dcp::scopes::credential_types(
+            bodies.values(),
+        ));
+        *kept = Some((version, types.clone()));
+        Ok(types)
+    }
+
     /// The catalogue as stored now: the kept snapshot while the store's catalogue version is unchanged.
     pub async fn snapshot(&self, store: &Store) -> Result<Arc<Snapshot>, StorageError> {
         // Read before the rows, so a snapshot is never tagged newer than what it holds: a change in between moves

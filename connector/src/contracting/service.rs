@@ -88,6 +88,13 @@ impl Contracting {
         &self.0.parts.identity
     }
 
+    /// The credential types our policies read, which DCP partners are asked to present besides the required ones.
+    pub async fn policy_credential_types(
+        &self,
+    ) -> Result<std::sync::Arc<Vec<String>>, crate::storage::StorageError> {
+        self.0.views.credential_types(&self.0.parts.store).await
+    }
+
     pub fn participant_id(&self) -> &str {
         &self.0.parts.identity.participant_id
     }

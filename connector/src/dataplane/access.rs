@@ -412,7 +412,12 @@ pub async fn decide(
         .and_then(Value::as_str)
         .unwrap_or(&agreement.created_at)
         .to_string();
-    let partner = state.partners().get(&access.transfer.partner);
+    let partner = state
+        .partners()
+        .directory()
+        .current(&access.transfer.partner, state.store())
+        .await
+        .map_err(Refusal::internal)?;
     // Taken before deciding, given back on a refusal: racing requests see the higher count and are judged
     // conservatively, so a limit can never be exceeded.
     let number = if access.counted {

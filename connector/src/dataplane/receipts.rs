@@ -85,6 +85,7 @@ pub(super) async fn owner(
         state.participant_id(),
         state.partners().directory(),
         state.store(),
+        &[],
     )
     .await
     .map_err(|e| {

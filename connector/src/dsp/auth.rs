@@ -47,11 +47,19 @@ pub(super) async fn check(
         .headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
+    // With DCP, partners are also asked for the credential types our policies read.
+    let wanted = match (state.contracting.partners().directory().dcp(), header) {
+        (Some(_), Some(h)) if by_did(h, state) => {
+            state.contracting.policy_credential_types().await?
+        }
+        _ => Default::default(),
+    };
     let partner = match authenticate(
         header,
         state.contracting.participant_id(),
         state.contracting.partners().directory(),
         state.contracting.store(),
+        &wanted,
     )
     .await
     {
@@ -74,15 +82,25 @@ async fn audit_refusal(state: &DspState, did: &str, refusal: &Refusal, path: &st
     let Some(dcp) = state.contracting.partners().directory().dcp() else {
         return;
     };
-    if !dcp.should_audit(did, refusal.step) {
+    if !dcp.should_audit_refusal(did, refusal) {
         return;
     }
     let mut event = AuditEvent::new(
         EventKind::IdentityRefused,
         serde_json::json!({"step": refusal.step, "reason": refusal.reason, "path": path}),
     );
-    event.partner = Some(did.to_string());
+    // An unproven DID is whatever the token said: kept short.
+    event.partner = Some(did.chars().take(200).collect());
     if let Err(e) = state.contracting.audit().append(event).await {
         tracing::error!(error = %e, "cannot record a DCP refusal in the audit log");
     }
+}
+
+/// Whether the bearer token names a partner known by DID (only those are asked for credentials).
+fn by_did(authorization: &str, state: &DspState) -> bool {
+    authorization
+        .strip_prefix("Bearer ")
+        .and_then(|t| twinport_contracts::identity::unverified_issuer(t.trim()).ok())
+        .and_then(|iss| state.contracting.partners().get(&iss))
+        .is_some_and(|p| matches!(p.keys, crate::config::PartnerKeys::Did))
 }

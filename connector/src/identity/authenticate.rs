@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use twinport_contracts::identity::{unverified_issuer, verify_token, TokenError, TokenValidation};
 
-use super::dcp::Refusal;
+use super::dcp::{CallerError, Refusal};
 use super::partners::{KeysError, PartnerDirectory};
 use crate::config::PartnerKeys;
 use crate::storage::{StorageError, Store, TokenUse};
@@ -47,11 +47,13 @@ pub enum AuthError {
     Dcp { did: String, refusal: Refusal },
 }
 
+/// `wanted`: credential types a DCP partner is asked for besides the required ones (those our policies read).
 pub async fn authenticate(
     authorization: Option<&str>,
     own_id: &str,
     partners: &PartnerDirectory,
     store: &Store,
+    wanted: &[String],
 ) -> Result<AuthenticatedPartner, AuthError> {
     let header = authorization.ok_or(AuthError::Missing)?;
     let token = header
@@ -68,8 +70,19 @@ pub async fn authenticate(
             did: issuer.clone(),
             refusal,
         };
-        let caller = dcp.verify_caller(token, store).await.map_err(refused)?;
-        dcp.remember(&caller, &partners.configured_claims(&issuer));
+        let caller = match dcp.verify_caller(token, store, wanted).await {
+            Ok(caller) => caller,
+            Err(CallerError::Storage(e)) => return Err(AuthError::Storage(e)),
+            Err(CallerError::Refused(refusal)) => {
+                // Its claims no longer hold: the data plane must not go on judging its transfers on them.
+                if refusal.caller_proven {
+                    dcp.forget(&issuer, store).await?;
+                }
+                return Err(refused(refusal));
+            }
+        };
+        dcp.remember(&caller, &partners.configured_claims(&issuer), store)
+            .await?;
         return Ok(AuthenticatedPartner {
             id: caller.did,
             by_dcp: true,

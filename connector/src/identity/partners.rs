@@ -110,6 +110,23 @@ impl PartnerDirectory {
         Some(config)
     }
 
+    /// Like [`PartnerDirectory::get`], for a partner known by DID also reading what its credentials proved at
+    /// another replica or before a restart (the data plane judges its requests on those claims).
+    pub async fn current(
+        &self,
+        id: &str,
+        store: &crate::storage::Store,
+    ) -> Result<Option<PartnerConfig>, crate::storage::StorageError> {
+        let partner = self.get(id);
+        if let (Some(p), Some(dcp)) = (&partner, &self.dcp) {
+            if matches!(p.keys, PartnerKeys::Did) && dcp.claims(id).is_none() {
+                dcp.claims_or_stored(id, store).await?;
+                return Ok(self.get(id));
+            }
+        }
+        Ok(partner)
+    }
+
     /// The claims the config attests for a partner (none for a partner known only by DID).
     pub fn configured_claims(&self, id: &str) -> serde_json::Map<String, serde_json::Value> {
         self.partners

@@ -5,6 +5,7 @@ mod agreements;
 mod catalogue_version;
 mod data_plane;
 mod data_plane_version;
+mod dcp_claims;
 mod duties;
 mod outbox;
 mod policies;

@@ -195,6 +195,7 @@ impl World {
             now: now(),
             leeway: Duration::from_secs(5),
             trusted: &self.trusted,
+            lenient_issuer_keys: false,
         }
     }
 
@@ -464,6 +465,7 @@ fn lenient_shapes_peers_send_are_read() {
             &vp,
             &PresentationCheck {
                 trusted: &trusted,
+                lenient_issuer_keys: false,
                 ..w.check()
             },
         )
@@ -502,6 +504,7 @@ fn lenient_shapes_peers_send_are_read() {
             &vp,
             &PresentationCheck {
                 trusted: &trusted,
+                lenient_issuer_keys: false,
                 ..w.check()
             },
         )
@@ -1036,7 +1039,7 @@ fn json_ld_and_other_unsupported_forms_are_refused() {
     });
     let doc = DidDocument::parse(body.to_string().as_bytes(), ISSUER).unwrap();
     let docs = |did: &str| if did == ISSUER { Some(&doc) } else { None };
-    let err = verify_credential(&vc, now(), Duration::ZERO, &docs).unwrap_err();
+    let err = verify_credential(&vc, now(), Duration::ZERO, false, &docs).unwrap_err();
     assert!(
         matches!(&err, CredentialError::Unsupported { what, .. } if what.contains("#k1")),
         "{err}"
@@ -1116,6 +1119,7 @@ fn malformed_presentations_and_credentials_say_what_is_wrong() {
             &craft(&w.issuer.k1, hi.clone(), payload.clone()),
             now(),
             Duration::ZERO,
+            false,
             &|d| w.docs.get(d),
         )
         .unwrap_err();
@@ -1211,6 +1215,7 @@ fn dids_lists_the_holder_and_each_issuer_once() {
         &parsed,
         &PresentationCheck {
             trusted: &trusted,
+            lenient_issuer_keys: false,
             ..w.check()
         },
         &|d| docs.get(d),
@@ -1244,24 +1249,24 @@ fn a_standalone_credential_verifies_by_its_issuers_assertion_key() {
             r.status = None;
         });
         let docs = |d: &str| w.docs.get(d);
-        let v = verify_credential(&jwt, now(), Duration::from_secs(5), &docs).unwrap();
+        let v = verify_credential(&jwt, now(), Duration::from_secs(5), false, &docs).unwrap();
         assert_eq!(v.types, vec!["BitstringStatusListCredential".to_string()]);
         assert_eq!(v.subject["encodedList"], subject["encodedList"]);
         assert!(v.status.is_empty());
         let later = now() + days(400);
         assert!(matches!(
-            verify_credential(&jwt, later, Duration::from_secs(5), &docs),
+            verify_credential(&jwt, later, Duration::from_secs(5), false, &docs),
             Err(CredentialError::CredentialExpired { .. })
         ));
         assert_eq!(
-            verify_credential(&jwt, now(), Duration::ZERO, &|_| None),
+            verify_credential(&jwt, now(), Duration::ZERO, false, &|_| None),
             Err(CredentialError::DidUnavailable { did: ISSUER.into() })
         );
         let forged = tamper(&jwt, |p| {
             p.insert("nbf".into(), json!(0));
         });
         assert!(matches!(
-            verify_credential(&forged, now(), Duration::ZERO, &docs),
+            verify_credential(&forged, now(), Duration::ZERO, false, &docs),
             Err(CredentialError::BadSignature { .. })
         ));
     }
@@ -1466,9 +1471,53 @@ fn tractus_x_wallet_stub_presentation_parses() {
         now: now(),
         leeway: Duration::ZERO,
         trusted: &trusted,
+        lenient_issuer_keys: false,
     };
     assert!(matches!(
         verify_presentation(&parsed, &check, &|_| None),
         Err(CredentialError::HolderMismatch { .. })
     ));
+}
+
+#[test]
+fn an_issuer_vouches_only_for_the_types_it_is_trusted_for() {
+    let w = World::new(KeyAlgorithm::Es256);
+    for format in FORMATS {
+        let vc = w.credential(format, |c| {
+            c.types = vec!["MembershipCredential".into(), "AdminCredential".into()];
+        });
+        let vp = w.presentation(format, &[vc], |_| {});
+        let verified = w.verify_with(&vp, &w.check()).unwrap();
+        assert_eq!(verified[0].types, vec!["MembershipCredential".to_string()]);
+    }
+}
+
+#[test]
+fn an_issuer_key_listed_only_for_authentication_signs_credentials_only_when_lenient() {
+    let mut w = World::new(KeyAlgorithm::Es256);
+    let body = json!({
+        "id": ISSUER,
+        "verificationMethod": [{"id": w.issuer.kid("k1"), "type": "JsonWebKey2020", "controller": ISSUER,
+            "publicKeyJwk": w.issuer.k1.public_jwk()}],
+        "authentication": [w.issuer.kid("k1")],
+    });
+    w.docs.insert(
+        ISSUER.to_string(),
+        DidDocument::parse(body.to_string().as_bytes(), ISSUER).unwrap(),
+    );
+    for format in FORMATS {
+        let vp = w.presentation(format, &[w.credential(format, |_| {})], |_| {});
+        let strict = w.verify_with(&vp, &w.check()).unwrap_err();
+        assert_eq!(strict.step(), "key-not-authorised", "{strict}");
+        let lenient = w
+            .verify_with(
+                &vp,
+                &PresentationCheck {
+                    lenient_issuer_keys: true,
+                    ..w.check()
+                },
+            )
+            .unwrap();
+        assert_eq!(lenient[0].types, vec!["MembershipCredential".to_string()]);
+    }
 }

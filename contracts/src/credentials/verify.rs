@@ -119,6 +119,9 @@ pub struct PresentationCheck<'a> {
     pub now: OffsetDateTime,
     pub leeway: std::time::Duration,
     pub trusted: &'a TrustedIssuers,
+    /// Whether an issuer's key listed under `authentication` only (not `assertionMethod`) may sign credentials:
+    /// the Tractus-X wallet stub publishes its keys that way.
+    pub lenient_issuer_keys: bool,
 }
 
 /// A verified credential: the claims a policy may use.
@@ -489,13 +492,37 @@ pub fn verify_presentation<'d>(
             c.jws
                 .check_kid_of(&c.issuer, Relationship::AssertionMethod, &label)?;
             check_trust(c, check.trusted)?;
-            c.jws
-                .verify_signed_by(&c.issuer, Relationship::AssertionMethod, &label, documents)?;
+            verify_issuer_signature(c, check.lenient_issuer_keys, documents)?;
             c.check_validity(now, leeway)?;
             check_holder_binding(c, &p.holder)?;
-            Ok(VerifiedCredential::from(c.clone()))
+            let mut verified = VerifiedCredential::from(c.clone());
+            // An issuer vouches only for the types it is trusted for: a type it added beyond those counts for
+            // nothing (else a city registry trusted for CityCredential could mint memberships).
+            verified
+                .types
+                .retain(|t| check.trusted.allows(&verified.issuer, t));
+            Ok(verified)
         })
         .collect()
+}
+
+/// The issuer's signature: by an `assertionMethod` key, or with `lenient` also an `authentication` key.
+fn verify_issuer_signature<'d>(
+    c: &ParsedCredential,
+    lenient: bool,
+    documents: &dyn Fn(&str) -> Option<&'d DidDocument>,
+) -> Result<(), CredentialError> {
+    let label = c.label();
+    match c
+        .jws
+        .verify_signed_by(&c.issuer, Relationship::AssertionMethod, &label, documents)
+    {
+        Err(CredentialError::KeyNotAuthorised { .. }) if lenient => {
+            c.jws
+                .verify_signed_by(&c.issuer, Relationship::Authentication, &label, documents)
+        }
+        other => other,
+    }
 }
 
 /// Verifies a standalone credential (e.g. a status list credential fetched as a JWT): signed by an
@@ -505,15 +532,11 @@ pub fn verify_credential<'d>(
     jwt: &str,
     now: OffsetDateTime,
     leeway: std::time::Duration,
+    lenient_issuer_keys: bool,
     documents: &dyn Fn(&str) -> Option<&'d DidDocument>,
 ) -> Result<VerifiedCredential, CredentialError> {
     let c = ParsedCredential::parse(jwt, "credential")?;
-    c.jws.verify_signed_by(
-        &c.issuer,
-        Relationship::AssertionMethod,
-        &c.label(),
-        documents,
-    )?;
+    verify_issuer_signature(&c, lenient_issuer_keys, documents)?;
     c.check_validity(now.unix_timestamp(), secs(leeway))?;
     Ok(c.into())
 }

@@ -100,9 +100,15 @@ impl DidWeb {
         &self.host
     }
 
-    /// True when the host is written as an IPv4 address, which did:web forbids (a certificate names hosts).
+    /// True when the host is an IP address in any form a URL parser accepts (`127.0.0.1`, `127.1`,
+    /// `2130706433`, `0x7f.1`), which did:web forbids (a certificate names hosts).
     pub fn host_is_ip(&self) -> bool {
         self.host.parse::<std::net::Ipv4Addr>().is_ok()
+            || matches!(
+                url::Url::parse(&format!("https://{}/", self.host))
+                    .map(|u| u.host().map(|h| h.to_owned())),
+                Ok(Some(url::Host::Ipv4(_))) | Ok(Some(url::Host::Ipv6(_)))
+            )
     }
 
     /// The host with its port when the DID names one (`city.example:8443`): what a resolver maps.
@@ -138,6 +144,21 @@ impl std::fmt::Display for DidWeb {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_spelling_of_an_ip_address_is_an_ip_address() {
+        for did in [
+            "did:web:127.0.0.1",
+            "did:web:127.1",
+            "did:web:2130706433",
+            "did:web:0x7f.1",
+        ] {
+            assert!(DidWeb::parse(did).unwrap().host_is_ip(), "{did}");
+        }
+        assert!(!DidWeb::parse("did:web:city-a.example")
+            .unwrap()
+            .host_is_ip());
+    }
 
     #[test]
     fn the_method_specifications_examples_resolve_to_their_urls() {

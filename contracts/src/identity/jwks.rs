@@ -10,6 +10,8 @@ use josekit::jws::{EdDSA, JwsVerifier, ES256, ES256K, ES384, PS256, RS256};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use super::keys::{IdentityError, VerifyAlgorithm};
 
@@ -177,23 +179,51 @@ impl Jwks {
         let signature = URL_SAFE_NO_PAD
             .decode(signature_b64)
             .map_err(|_| SignatureFailure::Malformed("signature: not base64url".into()))?;
-        let jwk = Jwk::from_map(public_only(key))
-            .map_err(|_| SignatureFailure::UnknownKey(format!("{} is unusable", header.kid)))?;
-        let unfit = |_| unusable(&header.kid);
-        let verifier: Box<dyn JwsVerifier> = match header.alg {
-            VerifyAlgorithm::EdDsa => Box::new(EdDSA.verifier_from_jwk(&jwk).map_err(unfit)?),
-            VerifyAlgorithm::Es256 => Box::new(ES256.verifier_from_jwk(&jwk).map_err(unfit)?),
-            VerifyAlgorithm::Es256K => Box::new(ES256K.verifier_from_jwk(&jwk).map_err(unfit)?),
-            VerifyAlgorithm::Es384 => Box::new(ES384.verifier_from_jwk(&jwk).map_err(unfit)?),
-            VerifyAlgorithm::Rs256 => Box::new(RS256.verifier_from_jwk(&jwk).map_err(unfit)?),
-            VerifyAlgorithm::Ps256 => Box::new(PS256.verifier_from_jwk(&jwk).map_err(unfit)?),
-        };
+        let verifier = verifier_for(header.alg, key, &header.kid)?;
         let signing_input = format!("{header_b64}.{payload_segment}");
         verifier
             .verify(signing_input.as_bytes(), &signature)
             .map_err(|_| SignatureFailure::BadSignature)?;
         Ok(header)
     }
+}
+
+/// Verifiers already built, by algorithm and public key. Turning a JWK into an OpenSSL key costs more than checking
+/// a signature with it, and a connector checks the same few partners' keys again and again; a memo of derived
+/// values, not state (the same key always gives the same verifier).
+static VERIFIERS: std::sync::OnceLock<Mutex<HashMap<String, Arc<dyn JwsVerifier>>>> =
+    std::sync::OnceLock::new();
+/// Keys remembered at most; beyond, the memo starts again (made-up keys cannot grow it without bound).
+const MAX_VERIFIERS: usize = 1024;
+
+fn verifier_for(
+    alg: VerifyAlgorithm,
+    key: &Value,
+    kid: &str,
+) -> Result<Arc<dyn JwsVerifier>, SignatureFailure> {
+    let public = public_only(key);
+    let memo_key = format!("{}|{}", alg.jws_name(), Value::Object(public.clone()));
+    let memo = VERIFIERS.get_or_init(Default::default);
+    if let Some(v) = memo.lock().ok().and_then(|m| m.get(&memo_key).cloned()) {
+        return Ok(v);
+    }
+    let jwk = Jwk::from_map(public).map_err(|_| unusable(kid))?;
+    let unfit = |_| unusable(kid);
+    let verifier: Arc<dyn JwsVerifier> = match alg {
+        VerifyAlgorithm::EdDsa => Arc::new(EdDSA.verifier_from_jwk(&jwk).map_err(unfit)?),
+        VerifyAlgorithm::Es256 => Arc::new(ES256.verifier_from_jwk(&jwk).map_err(unfit)?),
+        VerifyAlgorithm::Es256K => Arc::new(ES256K.verifier_from_jwk(&jwk).map_err(unfit)?),
+        VerifyAlgorithm::Es384 => Arc::new(ES384.verifier_from_jwk(&jwk).map_err(unfit)?),
+        VerifyAlgorithm::Rs256 => Arc::new(RS256.verifier_from_jwk(&jwk).map_err(unfit)?),
+        VerifyAlgorithm::Ps256 => Arc::new(PS256.verifier_from_jwk(&jwk).map_err(unfit)?),
+    };
+    if let Ok(mut m) = memo.lock() {
+        if m.len() >= MAX_VERIFIERS {
+            m.clear();
+        }
+        m.insert(memo_key, verifier.clone());
+    }
+    Ok(verifier)
 }
 
 fn unusable(kid: &str) -> SignatureFailure {

@@ -2,7 +2,8 @@
 //! `docs/policy-context.md`): `credentials` lists the types it holds; each credential's subject (less its `id`)
 //! appears whole under its type's name (`claim:MembershipCredential.membership`), and its members also at the top
 //! level (`claim:membership`) unless an earlier credential or the operator's own entry for the partner already set
-//! that name: what the city's config attests is never overridden by a credential.
+//! that name: what the city's config attests is never overridden by a credential. A subject member cannot take the
+//! place of a credential: names ending in `Credential`, and `credentials`, are set from verified types only.
 
 use serde_json::{Map, Value};
 use twinport_contracts::credentials::VerifiedCredential;
@@ -77,5 +78,19 @@ mod tests {
             json!({"membership": "partner-city", "region": "DE"})
         );
         assert!(claims.get("id").is_none());
+    }
+
+    #[test]
+    fn a_subject_member_cannot_pose_as_a_credential() {
+        let claims = claims_of(
+            &Map::new(),
+            &[credential(
+                &["CityCredential"],
+                json!({"id": "did:web:b.test", "MembershipCredential": {"membership": "partner-city"},
+                       "credentials": ["MembershipCredential"]}),
+            )],
+        );
+        assert!(claims.get("MembershipCredential").is_none());
+        assert_eq!(claims["credentials"], json!(["CityCredential"]));
     }
 }

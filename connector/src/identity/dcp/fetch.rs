@@ -16,12 +16,18 @@ pub const TIMEOUT: Duration = Duration::from_secs(10);
 /// Entries kept per cache before the expired ones are swept.
 const SWEEP_AT: usize = 4096;
 
-/// The outgoing side: an HTTP client and the (test-only) origin map.
+/// The outgoing side: an HTTP client that follows no redirects (and, unless private networks are allowed,
+/// resolves names to public addresses only), the rules on what may be fetched at all, and the (test-only) origin
+/// map.
 #[derive(Debug, Clone)]
 pub struct Fetcher {
     http: reqwest::Client,
     /// Authority (`host[:port]`) → base URL it is fetched from instead.
     resolve: Arc<RwLock<BTreeMap<String, String>>>,
+    /// Hosts that may be fetched over plain HTTP (test only).
+    insecure_http_hosts: Vec<String>,
+    /// Whether IP literals, and names that resolve to loopback, private or link-local addresses, may be fetched.
+    allow_private_networks: bool,
 }
 
 /// A body fetched, and how long it may be reused.
@@ -31,11 +37,38 @@ pub struct Fetched {
 }
 
 impl Fetcher {
-    pub fn new(http: reqwest::Client, resolve: BTreeMap<String, String>) -> Fetcher {
+    pub fn new(
+        http: reqwest::Client,
+        resolve: BTreeMap<String, String>,
+        insecure_http_hosts: Vec<String>,
+        allow_private_networks: bool,
+    ) -> Fetcher {
         Fetcher {
             http,
             resolve: Arc::new(RwLock::new(resolve)),
+            insecure_http_hosts,
+            allow_private_networks,
         }
+    }
+
+    /// Whether `host` may be fetched over plain HTTP (test only).
+    pub fn is_insecure_host(&self, host: &str) -> bool {
+        self.insecure_http_hosts
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(host))
+    }
+
+    /// Whether `url` is one a test maps or lets through over HTTP.
+    pub fn is_insecure_test_url(&self, url: &url::Url) -> bool {
+        let host = url.host_str().unwrap_or_default();
+        self.is_insecure_host(host) || self.mapped(&authority_of(url)).is_some()
+    }
+
+    fn mapped(&self, authority: &str) -> Option<String> {
+        self.resolve
+            .read()
+            .ok()
+            .and_then(|m| m.get(authority).cloned())
     }
 
     /// Adds to the test-only origin map (a test learns a connector's port only once it listens).
@@ -48,22 +81,32 @@ impl Fetcher {
         }
     }
 
-    /// The URL actually requested for `url`: its origin replaced when the test map names it.
+    /// The URL actually requested for `url`: its origin replaced when the test map names it. Refused: anything
+    /// but `https` (plain `http` only for test hosts, or IP literals on private networks when allowed), user info,
+    /// and IP literals unless private networks are allowed (a partner's document must not make us call our
+    /// neighbours).
     pub fn target(&self, url: &str) -> Result<String, String> {
         let parsed = url::Url::parse(url).map_err(|e| format!("{url:?} is not a URL: {e}"))?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(format!("{url:?} is not an http(s) URL"));
+        let mapped = self.mapped(&authority_of(&parsed));
+        let ip_literal = matches!(
+            parsed.host(),
+            Some(url::Host::Ipv4(_)) | Some(url::Host::Ipv6(_))
+        );
+        let test_host =
+            mapped.is_some() || self.is_insecure_host(parsed.host_str().unwrap_or_default());
+        match parsed.scheme() {
+            "https" => {}
+            "http" if test_host || (self.allow_private_networks && ip_literal) => {}
+            _ => return Err(format!("{url} is not an https URL")),
         }
-        let host = parsed.host_str().unwrap_or_default().to_ascii_lowercase();
-        let authority = match parsed.port() {
-            Some(p) => format!("{host}:{p}"),
-            None => host,
-        };
-        let mapped = self
-            .resolve
-            .read()
-            .ok()
-            .and_then(|m| m.get(&authority).cloned());
+        if parsed.host().is_none() || !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err(format!("{url} names no plain host"));
+        }
+        if ip_literal && mapped.is_none() && !self.allow_private_networks {
+            return Err(format!(
+                "{url} names an IP address (allowed only with allow_private_networks)"
+            ));
+        }
         Ok(match mapped {
             Some(base) => {
                 let mut rest = parsed.path().to_string();
@@ -154,6 +197,66 @@ fn without_url(e: &reqwest::Error) -> String {
     message
 }
 
+/// `host[:port]` of a URL, lowercase, as the test map keys it.
+fn authority_of(url: &url::Url) -> String {
+    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+    match url.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host,
+    }
+}
+
+/// A DNS resolver that answers only public addresses: a name that resolves to loopback, private, link-local,
+/// shared or unspecified addresses is not fetched (a partner's DID document could otherwise point us at the
+/// city's internal services).
+#[derive(Debug, Default)]
+pub struct PublicAddresses;
+
+impl reqwest::dns::Resolve for PublicAddresses {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let found: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|a| is_public(a.ip()))
+                .collect();
+            if found.is_empty() {
+                return Err(format!("{host} resolves to no public address").into());
+            }
+            Ok(Box::new(found.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// Whether an address is on the public internet.
+pub fn is_public(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            let o = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || o[0] == 0
+                // 100.64.0.0/10, carrier-grade NAT (shared address space)
+                || (o[0] == 100 && (o[1] & 0xc0) == 64))
+        }
+        std::net::IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(std::net::IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                // fc00::/7 unique local, fe80::/10 link-local
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80)
+        }
+    }
+}
+
 /// `max-age` from `Cache-Control` (less `Age`), bounded by `max`; `no-store`/`no-cache` mean do not reuse.
 pub fn cache_lifetime(headers: &reqwest::header::HeaderMap, max: Duration) -> Duration {
     let Some(cc) = headers.get(CACHE_CONTROL).and_then(|v| v.to_str().ok()) else {
@@ -208,8 +311,10 @@ impl<T: Clone> Cache<T> {
             if entries.len() >= SWEEP_AT {
                 let now = Instant::now();
                 entries.retain(|_, (_, until)| *until > now);
+                // Still full of live entries: the newcomer is not kept, rather than evicting partners' documents
+                // (a flood of made-up DIDs must not push out the real ones).
                 if entries.len() >= SWEEP_AT {
-                    entries.clear();
+                    return;
                 }
             }
             entries.insert(key.to_string(), (value, Instant::now() + fresh_for));
@@ -267,6 +372,8 @@ mod tests {
                 "http://127.0.0.1:9000".to_string(),
             )]
             .into(),
+            vec!["localhost".into()],
+            false,
         );
         assert_eq!(
             f.target("https://city-b.test/.well-known/did.json?x=1")
@@ -279,6 +386,50 @@ mod tests {
         );
         assert!(f.target("file:///etc/passwd").is_err());
         assert!(f.target("not a url").is_err());
+    }
+
+    #[test]
+    fn what_a_partner_s_document_names_cannot_reach_our_network() {
+        let strict = Fetcher::new(
+            reqwest::Client::new(),
+            Default::default(),
+            vec!["localhost".into()],
+            false,
+        );
+        for url in [
+            "http://city-c.example/dcp",
+            "https://127.0.0.1/dcp",
+            "https://127.1/dcp",
+            "https://2130706433/dcp",
+            "https://[::1]/dcp",
+            "https://169.254.169.254/latest/meta-data",
+            "https://user:pw@city-c.example/dcp",
+            "gopher://city-c.example/",
+        ] {
+            assert!(strict.target(url).is_err(), "{url}");
+        }
+        assert!(strict.target("http://localhost:4711/did.json").is_ok());
+        assert!(strict.target("https://city-c.example/dcp").is_ok());
+        let private = Fetcher::new(reqwest::Client::new(), Default::default(), Vec::new(), true);
+        assert!(private.target("http://10.0.0.7:8080/dcp").is_ok());
+        assert!(private.target("http://city-c.example/dcp").is_err());
+        for (ip, public) in [
+            ("8.8.8.8", true),
+            ("10.1.2.3", false),
+            ("172.16.0.1", false),
+            ("192.168.1.1", false),
+            ("127.0.0.1", false),
+            ("169.254.169.254", false),
+            ("100.64.0.1", false),
+            ("0.0.0.0", false),
+            ("2001:4860:4860::8888", true),
+            ("::1", false),
+            ("fd00::1", false),
+            ("fe80::1", false),
+            ("::ffff:10.0.0.1", false),
+        ] {
+            assert_eq!(is_public(ip.parse().unwrap()), public, "{ip}");
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod credential_service;
 pub mod document;
 mod fetch;
 mod resolver;
+pub mod scopes;
 mod status;
 mod verifier;
 pub mod wallet;
@@ -22,16 +23,18 @@ use serde_json::{Map, Value};
 use twinport_contracts::credentials::TrustedIssuers;
 
 pub use credential_service::QueryRefusal;
-pub use verifier::VerifiedCaller;
+pub use verifier::{CallerError, VerifiedCaller};
 pub use wallet::{HeldCredential, Wallet};
 
 use super::LocalIdentity;
 use crate::config::DcpConfig;
+use crate::storage::{StorageError, Store};
 
 /// Clock skew tolerated on tokens, presentations and credentials.
 pub const LEEWAY: Duration = Duration::from_secs(30);
-/// Longest self-issued token lifetime accepted.
-pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(300);
+/// Longest self-issued token lifetime accepted: EDC's Secure Token Service and the DCP TCK issue 600 s tokens (their
+/// `jti` is kept until they expire, so a longer life does not widen replay).
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(600);
 /// Lifetime of the token we send with a presentation query: it is used at once.
 const QUERY_TOKEN_LIFETIME: Duration = Duration::from_secs(60);
 /// Lifetime of the presentations we sign: the verifier checks them at once.
@@ -46,6 +49,9 @@ const AUDIT_REFUSAL_INTERVAL: Duration = Duration::from_secs(60);
 pub struct Refusal {
     pub step: &'static str,
     pub reason: String,
+    /// Whether the caller had already proven it is the DID (its token checked out) and failed on its credentials:
+    /// only then may the refusal change what we hold about that DID.
+    pub caller_proven: bool,
 }
 
 impl Refusal {
@@ -53,7 +59,14 @@ impl Refusal {
         Refusal {
             step,
             reason: reason.into(),
+            caller_proven: false,
         }
+    }
+
+    /// The same refusal, of a caller whose token checked out.
+    pub fn of_proven_caller(mut self) -> Refusal {
+        self.caller_proven = true;
+        self
     }
 }
 
@@ -86,13 +99,21 @@ struct Inner {
 }
 
 impl Dcp {
+    /// `http` must not follow redirects and, unless `allow_private_networks`, should resolve names with
+    /// [`http_client`]'s rules: build it with that function.
     pub fn new(
         config: DcpConfig,
         identity: LocalIdentity,
         wallet: Arc<Wallet>,
         http: reqwest::Client,
     ) -> Dcp {
-        let fetcher = fetch::Fetcher::new(http, config.resolve.clone());
+        let fetcher = fetch::Fetcher::new(
+            http,
+            config.resolve.clone(),
+            config.insecure_http_hosts.clone(),
+            config.allow_private_networks,
+        );
+        let lenient = config.key_relationships == crate::config::KeyRelationships::Lenient;
         let trusted = TrustedIssuers::new(
             config
                 .trusted_issuers
@@ -100,12 +121,13 @@ impl Dcp {
                 .map(|t| (t.id.clone(), t.types.clone())),
         );
         Dcp(Arc::new(Inner {
-            resolver: resolver::Resolver::new(
+            resolver: resolver::Resolver::new(fetcher.clone(), config.did_cache),
+            status: status::StatusLists::new(
                 fetcher.clone(),
-                config.insecure_http_hosts.clone(),
-                config.did_cache,
+                config.status_cache,
+                lenient,
+                config.accept_unsigned_status_lists,
             ),
-            status: status::StatusLists::new(fetcher.clone(), config.status_cache),
             fetcher,
             trusted,
             config,
@@ -198,35 +220,96 @@ impl Dcp {
             .to_string())
     }
 
-    /// Remembers what a partner's credentials say, until the first of them expires.
-    pub fn remember(
+    /// Remembers what a partner's credentials say, until the first of them expires (a day at most without
+    /// one), here and in the database (for a restart and the other replicas).
+    pub async fn remember(
         &self,
         caller: &VerifiedCaller,
         configured: &Map<String, Value>,
-    ) -> Map<String, Value> {
+        store: &Store,
+    ) -> Result<Map<String, Value>, StorageError> {
         let claims = verifier::caller_claims(configured, caller);
+        let now = time::OffsetDateTime::now_utc();
+        let day = now + time::Duration::days(1);
         let until = caller
             .credentials
             .iter()
             .filter_map(|c| c.valid_until)
             .min()
-            .unwrap_or_else(|| time::OffsetDateTime::now_utc() + time::Duration::days(1));
+            .unwrap_or(day)
+            .min(day);
+        // Most requests prove what the last one did: then there is nothing to write.
+        let unchanged = self
+            .0
+            .verified
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&caller.did).cloned())
+            .is_some_and(|(kept, kept_until)| kept == claims && kept_until == until);
+        if unchanged {
+            return Ok(claims);
+        }
+        store
+            .put_dcp_claims(
+                &caller.did,
+                &claims,
+                until.unix_timestamp(),
+                now.unix_timestamp(),
+            )
+            .await?;
         if let Ok(mut m) = self.0.verified.lock() {
             m.insert(caller.did.clone(), (claims.clone(), until));
         }
-        claims
+        Ok(claims)
     }
 
-    /// The claims a partner's credentials made when it last authenticated, while they are valid.
+    /// Forgets what a partner's credentials said: it failed to prove them again.
+    pub async fn forget(&self, did: &str, store: &Store) -> Result<(), StorageError> {
+        if let Ok(mut m) = self.0.verified.lock() {
+            m.remove(did);
+        }
+        store.forget_dcp_claims(did).await
+    }
+
+    /// The claims a partner's credentials made when it last authenticated, while they are valid, as this process
+    /// knows them.
     pub fn claims(&self, did: &str) -> Option<Map<String, Value>> {
         let m = self.0.verified.lock().ok()?;
         let (claims, until) = m.get(did)?;
         (time::OffsetDateTime::now_utc() < *until).then(|| claims.clone())
     }
 
-    /// Whether a refusal of `step` for `did` should be written to the audit log now: each at most once a minute,
-    /// so a caller cannot flood the log with refused requests.
-    pub fn should_audit(&self, did: &str, step: &'static str) -> bool {
+    /// Like [`Dcp::claims`], reading the database when this process does not know them (after a restart, or when
+    /// the partner authenticated at another replica).
+    pub async fn claims_or_stored(
+        &self,
+        did: &str,
+        store: &Store,
+    ) -> Result<Option<Map<String, Value>>, StorageError> {
+        if let Some(claims) = self.claims(did) {
+            return Ok(Some(claims));
+        }
+        let now = time::OffsetDateTime::now_utc();
+        let Some((claims, until)) = store.dcp_claims(did, now.unix_timestamp()).await? else {
+            return Ok(None);
+        };
+        let until = time::OffsetDateTime::from_unix_timestamp(until).unwrap_or(now);
+        if let Ok(mut m) = self.0.verified.lock() {
+            m.insert(did.to_string(), (claims.clone(), until));
+        }
+        Ok(Some(claims))
+    }
+
+    /// Whether a refusal should be written to the audit log now. A caller that proved it is the DID (its token
+    /// checked out) gets one entry per step a minute; for any other, the DID is only what the token claims, so
+    /// each step is written at most once a minute whatever DID it names, and a flood of made-up tokens cannot fill
+    /// the log.
+    pub fn should_audit_refusal(&self, did: &str, refusal: &Refusal) -> bool {
+        let who = if refusal.caller_proven { did } else { "" };
+        self.should_audit(who, refusal.step)
+    }
+
+    fn should_audit(&self, did: &str, step: &'static str) -> bool {
         let Ok(mut m) = self.0.audited.lock() else {
             return false;
         };
@@ -241,6 +324,22 @@ impl Dcp {
                 true
             }
         }
+    }
+}
+
+/// The client DCP fetches with, from the connector's TLS-configured builder: no redirects (a document or list must
+/// be where its identifier says), and names resolved to public addresses only unless `allow_private_networks`.
+pub fn http_client(
+    builder: reqwest::ClientBuilder,
+    allow_private_networks: bool,
+) -> reqwest::Result<reqwest::Client> {
+    let builder = builder.redirect(reqwest::redirect::Policy::none());
+    if allow_private_networks {
+        builder.build()
+    } else {
+        builder
+            .dns_resolver(Arc::new(fetch::PublicAddresses))
+            .build()
     }
 }
 

@@ -14,16 +14,14 @@ use super::Refusal;
 /// Resolves and caches DID documents.
 pub struct Resolver {
     fetcher: Fetcher,
-    insecure_http_hosts: Vec<String>,
     max_age: Duration,
     cache: Cache<Arc<DidDocument>>,
 }
 
 impl Resolver {
-    pub fn new(fetcher: Fetcher, insecure_http_hosts: Vec<String>, max_age: Duration) -> Resolver {
+    pub fn new(fetcher: Fetcher, max_age: Duration) -> Resolver {
         Resolver {
             fetcher,
-            insecure_http_hosts,
             max_age,
             cache: Cache::default(),
         }
@@ -34,17 +32,26 @@ impl Resolver {
         if let Some(doc) = self.cache.get(did) {
             return Ok(doc);
         }
-        let unresolvable = |why: String| Refusal::new("did-unresolvable", format!("{did}: {why}"));
-        let parsed = DidWeb::parse(did).map_err(|e| unresolvable(e.to_string()))?;
+        // What the fetch ran into is logged; the caller is told only that its document could not be used, so a
+        // DID cannot be used to probe what we can reach.
+        let unresolvable = |why: String| {
+            tracing::warn!(did, detail = %why, "DID document unavailable");
+            Refusal::new(
+                "did-unresolvable",
+                format!(
+                    "{did}: its DID document could not be fetched or is not a DID document for it"
+                ),
+            )
+        };
+        let parsed =
+            DidWeb::parse(did).map_err(|e| Refusal::new("did-unresolvable", e.to_string()))?;
         if parsed.host_is_ip() {
-            return Err(unresolvable(
-                "did:web names a host, not an IP address".into(),
+            return Err(Refusal::new(
+                "did-unresolvable",
+                format!("{did}: did:web names a host, not an IP address"),
             ));
         }
-        let https = !self
-            .insecure_http_hosts
-            .iter()
-            .any(|h| h == &parsed.host().to_ascii_lowercase());
+        let https = !self.fetcher.is_insecure_host(parsed.host());
         let url = parsed.document_url(https);
         let fetched = self
             .fetcher

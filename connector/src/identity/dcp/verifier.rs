@@ -16,6 +16,27 @@ use twinport_contracts::identity::{
 };
 
 use super::{Dcp, Refusal, LEEWAY, MAX_TOKEN_LIFETIME, QUERY_TOKEN_LIFETIME};
+use twinport_contracts::credentials::CredentialError;
+
+/// Presentations accepted in one answer.
+const MAX_PRESENTATIONS: usize = 8;
+/// Credentials accepted in one answer, over all its presentations: each may make us fetch a status list.
+const MAX_CREDENTIALS: usize = 32;
+/// The longest the credential phase of one verification may take, over all its fetches.
+const VERIFY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Why a caller was not verified: refused, or our database failed (which is not the caller's fault).
+#[derive(Debug)]
+pub enum CallerError {
+    Refused(Refusal),
+    Storage(crate::storage::StorageError),
+}
+
+impl From<Refusal> for CallerError {
+    fn from(r: Refusal) -> Self {
+        CallerError::Refused(r)
+    }
+}
 use crate::config::KeyRelationships;
 use crate::storage::{Store, TokenUse};
 
@@ -27,12 +48,14 @@ pub struct VerifiedCaller {
 }
 
 impl Dcp {
-    /// Authenticates a DSP request's self-issued ID token (the bearer, without `Bearer `).
+    /// Authenticates a DSP request's self-issued ID token (the bearer, without `Bearer `), asking the partner for
+    /// the required credentials and those of `wanted` (which it need not have).
     pub async fn verify_caller(
         &self,
         token: &str,
         store: &Store,
-    ) -> Result<VerifiedCaller, Refusal> {
+        wanted: &[String],
+    ) -> Result<VerifiedCaller, CallerError> {
         let now = OffsetDateTime::now_utc();
         let (did, _) =
             unverified_si_token(token).map_err(|e| Refusal::new("token", e.to_string()))?;
@@ -50,27 +73,44 @@ impl Dcp {
             self.token_relationships(),
         )
         .map_err(token_refusal)?;
-        match store
-            .record_token_use(
+        let mut types = self.config().required_credentials.clone();
+        for t in wanted {
+            if !types.contains(t) {
+                types.push(t.clone());
+            }
+        }
+        // The replay check and the presentation query are independent: run side by side, the query's round trip
+        // hides the write. A replayed token is refused whatever the query found.
+        let (used, credentials) = tokio::join!(
+            store.record_token_use(
                 &si.claims.iss,
                 &si.claims.jti,
                 si.claims.exp,
                 now.unix_timestamp(),
+            ),
+            tokio::time::timeout(
+                VERIFY_DEADLINE,
+                self.query_credentials(&did, &doc, &si.access_token, &types, now),
             )
-            .await
-        {
+        );
+        match used {
             Ok(TokenUse::Fresh) => {}
             Ok(TokenUse::Replayed) => {
-                return Err(Refusal::new(
-                    "replay",
-                    "the token was already used (jti seen before)",
-                ))
+                return Err(
+                    Refusal::new("replay", "the token was already used (jti seen before)").into(),
+                )
             }
-            Err(e) => return Err(Refusal::new("storage", e.to_string())),
+            Err(e) => return Err(CallerError::Storage(e)),
         }
-        let credentials = self
-            .query_credentials(&did, &doc, &si.access_token, now)
-            .await?;
+        // From here on the caller has proven it is the DID: a refusal is about its credentials.
+        let credentials = credentials
+            .unwrap_or_else(|_| {
+                Err(Refusal::new(
+                    "credential-service",
+                    "verifying the credentials took too long",
+                ))
+            })
+            .map_err(Refusal::of_proven_caller)?;
         for required in &self.config().required_credentials {
             if !credentials
                 .iter()
@@ -79,7 +119,9 @@ impl Dcp {
                 return Err(Refusal::new(
                     "credential-missing",
                     format!("{did} presented no valid {required}"),
-                ));
+                )
+                .of_proven_caller()
+                .into());
             }
         }
         Ok(VerifiedCaller { did, credentials })
@@ -99,8 +141,9 @@ impl Dcp {
     async fn query_credentials(
         &self,
         did: &str,
-        doc: &twinport_contracts::did::DidDocument,
+        doc: &std::sync::Arc<twinport_contracts::did::DidDocument>,
         access_token: &str,
+        types: &[String],
         now: OffsetDateTime,
     ) -> Result<Vec<VerifiedCredential>, Refusal> {
         let base = doc.service_endpoint("CredentialService").ok_or_else(|| {
@@ -120,22 +163,23 @@ impl Dcp {
             lifetime: QUERY_TOKEN_LIFETIME,
         })
         .map_err(|e| Refusal::new("internal", e.to_string()))?;
-        let scopes: Vec<Scope> = self
-            .config()
-            .required_credentials
-            .iter()
-            .map(|t| Scope::for_type(t))
-            .collect();
+        let scopes: Vec<Scope> = types.iter().map(|t| Scope::for_type(t)).collect();
+        // What went wrong at the far end is logged, not told: the URL came from the caller's own document, and
+        // the difference between "refused", "timed out" and "answered 503" would map our network for it.
+        let unreachable = |detail: String| {
+            tracing::warn!(partner = did, url = %url, detail = %detail, "credential service failed");
+            Refusal::new(
+                "credential-service",
+                format!("the Credential Service at {url} did not answer the presentation query"),
+            )
+        };
         let (status, body) = self
             .fetcher()
             .post_json(&url, &ours, &presentation_query(&scopes))
             .await
-            .map_err(|e| Refusal::new("credential-service", e))?;
+            .map_err(unreachable)?;
         if !(200..300).contains(&status) {
-            return Err(Refusal::new(
-                "credential-service",
-                format!("{url} refused the presentation query with HTTP {status}"),
-            ));
+            return Err(unreachable(format!("HTTP {status}")));
         }
         let body: Value = serde_json::from_slice(&body).map_err(|_| {
             Refusal::new(
@@ -148,12 +192,42 @@ impl Dcp {
             Err(DcpError::EmptyPresentation) => Vec::new(),
             other => other.map_err(|e| Refusal::new("presentation", e.to_string()))?,
         };
+        if presentations.len() > MAX_PRESENTATIONS {
+            return Err(Refusal::new(
+                "presentation",
+                format!(
+                    "{} presentations, more than the {MAX_PRESENTATIONS} accepted",
+                    presentations.len()
+                ),
+            ));
+        }
         let mut verified = Vec::new();
+        let mut seen = 0;
         for vp in &presentations {
             let parsed = parse_presentation(vp).map_err(credential_refusal)?;
-            let mut docs = Vec::new();
+            seen += parsed.credentials().len();
+            if seen > MAX_CREDENTIALS {
+                return Err(Refusal::new(
+                    "presentation",
+                    format!("more than the {MAX_CREDENTIALS} credentials accepted"),
+                ));
+            }
+            // Nothing is fetched for a presentation that cannot pass: another holder, or an issuer we do not
+            // trust (whose DID could otherwise make us fetch from anywhere).
+            if parsed.holder() != did {
+                return Err(credential_refusal(CredentialError::HolderMismatch {
+                    expected: did.to_string(),
+                    found: parsed.holder().to_string(),
+                }));
+            }
+            parsed
+                .check_trust(self.trusted())
+                .map_err(credential_refusal)?;
+            let mut docs = vec![doc.clone()];
             for other in parsed.dids() {
-                docs.push(self.resolver().resolve(&other).await?);
+                if other != did {
+                    docs.push(self.resolver().resolve(&other).await?);
+                }
             }
             let found = |d: &str| docs.iter().find(|doc| doc.id == d).map(|doc| doc.as_ref());
             let credentials = verify_presentation(
@@ -164,6 +238,8 @@ impl Dcp {
                     now,
                     leeway: LEEWAY,
                     trusted: self.trusted(),
+                    lenient_issuer_keys: self.config().key_relationships
+                        == KeyRelationships::Lenient,
                 },
                 &found,
             )
