@@ -28,6 +28,8 @@ pub struct TestIssuer {
     presents: Arc<Mutex<Vec<String>>>,
     /// Every presentation query it received, with whether it was valid against the DCP schema.
     pub queries: Arc<Mutex<Vec<(Value, bool)>>>,
+    /// While set, its Credential Service answers 503 (a wallet that is down).
+    pub down: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::ops::Deref for TestIssuer {
@@ -41,12 +43,16 @@ impl TestIssuer {
     pub async fn start(did: &str) -> TestIssuer {
         let presents: Arc<Mutex<Vec<String>>> = Arc::default();
         let queries: Arc<Mutex<Vec<(Value, bool)>>> = Arc::default();
+        let down: Arc<std::sync::atomic::AtomicBool> = Arc::default();
         // The Credential Service signs with the issuer's key, which exists only once the issuer does.
         let signer: Arc<OnceLock<(SigningKey, String)>> = Arc::default();
         let answer = {
             let (did, signer) = (did.to_string(), signer.clone());
-            let (presents, queries) = (presents.clone(), queries.clone());
+            let (presents, queries, down) = (presents.clone(), queries.clone(), down.clone());
             move |headers: axum::http::HeaderMap, body: axum::Json<Value>| {
+                if down.load(std::sync::atomic::Ordering::SeqCst) {
+                    return std::future::ready(Err(axum::http::StatusCode::SERVICE_UNAVAILABLE));
+                }
                 let valid = twinport_contracts::dcp::schemas::validate(
                     "presentation/presentation-query-message-schema.json",
                     &body.0,
@@ -74,7 +80,7 @@ impl TestIssuer {
                     format: CredentialFormat::Vc11Jwt,
                 })
                 .unwrap();
-                std::future::ready(axum::Json(presentation_response(vec![json!(vp)])))
+                std::future::ready(Ok(axum::Json(presentation_response(vec![json!(vp)]))))
             }
         };
         let extra = Router::new().route("/dcp/presentations/query", axum::routing::post(answer));
@@ -85,6 +91,7 @@ impl TestIssuer {
             inner,
             presents,
             queries,
+            down,
         }
     }
 

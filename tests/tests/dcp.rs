@@ -547,6 +547,16 @@ async fn a_bare_dcp_participant_is_judged_by_what_its_credential_service_present
             }
         }
     }
+    // A Credential Service that is down fails the caller closed, saying where it could not ask, not what happened.
+    rogue.down.store(true, std::sync::atomic::Ordering::SeqCst);
+    let r = ask().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("credential-service") && !body.contains("503"),
+        "{body}"
+    );
+    rogue.down.store(false, std::sync::atomic::Ordering::SeqCst);
     let queries = rogue.queries.lock().unwrap().clone();
     assert_eq!(queries.len(), 3);
     for (query, valid) in &queries {

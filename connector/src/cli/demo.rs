@@ -2,25 +2,42 @@
 //! sits in front of a small sample LDT platform; city B reads A's catalogue over DSP 2025-1, negotiates a contract
 //! (signed by both), is refused another one with the reason, and starts a transfer, each step printed as it happens.
 //! Then an application of city B pulls the data through B's own local endpoint (no token in sight), and the demo
-//! shows the provider's signed receipt as B verified it and the audit entries of that access on both sides.
+//! shows the provider's signed receipt as B verified it and the audit entries of that access on both sides. With
+//! `--dcp` the two cities know each other only by `did:web` DID and judge each other by membership credentials from
+//! a development issuer; at the end the issuer revokes city B's membership and city A refuses B, saying so.
 
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::pair::{Pair, CITY_A};
+use super::issuer::DevIssuer;
+use super::pair::Pair;
 use super::sample_backend;
 use crate::config::LogFormat;
 
 const TRAFFIC: &str = "urn:ldt:sample-city:traffic-counts";
 const FLOOD: &str = "urn:ldt:sample-city:flood-model";
 
-pub async fn run(tls: bool) -> anyhow::Result<()> {
+pub async fn run(tls: bool, dcp: bool) -> anyhow::Result<()> {
     if std::env::var("RUST_LOG").is_ok() {
         crate::telemetry::init(LogFormat::Human);
     }
+    if tls && dcp {
+        anyhow::bail!("choose --tls or --dcp: the DCP demo runs over loopback HTTP");
+    }
     let (backend, _platform) = sample_backend::start().await?;
-    let pair = Pair::start_with(&backend, tls).await?;
+    // The issuer's status list is not cached by verifiers, so the revocation at the end shows at once.
+    let issuer = match dcp {
+        true => {
+            Some(DevIssuer::start("did:web:issuer.test", "no-store", axum::Router::new()).await?)
+        }
+        false => None,
+    };
+    let pair = match &issuer {
+        Some(issuer) => Pair::start_dcp(&backend, issuer).await?,
+        None => Pair::start_with(&backend, tls).await?,
+    };
+    let city_a = pair.provider.clone();
     println!("== Twinport demo: two cities' Local Digital Twins share data under signed contracts");
     let mut http = reqwest::Client::builder();
     if tls {
@@ -41,25 +58,29 @@ pub async fn run(tls: bool) -> anyhow::Result<()> {
     }
     println!("   City A's LDT platform (sample) runs at {backend}");
     println!(
-        "1. City A's connector is up: DSP at {}, participant {CITY_A}",
+        "1. City A's connector is up: DSP at {}, participant {city_a}",
         pair.a.public_url()
     );
     println!(
-        "   City B's connector is up: DSP at {}",
-        pair.b.public_url()
+        "   City B's connector is up: DSP at {}, participant {}",
+        pair.b.public_url(),
+        pair.b.state.participant_id()
     );
     let api = Api {
         base: pair.b.management_url(),
         token: pair.token_b.clone(),
         http: http.build()?,
     };
+    if let Some(issuer) = &issuer {
+        show_dcp_identities(&api, issuer).await?;
+    }
 
     println!("2. City B reads city A's catalogue through its own connector (GET /api/v1/partners/{{A}}/catalog);");
     println!("   its connector discovers A's DSP endpoint and sends a CatalogRequestMessage with a signed token.");
     let catalog = api
         .get(&format!(
             "/api/v1/partners/{}/catalog",
-            crate::client::encode_segment(CITY_A)
+            crate::client::encode_segment(&city_a)
         ))
         .await?;
     print_catalog(&catalog);
@@ -67,7 +88,7 @@ pub async fn run(tls: bool) -> anyhow::Result<()> {
     println!("3. City B negotiates for \"Traffic counts\" under offer partner-use:");
     let started = Instant::now();
     let negotiation = api
-        .post("/api/v1/negotiations", json!({"partner": CITY_A, "dataset": TRAFFIC, "offer_id": format!("{TRAFFIC}:offer:partner-use")}))
+        .post("/api/v1/negotiations", json!({"partner": city_a, "dataset": TRAFFIC, "offer_id": format!("{TRAFFIC}:offer:partner-use")}))
         .await?;
     let id = text(&negotiation, "id");
     let done = wait(&pair, &id, &["FINALIZED", "TERMINATED"]).await?;
@@ -89,7 +110,7 @@ pub async fn run(tls: bool) -> anyhow::Result<()> {
 
     println!("4. City B asks for the flood model, whose offer is for research only, without declaring a purpose:");
     let refused = api
-        .post("/api/v1/negotiations", json!({"partner": CITY_A, "dataset": FLOOD, "offer_id": format!("{FLOOD}:offer:research-only")}))
+        .post("/api/v1/negotiations", json!({"partner": city_a, "dataset": FLOOD, "offer_id": format!("{FLOOD}:offer:research-only")}))
         .await?;
     let refused_id = text(&refused, "id");
     wait(&pair, &refused_id, &["TERMINATED", "FINALIZED"]).await?;
@@ -116,12 +137,80 @@ pub async fn run(tls: bool) -> anyhow::Result<()> {
     println!(
         "7. Each side's audit log: B witnesses A's signed checkpoint, then both logs are verified."
     );
-    crate::audit::witness::check_partner(pair.b.state.partner_logs(), CITY_A).await?;
+    crate::audit::witness::check_partner(pair.b.state.partner_logs(), &city_a).await?;
     super::audit::show_and_verify("City A", &pair.a.state).await?;
     super::audit::show_and_verify("City B", &pair.b.state).await?;
+    if let Some(issuer) = &issuer {
+        revoke_and_refuse(&pair, &api, issuer, &city_a).await?;
+    }
 
     pair.stop().await;
     println!("== Demo finished: both connectors stopped cleanly.");
+    Ok(())
+}
+
+/// What the DCP cities are to each other: DIDs, the issuer both trust, and city B's credentials as its operator sees
+/// them.
+async fn show_dcp_identities(api: &Api, issuer: &DevIssuer) -> anyhow::Result<()> {
+    println!(
+        "   Neither has a [[partners]] entry: each knows the other only by its did:web DID, served at /.well-known/did.json,"
+    );
+    println!(
+        "   and judges it by the MembershipCredential it holds from {}, which both trust (DCP 1.0).",
+        issuer.did
+    );
+    let identity = api.get("/api/v1/identity").await?;
+    for c in identity["credentials"].as_array().into_iter().flatten() {
+        println!(
+            "   city B holds {} from {}, expiring in {} days (GET /api/v1/identity)",
+            c["types"]
+                .as_array()
+                .map(|t| t
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", "))
+                .unwrap_or_default(),
+            text(c, "issuer"),
+            c["days_left"]
+        );
+    }
+    println!("   On every DSP request the receiving city resolves the caller's DID, checks its self-issued token, asks the");
+    println!("   caller's Credential Service for its membership and verifies it: issuer trusted, valid, about the caller, not revoked.");
+    Ok(())
+}
+
+/// The issuer revokes city B's membership: city A refuses B's next request with that reason, and logs it.
+async fn revoke_and_refuse(
+    pair: &Pair,
+    api: &Api,
+    issuer: &DevIssuer,
+    city_a: &str,
+) -> anyhow::Result<()> {
+    println!("8. The issuer revokes city B's membership; city B reads city A's catalogue again:");
+    issuer.revoke_all_of(super::pair::DID_B);
+    let url = format!(
+        "{}/api/v1/partners/{}/catalog",
+        api.base,
+        crate::client::encode_segment(city_a)
+    );
+    let r = api.http.get(&url).bearer_auth(&api.token).send().await?;
+    let status = r.status();
+    let body: Value = r.json().await.unwrap_or(Value::Null);
+    println!("   HTTP {status}: {}", text(&body, "detail"));
+    let refused = pair
+        .a
+        .state
+        .store()
+        .audit_entries_from(0, 100_000)
+        .await?
+        .into_iter()
+        .filter(|e| e.kind == "identity_refused")
+        .count();
+    println!("   city A's audit log records the refusal and the step that failed ({refused} identity_refused entry)");
+    if status.is_success() {
+        anyhow::bail!("city A still served city B after its membership was revoked");
+    }
     Ok(())
 }
 

@@ -25,6 +25,8 @@ pub struct DevIssuer {
     status_list: String,
     revoked: Arc<Mutex<Vec<u64>>>,
     next_index: AtomicU64,
+    /// Who got which status index.
+    issued: Mutex<Vec<(String, u64)>>,
     /// How often its status list was fetched.
     pub status_fetches: Arc<AtomicUsize>,
 }
@@ -50,6 +52,7 @@ impl DevIssuer {
             key,
             revoked: Arc::default(),
             next_index: AtomicU64::new(1),
+            issued: Mutex::default(),
             status_fetches: Arc::default(),
         };
         let document = did_document(did, &issuer.key_id(), &issuer.key.public_jwk(), &issuer.url);
@@ -121,6 +124,9 @@ impl DevIssuer {
         format: CredentialFormat,
     ) -> anyhow::Result<(String, u64)> {
         let index = self.next_index.fetch_add(1, Ordering::SeqCst);
+        if let Ok(mut issued) = self.issued.lock() {
+            issued.push((holder.to_string(), index));
+        }
         let mut subject = claims;
         subject["id"] = json!(holder);
         let status = json!({
@@ -158,6 +164,24 @@ impl DevIssuer {
                 CredentialFormat::Vc11Jwt,
             )?
             .0)
+    }
+
+    /// Revokes every credential issued to `holder`; how many.
+    pub fn revoke_all_of(&self, holder: &str) -> usize {
+        let indices: Vec<u64> = self
+            .issued
+            .lock()
+            .map(|i| {
+                i.iter()
+                    .filter(|(h, _)| h == holder)
+                    .map(|(_, n)| *n)
+                    .collect()
+            })
+            .unwrap_or_default();
+        for &i in &indices {
+            self.revoke(i);
+        }
+        indices.len()
     }
 
     /// Sets the credential with status `index` revoked from the next fetch of the list on.

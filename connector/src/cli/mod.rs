@@ -59,6 +59,9 @@ pub enum Command {
         /// Run both cities over HTTPS with mutual TLS, with a development PKI made for the run.
         #[arg(long)]
         tls: bool,
+        /// The cities know each other only by did:web DID and membership credentials (DCP 1.0).
+        #[arg(long)]
+        dcp: bool,
     },
     /// Tools for legal teams: evaluate, explain, lint and test usage policies.
     Policy {
@@ -199,7 +202,7 @@ pub fn main() -> ExitCode {
             algorithm,
         } => init::run(&dir, &participant_id, &algorithm),
         Command::Serve { config } => runtime().and_then(|rt| rt.block_on(serve::run(&config))),
-        Command::Demo { tls } => runtime().and_then(|rt| rt.block_on(demo::run(tls))),
+        Command::Demo { tls, dcp } => runtime().and_then(|rt| rt.block_on(demo::run(tls, dcp))),
         // Policy tools have their own exit codes (deny, lint errors, failed tests).
         Command::Policy { command } => return policy::run(command),
         Command::Bench {

@@ -15,6 +15,7 @@ pub fn claims_of(
 ) -> Map<String, Value> {
     let mut claims = configured.clone();
     let mut types: Vec<Value> = Vec::new();
+    // Types first, members after: a member can then never stand in for a credential of that name.
     for c in credentials {
         let mut subject = c.subject.clone();
         subject.remove("id");
@@ -26,11 +27,16 @@ pub fn claims_of(
                 .entry(t.clone())
                 .or_insert_with(|| Value::Object(subject.clone()));
         }
-        for (name, value) in subject {
-            claims.entry(name).or_insert(value);
-        }
     }
     claims.entry("credentials").or_insert(Value::Array(types));
+    for c in credentials {
+        for (name, value) in &c.subject {
+            if name == "id" || name == "credentials" || name.ends_with("Credential") {
+                continue;
+            }
+            claims.entry(name.clone()).or_insert_with(|| value.clone());
+        }
+    }
     claims
 }
 
