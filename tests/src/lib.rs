@@ -590,6 +590,32 @@ pub struct PullTransfer {
     pub token: String,
 }
 
+/// `city` stores `policy` as `policy_id` and publishes `resource` (a resource body without offers) with one offer
+/// under it, both through its management API.
+pub async fn offer(
+    city: &City,
+    policy_id: &str,
+    policy: serde_json::Value,
+    resource: serde_json::Value,
+) {
+    let r = city
+        .management(reqwest::Method::POST, "/api/v1/policies")
+        .json(&serde_json::json!({"id": policy_id, "policy": policy}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let mut resource = resource;
+    resource["offers"] = serde_json::json!([{"policy": policy_id}]);
+    let r = city
+        .management(reqwest::Method::POST, "/api/v1/resources")
+        .json(&resource)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+}
+
 /// City A stores `policy` and a dataset `resource_id` with the given distribution; city B negotiates it (with
 /// `purpose`), requests a pull transfer and reads the data address from its own management API.
 pub async fn pull_transfer(
@@ -617,23 +643,14 @@ pub async fn pull_transfer_from(
     use serde_json::{json, Value};
     let t = std::time::Duration::from_secs(20);
     let policy_id = format!("p-{}", uuid::Uuid::new_v4().simple());
-    let r = a
-        .management(Method::POST, "/api/v1/policies")
-        .json(&json!({"id": policy_id, "policy": policy}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-    let r = a
-        .management(Method::POST, "/api/v1/resources")
-        .json(
-            &json!({"id": resource_id, "kind": "dataset", "stage": "raw", "title": resource_id,
-                      "distributions": [distribution], "offers": [{"policy": policy_id}]}),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    offer(
+        a,
+        &policy_id,
+        policy,
+        json!({"id": resource_id, "kind": "dataset", "stage": "raw", "title": resource_id,
+               "distributions": [distribution]}),
+    )
+    .await;
     let offer = format!("{resource_id}:offer:{policy_id}");
     let id = start_negotiation(b, provider, resource_id, &offer, purpose).await;
     wait_for_state(b, &id, "FINALIZED", t).await;

@@ -13,7 +13,9 @@ use twinport_contracts::identity::{issue_si_token, SiTokenRequest};
 use twinport_e2e::dcp::{dcp_pair, TestIssuer, DID_A, DID_B, ISSUER};
 use twinport_e2e::platform::Platform;
 use twinport_e2e::schemas::assert_valid;
-use twinport_e2e::{audit_leaves, catalog_request, pull_transfer_from, City, StoppedCity, Storage};
+use twinport_e2e::{
+    audit_leaves, catalog_request, offer, pull_transfer_from, City, StoppedCity, Storage,
+};
 
 /// B asks A for its catalogue, as B's own client does it (B's DCP token, A verifying it against B's DID and
 /// credentials).
@@ -141,24 +143,14 @@ async fn a_policy_on_a_credential_claim_permits_and_denies_as_written() {
             "urn:ldt:dcp:observers",
         ),
     ] {
-        let r = a
-            .management(Method::POST, "/api/v1/policies")
-            .json(&json!({"id": id, "policy": policy}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-        let r = a
-            .management(Method::POST, "/api/v1/resources")
-            .json(
-                &json!({"id": resource, "kind": "workflow-template", "title": resource,
-                "distributions": [{"format": "application/json", "backend": "http://platform/x"}],
-                "offers": [{"policy": id}]}),
-            )
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+        offer(
+            &a,
+            id,
+            policy,
+            json!({"id": resource, "kind": "workflow-template", "title": resource,
+                "distributions": [{"format": "application/json", "backend": "http://platform/x"}]}),
+        )
+        .await;
     }
     let catalog = catalogue_of_a(&b).await.unwrap();
     let ids: Vec<&str> = catalog["dataset"]
@@ -430,25 +422,16 @@ async fn operators_see_add_and_remove_the_connector_s_credentials() {
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains(DID_B));
     assert_eq!(add("not a credential".into()).await.unwrap().status(), 422);
-    let r = a
-        .management(
+    let remove = || {
+        a.management(
             Method::DELETE,
             &format!("/api/v1/identity/credentials/{file}"),
         )
         .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
+    };
+    assert_eq!(remove().await.unwrap().status(), 204);
     assert!(!a.dir.path().join("credentials").join(&file).exists());
-    let r = a
-        .management(
-            Method::DELETE,
-            &format!("/api/v1/identity/credentials/{file}"),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 404);
+    assert_eq!(remove().await.unwrap().status(), 404);
     let actions: Vec<String> = audit_leaves(&a, "management_action")
         .await
         .iter()
