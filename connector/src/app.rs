@@ -313,26 +313,32 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("{}://{dsp_addr}", tls.scheme()));
+    if let (Some(dcp), Some(wallet)) = (&config.dcp, &wallet) {
+        crate::identity::dcp::warn_about_setup(dcp, wallet, &public_url);
+    }
 
-    let http = tls
-        .http_client(
+    let partner_client = || {
+        tls.http_client(
             reqwest::Client::builder().user_agent(concat!("twinport/", env!("CARGO_PKG_VERSION"))),
         )
-        .build()
-        .map_err(|e| StartError::Http(e.to_string()))?;
+    };
+    // With DCP anyone with a membership can be a partner, and partners name the URLs we call: every request to a
+    // partner then follows no redirects and reaches public addresses only, unless the data space is private.
+    let http = match &config.dcp {
+        Some(dcp) if !dcp.allow_private_networks => {
+            crate::identity::dcp::http_client(partner_client(), false)
+        }
+        _ => partner_client().build(),
+    }
+    .map_err(|e| StartError::Http(e.to_string()))?;
     let data_plane = DataPlane::new(config.backend_timeout, tls.backend_client_config())
         .map_err(StartError::Http)?;
     let mut directory = PartnerDirectory::new(&config.partners, http.clone());
     let dcp = match (&config.dcp, wallet) {
         (Some(dcp), Some(wallet)) => {
-            let dcp_http = crate::identity::dcp::http_client(
-                tls.http_client(
-                    reqwest::Client::builder()
-                        .user_agent(concat!("twinport/", env!("CARGO_PKG_VERSION"))),
-                ),
-                dcp.allow_private_networks,
-            )
-            .map_err(|e| StartError::Http(e.to_string()))?;
+            let dcp_http =
+                crate::identity::dcp::http_client(partner_client(), dcp.allow_private_networks)
+                    .map_err(|e| StartError::Http(e.to_string()))?;
             let dcp =
                 crate::identity::dcp::Dcp::new(dcp.clone(), identity.clone(), wallet, dcp_http);
             crate::identity::dcp::warn_before_expiry(dcp.clone());

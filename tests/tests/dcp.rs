@@ -550,3 +550,54 @@ async fn a_bare_dcp_participant_is_judged_by_what_its_credential_service_present
         );
     }
 }
+
+/// A partner known only by DID names the addresses we call back. One with a fragment (a path hidden from the one we
+/// append) is refused before any process exists; a valid one opens the negotiation.
+#[tokio::test]
+async fn a_did_partner_cannot_hide_where_we_call_it_back() {
+    use twinport_e2e::counterparty::msg;
+    let issuer = TestIssuer::start(ISSUER).await;
+    let rogue = TestIssuer::start("did:web:rogue.test").await;
+    let (a, _b) = dcp_pair(Storage::Sqlite, &issuer, vec![], &|_| {}).await;
+    let dcp = a.running.state.partners().directory().dcp().unwrap();
+    dcp.map_origin_for_tests("rogue.test", &rogue.url).unwrap();
+    rogue.present(vec![issuer.membership("did:web:rogue.test", "partner-city")]);
+    let offer = msg::tck_offer(
+        "urn:ldt:sample-city:traffic-counts:offer:partner-use",
+        "urn:ldt:sample-city:traffic-counts",
+    );
+    let http = reqwest::Client::new();
+    let request = |callback: &str| {
+        http.post(format!("{}/negotiations/request", a.dsp_base()))
+            .bearer_auth(rogue.token_for(DID_A))
+            .json(&msg::contract_request(
+                &format!("urn:uuid:{}", uuid::Uuid::new_v4()),
+                offer.clone(),
+                callback,
+            ))
+            .send()
+    };
+    for callback in [
+        "http://127.0.0.1:9/latest/meta-data#",
+        "https://user:secret@rogue.test/dsp",
+        "http://rogue.test/dsp?x=1",
+    ] {
+        let r = request(callback).await.unwrap();
+        assert_eq!(r.status(), 400, "{callback}");
+        let body = r.text().await.unwrap();
+        assert!(
+            body.contains("invalid-callback-address"),
+            "{callback}: {body}"
+        );
+    }
+    assert!(a
+        .running
+        .state
+        .store()
+        .negotiations()
+        .await
+        .unwrap()
+        .is_empty());
+    let r = request("http://rogue.test/dsp").await.unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+}

@@ -15,6 +15,7 @@ pub mod follow_up;
 pub mod negotiation;
 pub mod offers;
 pub mod outbox;
+mod peer_urls;
 mod pids;
 mod service;
 pub mod transfer;

@@ -242,6 +242,15 @@ pub async fn on_initial_request(
             "an initial ContractRequestMessage carries callbackAddress, not providerPid",
         ));
     };
+    if let Some(why) = super::peer_urls::refusal(state, partner, callback_address) {
+        return Err(ProcessError::invalid(
+            Protocol::Negotiation,
+            None,
+            Some(&msg.consumer_pid),
+            "invalid-callback-address",
+            format!("we do not call this callbackAddress: {why}"),
+        ));
+    }
     let _creating = state
         .creations()
         .lock("negotiation", partner, &msg.consumer_pid)
@@ -793,6 +802,15 @@ pub async fn on_initial_offer(
             "an initial offer carries callbackAddress",
         ));
     };
+    if let Some(why) = super::peer_urls::refusal(state, partner, callback_address) {
+        return Err(ProcessError::invalid(
+            Protocol::Negotiation,
+            Some(&msg.provider_pid),
+            None,
+            "invalid-callback-address",
+            format!("we do not call this callbackAddress: {why}"),
+        ));
+    }
     let _creating = state
         .creations()
         .lock("negotiation", partner, &msg.provider_pid)

@@ -278,6 +278,17 @@ pub async fn on_request(
             format!("{PUSH} needs the consumer's dataAddress"),
         ));
     }
+    let pushed_to = msg.data_address.as_ref().map(DataAddress::to_json);
+    for url in std::iter::once(msg.callback_address.as_str())
+        .chain(pushed_to.as_ref().and_then(super::peer_urls::endpoint))
+    {
+        if let Some(why) = super::peer_urls::refusal(state, partner, url) {
+            return Err(refuse(
+                "invalid-address",
+                format!("we do not call {url}: {why}"),
+            ));
+        }
+    }
     let at = now();
     let id = new_pid();
     let t = TransferRecord {
@@ -529,6 +540,16 @@ pub async fn on_message(
         M::TransferRequest => Err("a TransferRequestMessage goes to /transfers/request".into()),
     };
     let detail = parsed.map_err(|e| invalid(&t, "malformed-message", e))?;
+    // A provider known only by DID may not point our applications' requests at the city's own network.
+    if let Some(url) = body.get("dataAddress").and_then(super::peer_urls::endpoint) {
+        if let Some(why) = super::peer_urls::refusal(state, partner, url) {
+            return Err(invalid(
+                &t,
+                "invalid-address",
+                format!("we do not call {url}: {why}"),
+            ));
+        }
+    }
     super::pids::check(t.provider_pid.as_deref(), t.consumer_pid.as_deref(), body)
         .map_err(|reason| invalid(&t, "pid-mismatch", reason))?;
     if kind == M::TransferStart && t.role == CONSUMER && t.state == "STARTED" {

@@ -78,6 +78,16 @@ pub(super) async fn owner(
     if let Ok(t) = transfer_for_token(state, pid, token, peer).await {
         return Ok(t);
     }
+    // A partner known by DID proves its credentials here too, and what they prove replaces what was kept: ask for
+    // every type our policies read, as the DSP endpoints do, or its policy claims would be lost.
+    let wanted = match state.partners().directory().dcp() {
+        Some(_) => state
+            .contracting()
+            .policy_credential_types()
+            .await
+            .map_err(Refusal::internal)?,
+        None => Default::default(),
+    };
     let partner = authenticate(
         headers
             .get(header::AUTHORIZATION)
@@ -85,13 +95,14 @@ pub(super) async fn owner(
         state.participant_id(),
         state.partners().directory(),
         state.store(),
-        &[],
+        &wanted,
     )
     .await
-    .map_err(|e| {
-        Refusal::unauthorized(format!(
+    .map_err(|e| match e {
+        crate::identity::AuthError::Storage(e) => Refusal::internal(e),
+        e => Refusal::unauthorized(format!(
             "neither the transfer's token nor a valid identity token ({e})"
-        ))
+        )),
     })?;
     state
         .store()

@@ -100,6 +100,7 @@ async fn audit_refusal(state: &DspState, did: &str, refusal: &Refusal, path: &st
 fn by_did(authorization: &str, state: &DspState) -> bool {
     authorization
         .strip_prefix("Bearer ")
+        .or_else(|| authorization.strip_prefix("bearer "))
         .and_then(|t| twinport_contracts::identity::unverified_issuer(t.trim()).ok())
         .and_then(|iss| state.contracting.partners().get(&iss))
         .is_some_and(|p| matches!(p.keys, crate::config::PartnerKeys::Did))

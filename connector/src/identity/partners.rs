@@ -119,7 +119,7 @@ impl PartnerDirectory {
     ) -> Result<Option<PartnerConfig>, crate::storage::StorageError> {
         let partner = self.get(id);
         if let (Some(p), Some(dcp)) = (&partner, &self.dcp) {
-            if matches!(p.keys, PartnerKeys::Did) && dcp.claims(id).is_none() {
+            if matches!(p.keys, PartnerKeys::Did) && !dcp.claims_are_fresh(id) {
                 dcp.claims_or_stored(id, store).await?;
                 return Ok(self.get(id));
             }

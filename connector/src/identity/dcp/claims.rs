@@ -1,8 +1,8 @@
 //! What a partner's verified credentials say about it, as policies read it (`claim:NAME`, see
 //! `docs/policy-context.md`): `credentials` lists the types it holds; each credential's subject (less its `id`)
 //! appears whole under its type's name (`claim:MembershipCredential.membership`), and its members also at the top
-//! level (`claim:membership`) unless an earlier credential or the operator's own entry for the partner already set
-//! that name: what the city's config attests is never overridden by a credential. A subject member cannot take the
+//! level (`claim:membership`) when every credential that has it agrees and the operator's own entry for the
+//! partner did not set that name: what the city's config attests is never overridden by a credential. A subject member cannot take the
 //! place of a credential: names ending in `Credential`, and `credentials`, are set from verified types only.
 
 use serde_json::{Map, Value};
@@ -29,12 +29,28 @@ pub fn claims_of(
         }
     }
     claims.entry("credentials").or_insert(Value::Array(types));
+    // A member at the top level says what every credential that has it agrees on: were credentials to disagree,
+    // the holder would choose the answer by the order it presents them in (an issuer trusted only for city codes
+    // could then settle `membership`). Disagreeing members are left to the per-type claims.
+    let mut members: Map<String, Value> = Map::new();
+    let mut disputed: Vec<String> = Vec::new();
     for c in credentials {
         for (name, value) in &c.subject {
             if name == "id" || name == "credentials" || name.ends_with("Credential") {
                 continue;
             }
-            claims.entry(name.clone()).or_insert_with(|| value.clone());
+            match members.get(name) {
+                Some(seen) if seen != value => disputed.push(name.clone()),
+                Some(_) => {}
+                None => {
+                    members.insert(name.clone(), value.clone());
+                }
+            }
+        }
+    }
+    for (name, value) in members {
+        if !disputed.contains(&name) {
+            claims.entry(name).or_insert(value);
         }
     }
     claims
@@ -73,7 +89,9 @@ mod tests {
             ],
         );
         assert_eq!(claims["region"], "NL-UT");
-        assert_eq!(claims["membership"], "partner-city");
+        // The two credentials disagree on membership: neither settles it at the top level.
+        assert!(claims.get("membership").is_none());
+        assert_eq!(claims["CityCredential"]["membership"], "other");
         assert_eq!(claims["cityCode"], "GM0307");
         assert_eq!(
             claims["credentials"],

@@ -9,8 +9,10 @@ use std::time::{Duration, Instant};
 
 use reqwest::header::CACHE_CONTROL;
 
-/// Largest body read from a DID document, status list or presentation response.
+/// Largest body read from a status list or presentation response.
 pub const MAX_BODY: usize = 1024 * 1024;
+/// Largest DID document read: a few keys and services fit many times over, and kept documents stay small.
+pub const MAX_DID_DOCUMENT: usize = 64 * 1024;
 /// How long one fetch may take.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 /// Entries kept per cache before the expired ones are swept.
@@ -120,8 +122,13 @@ impl Fetcher {
         })
     }
 
-    /// GETs `url`, accepting only a 2xx answer of at most [`MAX_BODY`] bytes.
-    pub async fn get(&self, url: &str, max_age: Duration) -> Result<Fetched, String> {
+    /// GETs `url`, accepting only a 2xx answer of at most `max_body` bytes.
+    pub async fn get(
+        &self,
+        url: &str,
+        max_age: Duration,
+        max_body: usize,
+    ) -> Result<Fetched, String> {
         let target = self.target(url)?;
         let response = self
             .http
@@ -135,7 +142,7 @@ impl Fetcher {
             return Err(format!("{url} answered HTTP {status}"));
         }
         let fresh_for = cache_lifetime(response.headers(), max_age);
-        let body = read_limited(response, url).await?;
+        let body = read_limited(response, url, max_body).await?;
         Ok(Fetched { body, fresh_for })
     }
 
@@ -157,19 +164,23 @@ impl Fetcher {
             .await
             .map_err(|e| format!("cannot reach {url}: {}", without_url(&e)))?;
         let status = response.status().as_u16();
-        Ok((status, read_limited(response, url).await?))
+        Ok((status, read_limited(response, url, MAX_BODY).await?))
     }
 }
 
-async fn read_limited(mut response: reqwest::Response, url: &str) -> Result<Vec<u8>, String> {
+async fn read_limited(
+    mut response: reqwest::Response,
+    url: &str,
+    max_body: usize,
+) -> Result<Vec<u8>, String> {
     let mut body = Vec::new();
     while let Some(chunk) = response
         .chunk()
         .await
         .map_err(|e| format!("reading {url}: {}", without_url(&e)))?
     {
-        if body.len() + chunk.len() > MAX_BODY {
-            return Err(format!("{url} sent more than {MAX_BODY} bytes"));
+        if body.len() + chunk.len() > max_body {
+            return Err(format!("{url} sent more than {max_body} bytes"));
         }
         body.extend_from_slice(&chunk);
     }
@@ -239,20 +250,44 @@ pub fn is_public(ip: std::net::IpAddr) -> bool {
                 || v4.is_unspecified()
                 || v4.is_broadcast()
                 || v4.is_documentation()
+                || v4.is_multicast()
                 || o[0] == 0
+                || o[0] >= 240
                 // 100.64.0.0/10, carrier-grade NAT (shared address space)
-                || (o[0] == 100 && (o[1] & 0xc0) == 64))
+                || (o[0] == 100 && (o[1] & 0xc0) == 64)
+                // 192.0.0.0/24 (IETF protocol assignments), 198.18.0.0/15 (benchmarking)
+                || (o[0] == 192 && o[1] == 0 && o[2] == 0)
+                || (o[0] == 198 && (o[1] & 0xfe) == 18))
         }
         std::net::IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
+            let s = v6.segments();
+            // Forms that carry an IPv4 address: mapped (::ffff:a.b.c.d), compatible (::a.b.c.d), NAT64
+            // (64:ff9b::/96, 64:ff9b:1::/48) and 6to4 (2002::/16) are judged by that address.
+            let low = std::net::Ipv4Addr::from(((s[6] as u32) << 16) | s[7] as u32);
+            let compatible =
+                s[..6] == [0, 0, 0, 0, 0, 0] && !v6.is_loopback() && !v6.is_unspecified();
+            let nat64 = s[0] == 0x64 && s[1] == 0xff9b && (s[2..6] == [0, 0, 0, 0] || s[2] == 1);
+            let embedded = if let Some(v4) = v6.to_ipv4_mapped() {
+                Some(v4)
+            } else if compatible || nat64 {
+                Some(low)
+            } else if s[0] == 0x2002 {
+                Some(std::net::Ipv4Addr::from(
+                    ((s[1] as u32) << 16) | s[2] as u32,
+                ))
+            } else {
+                None
+            };
+            if let Some(v4) = embedded {
                 return is_public(std::net::IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
             !(v6.is_loopback()
                 || v6.is_unspecified()
-                // fc00::/7 unique local, fe80::/10 link-local
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80)
+                || v6.is_multicast()
+                // fc00::/7 unique local, fe80::/10 link-local, fec0::/10 site-local (deprecated)
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] & 0xffc0) == 0xfec0)
         }
     }
 }
@@ -427,6 +462,16 @@ mod tests {
             ("fd00::1", false),
             ("fe80::1", false),
             ("::ffff:10.0.0.1", false),
+            ("::10.0.0.1", false),
+            ("64:ff9b::a9fe:a9fe", false),
+            ("2002:0a00:0001::1", false),
+            ("2002:0808:0808::1", true),
+            ("fec0::1", false),
+            ("ff02::1", false),
+            ("198.18.0.1", false),
+            ("192.0.0.8", false),
+            ("224.0.0.1", false),
+            ("240.0.0.1", false),
         ] {
             assert_eq!(is_public(ip.parse().unwrap()), public, "{ip}");
         }

@@ -70,8 +70,13 @@ impl Refusal {
     }
 }
 
-/// A partner's claims from its credentials, and until when they hold (the first credential's expiry).
-type Remembered = (Map<String, Value>, time::OffsetDateTime);
+/// A partner's claims from its credentials, until when they hold (the first credential's expiry), and when this
+/// process last agreed with the database on them.
+type Remembered = (Map<String, Value>, time::OffsetDateTime, Instant);
+
+/// How long this process trusts its own copy of a partner's claims before reading the database again: bounds how
+/// long a change made at another replica (a refusal there, new claims) goes unseen here.
+const CLAIMS_RECHECK: Duration = Duration::from_secs(60);
 
 /// The DCP service; cheap to clone.
 #[derive(Clone)]
@@ -204,6 +209,17 @@ impl Dcp {
         self.0.resolver.resolve(did).await
     }
 
+    /// Whether we may send requests to `url`, which a partner known only by DID gave us (in its DID document, as
+    /// a callback address or a data address): the rules every DCP fetch follows (https, no IP literals or private
+    /// addresses unless allowed, no user info), and no fragment or query a path could be hidden behind.
+    pub fn check_partner_url(&self, url: &str) -> Result<(), String> {
+        let parsed = url::Url::parse(url).map_err(|e| format!("{url:?} is not a URL: {e}"))?;
+        if parsed.fragment().is_some() || parsed.query().is_some() {
+            return Err(format!("{url} has a query or fragment"));
+        }
+        self.0.fetcher.target(url).map(|_| ())
+    }
+
     /// Where a partner known by DID says its connector is: the `DataService` of its DID document (its
     /// `/.well-known/dspace-version`), as the connector's root URL.
     pub async fn connector_url(&self, did: &str) -> Result<String, Refusal> {
@@ -214,6 +230,8 @@ impl Dcp {
                 format!("the DID document of {did} names no DataService"),
             )
         })?;
+        self.check_partner_url(endpoint)
+            .map_err(|why| Refusal::new("did-document", format!("its DataService: {why}")))?;
         Ok(endpoint
             .trim_end_matches('/')
             .trim_end_matches("/.well-known/dspace-version")
@@ -245,7 +263,9 @@ impl Dcp {
             .lock()
             .ok()
             .and_then(|m| m.get(&caller.did).cloned())
-            .is_some_and(|(kept, kept_until)| kept == claims && kept_until == until);
+            .is_some_and(|(kept, kept_until, synced)| {
+                kept == claims && kept_until == until && synced.elapsed() < CLAIMS_RECHECK
+            });
         if unchanged {
             return Ok(claims);
         }
@@ -258,7 +278,7 @@ impl Dcp {
             )
             .await?;
         if let Ok(mut m) = self.0.verified.lock() {
-            m.insert(caller.did.clone(), (claims.clone(), until));
+            m.insert(caller.did.clone(), (claims.clone(), until, Instant::now()));
         }
         Ok(claims)
     }
@@ -272,11 +292,24 @@ impl Dcp {
     }
 
     /// The claims a partner's credentials made when it last authenticated, while they are valid, as this process
-    /// knows them.
+    /// knows them (see [`Dcp::claims_or_stored`] for what another replica may have learnt since).
     pub fn claims(&self, did: &str) -> Option<Map<String, Value>> {
         let m = self.0.verified.lock().ok()?;
-        let (claims, until) = m.get(did)?;
+        let (claims, until, _) = m.get(did)?;
         (time::OffsetDateTime::now_utc() < *until).then(|| claims.clone())
+    }
+
+    /// Whether this process's copy of `did`'s claims is recent enough to use without the database.
+    pub fn claims_are_fresh(&self, did: &str) -> bool {
+        self.0
+            .verified
+            .lock()
+            .ok()
+            .and_then(|m| {
+                m.get(did)
+                    .map(|(_, _, synced)| synced.elapsed() < CLAIMS_RECHECK)
+            })
+            .unwrap_or(false)
     }
 
     /// Like [`Dcp::claims`], reading the database when this process does not know them (after a restart, or when
@@ -286,18 +319,26 @@ impl Dcp {
         did: &str,
         store: &Store,
     ) -> Result<Option<Map<String, Value>>, StorageError> {
-        if let Some(claims) = self.claims(did) {
-            return Ok(Some(claims));
+        if self.claims_are_fresh(did) {
+            return Ok(self.claims(did));
         }
         let now = time::OffsetDateTime::now_utc();
-        let Some((claims, until)) = store.dcp_claims(did, now.unix_timestamp()).await? else {
+        let stored = store.dcp_claims(did, now.unix_timestamp()).await?;
+        let Ok(mut m) = self.0.verified.lock() else {
             return Ok(None);
         };
-        let until = time::OffsetDateTime::from_unix_timestamp(until).unwrap_or(now);
-        if let Ok(mut m) = self.0.verified.lock() {
-            m.insert(did.to_string(), (claims.clone(), until));
+        match stored {
+            Some((claims, until)) => {
+                let until = time::OffsetDateTime::from_unix_timestamp(until).unwrap_or(now);
+                m.insert(did.to_string(), (claims.clone(), until, Instant::now()));
+                Ok(Some(claims))
+            }
+            // Forgotten elsewhere (a refusal at another replica) or expired.
+            None => {
+                m.remove(did);
+                Ok(None)
+            }
         }
-        Ok(Some(claims))
     }
 
     /// Whether a refusal should be written to the audit log now. A caller that proved it is the DID (its token
@@ -305,8 +346,15 @@ impl Dcp {
     /// each step is written at most once a minute whatever DID it names, and a flood of made-up tokens cannot fill
     /// the log.
     pub fn should_audit_refusal(&self, did: &str, refusal: &Refusal) -> bool {
-        let who = if refusal.caller_proven { did } else { "" };
-        self.should_audit(who, refusal.step)
+        // Keyed by the DID's host: one domain can mint any number of path DIDs (did:web:host:1, :2, ...).
+        let who = match (
+            refusal.caller_proven,
+            twinport_contracts::did::DidWeb::parse(did),
+        ) {
+            (true, Ok(d)) => d.authority(),
+            _ => String::new(),
+        };
+        self.should_audit(&who, refusal.step)
     }
 
     fn should_audit(&self, did: &str, step: &'static str) -> bool {
@@ -333,13 +381,32 @@ pub fn http_client(
     builder: reqwest::ClientBuilder,
     allow_private_networks: bool,
 ) -> reqwest::Result<reqwest::Client> {
-    let builder = builder.redirect(reqwest::redirect::Policy::none());
+    // No proxy either: a proxy would resolve names itself, out of reach of the address rules.
+    let builder = builder
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy();
     if allow_private_networks {
         builder.build()
     } else {
         builder
             .dns_resolver(Arc::new(fetch::PublicAddresses))
             .build()
+    }
+}
+
+/// Says at start what would make partners refuse us: no credentials to present, or a DID whose host is not where
+/// partners reach this connector (they fetch our DID document from the DID's host, and our document names
+/// `public_url`).
+pub fn warn_about_setup(config: &DcpConfig, wallet: &Wallet, public_url: &str) {
+    if wallet.list().is_empty() {
+        tracing::warn!(dir = %config.credentials_dir.display(), "no credentials to present: partners that require one (a MembershipCredential, typically) will refuse this connector; add them as *.jwt files or through POST /api/v1/identity/credentials");
+    }
+    let served_at = url::Url::parse(public_url).ok().map(|u| {
+        let host = u.host_str().unwrap_or_default().to_ascii_lowercase();
+        u.port().map_or(host.clone(), |p| format!("{host}:{p}"))
+    });
+    if served_at.as_deref() != Some(config.did.authority().as_str()) {
+        tracing::warn!(did = %config.did, public_url, document = %config.did.document_url(true), "the DID names another host than public_url: partners fetch our DID document from the DID's host, so serve this connector there (or publish its /.well-known/did.json there) and set public_url to it");
     }
 }
 

@@ -55,7 +55,7 @@ impl Resolver {
         let url = parsed.document_url(https);
         let fetched = self
             .fetcher
-            .get(&url, self.max_age)
+            .get(&url, self.max_age, super::fetch::MAX_DID_DOCUMENT)
             .await
             .map_err(unresolvable)?;
         let doc = Arc::new(

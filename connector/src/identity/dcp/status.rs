@@ -124,7 +124,7 @@ impl StatusLists {
         };
         let fetched = self
             .fetcher
-            .get(url, self.max_age)
+            .get(url, self.max_age, super::fetch::MAX_BODY)
             .await
             .map_err(unavailable)?;
         let text = String::from_utf8(fetched.body).map_err(|_| unavailable("not text".into()))?;
