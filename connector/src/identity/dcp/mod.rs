@@ -100,6 +100,8 @@ struct Inner {
     trusted: TrustedIssuers,
     /// What each DCP partner's credentials said when it last authenticated, and until when that holds.
     verified: Mutex<HashMap<String, Remembered>>,
+    /// How long our copy of a partner's claims is used without the database ([`CLAIMS_RECHECK`]).
+    claims_recheck: Duration,
     audited: Mutex<HashMap<(String, &'static str), Instant>>,
 }
 
@@ -139,6 +141,7 @@ impl Dcp {
             identity,
             wallet,
             verified: Default::default(),
+            claims_recheck: CLAIMS_RECHECK,
             audited: Default::default(),
         }))
     }
@@ -264,7 +267,7 @@ impl Dcp {
             .ok()
             .and_then(|m| m.get(&caller.did).cloned())
             .is_some_and(|(kept, kept_until, synced)| {
-                kept == claims && kept_until == until && synced.elapsed() < CLAIMS_RECHECK
+                kept == claims && kept_until == until && synced.elapsed() < self.0.claims_recheck
             });
         if unchanged {
             return Ok(claims);
@@ -307,7 +310,7 @@ impl Dcp {
             .ok()
             .and_then(|m| {
                 m.get(did)
-                    .map(|(_, _, synced)| synced.elapsed() < CLAIMS_RECHECK)
+                    .map(|(_, _, synced)| synced.elapsed() < self.0.claims_recheck)
             })
             .unwrap_or(false)
     }
@@ -422,4 +425,120 @@ pub fn warn_before_expiry(dcp: Dcp) {
                 .warn_expiring(time::OffsetDateTime::now_utc(), dcp.config().expiry_warning);
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use serde_json::json;
+    use twinport_contracts::credentials::VerifiedCredential;
+    use twinport_contracts::identity::{KeyAlgorithm, SigningKey};
+
+    use super::{Dcp, VerifiedCaller, Wallet};
+    use crate::config::Config;
+    use crate::identity::LocalIdentity;
+    use crate::storage::test_support::replicas;
+
+    const DID: &str = "did:web:city-a.test";
+    const PARTNER: &str = "did:web:city-b.test";
+
+    /// A DCP service as a replica runs it, re-reading the database after `recheck`.
+    fn replica(recheck: Duration) -> Dcp {
+        let config = Config::from_toml(
+            &format!("participant_id = \"{DID}\"\nsigning_key = \"k.pem\"\nmanagement_token = \"0123456789abcdef0123\"\n[dcp]\n"),
+            Path::new("/nonexistent"),
+            &[],
+        )
+        .unwrap()
+        .dcp
+        .unwrap();
+        let identity = LocalIdentity::new(
+            DID.into(),
+            SigningKey::generate(KeyAlgorithm::EdDsa).unwrap(),
+        );
+        let wallet = Arc::new(Wallet::load(Path::new("/nonexistent/credentials"), DID).unwrap());
+        let dcp = Dcp::new(config, identity, wallet, reqwest::Client::new());
+        let mut inner = Arc::try_unwrap(dcp.0).ok().expect("not shared yet");
+        inner.claims_recheck = recheck;
+        Dcp(Arc::new(inner))
+    }
+
+    fn caller(membership: &str) -> VerifiedCaller {
+        VerifiedCaller {
+            did: PARTNER.into(),
+            credentials: vec![VerifiedCredential {
+                id: None,
+                types: vec!["MembershipCredential".into()],
+                issuer: "did:web:issuer.test".into(),
+                subject: json!({"id": PARTNER, "membership": membership})
+                    .as_object()
+                    .unwrap()
+                    .clone(),
+                valid_until: None,
+                status: Vec::new(),
+            }],
+        }
+    }
+
+    #[tokio::test]
+    async fn what_one_replica_learns_or_forgets_reaches_the_others_once_their_copy_is_due() {
+        for (store_1, store_2, _dir) in replicas().await {
+            let first = replica(Duration::from_secs(60));
+            let second = replica(Duration::ZERO);
+            let patient = replica(Duration::from_secs(3600));
+            first
+                .remember(&caller("partner-city"), &Default::default(), &store_1)
+                .await
+                .unwrap();
+            for r in [&second, &patient] {
+                let claims = r
+                    .claims_or_stored(PARTNER, &store_2)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(claims["membership"], "partner-city");
+            }
+            // The first replica refuses the partner: the others stop honouring its claims once they look again.
+            first.forget(PARTNER, &store_1).await.unwrap();
+            assert_eq!(
+                second.claims_or_stored(PARTNER, &store_2).await.unwrap(),
+                None
+            );
+            assert!(second.claims(PARTNER).is_none());
+            assert!(
+                patient
+                    .claims_or_stored(PARTNER, &store_2)
+                    .await
+                    .unwrap()
+                    .is_some(),
+                "within its recheck interval a replica uses its own copy"
+            );
+            // New claims proven at one replica are written even when another replica's copy says the same.
+            second
+                .remember(&caller("observer"), &Default::default(), &store_2)
+                .await
+                .unwrap();
+            first
+                .remember(&caller("observer"), &Default::default(), &store_1)
+                .await
+                .unwrap();
+            first.forget(PARTNER, &store_1).await.unwrap();
+            second
+                .remember(&caller("observer"), &Default::default(), &store_2)
+                .await
+                .unwrap();
+            let stored = store_1
+                .dcp_claims(PARTNER, time::OffsetDateTime::now_utc().unix_timestamp())
+                .await
+                .unwrap();
+            assert_eq!(
+                stored.unwrap().0["membership"],
+                "observer",
+                "a copy due for a recheck is written again"
+            );
+        }
+    }
 }
