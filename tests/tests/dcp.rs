@@ -53,6 +53,11 @@ fn city_credential(issuer: &TestIssuer, holder: &str, code: &str) -> String {
         .0
 }
 
+/// What `city` holds about `partner` for its policies now.
+fn claims_of(city: &City, partner: &str) -> serde_json::Map<String, Value> {
+    city.running.state.partners().get(partner).unwrap().claims
+}
+
 async fn refusals(a: &City) -> Vec<Value> {
     audit_leaves(a, "identity_refused").await
 }
@@ -219,14 +224,7 @@ async fn partners_with_unacceptable_credentials_are_refused_with_the_step_that_f
         assert_eq!(logged[0]["partner"], DID_B);
         assert_eq!(logged[0]["details"]["step"], step, "{:?}", logged[0]);
         // A refused partner has no claims to be judged by.
-        assert!(a
-            .running
-            .state
-            .partners()
-            .get(DID_B)
-            .unwrap()
-            .claims
-            .is_empty());
+        assert!(claims_of(&a, DID_B).is_empty());
     }
 }
 
@@ -244,23 +242,13 @@ async fn a_credential_revoked_after_use_is_refused_at_the_next_request() {
     );
     let (a, b) = dcp_pair(Storage::Sqlite, &issuer, vec![credential], &|_| {}).await;
     catalogue_of_a(&b).await.expect("valid at first");
-    assert_eq!(
-        a.running.state.partners().get(DID_B).unwrap().claims["membership"],
-        "partner-city"
-    );
+    assert_eq!(claims_of(&a, DID_B)["membership"], "partner-city");
     // The issuer's list says `no-store`, so A reads it again and sees the revocation at once.
     issuer.revoke(index);
     let refused = catalogue_of_a(&b).await.expect_err("revoked now");
     assert!(refused.contains("revoked"), "{refused}");
     // What the revoked credential proved is forgotten, here and in the database: the data plane stops honouring it.
-    assert!(a
-        .running
-        .state
-        .partners()
-        .get(DID_B)
-        .unwrap()
-        .claims
-        .is_empty());
+    assert!(claims_of(&a, DID_B).is_empty());
     assert_eq!(
         a.running
             .state
