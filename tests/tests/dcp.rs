@@ -589,3 +589,48 @@ async fn a_did_partner_cannot_hide_where_we_call_it_back() {
     let r = request("http://rogue.test/dsp").await.unwrap();
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
 }
+
+/// A credential only a policy reads (not a required one) that fails costs the partner only its own claims: the
+/// request passes on the valid membership, and the policy on the failed credential denies.
+#[tokio::test]
+async fn a_failing_optional_credential_costs_only_its_own_claims() {
+    let issuer = TestIssuer::start(ISSUER).await;
+    let now = OffsetDateTime::now_utc();
+    let (city, index) = issuer.credential(
+        DID_B,
+        &["CityCredential"],
+        json!({"cityCode": "GM0307"}),
+        now - Duration::days(1),
+        now + Duration::days(30),
+        CredentialFormat::Vc11Jwt,
+    );
+    issuer.revoke(index);
+    let (a, b) = dcp_pair(
+        Storage::Sqlite,
+        &issuer,
+        vec![issuer.membership(DID_B, "partner-city"), city],
+        &|_| {},
+    )
+    .await;
+    offer(
+        &a,
+        "amersfoort",
+        json!({"permission": [{"action": "use", "constraint": [
+            {"leftOperand": "claim:CityCredential.cityCode", "operator": "eq", "rightOperand": "GM0307"}]}]}),
+        json!({"id": "urn:ldt:dcp:amersfoort", "kind": "workflow-template", "title": "Amersfoort only",
+            "distributions": [{"format": "application/json", "backend": "http://platform/x"}]}),
+    )
+    .await;
+    let catalog = catalogue_of_a(&b).await.expect("the membership is valid");
+    let ids: Vec<&str> = catalog["dataset"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["@id"].as_str())
+        .collect();
+    assert!(!ids.contains(&"urn:ldt:dcp:amersfoort"), "{ids:?}");
+    let claims = claims_of(&a, DID_B);
+    assert_eq!(claims["membership"], "partner-city");
+    assert!(claims.get("CityCredential").is_none(), "{claims:?}");
+    assert!(claims.get("cityCode").is_none(), "{claims:?}");
+}

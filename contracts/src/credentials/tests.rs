@@ -1521,3 +1521,26 @@ fn an_issuer_key_listed_only_for_authentication_signs_credentials_only_when_leni
         assert_eq!(lenient[0].types, vec!["MembershipCredential".to_string()]);
     }
 }
+
+#[test]
+fn each_credential_is_judged_on_its_own_when_asked() {
+    let w = World::new(KeyAlgorithm::Es256);
+    for format in FORMATS {
+        let good = w.credential(format, |_| {});
+        let expired = w.credential(format, |c| {
+            c.valid_from = now() - days(60);
+            c.valid_until = Some(now() - days(1));
+        });
+        let vp = w.presentation(format, &[good, expired], |_| {});
+        let parsed = parse_presentation(&json!(vp)).unwrap();
+        let each = verify_presentation_each(&parsed, &w.check(), &|did| w.docs.get(did)).unwrap();
+        assert_eq!(each.len(), 2);
+        assert!(each[0].is_ok());
+        assert_eq!(each[1].as_ref().unwrap_err().step(), "expired");
+        // All at once, the same presentation is refused.
+        assert_eq!(
+            w.verify_with(&vp, &w.check()).unwrap_err().step(),
+            "expired"
+        );
+    }
+}

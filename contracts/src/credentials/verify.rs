@@ -466,6 +466,19 @@ pub fn verify_presentation<'d>(
     check: &PresentationCheck<'_>,
     documents: &dyn Fn(&str) -> Option<&'d DidDocument>,
 ) -> Result<Vec<VerifiedCredential>, CredentialError> {
+    verify_presentation_each(p, check, documents)?
+        .into_iter()
+        .collect()
+}
+
+/// Like [`verify_presentation`], judging each credential on its own: the presentation itself (holder, its
+/// signatures, audience, times, at least one credential) must pass, and then each credential gets its own answer,
+/// in the order [`UnverifiedPresentation::credentials`] lists them, so a caller can drop one it does not need.
+pub fn verify_presentation_each<'d>(
+    p: &UnverifiedPresentation,
+    check: &PresentationCheck<'_>,
+    documents: &dyn Fn(&str) -> Option<&'d DidDocument>,
+) -> Result<Vec<Result<VerifiedCredential, CredentialError>>, CredentialError> {
     if p.holder != check.holder {
         return Err(CredentialError::HolderMismatch {
             expected: check.holder.to_string(),
@@ -484,7 +497,7 @@ pub fn verify_presentation<'d>(
     if p.credentials.is_empty() {
         return Err(CredentialError::NoCredentials);
     }
-    p.credentials
+    Ok(p.credentials
         .iter()
         .map(|c| {
             let c = &c.inner;
@@ -503,7 +516,7 @@ pub fn verify_presentation<'d>(
                 .retain(|t| check.trusted.allows(&verified.issuer, t));
             Ok(verified)
         })
-        .collect()
+        .collect())
 }
 
 /// The issuer's signature: by an `assertionMethod` key, or with `lenient` also an `authentication` key.

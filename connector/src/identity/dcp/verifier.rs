@@ -7,7 +7,7 @@
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use twinport_contracts::credentials::{
-    parse_presentation, verify_presentation, PresentationCheck, VerifiedCredential,
+    parse_presentation, verify_presentation_each, PresentationCheck, VerifiedCredential,
 };
 use twinport_contracts::dcp::{parse_presentation_response, presentation_query, DcpError, Scope};
 use twinport_contracts::did::Relationship;
@@ -110,20 +110,8 @@ impl Dcp {
                     "verifying the credentials took too long",
                 ))
             })
+            .and_then(|presented| presented.require(&did, &self.config().required_credentials))
             .map_err(Refusal::of_proven_caller)?;
-        for required in &self.config().required_credentials {
-            if !credentials
-                .iter()
-                .any(|c| c.types.iter().any(|t| t == required))
-            {
-                return Err(Refusal::new(
-                    "credential-missing",
-                    format!("{did} presented no valid {required}"),
-                )
-                .of_proven_caller()
-                .into());
-            }
-        }
         Ok(VerifiedCaller { did, credentials })
     }
 
@@ -145,7 +133,7 @@ impl Dcp {
         access_token: &str,
         types: &[String],
         now: OffsetDateTime,
-    ) -> Result<Vec<VerifiedCredential>, Refusal> {
+    ) -> Result<Presented, Refusal> {
         let base = doc.service_endpoint("CredentialService").ok_or_else(|| {
             Refusal::new(
                 "credential-service",
@@ -202,6 +190,7 @@ impl Dcp {
             ));
         }
         let mut verified = Vec::new();
+        let mut set_aside = Vec::new();
         let mut seen = 0;
         for vp in &presentations {
             let parsed = parse_presentation(vp).map_err(credential_refusal)?;
@@ -220,17 +209,21 @@ impl Dcp {
                     found: parsed.holder().to_string(),
                 }));
             }
-            parsed
-                .check_trust(self.trusted())
-                .map_err(credential_refusal)?;
+            // A credential from an issuer we do not trust for any of its types is set aside unread: its issuer's
+            // DID could otherwise make us fetch from anywhere.
+            let trusted: Vec<bool> = parsed
+                .credentials()
+                .iter()
+                .map(|c| self.trusted().allows_any(c.issuer(), c.types()))
+                .collect();
             let mut docs = vec![doc.clone()];
-            for other in parsed.dids() {
-                if other != did {
-                    docs.push(self.resolver().resolve(&other).await?);
+            for (c, ok) in parsed.credentials().iter().zip(&trusted) {
+                if *ok && c.issuer() != did && !docs.iter().any(|d| d.id == c.issuer()) {
+                    docs.push(self.resolver().resolve(c.issuer()).await?);
                 }
             }
             let found = |d: &str| docs.iter().find(|doc| doc.id == d).map(|doc| doc.as_ref());
-            let credentials = verify_presentation(
+            let each = verify_presentation_each(
                 &parsed,
                 &PresentationCheck {
                     holder: did,
@@ -244,12 +237,57 @@ impl Dcp {
                 &found,
             )
             .map_err(credential_refusal)?;
-            for c in &credentials {
-                self.status_lists().check(c, self.resolver(), now).await?;
+            // Each credential stands or falls alone: one that fails is set aside with its reason, which becomes
+            // the refusal only if a required type is then missing (a bad optional credential costs only its
+            // own claims).
+            for (c, result) in parsed.credentials().iter().zip(each) {
+                let checked = match result {
+                    Ok(v) => match self.status_lists().check(&v, self.resolver(), now).await {
+                        Ok(()) => Ok(v),
+                        Err(refusal) => Err(refusal),
+                    },
+                    Err(e) => Err(credential_refusal(e)),
+                };
+                match checked {
+                    Ok(v) => verified.push(v),
+                    Err(refusal) => {
+                        tracing::info!(partner = did, types = ?c.types(), step = refusal.step, reason = %refusal.reason, "credential set aside");
+                        set_aside.push((c.types().to_vec(), refusal));
+                    }
+                }
             }
-            verified.extend(credentials);
         }
-        Ok(verified)
+        Ok(Presented {
+            verified,
+            set_aside,
+        })
+    }
+}
+
+/// What a partner's Credential Service presented: the credentials that passed, and those set aside, each with the
+/// types it claimed and why it failed.
+struct Presented {
+    verified: Vec<VerifiedCredential>,
+    set_aside: Vec<(Vec<String>, Refusal)>,
+}
+
+impl Presented {
+    /// Refuses unless every required type is among the verified credentials; for a missing type, the reason a
+    /// credential claiming it was set aside says more than "missing".
+    fn require(self, did: &str, required: &[String]) -> Result<Vec<VerifiedCredential>, Refusal> {
+        for r in required {
+            if self.verified.iter().any(|c| c.types.contains(r)) {
+                continue;
+            }
+            if let Some((_, refusal)) = self.set_aside.iter().find(|(types, _)| types.contains(r)) {
+                return Err(refusal.clone());
+            }
+            return Err(Refusal::new(
+                "credential-missing",
+                format!("{did} presented no valid {r}"),
+            ));
+        }
+        Ok(self.verified)
     }
 }
 
