@@ -110,6 +110,25 @@ impl TestIssuer {
             .unwrap()
     }
 
+    /// A credential for `holder`, valid from yesterday for 30 days.
+    pub fn valid(
+        &self,
+        holder: &str,
+        types: &[&str],
+        claims: Value,
+        format: CredentialFormat,
+    ) -> (String, u64) {
+        let now = OffsetDateTime::now_utc();
+        self.credential(
+            holder,
+            types,
+            claims,
+            now - time::Duration::days(1),
+            now + time::Duration::days(30),
+            format,
+        )
+    }
+
     /// A valid `MembershipCredential` for `holder` saying `membership`.
     pub fn membership(&self, holder: &str, membership: &str) -> String {
         self.inner.membership(holder, membership).unwrap()

@@ -40,14 +40,11 @@ fn members_only() -> Value {
 }
 
 fn city_credential(issuer: &TestIssuer, holder: &str, code: &str) -> String {
-    let now = OffsetDateTime::now_utc();
     issuer
-        .credential(
+        .valid(
             holder,
             &["CityCredential"],
             json!({"cityCode": code}),
-            now - Duration::days(1),
-            now + Duration::days(30),
             CredentialFormat::Vc20Jose,
         )
         .0
@@ -186,12 +183,10 @@ async fn partners_with_unacceptable_credentials_are_refused_with_the_step_that_f
         now - Duration::days(1),
         CredentialFormat::Vc11Jwt,
     );
-    let (revoked, index) = issuer.credential(
+    let (revoked, index) = issuer.valid(
         DID_B,
         &["MembershipCredential"],
         json!({"membership": "partner-city"}),
-        now - Duration::days(1),
-        now + Duration::days(30),
         CredentialFormat::Vc20Jose,
     );
     issuer.revoke(index);
@@ -231,13 +226,10 @@ async fn partners_with_unacceptable_credentials_are_refused_with_the_step_that_f
 #[tokio::test]
 async fn a_credential_revoked_after_use_is_refused_at_the_next_request() {
     let issuer = TestIssuer::start(ISSUER).await;
-    let now = OffsetDateTime::now_utc();
-    let (credential, index) = issuer.credential(
+    let (credential, index) = issuer.valid(
         DID_B,
         &["MembershipCredential"],
         json!({"membership": "partner-city"}),
-        now - Duration::days(1),
-        now + Duration::days(30),
         CredentialFormat::Vc11Jwt,
     );
     let (a, b) = dcp_pair(Storage::Sqlite, &issuer, vec![credential], &|_| {}).await;
@@ -595,13 +587,10 @@ async fn a_did_partner_cannot_hide_where_we_call_it_back() {
 #[tokio::test]
 async fn a_failing_optional_credential_costs_only_its_own_claims() {
     let issuer = TestIssuer::start(ISSUER).await;
-    let now = OffsetDateTime::now_utc();
-    let (city, index) = issuer.credential(
+    let (city, index) = issuer.valid(
         DID_B,
         &["CityCredential"],
         json!({"cityCode": "GM0307"}),
-        now - Duration::days(1),
-        now + Duration::days(30),
         CredentialFormat::Vc11Jwt,
     );
     issuer.revoke(index);

@@ -24,8 +24,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 pub use issue::{issue_credential, issue_presentation, CredentialRequest, PresentationRequest};
 pub use verify::{
-    parse_presentation, verify_credential, verify_presentation, verify_presentation_each,
-    PresentationCheck, UnverifiedCredential, UnverifiedPresentation, VerifiedCredential,
+    parse_credential, parse_presentation, verify_credential, verify_presentation,
+    verify_presentation_each, PresentationCheck, UnverifiedCredential, UnverifiedPresentation,
+    VerifiedCredential,
 };
 
 /// The VCDM 1.1 base context.

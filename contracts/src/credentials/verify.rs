@@ -49,6 +49,21 @@ impl UnverifiedCredential {
     pub fn jwt(&self) -> &str {
         self.inner.jws.text()
     }
+
+    /// Whether every subject (and the JWT `sub`) is `holder`: the holder-binding check, on its own.
+    pub fn check_about(&self, holder: &str) -> Result<(), CredentialError> {
+        check_holder_binding(&self.inner, holder)
+    }
+
+    /// When it stops being valid (Unix seconds): the earliest of `expirationDate`, `validUntil` and `exp`.
+    pub fn not_after(&self) -> Option<i64> {
+        self.inner.not_after
+    }
+}
+
+/// Reads one credential (compact JWS) without verifying anything: for a holder looking at its own credentials.
+pub fn parse_credential(jwt: &str) -> Result<UnverifiedCredential, CredentialError> {
+    ParsedCredential::parse(jwt, "credential").map(|inner| UnverifiedCredential { inner })
 }
 
 /// One signed layer of a presentation.

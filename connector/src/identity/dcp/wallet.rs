@@ -7,11 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 use std::time::Duration;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use serde::Serialize;
-use serde_json::{Map, Value};
 use time::OffsetDateTime;
+use twinport_contracts::credentials::{parse_credential, CredentialError};
 
 /// One credential we hold.
 #[derive(Debug, Clone, Serialize)]
@@ -174,86 +172,28 @@ impl Wallet {
 }
 
 fn held(file: &str, jwt: &str, did: &str) -> Result<HeldCredential, WalletError> {
-    let bad = |why: &str| WalletError::Malformed {
+    let credential = parse_credential(jwt).map_err(|e| WalletError::Malformed {
         file: file.to_string(),
-        why: why.to_string(),
-    };
-    let mut parts = jwt.split('.');
-    let payload = match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some(_), Some(p), Some(_), None) => p,
-        _ => return Err(bad("not a compact JWS (three dot-separated parts)")),
-    };
-    let claims: Map<String, Value> = URL_SAFE_NO_PAD
-        .decode(payload)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or_else(|| bad("the payload is not a JSON object"))?;
-    // VCDM 1.1 JWT wraps the credential in `vc`; VCDM 2.0 JOSE signs the credential itself.
-    let vc = claims
-        .get("vc")
-        .and_then(Value::as_object)
-        .unwrap_or(&claims);
-    let types: Vec<String> = match vc.get("type") {
-        Some(Value::String(t)) => vec![t.clone()],
-        Some(Value::Array(ts)) => ts
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect(),
-        _ => Vec::new(),
-    }
-    .into_iter()
-    .filter(|t| t != "VerifiableCredential")
-    .collect();
-    if types.is_empty() {
-        return Err(bad(
-            "it names no credential type besides VerifiableCredential",
-        ));
-    }
-    let issuer = match vc.get("issuer").or_else(|| claims.get("iss")) {
-        Some(Value::String(i)) => i.clone(),
-        Some(Value::Object(o)) => o
-            .get("id")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string(),
-        _ => String::new(),
-    };
-    let subject = match vc.get("credentialSubject") {
-        Some(Value::Object(s)) => s.get("id").and_then(Value::as_str).map(str::to_owned),
-        Some(Value::Array(a)) => a
-            .first()
-            .and_then(|s| s.get("id"))
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-        _ => None,
-    }
-    .or_else(|| claims.get("sub").and_then(Value::as_str).map(str::to_owned))
-    .unwrap_or_default();
-    if subject != did {
-        return Err(WalletError::NotOurs {
+        why: e.to_string(),
+    })?;
+    credential
+        .check_about(did)
+        .map_err(|e| WalletError::NotOurs {
             file: file.to_string(),
-            subject,
+            subject: match e {
+                CredentialError::SubjectNotHolder { subject, .. } => subject,
+                other => other.to_string(),
+            },
             did: did.to_string(),
-        });
-    }
-    let date = |key: &str| {
-        vc.get(key).and_then(Value::as_str).and_then(|s| {
-            OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
-        })
-    };
-    let expires = claims
-        .get("exp")
-        .and_then(Value::as_i64)
-        .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok())
-        .or_else(|| date("validUntil"))
-        .or_else(|| date("expirationDate"));
+        })?;
     Ok(HeldCredential {
         file: file.to_string(),
-        id: vc.get("id").and_then(Value::as_str).map(str::to_owned),
-        types,
-        issuer,
-        expires,
+        id: credential.id().map(str::to_owned),
+        types: credential.types().to_vec(),
+        issuer: credential.issuer().to_string(),
+        expires: credential
+            .not_after()
+            .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok()),
         jwt: jwt.to_string(),
     })
 }
