@@ -334,9 +334,7 @@ mod tests {
             with(
                 json!({"leftOperand": "claim:membership", "operator": "eq", "rightOperand": "ldt-network"}),
             ),
-            with(
-                json!({"leftOperand": "twinport:resourceStage", "operator": "eq", "rightOperand": "raw"}),
-            ),
+            with(json!({"leftOperand": "twinport:stage", "operator": "eq", "rightOperand": "raw"})),
             with(
                 json!({"leftOperand": "purpose", "operator": "isA", "rightOperand": "https://w3id.org/dpv#ResearchAndDevelopment"}),
             ),
@@ -372,7 +370,7 @@ mod tests {
             json!({"leftOperand": "claim:membership", "operator": "eq", "rightOperand": "ldt-network"}),
             json!({"leftOperand": "industry", "operator": "eq", "rightOperand": "energy"}),
             json!({"leftOperand": "twinport:resourceKind", "operator": "eq", "rightOperand": "dataset"}),
-            json!({"leftOperand": "twinport:resourceStage", "operator": "neq", "rightOperand": "raw"}),
+            json!({"leftOperand": "twinport:stage", "operator": "neq", "rightOperand": "raw"}),
             json!({"leftOperand": "recipient", "operator": "eq", "rightOperand": "did:web:b"}),
             json!({"leftOperand": "purpose", "operator": "eq", "rightOperand": "x"}),
             json!({"leftOperand": "count", "operator": "lteq", "rightOperand": 5}),

@@ -1,6 +1,7 @@
 //! Static checks a legal team runs before publishing a policy: parse errors with their path, unknown actions and
 //! left operands, right operands of the wrong type, constraints that can never hold together, a prohibition that
-//! voids every permission, and a missing target or assigner where ODRL requires one.
+//! voids every permission, and a missing target or assigner where ODRL requires one. A deprecated term that is
+//! still read (`twinport:resourceStage` for `twinport:stage`) is a warning with the term to write instead.
 
 use crate::left_operands::wants_coordinates;
 use crate::model::{
@@ -60,8 +61,14 @@ pub fn lint(policy_json: &Value) -> Vec<Diagnostic> {
 /// the vocabularies a lawyer can rely on, and rules the connector can never satisfy.
 pub fn lint_with(policy_json: &Value, options: LintOptions) -> Vec<Diagnostic> {
     let mut l = Linter { out: Vec::new() };
-    let policy = match crate::parse::read(policy_json) {
-        Ok(p) => p,
+    let policy = match crate::parse::read_noting(policy_json) {
+        Ok((p, deprecated)) => {
+            // A deprecated term still reads as before, so old policies keep loading: a warning, never an error.
+            for d in deprecated {
+                l.push(Severity::Warning, &d.path, d.message);
+            }
+            p
+        }
         Err(problems) => {
             for p in problems {
                 l.push(Severity::Error, &p.path, p.message);
@@ -729,6 +736,49 @@ mod tests {
             },
         );
         assert!(stored.is_empty(), "{stored:?}");
+    }
+
+    #[test]
+    fn the_deprecated_stage_name_is_a_warning_naming_twinport_stage() {
+        let doc = |lo: &str| {
+            json!({"@type":"Offer","@id":"urn:p","assigner":"urn:city",
+                "permission":[{"action":"read","target":"urn:ds","constraint":[
+                    {"leftOperand":"purpose","operator":"eq","rightOperand":"dpv:AcademicResearch"},
+                    {"leftOperand":lo,"operator":"eq","rightOperand":"raw"}]}]})
+        };
+        let old = lint(&doc("twinport:resourceStage"));
+        assert_eq!(old.len(), 1, "{old:?}");
+        assert_eq!(old[0].severity, Severity::Warning);
+        assert_eq!(old[0].path, "permission[0].constraint[1].leftOperand");
+        assert_eq!(
+            old[0].message,
+            "\"twinport:resourceStage\" is the deprecated name of twinport:stage; it is read the same, but write \"twinport:stage\" instead"
+        );
+        let iri = lint(&doc("https://w3id.org/twinport/ldt#resourceStage"));
+        assert_eq!(iri.len(), 1, "{iri:?}");
+        assert_eq!(iri[0].severity, Severity::Warning);
+        assert!(
+            iri[0].message.contains("write \"twinport:stage\" instead"),
+            "{iri:?}"
+        );
+        for current in ["twinport:stage", "https://w3id.org/twinport/ldt#stage"] {
+            let new = lint(&doc(current));
+            assert!(new.is_empty(), "{current}: {new:?}");
+        }
+        // Inside a refinement and a logical constraint too, at the path as written, alongside other findings.
+        let nested = messages(json!({"@id":"urn:p","permission":[{"target":"urn:ds",
+            "action":{"rdf:value":{"@id":"odrl:read"},"refinement":[
+                {"leftOperand":"twinport:resourceStage","operator":"eq","rightOperand":"rw"}]},
+            "constraint":[{"or":[{"leftOperand":"purpose","operator":"eq","rightOperand":"dpv:AcademicResearch"},
+                {"leftOperand":"twinport:resourceStage","operator":"isAnyOf","rightOperand":["raw","model-input"]}]}]}]}));
+        let all = nested.join("\n");
+        for want in [
+            "Warning permission[0].action.refinement[0].leftOperand: \"twinport:resourceStage\" is the deprecated name of twinport:stage",
+            "Warning permission[0].constraint[0].or[1].leftOperand: \"twinport:resourceStage\" is the deprecated name of twinport:stage",
+            "Error permission[0].action.refinement[0].rightOperand: unknown resource stage \"rw\"",
+        ] {
+            assert!(all.contains(want), "missing {want:?} in\n{all}");
+        }
     }
 
     #[test]

@@ -143,7 +143,7 @@ fn every_left_operand_satisfied_and_failing_with_reasons() {
             json!("dataset"),
         ),
         (
-            "https://w3id.org/twinport/ldt#resourceStage",
+            "https://w3id.org/twinport/ldt#stage",
             "isNoneOf",
             json!(["raw"]),
             json!(["workflow-ready"]),
@@ -291,7 +291,7 @@ fn refinements_on_action_asset_and_party() {
     assert!(!r.is_permit());
     let asset = policy(
         json!({"@type":"Set","permission":[{"action":"read","target":{"@type":"AssetCollection","source":"urn:ds:traffic",
-        "refinement":[{"leftOperand":"twinport:resourceStage","operator":"eq","rightOperand":"workflow-ready"}]}}]}),
+        "refinement":[{"leftOperand":"twinport:stage","operator":"eq","rightOperand":"workflow-ready"}]}}]}),
     );
     assert!(e.evaluate(&asset, &c, Scope::Access).is_permit());
     let party = policy(
@@ -299,6 +299,67 @@ fn refinements_on_action_asset_and_party() {
         "refinement":[{"leftOperand":"claim:region","operator":"isPartOf","rightOperand":["BE"]}]}}]}),
     );
     assert!(!e.evaluate(&party, &c, Scope::Access).is_permit());
+}
+
+/// `twinport:resourceStage` is the deprecated name of `twinport:stage`, kept in this one test on purpose: stored
+/// policies and signed agreements written with it must read as the same policy and decide exactly as before.
+#[test]
+fn the_deprecated_stage_name_decides_as_twinport_stage() {
+    let engine = Engine::new(EngineSettings::default());
+    let mut contexts: Vec<RequestContext> =
+        ["raw", "workflow-ready", "model-input", "model-output"]
+            .iter()
+            .map(|stage| {
+                ctx(json!({"time": "2026-06-15T10:00:00Z", "action": "read",
+                "resource": {"id": "urn:ds:traffic", "kind": "dataset", "stage": stage}}))
+            })
+            .collect();
+    contexts.push(ctx(
+        json!({"action": "read", "resource": {"id": "urn:ds:traffic", "kind": "dataset"}}),
+    ));
+    contexts.push(RequestContext::default());
+    for (op, ro) in [
+        ("eq", json!("raw")),
+        ("neq", json!("raw")),
+        ("isAnyOf", json!(["raw", "model-input"])),
+        ("isNoneOf", json!(["raw"])),
+    ] {
+        let new = one_constraint("twinport:stage", op, ro.clone());
+        for old_term in [
+            "twinport:resourceStage",
+            "https://w3id.org/twinport/ldt#resourceStage",
+        ] {
+            let old = one_constraint(old_term, op, ro.clone());
+            assert_eq!(old, new, "{old_term} {op} reads as twinport:stage {op}");
+            assert_eq!(
+                old.to_json()["permission"][0]["constraint"][0]["leftOperand"],
+                "https://w3id.org/twinport/ldt#stage"
+            );
+            for c in &contexts {
+                for scope in Scope::ALL {
+                    let (a, b) = (
+                        engine.evaluate(&old, c, scope),
+                        engine.evaluate(&new, c, scope),
+                    );
+                    assert_eq!(a, b, "{old_term} {op} in {scope:?} for {c:?}");
+                }
+            }
+        }
+    }
+    let old = one_constraint("twinport:resourceStage", "eq", json!("raw"));
+    let new = one_constraint("twinport:stage", "eq", json!("raw"));
+    for (stage, permit) in [("raw", true), ("workflow-ready", false)] {
+        let c =
+            ctx(json!({"action": "read", "resource": {"id": "urn:ds:traffic", "stage": stage}}));
+        for p in [&old, &new] {
+            let r = engine.evaluate(p, &c, Scope::Access);
+            assert_eq!(r.is_permit(), permit, "stage {stage}");
+            assert_eq!(
+                r.rules[0].constraints[0].left_operand, "https://w3id.org/twinport/ldt#stage",
+                "reports name the current term"
+            );
+        }
+    }
 }
 
 #[test]
@@ -580,7 +641,7 @@ fn never_panics_on_odd_input() {
         "industry",
         "payAmount",
         "twinport:resourceKind",
-        "twinport:resourceStage",
+        "twinport:stage",
         "twinport:dayOfWeek",
         "claim:a.b",
         "ex:zzz",

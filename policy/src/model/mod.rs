@@ -5,9 +5,9 @@
 mod vocab;
 
 pub use vocab::{
-    action_includes, is_odrl_action, normalise_term, LeftOperand, LogicalOperator, Operator,
-    ODRL_ACTIONS, ODRL_LEFT_OPERANDS, ODRL_NS, TWINPORT_CLAIM_NS, TWINPORT_LEFT_OPERANDS,
-    TWINPORT_NS,
+    action_includes, is_odrl_action, normalise_term, renamed_twinport_left_operand, LeftOperand,
+    LogicalOperator, Operator, ODRL_ACTIONS, ODRL_LEFT_OPERANDS, ODRL_NS,
+    RENAMED_TWINPORT_LEFT_OPERANDS, TWINPORT_CLAIM_NS, TWINPORT_LEFT_OPERANDS, TWINPORT_NS,
 };
 
 use serde::{Deserialize, Serialize};

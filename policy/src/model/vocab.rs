@@ -108,8 +108,28 @@ pub const ODRL_LEFT_OPERANDS: &[&str] = &[
 ];
 
 /// Twinport's own left operands, written `twinport:NAME` or with the full namespace.
-pub const TWINPORT_LEFT_OPERANDS: &[&str] =
-    &["resourceKind", "resourceStage", "dayOfWeek", "timeOfDay"];
+pub const TWINPORT_LEFT_OPERANDS: &[&str] = &["resourceKind", "stage", "dayOfWeek", "timeOfDay"];
+
+/// Twinport left operands that were renamed, as (old name, current name). The old name is still read, as the very
+/// same operand, so stored policies and signed agreements keep their meaning; the linter asks for the current one.
+pub const RENAMED_TWINPORT_LEFT_OPERANDS: &[(&str, &str)] = &[("resourceStage", "stage")];
+
+/// The current name of a Twinport left operand written under a deprecated one (`twinport:resourceStage` or
+/// `https://w3id.org/twinport/ldt#resourceStage` gives `stage`); `None` for any other term.
+pub fn renamed_twinport_left_operand(term: &str) -> Option<&'static str> {
+    let local = term
+        .strip_prefix(TWINPORT_NS)
+        .or_else(|| term.strip_prefix("twinport:"))?;
+    current_twinport_name(local)
+}
+
+/// The current name for a deprecated Twinport local name (`resourceStage` gives `stage`).
+fn current_twinport_name(local: &str) -> Option<&'static str> {
+    RENAMED_TWINPORT_LEFT_OPERANDS
+        .iter()
+        .find(|(old, _)| *old == local)
+        .map(|(_, new)| *new)
+}
 
 /// Whether a plain word is an ODRL action.
 pub fn is_odrl_action(name: &str) -> bool {
@@ -284,6 +304,7 @@ pub enum LeftOperand {
     Industry,
     PayAmount,
     ResourceKind,
+    /// The MIM8 stage of the resource (`twinport:stage`; the deprecated `twinport:resourceStage` is read as it).
     ResourceStage,
     /// Day of the week of the request time in the policy time zone (`twinport:dayOfWeek`): "Monday" … "Sunday".
     DayOfWeek,
@@ -308,9 +329,10 @@ impl LeftOperand {
             .strip_prefix(TWINPORT_NS)
             .or_else(|| term.strip_prefix("twinport:"));
         if let Some(t) = tw {
-            return match t {
+            // A deprecated name (`resourceStage`) is read as the operand it was renamed to.
+            return match current_twinport_name(t).unwrap_or(t) {
                 "resourceKind" => LeftOperand::ResourceKind,
-                "resourceStage" => LeftOperand::ResourceStage,
+                "stage" => LeftOperand::ResourceStage,
                 "dayOfWeek" => LeftOperand::DayOfWeek,
                 "timeOfDay" => LeftOperand::TimeOfDay,
                 _ => LeftOperand::Other(term.to_string()),
@@ -345,7 +367,7 @@ impl LeftOperand {
             LeftOperand::Industry => "industry".into(),
             LeftOperand::PayAmount => "payAmount".into(),
             LeftOperand::ResourceKind => format!("{TWINPORT_NS}resourceKind"),
-            LeftOperand::ResourceStage => format!("{TWINPORT_NS}resourceStage"),
+            LeftOperand::ResourceStage => format!("{TWINPORT_NS}stage"),
             LeftOperand::DayOfWeek => format!("{TWINPORT_NS}dayOfWeek"),
             LeftOperand::TimeOfDay => format!("{TWINPORT_NS}timeOfDay"),
             LeftOperand::Claim(name) => format!("{TWINPORT_CLAIM_NS}{name}"),
@@ -448,5 +470,37 @@ mod tests {
         ] {
             assert_eq!(LeftOperand::from_term(&lo.as_term()), lo);
         }
+    }
+
+    #[test]
+    fn the_stage_is_twinport_stage_and_resource_stage_is_its_deprecated_alias() {
+        for term in [
+            "twinport:stage",
+            "https://w3id.org/twinport/ldt#stage",
+            "twinport:resourceStage",
+            "https://w3id.org/twinport/ldt#resourceStage",
+        ] {
+            assert_eq!(
+                LeftOperand::from_term(term),
+                LeftOperand::ResourceStage,
+                "{term}"
+            );
+        }
+        assert_eq!(
+            LeftOperand::ResourceStage.as_term(),
+            "https://w3id.org/twinport/ldt#stage"
+        );
+        assert_eq!(
+            renamed_twinport_left_operand("twinport:resourceStage"),
+            Some("stage")
+        );
+        assert_eq!(
+            renamed_twinport_left_operand("https://w3id.org/twinport/ldt#resourceStage"),
+            Some("stage")
+        );
+        assert_eq!(renamed_twinport_left_operand("twinport:stage"), None);
+        assert_eq!(renamed_twinport_left_operand("resourceStage"), None);
+        assert!(TWINPORT_LEFT_OPERANDS.contains(&"stage"));
+        assert!(!TWINPORT_LEFT_OPERANDS.contains(&"resourceStage"));
     }
 }

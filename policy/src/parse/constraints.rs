@@ -10,8 +10,8 @@ use super::operands::left_operand;
 use super::{Reader, MAX_DEPTH};
 use crate::error::PolicyError;
 use crate::model::{
-    normalise_term, AtomicConstraint, Constraint, LeftOperand, Literal, LogicalConstraint,
-    LogicalOperator, Operator, RightOperand,
+    normalise_term, renamed_twinport_left_operand, AtomicConstraint, Constraint, LeftOperand,
+    Literal, LogicalConstraint, LogicalOperator, Operator, RightOperand,
 };
 use crate::spelling::{closest, hint};
 
@@ -94,7 +94,15 @@ impl Reader {
             .ok_or_else(|| PolicyError::invalid(path, "missing \"leftOperand\""))
             .and_then(|v| iri(v, &lo_path))?;
         let left_operand = match left_operand(&left) {
-            Ok(lo) => lo,
+            Ok(lo) => {
+                if let Some(current) = renamed_twinport_left_operand(&left) {
+                    self.note(
+                        &lo_path,
+                        format!("{left:?} is the deprecated name of twinport:{current}; it is read the same, but write \"twinport:{current}\" instead"),
+                    );
+                }
+                lo
+            }
             Err(message) => {
                 self.problem(&lo_path, message);
                 LeftOperand::Other(left.clone())

@@ -38,6 +38,8 @@ const MAX_DEPTH: usize = 32;
 /// Reads a policy, collecting every problem that does not stop the reading.
 pub(crate) struct Reader {
     problems: Vec<Problem>,
+    /// What reads, but is better written otherwise (a deprecated term), for the linter to warn about.
+    notes: Vec<Problem>,
 }
 
 impl Policy {
@@ -76,11 +78,18 @@ impl Policy {
 
 /// Reads a policy, or every problem found.
 pub(crate) fn read(value: &Value) -> Result<Policy, Vec<Problem>> {
+    read_noting(value).map(|(policy, _)| policy)
+}
+
+/// Reads a policy together with the notes on what it writes in a deprecated way (each at its JSON path, in
+/// document order), or every problem found. The notes never change what the policy means.
+pub(crate) fn read_noting(value: &Value) -> Result<(Policy, Vec<Problem>), Vec<Problem>> {
     let mut r = Reader {
         problems: Vec::new(),
+        notes: Vec::new(),
     };
     match r.policy(value) {
-        Ok(p) if r.problems.is_empty() => Ok(p),
+        Ok(p) if r.problems.is_empty() => Ok((p, r.notes)),
         Ok(_) => Err(r.problems),
         Err(e) => {
             r.fail(e);
@@ -97,6 +106,14 @@ impl Reader {
             } else {
                 path.to_string()
             },
+            message: message.into(),
+        });
+    }
+
+    /// Something that reads but is better written otherwise; never a problem.
+    fn note(&mut self, path: &str, message: impl Into<String>) {
+        self.notes.push(Problem {
+            path: path.to_string(),
             message: message.into(),
         });
     }

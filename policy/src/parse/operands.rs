@@ -3,10 +3,23 @@
 //! the word probably meant.
 
 use crate::model::{
-    LeftOperand, ODRL_LEFT_OPERANDS, ODRL_NS, TWINPORT_CLAIM_NS, TWINPORT_LEFT_OPERANDS,
-    TWINPORT_NS,
+    LeftOperand, ODRL_LEFT_OPERANDS, ODRL_NS, RENAMED_TWINPORT_LEFT_OPERANDS, TWINPORT_CLAIM_NS,
+    TWINPORT_LEFT_OPERANDS, TWINPORT_NS,
 };
 use crate::spelling::{closest, hint};
+
+/// The Twinport left operand probably meant by a local name that is none: the closest current name, or the
+/// current name of the closest deprecated one (a misspelt `resourceStage` means `stage`), as `twinport:NAME`.
+fn twinport_meant(local: &str) -> Option<String> {
+    let current = TWINPORT_LEFT_OPERANDS.iter().copied();
+    let old = RENAMED_TWINPORT_LEFT_OPERANDS.iter().map(|(old, _)| *old);
+    let meant = closest(local, current.chain(old))?;
+    let meant = RENAMED_TWINPORT_LEFT_OPERANDS
+        .iter()
+        .find(|(old, _)| *old == meant)
+        .map_or(meant, |(_, new)| *new);
+    Some(format!("twinport:{meant}"))
+}
 
 const KNOWN_PREFIXES: &[&str] = &["odrl", "twinport", "claim"];
 
@@ -60,25 +73,28 @@ pub(crate) fn left_operand(written: &str) -> Result<LeftOperand, String> {
         .strip_prefix(TWINPORT_NS)
         .or_else(|| written.strip_prefix("twinport:"))
     {
-        let s =
-            closest(rest, TWINPORT_LEFT_OPERANDS.iter().copied()).map(|t| format!("twinport:{t}"));
         return Err(format!(
             "unknown Twinport left operand {rest:?}{}",
-            hint(s.as_deref())
+            hint(twinport_meant(rest).as_deref())
         ));
     }
     if !written.contains(':') {
         if ODRL_LEFT_OPERANDS.contains(&written) {
             return Ok(lo);
         }
-        let twinport = TWINPORT_LEFT_OPERANDS.iter().copied();
         if let Some(s) = closest(written, natives_and_odrl) {
             return Err(format!("unknown left operand {written:?}{}", hint(Some(s))));
         }
-        if let Some(s) = closest(written, twinport) {
+        // A Twinport name written without its prefix (`stage`) is meant as that name, not misspelt.
+        let twinport = if TWINPORT_LEFT_OPERANDS.contains(&written) {
+            Some(format!("twinport:{written}"))
+        } else {
+            twinport_meant(written)
+        };
+        if let Some(s) = twinport {
             return Err(format!(
                 "unknown left operand {written:?}{}",
-                hint(Some(&format!("twinport:{s}")))
+                hint(Some(&s))
             ));
         }
         return Err(format!(
@@ -141,5 +157,43 @@ mod tests {
         assert!(left_operand("dayofweek")
             .unwrap_err()
             .contains("twinport:dayOfWeek"));
+    }
+
+    #[test]
+    fn the_stage_is_suggested_as_twinport_stage() {
+        assert_eq!(
+            left_operand("twinport:stage"),
+            Ok(LeftOperand::ResourceStage)
+        );
+        assert_eq!(
+            left_operand("twinport:resourceStage"),
+            Ok(LeftOperand::ResourceStage),
+            "the deprecated name is still read, not reported as unknown"
+        );
+        assert_eq!(
+            left_operand("https://w3id.org/twinport/ldt#resourceStage"),
+            Ok(LeftOperand::ResourceStage)
+        );
+        for (written, unknown) in [
+            ("twinport:stag", "unknown Twinport left operand \"stag\""),
+            ("twinport:Stage", "unknown Twinport left operand \"Stage\""),
+            (
+                "https://w3id.org/twinport/ldt#stages",
+                "unknown Twinport left operand \"stages\"",
+            ),
+            (
+                "twinport:resourceStge",
+                "unknown Twinport left operand \"resourceStge\"",
+            ),
+            ("stage", "unknown left operand \"stage\""),
+            ("stag", "unknown left operand \"stag\""),
+        ] {
+            let e = left_operand(written).unwrap_err();
+            assert_eq!(
+                e,
+                format!("{unknown} (did you mean \"twinport:stage\"?)"),
+                "{written}"
+            );
+        }
     }
 }
