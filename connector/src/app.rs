@@ -274,7 +274,7 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
             "receipts kept as files by an earlier version are now in the database"
         );
     }
-    let loaded = catalogue::load_into(&store, &config.catalogue_dir).await?;
+    let loaded = catalogue::load_into(&store, &config.catalogue_dir, &config.catalogue).await?;
     tracing::info!(resources = loaded, dir = %config.catalogue_dir.display(), "catalogue loaded");
     let tls = Arc::new(Tls::load(&config.tls)?);
 
@@ -399,15 +399,24 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
         store: store.clone(),
         catalogue_loaded,
     };
+    let catalogue_info = Arc::new(config.catalogue.clone());
+    let open = catalogue::public::OpenCatalogue::new(
+        store.clone(),
+        catalogue_info.clone(),
+        contracting.public_url(),
+    );
     let dsp_app = dsp::router(dsp::DspState {
         contracting: contracting.clone(),
         tls: tls.clone(),
-        catalogue_info: Arc::new(config.catalogue.clone()),
+        catalogue_info,
     })
+    // Outside the DSP guard: anonymous, read-only, and answering in the media types of their own standards.
+    .merge(crate::open::router(open.clone()))
     .merge(health::router(readiness.clone()))
     .merge(crate::dataplane::router(data_plane.clone()));
     let management_app = management::router(ManagementState {
         contracting: contracting.clone(),
+        open: open.clone(),
         data_plane: data_plane.clone(),
         access,
     })

@@ -23,6 +23,11 @@ pub fn is_absolute_uri(s: &str) -> bool {
         && check_id(s).is_ok()
 }
 
+/// An `http(s)` URL with a host: a web page or an API description.
+pub fn is_web_url(s: &str) -> bool {
+    url::Url::parse(s).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+}
+
 #[cfg(test)]
 mod tests {
     use super::{iri_problem, is_absolute_uri};

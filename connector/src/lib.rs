@@ -10,6 +10,7 @@
 
 pub mod app;
 pub mod audit;
+pub mod authority;
 pub mod catalogue;
 pub mod cli;
 pub mod client;
@@ -23,6 +24,7 @@ pub mod health;
 pub mod identity;
 pub mod iri;
 pub mod management;
+pub mod open;
 pub mod partners;
 pub mod paths;
 pub mod server;

@@ -1487,7 +1487,7 @@ impl Tck {
             .cut
             .management(Method::POST, "/api/v1/resources")
             .json(&json!({
-                "id": dataset, "kind": "dataset", "stage": "raw", "title": format!("TCK dataset {dataset}"),
+                "id": dataset, "kind": "dataset", "stage": "raw", "description": "A resource of the tests.", "title": format!("TCK dataset {dataset}"),
                 "distributions": [{"format": "application/json", "backend": "http://127.0.0.1:9/tck"}],
                 "offers": [{"id": offer_id, "policy": policy, "approval": approval}]
             }))

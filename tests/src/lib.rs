@@ -6,6 +6,7 @@ pub mod counterparty;
 pub mod counterparty_provider;
 pub mod dcp;
 pub mod oidc_provider;
+pub mod open_catalogue;
 pub mod platform;
 pub mod proxy;
 pub mod schemas;
@@ -647,7 +648,7 @@ pub async fn pull_transfer_from(
         a,
         &policy_id,
         policy,
-        json!({"id": resource_id, "kind": "dataset", "stage": "raw", "title": resource_id,
+        json!({"id": resource_id, "kind": "dataset", "stage": "raw", "description": "A resource of the tests.", "title": resource_id,
                "distributions": [distribution]}),
     )
     .await;

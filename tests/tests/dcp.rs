@@ -149,7 +149,7 @@ async fn a_policy_on_a_credential_claim_permits_and_denies_as_written() {
             &a,
             id,
             policy,
-            json!({"id": resource, "kind": "workflow-template", "title": resource,
+            json!({"id": resource, "kind": "workflow-template", "description": "A resource of the tests.", "title": resource,
                 "distributions": [{"format": "application/json", "backend": "http://platform/x"}]}),
         )
         .await;
@@ -606,7 +606,7 @@ async fn a_failing_optional_credential_costs_only_its_own_claims() {
         "amersfoort",
         json!({"permission": [{"action": "use", "constraint": [
             {"leftOperand": "claim:CityCredential.cityCode", "operator": "eq", "rightOperand": "GM0307"}]}]}),
-        json!({"id": "urn:ldt:dcp:amersfoort", "kind": "workflow-template", "title": "Amersfoort only",
+        json!({"id": "urn:ldt:dcp:amersfoort", "kind": "workflow-template", "description": "A resource of the tests.", "title": "Amersfoort only",
             "distributions": [{"format": "application/json", "backend": "http://platform/x"}]}),
     )
     .await;

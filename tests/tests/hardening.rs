@@ -10,7 +10,7 @@ use twinport_e2e::{audit_leaves, city_pair, City, Storage, CITY_A};
 
 fn resource(id: &str) -> Value {
     json!({
-        "id": id, "kind": "dataset", "stage": "raw", "title": "Probe",
+        "id": id, "kind": "dataset", "stage": "raw", "description": "A resource of the tests.", "title": "Probe",
         "distributions": [{"format": "application/json", "backend": "http://127.0.0.1:9/x"}],
         "offers": [{"policy": "partner-use"}]
     })

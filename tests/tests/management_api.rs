@@ -9,7 +9,7 @@ fn resource(id: &str) -> Value {
     json!({
         "id": id,
         "kind": "visualisation-asset",
-        "title": "3D city model tiles",
+        "description": "A resource of the tests.", "title": "3D city model tiles",
         "keywords": ["3d", "buildings"],
         "distributions": [{"format": "application/json", "backend": "http://platform:8000/3dtiles/tileset.json"}],
         "offers": [{"policy": "partner-use"}]

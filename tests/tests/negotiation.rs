@@ -402,7 +402,7 @@ async fn invalid_transitions_are_refused_and_change_nothing() {
 async fn either_side_can_terminate_a_waiting_negotiation() {
     let (a, b) = city_pair(Storage::Sqlite).await;
     let resource = json!({
-        "id": "urn:ldt:sample-city:approval", "kind": "dataset", "stage": "raw", "title": "Needs approval",
+        "id": "urn:ldt:sample-city:approval", "kind": "dataset", "stage": "raw", "description": "A resource of the tests.", "title": "Needs approval",
         "distributions": [{"format": "application/json", "backend": "http://platform/x"}],
         "offers": [{"policy": "partner-use", "approval": "manual"}]
     });
@@ -493,7 +493,7 @@ async fn an_offer_identical_to_the_request_is_accepted_at_once_and_others_wait()
     let (a, b) = city_pair(Storage::Sqlite).await;
     // A holds requests for approval, so the only offers B sees are the ones this test sends as A.
     let resource = json!({
-        "id": "urn:ldt:sample-city:energy", "kind": "dataset", "stage": "model-input", "title": "Energy use per building",
+        "id": "urn:ldt:sample-city:energy", "kind": "dataset", "stage": "model-input", "description": "A resource of the tests.", "title": "Energy use per building",
         "distributions": [{"format": "application/json", "backend": "http://platform/energy"}],
         "offers": [{"policy": "partner-use", "approval": "manual"}]
     });

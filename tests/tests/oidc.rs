@@ -362,7 +362,7 @@ async fn management_actions_record_the_person_who_took_them() {
         .json(&json!({
             "id": "urn:ldt:sample-city:noise-map",
             "kind": "visualisation-asset",
-            "title": "Noise map",
+            "description": "A resource of the tests.", "title": "Noise map",
             "distributions": [{"format": "application/json", "backend": "http://platform:8000/noise"}],
             "offers": [{"policy": "partner-use"}]
         }))

@@ -19,7 +19,7 @@ async fn add(a: &City, policy_id: &str, policy: Value, resource_id: &str) {
         .unwrap();
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     let resource = json!({
-        "id": resource_id, "kind": "workflow-template", "title": resource_id,
+        "id": resource_id, "kind": "workflow-template", "description": "A resource of the tests.", "title": resource_id,
         "distributions": [{"format": "application/json", "backend": "http://platform/x"}],
         "offers": [{"policy": policy_id}]
     });
@@ -68,7 +68,7 @@ async fn the_catalogue_shows_a_partner_only_what_an_offer_permits() {
     );
     // A resource with two offers shows only the one the partner may take, and only that one can be negotiated.
     let both = json!({
-        "id": "urn:ldt:t:two-offers", "kind": "workflow-template", "title": "two offers",
+        "id": "urn:ldt:t:two-offers", "kind": "workflow-template", "description": "A resource of the tests.", "title": "two offers",
         "distributions": [{"format": "application/json", "backend": "http://platform/y"}],
         "offers": [{"policy": "members-only"}, {"policy": "city-b-only"}]
     });

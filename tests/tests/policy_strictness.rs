@@ -114,7 +114,7 @@ async fn a_stored_policy_that_no_longer_reads_denies_every_decision() {
     let r = a
         .management(Method::POST, "/api/v1/resources")
         .json(
-            &json!({"id": "urn:ldt:t:legacy", "kind": "dataset", "stage": "raw", "title": "legacy",
+            &json!({"id": "urn:ldt:t:legacy", "kind": "dataset", "stage": "raw", "description": "A resource of the tests.", "title": "legacy",
             "distributions": [{"format": "application/json", "backend": "http://platform/x"}],
             "offers": [{"policy": "legacy"}]}),
         )

@@ -293,7 +293,7 @@ async fn run_case(policy: &Value, facts: &Facts, platform: &Platform) -> Run {
     assert_eq!(status, 201, "the template is accepted as it is: {view}");
     assert!(view.get("warnings").is_none(), "{view}");
     let kind = resource.kind.clone().unwrap_or_else(|| "dataset".into());
-    let mut body = json!({"id": resource_id, "kind": kind, "title": "template resource",
+    let mut body = json!({"id": resource_id, "kind": kind, "description": "A resource of the tests.", "title": "template resource",
         "distributions": [{"format": "application/json", "backend": format!("{}/api/data", platform.url)}],
         "offers": [{"policy": policy_id}]});
     if kind == "dataset" {

@@ -563,7 +563,7 @@ async fn prov_export_links_declared_derivations_and_names_no_person() {
             .expect("open");
         let output = json!({
             "id": "urn:ldt:city-a:flood-forecast", "kind": "dataset", "stage": "model-output",
-            "title": "Flood forecast",
+            "title": "Flood forecast", "description": "Water levels expected in the next 48 hours.",
             "distributions": [{"format": "application/json", "backend": "http://127.0.0.1:9/forecast"}],
             "offers": [{"policy": "partner-use"}],
             "derived_from": ["https://city-b.example/datasets/rainfall"]

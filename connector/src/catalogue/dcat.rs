@@ -6,7 +6,6 @@ use std::collections::HashMap;
 
 use serde_json::{json, Map, Value};
 
-use super::kind::LDT_NS;
 use super::resource::{date_datatype, Resource, Theme};
 use crate::config::CatalogueInfo;
 use twinport_contracts::dsp::DSP_CONTEXT;
@@ -27,6 +26,13 @@ pub struct Publication<'a> {
 }
 
 impl Publication<'_> {
+    /// Our root URL, which the DSP base extends.
+    fn public_url(&self) -> &str {
+        self.dsp_base
+            .strip_suffix(crate::paths::DSP_PATH)
+            .unwrap_or(self.dsp_base)
+    }
+
     fn data_service(&self) -> Value {
         json!({
             "@id": self.dsp_base,
@@ -56,8 +62,9 @@ impl Publication<'_> {
         if !r.keywords.is_empty() {
             d.insert("dcat:keyword".into(), json!(r.keywords));
         }
-        if !r.themes.is_empty() {
-            let themes: Vec<Value> = r.themes.iter().map(theme).collect();
+        // EU themes named by code are published as their IRI with the table's label.
+        let themes: Vec<Value> = r.themes.iter().filter_map(theme).collect();
+        if !themes.is_empty() {
             d.insert("dcat:theme".into(), Value::Array(themes));
         }
         if let Some(s) = &r.spatial {
@@ -85,13 +92,13 @@ impl Publication<'_> {
                 .collect();
             d.insert("dct:conformsTo".into(), Value::Array(standards));
         }
-        d.insert(
-            format!("{LDT_NS}resourceKind"),
-            json!({"@id": r.kind.iri()}),
-        );
+        // Kind first, then a dataset's stage: concepts of the vocabulary served under our public URL.
+        let public_url = self.public_url();
+        let mut types = vec![json!({"@id": r.kind.concept(public_url)})];
         if let Some(stage) = r.stage {
-            d.insert(format!("{LDT_NS}stage"), json!({"@id": stage.iri()}));
+            types.push(json!({"@id": stage.concept(public_url)}));
         }
+        d.insert("dct:type".into(), Value::Array(types));
         let offers: Vec<Value> = r
             .offers
             .iter()
@@ -156,13 +163,11 @@ fn agent(id: &str, name: &str) -> Value {
     json!({"@id": id, "@type": format!("{FOAF}Agent"), format!("{FOAF}name"): name})
 }
 
-fn theme(t: &Theme) -> Value {
-    match t {
-        Theme::Iri(id) => json!({"@id": id, "@type": format!("{SKOS}Concept")}),
-        Theme::Labelled { id, label } => {
-            json!({"@id": id, "@type": format!("{SKOS}Concept"), format!("{SKOS}prefLabel"): label})
-        }
-    }
+/// A theme as a labelled concept; `None` for a bare IRI outside the EU table, which validation refuses today but
+/// a resource stored by an earlier version may hold.
+fn theme(t: &Theme) -> Option<Value> {
+    let (id, label, _) = t.concept()?;
+    Some(json!({"@id": id, "@type": format!("{SKOS}Concept"), format!("{SKOS}prefLabel"): label}))
 }
 
 fn typed_date(v: &str) -> Value {

@@ -59,7 +59,10 @@ pub fn matches(r: &Listing, conditions: &[Condition]) -> bool {
         Condition::Kind(k) => r.kind == *k,
         Condition::Stage(s) => r.stage == Some(*s),
         Condition::Keyword(k) => r.keywords.iter().any(|kw| kw.eq_ignore_ascii_case(k)),
-        Condition::Theme(t) => r.themes.iter().any(|th| th.id() == t),
+        Condition::Theme(t) => r
+            .themes
+            .iter()
+            .any(|th| th.id() == t || th.concept().is_some_and(|(iri, _, _)| iri == *t)),
         Condition::Id(id) => r.id == *id,
     })
 }

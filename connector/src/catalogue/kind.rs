@@ -1,10 +1,38 @@
 //! The MIM8 resource taxonomy: five kinds of LDT resource and, for datasets, the four stages of MIM8 R1.2. Each
-//! has a short name (used in files, the API and catalogue filters) and an IRI in Twinport's LDT vocabulary.
+//! has a short name (used in files, the API, catalogue filters and policies) that is also the concept's name in
+//! Twinport's LDT vocabulary (`vocab/ldt.ttl`), which every connector serves under its public URL.
 
 use serde::{Deserialize, Serialize};
 
-/// Namespace of Twinport's LDT vocabulary, documented in `docs/catalogue.md`.
+/// The connector-independent namespace each served concept is an exact match of (`skos:exactMatch`).
 pub const LDT_NS: &str = "https://w3id.org/twinport/ldt#";
+
+/// Earlier releases published kinds and stages as classes in [`LDT_NS`] (`ldt:Dataset`, `ldt:RawData`, ...);
+/// filters still accept those names.
+const LEGACY_KINDS: [&str; 5] = [
+    "Dataset",
+    "ModelOrService",
+    "WorkflowTemplate",
+    "VisualisationAsset",
+    "PublishedOutput",
+];
+const LEGACY_STAGES: [&str; 4] = ["RawData", "WorkflowReadyData", "ModelInput", "ModelOutput"];
+
+/// The concept IRI of `name` in the vocabulary served under `public_url`.
+pub fn concept_iri(public_url: &str, name: &str) -> String {
+    format!("{public_url}{}#{name}", crate::paths::VOCAB_PATH)
+}
+
+/// The concept name of a served concept IRI (any connector's), of a connector-independent one, or the name itself.
+fn concept_name(s: &str) -> &str {
+    if let Some(name) = s.strip_prefix(LDT_NS) {
+        return name;
+    }
+    match s.rsplit_once(crate::paths::VOCAB_PATH) {
+        Some((base, rest)) if base.contains("://") => rest.strip_prefix('#').unwrap_or(s),
+        _ => s,
+    }
+}
 
 /// The kind of an LDT resource (MIM8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -46,23 +74,18 @@ impl ResourceKind {
         }
     }
 
-    /// The class IRI in our vocabulary.
-    pub fn iri(self) -> String {
-        let local = match self {
-            ResourceKind::Dataset => "Dataset",
-            ResourceKind::ModelOrService => "ModelOrService",
-            ResourceKind::WorkflowTemplate => "WorkflowTemplate",
-            ResourceKind::VisualisationAsset => "VisualisationAsset",
-            ResourceKind::PublishedOutput => "PublishedOutput",
-        };
-        format!("{LDT_NS}{local}")
+    /// The concept IRI in the vocabulary served under `public_url`.
+    pub fn concept(self, public_url: &str) -> String {
+        concept_iri(public_url, self.as_str())
     }
 
-    /// Parses a short name or a vocabulary IRI.
+    /// Parses a short name or a concept IRI (served by any connector, connector-independent, or a legacy class).
     pub fn parse(s: &str) -> Option<ResourceKind> {
+        let name = concept_name(s);
         ResourceKind::ALL
             .into_iter()
-            .find(|k| k.as_str() == s || k.iri() == s)
+            .enumerate()
+            .find_map(|(i, k)| (k.as_str() == name || LEGACY_KINDS[i] == name).then_some(k))
     }
 }
 
@@ -83,20 +106,17 @@ impl DatasetStage {
         }
     }
 
-    pub fn iri(self) -> String {
-        let local = match self {
-            DatasetStage::Raw => "RawData",
-            DatasetStage::WorkflowReady => "WorkflowReadyData",
-            DatasetStage::ModelInput => "ModelInput",
-            DatasetStage::ModelOutput => "ModelOutput",
-        };
-        format!("{LDT_NS}{local}")
+    /// The concept IRI in the vocabulary served under `public_url`.
+    pub fn concept(self, public_url: &str) -> String {
+        concept_iri(public_url, self.as_str())
     }
 
     pub fn parse(s: &str) -> Option<DatasetStage> {
+        let name = concept_name(s);
         DatasetStage::ALL
             .into_iter()
-            .find(|k| k.as_str() == s || k.iri() == s)
+            .enumerate()
+            .find_map(|(i, k)| (k.as_str() == name || LEGACY_STAGES[i] == name).then_some(k))
     }
 }
 
@@ -118,15 +138,47 @@ mod tests {
 
     #[test]
     fn names_and_iris_parse_back() {
+        let base = "https://twin.city-a.example";
         for k in ResourceKind::ALL {
             assert_eq!(ResourceKind::parse(k.as_str()), Some(k));
-            assert_eq!(ResourceKind::parse(&k.iri()), Some(k));
+            assert_eq!(ResourceKind::parse(&k.concept(base)), Some(k));
+            assert_eq!(ResourceKind::parse(&format!("{LDT_NS}{k}")), Some(k));
             assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
         }
         for s in DatasetStage::ALL {
             assert_eq!(DatasetStage::parse(s.as_str()), Some(s));
-            assert_eq!(DatasetStage::parse(&s.iri()), Some(s));
+            assert_eq!(DatasetStage::parse(&s.concept(base)), Some(s));
         }
+        assert_eq!(
+            ResourceKind::concept(ResourceKind::Dataset, base),
+            "https://twin.city-a.example/vocab/ldt#dataset"
+        );
+        assert_eq!(
+            ResourceKind::parse(&format!("{LDT_NS}Dataset")),
+            Some(ResourceKind::Dataset)
+        );
+        assert_eq!(
+            DatasetStage::parse(&format!("{LDT_NS}RawData")),
+            Some(DatasetStage::Raw)
+        );
         assert_eq!(ResourceKind::parse("model"), None);
+        assert_eq!(ResourceKind::parse("/vocab/ldt#dataset"), None);
+    }
+
+    /// Every kind and stage is a concept of the vocabulary file, named as in the code.
+    #[test]
+    fn the_vocabulary_file_defines_every_kind_and_stage() {
+        let ttl = include_str!("../../vocab/ldt.ttl");
+        for name in ResourceKind::ALL
+            .iter()
+            .map(|k| k.as_str())
+            .chain(DatasetStage::ALL.iter().map(|s| s.as_str()))
+        {
+            assert!(ttl.contains(&format!("<#{name}> a skos:Concept")), "{name}");
+            assert!(
+                ttl.contains(&format!("skos:exactMatch ldt:{name} .")),
+                "{name}"
+            );
+        }
     }
 }

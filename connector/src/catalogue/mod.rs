@@ -6,7 +6,9 @@ pub mod files;
 pub mod filter;
 pub mod kind;
 pub mod listing;
+pub mod metadata;
 pub mod policy_doc;
+pub mod public;
 pub mod resource;
 
 use std::collections::HashMap;
@@ -22,8 +24,21 @@ use crate::storage::{ResourceSource, StorageError, Store};
 
 /// Loads the catalogue directory into storage: file resources replace the previous file resources, file policies
 /// add a version when they changed. Every offer must name a policy that exists after loading.
-pub async fn load_into(store: &Store, dir: &std::path::Path) -> Result<usize, LoadError> {
+pub async fn load_into(
+    store: &Store,
+    dir: &std::path::Path,
+    info: &crate::config::CatalogueInfo,
+) -> Result<usize, LoadError> {
     let declared = files::load(dir)?;
+    for (path, resource) in &declared.resources {
+        let problems = public::publishable_problems(resource, info);
+        if !problems.is_empty() {
+            return Err(LoadError::Catalogue(CatalogueError::Invalid {
+                path: path.display().to_string(),
+                problems,
+            }));
+        }
+    }
     for (id, body) in &declared.policies {
         store.put_policy(id, ResourceSource::File, body).await?;
     }

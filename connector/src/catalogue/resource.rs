@@ -4,6 +4,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::kind::{DatasetStage, ResourceKind};
+use super::metadata::{
+    bbox_problems, contact_problems, is_web_url, AccessRights, Bbox, ContactPoint,
+};
+use crate::authority::{Language, Licence, FREQUENCIES, THEMES};
 use crate::iri::{iri_problem, is_absolute_uri};
 
 /// A validated catalogue resource. `distributions[].backend` is internal and never shown to partners.
@@ -17,18 +21,56 @@ pub struct Resource {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stage: Option<DatasetStage>,
     pub title: String,
+    /// Required (DCAT-AP makes it mandatory); stored resources from before it was may lack it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Published on the open catalogue interfaces (DCAT, OGC API Records, CSW) for anyone to find. Access to the
+    /// data still goes through a contract; resources not marked stay in the partners' DSP catalogue only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub discoverable: bool,
     /// Defaults to the catalogue's publisher.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publisher: Option<Publisher>,
+    /// Who made the resource; defaults to the publisher.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creator: Option<Publisher>,
+    /// Whom to ask about it; defaults to the catalogue's contact point.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_point: Option<ContactPoint>,
+    /// The licence: an EU licence table code or IRI (`CC_BY_4_0`), or an SPDX licence IRI; defaults to the
+    /// catalogue's licence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
+    /// `public`, `restricted` (the default: through a contract) or `non-public`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_rights: Option<AccessRights>,
+    /// Languages of the resource, as ISO 639-1 codes (`nl`, `en`); defaults to the catalogue's languages.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub language: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub keywords: Vec<String>,
+    /// EU data themes by code (`TRAN`) or IRI, or other concepts as `{id, label}`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub themes: Vec<Theme>,
     /// IRI of a place (for example an EU place authority IRI or a GeoNames IRI).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spatial: Option<String>,
+    /// The area covered, `[west, south, east, north]` in WGS 84 longitude/latitude (CRS84).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<f64>>, min_items = 4, max_items = 4)]
+    pub bbox: Option<Bbox>,
+    /// How often it is updated: an EU frequency table code (`daily`, `15MIN`, `irreg`) or IRI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_frequency: Option<String>,
+    /// A web page about the resource.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub landing_page: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Models and services: the URL of the description of the API they are called through (an OpenAPI document
+    /// or an OGC API Processes process description); required for a discoverable one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint_description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temporal: Option<Temporal>,
     /// IRIs of the schemas or data models the resource conforms to.
@@ -49,7 +91,7 @@ pub struct Publisher {
     pub name: String,
 }
 
-/// A DCAT theme: an IRI, optionally with a label.
+/// A DCAT theme: an EU data theme by code or IRI, or any concept IRI with its label.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Theme {
@@ -61,6 +103,20 @@ impl Theme {
     pub fn id(&self) -> &str {
         match self {
             Theme::Iri(id) | Theme::Labelled { id, .. } => id,
+        }
+    }
+
+    /// The concept IRI and label published for the theme, with the scheme it belongs to when known; `None` for a
+    /// bare IRI outside the EU data-theme table (it has no label to publish).
+    pub fn concept(&self) -> Option<(String, String, Option<&'static str>)> {
+        match self {
+            Theme::Iri(id) => THEMES
+                .find(id)
+                .map(|e| (THEMES.iri(e), e.label.to_string(), Some(THEMES.scheme))),
+            Theme::Labelled { id, label } => match THEMES.find(id) {
+                Some(e) => Some((THEMES.iri(e), label.clone(), Some(THEMES.scheme))),
+                None => Some((id.clone(), label.clone(), None)),
+            },
         }
     }
 }
@@ -211,20 +267,92 @@ impl Resource {
         if self.title.trim().is_empty() {
             problems.push(err("title", "must not be empty"));
         }
-        if let Some(p) = &self.publisher {
-            if !is_absolute_uri(&p.id) {
-                problems.push(err("publisher.id", "must be an absolute IRI"));
+        match &self.description {
+            None => problems.push(err(
+                "description",
+                "required: a sentence or two saying what the resource holds (DCAT-AP makes it mandatory)",
+            )),
+            Some(d) if d.trim().is_empty() => problems.push(err("description", "must not be empty")),
+            Some(_) => {}
+        }
+        for (name, agent) in [("publisher", &self.publisher), ("creator", &self.creator)] {
+            if let Some(p) = agent {
+                if !is_absolute_uri(&p.id) {
+                    problems.push(err(format!("{name}.id"), "must be an absolute IRI"));
+                }
+                if p.name.trim().is_empty() {
+                    problems.push(err(format!("{name}.name"), "must not be empty"));
+                }
+            }
+        }
+        if let Some(c) = &self.contact_point {
+            problems.extend(contact_problems(c, "contact_point"));
+        }
+        if let Some(l) = &self.license {
+            if Licence::parse(l).is_none() {
+                problems.push(err(
+                    "license",
+                    format!("{l:?} is neither an EU licence table code or IRI (such as CC_BY_4_0) nor an SPDX licence IRI (http://spdx.org/licenses/<id>)"),
+                ));
+            }
+        }
+        for (i, l) in self.language.iter().enumerate() {
+            if Language::parse(l).is_none() {
+                problems.push(err(
+                    format!("language[{i}]"),
+                    format!("unknown language {l:?} (one of {})", Language::known()),
+                ));
             }
         }
         for (i, theme) in self.themes.iter().enumerate() {
-            if !is_absolute_uri(theme.id()) {
-                problems.push(err(format!("themes[{i}]"), "must be an absolute IRI"));
+            match theme {
+                Theme::Iri(id) if THEMES.find(id).is_none() => problems.push(err(
+                    format!("themes[{i}]"),
+                    format!("{id:?} is not an EU data theme (AGRI, ECON, EDUC, ENER, ENVI, GOVE, HEAL, INTR, JUST, REGI, SOCI, TECH, TRAN); give another concept as {{id, label}}"),
+                )),
+                Theme::Labelled { id, label } => {
+                    if THEMES.find(id).is_none() && !is_absolute_uri(id) {
+                        problems.push(err(format!("themes[{i}].id"), "must be an EU data theme code or an absolute IRI"));
+                    }
+                    if label.trim().is_empty() {
+                        problems.push(err(format!("themes[{i}].label"), "must not be empty"));
+                    }
+                }
+                Theme::Iri(_) => {}
             }
         }
         if let Some(s) = &self.spatial {
             if !is_absolute_uri(s) {
                 problems.push(err("spatial", "must be an absolute IRI of a place"));
             }
+        }
+        if let Some(b) = &self.bbox {
+            problems.extend(bbox_problems("bbox", b));
+        }
+        if let Some(f) = &self.update_frequency {
+            if FREQUENCIES.find(f).is_none() {
+                problems.push(err(
+                    "update_frequency",
+                    format!("{f:?} is not an EU frequency table code (such as daily, hourly, 15MIN, weekly, irreg, cont)"),
+                ));
+            }
+        }
+        for (name, value) in [
+            ("landing_page", &self.landing_page),
+            ("endpoint_description", &self.endpoint_description),
+        ] {
+            if value.as_deref().is_some_and(|v| !is_web_url(v)) {
+                problems.push(err(name, "must be an http(s) URL"));
+            }
+        }
+        if self.endpoint_description.is_some() && self.kind != ResourceKind::ModelOrService {
+            problems.push(err(
+                "endpoint_description",
+                format!(
+                    "only models and services are called through an API, this resource is a {}",
+                    self.kind
+                ),
+            ));
         }
         if let Some(t) = &self.temporal {
             for (name, value) in [("temporal.start", &t.start), ("temporal.end", &t.end)] {
@@ -237,6 +365,14 @@ impl Resource {
                             ),
                         ));
                     }
+                }
+            }
+            if let (Some(start), Some(end)) = (
+                t.start.as_deref().and_then(instant),
+                t.end.as_deref().and_then(instant),
+            ) {
+                if start > end {
+                    problems.push(err("temporal.end", "is before temporal.start"));
                 }
             }
         }
@@ -336,6 +472,16 @@ impl Resource {
     }
 }
 
+/// The instant a date (its first moment, UTC) or an RFC 3339 date-time stands for.
+pub fn instant(v: &str) -> Option<time::OffsetDateTime> {
+    use time::format_description::well_known::Rfc3339;
+    let date_format = time::macros::format_description!("[year]-[month]-[day]");
+    if let Ok(d) = time::Date::parse(v, &date_format) {
+        return Some(d.midnight().assume_utc());
+    }
+    time::OffsetDateTime::parse(v, &Rfc3339).ok()
+}
+
 /// `xsd:date` or `xsd:dateTime` for a literal, or `None` when it is neither.
 pub fn date_datatype(v: &str) -> Option<&'static str> {
     use time::format_description::well_known::Rfc3339;
@@ -360,6 +506,7 @@ mod tests {
             "kind": "dataset",
             "stage": "raw",
             "title": "Traffic counts",
+            "description": "Vehicles counted per hour at the city's counting loops.",
             "distributions": [{"format": "application/json", "backend": "http://platform:1026/traffic"}],
             "offers": [{"policy": "open"}]
         })
@@ -405,6 +552,49 @@ mod tests {
         assert!(parse_resource(v).unwrap_err()[0]
             .problem
             .contains("unknown variant"));
+    }
+
+    #[test]
+    fn a_resource_without_a_description_is_refused() {
+        let mut v = sample();
+        v.as_object_mut().unwrap().remove("description");
+        assert_eq!(parse_resource(v).unwrap_err()[0].field, "description");
+    }
+
+    #[test]
+    fn published_values_come_from_their_tables() {
+        let mut v = sample();
+        v["license"] = json!("CC_BY_4_0");
+        v["themes"] =
+            json!(["TRAN", {"id": "https://city.example/themes/mobility", "label": "Mobility"}]);
+        v["language"] = json!(["nl", "en"]);
+        v["update_frequency"] = json!("hourly");
+        v["bbox"] = json!([4.7, 52.3, 5.1, 52.5]);
+        v["contact_point"] =
+            json!({"name": "Mobility data team", "email": "mobility@city.example"});
+        parse_resource(v.clone()).unwrap();
+        v["license"] = json!("free to use");
+        v["themes"] = json!(["http://example.org/theme/traffic"]);
+        v["language"] = json!(["klingon"]);
+        v["update_frequency"] = json!("sometimes");
+        v["bbox"] = json!([5.1, 52.3, 4.7, 52.5]);
+        v["temporal"] = json!({"start": "2026-02-01", "end": "2026-01-01"});
+        let fields: Vec<String> = parse_resource(v)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            vec![
+                "license",
+                "language[0]",
+                "themes[0]",
+                "bbox",
+                "update_frequency",
+                "temporal.end"
+            ]
+        );
     }
 
     #[test]

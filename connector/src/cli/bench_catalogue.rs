@@ -3,7 +3,9 @@
 //! hide others, a few under a policy that reads the clock), and city B reads it over loopback as a partner
 //! connector does: pages of 50 at random offsets, datasets by id, the whole catalogue page by page at the default
 //! page size and at the largest one, and the whole catalogue through B's management API (what an operator or the
-//! console asks for). Every request carries a fresh token and is recorded in A's audit log, as in production.
+//! console asks for). Every request carries a fresh token and is recorded in A's audit log, as in production. Every
+//! resource is discoverable too, and the open catalogue is read as portals read it: OGC API Records searches and
+//! DCAT-AP pages of 100.
 //! City A runs as a process of its own, so its resident memory, sampled after each phase, is its alone; its
 //! catalogue is stored through its management API.
 
@@ -56,20 +58,62 @@ fn policy_of(i: usize) -> &'static str {
     }
 }
 
+/// Subjects the resources' titles are about, so a word search on the open catalogue matches one in twenty.
+const SUBJECTS: [&str; 20] = [
+    "traffic",
+    "noise",
+    "parking",
+    "flooding",
+    "heat",
+    "trees",
+    "energy",
+    "waste",
+    "cycling",
+    "buildings",
+    "air",
+    "water",
+    "transit",
+    "housing",
+    "schools",
+    "health",
+    "solar",
+    "wind",
+    "roads",
+    "parks",
+];
+
+/// Where resource `i` lies: one of a hundred cells of 0.01 degree over the city, so a box search finds a few.
+fn cell(i: usize) -> [f64; 4] {
+    let (x, y) = ((i % 10) as f64, ((i / 10) % 10) as f64);
+    let (west, south) = (4.80 + x * 0.01, 52.30 + y * 0.01);
+    [west, south, west + 0.01, south + 0.01]
+}
+
 fn resource(i: usize, backend: &str) -> Value {
     let (kind, stage) = KINDS[i % KINDS.len()];
+    let subject = SUBJECTS[i % SUBJECTS.len()];
     let mut r = json!({
         "id": format!("urn:ldt:bench-city:resource-{i:05}"),
         "kind": kind,
-        "title": format!("Bench resource {i}"),
+        "title": format!("Bench resource {i} on {subject}"),
         "description": "A resource of the catalogue benchmark, with the fields a city fills in.",
-        "keywords": ["bench", kind],
+        // All of them on the open catalogue too, which the benchmark reads as portals do.
+        "discoverable": true,
+        "license": "CC_BY_4_0",
+        "contact_point": {"name": "Bench City data team", "email": "data@bench-city.example"},
+        "keywords": ["bench", kind, subject],
         "themes": [{"id": "http://publications.europa.eu/resource/authority/data-theme/TRAN", "label": "Transport"}],
+        "bbox": cell(i),
+        "temporal": {"start": format!("{}-01-01", 2000 + i % 25), "end": format!("{}-12-31", 2000 + i % 25)},
+        "update_frequency": "daily",
         "distributions": [{"format": "application/json", "backend": format!("{backend}/bench/kb")}],
         "offers": [{"policy": policy_of(i)}]
     });
     if let Some(stage) = stage {
         r["stage"] = json!(stage);
+    }
+    if kind == "model-or-service" {
+        r["endpoint_description"] = json!("https://models.bench-city.example/processes/bench");
     }
     r
 }
@@ -254,6 +298,8 @@ async fn measure(a: &ProviderProcess, backend: &str, settings: &Settings) -> any
         "whole catalogue through B's management API (B pages through A at the default size, merges, answers): {:.0} ms",
         ms(elapsed)
     );
+    open_catalogue(&http, a, settings, &idle).await?;
+
     // The allocator (mimalloc) returns freed memory to the system a second after it was freed, when it next
     // allocates or frees: settled is after a quiet 1.5 s and one more page, as a connector between partners' reads.
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -268,6 +314,98 @@ async fn measure(a: &ProviderProcess, backend: &str, settings: &Settings) -> any
         (after.rss_kb as f64 - idle.rss_kb as f64) / 1024.0,
         after.hwm_kb,
     );
+    Ok(())
+}
+
+/// The open catalogue, read as portals read it: OGC API Records searches (words, a box, a time interval, a kind)
+/// and DCAT-AP pages of 100 in Turtle, as CKAN's harvester asks for them. Every resource is discoverable.
+async fn open_catalogue(
+    http: &reqwest::Client,
+    a: &ProviderProcess,
+    settings: &Settings,
+    idle: &super::measure::Memory,
+) -> anyhow::Result<()> {
+    let root = a
+        .dsp_base
+        .strip_suffix(crate::paths::DSP_PATH)
+        .unwrap_or(&a.dsp_base)
+        .to_string();
+    let n = settings.resources;
+    let get = |url: String| {
+        let http = http.clone();
+        async move {
+            let r = http.get(&url).send().await?;
+            let status = r.status();
+            let body = r.bytes().await?;
+            if !status.is_success() {
+                anyhow::bail!("{url}: {status}: {}", String::from_utf8_lossy(&body));
+            }
+            Ok::<_, anyhow::Error>(body)
+        }
+    };
+    // The first request after a change reads the index: reported on its own.
+    let t = Instant::now();
+    get(format!(
+        "{root}/records/collections/catalogue/items?limit=10"
+    ))
+    .await?;
+    println!(
+        "open catalogue, first search after the catalogue changed: {:.1} ms",
+        ms(t.elapsed())
+    );
+    let count = settings.requests;
+    let mut latencies = Vec::with_capacity(count);
+    let started = Instant::now();
+    for k in 0..count {
+        // Each search is built from one resource's own facts, so it matches at least that resource.
+        let i = (k * 7919) % n;
+        let subject = SUBJECTS[i % SUBJECTS.len()];
+        let [w, s, e, n_] = cell(i);
+        let year = 2000 + i % 25;
+        let kind = KINDS[i % KINDS.len()].0;
+        let query = match k % 4 {
+            0 => format!("q={subject}"),
+            1 => format!("bbox={w},{s},{e},{n_}"),
+            2 => format!("q={subject}&datetime={year}-03-01T00:00:00Z/{year}-04-01T00:00:00Z"),
+            _ => format!("type={kind}&bbox={w},{s},{e},{n_}&q={subject}"),
+        };
+        let t = Instant::now();
+        let body = get(format!(
+            "{root}/records/collections/catalogue/items?{query}&limit=10"
+        ))
+        .await?;
+        latencies.push(t.elapsed());
+        let matched = serde_json::from_slice::<Value>(&body)?["numberMatched"]
+            .as_u64()
+            .unwrap_or(0);
+        if matched == 0 {
+            anyhow::bail!("Records search {query} matched nothing");
+        }
+    }
+    report(
+        &format!(
+            "Records search ({n} discoverable resources; q, bbox, datetime, type; 10 per page)"
+        ),
+        &sorted(latencies, started.elapsed()),
+    );
+    println!("  VmRSS {}", rss_growth(a, idle));
+    let pages = n.div_ceil(100);
+    let mut latencies = Vec::with_capacity(count);
+    let started = Instant::now();
+    for k in 0..count {
+        let page = 1 + (k * 37) % pages;
+        let t = Instant::now();
+        let body = get(format!("{root}/catalog.ttl?page={page}")).await?;
+        latencies.push(t.elapsed());
+        if !body.windows(12).any(|w| w == b"dcat:Dataset") {
+            anyhow::bail!("DCAT page {page} holds no dataset");
+        }
+    }
+    report(
+        "DCAT-AP page of 100 (Turtle)",
+        &sorted(latencies, started.elapsed()),
+    );
+    println!("  VmRSS {}", rss_growth(a, idle));
     Ok(())
 }
 

@@ -170,6 +170,7 @@ async fn measure(placement: &Placement, settings: &Settings) -> anyhow::Result<(
     };
     let resource = json!({
         "id": DATASET, "kind": "dataset", "stage": "raw", "title": "Benchmark payloads",
+        "description": "Payloads of the data plane benchmark.",
         "distributions": [{"format": "application/octet-stream", "backend": format!("{backend}/bench")}],
         "offers": [{"policy": "partner-use"}]
     });

@@ -84,6 +84,7 @@ pub async fn run(tls: bool, dcp: bool) -> anyhow::Result<()> {
         ))
         .await?;
     print_catalog(&catalog);
+    show_open_catalogue(&api.http, pair.a.public_url()).await?;
 
     println!("3. City B negotiates for \"Traffic counts\" under offer partner-use:");
     let started = Instant::now();
@@ -323,6 +324,29 @@ async fn pull_through_local_endpoint(pair: &Pair, api: &Api, tid: &str) -> anyho
     Ok(())
 }
 
+/// What anyone without a connector finds: the resources city A marked discoverable, on its open catalogue.
+async fn show_open_catalogue(http: &reqwest::Client, base: &str) -> anyhow::Result<()> {
+    let items: Value = checked(
+        http.get(format!("{base}/records/collections/catalogue/items"))
+            .send()
+            .await?,
+    )
+    .await?;
+    println!(
+        "   Anyone (a portal, CKAN, QGIS) finds the {} resources city A marked discoverable, metadata only, on its open catalogue:",
+        items["numberMatched"]
+    );
+    for f in items["features"].as_array().into_iter().flatten() {
+        println!(
+            "   - {} [{}]",
+            text(&f["properties"], "title"),
+            text(&f["properties"], "type")
+        );
+    }
+    println!("   DCAT-AP {base}/catalog.ttl, OGC API Records {base}/records, CSW {base}/csw");
+    Ok(())
+}
+
 struct Api {
     base: String,
     token: String,
@@ -405,17 +429,18 @@ fn print_catalog(catalog: &Value) {
         .cloned()
         .unwrap_or_default();
     for d in &datasets {
-        let kind = d
-            .get("https://w3id.org/twinport/ldt#resourceKind")
-            .and_then(|k| k.get("@id"))
-            .and_then(Value::as_str)
-            .and_then(|iri| iri.rsplit('#').next())
-            .unwrap_or("?");
-        let stage = d
-            .get("https://w3id.org/twinport/ldt#stage")
-            .and_then(|k| k.get("@id"))
-            .and_then(Value::as_str)
-            .and_then(|iri| iri.rsplit('#').next())
+        // dct:type holds the kind's concept, then a dataset's stage's.
+        let types: Vec<&str> = d
+            .get("dct:type")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t.get("@id").and_then(Value::as_str))
+            .filter_map(|iri| iri.rsplit('#').next())
+            .collect();
+        let kind = types.first().copied().unwrap_or("?");
+        let stage = types
+            .get(1)
             .map(|s| format!(", stage {s}"))
             .unwrap_or_default();
         println!(

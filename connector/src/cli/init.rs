@@ -80,7 +80,19 @@ log_format = "human"
 
 [catalogue]
 title = "Sample City Local Digital Twin"
+description = "Data, models and outputs of Sample City's Local Digital Twin, shared with partner cities under contract."
 publisher_name = "Sample City"
+# The city's or the twin's web page.
+homepage = "https://city.example/"
+# ISO 639-1 codes of the catalogue's languages, the default of its resources.
+language = ["en"]
+# Default licence of the resources (EU licence table code such as CC_BY_4_0, or an SPDX licence IRI).
+license = "CC_BY_4_0"
+
+# Whom portals and partners ask about the catalogue (and about each resource that names no contact of its own).
+[catalogue.contact_point]
+name = "Sample City Digital Twin team"
+email = "digital-twin@city.example"
 
 # A partner connector this city trusts:
 # [[partners]]

@@ -40,8 +40,15 @@ kind = "dataset"
 stage = "raw"
 title = "Traffic counts per road segment"
 description = "Vehicles per hour from the city's induction loops, as NGSI-LD TrafficFlowObserved entities."
+# Listed on the open catalogue (DCAT-AP at /catalog.ttl, OGC API Records at /records, CSW at /csw) for anyone to
+# find; the data itself still needs a contract. Leave it out to show the resource to partners only.
+discoverable = true
 keywords = ["traffic", "mobility", "ngsi-ld"]
-themes = [{ id = "http://publications.europa.eu/resource/authority/data-theme/TRAN", label = "Transport" }]
+# EU data themes by code (TRAN, ENVI, REGI, ...) or any concept as { id = "...", label = "..." }.
+themes = ["TRAN"]
+update_frequency = "hourly"
+# [west, south, east, north] in WGS 84 longitude/latitude.
+bbox = [4.73, 52.28, 5.07, 52.43]
 spatial = "http://publications.europa.eu/resource/authority/place/NLD_AMS"
 conforms_to = ["https://smartdatamodels.org/dataModel.Transportation/TrafficFlowObserved"]
 
@@ -62,7 +69,11 @@ policy = "partner-use"
 kind = "model-or-service"
 title = "Pluvial flood simulation"
 description = "Runs a rainfall scenario over the city's terrain model (OGC API - Processes)."
+discoverable = true
 keywords = ["flooding", "simulation", "climate adaptation"]
+themes = ["ENVI"]
+# A discoverable model names the description of the API it is called through.
+endpoint_description = "https://models.city.example/processes/flood-simulation"
 conforms_to = ["http://www.opengis.net/spec/ogcapi-processes-1/1.0"]
 
 [[distributions]]
@@ -80,6 +91,7 @@ kind = "published-output"
 title = "Heat stress scenario 2040 (results)"
 description = "Published output of the 2040 heat-stress scenario: surface temperature per neighbourhood."
 keywords = ["heat", "scenario", "climate"]
+themes = ["ENVI", "REGI"]
 
 [[distributions]]
 format = "application/geo+json"

@@ -2,6 +2,7 @@
 //! before any port is bound. Every problem names the key it concerns, so a bad deployment stops with a message an
 //! operator can act on.
 
+mod contact;
 mod dcp;
 mod env;
 mod fingerprint;
@@ -15,6 +16,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use contact::ContactPoint;
 pub use dcp::{DcpConfig, KeyRelationships, PresentationFormat, TrustedIssuer};
 pub use fingerprint::{Fingerprint, FingerprintError};
 pub use oidc::{OidcConfig, DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS};
@@ -190,6 +192,11 @@ pub struct CatalogueInfo {
     pub description: Option<String>,
     pub publisher_id: String,
     pub publisher_name: String,
+    pub homepage: Option<String>,
+    /// Never empty: English unless configured.
+    pub language: Vec<crate::authority::Language>,
+    pub license: Option<crate::authority::Licence>,
+    pub contact_point: Option<ContactPoint>,
 }
 
 /// Where a partner's public keys come from.

@@ -91,6 +91,14 @@ pub struct RawCatalogue {
     pub description: Option<String>,
     pub publisher_id: Option<String>,
     pub publisher_name: Option<String>,
+    /// The city's or the twin's web page.
+    pub homepage: Option<String>,
+    /// ISO 639-1 codes of the catalogue's languages, the default for its resources.
+    pub language: Option<Vec<String>>,
+    /// Default licence of the resources (EU licence table code or IRI, or SPDX licence IRI).
+    pub license: Option<String>,
+    /// Default contact point of the resources, and the catalogue's own.
+    pub contact_point: Option<super::ContactPoint>,
 }
 
 #[derive(Debug, Deserialize)]

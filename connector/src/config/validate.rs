@@ -199,6 +199,55 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
             .catalogue
             .publisher_name
             .unwrap_or_else(|| participant_id.clone()),
+        homepage: match raw.catalogue.homepage {
+            Some(url) if crate::iri::is_web_url(&url) => Some(url),
+            Some(url) => {
+                return Err(invalid(
+                    "catalogue.homepage",
+                    format!("must be an http(s) URL, got {url:?}"),
+                ))
+            }
+            None => None,
+        },
+        language: match raw.catalogue.language {
+            None => vec![crate::authority::Language::parse("en")
+                .expect("English is in the language table")],
+            Some(codes) if codes.is_empty() => {
+                return Err(invalid("catalogue.language", "must list at least one language"))
+            }
+            Some(codes) => codes
+                .iter()
+                .map(|c| {
+                    crate::authority::Language::parse(c).ok_or_else(|| {
+                        invalid(
+                            "catalogue.language",
+                            format!(
+                                "unknown language {c:?} (one of {})",
+                                crate::authority::Language::known()
+                            ),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        },
+        license: match raw.catalogue.license {
+            None => None,
+            Some(l) => Some(crate::authority::Licence::parse(&l).ok_or_else(|| {
+                invalid(
+                    "catalogue.license",
+                    format!("{l:?} is neither an EU licence table code or IRI (such as CC_BY_4_0) nor an SPDX licence IRI"),
+                )
+            })?),
+        },
+        contact_point: match raw.catalogue.contact_point {
+            None => None,
+            Some(c) => {
+                if let Some((field, problem)) = c.problems("catalogue.contact_point").first() {
+                    return Err(invalid(field.clone(), problem.clone()));
+                }
+                Some(c)
+            }
+        },
     };
     let mut contracts = super::ContractsConfig {
         ack_wait: std::time::Duration::from_millis(whole_number(

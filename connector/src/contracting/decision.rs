@@ -280,6 +280,7 @@ mod tests {
     fn the_facts_carry_everything_the_connector_knows() {
         let resource = crate::catalogue::resource::parse_resource(json!({
             "id": "urn:ldt:city-a:traffic", "kind": "dataset", "stage": "raw", "title": "Traffic counts",
+            "description": "Vehicles per hour.",
             "distributions": [{"format": "application/json", "backend": "http://platform:1026/traffic"}],
             "offers": [{"policy": "open"}]
         }))

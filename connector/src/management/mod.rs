@@ -30,6 +30,8 @@ pub use processes::AgreementExport;
 #[derive(Clone, axum::extract::FromRef)]
 pub struct ManagementState {
     pub contracting: Contracting,
+    /// The open catalogue: its defaults decide whether a discoverable resource has all it must.
+    pub open: crate::catalogue::public::OpenCatalogue,
     /// The consumer side's stored receipts.
     pub data_plane: DataPlaneState,
     pub access: Access,

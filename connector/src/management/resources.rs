@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::auth::{Principal, Role};
 use super::body;
 use super::ManagementEntry;
+use crate::catalogue::public::OpenCatalogue;
 use crate::catalogue::resource::parse_resource;
 use crate::catalogue::{FieldError, Resource};
 use crate::contracting::Contracting;
@@ -83,11 +84,12 @@ pub async fn read(
               (status = 422, body = crate::error::Problem)))]
 pub async fn create(
     State(state): State<Contracting>,
+    State(open): State<OpenCatalogue>,
     who: Principal,
     body: Bytes,
 ) -> Result<(StatusCode, Json<ResourceView>), ApiError> {
     who.require(Role::Operator)?;
-    let resource = validated(&state, body::json(&body)?).await?;
+    let resource = validated(&state, &open, body::json(&body)?).await?;
     if state.store().resource(&resource.id).await?.is_some() {
         return Err(ApiError::Conflict(format!(
             "resource {} already exists; use PUT /api/v1/resources/{{id}} to change it",
@@ -111,6 +113,7 @@ pub async fn create(
               (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn update(
     State(state): State<Contracting>,
+    State(open): State<OpenCatalogue>,
     who: Principal,
     Path(id): Path<String>,
     body: Bytes,
@@ -121,7 +124,7 @@ pub async fn update(
         obj.entry("id")
             .or_insert_with(|| serde_json::Value::String(id.clone()));
     }
-    let resource = validated(&state, value).await?;
+    let resource = validated(&state, &open, value).await?;
     if resource.id != id {
         return Err(ApiError::Validation {
             what: "resource".into(),
@@ -180,12 +183,16 @@ fn refuse_file_owned(source: Option<ResourceSource>, id: &str) -> Result<(), Api
     Ok(())
 }
 
-async fn validated(state: &Contracting, value: serde_json::Value) -> Result<Resource, ApiError> {
+async fn validated(
+    state: &Contracting,
+    open: &OpenCatalogue,
+    value: serde_json::Value,
+) -> Result<Resource, ApiError> {
     let resource = parse_resource(value).map_err(|errors| ApiError::Validation {
         what: "resource".into(),
         errors,
     })?;
-    let mut errors = Vec::new();
+    let mut errors = crate::catalogue::public::publishable_problems(&resource, open.info());
     for (i, offer) in resource.offers.iter().enumerate() {
         if state.store().policy(&offer.policy).await?.is_none() {
             errors.push(FieldError {

@@ -38,7 +38,7 @@ pub use processes::{
 };
 pub(crate) use received_receipts::insert_received_receipts;
 pub use received_receipts::ReceivedReceipt;
-pub use resources::{ResourceRecord, ResourceSource};
+pub use resources::{ResourceRecord, ResourceSource, Stamps};
 pub use stats::StoreStats;
 pub use tokens::TokenUse;
 

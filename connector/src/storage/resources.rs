@@ -64,26 +64,15 @@ impl Store {
         rows.iter().map(record).collect()
     }
 
-    /// Every resource's id and body as stored (JSON text), ordered by id: for callers that parse the bodies into
-    /// their own type, without a JSON tree of the whole catalogue in between.
-    /// Every stored resource's id and body text, in id order, handed to `each` one row at a time: the rows are
-    /// streamed from the database, so reading 10 000 resources never holds all their text at once.
+    /// Every stored resource's id and body text, in id order, handed to `each` one row at a time (as
+    /// [`Store::each_resource_with_stamps`]): for callers that parse the bodies into their own type, without a JSON
+    /// tree of the whole catalogue in between.
     pub async fn each_resource_body(
         &self,
         mut each: impl FnMut(&str, &str),
     ) -> Result<(), StorageError> {
-        use sqlx::{ConnectOptions, Connection};
-        if self.backend() != super::Backend::Sqlite {
-            return stream_bodies(self.pool(), &mut each).await;
-        }
-        // On a connection of its own, closed after: the scan's pages would otherwise stay in the pooled
-        // connection's 32 MiB page cache (about 20 MiB for 10 000 resources), evicting the audit log's hot index
-        // pages and holding memory nobody reads again. In WAL mode this reader neither waits for nor blocks the
-        // writer.
-        let mut conn = self.pool().connect_options().connect().await?;
-        stream_bodies(&mut conn, &mut each).await?;
-        conn.close().await?;
-        Ok(())
+        self.each_resource_with_stamps(|id, body, _| each(id, body))
+            .await
     }
 
     /// The bodies of the stored resources among `ids` (any order; ids with none are left out), in one query.
@@ -91,21 +80,12 @@ impl Store {
         &self,
         ids: &[String],
     ) -> Result<Vec<(String, String)>, StorageError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let sql = format!(
-            "SELECT id, body FROM resources WHERE id IN ({})",
-            super::values::in_list(ids.len())
-        );
-        let mut query = sqlx::query(&sql);
-        for id in ids {
-            query = query.bind(id);
-        }
-        let rows = query.fetch_all(self.pool()).await?;
-        rows.iter()
-            .map(|row| Ok((row.try_get("id")?, row.try_get("body")?)))
-            .collect()
+        Ok(self
+            .resource_bodies_with_stamps(ids)
+            .await?
+            .into_iter()
+            .map(|(id, body, _)| (id, body))
+            .collect())
     }
 
     pub async fn resource(&self, id: &str) -> Result<Option<ResourceRecord>, StorageError> {
@@ -142,12 +122,14 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         } else {
-            sqlx::query("INSERT INTO resources (id, kind, source, body, updated_at) VALUES ($1, $2, $3, $4, $5)")
+            let now = now_text();
+            sqlx::query("INSERT INTO resources (id, kind, source, body, updated_at, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
                 .bind(id)
                 .bind(kind)
                 .bind(source.as_str())
                 .bind(body)
-                .bind(now_text())
+                .bind(&now)
+                .bind(&now)
                 .execute(&mut *tx)
                 .await?;
         }
@@ -174,25 +156,52 @@ impl Store {
     }
 
     /// Replaces every file-declared resource with `files` in one transaction, leaving API resources alone, so a
-    /// restart with an edited catalogue directory never leaves a half-loaded catalogue.
+    /// restart with an edited catalogue directory never leaves a half-loaded catalogue. A resource keeps its
+    /// creation time, and its change time unless its declaration changed: harvesters read them as issued and
+    /// modified, and a restart changes neither.
     pub async fn replace_file_resources(
         &self,
         files: &[(String, String, Value)],
     ) -> Result<(), StorageError> {
         let mut tx = self.pool().begin().await?;
+        let rows = sqlx::query("SELECT id, body, updated_at, created_at FROM resources")
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut before = std::collections::HashMap::new();
+        for row in &rows {
+            let id: String = row.try_get("id")?;
+            let body: String = row.try_get("body")?;
+            let updated: String = row.try_get("updated_at")?;
+            let created: Option<String> = row.try_get("created_at")?;
+            before.insert(id, (body, updated, created));
+        }
         sqlx::query("DELETE FROM resources WHERE source = 'file'")
             .execute(&mut *tx)
             .await?;
+        let now = now_text();
         for (id, kind, body) in files {
             sqlx::query("DELETE FROM resources WHERE id = $1")
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("INSERT INTO resources (id, kind, source, body, updated_at) VALUES ($1, $2, 'file', $3, $4)")
+            let body = body.to_string();
+            let (updated, created) = match before.get(id) {
+                Some((old, updated, created)) => (
+                    if *old == body {
+                        updated.clone()
+                    } else {
+                        now.clone()
+                    },
+                    created.clone().unwrap_or_else(|| updated.clone()),
+                ),
+                None => (now.clone(), now.clone()),
+            };
+            sqlx::query("INSERT INTO resources (id, kind, source, body, updated_at, created_at) VALUES ($1, $2, 'file', $3, $4, $5)")
                 .bind(id)
                 .bind(kind)
-                .bind(body.to_string())
-                .bind(now_text())
+                .bind(body)
+                .bind(updated)
+                .bind(created)
                 .execute(&mut *tx)
                 .await?;
         }
@@ -203,20 +212,90 @@ impl Store {
     }
 }
 
-/// Streams `id, body` of every resource, in id order, to `each`.
-async fn stream_bodies<'c>(
-    executor: impl sqlx::Executor<'c, Database = sqlx::Any>,
-    each: &mut impl FnMut(&str, &str),
-) -> Result<(), StorageError> {
-    use futures_util::TryStreamExt;
-    let mut rows = sqlx::query("SELECT id, body FROM resources ORDER BY id").fetch(executor);
-    while let Some(row) = rows.try_next().await? {
-        each(
-            &row.try_get::<String, _>("id")?,
-            &row.try_get::<String, _>("body")?,
-        );
+/// When a resource was first stored and last changed (RFC 3339 text, as stored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stamps {
+    pub created: String,
+    pub updated: String,
+}
+
+impl Store {
+    /// Every stored resource's id, body text and time stamps, in id order, handed to `each` one row at a time: the
+    /// rows are streamed from the database, so reading 10 000 resources never holds all their text at once.
+    pub async fn each_resource_with_stamps(
+        &self,
+        mut each: impl FnMut(&str, &str, Stamps),
+    ) -> Result<(), StorageError> {
+        use futures_util::TryStreamExt;
+        use sqlx::{ConnectOptions, Connection};
+        const SQL: &str = "SELECT id, body, updated_at, created_at FROM resources ORDER BY id";
+        let mut emit = |row: sqlx::any::AnyRow| -> Result<(), StorageError> {
+            let updated: String = row.try_get("updated_at")?;
+            let created: Option<String> = row.try_get("created_at")?;
+            each(
+                &row.try_get::<String, _>("id")?,
+                &row.try_get::<String, _>("body")?,
+                Stamps {
+                    created: created.unwrap_or_else(|| updated.clone()),
+                    updated,
+                },
+            );
+            Ok(())
+        };
+        if self.backend() != super::Backend::Sqlite {
+            let mut rows = sqlx::query(SQL).fetch(self.pool());
+            while let Some(row) = rows.try_next().await? {
+                emit(row)?;
+            }
+            return Ok(());
+        }
+        // On a connection of its own, closed after: the scan's pages would otherwise stay in the pooled
+        // connection's 32 MiB page cache (about 20 MiB for 10 000 resources), evicting the audit log's hot index
+        // pages and holding memory nobody reads again. In WAL mode this reader neither waits for nor blocks the
+        // writer.
+        let mut conn = self.pool().connect_options().connect().await?;
+        {
+            let mut rows = sqlx::query(SQL).fetch(&mut conn);
+            while let Some(row) = rows.try_next().await? {
+                emit(row)?;
+            }
+        }
+        conn.close().await?;
+        Ok(())
     }
-    Ok(())
+
+    /// The bodies and time stamps of the stored resources among `ids` (any order; ids with none are left out).
+    pub async fn resource_bodies_with_stamps(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<(String, String, Stamps)>, StorageError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT id, body, updated_at, created_at FROM resources WHERE id IN ({})",
+            super::values::in_list(ids.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for id in ids {
+            query = query.bind(id);
+        }
+        let rows = query.fetch_all(self.pool()).await?;
+        rows.iter()
+            .map(|row| {
+                let updated: String = row.try_get("updated_at")?;
+                let created: Option<String> = row.try_get("created_at")?;
+                Ok((
+                    row.try_get("id")?,
+                    row.try_get("body")?,
+                    Stamps {
+                        created: created.unwrap_or_else(|| updated.clone()),
+                        updated,
+                    },
+                ))
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -261,6 +340,50 @@ mod tests {
             assert!(store.resource("urn:r:1").await.unwrap().is_none());
             store.replace_file_resources(&[]).await.unwrap();
             assert!(store.resources().await.unwrap().is_empty());
+        }
+    }
+
+    /// Harvesters read a resource's creation and change times as its issued and modified dates: reloading the
+    /// same catalogue directory (every start) must move neither, and a changed declaration moves only the change.
+    #[tokio::test]
+    async fn reloading_an_unchanged_file_resource_keeps_its_issued_and_modified_times() {
+        for (store, _dir) in stores().await {
+            let stamps = |store: &crate::storage::Store| {
+                let store = store.clone();
+                async move {
+                    let rows = store
+                        .resource_bodies_with_stamps(&["urn:r:1".to_string()])
+                        .await
+                        .unwrap();
+                    rows[0].2.clone()
+                }
+            };
+            let row = |title: &str| {
+                vec![(
+                    "urn:r:1".to_string(),
+                    "dataset".to_string(),
+                    json!({"id": "urn:r:1", "title": title}),
+                )]
+            };
+            store.replace_file_resources(&row("Traffic")).await.unwrap();
+            let first = stamps(&store).await;
+            assert_eq!(first.created, first.updated);
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            store.replace_file_resources(&row("Traffic")).await.unwrap();
+            assert_eq!(stamps(&store).await, first);
+            store
+                .replace_file_resources(&row("Traffic counts"))
+                .await
+                .unwrap();
+            let changed = stamps(&store).await;
+            assert_eq!(changed.created, first.created);
+            assert!(changed.updated > first.updated, "{changed:?}");
+            let mut streamed = Vec::new();
+            store
+                .each_resource_with_stamps(|id, _, s| streamed.push((id.to_string(), s)))
+                .await
+                .unwrap();
+            assert_eq!(streamed, vec![("urn:r:1".to_string(), changed)]);
         }
     }
 }

@@ -1,0 +1,113 @@
+//! GetRecords and GetRecordById against the open catalogue. A constraint is decided on the index first; only the
+//! entries it leaves undecided are read whole (in batches) and decided on their records, so the count stays exact
+//! and a selective search over 10 000 resources reads a handful of them. Then sorting, the page, and the page's
+//! records.
+
+use std::collections::HashMap;
+
+use super::exception::CswError;
+use super::filter::Tri;
+use super::request::{GetRecords, ResultType, SortKey};
+use crate::catalogue::public::{Entry, OpenCatalogue, PublicRecord, Search};
+
+/// How many records one read from the store fetches.
+const BATCH: usize = 500;
+
+/// The outcome of a GetRecords.
+pub struct Found {
+    pub matched: usize,
+    pub records: Vec<PublicRecord>,
+    /// The `startPosition` of the next page; 0 when this one is the last.
+    pub next: usize,
+}
+
+pub async fn get_records(open: &OpenCatalogue, q: &GetRecords) -> Result<Found, CswError> {
+    let index = open.index().await?;
+    let mut loaded: HashMap<String, PublicRecord> = HashMap::new();
+    let mut matched: Vec<&Entry> = match &q.filter {
+        None => index.entries.iter().collect(),
+        Some(filter) => {
+            let verdicts: Vec<(&Entry, Tri)> = index
+                .entries
+                .iter()
+                .map(|e| (e, filter.eval(e, None)))
+                .filter(|(_, t)| *t != Tri::No)
+                .collect();
+            let undecided: Vec<String> = verdicts
+                .iter()
+                .filter(|(_, t)| *t == Tri::Maybe)
+                .map(|(e, _)| e.id.clone())
+                .collect();
+            loaded = load(open, &undecided).await?;
+            verdicts
+                .into_iter()
+                .filter(|(e, t)| match t {
+                    Tri::Yes => true,
+                    // A record gone since the index was read is no longer a match.
+                    _ => loaded
+                        .get(&e.id)
+                        .is_some_and(|r| filter.eval(e, Some(r)) == Tri::Yes),
+                })
+                .map(|(e, _)| e)
+                .collect()
+        }
+    };
+    if let Some(sort) = q.sort {
+        match sort.key {
+            SortKey::Identifier => matched.sort_by(|a, b| a.id.cmp(&b.id)),
+            SortKey::Modified => {
+                matched.sort_by(|a, b| a.modified.cmp(&b.modified).then(a.id.cmp(&b.id)))
+            }
+        }
+        if sort.descending {
+            matched.reverse();
+        }
+    }
+    let total = matched.len();
+    let start = q.start_position.saturating_sub(1);
+    if q.result_type == ResultType::Hits || q.max_records == 0 {
+        // Nothing is returned, so the next record to ask for is the first one asked for.
+        let next = if start < total { q.start_position } else { 0 };
+        return Ok(Found {
+            matched: total,
+            records: Vec::new(),
+            next,
+        });
+    }
+    let end = start.saturating_add(q.max_records).min(total);
+    let page: Vec<&Entry> = matched.get(start..end).unwrap_or_default().to_vec();
+    let missing: Vec<String> = page
+        .iter()
+        .filter(|e| !loaded.contains_key(&e.id))
+        .map(|e| e.id.clone())
+        .collect();
+    loaded.extend(load(open, &missing).await?);
+    let records = page.iter().filter_map(|e| loaded.remove(&e.id)).collect();
+    Ok(Found {
+        matched: total,
+        records,
+        next: if end < total { end + 1 } else { 0 },
+    })
+}
+
+/// The records of `ids` that exist and are discoverable, in the order asked for, each once.
+pub async fn by_ids(open: &OpenCatalogue, ids: &[String]) -> Result<Vec<PublicRecord>, CswError> {
+    let mut loaded = load(open, ids).await?;
+    Ok(ids.iter().filter_map(|id| loaded.remove(id)).collect())
+}
+
+async fn load(
+    open: &OpenCatalogue,
+    ids: &[String],
+) -> Result<HashMap<String, PublicRecord>, CswError> {
+    let mut out = HashMap::with_capacity(ids.len());
+    for batch in ids.chunks(BATCH) {
+        let search = Search {
+            ids: batch.to_vec(),
+            ..Search::default()
+        };
+        let page = open.search(&search, 0, batch.len()).await?;
+        out.extend(page.records.into_iter().map(|r| (r.id.clone(), r)));
+    }
+    Ok(out)
+}
