@@ -41,10 +41,7 @@ impl Table {
 
     /// The entry a code (any case) or a full IRI of this table names.
     pub fn find(&self, value: &str) -> Option<Entry> {
-        let code = value
-            .strip_prefix(self.scheme)
-            .and_then(|rest| rest.strip_prefix('/'))
-            .unwrap_or(value);
+        let code = in_scheme(value, self.scheme).unwrap_or(value);
         self.entries
             .iter()
             .find(|e| e.code.eq_ignore_ascii_case(code))
@@ -58,6 +55,16 @@ impl Table {
     pub fn entries(&self) -> &[Entry] {
         &self.entries
     }
+}
+
+/// The code of an IRI in `scheme` (`http://publications.europa.eu/resource/authority/...`), also when written
+/// with `https`, as the Publications Office's own pages show it and people paste it.
+fn in_scheme<'a>(value: &'a str, scheme: &str) -> Option<&'a str> {
+    let rest = value.strip_prefix(scheme).or_else(|| {
+        let tail = scheme.strip_prefix("http://")?;
+        value.strip_prefix("https://")?.strip_prefix(tail)
+    })?;
+    rest.strip_prefix('/')
 }
 
 pub static THEMES: LazyLock<Table> =
@@ -123,10 +130,7 @@ pub struct Language {
 impl Language {
     /// Reads `nl`, `NLD` or the EU table IRI.
     pub fn parse(value: &str) -> Option<Language> {
-        let code = value
-            .strip_prefix(LANGUAGE_SCHEME)
-            .and_then(|rest| rest.strip_prefix('/'))
-            .unwrap_or(value);
+        let code = in_scheme(value, LANGUAGE_SCHEME).unwrap_or(value);
         LANGUAGES
             .iter()
             .find(|(two, three, _)| {
@@ -270,6 +274,10 @@ mod tests {
         assert_eq!(by_code.label, "Transport");
         assert_eq!(THEMES.entries().len(), 13);
         assert!(THEMES.find("http://example.org/TRAN").is_none());
+        assert_eq!(
+            THEMES.find("https://publications.europa.eu/resource/authority/data-theme/TRAN"),
+            Some(by_code)
+        );
         assert_eq!(
             FREQUENCIES.iri(FREQUENCIES.find("daily").unwrap()),
             format!("{FREQUENCY_SCHEME}/DAILY")

@@ -1,6 +1,7 @@
 //! Checks on identifiers. DSP and DCAT-AP need absolute IRIs: a relative `@id` silently vanishes when a partner
 //! reads our JSON as JSON-LD, so we refuse them at the door. Every IRI also obeys the one id rule
-//! ([`twinport_contracts::ids`]): bounded length, no control, space, bidirectional or invisible characters.
+//! ([`twinport_contracts::ids`]): bounded length, no control, space, bidirectional or invisible characters. Web
+//! addresses the catalogue publishes are IRIs too, and published text holds no character XML cannot carry.
 
 use twinport_contracts::ids::check_id;
 
@@ -25,7 +26,22 @@ pub fn is_absolute_uri(s: &str) -> bool {
 
 /// An `http(s)` URL with a host: a web page or an API description.
 pub fn is_web_url(s: &str) -> bool {
-    url::Url::parse(s).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+    // Also an IRI by the grammar: it is published as an RDF node, which a URL parser's leniency (spaces, braces)
+    // would make impossible.
+    iri_problem(s).is_none()
+        && url::Url::parse(s)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+}
+
+/// Why a text published in XML and RDF cannot be: a control character other than tab and line breaks, or a
+/// Unicode non-character, makes an XML document (a CSW response, an RDF/XML page) unreadable for every client.
+pub fn text_problem(text: &str) -> Option<String> {
+    text.chars()
+        .find(|c| {
+            (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+                || matches!(c, '\u{FFFE}' | '\u{FFFF}')
+        })
+        .map(|c| format!("must not contain the control character U+{:04X}", c as u32))
 }
 
 #[cfg(test)]

@@ -79,6 +79,20 @@ impl ResourceKind {
         concept_iri(public_url, self.as_str())
     }
 
+    /// The concept's labels in the vocabulary (English, Dutch).
+    pub fn labels(self) -> (&'static str, &'static str) {
+        match self {
+            ResourceKind::Dataset => ("Data resource", "Databron"),
+            ResourceKind::ModelOrService => ("Model or service", "Model of dienst"),
+            ResourceKind::WorkflowTemplate => (
+                "Workflow or scenario template",
+                "Workflow- of scenariosjabloon",
+            ),
+            ResourceKind::VisualisationAsset => ("Visualisation asset", "Visualisatie"),
+            ResourceKind::PublishedOutput => ("Published output", "Gepubliceerde uitkomst"),
+        }
+    }
+
     /// Parses a short name or a concept IRI (served by any connector, connector-independent, or a legacy class).
     pub fn parse(s: &str) -> Option<ResourceKind> {
         let name = concept_name(s);
@@ -109,6 +123,16 @@ impl DatasetStage {
     /// The concept IRI in the vocabulary served under `public_url`.
     pub fn concept(self, public_url: &str) -> String {
         concept_iri(public_url, self.as_str())
+    }
+
+    /// The concept's labels in the vocabulary (English, Dutch).
+    pub fn labels(self) -> (&'static str, &'static str) {
+        match self {
+            DatasetStage::Raw => ("Raw data", "Ruwe data"),
+            DatasetStage::WorkflowReady => ("Workflow-ready data", "Workflow-klare data"),
+            DatasetStage::ModelInput => ("Model input", "Modelinvoer"),
+            DatasetStage::ModelOutput => ("Model output", "Modeluitvoer"),
+        }
     }
 
     pub fn parse(s: &str) -> Option<DatasetStage> {
@@ -178,6 +202,16 @@ mod tests {
             assert!(
                 ttl.contains(&format!("skos:exactMatch ldt:{name} .")),
                 "{name}"
+            );
+        }
+        for (en, nl) in ResourceKind::ALL
+            .iter()
+            .map(|k| k.labels())
+            .chain(DatasetStage::ALL.iter().map(|s| s.labels()))
+        {
+            assert!(
+                ttl.contains(&format!("skos:prefLabel \"{en}\"@en, \"{nl}\"@nl")),
+                "{en}"
             );
         }
     }

@@ -267,6 +267,41 @@ impl Resource {
         if self.title.trim().is_empty() {
             problems.push(err("title", "must not be empty"));
         }
+        let mut texts: Vec<(String, &str)> = vec![("title".into(), &self.title)];
+        texts.extend(
+            self.description
+                .iter()
+                .map(|d| ("description".into(), d.as_str())),
+        );
+        texts.extend(self.version.iter().map(|v| ("version".into(), v.as_str())));
+        texts.extend(
+            self.keywords
+                .iter()
+                .enumerate()
+                .map(|(i, k)| (format!("keywords[{i}]"), k.as_str())),
+        );
+        for (i, t) in self.themes.iter().enumerate() {
+            if let Theme::Labelled { label, .. } = t {
+                texts.push((format!("themes[{i}].label"), label));
+            }
+        }
+        for (name, agent) in [("publisher", &self.publisher), ("creator", &self.creator)] {
+            texts.extend(
+                agent
+                    .iter()
+                    .map(|a| (format!("{name}.name"), a.name.as_str())),
+            );
+        }
+        texts.extend(
+            self.contact_point
+                .iter()
+                .map(|c| ("contact_point.name".into(), c.name.as_str())),
+        );
+        for (name, text) in texts {
+            if let Some(problem) = crate::iri::text_problem(text) {
+                problems.push(err(name, problem));
+            }
+        }
         match &self.description {
             None => problems.push(err(
                 "description",
@@ -367,9 +402,9 @@ impl Resource {
                     }
                 }
             }
-            if let (Some(start), Some(end)) = (
-                t.start.as_deref().and_then(instant),
-                t.end.as_deref().and_then(instant),
+            if let (Some((start, _)), Some((_, end))) = (
+                t.start.as_deref().and_then(span),
+                t.end.as_deref().and_then(span),
             ) {
                 if start > end {
                     problems.push(err("temporal.end", "is before temporal.start"));
@@ -474,12 +509,26 @@ impl Resource {
 
 /// The instant a date (its first moment, UTC) or an RFC 3339 date-time stands for.
 pub fn instant(v: &str) -> Option<time::OffsetDateTime> {
+    span(v).map(|(first, _)| first)
+}
+
+/// The first and last instants a date (the whole day, UTC) or an RFC 3339 date-time (itself) stands for: a
+/// coverage ending on `2040-08-31` includes noon that day, and "modified on or before 2026-12-07" includes all of
+/// it. Every interface compares dates this one way.
+pub fn span(v: &str) -> Option<(time::OffsetDateTime, time::OffsetDateTime)> {
     use time::format_description::well_known::Rfc3339;
     let date_format = time::macros::format_description!("[year]-[month]-[day]");
     if let Ok(d) = time::Date::parse(v, &date_format) {
-        return Some(d.midnight().assume_utc());
+        // Built from the day's own last nanosecond, never by adding a day: 9999-12-31 has no next day.
+        let last = d
+            .with_hms_nano(23, 59, 59, 999_999_999)
+            .map_or(d.midnight(), |t| t)
+            .assume_utc();
+        return Some((d.midnight().assume_utc(), last));
     }
-    time::OffsetDateTime::parse(v, &Rfc3339).ok()
+    time::OffsetDateTime::parse(v, &Rfc3339)
+        .ok()
+        .map(|t| (t, t))
 }
 
 /// `xsd:date` or `xsd:dateTime` for a literal, or `None` when it is neither.
@@ -595,6 +644,44 @@ mod tests {
                 "temporal.end"
             ]
         );
+    }
+
+    /// A control character in a title made every CSW and RDF/XML page holding it unreadable.
+    #[test]
+    fn published_texts_hold_no_control_characters() {
+        let mut v = sample();
+        v["title"] = json!("\u{1}ctl");
+        v["keywords"] = json!(["ok", "bell\u{7}"]);
+        v["description"] = json!("Two lines\nand a\ttab are fine.");
+        let fields: Vec<String> = parse_resource(v)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, vec!["title", "keywords[1]"]);
+    }
+
+    /// A coverage ending on a date includes that whole day.
+    #[test]
+    fn a_coverage_may_start_and_end_on_the_same_day() {
+        let mut v = sample();
+        v["temporal"] = json!({"start": "2024-01-01T12:00:00Z", "end": "2024-01-01"});
+        parse_resource(v).unwrap();
+        let (first, last) = span("9999-12-31").unwrap();
+        assert!(first < last);
+    }
+
+    #[test]
+    fn web_addresses_must_be_iris_too() {
+        let mut v = sample();
+        v["landing_page"] = json!("http://x.example/a b");
+        v["contact_point"] = json!({"name": "Team", "email": "a@b.c\"><script>"});
+        let fields: Vec<String> = parse_resource(v)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, vec!["contact_point.email", "landing_page"]);
     }
 
     #[test]

@@ -25,10 +25,13 @@ impl ContactPoint {
             problems.push(problem(format!("{prefix}.name"), "must not be empty"));
         }
         if let Some(email) = &self.email {
-            let ok = email
-                .split_once('@')
-                .is_some_and(|(user, host)| !user.is_empty() && host.contains('.'))
-                && !email.contains(char::is_whitespace);
+            // Published as a `mailto:` IRI: no spaces, quotes or angle brackets, one `@`, a dotted host.
+            let ok = email.split_once('@').is_some_and(|(user, host)| {
+                !user.is_empty() && host.contains('.') && !host.contains('@')
+            }) && !email
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || "\"<>()[]\\,;:".contains(c))
+                && crate::iri::iri_problem(&format!("mailto:{email}")).is_none();
             if !ok {
                 problems.push(problem(
                     format!("{prefix}.email"),

@@ -179,6 +179,23 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
         Some(name) => twinport_policy::zone::PolicyZone::named(name)
             .map_err(|e| invalid("policy_time_zone", e))?,
     };
+    for (key, value) in [
+        ("catalogue.title", &raw.catalogue.title),
+        ("catalogue.description", &raw.catalogue.description),
+        ("catalogue.publisher_name", &raw.catalogue.publisher_name),
+    ] {
+        if let Some(v) = value {
+            if v.trim().is_empty() {
+                return Err(invalid(
+                    key,
+                    "must not be empty (leave the key out for the default)",
+                ));
+            }
+            if let Some(problem) = crate::iri::text_problem(v) {
+                return Err(invalid(key, problem));
+            }
+        }
+    }
     let catalogue = CatalogueInfo {
         title: raw
             .catalogue

@@ -96,7 +96,19 @@ fn parse_query(query: Option<&str>) -> Result<Asked, ApiError> {
         profile: Profile::DcatAp3,
         profile_name: None,
     };
+    let mut seen = std::collections::HashSet::new();
     for (key, value) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        // `profile` and CKAN's `profiles` are one parameter.
+        let name = if key == "profiles" {
+            "profile"
+        } else {
+            key.as_ref()
+        };
+        if !seen.insert(name.to_string()) {
+            return Err(ApiError::Malformed(format!(
+                "{key} is given more than once"
+            )));
+        }
         match key.as_ref() {
             "page" => {
                 asked.page = value
@@ -220,6 +232,8 @@ mod tests {
             "modified_since=yesterday",
             "profile=dcat-us",
             "q=flood",
+            "page=3&page=1",
+            "profile=dcat-ap&profiles=dcat-ap-nl",
         ] {
             assert!(
                 matches!(parse_query(Some(bad)), Err(ApiError::Malformed(_))),

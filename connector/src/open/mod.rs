@@ -29,4 +29,14 @@ pub fn router(open: OpenCatalogue) -> Router {
         .merge(records::routes())
         .merge(csw::routes())
         .with_state(open)
+        .layer(axum::middleware::map_response(readable_anywhere))
+}
+
+/// Public, anonymous metadata: a portal's page in any browser may read it (simple GET requests need no preflight).
+async fn readable_anywhere(mut response: axum::response::Response) -> axum::response::Response {
+    response.headers_mut().insert(
+        axum::http::header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        axum::http::HeaderValue::from_static("*"),
+    );
+    response
 }

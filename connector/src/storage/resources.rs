@@ -164,9 +164,12 @@ impl Store {
         files: &[(String, String, Value)],
     ) -> Result<(), StorageError> {
         let mut tx = self.pool().begin().await?;
-        let rows = sqlx::query("SELECT id, body, updated_at, created_at FROM resources")
-            .fetch_all(&mut *tx)
-            .await?;
+        // Only the file resources: those are what is replaced (an API resource a file now declares starts afresh).
+        let rows = sqlx::query(
+            "SELECT id, body, updated_at, created_at FROM resources WHERE source = 'file'",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
         let mut before = std::collections::HashMap::new();
         for row in &rows {
             let id: String = row.try_get("id")?;

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use super::super::kind::ResourceKind;
 use super::super::metadata::Bbox;
-use super::super::resource::{instant, Temporal};
+use super::super::resource::{span, Temporal};
 use crate::storage::{Stamps, StorageError, Store};
 
 /// One discoverable resource as searches see it.
@@ -56,6 +56,27 @@ pub struct Index {
 }
 
 impl Index {
+    /// A value that moves on whenever a discoverable record is added, changed or removed, and only then (CSW's
+    /// `updateSequence`): the catalogue version would also move with private resources and policies, which an
+    /// anonymous client has no business seeing.
+    pub fn update_sequence(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        for e in &self.entries {
+            hash.update(e.id.as_bytes());
+            hash.update([0]);
+            hash.update(e.modified.unix_timestamp_nanos().to_be_bytes());
+        }
+        hex::encode(&hash.finalize()[..8])
+    }
+
+    /// Whether `id` is a discoverable resource (entries are in id order).
+    pub fn contains(&self, id: &str) -> bool {
+        self.entries
+            .binary_search_by(|e| e.id.as_str().cmp(id))
+            .is_ok()
+    }
+
     pub async fn read(store: &Store, version: i64) -> Result<Index, StorageError> {
         let mut index = Index {
             version,
@@ -98,10 +119,11 @@ impl Index {
             text.push_str(&part.to_lowercase());
         }
         text.shrink_to_fit();
+        // A coverage from one date to another includes all of the last day.
         let (start, end) = match &r.temporal {
             Some(t) => (
-                t.start.as_deref().and_then(instant),
-                t.end.as_deref().and_then(instant),
+                t.start.as_deref().and_then(span).map(|(first, _)| first),
+                t.end.as_deref().and_then(span).map(|(_, last)| last),
             ),
             None => (None, None),
         };

@@ -62,7 +62,8 @@ impl OpenCatalogue {
     pub async fn index(&self) -> Result<Arc<Index>, StorageError> {
         let version = self.store.catalogue_version().await?;
         let mut kept = self.index.lock().await;
-        if let Some(index) = kept.as_ref().filter(|i| i.version == version) {
+        // A newer index than the version read (another request saw a later change) is as good.
+        if let Some(index) = kept.as_ref().filter(|i| i.version >= version) {
             return Ok(index.clone());
         }
         let index = Arc::new(Index::read(&self.store, version).await?);
@@ -86,7 +87,7 @@ impl OpenCatalogue {
             }
             matched += 1;
         }
-        let records = self.records(&ids).await?;
+        let records = self.records(&index, &ids).await?;
         Ok(Page {
             matched,
             records,
@@ -100,17 +101,31 @@ impl OpenCatalogue {
         if !index.entries.iter().any(|e| e.id == id) {
             return Ok(None);
         }
-        Ok(self.records(&[id.to_string()]).await?.into_iter().next())
+        Ok(self
+            .records(&index, &[id.to_string()])
+            .await?
+            .into_iter()
+            .next())
     }
 
-    /// The records of `ids` that are still stored and discoverable, in the order given.
-    async fn records(&self, ids: &[String]) -> Result<Vec<PublicRecord>, StorageError> {
+    /// The records of `ids` that are still stored and discoverable, in the order given. What a record was derived
+    /// from is published only where that input is discoverable too: the id of a partner-only resource is not
+    /// for anyone to read.
+    async fn records(
+        &self,
+        index: &Index,
+        ids: &[String],
+    ) -> Result<Vec<PublicRecord>, StorageError> {
         let mut rows = self.store.resource_bodies_with_stamps(ids).await?;
         rows.sort_by_key(|(id, _, _)| ids.iter().position(|i| i == id));
         Ok(rows
             .into_iter()
             .filter_map(|(id, body, stamps)| match serde_json::from_str::<Resource>(&body) {
-                Ok(r) if r.discoverable => Some(PublicRecord::new(&r, &stamps, &self.info)),
+                Ok(r) if r.discoverable => {
+                    let mut record = PublicRecord::new(&r, &stamps, &self.info);
+                    record.derived_from.retain(|input| index.contains(input));
+                    Some(record)
+                }
                 Ok(_) => None,
                 Err(e) => {
                     tracing::error!(resource = %id, error = %e, "stored resource no longer parses; not published");

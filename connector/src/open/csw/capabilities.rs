@@ -12,9 +12,8 @@ use super::{CSW, DC, DCT, GML, OGC, OWS, XLINK, XSI};
 use crate::config::CatalogueInfo;
 
 /// The capabilities of the CSW at `endpoint`; `update_sequence` changes whenever the catalogue does.
-pub fn document(info: &CatalogueInfo, endpoint: &str, update_sequence: i64) -> io::Result<Vec<u8>> {
+pub fn document(info: &CatalogueInfo, endpoint: &str, sequence: &str) -> io::Result<Vec<u8>> {
     let mut x = Xml::new()?;
-    let sequence = update_sequence.to_string();
     x.start(
         "csw:Capabilities",
         &[
@@ -27,7 +26,7 @@ pub fn document(info: &CatalogueInfo, endpoint: &str, update_sequence: i64) -> i
             ("xmlns:xlink", XLINK),
             ("xmlns:xsi", XSI),
             ("version", VERSION),
-            ("updateSequence", &sequence),
+            ("updateSequence", sequence),
             (
                 "xsi:schemaLocation",
                 "http://www.opengis.net/cat/csw/2.0.2 http://schemas.opengis.net/csw/2.0.2/CSW-discovery.xsd",

@@ -93,8 +93,9 @@ pub enum Filter {
     /// Case-insensitive equality of a text queryable (containment for AnyText), with the value lower-cased
     /// (made by [`Filter::compare`]).
     Equal(Property, String),
-    /// A comparison of the modification time.
-    Modified(Comparison, OffsetDateTime),
+    /// A comparison of the modification time with a date (all of its day) or a date-time (first and last
+    /// instant it stands for).
+    Modified(Comparison, (OffsetDateTime, OffsetDateTime)),
     /// Boxes that intersect this one (CRS84; west > east crosses the antimeridian).
     BBox(Bbox),
 }
@@ -103,6 +104,17 @@ pub enum Filter {
 pub const MAX_CONDITIONS: usize = 64;
 
 impl Filter {
+    /// The length of every LIKE pattern with a single-character wildcard, summed: what matching such patterns costs
+    /// per character of text, since they are matched character by character (the others by substring search).
+    pub fn char_matching_cost(&self) -> usize {
+        match self {
+            Filter::And(fs) | Filter::Or(fs) => fs.iter().map(Filter::char_matching_cost).sum(),
+            Filter::Not(f) => f.char_matching_cost(),
+            Filter::Like(_, pattern) => pattern.char_matching_cost(),
+            _ => 0,
+        }
+    }
+
     /// `property LIKE pattern`, refusing properties that are not text.
     pub fn like(property: Property, pattern: Like) -> Result<Filter, CswError> {
         match property {
@@ -118,7 +130,7 @@ impl Filter {
     pub fn compare(property: Property, op: Comparison, value: &str) -> Result<Filter, CswError> {
         match (property, op) {
             (Property::Modified, op) => {
-                let t = crate::catalogue::resource::instant(value.trim()).ok_or_else(|| {
+                let t = crate::catalogue::resource::span(value.trim()).ok_or_else(|| {
                     CswError::invalid(
                         "Constraint",
                         format!("{value:?} is not a date or RFC 3339 date-time"),
@@ -155,12 +167,12 @@ impl Filter {
             Filter::Not(f) => f.eval(e, r).not(),
             Filter::Like(p, pattern) => text_test(*p, e, r, &Test::Like(pattern)),
             Filter::Equal(p, value) => text_test(*p, e, r, &Test::Equal(value)),
-            Filter::Modified(op, t) => Tri::from(match op {
-                Comparison::Equal => e.modified == *t,
-                Comparison::Less => e.modified < *t,
-                Comparison::LessOrEqual => e.modified <= *t,
-                Comparison::Greater => e.modified > *t,
-                Comparison::GreaterOrEqual => e.modified >= *t,
+            Filter::Modified(op, (first, last)) => Tri::from(match op {
+                Comparison::Equal => (*first..=*last).contains(&e.modified),
+                Comparison::Less => e.modified < *first,
+                Comparison::LessOrEqual => e.modified <= *last,
+                Comparison::Greater => e.modified > *last,
+                Comparison::GreaterOrEqual => e.modified >= *first,
             }),
             Filter::BBox(b) => Tri::from(e.bbox.as_ref().is_some_and(|own| intersects(own, b))),
         }

@@ -78,9 +78,21 @@ impl Like {
     /// Whether the whole of `text` (lower-cased by the caller) matches.
     pub fn matches(&self, text: &str) -> bool {
         if self.tokens.contains(&Token::One) {
-            self.matches_by_char(text)
+            // Every literal run must be in the text somewhere: a cheap test that rules most texts out before the
+            // character-by-character match.
+            self.fragments.iter().all(|f| text.contains(f.as_str())) && self.matches_by_char(text)
         } else {
             self.matches_by_runs(text)
+        }
+    }
+
+    /// Steps per character of text the match may take: the pattern's length with a single-character wildcard
+    /// (matched character by character, with backtracking), none without (substring search).
+    pub fn char_matching_cost(&self) -> usize {
+        if self.tokens.contains(&Token::One) {
+            self.tokens.len()
+        } else {
+            0
         }
     }
 

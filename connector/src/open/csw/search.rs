@@ -13,6 +13,10 @@ use crate::catalogue::public::{Entry, OpenCatalogue, PublicRecord, Search};
 /// How many records one read from the store fetches.
 const BATCH: usize = 500;
 
+/// The most character comparisons a constraint's single-character wildcards may cost over the whole index (about
+/// a tenth of a second): an anonymous request must not hold a core for seconds.
+const CHAR_MATCHING_BUDGET: usize = 50_000_000;
+
 /// The outcome of a GetRecords.
 pub struct Found {
     pub matched: usize,
@@ -23,6 +27,19 @@ pub struct Found {
 
 pub async fn get_records(open: &OpenCatalogue, q: &GetRecords) -> Result<Found, CswError> {
     let index = open.index().await?;
+    if let Some(filter) = &q.filter {
+        let per_char = filter.char_matching_cost();
+        if per_char > 0 {
+            let text: usize = index.entries.iter().map(|e| e.text.len()).sum();
+            if per_char.saturating_mul(text) > CHAR_MATCHING_BUDGET {
+                return Err(CswError::invalid(
+                    "Constraint",
+                    "the constraint's single-character wildcards (_) would take too long to match over this \
+                     catalogue: use fewer or shorter patterns, or % instead",
+                ));
+            }
+        }
+    }
     let mut loaded: HashMap<String, PublicRecord> = HashMap::new();
     let mut matched: Vec<&Entry> = match &q.filter {
         None => index.entries.iter().collect(),
@@ -103,7 +120,7 @@ async fn load(
     let mut out = HashMap::with_capacity(ids.len());
     for batch in ids.chunks(BATCH) {
         let search = Search {
-            ids: batch.to_vec(),
+            ids: batch.iter().cloned().collect(),
             ..Search::default()
         };
         let page = open.search(&search, 0, batch.len()).await?;

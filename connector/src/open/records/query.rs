@@ -5,8 +5,7 @@
 
 use std::collections::HashSet;
 
-use time::format_description::well_known::Rfc3339;
-use time::{Date, Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 use super::error::RecordsError;
 use crate::catalogue::kind::ResourceKind;
@@ -98,7 +97,7 @@ pub fn items(raw: Option<&str>) -> Result<ItemsQuery, RecordsError> {
                 echo.push(("type", v));
             }
             "ids" => {
-                q.search.ids = ids(&v)?;
+                q.search.ids = ids(&v)?.into_iter().collect();
                 echo.push(("ids", v));
             }
             "limit" => q.limit = limit(&v)?,
@@ -201,7 +200,7 @@ pub fn datetime(v: &str) -> Result<Interval, RecordsError> {
     };
     let interval = match v.split_once('/') {
         None => {
-            let (from, to) = day_or_instant(v.trim()).ok_or_else(bad)?;
+            let (from, to) = crate::catalogue::resource::span(v.trim()).ok_or_else(bad)?;
             (Some(from), Some(to))
         }
         Some((start, end)) => {
@@ -210,7 +209,7 @@ pub fn datetime(v: &str) -> Result<Interval, RecordsError> {
                 if s.is_empty() || s == ".." {
                     return Ok(None);
                 }
-                let (from, to) = day_or_instant(s).ok_or_else(bad)?;
+                let (from, to) = crate::catalogue::resource::span(s).ok_or_else(bad)?;
                 Ok(Some(if first { from } else { to }))
             };
             (bound(start, true)?, bound(end, false)?)
@@ -224,16 +223,6 @@ pub fn datetime(v: &str) -> Result<Interval, RecordsError> {
         }
     }
     Ok(interval)
-}
-
-/// The first and last instant a date or date-time stands for.
-fn day_or_instant(s: &str) -> Option<(OffsetDateTime, OffsetDateTime)> {
-    let date_format = time::macros::format_description!("[year]-[month]-[day]");
-    if let Ok(d) = Date::parse(s, &date_format) {
-        let start = d.midnight().assume_utc();
-        return Some((start, start + Duration::days(1) - Duration::nanoseconds(1)));
-    }
-    OffsetDateTime::parse(s, &Rfc3339).ok().map(|t| (t, t))
 }
 
 fn kinds(v: &str) -> Result<Vec<ResourceKind>, RecordsError> {
@@ -327,7 +316,10 @@ mod tests {
             q.search.kinds,
             vec![ResourceKind::Dataset, ResourceKind::ModelOrService]
         );
-        assert_eq!(q.search.ids, vec!["a", "b"]);
+        assert_eq!(
+            q.search.ids,
+            ["a", "b"].map(String::from).into_iter().collect()
+        );
         assert_eq!((q.limit, q.offset), (2, 4));
         assert_eq!(
             q.echo,

@@ -8,7 +8,6 @@ use serde_json::{json, Map, Value};
 
 use super::links::{link, Ctx};
 use super::values::{self, contact_point, language, polygon, spdx_or_other, utc_timestamp};
-use crate::catalogue::kind::{DatasetStage, ResourceKind};
 use crate::catalogue::public::record::Concept;
 use crate::catalogue::public::PublicRecord;
 
@@ -93,13 +92,13 @@ fn themes(r: &PublicRecord, ctx: &Ctx) -> Value {
     }
     let mut ldt = vec![json!({
         "id": r.kind.as_str(),
-        "title": kind_label(r.kind),
+        "title": r.kind.labels().0,
         "url": r.kind.concept(ctx.public_url),
     })];
     if let Some(stage) = r.stage {
         ldt.push(json!({
             "id": stage.as_str(),
-            "title": stage_label(stage),
+            "title": stage.labels().0,
             "url": stage.concept(ctx.public_url),
         }));
     }
@@ -136,26 +135,6 @@ fn namespace_of(iri: &str) -> Option<String> {
     ns.contains("://")
         .then(|| ns.to_string())
         .filter(|ns| !ns.ends_with('/'))
-}
-
-/// English labels of the LDT vocabulary (`vocab/ldt.ttl`).
-pub fn kind_label(k: ResourceKind) -> &'static str {
-    match k {
-        ResourceKind::Dataset => "Data resource",
-        ResourceKind::ModelOrService => "Model or service",
-        ResourceKind::WorkflowTemplate => "Workflow or scenario template",
-        ResourceKind::VisualisationAsset => "Visualisation asset",
-        ResourceKind::PublishedOutput => "Published output",
-    }
-}
-
-pub fn stage_label(s: DatasetStage) -> &'static str {
-    match s {
-        DatasetStage::Raw => "Raw data",
-        DatasetStage::WorkflowReady => "Workflow-ready data",
-        DatasetStage::ModelInput => "Model input",
-        DatasetStage::ModelOutput => "Model output",
-    }
 }
 
 fn contacts(r: &PublicRecord) -> Vec<Value> {
@@ -212,7 +191,7 @@ fn links(r: &PublicRecord, ctx: &Ctx) -> Vec<Value> {
             "type",
             r.kind.concept(ctx.public_url),
             Some("text/turtle"),
-            Some(kind_label(r.kind)),
+            Some(r.kind.labels().0),
         ),
     ];
     if let Some(l) = &r.license {

@@ -3,7 +3,9 @@
 use oxrdfio::{RdfFormat, RdfParser};
 
 use super::*;
+use crate::authority::Language;
 use crate::catalogue::resource::parse_resource;
+use crate::config::ContactPoint;
 use crate::storage::Stamps;
 
 fn info() -> CatalogueInfo {
@@ -155,21 +157,5 @@ fn every_syntax_carries_the_same_triples() {
             .collect::<Result<_, _>>()
             .unwrap_or_else(|e| panic!("{syntax:?}: {e}\n{}", String::from_utf8_lossy(&bytes)));
         assert_eq!(parsed.len(), triples.len(), "{syntax:?}");
-    }
-}
-
-/// The labels the graph gives kinds and stages are those of the vocabulary file.
-#[test]
-fn labels_match_the_vocabulary_file() {
-    let ttl = include_str!("../../../../vocab/ldt.ttl");
-    for (en, nl) in ResourceKind::ALL
-        .iter()
-        .map(|k| kind_label(*k))
-        .chain(DatasetStage::ALL.iter().map(|s| stage_label(*s)))
-    {
-        assert!(
-            ttl.contains(&format!("skos:prefLabel \"{en}\"@en, \"{nl}\"@nl")),
-            "{en}"
-        );
     }
 }
