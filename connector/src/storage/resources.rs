@@ -380,7 +380,11 @@ mod tests {
                 .unwrap();
             let changed = stamps(&store).await;
             assert_eq!(changed.created, first.created);
-            assert!(changed.updated > first.updated, "{changed:?}");
+            let at = |t: &str| {
+                time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                    .unwrap()
+            };
+            assert!(at(&changed.updated) > at(&first.updated), "{changed:?}");
             let mut streamed = Vec::new();
             store
                 .each_resource_with_stamps(|id, _, s| streamed.push((id.to_string(), s)))
