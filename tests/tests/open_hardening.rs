@@ -210,3 +210,19 @@ async fn browsers_may_read_the_open_catalogue_from_any_origin() {
     a.running.stop().await;
     b.running.stop().await;
 }
+
+/// An empty record id fell through to the router's bare 404, not the standard's exception.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_record_id_gets_the_records_exception() {
+    let (a, b) = example_pair(Storage::Sqlite).await;
+    let (status, body) = get(format!(
+        "{}/records/collections/catalogue/items/",
+        a.running.public_url()
+    ))
+    .await;
+    assert_eq!(status, 404);
+    let exception: Value = serde_json::from_str(&body).expect("an exception body");
+    assert_eq!(exception["code"], "NotFound", "{body}");
+    a.running.stop().await;
+    b.running.stop().await;
+}

@@ -40,4 +40,9 @@ pub fn routes() -> Router<OpenCatalogue> {
         .route(&p("/collections/{collection}/items"), get(items::list))
         // A catch-all, so an IRI id sent with its slashes unencoded still finds its record.
         .route(&p("/collections/{collection}/items/{*id}"), get(items::one))
+        // The catch-all does not match an empty id; the answer is still the standard's exception.
+        .route(
+            &p("/collections/{collection}/items/"),
+            get(|| async { error::RecordsError::not_found("a record id is needed after items/") }),
+        )
 }
