@@ -18,6 +18,8 @@ pub const HTTP_PULL: &str = "HttpData-PULL";
 /// What the publisher needs beyond the resources themselves.
 pub struct Publication<'a> {
     pub participant_id: &'a str,
+    /// Our root URL, under which the LDT vocabulary's concepts live.
+    pub public_url: &'a str,
     /// Absolute URL of this connector's DSP base (`<root><path>`), the DataService endpoint.
     pub dsp_base: &'a str,
     pub info: &'a CatalogueInfo,
@@ -26,13 +28,6 @@ pub struct Publication<'a> {
 }
 
 impl Publication<'_> {
-    /// Our root URL, which the DSP base extends.
-    fn public_url(&self) -> &str {
-        self.dsp_base
-            .strip_suffix(crate::paths::DSP_PATH)
-            .unwrap_or(self.dsp_base)
-    }
-
     fn data_service(&self) -> Value {
         json!({
             "@id": self.dsp_base,
@@ -93,7 +88,7 @@ impl Publication<'_> {
             d.insert("dct:conformsTo".into(), Value::Array(standards));
         }
         // Kind first, then a dataset's stage: concepts of the vocabulary served under our public URL.
-        let public_url = self.public_url();
+        let public_url = self.public_url;
         let mut types = vec![json!({"@id": r.kind.concept(public_url)})];
         if let Some(stage) = r.stage {
             types.push(json!({"@id": stage.concept(public_url)}));

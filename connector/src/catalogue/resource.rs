@@ -549,6 +549,15 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The fields a refused resource's problems name, in order.
+    fn refused_fields(v: serde_json::Value) -> Vec<String> {
+        parse_resource(v)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect()
+    }
+
     pub fn sample() -> serde_json::Value {
         json!({
             "id": "urn:ldt:city-a:traffic",
@@ -577,11 +586,7 @@ mod tests {
         v["stage"] = serde_json::Value::Null;
         v["distributions"][0]["backend"] = json!("platform:1026");
         v["temporal"] = json!({"start": "yesterday"});
-        let fields: Vec<String> = parse_resource(v)
-            .unwrap_err()
-            .into_iter()
-            .map(|e| e.field)
-            .collect();
+        let fields = refused_fields(v);
         assert_eq!(
             fields,
             vec!["id", "stage", "temporal.start", "distributions[0].backend"]
@@ -628,11 +633,7 @@ mod tests {
         v["update_frequency"] = json!("sometimes");
         v["bbox"] = json!([5.1, 52.3, 4.7, 52.5]);
         v["temporal"] = json!({"start": "2026-02-01", "end": "2026-01-01"});
-        let fields: Vec<String> = parse_resource(v)
-            .unwrap_err()
-            .into_iter()
-            .map(|e| e.field)
-            .collect();
+        let fields = refused_fields(v);
         assert_eq!(
             fields,
             vec![
@@ -653,11 +654,7 @@ mod tests {
         v["title"] = json!("\u{1}ctl");
         v["keywords"] = json!(["ok", "bell\u{7}"]);
         v["description"] = json!("Two lines\nand a\ttab are fine.");
-        let fields: Vec<String> = parse_resource(v)
-            .unwrap_err()
-            .into_iter()
-            .map(|e| e.field)
-            .collect();
+        let fields = refused_fields(v);
         assert_eq!(fields, vec!["title", "keywords[1]"]);
     }
 
@@ -676,11 +673,7 @@ mod tests {
         let mut v = sample();
         v["landing_page"] = json!("http://x.example/a b");
         v["contact_point"] = json!({"name": "Team", "email": "a@b.c\"><script>"});
-        let fields: Vec<String> = parse_resource(v)
-            .unwrap_err()
-            .into_iter()
-            .map(|e| e.field)
-            .collect();
+        let fields = refused_fields(v);
         assert_eq!(fields, vec!["contact_point.email", "landing_page"]);
     }
 

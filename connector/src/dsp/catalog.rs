@@ -64,6 +64,7 @@ pub async fn request(
     let dsp_base = state.contracting.dsp_base();
     let publication = Publication {
         participant_id: state.contracting.participant_id(),
+        public_url: state.contracting.public_url(),
         dsp_base: &dsp_base,
         info: &state.catalogue_info,
         policies: visible.snapshot().policy_bodies(),
@@ -136,6 +137,7 @@ pub async fn dataset(
     let dsp_base = state.contracting.dsp_base();
     let publication = Publication {
         participant_id: state.contracting.participant_id(),
+        public_url: state.contracting.public_url(),
         dsp_base: &dsp_base,
         info: &state.catalogue_info,
         policies: visible.snapshot().policy_bodies(),

@@ -53,23 +53,13 @@ pub struct Index {
     pub issued: Option<OffsetDateTime>,
     /// The union of the records' boxes.
     pub extent: Option<Bbox>,
-}
-
-impl Index {
     /// A value that moves on whenever a discoverable record is added, changed or removed, and only then (CSW's
     /// `updateSequence`): the catalogue version would also move with private resources and policies, which an
     /// anonymous client has no business seeing.
-    pub fn update_sequence(&self) -> String {
-        use sha2::{Digest, Sha256};
-        let mut hash = Sha256::new();
-        for e in &self.entries {
-            hash.update(e.id.as_bytes());
-            hash.update([0]);
-            hash.update(e.modified.unix_timestamp_nanos().to_be_bytes());
-        }
-        hex::encode(&hash.finalize()[..8])
-    }
+    pub update_sequence: String,
+}
 
+impl Index {
     /// Whether `id` is a discoverable resource (entries are in id order).
     pub fn contains(&self, id: &str) -> bool {
         self.entries
@@ -94,6 +84,7 @@ impl Index {
             })
             .await?;
         index.entries.shrink_to_fit();
+        index.update_sequence = update_sequence(&index.entries);
         Ok(index)
     }
 
@@ -143,4 +134,15 @@ impl Index {
 /// hiding the resource.
 pub fn parse_stamp(s: &str) -> OffsetDateTime {
     OffsetDateTime::parse(s, &Rfc3339).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+fn update_sequence(entries: &[Entry]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for e in entries {
+        hash.update(e.id.as_bytes());
+        hash.update([0]);
+        hash.update(e.modified.unix_timestamp_nanos().to_be_bytes());
+    }
+    hex::encode(&hash.finalize()[..8])
 }

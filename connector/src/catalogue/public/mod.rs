@@ -111,7 +111,7 @@ impl OpenCatalogue {
     /// The records of `ids` that are still stored and discoverable, in the order given. What a record was derived
     /// from is published only where that input is discoverable too: the id of a partner-only resource is not
     /// for anyone to read.
-    async fn records(
+    pub async fn records(
         &self,
         index: &Index,
         ids: &[String],

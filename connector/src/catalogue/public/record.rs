@@ -166,6 +166,17 @@ impl PublicRecord {
         }
     }
 
+    /// The distributions with distinct media types, in order: what Records `formats` and CSW `dc:format` list.
+    pub fn distinct_formats(&self) -> Vec<&PublicDistribution> {
+        let mut out: Vec<&PublicDistribution> = Vec::new();
+        for d in &self.distributions {
+            if !out.iter().any(|o| o.media_type == d.media_type) {
+                out.push(d);
+            }
+        }
+        out
+    }
+
     /// True for the kind published as a `dcat:DataService` (and CSW/Records type "service").
     pub fn is_service(&self) -> bool {
         self.kind == ResourceKind::ModelOrService

@@ -68,14 +68,12 @@ fn subjects(x: &mut Xml, r: &PublicRecord, public_url: &str) -> io::Result<()> {
 }
 
 fn formats(x: &mut Xml, r: &PublicRecord) -> io::Result<()> {
-    let mut seen: Vec<&str> = Vec::new();
-    for d in &r.distributions {
-        if !seen.contains(&d.media_type.as_str()) {
-            seen.push(&d.media_type);
-            x.text_element("dc:format", &[], &d.media_type)?;
-        }
-    }
-    Ok(())
+    x.text_elements(
+        "dc:format",
+        r.distinct_formats()
+            .into_iter()
+            .map(|d| d.media_type.as_str()),
+    )
 }
 
 /// What the full record adds to the summary.

@@ -131,7 +131,7 @@ async fn answer(open: &OpenCatalogue, request: Request) -> Result<Vec<u8>, CswEr
         Request::GetCapabilities => {
             let index = open.index().await?;
             let endpoint = format!("{public_url}{CSW_PATH}");
-            capabilities::document(open.info(), &endpoint, &index.update_sequence())
+            capabilities::document(open.info(), &endpoint, &index.update_sequence)
         }
         Request::DescribeRecord => responses::describe_record(),
         Request::GetRecords(q) => {

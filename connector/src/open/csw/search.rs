@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use super::exception::CswError;
 use super::filter::Tri;
 use super::request::{GetRecords, ResultType, SortKey};
-use crate::catalogue::public::{Entry, OpenCatalogue, PublicRecord, Search};
+use crate::catalogue::public::{Entry, Index, OpenCatalogue, PublicRecord};
 
 /// How many records one read from the store fetches.
 const BATCH: usize = 500;
@@ -55,7 +55,7 @@ pub async fn get_records(open: &OpenCatalogue, q: &GetRecords) -> Result<Found, 
                 .filter(|(_, t)| *t == Tri::Maybe)
                 .map(|(e, _)| e.id.clone())
                 .collect();
-            loaded = load(open, &undecided).await?;
+            loaded = load(open, &index, &undecided).await?;
             verdicts
                 .into_iter()
                 .filter(|(e, t)| match t {
@@ -98,7 +98,7 @@ pub async fn get_records(open: &OpenCatalogue, q: &GetRecords) -> Result<Found, 
         .filter(|e| !loaded.contains_key(&e.id))
         .map(|e| e.id.clone())
         .collect();
-    loaded.extend(load(open, &missing).await?);
+    loaded.extend(load(open, &index, &missing).await?);
     let records = page.iter().filter_map(|e| loaded.remove(&e.id)).collect();
     Ok(Found {
         matched: total,
@@ -109,22 +109,26 @@ pub async fn get_records(open: &OpenCatalogue, q: &GetRecords) -> Result<Found, 
 
 /// The records of `ids` that exist and are discoverable, in the order asked for, each once.
 pub async fn by_ids(open: &OpenCatalogue, ids: &[String]) -> Result<Vec<PublicRecord>, CswError> {
-    let mut loaded = load(open, ids).await?;
+    let index = open.index().await?;
+    // Only ids the index knows are read: an unknown or partner-only id costs no read, like any other.
+    let known: Vec<String> = ids
+        .iter()
+        .filter(|id| index.contains(id))
+        .cloned()
+        .collect();
+    let mut loaded = load(open, &index, &known).await?;
     Ok(ids.iter().filter_map(|id| loaded.remove(id)).collect())
 }
 
 async fn load(
     open: &OpenCatalogue,
+    index: &Index,
     ids: &[String],
 ) -> Result<HashMap<String, PublicRecord>, CswError> {
     let mut out = HashMap::with_capacity(ids.len());
     for batch in ids.chunks(BATCH) {
-        let search = Search {
-            ids: batch.iter().cloned().collect(),
-            ..Search::default()
-        };
-        let page = open.search(&search, 0, batch.len()).await?;
-        out.extend(page.records.into_iter().map(|r| (r.id.clone(), r)));
+        let records = open.records(index, batch).await?;
+        out.extend(records.into_iter().map(|r| (r.id.clone(), r)));
     }
     Ok(out)
 }

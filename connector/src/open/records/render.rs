@@ -157,20 +157,16 @@ fn contacts(r: &PublicRecord) -> Vec<Value> {
 }
 
 fn formats(r: &PublicRecord) -> Vec<Value> {
-    let mut seen: Vec<&str> = Vec::new();
-    let mut out = Vec::new();
-    for d in &r.distributions {
-        if seen.contains(&d.media_type.as_str()) {
-            continue;
-        }
-        seen.push(&d.media_type);
-        let mut f = json!({"mediaType": d.media_type});
-        if let Some(name) = d.file_type {
-            f["name"] = name.into();
-        }
-        out.push(f);
-    }
-    out
+    r.distinct_formats()
+        .into_iter()
+        .map(|d| {
+            let mut f = json!({"mediaType": d.media_type});
+            if let Some(name) = d.file_type {
+                f["name"] = name.into();
+            }
+            f
+        })
+        .collect()
 }
 
 fn links(r: &PublicRecord, ctx: &Ctx) -> Vec<Value> {

@@ -233,6 +233,30 @@ impl Builder {
         self.link(s, p, o);
     }
 
+    /// A location of its own for a CRS84 box: the box and its centre as WKT.
+    pub(super) fn box_location(
+        &mut self,
+        [w, s, e, n]: crate::catalogue::metadata::Bbox,
+    ) -> Subject {
+        let place: Subject = BlankNode::default().into();
+        self.class(&place, &format!("{DCT}Location"));
+        let wkt = format!("POLYGON(({w} {s}, {e} {s}, {e} {n}, {w} {n}, {w} {s}))");
+        self.typed(
+            &place,
+            &format!("{DCAT}bbox"),
+            &wkt,
+            &format!("{GSP}wktLiteral"),
+        );
+        let centroid = format!("POINT({} {})", (w + e) / 2.0, (s + n) / 2.0);
+        self.typed(
+            &place,
+            &format!("{DCAT}centroid"),
+            &centroid,
+            &format!("{GSP}wktLiteral"),
+        );
+        place
+    }
+
     pub(super) fn standard(&mut self, iri: &str) -> Subject {
         let node = self.named(iri);
         self.class(&node, &format!("{DCT}Standard"));

@@ -12,7 +12,7 @@ mod ns;
 mod record;
 mod write;
 
-use oxrdf::{BlankNode, NamedOrBlankNode as Subject, Triple};
+use oxrdf::Triple;
 
 pub use write::{serialise, Syntax};
 
@@ -140,22 +140,7 @@ pub fn graph(page: &CatalogPage) -> Vec<Triple> {
     }
     if let Some([w, s, e, n]) = page.index.extent {
         // The area the discoverable resources cover together.
-        let place: Subject = BlankNode::default().into();
-        g.class(&place, &format!("{DCT}Location"));
-        let wkt = format!("POLYGON(({w} {s}, {e} {s}, {e} {n}, {w} {n}, {w} {s}))");
-        g.typed(
-            &place,
-            &format!("{DCAT}bbox"),
-            &wkt,
-            &format!("{GSP}wktLiteral"),
-        );
-        let centroid = format!("POINT({} {})", (w + e) / 2.0, (s + n) / 2.0);
-        g.typed(
-            &place,
-            &format!("{DCAT}centroid"),
-            &centroid,
-            &format!("{GSP}wktLiteral"),
-        );
+        let place = g.box_location([w, s, e, n]);
         g.link(&catalog, &format!("{DCT}spatial"), &place);
     }
     if let Some(issued) = page.index.issued {

@@ -113,25 +113,8 @@ impl Builder {
         }
         // The box is a location of this resource's own: a named place shared by several resources must not
         // collect all their boxes.
-        if r.bbox.is_some() {
-            let place: Subject = BlankNode::default().into();
-            self.class(&place, &format!("{DCT}Location"));
-            if let Some([w, s, e, n]) = r.bbox {
-                let wkt = format!("POLYGON(({w} {s}, {e} {s}, {e} {n}, {w} {n}, {w} {s}))");
-                self.typed(
-                    &place,
-                    &format!("{DCAT}bbox"),
-                    &wkt,
-                    &format!("{GSP}wktLiteral"),
-                );
-                let centroid = format!("POINT({} {})", (w + e) / 2.0, (s + n) / 2.0);
-                self.typed(
-                    &place,
-                    &format!("{DCAT}centroid"),
-                    &centroid,
-                    &format!("{GSP}wktLiteral"),
-                );
-            }
+        if let Some(bbox) = r.bbox {
+            let place = self.box_location(bbox);
             self.link(node, &format!("{DCT}spatial"), &place);
         }
         if let Some(t) = &r.temporal {
