@@ -8,6 +8,8 @@
 //! [`management`], [`health`]); and on top the assembly ([`app`]), which builds the services and gives each surface
 //! only what it uses, and the `twinport` command ([`cli`]). Nothing imports upward.
 
+pub mod align;
+pub mod alignment;
 pub mod app;
 pub mod audit;
 pub mod authority;

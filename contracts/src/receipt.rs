@@ -55,6 +55,26 @@ pub struct AccessReceipt {
     /// Index of the provider's audit log entry recording this access, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_index: Option<u64>,
+    /// The request body, when the data plane read it whole before passing it on (a model's execution inputs);
+    /// absent for requests without a body and for bodies streamed to the platform as they arrived. (Boxed: most
+    /// receipts have none, and the receipt travels by value through the audit writer.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<Box<RequestBody>>,
+}
+
+/// The request body a receipt covers: as the partner sent it (which the consumer can check against what it sent)
+/// and, for a JSON body the data plane passed on in its RFC 8785 form, the digest of that form (what the platform
+/// received; the same for every serialisation of the same inputs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RequestBody {
+    /// Bytes received from the partner.
+    pub bytes: u64,
+    /// Lowercase hex SHA-256 of exactly those bytes.
+    pub sha256: String,
+    /// Lowercase hex SHA-256 of the RFC 8785 canonical form sent on to the platform.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canonical_sha256: Option<String>,
 }
 
 /// A receipt with its provider signature, as it travels and as it is stored.
@@ -263,6 +283,7 @@ mod tests {
             started_at: "2026-11-24T08:00:00Z".into(),
             finished_at: "2026-11-24T08:00:01Z".into(),
             audit_index: Some(41),
+            request: None,
         }
     }
 
@@ -275,6 +296,37 @@ mod tests {
         assert_eq!(back, signed);
         back.verify_body(&key.jwks(), 3, &receipt().sha256)
             .expect("verifies against the body");
+    }
+
+    #[test]
+    fn the_request_body_is_signed_with_the_response_and_absent_when_not_read() {
+        // A receipt without a request body has the canonical form it always had, so receipts signed before the
+        // field existed still verify.
+        let plain = serde_json::to_value(receipt()).expect("json");
+        assert!(plain.get("request").is_none());
+        let key = SigningKey::generate(KeyAlgorithm::EdDsa).expect("key");
+        let mut r = receipt();
+        r.method = "POST".into();
+        r.request = Some(Box::new(RequestBody {
+            bytes: 17,
+            sha256: "ab".repeat(32),
+            canonical_sha256: Some("cd".repeat(32)),
+        }));
+        let signed = sign_receipt(&key, r).expect("sign");
+        let back = SignedReceipt::from_json(&serde_json::to_vec(&signed).unwrap()).expect("parse");
+        back.verify(&key.jwks()).expect("verifies");
+        assert_eq!(
+            serde_json::to_value(&back.receipt).unwrap()["request"],
+            serde_json::json!({"bytes": 17, "sha256": "ab".repeat(32), "canonicalSha256": "cd".repeat(32)})
+        );
+        let mut tampered = back.clone();
+        if let Some(req) = tampered.receipt.request.as_mut() {
+            req.canonical_sha256 = Some("ef".repeat(32));
+        }
+        assert!(matches!(
+            tampered.verify(&key.jwks()),
+            Err(ReceiptError::Jws(_))
+        ));
     }
 
     #[test]

@@ -5,6 +5,8 @@
 pub mod counterparty;
 pub mod counterparty_provider;
 pub mod dcp;
+pub mod model_server;
+pub mod models;
 pub mod oidc_provider;
 pub mod open_catalogue;
 pub mod platform;
@@ -640,20 +642,47 @@ pub async fn pull_transfer_from(
     distribution: serde_json::Value,
     purpose: Option<&str>,
 ) -> PullTransfer {
+    let resource = serde_json::json!({"id": resource_id, "kind": "dataset", "stage": "raw",
+        "description": "A resource of the tests.", "title": resource_id, "distributions": [distribution]});
+    pull_transfer_of(a, b, provider, resource, policy, purpose).await
+}
+
+/// City A stores `policy` and publishes `resource` (a resource body without offers, of any kind) under it; city B,
+/// knowing A as `provider`, negotiates it (with `purpose`), requests a pull transfer and reads the data address
+/// from its own management API.
+pub async fn pull_transfer_of(
+    a: &City,
+    b: &City,
+    provider: &str,
+    resource: serde_json::Value,
+    policy: serde_json::Value,
+    purpose: Option<&str>,
+) -> PullTransfer {
+    let policy_id = format!("p-{}", uuid::Uuid::new_v4().simple());
+    let resource_id = resource["id"]
+        .as_str()
+        .expect("the resource has an id")
+        .to_string();
+    let resource_id = resource_id.as_str();
+    offer(a, &policy_id, policy, resource).await;
+    let offer = format!("{resource_id}:offer:{policy_id}");
+    pull_transfer_offered(a, b, provider, resource_id, &offer, purpose).await
+}
+
+/// City B negotiates `offer` on `resource_id`, which city A (known to B as `provider`) already publishes, requests a
+/// pull transfer and reads the data address from its own management API.
+pub async fn pull_transfer_offered(
+    a: &City,
+    b: &City,
+    provider: &str,
+    resource_id: &str,
+    offer: &str,
+    purpose: Option<&str>,
+) -> PullTransfer {
     use reqwest::Method;
     use serde_json::{json, Value};
     let t = std::time::Duration::from_secs(20);
-    let policy_id = format!("p-{}", uuid::Uuid::new_v4().simple());
-    offer(
-        a,
-        &policy_id,
-        policy,
-        json!({"id": resource_id, "kind": "dataset", "stage": "raw", "description": "A resource of the tests.", "title": resource_id,
-               "distributions": [distribution]}),
-    )
-    .await;
-    let offer = format!("{resource_id}:offer:{policy_id}");
-    let id = start_negotiation(b, provider, resource_id, &offer, purpose).await;
+    let id = start_negotiation(b, provider, resource_id, offer, purpose).await;
     wait_for_state(b, &id, "FINALIZED", t).await;
     let view: Value = b
         .management(Method::GET, &format!("/api/v1/negotiations/{id}"))

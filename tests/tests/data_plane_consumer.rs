@@ -432,6 +432,7 @@ async fn a_receipt_that_does_not_match_the_body_is_recorded_as_an_alarm() {
             started_at: "2026-11-24T08:00:00Z".into(),
             finished_at: "2026-11-24T08:00:01Z".into(),
             audit_index: None,
+            request: None,
         },
     )
     .unwrap();

@@ -31,10 +31,11 @@ pub enum EventKind {
     PartnerCheckpoint,
     SplitViewAlarm,
     IdentityRefused,
+    AlignmentCheck,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 12] = [
+    pub const ALL: [EventKind; 13] = [
         EventKind::CatalogueServed,
         EventKind::DspMessageReceived,
         EventKind::DspMessageSent,
@@ -47,6 +48,7 @@ impl EventKind {
         EventKind::PartnerCheckpoint,
         EventKind::SplitViewAlarm,
         EventKind::IdentityRefused,
+        EventKind::AlignmentCheck,
     ];
 
     /// The snake_case name stored in the `kind` column and the leaf.
@@ -64,6 +66,7 @@ impl EventKind {
             EventKind::PartnerCheckpoint => "partner_checkpoint",
             EventKind::SplitViewAlarm => "split_view_alarm",
             EventKind::IdentityRefused => "identity_refused",
+            EventKind::AlignmentCheck => "alignment_check",
         }
     }
 

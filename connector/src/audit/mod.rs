@@ -25,6 +25,9 @@ pub use writer::MAX_BATCH;
 
 /// A receipt stored with the entry that records it, in the same transaction. Plain data, not a callback: nothing of
 /// the caller's runs inside the writer.
+// The variants differ in size, but a row is boxed once, where the writer queues it (`Option<Box<ReceiptRow>>`):
+// boxing the issued receipt inside as well would cost every served response a second allocation for nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum ReceiptRow {
     /// The data plane's receipt for an access it served; the writer sets its `audit_index` to the entry's.
     Issued(twinport_contracts::receipt::AccessReceipt),

@@ -1,7 +1,8 @@
 //! The provenance graph as W3C PROV-O in JSON-LD: every logged entry becomes a `prov:Activity`, associated with our
 //! connector and the partner (or the pseudonymous person) involved, using the resources and agreements it names.
 //! People appear only as their salted commitment, so the export carries no personal data either. Published outputs
-//! whose resource declares `derived_from` get `prov:wasDerivedFrom` links to those inputs.
+//! whose resource declares `derived_from` get `prov:wasDerivedFrom` links to those inputs, and `generated_by` a
+//! `prov:wasGeneratedBy` link to the model run, itself an activity that used those inputs.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -91,7 +92,7 @@ pub async fn write_prov(
     .await?;
     // Derivations the operator declared on published outputs.
     for r in crate::catalogue::resources(store).await? {
-        if r.derived_from.is_empty() {
+        if r.derived_from.is_empty() && r.generated_by.is_none() {
             continue;
         }
         let inputs: Vec<Value> = r.derived_from.iter().map(|i| json!({"@id": i})).collect();
@@ -104,8 +105,22 @@ pub async fn write_prov(
             || json!({"@id": r.id, "@type": "prov:Entity", "twinport:entityKind": "resource"}),
         );
         if let Some(obj) = node.as_object_mut() {
-            obj.insert("prov:wasDerivedFrom".into(), inputs.into());
+            if !inputs.is_empty() {
+                obj.insert("prov:wasDerivedFrom".into(), inputs.clone().into());
+            }
             obj.insert("prov:wasAttributedTo".into(), json!({"@id": connector}));
+            if let Some(run) = &r.generated_by {
+                obj.insert("prov:wasGeneratedBy".into(), json!({"@id": run}));
+            }
+        }
+        // The run that produced it used the same inputs: output ← run ← inputs is the chain an auditor follows.
+        if let Some(run) = &r.generated_by {
+            let mut activity = json!({"@id": run, "@type": "prov:Activity", "twinport:kind": "model_run",
+                                      "prov:wasAssociatedWith": {"@id": connector}});
+            if !inputs.is_empty() {
+                activity["prov:used"] = inputs.into();
+            }
+            nodes.insert(run.clone(), activity);
         }
     }
     let graph: Vec<Value> = nodes.into_values().chain(activities).collect();

@@ -240,6 +240,7 @@ fn receipt_row(id: &str) -> ReceiptRow {
         started_at: String::new(),
         finished_at: String::new(),
         audit_index: None,
+        request: None,
     })
 }
 

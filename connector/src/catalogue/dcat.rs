@@ -6,12 +6,14 @@ use std::collections::HashMap;
 
 use serde_json::{json, Map, Value};
 
+use super::descriptor::{Described, DESCRIPTION_PROPERTY};
 use super::resource::{date_datatype, Resource, Theme};
 use crate::config::CatalogueInfo;
 use twinport_contracts::dsp::DSP_CONTEXT;
 
 const FOAF: &str = "http://xmlns.com/foaf/0.1/";
 const SKOS: &str = "http://www.w3.org/2004/02/skos/core#";
+const PROV: &str = "http://www.w3.org/ns/prov#";
 /// DSP transfer format for HTTP pull, the one Twinport's data plane serves.
 pub const HTTP_PULL: &str = "HttpData-PULL";
 
@@ -79,13 +81,37 @@ impl Publication<'_> {
             }
             d.insert("dct:temporal".into(), Value::Object(period));
         }
-        if !r.conforms_to.is_empty() {
-            let standards: Vec<Value> = r
-                .conforms_to
+        let api = r.model.as_ref().map(|m| m.api.standard());
+        let standards: Vec<&str> = r.conforms_to.iter().map(String::as_str).collect();
+        let standards: Vec<&str> = match api {
+            Some(api) if !standards.contains(&api) => standards.into_iter().chain([api]).collect(),
+            _ => standards,
+        };
+        if !standards.is_empty() {
+            let standards: Vec<Value> = standards
                 .iter()
                 .map(|c| json!({"@id": c, "@type": "dct:Standard"}))
                 .collect();
             d.insert("dct:conformsTo".into(), Value::Array(standards));
+        }
+        if let Some(v) = &r.version {
+            d.insert("dcat:version".into(), json!(v));
+        }
+        if let Some(run) = &r.generated_by {
+            d.insert(format!("{PROV}wasGeneratedBy"), json!({"@id": run}));
+        }
+        if let Some(resolution) = r.data.as_ref().and_then(|x| x.resolution.as_ref()) {
+            d.insert(
+                "dcat:temporalResolution".into(),
+                json!({"@value": resolution, "@type": "xsd:duration"}),
+            );
+        }
+        // What the alignment checks read, so a partner can check our model or dataset before negotiating.
+        if let Some(described) = Described::of(r) {
+            d.insert(
+                DESCRIPTION_PROPERTY.into(),
+                json!({"@type": "@json", "@value": described}),
+            );
         }
         // Kind first, then a dataset's stage: concepts of the vocabulary served under our public URL.
         let public_url = self.public_url;

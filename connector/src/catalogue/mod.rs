@@ -2,6 +2,7 @@
 //! management API, stored, and published to partners as DCAT-AP inside the DSP catalogue.
 
 pub mod dcat;
+pub mod descriptor;
 pub mod files;
 pub mod filter;
 pub mod kind;

@@ -82,6 +82,18 @@ pub struct Resource {
     /// exported as `prov:wasDerivedFrom` in the audit log's provenance graph.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub derived_from: Vec<String>,
+    /// IRI of the model run that produced this output (for a run through the data plane, the job's URL);
+    /// exported as `prov:wasGeneratedBy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated_by: Option<String>,
+    /// Models and services: inputs, outputs, parameters and method, in the shape of an OGC API - Processes
+    /// process description with units, CRS and time facts (see `docs/models.md`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<super::descriptor::ModelDescriptor>,
+    /// Datasets, visualisation assets, outputs and templates: schema, attribute units, CRS, extent and time
+    /// resolution, the facts a model input is checked against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<super::descriptor::DataDescription>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -143,6 +155,18 @@ pub struct Distribution {
     /// on expanded IRIs by the data plane. Never published.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ngsi_ld: Option<NgsiLdSettings>,
+    /// Set when the backend is an OGC API - Processes server (`backend` is its landing page): which of its
+    /// processes partners may describe and execute through the data plane. Never published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ogc_api_processes: Option<ProcessesSettings>,
+}
+
+/// How the data plane exposes an OGC API - Processes server to a partner holding an agreement for the model.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProcessesSettings {
+    /// Process ids on the backend partners may list, describe and execute; every other process is hidden.
+    pub processes: Vec<String>,
 }
 
 /// How the data plane talks to an NGSI-LD broker on a partner's behalf. Empty lists mean "no restriction".
@@ -473,7 +497,55 @@ impl Resource {
                     ));
                 }
             }
+            if let Some(p) = &d.ogc_api_processes {
+                if !d.backend.starts_with("http") {
+                    problems.push(err(
+                        format!("distributions[{i}].ogc_api_processes"),
+                        "an OGC API - Processes server is reached over http(s), not file://",
+                    ));
+                }
+                if d.ngsi_ld.is_some() {
+                    problems.push(err(
+                        format!("distributions[{i}].ogc_api_processes"),
+                        "a backend is either an NGSI-LD broker or an OGC API - Processes server, not both",
+                    ));
+                }
+                if self.kind != ResourceKind::ModelOrService {
+                    problems.push(err(
+                        format!("distributions[{i}].ogc_api_processes"),
+                        "only a model-or-service resource is run as OGC API - Processes processes",
+                    ));
+                }
+                if p.processes.is_empty() {
+                    problems.push(err(
+                        format!("distributions[{i}].ogc_api_processes.processes"),
+                        "name at least one process partners may run",
+                    ));
+                }
+                for (j, id) in p.processes.iter().enumerate() {
+                    let ok = !id.is_empty()
+                        && id
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+                    if !ok {
+                        problems.push(err(
+                            format!("distributions[{i}].ogc_api_processes.processes[{j}]"),
+                            "a process id is letters, digits, '-', '_' or '.'",
+                        ));
+                    }
+                }
+            }
         }
+        if let Some(g) = &self.generated_by {
+            if let Some(problem) = iri_problem(g) {
+                problems.push(err("generated_by", problem));
+            }
+        }
+        problems.extend(super::descriptor::problems(
+            self.kind,
+            self.model.as_ref(),
+            self.data.as_ref(),
+        ));
         if self.offers.is_empty() {
             problems.push(err(
                 "offers",

@@ -438,14 +438,23 @@ async fn bare_forwarder(target: String, tls: rustls::ClientConfig) -> anyhow::Re
 /// Negotiates the benchmark dataset as city B and starts a pull transfer; returns the data address, the token and
 /// B's transfer id (which names it on B's local endpoint).
 async fn pull(b: &AppState) -> anyhow::Result<(String, String, String)> {
+    pull_of(b, DATASET).await
+}
+
+/// Negotiates `resource` of city A as city B under its first offer and starts a pull transfer; returns the data
+/// address, the token and B's transfer id.
+pub(super) async fn pull_of(
+    b: &AppState,
+    resource: &str,
+) -> anyhow::Result<(String, String, String)> {
     let partner = b
         .partners()
         .get(CITY_A)
         .ok_or_else(|| anyhow::anyhow!("partner missing"))?;
-    let dataset = b.client().dataset(&partner, DATASET).await?;
+    let dataset = b.client().dataset(&partner, resource).await?;
     let offer = dataset["hasPolicy"][0].clone();
     let mut events = b.events().subscribe();
-    let n = negotiation::start(b.contracting(), CITY_A, DATASET, offer, None)
+    let n = negotiation::start(b.contracting(), CITY_A, resource, offer, None)
         .await
         .map_err(|e| anyhow::anyhow!("negotiation: {e}"))?;
     wait(&mut events, &n.id, "FINALIZED").await?;

@@ -17,6 +17,7 @@ use crate::config::LogFormat;
 
 const TRAFFIC: &str = "urn:ldt:sample-city:traffic-counts";
 const FLOOD: &str = "urn:ldt:sample-city:flood-model";
+const RAIN_GAUGES: &str = "urn:ldt:city-b:rain-gauges";
 
 pub async fn run(tls: bool, dcp: bool) -> anyhow::Result<()> {
     if std::env::var("RUST_LOG").is_ok() {
@@ -123,6 +124,8 @@ pub async fn run(tls: bool, dcp: bool) -> anyhow::Result<()> {
         println!("   {}", text(last, "detail"));
     }
 
+    check_flood_model(&api, &city_a).await?;
+
     println!("5. City B starts a pull transfer under its agreement:");
     let transfer = api
         .post("/api/v1/transfers", json!({"agreement_id": agreement_id}))
@@ -147,6 +150,35 @@ pub async fn run(tls: bool, dcp: bool) -> anyhow::Result<()> {
 
     pair.stop().await;
     println!("== Demo finished: both connectors stopped cleanly.");
+    Ok(())
+}
+
+/// City B has rain gauges of its own: before it asks for the flood model again, it checks that their data fits the
+/// model's rainfall input, as `twinport align` does.
+async fn check_flood_model(api: &Api, city_a: &str) -> anyhow::Result<()> {
+    println!("   Before asking again, city B checks its own rain gauges against the model's rainfall input (twinport align):");
+    let gauges = json!({
+        "id": RAIN_GAUGES, "kind": "dataset", "stage": "raw", "title": "City B rain gauges",
+        "description": "Rain intensity from city B's gauges, every 5 minutes, as GeoJSON.",
+        "bbox": [4.6, 52.2, 5.2, 52.6],
+        "distributions": [{"format": "application/geo+json", "backend": "http://127.0.0.1:9/rain"}],
+        "offers": [{"policy": "partner-use"}],
+        "data": {"attributes": {"intensity": {"type": "number", "unit": "mm/h"}}, "resolution": "PT5M"}
+    });
+    api.post("/api/v1/resources", gauges).await?;
+    let report = api
+        .post(
+            "/api/v1/alignment",
+            json!({"model": {"id": FLOOD, "partner": city_a}, "inputs": {"rainfall": {"id": RAIN_GAUGES}}}),
+        )
+        .await?;
+    let report: crate::alignment::AlignmentReport = serde_json::from_value(report)?;
+    for line in super::align::render(&report)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+    {
+        println!("   {line}");
+    }
     Ok(())
 }
 

@@ -1,10 +1,13 @@
 //! The `twinport` command line: `serve` a connector, `init` a runnable directory, run the `demo`.
 
+mod align;
 pub mod audit;
 mod bench;
+mod bench_align;
 mod bench_catalogue;
 mod bench_dataplane;
 mod bench_dcp;
+mod bench_processes;
 pub mod certs;
 pub mod contracts;
 pub mod demo;
@@ -14,6 +17,7 @@ mod measure;
 mod nginx;
 pub mod pair;
 pub mod policy;
+pub mod process_stub;
 mod provider_process;
 pub mod receipts;
 pub mod sample;
@@ -71,6 +75,9 @@ pub enum Command {
     /// Query, export and verify the audit log.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Check a model's inputs against the datasets chosen for them (ours or partners'), or an output against the
+    /// visualisation asset that will show it, through a running connector; exit 0 when usable.
+    Align(align::AlignArgs),
     /// Measure the connector: `twinport bench negotiation` prints negotiations per second and latencies.
     Bench {
         #[command(subcommand)]
@@ -124,6 +131,23 @@ pub enum BenchCommand {
         /// Negotiations per pair (0: none).
         #[arg(long, default_value_t = 100)]
         negotiations: usize,
+    },
+    /// A model's execution (OGC API - Processes) through the provider's data plane vs the same stub model
+    /// server reached directly, interleaved one by one: p50/p90/p99 of each and what the data plane adds.
+    Processes {
+        /// Executions per side.
+        #[arg(long, default_value_t = 2000)]
+        requests: usize,
+        /// Under an agreement that limits executions (each then takes its number in the database).
+        #[arg(long)]
+        counted: bool,
+    },
+    /// Alignment checks: the comparison of one model input with one dataset, then whole checks through the
+    /// management API against our own catalogue and a partner's (p50/p90/p99).
+    Align {
+        /// API checks per run (the comparison alone runs ten times as many).
+        #[arg(long, default_value_t = 500)]
+        requests: usize,
     },
     /// City A publishes N resources, city B reads them as a partner: a page of 50, a dataset by id, the whole
     /// catalogue (p50/p99 and totals), and memory before and after.
@@ -194,7 +218,23 @@ pub enum ContractsCommand {
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    main_with(std::env::args_os())
+}
+
+/// The command with `args` (the program name first), as a test or an embedding program runs it.
+pub fn main_with<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version are printed to stdout with success; misuse to stderr with clap's code (2).
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
     let result = match cli.command {
         Command::Init {
             dir,
@@ -205,6 +245,8 @@ pub fn main() -> ExitCode {
         Command::Demo { tls, dcp } => runtime().and_then(|rt| rt.block_on(demo::run(tls, dcp))),
         // Policy tools have their own exit codes (deny, lint errors, failed tests).
         Command::Policy { command } => return policy::run(command),
+        // 0 usable, 1 misaligned or unknown, 2 the check could not be made.
+        Command::Align(args) => return align::run(args),
         Command::Bench {
             command:
                 BenchCommand::Dcp {
@@ -252,6 +294,12 @@ pub fn main() -> ExitCode {
                 postgres,
             }))
         }),
+        Command::Bench {
+            command: BenchCommand::Align { requests },
+        } => runtime().and_then(|rt| rt.block_on(bench_align::run(requests.max(1)))),
+        Command::Bench {
+            command: BenchCommand::Processes { requests, counted },
+        } => runtime().and_then(|rt| rt.block_on(bench_processes::run(requests.max(1), counted))),
         Command::Contracts {
             command:
                 ContractsCommand::Verify {

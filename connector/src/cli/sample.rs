@@ -82,6 +82,31 @@ backend = "{backend}/processes/flood-simulation"
 
 [[offers]]
 policy = "research-only"
+
+# What the model needs and gives: another city checks its data fits with `twinport align` before it negotiates.
+[model]
+api = "ogc-api-processes"
+process = "flood-simulation"
+job_control = ["sync-execute", "async-execute"]
+
+[model.method]
+description = "Shallow-water equations on the city's 5 m terrain grid: rain falls on every cell and flows by slope."
+version = "2.1.0"
+
+# Hourly rain intensity in mm/h over the city, in the Dutch national grid (RD New).
+[model.inputs.rainfall]
+title = "Rain intensity"
+schema = { type = "object", required = ["intensity"], properties = { intensity = { type = "number", minimum = 0 } } }
+units = { intensity = "mm/h" }
+crs = "EPSG:28992"
+extent = { bbox = [110000, 476000, 135000, 492000] }
+resolution = "PT1H"
+
+[model.outputs.depths]
+title = "Maximum water depth per cell"
+schema = { type = "object", properties = { depth = { type = "number" } } }
+units = { depth = "m" }
+crs = "EPSG:28992"
 "#,
     ),
     (

@@ -38,6 +38,14 @@ pub const OVERRIDES: &[(&str, &str)] = &[
         "contracts.require_countersignature",
     ),
     (
+        "TWINPORT_CONTRACTS_REQUIRE_ALIGNMENT",
+        "contracts.require_alignment",
+    ),
+    (
+        "TWINPORT_CONTRACTS_ALIGNMENT_MAX_AGE_HOURS",
+        "contracts.alignment_max_age_hours",
+    ),
+    (
         "TWINPORT_CONTRACTS_ACCEPT_POLICY",
         "contracts.accept_policy",
     ),
@@ -76,6 +84,7 @@ const BOOLEAN_KEYS: &[&str] = &[
     "tls.mutual",
     "tls.system_roots",
     "contracts.require_countersignature",
+    "contracts.require_alignment",
 ];
 
 pub fn apply_overrides(

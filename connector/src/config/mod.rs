@@ -98,6 +98,11 @@ pub struct ContractsConfig {
     /// Provider side: a verification without the consumer's countersignature ends the negotiation instead of
     /// finalizing it, for cities whose legal team wants every agreement signed by both parties.
     pub require_countersignature: bool,
+    /// Consumer side: negotiations for a partner's model, or for a dataset checked as a model's input, need a
+    /// passing alignment check of the current descriptions first.
+    pub require_alignment: bool,
+    /// How long such a check stays good.
+    pub alignment_max_age: Duration,
 }
 
 impl Default for ContractsConfig {
@@ -107,6 +112,8 @@ impl Default for ContractsConfig {
             accept_policy: None,
             partner_accept_policies: Default::default(),
             require_countersignature: false,
+            require_alignment: false,
+            alignment_max_age: Duration::from_secs(24 * 3600),
         }
     }
 }

@@ -60,6 +60,11 @@ pub struct RawContracts {
     pub accept_policy: Option<String>,
     /// Provider side: finalize only agreements the consumer countersigned.
     pub require_countersignature: Option<bool>,
+    /// Consumer side: a negotiation for a partner's model, or for a dataset checked as a model's input, goes out
+    /// only after a passing alignment check of the current descriptions.
+    pub require_alignment: Option<bool>,
+    /// Hours an alignment check stays good for `require_alignment`.
+    pub alignment_max_age_hours: Option<toml::Value>,
 }
 
 #[derive(Debug, Deserialize, Default)]

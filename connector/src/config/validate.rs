@@ -277,6 +277,16 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
         accept_policy: policy_id("contracts.accept_policy", raw.contracts.accept_policy)?,
         partner_accept_policies: Default::default(),
         require_countersignature: raw.contracts.require_countersignature.unwrap_or(false),
+        require_alignment: raw.contracts.require_alignment.unwrap_or(false),
+        alignment_max_age: std::time::Duration::from_secs(
+            3600 * whole_number(
+                "contracts.alignment_max_age_hours",
+                "a whole number of hours",
+                raw.contracts.alignment_max_age_hours.as_ref(),
+                24,
+                1..=24 * 365,
+            )?,
+        ),
     };
     let mut partners = Vec::with_capacity(raw.partners.len());
     let mut partner_tls = Vec::new();

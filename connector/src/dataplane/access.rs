@@ -5,7 +5,8 @@
 //! atomic increment before the request is forwarded (and given back if refused): two requests racing for the last
 //! allowed access cannot both win, and a request whose decision or reservation fails is refused (fail closed).
 //! Agreements without a count constraint, on a connector without Rego rules, skip the reservation: nothing would
-//! read the number.
+//! read the number. A call that makes no use of its own (on a model served as OGC API - Processes, everything but
+//! an execution) takes no number and is judged with the count the last use reached.
 
 use crate::tls::TlsPeer;
 use std::collections::BTreeMap;
@@ -389,11 +390,16 @@ pub async fn admit(
     })
 }
 
-/// What one access does, which decides the action the agreement is asked for.
+/// What one access does, which decides the action the agreement is asked for and whether it is a use counted
+/// against a count limit.
 #[derive(Debug, Clone, Copy)]
 pub enum Requested<'a> {
-    /// A partner's request on a pull transfer, with its HTTP method.
+    /// A partner's request on a pull transfer, with its HTTP method: a use, counted.
     Pull(&'a axum::http::Method),
+    /// A partner's request that makes no new use of its own: on a model served as OGC API - Processes, everything
+    /// but an execution (describing processes, a job's status, its results, its dismissal) belongs to a run
+    /// already counted. Judged as its method says, with the count the last use reached, and not counted.
+    Uncounted(&'a axum::http::Method),
     /// A delivery the provider pushes to the consumer.
     Push,
 }
@@ -420,21 +426,36 @@ pub async fn decide(
         .map_err(Refusal::internal)?;
     // Taken before deciding, given back on a refusal: racing requests see the higher count and are judged
     // conservatively, so a limit can never be exceeded.
-    let number = if access.counted {
-        Some(
+    let number = match request {
+        _ if !access.counted => None,
+        // No use of its own: judged as the last use was (the count that use reached), so a limit of N that let
+        // N executions through still lets their status and results be read, and nothing is taken.
+        Requested::Uncounted(_) => None,
+        Requested::Pull(_) | Requested::Push => Some(
             state
                 .store()
                 .take_access(&agreement.id)
                 .await
                 .map_err(Refusal::internal)?,
-        )
-    } else {
-        None
+        ),
+    };
+    let seen = match request {
+        Requested::Uncounted(_) if access.counted => Some(
+            state
+                .store()
+                .access_count(&agreement.id)
+                .await
+                .map_err(Refusal::internal)?
+                .saturating_sub(1),
+        ),
+        _ => number.map(|n| n - 1),
     };
     // The request builder asks for what this request does: a pull's method decides (GET reads, POST to a model
     // executes it, ...), a pushed delivery distributes.
     let (flow, method) = match request {
-        Requested::Pull(method) => (Flow::Pull, Some(method.as_str())),
+        Requested::Pull(method) | Requested::Uncounted(method) => {
+            (Flow::Pull, Some(method.as_str()))
+        }
         Requested::Push => (Flow::Push, None),
     };
     let known = facts(FactsInput {
@@ -445,7 +466,7 @@ pub async fn decide(
         )),
         purpose: access.purpose.as_deref(),
         agreement: Some((&agreement.id, &start)),
-        accesses: number.map(|n| n - 1),
+        accesses: seen,
         flow: Some(flow),
         method,
         duties: access

@@ -1,8 +1,9 @@
 //! The platforms behind the data plane, as one stable API (also used by the push side):
 //!
 //! 1. [`Backend::from_distribution`] reads a resource's distribution: `file://` is a directory (or one file),
-//!    a distribution with `ngsi_ld` settings is an NGSI-LD broker, anything else http(s) is a generic HTTP API
-//!    (OGC API Features/Processes, CKAN, any REST).
+//!    a distribution with `ngsi_ld` settings is an NGSI-LD broker, one with `ogc_api_processes` settings an OGC
+//!    API - Processes server (judged and answered by [`super::processes`], not by [`Backend::prepare`]), anything
+//!    else http(s) is a generic HTTP API (OGC API Features, CKAN, any REST).
 //! 2. [`Backend::prepare`] checks a [`BackendRequest`] (the path below the data address, raw as received, the
 //!    query, the partner's headers and body) *without contacting anything*: traversal, methods, NGSI-LD
 //!    restrictions on expanded IRIs. A refusal is a [`Refusal`] ready to answer.
@@ -25,6 +26,7 @@ use super::files;
 use super::ngsi_ld::{self, ActiveContext, Filtered};
 use super::problem::Refusal;
 use super::upload::{self, Waited, Watch};
+use crate::catalogue::resource::ProcessesSettings;
 use crate::catalogue::{Distribution, NgsiLdSettings};
 
 /// A body in either direction.
@@ -85,6 +87,12 @@ pub enum Backend {
         settings: NgsiLdSettings,
         credentials: Option<HeaderValue>,
     },
+    /// An OGC API - Processes server: `base` is its landing page.
+    Processes {
+        base: url::Url,
+        settings: ProcessesSettings,
+        credentials: Option<HeaderValue>,
+    },
     Directory {
         root: PathBuf,
     },
@@ -128,6 +136,9 @@ struct HttpTarget {
     headers: HeaderMap,
     body: Option<BodyStream>,
     filter: Option<(NgsiLdSettings, ActiveContext)>,
+    /// The response headers are returned as the platform sent them, for a caller that keeps only what it judged
+    /// (see [`Prepared::judged_http`]); otherwise those in [`DROPPED_RESPONSE`] are removed here.
+    raw_headers: bool,
 }
 
 enum Target {
@@ -150,17 +161,22 @@ impl Backend {
         let credentials = basic_credentials(&url)?;
         let _ = url.set_username("");
         let _ = url.set_password(None);
-        match (url.scheme(), &d.ngsi_ld) {
-            ("file", None) => url
+        match (url.scheme(), &d.ngsi_ld, &d.ogc_api_processes) {
+            ("file", None, None) => url
                 .to_file_path()
                 .map(|root| Backend::Directory { root })
                 .map_err(|_| format!("backend {url} is not a file path")),
-            ("http" | "https", Some(settings)) => Ok(Backend::NgsiLd {
+            ("http" | "https", Some(settings), None) => Ok(Backend::NgsiLd {
                 base: url,
                 settings: settings.clone(),
                 credentials,
             }),
-            ("http" | "https", None) => Ok(Backend::Http {
+            ("http" | "https", None, Some(settings)) => Ok(Backend::Processes {
+                base: url,
+                settings: settings.clone(),
+                credentials,
+            }),
+            ("http" | "https", None, None) => Ok(Backend::Http {
                 base: url,
                 credentials,
             }),
@@ -172,6 +188,12 @@ impl Backend {
     pub fn prepare(&self, req: BackendRequest) -> Result<Prepared, Refusal> {
         let segments = decoded_segments(&req.path)?;
         match self {
+            // Its calls are judged, answered and recorded by `processes`, which needs the store (jobs) and
+            // rewrites what comes back; a push reads a resource once and has nothing to run a model with.
+            Backend::Processes { .. } => Err(Refusal::method(
+                "a model served as OGC API - Processes is run by the partner through a pull transfer; it cannot \
+                 be pushed",
+            )),
             Backend::Directory { root } => {
                 if req.method != Method::GET && req.method != Method::HEAD {
                     return Err(Refusal::method("files are served with GET and HEAD only"));
@@ -204,6 +226,7 @@ impl Backend {
                         headers,
                         body: req.body,
                         filter: None,
+                        raw_headers: false,
                     })),
                 })
             }
@@ -256,6 +279,7 @@ impl Backend {
                         headers,
                         body: None,
                         filter,
+                        raw_headers: false,
                     })),
                 })
             }
@@ -264,6 +288,27 @@ impl Backend {
 }
 
 impl Prepared {
+    /// A request to an HTTP platform built by a caller that judged every part of it (the OGC API - Processes
+    /// rules): sent as given, and its response headers returned untouched for that caller to keep only what it
+    /// allows.
+    pub fn judged_http(
+        method: Method,
+        url: url::Url,
+        headers: HeaderMap,
+        body: Option<BodyStream>,
+    ) -> Prepared {
+        Prepared {
+            target: Target::Http(Box::new(HttpTarget {
+                method,
+                url,
+                headers,
+                body,
+                filter: None,
+                raw_headers: true,
+            })),
+        }
+    }
+
     /// Contacts the backend. `timeout` bounds how long the platform may stay silent before its response headers
     /// (counted from the last chunk of the request body it took), not the body's duration.
     pub async fn send(
@@ -285,6 +330,7 @@ impl Prepared {
                     headers,
                     body,
                     filter,
+                    raw_headers,
                 } = *target;
                 let uri: axum::http::Uri = url.as_str().parse().map_err(|e| {
                     Refusal::internal(format!("backend URL {url} is not a request target: {e}"))
@@ -333,8 +379,10 @@ impl Prepared {
                 let (parts, body) = response.into_parts();
                 let status = parts.status;
                 let mut headers = parts.headers;
-                for name in DROPPED_RESPONSE {
-                    headers.remove(*name);
+                if !raw_headers {
+                    for name in DROPPED_RESPONSE {
+                        headers.remove(*name);
+                    }
                 }
                 match filter {
                     Some((settings, ctx)) if status.is_success() => {

@@ -5,7 +5,9 @@
 //! recorded in the audit log and its receipt is stored ([`record`]), signed and fetched at the URL the response names in
 //! `twinport-receipt` ([`receipts`]), or with others of the same transfer under one signature at the URL in
 //! `twinport-receipts` ([`receipt_batch`]). [`backend`] is the stable API to the platforms behind us (HTTP, NGSI-LD,
-//! files), shared with the push side ([`push`]: the provider sends a push transfer's data). The consumer side (the local endpoint for this city's own applications) is
+//! files), shared with the push side ([`push`]: the provider sends a push transfer's data). A model served as OGC
+//! API - Processes has rules of its own ([`processes`]: the calls of the standard, jobs scoped to the agreement,
+//! only executions counted). The consumer side (the local endpoint for this city's own applications) is
 //! [`consumer`].
 
 pub mod access;
@@ -16,6 +18,7 @@ pub mod files;
 pub mod fresh;
 pub mod ngsi_ld;
 pub mod problem;
+pub mod processes;
 pub mod push;
 pub mod receipt_batch;
 pub mod receipts;
@@ -24,7 +27,7 @@ mod state;
 pub mod tee;
 pub mod upload;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -34,7 +37,7 @@ use axum::routing::{any, get, post};
 use axum::Router;
 use futures_util::TryStreamExt;
 
-use backend::{BackendRequest, BodyStream, Forwarded};
+use backend::{Backend, BackendRequest, BodyStream, Forwarded};
 use problem::Refusal;
 use record::AccessLine;
 
@@ -180,6 +183,9 @@ pub fn router(state: DataPlaneState) -> Router {
 fn routes() -> Router<DataPlaneState> {
     Router::new()
         .route(&format!("{DATA_PATH}/{{pid}}"), any(proxy))
+        // The data address with a final `/`: a wildcard does not match an empty rest, and clients of OGC APIs
+        // (OWSLib) ask for a landing page that way.
+        .route(&format!("{DATA_PATH}/{{pid}}/"), any(proxy))
         .route(&format!("{DATA_PATH}/{{pid}}/{{*path}}"), any(proxy))
         .route(
             &format!("{DATA_PATH}/{{pid}}/receipts/{{request_id}}"),
@@ -212,21 +218,13 @@ async fn proxy(State(state): State<DataPlaneState>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let (pid, sub) = split_path(parts.uri.path());
     let (pid, sub) = (pid.to_string(), sub.to_string());
-    let mut line = AccessLine {
-        request_id: record::new_request_id(),
-        method: parts.method.to_string(),
-        path: match parts.uri.query() {
+    let mut line = AccessLine::new(
+        parts.method.to_string(),
+        match parts.uri.query() {
             Some(q) => format!("{sub}?{q}"),
             None => sub.clone(),
         },
-        started: Instant::now(),
-        started_at: time::OffsetDateTime::now_utc(),
-        partner: None,
-        transfer: None,
-        agreement: None,
-        resource: None,
-        purpose: None,
-    };
+    );
     let request_id = line.request_id.clone();
     let mut response = match serve(&state, &parts, &pid, &sub, body, &mut line).await {
         Ok(r) => r,
@@ -277,6 +275,25 @@ async fn serve(
     line.purpose = access.purpose.clone();
 
     let backend = access.backend()?;
+    let head = parts.method == Method::HEAD;
+    let response = if matches!(backend, Backend::Processes { .. }) {
+        processes::serve(state, &access, parts, pid, sub, body, line).await?
+    } else {
+        forward(state, &access, backend, parts, pid, sub, body).await?
+    };
+    Ok(answer(state, pid, line, head, response))
+}
+
+/// Checks and sends a request to a generic HTTP platform, an NGSI-LD broker or a directory of files.
+async fn forward(
+    state: &DataPlaneState,
+    access: &access::Access,
+    backend: &Backend,
+    parts: &axum::http::request::Parts,
+    pid: &str,
+    sub: &str,
+    body: Body,
+) -> Result<backend::BackendResponse, Refusal> {
     let has_body = parts.headers.contains_key(header::CONTENT_LENGTH)
         || parts.headers.contains_key(header::TRANSFER_ENCODING);
     let request_body: Option<BodyStream> = has_body
@@ -301,12 +318,22 @@ async fn serve(
             prefix: Some(format!("{DATA_PATH}/{pid}")),
         },
     })?;
-    access::decide(state, &access, access::Requested::Pull(&parts.method)).await?;
+    access::decide(state, access, access::Requested::Pull(&parts.method)).await?;
     let plane = state.data_plane();
-    let response = prepared.send(plane.backends(), plane.timeout()).await?;
+    prepared.send(plane.backends(), plane.timeout()).await
+}
 
+/// The response to a request the platform answered: its body digested as it streams and recorded (with its
+/// receipt) when it ends, and the receipt URLs named.
+fn answer(
+    state: &DataPlaneState,
+    pid: &str,
+    line: &AccessLine,
+    head: bool,
+    response: backend::BackendResponse,
+) -> Response {
     let status = response.status.as_u16();
-    let head = parts.method == Method::HEAD;
+    let plane = state.data_plane();
     plane.pending().register(&line.request_id);
     let recorder_state = state.clone();
     let recorded_line = line.clone();
@@ -333,7 +360,7 @@ async fn serve(
         out.headers_mut()
             .insert(HeaderName::from_static(RECEIPTS_HEADER), v);
     }
-    Ok(out)
+    out
 }
 
 #[cfg(test)]

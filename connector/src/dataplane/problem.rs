@@ -13,6 +13,8 @@ const PROBLEM_BASE: &str = "https://w3id.org/twinport/problems/";
 #[error("{status} {slug}: {detail}")]
 pub struct Refusal {
     pub status: StatusCode,
+    /// Our problem type below `https://w3id.org/twinport/problems/`, or the absolute type URI of a standard's own
+    /// exception (OGC API - Processes' `no-such-process`, `no-such-job`), which clients of that standard act on.
     pub slug: &'static str,
     pub detail: String,
     /// The rules and constraints that failed, for a policy refusal.
@@ -60,6 +62,15 @@ impl Refusal {
     pub fn timeout(detail: impl Into<String>) -> Refusal {
         Refusal::new(StatusCode::GATEWAY_TIMEOUT, "backend-timeout", detail)
     }
+    /// An exception a standard defines, answered with its own absolute type URI so its clients recognise it
+    /// (OWSLib and other OGC API - Processes clients read `no-such-process` and `no-such-job`).
+    pub fn standard(
+        status: StatusCode,
+        type_uri: &'static str,
+        detail: impl Into<String>,
+    ) -> Refusal {
+        Refusal::new(status, type_uri, detail)
+    }
     /// Our own failure (storage, signing): the detail goes to the log, not to the partner.
     pub fn internal(detail: impl std::fmt::Display) -> Refusal {
         tracing::error!(error = %detail, "data plane failed");
@@ -78,8 +89,13 @@ impl IntoResponse for Refusal {
             .canonical_reason()
             .unwrap_or("Refused")
             .to_string();
+        let kind = if self.slug.contains("://") {
+            self.slug.to_string()
+        } else {
+            format!("{PROBLEM_BASE}{}", self.slug)
+        };
         let mut body = json!({
-            "type": format!("{PROBLEM_BASE}{}", self.slug),
+            "type": kind,
             "title": title,
             "status": self.status.as_u16(),
             "detail": self.detail,

@@ -5,7 +5,7 @@
 //! code); a failure leaves it STARTED with the failure in its history and in the audit log, so the operator can
 //! retry (suspend and resume pushes again) or terminate it.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use twinport_contracts::transfer::{DataAddress, TransferMessageKind, TransferState};
@@ -87,16 +87,10 @@ async fn run(state: &DataPlaneState, transfer_id: &str) -> Result<(), String> {
         return Ok(());
     }
     let mut line = AccessLine {
-        request_id: record::new_request_id(),
-        method: PUSH_METHOD.into(),
-        path: String::new(),
-        started: Instant::now(),
-        started_at: time::OffsetDateTime::now_utc(),
         partner: Some(t.partner.clone()),
         transfer: Some(t.id.clone()),
         agreement: Some(t.agreement_id.clone()),
-        resource: None,
-        purpose: None,
+        ..AccessLine::new(PUSH_METHOD.into(), String::new())
     };
     match push(state, &t, &mut line).await {
         Ok(()) => {}

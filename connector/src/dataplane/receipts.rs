@@ -247,8 +247,9 @@ fn sign(key: &SigningKey, receipt: AccessReceipt) -> Result<String, Refusal> {
 
 /// Whether `leaf` (verified against the tree) is the `data_access` entry in which this provider recorded serving
 /// this receipt's response: the same partner, agreement and transfer, request line, status, byte count, digest
-/// and completeness, and the receipt names us as provider. Everything is read from the hashed leaf, never from the
-/// indexed columns beside it, which nothing protects.
+/// and completeness, the same request body when the receipt covers one (and none when it does not), and the
+/// receipt names us as provider. Everything is read from the hashed leaf, never from the indexed columns beside
+/// it, which nothing protects.
 pub(super) fn backed_by_log(
     receipt: &AccessReceipt,
     provider: &str,
@@ -269,11 +270,28 @@ pub(super) fn backed_by_log(
         && d["status"] == receipt.status
         && d["bytes"] == receipt.bytes
         && d["sha256"] == receipt.sha256.as_str()
-        && d["complete"] == receipt.complete;
+        && d["complete"] == receipt.complete
+        && same_request(d, receipt.request.as_deref());
     if same {
         Ok(())
     } else {
         Err("the entry it names records another access".into())
+    }
+}
+
+/// Whether the entry's details record the request body the receipt names, or none when it names none.
+fn same_request(d: &Value, request: Option<&twinport_contracts::receipt::RequestBody>) -> bool {
+    match request {
+        None => {
+            d.get("request_sha256").is_none()
+                && d.get("request_bytes").is_none()
+                && d.get("inputs_sha256").is_none()
+        }
+        Some(r) => {
+            d["request_bytes"] == r.bytes
+                && d["request_sha256"] == r.sha256.as_str()
+                && d.get("inputs_sha256").and_then(Value::as_str) == r.canonical_sha256.as_deref()
+        }
     }
 }
 
@@ -301,6 +319,7 @@ mod tests {
             started_at: "2026-11-24T08:00:00Z".into(),
             finished_at: "2026-11-24T08:00:01Z".into(),
             audit_index: Some(7),
+            request: None,
         }
     }
 

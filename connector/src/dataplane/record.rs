@@ -4,12 +4,13 @@
 //! only known at the end anyway. The receipt (naming the audit index) is stored in the same transaction as the
 //! entry, and then whoever waits for it is woken. It is stored as recorded and signed when first fetched
 //! ([`super::receipts`]): a signature per response was the largest single cost of a small proxied request, and
-//! most receipts are never asked for.
+//! most receipts are never asked for. A request body the data plane read whole before passing it on (a model's
+//! execution inputs) is digested too, and the entry and the receipt cover it with the response.
 
 use std::time::Instant;
 
 use serde_json::json;
-use twinport_contracts::receipt::{AccessReceipt, RECEIPT_TYPE};
+use twinport_contracts::receipt::{AccessReceipt, RequestBody, RECEIPT_TYPE};
 
 use super::problem::Refusal;
 use super::tee::Outcome;
@@ -30,6 +31,32 @@ pub struct AccessLine {
     pub agreement: Option<String>,
     pub resource: Option<String>,
     pub purpose: Option<String>,
+    /// The request body, when it was read whole before being passed on (a model's execution inputs).
+    pub request_body: Option<RequestBody>,
+    /// On a model served as OGC API - Processes: the process the call names, and the job.
+    pub process: Option<String>,
+    pub job: Option<String>,
+}
+
+impl AccessLine {
+    /// A line for a request that has just arrived; the rest is filled in as the checks pass.
+    pub fn new(method: String, path: String) -> AccessLine {
+        AccessLine {
+            request_id: new_request_id(),
+            method,
+            path,
+            started: Instant::now(),
+            started_at: time::OffsetDateTime::now_utc(),
+            partner: None,
+            transfer: None,
+            agreement: None,
+            resource: None,
+            purpose: None,
+            request_body: None,
+            process: None,
+            job: None,
+        }
+    }
 }
 
 /// A new request id: a UUIDv7, ordered by time, so the receipt rows keyed by it are appended at the end of their
@@ -43,7 +70,21 @@ fn rfc3339(t: time::OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-fn event(line: &AccessLine, details: serde_json::Value) -> AuditEvent {
+fn event(line: &AccessLine, mut details: serde_json::Value) -> AuditEvent {
+    // Only where there is something to say, so the entries of other accesses keep their shape.
+    if let Some(body) = &line.request_body {
+        details["request_bytes"] = json!(body.bytes);
+        details["request_sha256"] = json!(body.sha256);
+        if let Some(canonical) = &body.canonical_sha256 {
+            details["inputs_sha256"] = json!(canonical);
+        }
+    }
+    if let Some(process) = &line.process {
+        details["process"] = json!(process);
+    }
+    if let Some(job) = &line.job {
+        details["job"] = json!(job);
+    }
     let mut e = AuditEvent::new(EventKind::DataAccess, details);
     e.partner = line.partner.clone();
     e.transfer = line.transfer.clone();
@@ -124,6 +165,7 @@ pub async fn served(
         started_at: rfc3339(line.started_at),
         finished_at: rfc3339(finished_at),
         audit_index: None,
+        request: line.request_body.clone().map(Box::new),
     };
     let index = state
         .audit()

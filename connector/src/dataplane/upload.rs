@@ -1,7 +1,8 @@
 //! A request body on its way to the platform (or to the provider), watched. Two things depend on it: how long the
 //! far side has been silent (a large upload is progress, so the wait for the answer counts from the last chunk the
 //! far side took, not from the start of the request), and whose fault a failed exchange is (a client that sent a
-//! malformed body gets a 400, not a 502 blaming the platform).
+//! malformed body gets a 400, not a 502 blaming the platform). Where it is asked for ([`watch_digested`]), what
+//! was sent is also digested, so the consumer can check the receipt of a request whose body the provider covers.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -11,6 +12,7 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use futures_util::Stream;
+use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
 use super::backend::BodyStream;
@@ -22,13 +24,28 @@ pub struct Watch(Arc<Mutex<Seen>>);
 struct Seen {
     last_progress: Instant,
     client_error: Option<String>,
+    /// SHA-256 and size of what was taken so far, when asked for.
+    digest: Option<(Sha256, u64)>,
+    /// Whether the body was taken to its end.
+    ended: bool,
 }
 
 /// Wraps `body`; the returned [`Watch`] sees each chunk taken and the first read error.
 pub fn watch(body: BodyStream) -> (BodyStream, Watch) {
+    watching(body, None)
+}
+
+/// As [`watch`], digesting what is taken: [`Watch::sent`] then tells the size and SHA-256 of a body sent whole.
+pub fn watch_digested(body: BodyStream) -> (BodyStream, Watch) {
+    watching(body, Some((Sha256::new(), 0)))
+}
+
+fn watching(body: BodyStream, digest: Option<(Sha256, u64)>) -> (BodyStream, Watch) {
     let watch = Watch(Arc::new(Mutex::new(Seen {
         last_progress: Instant::now(),
         client_error: None,
+        digest,
+        ended: false,
     })));
     let watched = Watched {
         inner: body,
@@ -51,6 +68,15 @@ impl Watch {
     pub fn client_error(&self) -> Option<String> {
         self.seen().client_error.clone()
     }
+
+    /// Size and lowercase hex SHA-256 of the body, once it was taken whole (and digested: [`watch_digested`]).
+    pub fn sent(&self) -> Option<(u64, String)> {
+        let seen = self.seen();
+        match (&seen.digest, seen.ended && seen.client_error.is_none()) {
+            (Some((hasher, bytes)), true) => Some((*bytes, hex::encode(hasher.clone().finalize()))),
+            _ => None,
+        }
+    }
 }
 
 struct Watched {
@@ -64,7 +90,15 @@ impl Stream for Watched {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let polled = self.inner.as_mut().poll_next(cx);
         match &polled {
-            Poll::Ready(Some(Ok(_))) => self.watch.seen().last_progress = Instant::now(),
+            Poll::Ready(Some(Ok(chunk))) => {
+                let mut seen = self.watch.seen();
+                seen.last_progress = Instant::now();
+                if let Some((hasher, bytes)) = seen.digest.as_mut() {
+                    hasher.update(chunk);
+                    *bytes += chunk.len() as u64;
+                }
+            }
+            Poll::Ready(None) => self.watch.seen().ended = true,
             Poll::Ready(Some(Err(e))) => {
                 let mut seen = self.watch.seen();
                 if seen.client_error.is_none() {
@@ -141,6 +175,22 @@ mod tests {
             within_silence(answer, Some(&watch), Duration::from_millis(200)).await,
             Waited::Silent
         ));
+    }
+
+    #[tokio::test]
+    async fn a_digested_body_is_known_once_sent_whole() {
+        let (mut body, digested) = watch_digested(chunks(2, Duration::from_millis(1)));
+        assert_eq!(digested.sent(), None);
+        let _ = body.next().await;
+        assert_eq!(digested.sent(), None, "not whole yet");
+        while body.next().await.is_some() {}
+        assert_eq!(
+            digested.sent(),
+            Some((10, hex::encode(Sha256::digest(b"chunkchunk"))))
+        );
+        let (mut body, plain) = watch(chunks(1, Duration::from_millis(1)));
+        while body.next().await.is_some() {}
+        assert_eq!(plain.sent(), None, "not asked for");
     }
 
     #[tokio::test]

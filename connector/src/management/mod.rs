@@ -1,6 +1,7 @@
 //! The management API (`/api/v1`): plain JSON for the city's own operators and tools — resources, policies,
 //! partners — with RFC 9457 problem details for every error and an OpenAPI 3.1 document generated from this code.
 
+mod alignment;
 mod audit;
 mod auth;
 mod body;
@@ -59,6 +60,8 @@ pub fn router(state: ManagementState) -> Router {
             axum::routing::post(dry_run::dry_run),
         )
         .route("/partners", get(partners::list))
+        .route("/alignment", axum::routing::post(alignment::check))
+        .route("/alignment/{id}", get(alignment::read))
         .route("/identity", get(identity::read))
         .route("/identity/credentials", axum::routing::post(identity::add))
         .route(

@@ -476,6 +476,7 @@ pub async fn start_negotiation(
         .dataset(&partner, &req.dataset)
         .await
         .map_err(|e| ApiError::BadGateway(e.to_string()))?;
+    crate::alignment::before_negotiation(&state, &req.partner, &req.dataset, &dataset).await?;
     let offer = dataset
         .get("hasPolicy")
         .and_then(Value::as_array)

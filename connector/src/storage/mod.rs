@@ -2,11 +2,13 @@
 //! serves both through sqlx's `Any` driver; only the migrations differ per backend, because DDL dialects do.
 
 mod agreements;
+mod alignment_checks;
 mod catalogue_version;
 mod data_plane;
 mod data_plane_version;
 mod dcp_claims;
 mod duties;
+mod model_jobs;
 mod outbox;
 mod policies;
 mod processes;
@@ -27,9 +29,11 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
 pub use agreements::AgreementRecord;
+pub use alignment_checks::{AlignmentSubject, StoredAlignment};
 pub(crate) use data_plane::insert_receipts;
 pub use data_plane::IssuedReceipt;
 pub use duties::DutyRecord;
+pub use model_jobs::ModelJob;
 pub use outbox::OutboxMessage;
 pub use policies::{PolicyRecord, PolicyVersion};
 pub use processes::{

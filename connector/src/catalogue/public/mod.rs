@@ -124,6 +124,15 @@ impl OpenCatalogue {
                 Ok(r) if r.discoverable => {
                     let mut record = PublicRecord::new(&r, &stamps, &self.info);
                     record.derived_from.retain(|input| index.contains(input));
+                    let method = record
+                        .described
+                        .as_mut()
+                        .and_then(|d| d.model.as_mut())
+                        .and_then(|m| m.method.as_mut());
+                    if let Some(m) = method {
+                        m.training_data.retain(|input| index.contains(input));
+                        m.validation_data.retain(|input| index.contains(input));
+                    }
                     Some(record)
                 }
                 Ok(_) => None,

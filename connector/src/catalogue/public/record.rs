@@ -3,6 +3,7 @@
 //! the store) and each authority value resolved to its IRI and label. DCAT-AP, OGC API Records and CSW are renderings
 //! of this one record, so they cannot disagree. Backend locations are not part of it.
 
+use super::super::descriptor::Described;
 use super::super::kind::{DatasetStage, ResourceKind};
 use super::super::metadata::{AccessRights, Bbox, ContactPoint};
 use super::super::resource::{Publisher, Resource, Temporal};
@@ -51,6 +52,10 @@ pub struct PublicRecord {
     pub version: Option<String>,
     pub endpoint_description: Option<String>,
     pub derived_from: Vec<String>,
+    /// The model run that produced it (`prov:wasGeneratedBy`).
+    pub generated_by: Option<String>,
+    /// What the alignment checks read: a model's descriptor, or a dataset's schema, units, CRS and resolution.
+    pub described: Option<Described>,
     pub distributions: Vec<PublicDistribution>,
     /// RFC 3339, from the store.
     pub issued: String,
@@ -114,11 +119,21 @@ impl PublicRecord {
                     label: e.label.to_string(),
                     scheme: Some(FREQUENCIES.scheme),
                 }),
-            conforms_to: r.conforms_to.clone(),
+            conforms_to: {
+                let mut standards = r.conforms_to.clone();
+                if let Some(api) = r.model.as_ref().map(|m| m.api.standard().to_string()) {
+                    if !standards.contains(&api) {
+                        standards.push(api);
+                    }
+                }
+                standards
+            },
             landing_page: r.landing_page.clone(),
             version: r.version.clone(),
             endpoint_description: r.endpoint_description.clone(),
             derived_from: r.derived_from.clone(),
+            generated_by: r.generated_by.clone(),
+            described: Described::of(r),
             distributions: r
                 .distributions
                 .iter()

@@ -21,9 +21,11 @@ use crate::dataplane::DataPlaneState;
 const CORS_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE";
 
 /// Response headers a page of an allowed origin may read besides the CORS-safelisted ones: the request id (to
-/// match the audit entry), NGSI-LD paging and context, and what a write or a range answers with.
+/// match the audit entry), NGSI-LD paging and context, what a write or a range answers with, and whether a model
+/// ran at once or as a job (`preference-applied`, with the job in `location`).
 const CORS_EXPOSED: &str =
-    "twinport-request-id, link, location, etag, content-range, ngsild-results-count";
+    "twinport-request-id, link, location, etag, content-range, ngsild-results-count, \
+     preference-applied";
 
 /// How long a browser may reuse a preflight answer; short, so removing an origin takes effect soon.
 const CORS_MAX_AGE_SECONDS: &str = "600";

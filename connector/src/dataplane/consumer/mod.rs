@@ -6,11 +6,13 @@
 //! Pushed data arrives at `/push/{consumerPid}` on the partner listener ([`push`]).
 
 mod guard;
+mod links;
 mod proxy;
 pub mod push;
 pub mod receipt_batches;
 pub mod receipts;
 mod record;
+mod references;
 
 use axum::middleware::from_fn_with_state;
 use axum::routing::any;

@@ -2,7 +2,8 @@
 //! read afresh for every request, so a suspension is refused at once and a resumed transfer's new token is used.
 //! Neither body is held in memory: the request body is handed to the HTTP client as a stream, and the response is
 //! relayed chunk by chunk through a small bounded channel (back-pressure reaches the provider) while it is
-//! digested; the receipt is checked only after the last chunk.
+//! digested; the receipt is checked only after the last chunk. A request body is digested as it goes, for receipts
+//! that cover it. Links to the provider's data address are pointed at this endpoint ([`super::links`]).
 
 use std::time::Duration;
 
@@ -18,6 +19,7 @@ use twinport_contracts::transfer::{DataAddress, TransferState};
 use super::record::{self, Access};
 use crate::contracting::transfer::PULL;
 use crate::contracting::CONSUMER;
+use crate::dataplane::processes::{LINKS_DATA_ADDRESS, LINKS_HEADER};
 use crate::dataplane::upload::{within_silence, Waited};
 use crate::dataplane::DataPlaneState;
 use crate::dataplane::{RECEIPTS_HEADER, RECEIPT_HEADER, REQUEST_ID_HEADER};
@@ -88,6 +90,12 @@ fn raw_below(path: &str) -> &str {
 }
 
 async fn forward(state: DataPlaneState, pid: String, req: Request) -> Response {
+    forward_request(state, pid, req).await
+}
+
+/// One request for transfer `pid`, as if an application had sent it: also how an execution's input given by
+/// reference to another transfer is read ([`super::references`]).
+pub(super) async fn forward_request(state: DataPlaneState, pid: String, req: Request) -> Response {
     match try_forward(state, pid, req).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
@@ -191,10 +199,29 @@ async fn try_forward(
         }
     }
     let mut upload = None;
+    // An execution's inputs may name data we hold under other agreements: judged and inlined before it goes.
+    let body = if parts.method == axum::http::Method::POST
+        && super::references::is_execution(raw_below(parts.uri.path()))
+    {
+        let whole = axum::body::to_bytes(body, super::references::MAX_INLINED)
+            .await
+            .map_err(|_| {
+                ApiError::TooLarge(format!(
+                    "an execution request is at most {} MiB",
+                    super::references::MAX_INLINED / (1024 * 1024)
+                ))
+            })?;
+        let local = local_address(&state, &parts)
+            .and_then(|a| a.split("/transfers/").next().map(str::to_string));
+        let whole = super::references::inline(&state, local.as_deref(), &transfer, whole).await?;
+        Body::from(whole)
+    } else {
+        body
+    };
     if parts.method != axum::http::Method::GET && parts.method != axum::http::Method::HEAD {
         let stream: crate::dataplane::backend::BodyStream =
             Box::pin(body.into_data_stream().map_err(std::io::Error::other));
-        let (stream, watch) = crate::dataplane::upload::watch(stream);
+        let (stream, watch) = crate::dataplane::upload::watch_digested(stream);
         upload = Some(watch);
         upstream = upstream.body(reqwest::Body::wrap_stream(stream));
     }
@@ -211,6 +238,7 @@ async fn try_forward(
         receipt_url: None,
         token,
         endpoint,
+        request_body: None,
     };
     let sent = within_silence(upstream.send(), upload.as_ref(), RESPONSE_TIMEOUT).await;
     let client_error = upload.as_ref().and_then(|w| w.client_error());
@@ -254,24 +282,56 @@ async fn try_forward(
     let batch_url = header_text(response.headers(), RECEIPTS_HEADER)
         .filter(|url| *url == format!("{}/receipts", access.endpoint));
     let status = StatusCode::from_u16(access.status).unwrap_or(StatusCode::BAD_GATEWAY);
+    let local = local_address(&state, &parts);
+    // A JSON document whose links the provider made point at the data address: pointed here instead.
+    let rewrite = header_text(response.headers(), LINKS_HEADER)
+        .is_some_and(|v| v == LINKS_DATA_ADDRESS)
+        && header_text(response.headers(), "content-type")
+            .is_some_and(|t| crate::dataplane::processes::call::is_json(&t))
+        && local.is_some();
     let mut headers = HeaderMap::new();
     for (name, value) in response.headers() {
         // Which pages may read through the local endpoint is the city's decision (the guard's CORS answers),
         // never the provider's.
-        if HOP_BY_HOP.contains(&name.as_str()) || name.as_str().starts_with("access-control-") {
+        if HOP_BY_HOP.contains(&name.as_str())
+            || name.as_str().starts_with("access-control-")
+            || name.as_str() == LINKS_HEADER
+            || (rewrite && name == reqwest::header::CONTENT_LENGTH)
+        {
             continue;
         }
+        let mut value = value.as_bytes().to_vec();
+        if name == reqwest::header::LOCATION {
+            let pointed = std::str::from_utf8(&value)
+                .ok()
+                .zip(local.as_deref())
+                .and_then(|(v, local)| super::links::location(v, &access.endpoint, local));
+            if let Some(pointed) = pointed {
+                value = pointed.into_bytes();
+            }
+        }
         if let Ok(name) = HeaderName::from_bytes(name.as_str().as_bytes()) {
-            if let Ok(value) = axum::http::HeaderValue::from_bytes(value.as_bytes()) {
+            if let Ok(value) = axum::http::HeaderValue::from_bytes(&value) {
                 headers.append(name, value);
             }
         }
     }
+    let rewriter = local
+        .filter(|_| rewrite)
+        .map(|local| super::links::Rewriter::new(&access.endpoint, &local));
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(CHANNEL_CHUNKS);
     // Tracked, so that a stop waits for the receipt check and the record after the last byte.
-    state
-        .data_plane()
-        .spawn_tracked(relay(state.clone(), access, batch_url, response, tx));
+    state.data_plane().spawn_tracked(relay(
+        state.clone(),
+        access,
+        batch_url,
+        response,
+        Relayed {
+            tx,
+            rewriter,
+            upload,
+        },
+    ));
     let stream = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
     });
@@ -288,15 +348,45 @@ async fn try_forward(
     Ok(out)
 }
 
-/// Pumps the provider's body to the application, digesting exactly the bytes the application was handed, then
-/// checks the receipt and records the access.
+/// The address of the transfer on this endpoint, as the application reached it (its `Host`, which the guard
+/// checked against `local_hosts`, and the transfer id as it wrote it), for links it can follow.
+fn local_address(state: &DataPlaneState, parts: &axum::http::request::Parts) -> Option<String> {
+    let host = parts
+        .headers
+        .get(axum::http::header::HOST)
+        .and_then(|v| v.to_str().ok())?;
+    let pid = parts
+        .uri
+        .path()
+        .strip_prefix("/transfers/")?
+        .split('/')
+        .next()
+        .filter(|p| !p.is_empty())?;
+    Some(format!("{}://{host}/transfers/{pid}", state.tls().scheme()))
+}
+
+/// Where the relayed body goes, how it is rewritten on the way, and the request body's watch (for its digest).
+struct Relayed {
+    tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
+    rewriter: Option<super::links::Rewriter>,
+    upload: Option<crate::dataplane::upload::Watch>,
+}
+
+/// Pumps the provider's body to the application, digesting exactly the bytes the provider sent (those its receipt
+/// names; links in them may reach the application pointed at this endpoint), then checks the receipt and records
+/// the access.
 async fn relay(
     state: DataPlaneState,
     mut access: Access,
     batch_url: Option<String>,
     mut response: reqwest::Response,
-    tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
+    relayed: Relayed,
 ) {
+    let Relayed {
+        tx,
+        mut rewriter,
+        upload,
+    } = relayed;
     let mut hasher = Sha256::new();
     let mut bytes = 0u64;
     let complete = loop {
@@ -311,13 +401,25 @@ async fn relay(
             Ok(Some(chunk)) => {
                 let len = chunk.len() as u64;
                 hasher.update(&chunk);
-                if tx.send(Ok(chunk)).await.is_err() {
+                let out = match rewriter.as_mut() {
+                    Some(r) => r.push(&chunk),
+                    None => chunk,
+                };
+                if !out.is_empty() && tx.send(Ok(out)).await.is_err() {
                     tracing::info!(transfer = %access.transfer.id, "the application went away mid-response");
                     break false;
                 }
                 bytes += len;
             }
-            Ok(None) => break true,
+            Ok(None) => {
+                let rest = rewriter.as_mut().map(super::links::Rewriter::finish);
+                if let Some(rest) = rest.filter(|r| !r.is_empty()) {
+                    if tx.send(Ok(rest)).await.is_err() {
+                        break false;
+                    }
+                }
+                break true;
+            }
             Err(e) => {
                 tracing::warn!(transfer = %access.transfer.id, error = %e, "the provider's body broke off");
                 let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
@@ -331,6 +433,9 @@ async fn relay(
     access.bytes = bytes;
     access.sha256 = hex::encode(hasher.finalize());
     access.complete = complete;
+    access.request_body = upload
+        .as_ref()
+        .and_then(crate::dataplane::upload::Watch::sent);
     let check = match (complete, batch_url) {
         (false, _) => None,
         (true, Some(url)) if access.request_id.is_some() => {

@@ -199,6 +199,7 @@ async fn try_receive(state: &DataPlaneState, pid: &str, req: Request) -> Result<
         receipt_url: header(&parts.headers, RECEIPT_HEADER),
         token: String::new(),
         endpoint: String::new(),
+        request_body: None,
     };
     let written = write_body(body, &partial.0, limit).await;
     let (bytes, sha256, failure) = match written {
@@ -408,6 +409,8 @@ async fn check_receipt(state: &DataPlaneState, access: &Access) -> ReceiptCheck 
         status: access.status,
         bytes: access.bytes,
         sha256: &access.sha256,
+        // The provider sent us a body; it received none from us.
+        request: receipts::Sent::Nothing,
     };
     let outcome = receipts::verify_with_partner_keys(state, &t.partner, &receipt, &expected).await;
     ReceiptCheck {

@@ -49,6 +49,19 @@ pub struct Expected<'a> {
     pub status: u16,
     pub bytes: u64,
     pub sha256: &'a str,
+    /// The request body sent, for a receipt that covers it.
+    pub request: Sent<'a>,
+}
+
+/// What the consumer knows of the request body it sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sent<'a> {
+    /// Not known here (a receipt listed again, a pushed body): a request body the receipt names is not checked.
+    Unknown,
+    /// None, or none whole: a receipt naming one does not match.
+    Nothing,
+    /// Size and SHA-256 of the body sent whole.
+    Body { bytes: u64, sha256: &'a str },
 }
 
 impl<'a> Expected<'a> {
@@ -66,6 +79,13 @@ impl<'a> Expected<'a> {
             status: access.status,
             bytes: access.bytes,
             sha256: &access.sha256,
+            request: match &access.request_body {
+                Some((bytes, sha256)) => Sent::Body {
+                    bytes: *bytes,
+                    sha256,
+                },
+                None => Sent::Nothing,
+            },
         }
     }
 }
@@ -139,6 +159,26 @@ pub fn check_fields(receipt: &SignedReceipt, expected: &Expected<'_>) -> Result<
         return Err(ReceiptError::Mismatch(
             "the provider says the body was cut short, but it arrived whole".into(),
         ));
+    }
+    // A receipt without a request body says nothing about it (the provider streamed it on unread).
+    if let Some(said) = &r.request {
+        match expected.request {
+            Sent::Unknown => {}
+            Sent::Body { bytes, sha256 }
+                if said.bytes == bytes && said.sha256.eq_ignore_ascii_case(sha256) => {}
+            Sent::Body { bytes, sha256 } => {
+                return Err(ReceiptError::Mismatch(format!(
+                    "the receipt names a request body of {} bytes with digest {}; {bytes} bytes with digest \
+                     {sha256} were sent",
+                    said.bytes, said.sha256
+                )))
+            }
+            Sent::Nothing => {
+                return Err(ReceiptError::Mismatch(
+                    "the receipt names a request body, but none was sent whole".into(),
+                ))
+            }
+        }
     }
     Ok(())
 }
@@ -385,6 +425,7 @@ pub async fn list(
                     status: stored.status,
                     bytes: stored.bytes,
                     sha256: &stored.sha256,
+                    request: Sent::Unknown,
                 };
                 match verify_with_partner_keys(state, &t.partner, r, &expected).await {
                     Ok(()) => (true, None),
@@ -429,6 +470,7 @@ mod tests {
             started_at: "2026-11-24T08:00:00Z".into(),
             finished_at: "2026-11-24T08:00:01Z".into(),
             audit_index: Some(3),
+            request: None,
         }
     }
 
@@ -444,6 +486,7 @@ mod tests {
             status: 200,
             bytes: 5,
             sha256: sha,
+            request: Sent::Nothing,
         }
     }
 
@@ -475,6 +518,40 @@ mod tests {
                 Err(ReceiptError::Mismatch(_))
             ));
         }
+
+        // A receipt covering a request body must name the one sent.
+        let mut posted = receipt();
+        posted.method = "POST".into();
+        posted.request = Some(Box::new(twinport_contracts::receipt::RequestBody {
+            bytes: 2,
+            sha256: hex::encode(Sha256::digest(b"{}")),
+            canonical_sha256: None,
+        }));
+        let posted = sign_receipt(&key, posted).unwrap();
+        let sent = hex::encode(Sha256::digest(b"{}"));
+        let mut want = expected(&sha);
+        want.method = "POST";
+        want.request = Sent::Body {
+            bytes: 2,
+            sha256: &sent,
+        };
+        check_receipt(&posted, &key.jwks(), &want).expect("the body sent");
+        let other = hex::encode(Sha256::digest(b"[]"));
+        for request in [
+            Sent::Nothing,
+            Sent::Body {
+                bytes: 2,
+                sha256: &other,
+            },
+        ] {
+            want.request = request;
+            assert!(matches!(
+                check_receipt(&posted, &key.jwks(), &want),
+                Err(ReceiptError::Mismatch(_))
+            ));
+        }
+        want.request = Sent::Unknown;
+        check_receipt(&posted, &key.jwks(), &want).expect("not checked when not known");
 
         let mut tampered = good.clone();
         tampered.receipt.bytes = 6;

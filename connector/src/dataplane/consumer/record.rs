@@ -32,6 +32,8 @@ pub struct Access {
     pub token: String,
     /// The data address endpoint the request went to.
     pub endpoint: String,
+    /// Size and SHA-256 of the request body sent, when one was sent whole.
+    pub request_body: Option<(u64, String)>,
 }
 
 pub fn now() -> String {
@@ -65,6 +67,22 @@ pub async fn record_access(state: &DataPlaneState, access: &Access, check: Optio
         "provider_transfer": t.provider_pid,
         "receipt": receipt_json,
     });
+    // Only where there is something to say, so the entries of other accesses keep their shape.
+    if let Some((bytes, sha256)) = &access.request_body {
+        details["request_bytes"] = json!(bytes);
+        details["request_sha256"] = json!(sha256);
+    }
+    // What the provider passed on to its platform (a model's inputs in RFC 8785 form), as its verified receipt
+    // states it: the same digest in both logs.
+    if let Some(canonical) = check
+        .as_ref()
+        .filter(|c| c.verified)
+        .and_then(|c| c.receipt.as_ref())
+        .and_then(|r| r.receipt.request.as_ref())
+        .and_then(|r| r.canonical_sha256.as_ref())
+    {
+        details["inputs_sha256"] = json!(canonical);
+    }
     if let Some(c) = check
         .as_ref()
         .filter(|c| !c.verified && c.receipt.is_some())

@@ -72,6 +72,17 @@ fn properties(r: &PublicRecord, ctx: &Ctx) -> Value {
     if !formats.is_empty() {
         p.insert("formats".into(), Value::Array(formats));
     }
+    // What a city checks a model or dataset against before negotiating: the model's inputs and outputs (an OGC
+    // API - Processes process description with units, CRS and time), or the data's schema, units, CRS and
+    // resolution.
+    if let Some(d) = &r.described {
+        if let Some(m) = &d.model {
+            p.insert("model".into(), json!(m));
+        }
+        if let Some(data) = &d.data {
+            p.insert("data".into(), json!(data));
+        }
+    }
     Value::Object(p)
 }
 
@@ -215,6 +226,14 @@ fn links(r: &PublicRecord, ctx: &Ctx) -> Vec<Value> {
             standard.clone(),
             None,
             Some("Conforms to"),
+        ));
+    }
+    if let Some(run) = &r.generated_by {
+        out.push(link(
+            "http://www.w3.org/ns/prov#wasGeneratedBy",
+            run.clone(),
+            None,
+            Some("Model run"),
         ));
     }
     for source in &r.derived_from {

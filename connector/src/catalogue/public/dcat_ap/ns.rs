@@ -10,6 +10,8 @@ pub const VCARD: &str = "http://www.w3.org/2006/vcard/ns#";
 pub const HYDRA: &str = "http://www.w3.org/ns/hydra/core#";
 pub const XSD: &str = "http://www.w3.org/2001/XMLSchema#";
 pub const PROV: &str = "http://www.w3.org/ns/prov#";
+/// MLDCAT-AP (machine-learning models).
+pub const IT6: &str = "http://data.europa.eu/it6/";
 pub const GSP: &str = "http://www.opengis.net/ont/geosparql#";
 pub const DCATAP: &str = "http://data.europa.eu/r5r/";
 
@@ -25,6 +27,7 @@ pub const PREFIXES: &[(&str, &str)] = &[
     ("prov", PROV),
     ("gsp", GSP),
     ("dcatap", DCATAP),
+    ("it6", IT6),
 ];
 
 /// The Dataspace Protocol 2025-1 specification, which the connector's own data service conforms to.

@@ -101,6 +101,7 @@ impl Builder {
             if let Some(l) = &licence {
                 self.link(node, &format!("{DCT}license"), l);
             }
+            self.served_model(r, node);
             return;
         }
         if let Some(f) = &r.update_frequency {
@@ -127,6 +128,27 @@ impl Builder {
                 self.date(&period, &format!("{DCAT}endDate"), end);
             }
             self.link(node, &format!("{DCT}temporal"), &period);
+        }
+        if let Some(resolution) = r
+            .described
+            .as_ref()
+            .and_then(|d| d.data.as_ref())
+            .and_then(|d| d.resolution.as_deref())
+        {
+            self.typed(
+                node,
+                &format!("{DCAT}temporalResolution"),
+                resolution,
+                &format!("{XSD}duration"),
+            );
+        }
+        if let Some(run) = r
+            .generated_by
+            .as_deref()
+            .and_then(|iri| self.try_named(iri))
+        {
+            self.class(&run, &format!("{PROV}Activity"));
+            self.link(node, &format!("{PROV}wasGeneratedBy"), &run);
         }
         for input in &r.derived_from {
             if let Some(i) = self.try_named(input) {
@@ -178,5 +200,37 @@ impl Builder {
             }
             self.link(node, &format!("{DCAT}distribution"), &dist);
         }
+    }
+
+    /// A trained model (one with training data) as MLDCAT-AP describes it: the service serves an
+    /// `it6:MachineLearningModel` trained on the catalogue entries named. Deterministic models stay services only.
+    fn served_model(&mut self, r: &PublicRecord, service: &Subject) {
+        let Some(method) = r
+            .described
+            .as_ref()
+            .and_then(|d| d.model.as_ref())
+            .and_then(|m| m.method.as_ref())
+            .filter(|m| !m.training_data.is_empty())
+        else {
+            return;
+        };
+        let model = self.named(&format!("{}#model", r.id));
+        self.class(&model, &format!("{IT6}MachineLearningModel"));
+        self.text(&model, &format!("{DCT}title"), &r.title);
+        self.text(
+            &model,
+            &format!("{DCT}identifier"),
+            &format!("{}#model", r.id),
+        );
+        self.text(&model, &format!("{DCT}description"), &method.description);
+        if let Some(v) = method.version.as_ref().or(r.version.as_ref()) {
+            self.text(&model, &format!("{DCAT}version"), v);
+        }
+        for data in &method.training_data {
+            if let Some(d) = self.try_named(data) {
+                self.link(&model, &format!("{IT6}trainedOn"), &d);
+            }
+        }
+        self.link(service, &format!("{IT6}servesModel"), &model);
     }
 }

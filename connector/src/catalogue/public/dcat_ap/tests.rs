@@ -159,3 +159,71 @@ fn every_syntax_carries_the_same_triples() {
         assert_eq!(parsed.len(), triples.len(), "{syntax:?}");
     }
 }
+
+#[test]
+fn a_trained_model_is_an_mldcat_model_and_data_facts_are_published() {
+    let info = info();
+    let stamps = Stamps {
+        created: "2026-01-02T03:04:05Z".into(),
+        updated: "2026-01-02T03:04:05Z".into(),
+    };
+    let model = parse_resource(serde_json::json!({
+        "id": "urn:ldt:sample:heat", "kind": "model-or-service", "title": "Heat model",
+        "description": "Predicts.", "discoverable": true, "themes": ["ENVI"],
+        "endpoint_description": "https://sample-city.example/heat/process.json",
+        "distributions": [{"format": "application/json", "backend": "http://models:5000"}],
+        "offers": [{"policy": "open"}],
+        "model": {"api": "ogc-api-processes",
+                  "inputs": {"t": {"schema": {"type": "number"}, "unit": "Cel"}},
+                  "outputs": {"risk": {"schema": {"type": "number"}}},
+                  "method": {"description": "Gradient boosting.", "version": "3",
+                             "training_data": ["urn:ldt:sample:traffic"]}}
+    }))
+    .unwrap();
+    let output = parse_resource(serde_json::json!({
+        "id": "urn:ldt:sample:risk", "kind": "published-output", "title": "Risk",
+        "description": "Heat risk.", "discoverable": true, "themes": ["ENVI"],
+        "generated_by": "https://twin.sample-city.example/runs/42",
+        "distributions": [{"format": "text/csv", "backend": "http://outputs/risk.csv"}],
+        "offers": [{"policy": "open"}],
+        "data": {"resolution": "P1D"}
+    }))
+    .unwrap();
+    let records = vec![
+        PublicRecord::new(&model, &stamps, &info),
+        PublicRecord::new(&output, &stamps, &info),
+    ];
+    let index = Index::default();
+    let triples = graph(&page(&info, &records, &index));
+    assert!(has(
+        &triples,
+        "<urn:ldt:sample:heat>",
+        &format!("{IT6}servesModel"),
+        "<urn:ldt:sample:heat#model>"
+    ));
+    assert!(has(
+        &triples,
+        "<urn:ldt:sample:heat#model>",
+        &format!("{IT6}trainedOn"),
+        "<urn:ldt:sample:traffic>"
+    ));
+    // The API standard the descriptor names is what the service conforms to.
+    assert!(has(
+        &triples,
+        "<urn:ldt:sample:heat>",
+        &format!("{DCT}conformsTo"),
+        "<http://www.opengis.net/spec/ogcapi-processes-1/1.0>"
+    ));
+    assert!(has(
+        &triples,
+        "<urn:ldt:sample:risk>",
+        &format!("{DCAT}temporalResolution"),
+        &format!("\"P1D\"^^<{XSD}duration>")
+    ));
+    assert!(has(
+        &triples,
+        "<urn:ldt:sample:risk>",
+        &format!("{PROV}wasGeneratedBy"),
+        "<https://twin.sample-city.example/runs/42>"
+    ));
+}

@@ -1,0 +1,119 @@
+//! What a person asks to have checked: a model's inputs against chosen datasets (one input or a whole run), or an
+//! output against the visualisation asset that will show it. Resources are ours or a partner's.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalogue::FieldError;
+
+/// A resource in our catalogue (no `partner`) or in a partner's as it publishes it to us.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceRef {
+    pub id: String,
+    /// The partner's participant id; absent for our own catalogue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner: Option<String>,
+}
+
+impl ResourceRef {
+    /// `ID` or `ID@PARTNER` as the command line writes it: split at the last `@` whose right side names a partner.
+    pub fn parse(s: &str, is_partner: impl Fn(&str) -> bool) -> ResourceRef {
+        match s.rsplit_once('@') {
+            Some((id, partner)) if !id.is_empty() && is_partner(partner) => ResourceRef {
+                id: id.to_owned(),
+                partner: Some(partner.to_owned()),
+            },
+            _ => ResourceRef {
+                id: s.to_owned(),
+                partner: None,
+            },
+        }
+    }
+
+    /// `ID` or `ID@PARTNER`, for reasons a person reads.
+    pub fn label(&self) -> String {
+        match &self.partner {
+            Some(p) => format!("{}@{p}", self.id),
+            None => self.id.clone(),
+        }
+    }
+}
+
+/// `POST /api/v1/alignment`: either `model` with `inputs` (input name → dataset), or `output` with `visualisation`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ResourceRef>,
+    /// The dataset chosen for each input; name every input to check a whole run.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub inputs: BTreeMap<String, ResourceRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<ResourceRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visualisation: Option<ResourceRef>,
+}
+
+/// Which check a valid request asks for.
+pub enum Asked<'a> {
+    Run {
+        model: &'a ResourceRef,
+        inputs: &'a BTreeMap<String, ResourceRef>,
+    },
+    Visualisation {
+        output: &'a ResourceRef,
+        visualisation: &'a ResourceRef,
+    },
+}
+
+impl CheckRequest {
+    pub fn asked(&self) -> Result<Asked<'_>, Vec<FieldError>> {
+        let problem = |field: &str, problem: &str| {
+            vec![FieldError {
+                field: field.into(),
+                problem: problem.into(),
+            }]
+        };
+        let refs = self
+            .model
+            .iter()
+            .chain(self.inputs.values())
+            .chain(self.output.iter())
+            .chain(self.visualisation.iter());
+        for r in refs {
+            if r.id.trim().is_empty() {
+                return Err(problem("id", "every resource needs an id"));
+            }
+        }
+        match (&self.model, &self.output, &self.visualisation) {
+            (Some(model), None, None) if !self.inputs.is_empty() => Ok(Asked::Run {
+                model,
+                inputs: &self.inputs,
+            }),
+            (Some(_), None, None) => Err(problem(
+                "inputs",
+                "name the dataset chosen for at least one of the model's inputs",
+            )),
+            (None, Some(output), Some(visualisation)) if self.inputs.is_empty() => {
+                Ok(Asked::Visualisation {
+                    output,
+                    visualisation,
+                })
+            }
+            (None, Some(_), None) => Err(problem(
+                "visualisation",
+                "name the visualisation asset that will show the output",
+            )),
+            (None, None, Some(_)) => Err(problem(
+                "output",
+                "name the output the visualisation asset will show",
+            )),
+            _ => Err(problem(
+                "(document)",
+                "ask either for `model` with `inputs`, or for `output` with `visualisation`",
+            )),
+        }
+    }
+}
