@@ -3,10 +3,11 @@
 //!
 //! The module tree is the architecture, in layers (the table in `docs/architecture.md`, kept by
 //! `connector/tests/layers.rs`): foundations ([`config`], validated before anything binds; [`storage`], SQLite or
-//! PostgreSQL; [`tls`]; [`telemetry`]); records and identity ([`catalogue`], [`identity`], the DSP [`client`]); the
-//! domain services ([`partners`], [`audit`], [`contracting`]); the HTTP surfaces ([`dsp`], [`dataplane`],
-//! [`management`], [`health`]); and on top the assembly ([`app`]), which builds the services and gives each surface
-//! only what it uses, and the `twinport` command ([`cli`]). Nothing imports upward.
+//! PostgreSQL; [`tls`]; [`telemetry`]; the pure alignment checks, [`align`]); records and identity ([`catalogue`],
+//! [`identity`], the DSP [`client`]); the domain services ([`partners`], [`audit`], [`contracting`],
+//! [`alignment`]); the HTTP surfaces ([`dsp`], [`dataplane`], [`management`], [`health`]); and on top the assembly
+//! ([`app`]), which builds the services and gives each surface only what it uses, and the `twinport` command
+//! ([`cli`]). Nothing imports upward.
 
 pub mod align;
 pub mod alignment;

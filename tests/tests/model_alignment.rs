@@ -374,3 +374,97 @@ async fn the_align_command_exits_by_verdict() {
 fn urlencode(s: &str) -> String {
     twinport::client::encode_segment(s)
 }
+
+#[tokio::test]
+async fn a_model_published_without_a_descriptor_is_still_held_to_the_alignment_rule() {
+    let (a, b) = city_pair_with(Storage::Sqlite, |c| c.contracts.require_alignment = true).await;
+    let mut bare = flood_model(MODEL, "http://127.0.0.1:9");
+    bare.as_object_mut().unwrap().remove("model");
+    publish(&a, bare).await;
+    let offer_id = format!("{MODEL}:offer:p-{}", MODEL.replace(':', "-"));
+    let r = b
+        .management(Method::POST, "/api/v1/negotiations")
+        .json(&json!({"partner": CITY_A, "dataset": MODEL, "offer_id": offer_id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("publishes no model descriptor"), "{body}");
+}
+
+#[tokio::test]
+async fn a_partners_offer_of_its_model_waits_for_the_operator_and_the_alignment_rule() {
+    let (a, b) = city_pair_with(Storage::Sqlite, |c| {
+        c.contracts.require_alignment = true;
+        c.contracts.accept_policy = Some("partner-use".into());
+    })
+    .await;
+    publish(&a, flood_model(MODEL, "http://127.0.0.1:9")).await;
+    let offer_id = format!("{MODEL}:offer:p-{}", MODEL.replace(':', "-"));
+    let r = a
+        .management(Method::POST, "/api/v1/negotiations/offers")
+        .json(&json!({"partner": twinport_e2e::CITY_B, "dataset": MODEL, "offer_id": offer_id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let provider_pid = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut offered = None;
+    for _ in 0..200 {
+        let list: Value = b
+            .management(Method::GET, "/api/v1/negotiations")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        offered = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["provider_pid"] == provider_pid.as_str() && n["state"] == "OFFERED")
+            .map(|n| n["id"].as_str().unwrap().to_string());
+        if offered.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let id = offered.expect("city B holds the offer, not accepted on its own");
+    let r = b
+        .management(Method::POST, &format!("/api/v1/negotiations/{id}/accept"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("twinport align"));
+}
+
+#[tokio::test]
+async fn a_dataset_checked_for_two_inputs_passes_only_if_it_fits_both() {
+    let (a, b) = city_pair_with(Storage::Sqlite, |c| c.contracts.require_alignment = true).await;
+    publish(&a, flood_model(MODEL, "http://127.0.0.1:9")).await;
+    publish(&a, rainfall(RAIN, "mm/h", "PT1H", AROUND_AMSTERDAM)).await;
+    // The rain dataset fits `rainfall` but not `terrain` (no height).
+    let (_, report) = align(
+        &b,
+        json!({"model": {"id": MODEL, "partner": CITY_A},
+               "inputs": {"rainfall": {"id": RAIN, "partner": CITY_A}, "terrain": {"id": RAIN, "partner": CITY_A}}}),
+    )
+    .await;
+    assert_eq!(report["verdict"], "misaligned", "{report:#}");
+    let offer_id = format!("{RAIN}:offer:p-{}", RAIN.replace(':', "-"));
+    for _ in 0..5 {
+        let r = b
+            .management(Method::POST, "/api/v1/negotiations")
+            .json(&json!({"partner": CITY_A, "dataset": RAIN, "offer_id": offer_id}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 409, "the worst pairing decides, every time");
+    }
+}

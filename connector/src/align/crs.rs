@@ -390,16 +390,30 @@ fn extent_part<'a>(
             format!("The model's extent cannot be read: {e}."),
         );
     }
-    let have_box = match have_crs.transform_bbox(had.bbox, &need_crs) {
-        Ok(b) => b,
-        Err(e) => {
+    if let Err(e) = have_crs.check_box(had.bbox) {
+        return (
+            Verdict::Unknown,
+            format!("The dataset's extent cannot be read: {e}."),
+        );
+    }
+    // Both ways: a world-wide box's edges (poles, antimeridian) land nowhere near a city once transformed, while
+    // the city's box transformed into the dataset's CRS lies plainly inside it. The better answer is the truer one.
+    let forward = have_crs
+        .transform_bbox(had.bbox, &need_crs)
+        .map(|b| coverage(needed.bbox, b));
+    let backward = need_crs
+        .transform_bbox(needed.bbox, &have_crs)
+        .map(|n| coverage(n, had.bbox));
+    let f = match (forward, backward) {
+        (Ok(a), Ok(b)) => a.max(b),
+        (Ok(a), Err(_)) | (Err(_), Ok(a)) => a,
+        (Err(e), Err(_)) => {
             return (
                 Verdict::Unknown,
                 format!("The dataset's extent cannot be compared: {e}."),
             )
         }
     };
-    let f = coverage(needed.bbox, have_box);
     details.insert("coverage".into(), json!(f));
     if f >= 1.0 - FULL {
         (
@@ -428,6 +442,32 @@ mod tests {
 
     fn crs(s: &str) -> Crs {
         Crs::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    #[test]
+    fn a_world_wide_dataset_covers_a_city_in_its_national_grid() {
+        let need = Need {
+            crs: Some("EPSG:28992".into()),
+            extent: Some(Extent {
+                bbox: [110_000.0, 476_000.0, 135_000.0, 492_000.0],
+                crs: "EPSG:28992".into(),
+            }),
+            ..Default::default()
+        };
+        let have = Have {
+            crs: Some("OGC:CRS84".into()),
+            extent: Some(Extent {
+                bbox: [-180.0, -90.0, 180.0, 90.0],
+                crs: "OGC:CRS84".into(),
+            }),
+            ..Default::default()
+        };
+        let f = finding(&need, &have);
+        assert_eq!(f.verdict, Verdict::Convertible, "{f:?}");
+        assert!(
+            (f.details["coverage"].as_f64().unwrap() - 1.0).abs() < 1e-9,
+            "{f:?}"
+        );
     }
 
     fn point(from: &str, to: &str, x: f64, y: f64) -> (f64, f64) {

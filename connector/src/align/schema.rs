@@ -15,6 +15,44 @@ use super::{Have, Need};
 /// `$ref` and `allOf` chains deeper than this are not followed (schemas are small; this bounds hostile input).
 const MAX_DEPTH: usize = 16;
 
+/// How many schema nodes one walk may visit. Depth alone does not bound the work: `allOf` lists of `$ref: "#"`
+/// revisit the root at every level (k parts give k^depth visits), and a partner publishes the schema.
+const MAX_STEPS: usize = 20_000;
+
+thread_local! {
+    static STEPS: std::cell::Cell<usize> = const { std::cell::Cell::new(MAX_STEPS) };
+}
+
+/// Starts a walk with a full budget.
+fn start_walk() {
+    STEPS.with(|s| s.set(MAX_STEPS));
+}
+
+/// Takes one step of the budget; `false` once it is spent.
+fn step() -> bool {
+    STEPS.with(|s| {
+        let left = s.get();
+        s.set(left.saturating_sub(1));
+        left > 0
+    })
+}
+
+/// Whether the last walk ran out of budget (its shape is then partial and must not be trusted).
+fn spent() -> bool {
+    STEPS.with(|s| s.get() == 0)
+}
+
+/// `schema`'s shape, or `Err` when it is too intricate to walk within the budget.
+fn walk(schema: &Value) -> Result<Option<Shape<'_>>, ()> {
+    start_walk();
+    let shape = shape(schema, schema, 0);
+    if spent() {
+        Err(())
+    } else {
+        Ok(shape)
+    }
+}
+
 const DRAFT_2020_12: &str = "https://json-schema.org/draft/2020-12/schema";
 const DRAFT_7: &str = "http://json-schema.org/draft-07/schema";
 
@@ -105,15 +143,15 @@ enum Shape<'a> {
 
 /// The property names of the records `schema` describes, for pairing units with properties.
 pub(crate) fn property_names(schema: Option<&Value>) -> Vec<&str> {
-    match schema.and_then(|s| shape(s, s, 0)) {
-        Some(Shape::Record(r)) => r.properties.into_keys().collect(),
+    match schema.map(walk) {
+        Some(Ok(Some(Shape::Record(r)))) => r.properties.into_keys().collect(),
         _ => Vec::new(),
     }
 }
 
 /// The record (or value) structure `schema` describes, `root` being the document its local `$ref`s point into.
 fn shape<'a>(root: &'a Value, schema: &'a Value, depth: usize) -> Option<Shape<'a>> {
-    if depth > MAX_DEPTH {
+    if depth > MAX_DEPTH || !step() {
         return None;
     }
     let obj = schema.as_object()?;
@@ -212,7 +250,7 @@ fn resolve<'a>(root: &'a Value, reference: &Value) -> Option<&'a Value> {
 }
 
 fn types(root: &Value, schema: &Value, depth: usize) -> Types {
-    if depth > MAX_DEPTH {
+    if depth > MAX_DEPTH || !step() {
         return None;
     }
     let obj = schema.as_object()?;
@@ -255,7 +293,7 @@ fn types(root: &Value, schema: &Value, depth: usize) -> Types {
 
 /// The string values a property is constrained to by `const` or `enum`.
 fn constants<'a>(root: &'a Value, schema: &'a Value, depth: usize) -> Option<Vec<&'a str>> {
-    if depth > MAX_DEPTH {
+    if depth > MAX_DEPTH || !step() {
         return None;
     }
     let obj = schema.as_object()?;
@@ -357,10 +395,22 @@ pub(super) fn finding(need: &Need, have: &Have, matcher: &Result<Matcher, String
     let Some(need_schema) = &need.schema else {
         return unknown("The model does not describe this input's schema.".into());
     };
-    let Some(need_shape) = shape(need_schema, need_schema, 0) else {
+    let too_intricate = |whose: &str| {
+        unknown(format!(
+            "The {whose} schema is too intricate to compare (more than {MAX_STEPS} steps through its references)."
+        ))
+    };
+    let Ok(need_shape) = walk(need_schema) else {
+        return too_intricate("model's");
+    };
+    let Some(need_shape) = need_shape else {
         return unknown("The model's schema does not describe the input's structure (it is not a JSON Schema object).".into());
     };
-    let have_shape = have.schema.as_ref().and_then(|s| shape(s, s, 0));
+    let have_shape = match have.schema.as_ref().map(walk) {
+        Some(Err(())) => return too_intricate("dataset's"),
+        Some(Ok(s)) => s,
+        None => None,
+    };
     if have_shape.is_none() && have.attributes.is_empty() && have.entity_type.is_none() {
         return unknown(
             "The dataset does not describe its records (no schema, attributes or entity type)."
@@ -980,5 +1030,26 @@ mod tests {
             schema_finding(&need(json!({"type": "number"})), &have(weather_input())).verdict,
             Verdict::Unknown
         );
+    }
+
+    #[test]
+    // Without the step budget this walk took hours (8 parts, depth 16): the test itself is the guard.
+    fn a_schema_that_revisits_its_root_is_cut_short_not_walked_for_hours() {
+        let parts: Vec<Value> = (0..8).map(|_| json!({"$ref": "#"})).collect();
+        let hostile = json!({"allOf": parts, "required": ["a"]});
+        let need = Need {
+            schema: Some(
+                json!({"type": "object", "required": ["a"], "properties": {"a": {"type": "number"}}}),
+            ),
+            ..Default::default()
+        };
+        let have = Have {
+            schema: Some(hostile.clone()),
+            ..Default::default()
+        };
+        let f = finding(&need, &have, &Matcher::new(None, None));
+        assert_eq!(f.verdict, Verdict::Unknown, "{f:?}");
+        assert!(f.reason.contains("too intricate"), "{}", f.reason);
+        assert!(property_names(Some(&hostile)).is_empty());
     }
 }

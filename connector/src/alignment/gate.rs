@@ -32,9 +32,28 @@ pub async fn before_negotiation(
     let store = c.store();
     let since = OffsetDateTime::now_utc().unix_timestamp()
         - i64::try_from(settings.alignment_max_age.as_secs()).unwrap_or(i64::MAX);
+    // The kind as published (`dct:type`), so a model that describes nothing is still known as a model.
+    let published_kind = dataset
+        .get("dct:type")
+        .into_iter()
+        .flat_map(|t| t.as_array().cloned().unwrap_or_else(|| vec![t.clone()]))
+        .filter_map(|t| {
+            t.get("@id")
+                .and_then(Value::as_str)
+                .or(t.as_str())
+                .and_then(ResourceKind::parse)
+        })
+        .next();
     let is_model = described
         .as_ref()
-        .is_some_and(|d| d.kind == ResourceKind::ModelOrService);
+        .map(|d| d.kind)
+        .or(published_kind)
+        .is_some_and(|k| k == ResourceKind::ModelOrService);
+    if is_model && described.as_ref().and_then(|d| d.model.as_ref()).is_none() {
+        return Err(ApiError::Conflict(format!(
+            "{dataset_id} is a model, and this connector requires a passing alignment check before it negotiates              for one; {partner} publishes no model descriptor for it, so its inputs cannot be checked"
+        )));
+    }
     let role = if is_model {
         "model"
     } else if store.ever_aligned_as(partner, dataset_id, "input").await? {

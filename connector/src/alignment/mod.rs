@@ -218,15 +218,20 @@ async fn record(c: &Contracting, report: &mut AlignmentReport) -> Result<(), Api
     event.partner = subject.and_then(|s| s.resource.partner.clone());
     report.audit_index = c.audit().append(event).await?;
 
-    let mut subjects = Vec::new();
+    // One row per resource and role, with its worst verdict: a dataset chosen for two inputs passes only if it
+    // fits both.
+    let mut covered: std::collections::BTreeMap<(String, String, String), (String, Verdict)> =
+        Default::default();
     let mut add = |checked: &Checked, role: &str, verdict: Verdict| {
-        subjects.push(AlignmentSubject {
-            partner: checked.resource.partner.clone().unwrap_or_default(),
-            resource: checked.resource.id.clone(),
-            role: role.into(),
-            digest: checked.digest.clone(),
-            verdict: verdict_name(verdict).into(),
-        })
+        let key = (
+            checked.resource.partner.clone().unwrap_or_default(),
+            checked.resource.id.clone(),
+            role.to_string(),
+        );
+        let entry = covered
+            .entry(key)
+            .or_insert_with(|| (checked.digest.clone(), verdict));
+        entry.1 = Verdict::worst([entry.1, verdict]);
     };
     if let Some(m) = &report.model {
         // A model's own verdict counts only for a fully checked run.
@@ -248,6 +253,18 @@ async fn record(c: &Contracting, report: &mut AlignmentReport) -> Result<(), Api
     for p in &report.pairings {
         add(&p.dataset, role, p.verdict);
     }
+    let subjects: Vec<AlignmentSubject> = covered
+        .into_iter()
+        .map(
+            |((partner, resource, role), (digest, verdict))| AlignmentSubject {
+                partner,
+                resource,
+                role,
+                digest,
+                verdict: verdict_name(verdict).into(),
+            },
+        )
+        .collect();
     let stored = StoredAlignment {
         id: report.id.clone(),
         checked_at: now.unix_timestamp(),

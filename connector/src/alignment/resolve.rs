@@ -53,6 +53,18 @@ pub async fn resolve(c: &Contracting, r: &ResourceRef) -> Result<Resolved, ApiEr
                     r.id
                 ))
             })?;
+            let problems = described
+                .as_ref()
+                .map(Described::problems)
+                .unwrap_or_default();
+            if !problems.is_empty() {
+                let listed: Vec<String> = problems.iter().map(ToString::to_string).collect();
+                return Err(ApiError::BadGateway(format!(
+                    "{partner_id} publishes a description of {} that does not hold, so it cannot be checked: {}",
+                    r.id,
+                    listed.join("; ")
+                )));
+            }
             if let Some(d) = described.as_ref().filter(|d| d.id != r.id) {
                 return Err(ApiError::BadGateway(format!(
                     "{partner_id} publishes, for {}, the description of {}",

@@ -62,6 +62,10 @@ fn check(args: AlignArgs) -> anyhow::Result<ExitCode> {
             args.datasets.len()
         );
     }
+    let mut seen = std::collections::BTreeSet::new();
+    if let Some(twice) = args.inputs.iter().find(|i| !seen.insert(i.as_str())) {
+        bail!("--input {twice} is given twice; name each input once, with its --dataset");
+    }
     let request = CheckRequest {
         model: args.model.as_deref().map(reference),
         inputs: args

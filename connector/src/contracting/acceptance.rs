@@ -48,6 +48,14 @@ pub async fn judge(
     let Some(id) = state.settings().accept_policy_for(partner) else {
         return Ok(None);
     };
+    if state.settings().require_alignment {
+        // Whether the offer is for a model (or a checked input) shows only in the partner's catalogue, which is
+        // read when the operator accepts: that is where the alignment rule is applied.
+        return Ok(Some(Verdict::Operator(
+            "this connector checks alignment before it agrees to a partner's model or its inputs, so offers wait              for the operator's accept"
+                .into(),
+        )));
+    }
     let Some(policy) = state.store().policy(id).await? else {
         return Ok(Some(Verdict::Operator(format!(
             "acceptance policy {id} does not exist, so no offer is accepted without the operator"

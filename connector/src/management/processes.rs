@@ -580,6 +580,28 @@ pub async fn accept(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<NegotiationView>, ApiError> {
+    // An offer a partner made for its model is held to the same alignment rule as a request we start.
+    if state.settings().require_alignment {
+        who.require(Role::Operator)?;
+        if let Some(n) = state
+            .store()
+            .negotiation(&id)
+            .await?
+            .filter(|n| n.role == crate::contracting::CONSUMER)
+        {
+            let partner = state
+                .partners()
+                .get(&n.partner)
+                .ok_or_else(|| ApiError::NotFound(format!("partner {}", n.partner)))?;
+            let dataset = state
+                .partners()
+                .client()
+                .dataset(&partner, &n.dataset)
+                .await
+                .map_err(|e| ApiError::BadGateway(e.to_string()))?;
+            crate::alignment::before_negotiation(&state, &n.partner, &n.dataset, &dataset).await?;
+        }
+    }
     negotiation_action(&state, &who, &id, "accept", &body).await
 }
 

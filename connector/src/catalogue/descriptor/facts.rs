@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::align::{self, Have, Need, Window};
 use crate::catalogue::kind::ResourceKind;
-use crate::catalogue::resource::{span, Resource, Temporal};
+use crate::catalogue::resource::{span, FieldError, Resource, Temporal};
 
 use super::{DataDescription, Extent, ModelDescriptor, Port};
 
@@ -60,6 +60,23 @@ impl Described {
             data,
             temporal: r.temporal.clone(),
         })
+    }
+
+    /// What does not hold in a description read from elsewhere (a partner's catalogue), with the checks a resource
+    /// of ours passes when it is written: an unreadable date or unit must not read as "no limit".
+    pub fn problems(&self) -> Vec<FieldError> {
+        let mut out = super::problems(self.kind, self.model.as_ref(), self.data.as_ref());
+        if let Some(t) = &self.temporal {
+            for (name, v) in [("start", &t.start), ("end", &t.end)] {
+                if v.as_deref().is_some_and(|v| span(v).is_none()) {
+                    out.push(FieldError {
+                        field: format!("temporal.{name}"),
+                        problem: "must be a date (YYYY-MM-DD) or an RFC 3339 date-time".into(),
+                    });
+                }
+            }
+        }
+        out
     }
 
     /// SHA-256 of the RFC 8785 form: which description a recorded check was made against.

@@ -351,10 +351,14 @@ async fn try_forward(
 /// The address of the transfer on this endpoint, as the application reached it (its `Host`, which the guard
 /// checked against `local_hosts`, and the transfer id as it wrote it), for links it can follow.
 fn local_address(state: &DataPlaneState, parts: &axum::http::request::Parts) -> Option<String> {
+    // HTTP/1.1 names the host in `Host`; HTTP/2 in the request target's authority.
+    let authority = parts.uri.authority().map(|a| a.as_str().to_string());
     let host = parts
         .headers
         .get(axum::http::header::HOST)
-        .and_then(|v| v.to_str().ok())?;
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or(authority)?;
     let pid = parts
         .uri
         .path()

@@ -25,10 +25,65 @@ use crate::storage::TransferRecord;
 /// The most data inlined into one execution, all references together.
 pub const MAX_INLINED: usize = 16 * 1024 * 1024;
 
-/// Whether `path` (below a transfer) is an OGC API - Processes execution.
+/// Whether `path` (below a transfer) is an OGC API - Processes execution, read as the provider reads it: segments
+/// percent-decoded, empty ones dropped (`/processes/x//%65xecution` is one too).
 pub fn is_execution(path: &str) -> bool {
-    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
-    matches!(parts.as_slice(), ["processes", id, "execution"] if !id.is_empty())
+    let parts: Vec<String> = path
+        .split('/')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            percent_encoding::percent_decode_str(p)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .collect();
+    matches!(parts.as_slice(), [p, _, e] if p == "processes" && e == "execution")
+}
+
+/// What an input's `href` is to us: one of our transfers (its id, and the path and query below it), another
+/// address of this local endpoint (refused: the model's provider must never be sent where only we can reach), or
+/// elsewhere (passed on as the application wrote it).
+#[derive(Debug, PartialEq)]
+enum Href {
+    Transfer { pid: String, below: String },
+    LocalOther,
+    Elsewhere,
+}
+
+/// Ours when it names this endpoint's port on its host or on a loopback name, however spelt.
+fn classify(href: &str, local: &url::Url) -> Href {
+    let Ok(u) = url::Url::parse(href) else {
+        return Href::Elsewhere;
+    };
+    let same_port = u.port_or_known_default() == local.port_or_known_default();
+    let host = u.host_str().unwrap_or_default().to_ascii_lowercase();
+    let loopback = matches!(host.as_str(), "localhost" | "[::1]") || host.starts_with("127.");
+    let local_host = local.host_str().map(str::to_ascii_lowercase);
+    if !same_port || !(loopback || Some(&host) == local_host.as_ref()) {
+        return Href::Elsewhere;
+    }
+    let mut segments = u.path().trim_start_matches('/').splitn(3, '/');
+    let (Some("transfers"), Some(pid)) = (segments.next(), segments.next()) else {
+        return Href::LocalOther;
+    };
+    let Ok(pid) = percent_encoding::percent_decode_str(pid).decode_utf8() else {
+        return Href::LocalOther;
+    };
+    if pid.is_empty() {
+        return Href::LocalOther;
+    }
+    let mut below = segments
+        .next()
+        .map(|rest| format!("/{rest}"))
+        .unwrap_or_default();
+    if let Some(q) = u.query() {
+        below.push('?');
+        below.push_str(q);
+    }
+    Href::Transfer {
+        pid: pid.into_owned(),
+        below,
+    }
 }
 
 /// The execution body with every input that refers to one of our transfers replaced by that transfer's data, or
@@ -40,13 +95,16 @@ pub async fn inline(
     model: &TransferRecord,
     body: Bytes,
 ) -> Result<Bytes, ApiError> {
-    let Some(local) = local else {
-        return Ok(body);
-    };
     let Ok(mut doc) = serde_json::from_slice::<Value>(&body) else {
         return Ok(body);
     };
-    let prefix = format!("{local}/transfers/");
+    // Without the application's own address (no `Host`), loopback names on our port still count as ours.
+    let Some(local) = local
+        .and_then(|l| url::Url::parse(l).ok())
+        .or_else(|| url::Url::parse("http://127.0.0.1/").ok())
+    else {
+        return Ok(body);
+    };
     let mut references = Vec::new();
     if let Some(inputs) = doc.get("inputs").and_then(Value::as_object) {
         for (name, value) in inputs {
@@ -59,10 +117,18 @@ pub async fn inline(
                 v => vec![(None, v)],
             };
             for (i, v) in values {
-                if let Some(href) = v.get("href").and_then(Value::as_str) {
-                    if let Some(below) = href.strip_prefix(&prefix) {
-                        references.push((name.clone(), i, below.to_string()));
+                let Some(href) = v.get("href").and_then(Value::as_str) else {
+                    continue;
+                };
+                match classify(href, &local) {
+                    Href::Transfer { pid, below } => references.push((name.clone(), i, pid, below)),
+                    Href::LocalOther => {
+                        return Err(ApiError::Malformed(format!(
+                            "input {name}: its href names this connector's local endpoint but no transfer \
+                             (/transfers/{{id}}), which the model's provider could not reach"
+                        )))
                     }
+                    Href::Elsewhere => {}
                 }
             }
         }
@@ -70,39 +136,36 @@ pub async fn inline(
     if references.is_empty() {
         return Ok(body);
     }
-    let mut inlined = 0usize;
-    for (name, index, below) in references {
-        let (pid, path) = match below.split_once('/') {
-            Some((pid, path)) => (pid.to_string(), format!("/{path}")),
-            None => (below.clone(), String::new()),
-        };
-        let pid = percent_encoding::percent_decode_str(&pid)
-            .decode_utf8()
-            .map_err(|_| {
-                ApiError::Malformed(format!(
-                    "input {name}: the transfer id in its href is not UTF-8"
-                ))
-            })?
-            .into_owned();
+    let mut size = body.len();
+    for (name, index, pid, below) in references {
         if pid == model.id {
             return Err(ApiError::Malformed(format!(
                 "input {name} refers to the model's own transfer, not to data"
             )));
         }
         permitted(state, &name, &pid, model).await?;
-        let value = read(state, &name, &pid, &path, MAX_INLINED - inlined).await?;
-        inlined += value.1;
+        let (value, bytes) =
+            read(state, &name, &pid, &below, MAX_INLINED.saturating_sub(size)).await?;
+        size += bytes;
         let slot = match index {
             Some(i) => doc.pointer_mut(&format!("/inputs/{}/{i}", escape(&name))),
             None => doc.pointer_mut(&format!("/inputs/{}", escape(&name))),
         };
         if let Some(slot) = slot {
-            *slot = value.0;
+            *slot = value;
         }
     }
-    serde_json::to_vec(&doc)
-        .map(Bytes::from)
-        .map_err(|e| ApiError::Internal(format!("execution body: {e}")))
+    let out =
+        serde_json::to_vec(&doc).map_err(|e| ApiError::Internal(format!("execution body: {e}")))?;
+    // The provider takes at most this much; escaped text grows, so the limit is checked on what would be sent.
+    if out.len() > MAX_INLINED {
+        return Err(ApiError::TooLarge(format!(
+            "the execution with its inputs inlined is {} bytes; at most {} MiB may be sent",
+            out.len(),
+            MAX_INLINED / (1024 * 1024)
+        )));
+    }
+    Ok(Bytes::from(out))
 }
 
 /// Asks the agreement of transfer `pid` whether its data may go to the model's provider; records the answer.
@@ -274,13 +337,48 @@ fn escape(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::is_execution;
+    use super::{classify, is_execution, Href};
+
+    #[test]
+    fn hrefs_are_ours_by_host_and_port_whatever_their_spelling() {
+        let local = url::Url::parse("http://127.0.0.1:8082").unwrap();
+        let t = |pid: &str, below: &str| Href::Transfer {
+            pid: pid.into(),
+            below: below.into(),
+        };
+        assert_eq!(
+            classify("http://127.0.0.1:8082/transfers/urn%3Auuid%3A1", &local),
+            t("urn:uuid:1", "")
+        );
+        assert_eq!(
+            classify("http://LOCALHOST:8082/transfers/x/a/b?c=1", &local),
+            t("x", "/a/b?c=1")
+        );
+        assert_eq!(
+            classify("http://localhost:8082/other", &local),
+            Href::LocalOther
+        );
+        assert_eq!(
+            classify("http://127.0.0.1:8082/transfers/", &local),
+            Href::LocalOther
+        );
+        assert_eq!(
+            classify("http://127.0.0.1:9999/transfers/x", &local),
+            Href::Elsewhere
+        );
+        assert_eq!(
+            classify("https://data.example/rain.json", &local),
+            Href::Elsewhere
+        );
+        assert_eq!(classify("not a url", &local), Href::Elsewhere);
+    }
 
     #[test]
     fn only_an_execution_path_takes_references() {
+        assert!(is_execution("/processes/x//%65xecution"));
         assert!(is_execution("/processes/flood/execution"));
         assert!(is_execution("processes/flood/execution/"));
-        assert!(!is_execution("/processes//execution"));
+        assert!(!is_execution("/processes/execution"));
         assert!(!is_execution("/processes/flood"));
         assert!(!is_execution("/jobs/1/results"));
     }
