@@ -468,12 +468,11 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
         ),
     ];
     let mut background = Vec::new();
-    if tls.has_certificates() {
-        background.push(crate::tls::spawn_reload_on_sighup(
-            tls.clone(),
-            stopped.clone(),
-        ));
-    }
+    // Always listened for: SIGHUP's default action ends the process, and operators send it to reload.
+    background.push(crate::tls::spawn_reload_on_sighup(
+        tls.clone(),
+        stopped.clone(),
+    ));
     if let Some(interval) = state.config().audit_witness_interval {
         background.push(crate::audit::witness::spawn_periodic(
             contracting.partner_logs().clone(),

@@ -8,7 +8,8 @@ use tokio::task::JoinHandle;
 
 use super::Tls;
 
-/// Reloads `tls` on every SIGHUP until `stopped` turns true.
+/// Reloads `tls` on every SIGHUP until `stopped` turns true. Spawned for every connector, with TLS or without:
+/// while no handler is installed, SIGHUP's default action ends the process (exit 129, nothing logged).
 pub fn spawn_reload_on_sighup(tls: Arc<Tls>, mut stopped: watch::Receiver<bool>) -> JoinHandle<()> {
     tokio::spawn(async move {
         #[cfg(unix)]
@@ -42,6 +43,10 @@ pub fn spawn_reload_on_sighup(tls: Arc<Tls>, mut stopped: watch::Receiver<bool>)
 
 /// Reloads and says how it went; the result is for callers that report it elsewhere.
 pub fn reload_and_log(tls: &Tls) -> bool {
+    if !tls.has_certificates() {
+        tracing::info!("SIGHUP received: no [tls] certificates to reload");
+        return true;
+    }
     match tls.reload() {
         Ok(Some(fingerprint)) => {
             tracing::info!(%fingerprint, "TLS certificate reloaded");
