@@ -146,3 +146,35 @@ fn http_get(port: u16, path: &str) -> std::io::Result<String> {
         Err(std::io::Error::other(out))
     }
 }
+
+#[test]
+fn audit_verify_with_a_wrong_storage_url_creates_no_database_and_raises_no_false_alarm() {
+    let dir = tempfile::tempdir().unwrap();
+    let city = dir.path().join("city");
+    let out = twinport().args(["init"]).arg(&city).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let missing = dir.path().join("elsewhere/twinport.db");
+    for command in [
+        &["audit", "verify", "--config"][..],
+        &["audit", "query", "--config"][..],
+    ] {
+        let out = twinport()
+            .args(command)
+            .arg(city.join("twinport.toml"))
+            .env(
+                "TWINPORT_STORAGE_URL",
+                format!("sqlite://{}", missing.display()),
+            )
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("no database at"), "{stderr}");
+        assert!(
+            !missing.exists(),
+            "a read-only command created {}",
+            missing.display()
+        );
+        assert!(!missing.parent().unwrap().exists());
+    }
+}

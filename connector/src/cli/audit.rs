@@ -201,8 +201,20 @@ pub fn run(command: AuditCommand) -> anyhow::Result<()> {
     })
 }
 
+/// The store of an existing connector. These commands read a log; they never create a database, which would
+/// make a wrong `storage_url` look like a log that was emptied (a false tamper alarm).
 async fn open(config: &Path) -> anyhow::Result<(Store, Config)> {
     let cfg = Config::load(config)?;
+    if let Some(file) = crate::storage::sqlite_file(&cfg.storage_url) {
+        if !file.exists() {
+            bail!(
+                "no database at {} (storage_url {}): the audit commands read an existing connector's log and never \
+                 create one; check storage_url, or run the command where the connector's data directory is",
+                file.display(),
+                cfg.storage_url
+            );
+        }
+    }
     let store = Store::connect(&cfg.storage_url).await?;
     Ok((store, cfg))
 }

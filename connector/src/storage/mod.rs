@@ -201,13 +201,25 @@ pub async fn new_postgres_schema(base: &str, prefix: &str) -> Result<String, Sto
 }
 
 /// Makes sure the SQLite file's directory exists and asks sqlx to create the file if missing.
-fn prepare_sqlite(url: &str) -> Result<String, StorageError> {
+/// The file an SQLite storage URL names (`None` for another backend or an in-memory database).
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    if !url.starts_with("sqlite:") {
+        return None;
+    }
+    let (path, _) = sqlite_parts(url);
+    (path != ":memory:").then(|| std::path::PathBuf::from(path))
+}
+
+fn sqlite_parts(url: &str) -> (&str, Option<&str>) {
     let rest = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
-    let (path, query) = rest
-        .split_once('?')
-        .map_or((rest, None), |(p, q)| (p, Some(q)));
+    rest.split_once('?')
+        .map_or((rest, None), |(p, q)| (p, Some(q)))
+}
+
+fn prepare_sqlite(url: &str) -> Result<String, StorageError> {
+    let (path, query) = sqlite_parts(url);
     if path != ":memory:" {
         if let Some(dir) = std::path::Path::new(path)
             .parent()
