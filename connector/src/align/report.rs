@@ -48,6 +48,14 @@ impl Verdict {
             Verdict::Unknown => "unknown",
         }
     }
+
+    /// The verdict [`Verdict::as_str`] wrote; anything else reads as unknown, which never passes.
+    pub fn parse(s: &str) -> Verdict {
+        [Verdict::Aligned, Verdict::Convertible, Verdict::Misaligned]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .unwrap_or(Verdict::Unknown)
+    }
 }
 
 /// What is compared.
@@ -62,6 +70,18 @@ pub enum Dimension {
     Space,
     /// Time resolution and temporal coverage.
     Time,
+}
+
+impl Dimension {
+    /// The lowercase word used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dimension::Schema => "schema",
+            Dimension::Units => "units",
+            Dimension::Space => "space",
+            Dimension::Time => "time",
+        }
+    }
 }
 
 /// One dimension's verdict with its reason.

@@ -86,7 +86,7 @@ pub async fn before_negotiation(
             "{what}; {partner} has changed its description since the last alignment check, so that check no \
              longer counts. Run it again: {run}"
         ),
-        Some((id, s)) if !passes(parse_verdict(&s.verdict)) => format!(
+        Some((id, s)) if !passes(Verdict::parse(&s.verdict)) => format!(
             "{what}, and the last alignment check ({id}) found it {}: see GET /api/v1/alignment/{id} for the \
              reasons, then check again with other data: {run}",
             s.verdict
@@ -94,13 +94,4 @@ pub async fn before_negotiation(
         Some(_) => return Ok(()),
     };
     Err(ApiError::Conflict(refusal))
-}
-
-fn parse_verdict(s: &str) -> Verdict {
-    match s {
-        "aligned" => Verdict::Aligned,
-        "convertible" => Verdict::Convertible,
-        "misaligned" => Verdict::Misaligned,
-        _ => Verdict::Unknown,
-    }
 }

@@ -197,7 +197,7 @@ async fn record(c: &Contracting, report: &mut AlignmentReport) -> Result<(), Api
             let dimensions: serde_json::Map<String, serde_json::Value> = p
                 .findings
                 .iter()
-                .map(|f| (dimension_name(f.dimension).to_owned(), json!(f.verdict)))
+                .map(|f| (f.dimension.as_str().to_owned(), json!(f.verdict)))
                 .collect();
             json!({"input": p.input, "dataset": side(&p.dataset), "verdict": p.verdict, "dimensions": dimensions})
         })
@@ -261,7 +261,7 @@ async fn record(c: &Contracting, report: &mut AlignmentReport) -> Result<(), Api
                 resource,
                 role,
                 digest,
-                verdict: verdict_name(verdict).into(),
+                verdict: verdict.as_str().into(),
             },
         )
         .collect();
@@ -269,28 +269,10 @@ async fn record(c: &Contracting, report: &mut AlignmentReport) -> Result<(), Api
         id: report.id.clone(),
         checked_at: now.unix_timestamp(),
         audit_index: i64::try_from(report.audit_index).unwrap_or(i64::MAX),
-        verdict: verdict_name(report.verdict).into(),
+        verdict: report.verdict.as_str().into(),
         report: serde_json::to_string(report)
             .map_err(|e| ApiError::Internal(format!("alignment report: {e}")))?,
     };
     c.store().put_alignment(&stored, &subjects).await?;
     Ok(())
-}
-
-fn dimension_name(d: Dimension) -> &'static str {
-    match d {
-        Dimension::Schema => "schema",
-        Dimension::Units => "units",
-        Dimension::Space => "space",
-        Dimension::Time => "time",
-    }
-}
-
-pub fn verdict_name(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Aligned => "aligned",
-        Verdict::Convertible => "convertible",
-        Verdict::Misaligned => "misaligned",
-        Verdict::Unknown => "unknown",
-    }
 }

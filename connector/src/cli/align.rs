@@ -178,7 +178,7 @@ pub fn render(r: &AlignmentReport) -> String {
     }
     out.push_str(&format!(
         "verdict: {}   (check {}, audit log entry {})\n",
-        crate::alignment::verdict_name(r.verdict),
+        r.verdict.as_str(),
         r.id,
         r.audit_index
     ));
@@ -199,13 +199,10 @@ fn pairing(p: &Pairing) -> String {
         ),
     };
     for f in &p.findings {
-        let dimension = serde_json::to_value(f.dimension)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
+        let dimension = f.dimension.as_str();
         out.push_str(&format!(
             "  {dimension:<7} {:<12} {}\n",
-            crate::alignment::verdict_name(f.verdict),
+            f.verdict.as_str(),
             f.reason
         ));
     }
