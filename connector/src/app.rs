@@ -3,6 +3,8 @@
 //! fail on configuration fails here, before a port is bound; `start` returns a handle for tests and the CLI, and
 //! nothing below this module imports it.
 
+mod reload;
+
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -29,6 +31,8 @@ use crate::telemetry::Telemetry;
 use crate::tls::{ListenerRole, Tls, TlsListener};
 use crate::{client, dsp, health, management};
 
+pub use reload::{ApiPartners, ReloadReport, RELOAD_SUBJECT};
+
 /// The assembled connector's services, for the CLI and the tests; cheap to clone. The servers get only the parts
 /// their surfaces use (see [`start`]); nothing below the assembly sees this type.
 #[derive(Clone)]
@@ -40,6 +44,10 @@ struct Inner {
     data_plane: DataPlaneState,
     tls: Arc<Tls>,
     telemetry: Telemetry,
+    /// The file a reload reads again; `None` when started from a config value alone.
+    config_path: Option<std::path::PathBuf>,
+    /// Reloads run one at a time.
+    reloading: tokio::sync::Mutex<()>,
 }
 
 impl AppState {
@@ -196,6 +204,16 @@ impl RunningConnector {
         format!("{}://{}", self.state.tls().scheme(), self.local_addr)
     }
 
+    /// Reads the config file again and applies it, as SIGHUP does (see [`reload`]).
+    pub async fn reload(&self) -> ReloadReport {
+        reload::reload(&self.state).await
+    }
+
+    /// Applies `config` as a reload of the file would (tests build it from the file with their own overrides).
+    pub async fn reload_with(&self, config: Config) -> ReloadReport {
+        reload::reload_with(&self.state, config).await
+    }
+
     /// Stops accepting, lets in-flight requests finish for up to `shutdown_drain_seconds` (then ends the
     /// connections still open), waits for the data plane's records, and closes storage.
     pub async fn stop(self) {
@@ -239,8 +257,23 @@ impl RunningConnector {
     }
 }
 
-/// Starts a connector from a validated config.
+/// Starts a connector from a validated config; SIGHUP then reloads its certificates only.
 pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
+    start_with(config, None).await
+}
+
+/// Starts a connector from the config read from `path`, which SIGHUP reads again.
+pub async fn start_from_file(
+    config: Config,
+    path: std::path::PathBuf,
+) -> Result<RunningConnector, StartError> {
+    start_with(config, Some(path)).await
+}
+
+async fn start_with(
+    config: Config,
+    config_path: Option<std::path::PathBuf>,
+) -> Result<RunningConnector, StartError> {
     let mut identity = LocalIdentity::load(&config.participant_id, &config.signing_key_path)?;
     // Our own credentials are read before any port is bound: one that is not ours stops the start.
     let wallet = match &config.dcp {
@@ -390,6 +423,9 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
         },
     );
     contracting.on_push_started(data_plane.push_starter());
+    crate::dataplane::consumer::renewal::spawn(&data_plane);
+    // After the config file's partners, which win over a stored partner of the same id.
+    reload::sync_api_partners(&contracting, true).await?;
     let access = Access::new(config.management_token.clone(), oidc);
     let catalogue_loaded = Arc::new(AtomicBool::new(true));
 
@@ -439,6 +475,8 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
         data_plane,
         tls: tls.clone(),
         telemetry,
+        config_path,
+        reloading: Default::default(),
     }));
     let connections = Connections::default();
     let servers = vec![
@@ -469,10 +507,13 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
     ];
     let mut background = Vec::new();
     // Always listened for: SIGHUP's default action ends the process, and operators send it to reload.
-    background.push(crate::tls::spawn_reload_on_sighup(
-        tls.clone(),
-        stopped.clone(),
-    ));
+    background.push(reload::spawn_on_sighup(state.clone(), stopped.clone()));
+    if store.backend() == crate::storage::Backend::Postgres {
+        background.push(reload::spawn_api_partner_sync(
+            contracting.clone(),
+            stopped.clone(),
+        ));
+    }
     if let Some(interval) = state.config().audit_witness_interval {
         background.push(crate::audit::witness::spawn_periodic(
             contracting.partner_logs().clone(),
@@ -482,7 +523,17 @@ pub async fn start(config: Config) -> Result<RunningConnector, StartError> {
     }
     // Messages queued before a restart go out now.
     background.push(outbox::spawn(contracting, stopped));
-    tracing::info!(dsp = %dsp_addr, management = %management_addr, participant = state.participant_id(), "twinport started");
+    crate::telemetry::startup::Started {
+        participant: state.participant_id(),
+        scheme: tls.scheme(),
+        public: dsp_addr,
+        dsp_path: crate::paths::DSP_PATH,
+        data_path: crate::paths::DATA_PATH,
+        management: management_addr,
+        local: local_addr,
+        storage_url: &state.config().storage_url,
+    }
+    .log();
     Ok(RunningConnector {
         dsp_addr,
         management_addr,

@@ -38,6 +38,16 @@ pub enum ClientError {
     Token(String),
 }
 
+impl ClientError {
+    /// The HTTP status the partner answered with, when it answered with an error.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ClientError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct DspClient {
     identity: LocalIdentity,

@@ -17,6 +17,9 @@ const PROBLEM_BASE: &str = "https://w3id.org/twinport/problems/";
 pub enum ApiError {
     #[error("malformed request: {0}")]
     Malformed(String),
+    /// Query parameters an operation does not take, or values it cannot use; each named in `errors`.
+    #[error("bad query parameters: {}", names(.0))]
+    Query(Vec<FieldError>),
     #[error("invalid {what}")]
     Validation {
         what: String,
@@ -68,6 +71,11 @@ impl ApiError {
                 "malformed-request",
                 "Malformed request",
             ),
+            ApiError::Query(_) => (
+                StatusCode::BAD_REQUEST,
+                "query-parameter",
+                "Bad query parameter",
+            ),
             ApiError::Validation { .. } => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "validation",
@@ -107,9 +115,15 @@ impl ApiError {
                 "uri-too-long",
                 "Request target too long",
             ),
+            // The router's own refusals get the type their status means, so a client tells a wrong method or an
+            // unknown route (a trailing slash included) from any other refusal.
             ApiError::Rejected { status, .. } => (
                 *status,
-                "rejected",
+                match *status {
+                    StatusCode::METHOD_NOT_ALLOWED => "method-not-allowed",
+                    StatusCode::NOT_FOUND => "not-found",
+                    _ => "rejected",
+                },
                 status.canonical_reason().unwrap_or("Request refused"),
             ),
         }
@@ -121,6 +135,7 @@ impl ApiError {
             ApiError::Validation { what, errors } => {
                 (Some(format!("invalid {what}")), errors.clone())
             }
+            ApiError::Query(errors) => (Some(self.to_string()), errors.clone()),
             // Internal detail stays in the log.
             ApiError::Internal(_) => (
                 Some("see the connector log for details".to_string()),
@@ -162,6 +177,15 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// The fields of `errors`, for a detail line.
+fn names(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| e.field.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl From<StorageError> for ApiError {

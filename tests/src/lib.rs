@@ -715,15 +715,7 @@ pub async fn pull_transfer_offered(
         .unwrap();
     let address = &started["data_address"];
     let endpoint = address["endpoint"].as_str().unwrap().to_string();
-    let token = address["endpointProperties"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "authorization")
-        .unwrap()["value"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = pull_token(b, &tid).await;
     let provider = a
         .running
         .state
@@ -832,17 +824,17 @@ pub async fn city_pair_backed_with(
     start_pair(storage, backend, inline_partners, &tweak).await
 }
 
-/// The bearer token in a data address (its `authorization` endpoint property).
-pub fn address_token(address: &Option<serde_json::Value>) -> String {
-    address.as_ref().expect("a data address")["endpointProperties"]
-        .as_array()
-        .expect("endpoint properties")
-        .iter()
-        .find(|p| p["name"] == "authorization")
-        .expect("an authorization property")["value"]
-        .as_str()
-        .expect("text")
-        .to_string()
+/// The live pull token of `city`'s consumer transfer `transfer`, as its data plane keeps it (apart from the data
+/// address, which shows no token).
+pub async fn pull_token(city: &City, transfer: &str) -> String {
+    city.running
+        .state
+        .store()
+        .pull_token(transfer)
+        .await
+        .expect("pull tokens read")
+        .expect("the transfer has a pull token")
+        .token
 }
 
 /// The first of `city`'s transfers that `which` picks.

@@ -15,8 +15,8 @@ use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use twinport_e2e::{
     access_receipts_received, city_pair_backed, city_pair_backed_with, data_access, data_accesses,
-    provider_negotiation, request_id, start_negotiation, stop_and_reopen, wait_for_state, City,
-    StoppedCity, Storage, CITY_A,
+    provider_negotiation, pull_token, request_id, start_negotiation, stop_and_reopen,
+    wait_for_state, City, StoppedCity, Storage, CITY_A,
 };
 
 const TRAFFIC: &str = "urn:ldt:sample-city:traffic-counts";
@@ -260,7 +260,7 @@ async fn suspension_is_refused_locally_and_a_resumed_transfer_uses_the_new_token
         .await
         .unwrap()
         .unwrap();
-    let old_token = token_of(&first.data_address);
+    let old_token = pull_token(&b, &first.id).await;
 
     // The provider suspends: B is told, and its local endpoint refuses without asking A.
     let r = a
@@ -309,7 +309,7 @@ async fn suspension_is_refused_locally_and_a_resumed_transfer_uses_the_new_token
         .await
         .unwrap()
         .unwrap();
-    let new_token = token_of(&resumed.data_address);
+    let new_token = pull_token(&b, &resumed.id).await;
     assert_ne!(old_token, new_token);
     let endpoint = resumed.data_address.as_ref().unwrap()["endpoint"]
         .as_str()
@@ -352,10 +352,6 @@ async fn suspension_is_refused_locally_and_a_resumed_transfer_uses_the_new_token
     // Failures without a receipt are in the log, not in the receipt list.
     assert_eq!(receipts(&b, &tid, 1).await.len(), 1);
     b.running.stop().await;
-}
-
-fn token_of(address: &Option<Value>) -> String {
-    twinport_e2e::address_token(address)
 }
 
 #[tokio::test]
@@ -539,16 +535,7 @@ async fn a_transfer_the_consumer_resumes_itself_gets_the_new_token() {
     let (platform, _platform_task) = start_platform().await;
     let (a, b) = city_pair_backed(Storage::Sqlite, &platform).await;
     let (tid, _provider_tid) = started_transfer(&a, &b).await;
-    let old_token = token_of(
-        &b.running
-            .state
-            .store()
-            .transfer(&tid)
-            .await
-            .unwrap()
-            .unwrap()
-            .data_address,
-    );
+    let old_token = pull_token(&b, &tid).await;
     for (action, state) in [("suspend", "SUSPENDED"), ("resume", "STARTED")] {
         let r = b
             .management(Method::POST, &format!("/api/v1/transfers/{tid}/{action}"))
@@ -561,15 +548,7 @@ async fn a_transfer_the_consumer_resumes_itself_gets_the_new_token() {
     }
     let deadline = std::time::Instant::now() + T;
     let new_token = loop {
-        let t = b
-            .running
-            .state
-            .store()
-            .transfer(&tid)
-            .await
-            .unwrap()
-            .unwrap();
-        let token = token_of(&t.data_address);
+        let token = pull_token(&b, &tid).await;
         if token != old_token {
             break token;
         }

@@ -1,6 +1,8 @@
 //! Operations telemetry between two real connectors: after a negotiation, each one's `/metrics` parses as strict
 //! Prometheus/OpenMetrics text and shows its DSP requests by route template and status, policy decisions,
-//! negotiations by state and the audit log; `telemetry.metrics_token` closes the page; and with an in-process
+//! negotiations by state and the audit log; `telemetry.metrics_token` closes the page; the page is served in both
+//! exposition formats by `Accept`, with HELP on every family, the `process_*` metrics and the build's commit, and
+//! both pass promtool (when `TWINPORT_PROMTOOL` names it, as `.ci/setup-promtool.sh` sets); and with an in-process
 //! OTLP/HTTP collector, the provider's server span continues the trace the consumer's outgoing call started.
 
 use std::collections::BTreeMap;
@@ -365,6 +367,217 @@ async fn a_metrics_token_closes_the_page() {
         .unwrap();
     assert_eq!(r.status(), 200);
     parse_exposition(&r.text().await.unwrap()).unwrap();
+}
+
+/// The page as answered for `accept`: (Content-Type, body).
+async fn scrape_raw(city: &City, accept: Option<&str>) -> (String, String) {
+    let mut request =
+        reqwest::Client::new().get(format!("{}/metrics", city.running.management_url()));
+    if let Some(accept) = accept {
+        request = request.header("accept", accept);
+    }
+    let r = request.send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let content_type = r.headers()["content-type"].to_str().unwrap().to_string();
+    (content_type, r.text().await.unwrap())
+}
+
+/// The Prometheus text format 0.0.4: the OpenMetrics grammar of sample lines, no `# EOF` or `# UNIT`, and only
+/// the types 0.0.4 knows.
+fn parse_text_format(text: &str) -> Result<Vec<Sample>, String> {
+    for line in text.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            return Err(format!("OpenMetrics-only line in 0.0.4 text: {line:?}"));
+        }
+        if let Some(kind) = line
+            .strip_prefix("# TYPE ")
+            .and_then(|rest| rest.split(' ').nth(1))
+        {
+            if !matches!(
+                kind,
+                "counter" | "gauge" | "histogram" | "summary" | "untyped"
+            ) {
+                return Err(format!("type {kind} is not in 0.0.4: {line:?}"));
+            }
+        }
+    }
+    parse_exposition(&format!("{text}# EOF"))
+}
+
+/// The family a 0.0.4 sample belongs to, as a 0.0.4 reader (promtool's) finds it: the sample's own name, or a
+/// histogram's name without `_bucket`, `_sum` or `_count`.
+fn family_of<'a>(name: &'a str, histograms: &[&str]) -> &'a str {
+    for suffix in ["_bucket", "_sum", "_count"] {
+        if let Some(base) = name.strip_suffix(suffix) {
+            if histograms.contains(&base) {
+                return base;
+            }
+        }
+    }
+    name
+}
+
+fn metadata_names<'a>(text: &'a str, keyword: &str) -> Vec<&'a str> {
+    let prefix = format!("# {keyword} ");
+    text.lines()
+        .filter_map(|l| l.strip_prefix(prefix.as_str()))
+        .filter_map(|rest| rest.split(' ').next())
+        .collect()
+}
+
+#[tokio::test]
+async fn both_formats_carry_help_process_metrics_and_the_commit_and_pass_promtool() {
+    let (a, b) = city_pair(Storage::Sqlite).await;
+    // Traffic, so the counter families have samples.
+    let id = start_negotiation(&b, CITY_A, TRAFFIC, TRAFFIC_OFFER, None).await;
+    wait_for_state(&b, &id, "FINALIZED", T).await;
+
+    let (om_type, om) = scrape_raw(&a, None).await;
+    assert!(
+        om_type.starts_with("application/openmetrics-text; version=1.0.0"),
+        "{om_type}"
+    );
+    let (asked_type, _) = scrape_raw(&a, Some("application/openmetrics-text; version=1.0.0")).await;
+    assert_eq!(asked_type, om_type);
+    // What Prometheus sends by default still gets OpenMetrics.
+    let (prometheus_type, _) = scrape_raw(
+        &a,
+        Some("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"),
+    )
+    .await;
+    assert_eq!(prometheus_type, om_type);
+    let (text_type, text) = scrape_raw(&a, Some("text/plain;version=0.0.4")).await;
+    assert_eq!(text_type, "text/plain; version=0.0.4; charset=utf-8");
+
+    let om_samples = parse_exposition(&om).unwrap_or_else(|e| panic!("{e}\n{om}"));
+    let text_samples = parse_text_format(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert!(
+        text.contains("# TYPE twinport_http_requests_total counter\n")
+            && text.contains("# TYPE twinport_policy_decisions_total counter\n"),
+        "{text}"
+    );
+    // Every sample in the 0.0.4 text has HELP and TYPE for its family, which is what promtool checks first.
+    let helps = metadata_names(&text, "HELP");
+    let types = metadata_names(&text, "TYPE");
+    let histograms: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|r| r.strip_suffix(" histogram"))
+        .collect();
+    for s in &text_samples {
+        let family = family_of(&s.name, &histograms);
+        assert!(
+            helps.contains(&family) && types.contains(&family),
+            "{} has no HELP/TYPE\n{text}",
+            s.name
+        );
+    }
+
+    let commit = twinport::telemetry::COMMIT;
+    assert!(!commit.is_empty());
+    for samples in [&om_samples, &text_samples] {
+        assert_eq!(
+            total(
+                samples,
+                "twinport_build_info",
+                &[("version", env!("CARGO_PKG_VERSION")), ("commit", commit)]
+            ),
+            1.0
+        );
+        assert!(total(samples, REQUESTS, &[]) >= 1.0);
+        if cfg!(target_os = "linux") {
+            for name in [
+                "process_cpu_seconds_total",
+                "process_resident_memory_bytes",
+                "process_virtual_memory_bytes",
+                "process_open_fds",
+                "process_start_time_seconds",
+            ] {
+                assert!(total(samples, name, &[]) > 0.0, "{name}");
+            }
+            assert!(samples.iter().any(|s| s.name == "process_max_fds"));
+        }
+    }
+
+    let Ok(promtool) = std::env::var("TWINPORT_PROMTOOL") else {
+        println!("skipped: promtool (TWINPORT_PROMTOOL is not set; .ci/setup-promtool.sh sets it)");
+        return;
+    };
+    // The 0.0.4 text passes promtool's linter without a single finding.
+    let (ok, findings) = promtool_check_metrics(&promtool, &text);
+    assert!(
+        ok && findings.trim().is_empty(),
+        "promtool check metrics: {findings}\n{text}"
+    );
+    // promtool's linter reads 0.0.4 only: in OpenMetrics a counter's family is named without `_total`, so it reports
+    // each counter's samples as lacking HELP. That, and nothing else, is what it may say of the OpenMetrics page.
+    let (_, findings) = promtool_check_metrics(&promtool, &om);
+    let om_types = metadata_names(&om, "TYPE");
+    for line in findings.lines().filter(|l| !l.trim().is_empty()) {
+        let counter = line
+            .strip_suffix(" no help text")
+            .and_then(|n| n.strip_suffix("_total"))
+            .unwrap_or_else(|| panic!("promtool on OpenMetrics: {line}\n{om}"));
+        assert!(
+            om_types.contains(&counter) && om.contains(&format!("# TYPE {counter} counter\n")),
+            "{line}"
+        );
+        assert!(om.contains(&format!("# HELP {counter} ")), "{line}");
+    }
+    // The OpenMetrics page through Prometheus's own OpenMetrics parser (the backfill importer, which wants a
+    // timestamp on every sample).
+    let dir = tempfile::tempdir().unwrap();
+    let stamped: String = om
+        .lines()
+        .map(|l| {
+            if l.starts_with('#') {
+                format!("{l}\n")
+            } else {
+                format!("{l} 1700000000\n")
+            }
+        })
+        .collect();
+    let input = dir.path().join("page.om");
+    std::fs::write(&input, stamped).unwrap();
+    let out = std::process::Command::new(&promtool)
+        .args(["tsdb", "create-blocks-from", "openmetrics"])
+        .arg(&input)
+        .arg(dir.path().join("blocks"))
+        .output()
+        .expect("TWINPORT_PROMTOOL runs");
+    assert!(
+        out.status.success(),
+        "promtool's OpenMetrics parser refused the page: {}{}\n{om}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `promtool check metrics` with `page` on stdin: (exit status success, everything it printed).
+fn promtool_check_metrics(promtool: &str, page: &str) -> (bool, String) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(promtool)
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("TWINPORT_PROMTOOL runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(page.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
 }
 
 #[test]

@@ -195,15 +195,7 @@ async fn address(b: &City, transfer: &str) -> (String, String) {
     )
     .await;
     let address = &view["data_address"];
-    let token = address["endpointProperties"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "authorization")
-        .unwrap()["value"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = twinport_e2e::pull_token(b, transfer).await;
     (address["endpoint"].as_str().unwrap().to_string(), token)
 }
 

@@ -227,7 +227,7 @@ async fn two_provider_replicas_share_one_postgresql_database() {
         .unwrap()
         .unwrap();
     let pid = consumer_side.provider_pid.clone().unwrap();
-    let token = twinport_e2e::address_token(&consumer_side.data_address);
+    let token = twinport_e2e::pull_token(&b, &consumer_side.id).await;
     let pull = || {
         reqwest::Client::new()
             .get(format!("{}/data/{pid}", a2.running.public_url()))

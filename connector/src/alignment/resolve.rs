@@ -46,7 +46,13 @@ pub async fn resolve(c: &Contracting, r: &ResourceRef) -> Result<Resolved, ApiEr
                 .client()
                 .dataset(&partner, &r.id)
                 .await
-                .map_err(|e| ApiError::BadGateway(format!("{} from {partner_id}: {e}", r.id)))?;
+                .map_err(|e| match e.status() {
+                    // The partner answered and has no such dataset for us: the request names nothing, as for ours.
+                    Some(404) => {
+                        ApiError::NotFound(format!("dataset {} at partner {partner_id}", r.id))
+                    }
+                    _ => ApiError::BadGateway(format!("{} from {partner_id}: {e}", r.id)),
+                })?;
             let described = published_description(&dataset).map_err(|e| {
                 ApiError::BadGateway(format!(
                     "{partner_id} publishes a description of {} that cannot be read: {e}",

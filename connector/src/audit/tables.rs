@@ -31,6 +31,7 @@ pub struct StoredEntry {
 
 /// Auditors' filters; every field narrows the result, `None` means any.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EntryFilter {
     /// Earliest log time, RFC 3339 UTC (inclusive).
     pub from: Option<String>,

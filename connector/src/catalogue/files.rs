@@ -34,28 +34,50 @@ pub fn load(dir: &Path) -> Result<Declared, CatalogueError> {
         return Err(CatalogueError::MissingDirectory(dir.display().to_string()));
     }
     let mut declared = Declared::default();
-    for path in files_in(&dir.join("policies"), &["json"])? {
-        let text = read(&path)?;
-        let value: Value =
-            twinport_policy::json_text::parse(&text).map_err(|e| CatalogueError::Unreadable {
-                path: path.display().to_string(),
-                message: format!("not valid JSON: {e}"),
-            })?;
-        let warnings =
-            policy_doc::validate(&value).map_err(|problems| CatalogueError::Invalid {
-                path: path.display().to_string(),
-                problems,
-            })?;
-        for w in warnings {
-            tracing::warn!(file = %path.display(), field = %w.field, "policy warning: {}", w.problem);
-        }
-        let id = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or_default()
-            .to_string();
-        declared.policies.push((id, value));
+    for path in policy_files(dir)? {
+        declared.policies.push(read_policy(&path)?);
     }
+    declared.resources = load_resources(dir)?;
+    Ok(declared)
+}
+
+/// The policy files of a catalogue directory, sorted.
+pub fn policy_files(dir: &Path) -> Result<Vec<PathBuf>, CatalogueError> {
+    files_in(&dir.join("policies"), &["json"])
+}
+
+/// The id a policy file declares: its file name without `.json`.
+pub fn policy_id(path: &Path) -> String {
+    path.file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// One policy file, read and linted: errors refuse it, warnings are logged.
+pub fn read_policy(path: &Path) -> Result<(String, Value), CatalogueError> {
+    let text = read(path)?;
+    let value: Value =
+        twinport_policy::json_text::parse(&text).map_err(|e| CatalogueError::Unreadable {
+            path: path.display().to_string(),
+            message: format!("not valid JSON: {e}"),
+        })?;
+    let warnings = policy_doc::validate(&value).map_err(|problems| CatalogueError::Invalid {
+        path: path.display().to_string(),
+        problems,
+    })?;
+    for w in warnings {
+        tracing::warn!(file = %path.display(), field = %w.field, "policy warning: {}", w.problem);
+    }
+    Ok((policy_id(path), value))
+}
+
+/// The resource files of a catalogue directory, each parsed; the first bad one (or a repeated id) refuses all.
+pub fn load_resources(dir: &Path) -> Result<Vec<(PathBuf, Resource)>, CatalogueError> {
+    if !dir.is_dir() {
+        return Err(CatalogueError::MissingDirectory(dir.display().to_string()));
+    }
+    let mut resources: Vec<(PathBuf, Resource)> = Vec::new();
     for path in files_in(&dir.join("resources"), &["json", "toml"])? {
         let text = read(&path)?;
         let invalid = |problems| CatalogueError::Invalid {
@@ -76,15 +98,15 @@ pub fn load(dir: &Path) -> Result<Declared, CatalogueError> {
             })?
         };
         let resource = parse_resource(value).map_err(invalid)?;
-        if let Some((other, _)) = declared.resources.iter().find(|(_, r)| r.id == resource.id) {
+        if let Some((other, _)) = resources.iter().find(|(_, r)| r.id == resource.id) {
             return Err(invalid(vec![FieldError {
                 field: "id".into(),
                 problem: format!("{} is already declared in {}", resource.id, other.display()),
             }]));
         }
-        declared.resources.push((path, resource));
+        resources.push((path, resource));
     }
-    Ok(declared)
+    Ok(resources)
 }
 
 fn read(path: &Path) -> Result<String, CatalogueError> {

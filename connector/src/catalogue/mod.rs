@@ -10,6 +10,7 @@ pub mod listing;
 pub mod metadata;
 pub mod policy_doc;
 pub mod public;
+pub mod reload;
 pub mod resource;
 
 use std::collections::HashMap;
@@ -87,6 +88,9 @@ pub async fn load_into(
         })
         .collect();
     store.replace_file_resources(&rows).await?;
+    // A policy whose file was removed while the connector was stopped goes the way a reload retires it.
+    let on_disk = declared.policies.iter().map(|(id, _)| id.clone()).collect();
+    reload::log_retired(&reload::retire_orphans(store, &on_disk).await?);
     Ok(rows.len())
 }
 

@@ -478,12 +478,13 @@ pub(super) async fn pull_of(
         .as_str()
         .ok_or_else(|| anyhow::anyhow!("no endpoint"))?
         .to_string();
-    let token = address["endpointProperties"]
-        .as_array()
-        .and_then(|p| p.iter().find(|p| p["name"] == "authorization"))
-        .and_then(|p| p["value"].as_str())
+    // The token is kept apart from the data address, where only the data plane reads it.
+    let token = b
+        .store()
+        .pull_token(&t.id)
+        .await?
         .ok_or_else(|| anyhow::anyhow!("no token"))?
-        .to_string();
+        .token;
     Ok((endpoint, token, t.id))
 }
 

@@ -1,4 +1,5 @@
-//! The `twinport` command line: `serve` a connector, `init` a runnable directory, run the `demo`.
+//! The `twinport` command line: `serve` a connector, `init` a runnable directory, run the `demo`, `config check` a
+//! deployment, and the tools around them (policies, audit, contracts, certificates, benchmarks, completions, man).
 
 mod align;
 pub mod audit;
@@ -8,7 +9,10 @@ mod bench_catalogue;
 mod bench_dataplane;
 mod bench_dcp;
 mod bench_processes;
+mod catalogue_check;
 pub mod certs;
+mod completions;
+pub mod config_check;
 pub mod contracts;
 pub mod demo;
 pub mod init;
@@ -31,8 +35,16 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// `twinport --version` and `twinport version`: the release and the commit it was built from.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("TWINPORT_COMMIT"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
-#[command(name = "twinport", version, about = "A Dataspace Protocol connector for Local Digital Twins", long_about = None)]
+#[command(name = "twinport", version = VERSION, about = "A Dataspace Protocol connector for Local Digital Twins", long_about = None)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -45,6 +57,22 @@ pub enum Command {
         /// Path to twinport.toml.
         #[arg(long, short, env = "TWINPORT_CONFIG")]
         config: PathBuf,
+    },
+    /// Check a config, the files it names and its catalogue (policies linted) without binding a port or opening
+    /// the database; lists every problem, exit 0 when there is none, 1 otherwise.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Print the version and the commit it was built from.
+    Version,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions { shell: clap_complete::Shell },
+    /// Print the manual page (roff) to stdout, or write one page per command into a directory.
+    Man {
+        /// Write twinport.1 and a page per subcommand into this directory (created if absent).
+        #[arg(long)]
+        dir: Option<PathBuf>,
     },
     /// Write a runnable config, a fresh signing key and a sample catalogue into DIR.
     Init {
@@ -92,6 +120,17 @@ pub enum Command {
     Certs {
         #[command(subcommand)]
         command: CertsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the config, its signing key, TLS and credential files, Rego rules and catalogue files, as `serve`
+    /// would before binding a port. For CI pipelines and systemd's ExecReload.
+    Check {
+        /// Path to twinport.toml.
+        #[arg(long, short, env = "TWINPORT_CONFIG")]
+        config: PathBuf,
     },
 }
 
@@ -242,6 +281,16 @@ where
             algorithm,
         } => init::run(&dir, &participant_id, &algorithm),
         Command::Serve { config } => runtime().and_then(|rt| rt.block_on(serve::run(&config))),
+        // 0 no problem, 1 problems (each listed).
+        Command::Config {
+            command: ConfigCommand::Check { config },
+        } => return config_check::run(&config),
+        Command::Version => {
+            println!("twinport {VERSION}");
+            Ok(())
+        }
+        Command::Completions { shell } => completions::completions(shell),
+        Command::Man { dir } => completions::man(dir.as_deref()),
         Command::Demo { tls, dcp } => runtime().and_then(|rt| rt.block_on(demo::run(tls, dcp))),
         // Policy tools have their own exit codes (deny, lint errors, failed tests).
         Command::Policy { command } => return policy::run(command),

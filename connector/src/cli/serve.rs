@@ -12,7 +12,7 @@ pub async fn run(path: &Path) -> anyhow::Result<()> {
     // Registered before anything listens: a SIGTERM that arrives the moment /readyz first answers must stop the
     // connector cleanly, not kill it with the signal's default action.
     let stop = ShutdownSignal::register().context("cannot listen for SIGTERM")?;
-    let running = crate::app::start(config)
+    let running = crate::app::start_from_file(config, path.to_path_buf())
         .await
         .context("twinport did not start")?;
     stop.received().await;

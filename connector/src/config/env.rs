@@ -46,6 +46,10 @@ pub const OVERRIDES: &[(&str, &str)] = &[
         "contracts.alignment_max_age_hours",
     ),
     (
+        "TWINPORT_CONTRACTS_PULL_TOKEN_LIFETIME_SECONDS",
+        "contracts.pull_token_lifetime_seconds",
+    ),
+    (
         "TWINPORT_CONTRACTS_ACCEPT_POLICY",
         "contracts.accept_policy",
     ),

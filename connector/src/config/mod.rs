@@ -23,7 +23,7 @@ pub use oidc::{OidcConfig, DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS};
 pub use raw::RawConfig;
 pub use roles::Role;
 pub use telemetry::TelemetryConfig;
-pub use validate::ConfigError;
+pub use validate::{partner_from_json, ConfigError};
 
 /// How the connector logs: human-readable lines or one JSON object per line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +85,9 @@ pub struct Config {
     pub dcp: Option<DcpConfig>,
 }
 
+/// `[contracts] pull_token_lifetime_seconds` when not set: 15 minutes.
+pub const DEFAULT_PULL_TOKEN_LIFETIME_SECONDS: u64 = 900;
+
 /// How this connector takes part in negotiations and transfers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContractsConfig {
@@ -103,6 +106,9 @@ pub struct ContractsConfig {
     pub require_alignment: bool,
     /// How long such a check stays good.
     pub alignment_max_age: Duration,
+    /// Provider side: how long a pull token lasts. Consumers that know the `pull-token-renewal` extension renew it
+    /// before it expires; a short lifetime limits what a leaked token is worth.
+    pub pull_token_lifetime: Duration,
 }
 
 impl Default for ContractsConfig {
@@ -114,6 +120,7 @@ impl Default for ContractsConfig {
             require_countersignature: false,
             require_alignment: false,
             alignment_max_age: Duration::from_secs(24 * 3600),
+            pull_token_lifetime: Duration::from_secs(DEFAULT_PULL_TOKEN_LIFETIME_SECONDS),
         }
     }
 }

@@ -65,6 +65,8 @@ pub struct RawContracts {
     pub require_alignment: Option<bool>,
     /// Hours an alignment check stays good for `require_alignment`.
     pub alignment_max_age_hours: Option<toml::Value>,
+    /// Provider side: seconds a pull token lasts before the consumer must renew it.
+    pub pull_token_lifetime_seconds: Option<toml::Value>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -287,6 +287,14 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
                 1..=24 * 365,
             )?,
         ),
+        // At least 2 s, so a consumer renewing at two thirds of the lifetime has time to do it; at most a day.
+        pull_token_lifetime: std::time::Duration::from_secs(whole_number(
+            "contracts.pull_token_lifetime_seconds",
+            "a whole number of seconds",
+            raw.contracts.pull_token_lifetime_seconds.as_ref(),
+            super::DEFAULT_PULL_TOKEN_LIFETIME_SECONDS,
+            2..=86_400,
+        )?),
     };
     let mut partners = Vec::with_capacity(raw.partners.len());
     let mut partner_tls = Vec::new();
@@ -296,7 +304,7 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
             partner.accept_policy.take(),
         )?;
         let (p, tls) = partner_tls_of(i, partner, base)?;
-        let p = partner_config(i, p)?;
+        let p = partner_config(&format!("partners[{i}]."), p)?;
         if let Some(policy) = accept_policy {
             contracts
                 .partner_accept_policies
@@ -570,8 +578,30 @@ fn whole_number(
         })
 }
 
-fn partner_config(i: usize, raw: RawPartner) -> Result<PartnerConfig, ConfigError> {
-    let key = |field: &str| format!("partners[{i}].{field}");
+/// A partner described in JSON, as the management API receives it: the same checks as a `[[partners]]` entry,
+/// each problem naming the field. Certificates and acceptance policies decide how connections and offers are
+/// accepted, so they stay in the config file.
+pub fn partner_from_json(value: serde_json::Value) -> Result<PartnerConfig, ConfigError> {
+    let raw: RawPartner = serde_json::from_value(value).map_err(|e| ConfigError::Syntax {
+        message: e.to_string(),
+    })?;
+    for (field, set) in [
+        ("tls_fingerprint", raw.tls_fingerprint.is_some()),
+        ("tls_ca", raw.tls_ca.is_some()),
+        ("accept_policy", raw.accept_policy.is_some()),
+    ] {
+        if set {
+            return Err(invalid(
+                field,
+                "can be set only in the config file's [[partners]] entry",
+            ));
+        }
+    }
+    partner_config("", raw)
+}
+
+fn partner_config(prefix: &str, raw: RawPartner) -> Result<PartnerConfig, ConfigError> {
+    let key = |field: &str| format!("{prefix}{field}");
     let id = raw
         .id
         .ok_or_else(|| invalid(key("id"), "required (the partner's participant id)"))?;
@@ -1016,6 +1046,33 @@ audience = "twinport"
             .starts_with("shutdown_drain_seconds:"));
         assert!(error_of(&format!("{MINIMAL}shutdown_drain_seconds = 0"))
             .starts_with("shutdown_drain_seconds:"));
+    }
+
+    #[test]
+    fn the_pull_token_lifetime_defaults_to_15_minutes_reads_env_and_names_its_key() {
+        let lifetime = |c: &Config| c.contracts.pull_token_lifetime.as_secs();
+        assert_eq!(lifetime(&load(MINIMAL, &[]).unwrap()), 900);
+        let c = load(
+            &format!("{MINIMAL}[contracts]\npull_token_lifetime_seconds = 3\n"),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(lifetime(&c), 3);
+        let c = load(
+            MINIMAL,
+            &[("TWINPORT_CONTRACTS_PULL_TOKEN_LIFETIME_SECONDS", "120")],
+        )
+        .unwrap();
+        assert_eq!(lifetime(&c), 120);
+        for bad in ["1", "86401", "\"soon\""] {
+            assert!(
+                error_of(&format!(
+                    "{MINIMAL}[contracts]\npull_token_lifetime_seconds = {bad}\n"
+                ))
+                .starts_with("contracts.pull_token_lifetime_seconds:"),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod offers;
 pub mod outbox;
 mod peer_urls;
 mod pids;
+pub mod pull_token;
 mod service;
 pub mod transfer;
 pub mod visibility;

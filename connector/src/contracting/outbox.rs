@@ -210,7 +210,9 @@ async fn deliver(state: &Contracting, m: OutboxMessage) {
                     },
                 );
             }
-            state.store().outbox_delivered(m.id, attempts).await
+            let delivered = state.store().outbox_delivered(m.id, attempts).await;
+            super::pull_token::forget_sent(state, &m).await;
+            delivered
         }
         Outcome::Retry(error) if attempts < MAX_ATTEMPTS || !error.starts_with("HTTP 404") => {
             tracing::warn!(partner = %m.partner, kind = %m.kind, attempts, error = %error, "delivery failed; will retry");
@@ -249,6 +251,7 @@ async fn deliver(state: &Contracting, m: OutboxMessage) {
                 .await;
             let failed = state.store().outbox_failed(m.id, attempts, &error).await;
             super::acknowledgement::abandoned(state, &m, &error).await;
+            super::pull_token::forget_sent(state, &m).await;
             failed
         }
     };

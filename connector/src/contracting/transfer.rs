@@ -26,8 +26,6 @@ use twinport_policy::request::Flow;
 /// Transfer formats this connector serves.
 pub const PULL: &str = "HttpData-PULL";
 pub const PUSH: &str = "HttpData-PUSH";
-/// Lifetime of a pull token; a resumed transfer gets a fresh one.
-pub const TOKEN_LIFETIME_SECS: i64 = 900;
 
 fn now() -> String {
     time::OffsetDateTime::now_utc()
@@ -78,7 +76,7 @@ pub async fn lookup(
 }
 
 /// How the audit log indexes a transfer.
-fn process(t: &TransferRecord) -> audit_trail::Process<'_> {
+pub(super) fn process(t: &TransferRecord) -> audit_trail::Process<'_> {
     audit_trail::Process {
         id: &t.id,
         protocol: "transfer",
@@ -344,6 +342,76 @@ async fn start_or_refuse(
     if resumed_by_partner {
         t.state = TransferState::Started.as_str().into();
     }
+    let (permitted, report_json, reasons) = transfer_scope(state, &t).await?;
+    let from = t.state.clone();
+    if !permitted {
+        let (path, body) = message(
+            &t,
+            M::TransferTermination,
+            Some("policy-denied"),
+            reasons.clone(),
+        );
+        let outgoing = to_partner(
+            &t,
+            "TransferTerminationMessage",
+            format!("/transfers/{}/{path}", their_pid(&t)),
+            body,
+        )
+        .reaching(TransferState::Terminated.as_str());
+        t.token_hash = None;
+        let change = change
+            .history(
+                Some(&from),
+                &from,
+                format!(
+                    "refused by the agreement's policy; sent termination (TERMINATED once acknowledged): {}",
+                    reasons.join("; ")
+                ),
+                Some(report_json),
+            )
+            .send(outgoing);
+        return Ok((t, change));
+    }
+    let (provider_pid, consumer_pid) = pids(&t);
+    let data_address = if t.format == PULL {
+        Some(super::pull_token::issue(state, &mut t, &provider_pid))
+    } else {
+        None
+    };
+    let start = TransferStartMessage {
+        provider_pid,
+        consumer_pid,
+        data_address,
+    };
+    let outgoing = to_partner(
+        &t,
+        "TransferStartMessage",
+        format!("/transfers/{}/start", their_pid(&t)),
+        start.to_json(),
+    );
+    let (outgoing, event) = if resumed_by_partner {
+        (
+            outgoing,
+            "policy permits; sent TransferStartMessage with the new data address",
+        )
+    } else {
+        (
+            outgoing.reaching(TransferState::Started.as_str()),
+            "policy permits; sent TransferStartMessage (STARTED once acknowledged)",
+        )
+    };
+    let change = change
+        .history(Some(&from), &from, event, Some(report_json))
+        .send(outgoing);
+    Ok((t, change))
+}
+
+/// The agreement's policy in the `transfer` scope for `t`, as when it starts and whenever its pull token is
+/// renewed: whether it permits, the recorded report, and the reasons (at most 8) when it does not.
+pub(super) async fn transfer_scope(
+    state: &Contracting,
+    t: &TransferRecord,
+) -> Result<(bool, String, Vec<String>), ProcessError> {
     let agreement = state
         .store()
         .agreement(&t.agreement_id)
@@ -384,87 +452,8 @@ async fn start_or_refuse(
     });
     let policy = super::decision::agreed_policy(state.store(), &agreement).await?;
     let decided = state.policy().decide(&policy, Scope::Transfer, &known);
-    let report_json = decided.recorded();
-    let report = decided.report;
-    let from = t.state.clone();
-    if !report.is_permit() {
-        let reasons: Vec<String> = report.reasons().into_iter().take(8).collect();
-        let (path, body) = message(
-            &t,
-            M::TransferTermination,
-            Some("policy-denied"),
-            reasons.clone(),
-        );
-        let outgoing = to_partner(
-            &t,
-            "TransferTerminationMessage",
-            format!("/transfers/{}/{path}", their_pid(&t)),
-            body,
-        )
-        .reaching(TransferState::Terminated.as_str());
-        t.token_hash = None;
-        let change = change
-            .history(
-                Some(&from),
-                &from,
-                format!(
-                    "refused by the agreement's policy; sent termination (TERMINATED once acknowledged): {}",
-                    reasons.join("; ")
-                ),
-                Some(report_json),
-            )
-            .send(outgoing);
-        return Ok((t, change));
-    }
-    let (provider_pid, consumer_pid) = pids(&t);
-    let data_address = if t.format == PULL {
-        let token = new_token();
-        t.token_hash = Some(token_hash(&token));
-        t.token_expires =
-            Some(time::OffsetDateTime::now_utc().unix_timestamp() + TOKEN_LIFETIME_SECS);
-        Some(DataAddress {
-            endpoint_type: HTTP_ENDPOINT_TYPE.to_string(),
-            endpoint: Some(format!("{}/data/{}", state.public_url(), provider_pid)),
-            endpoint_properties: vec![
-                EndpointProperty {
-                    name: "authorization".into(),
-                    value: token,
-                },
-                EndpointProperty {
-                    name: "authType".into(),
-                    value: "bearer".into(),
-                },
-            ],
-        })
-    } else {
-        None
-    };
-    let start = TransferStartMessage {
-        provider_pid,
-        consumer_pid,
-        data_address,
-    };
-    let outgoing = to_partner(
-        &t,
-        "TransferStartMessage",
-        format!("/transfers/{}/start", their_pid(&t)),
-        start.to_json(),
-    );
-    let (outgoing, event) = if resumed_by_partner {
-        (
-            outgoing,
-            "policy permits; sent TransferStartMessage with the new data address",
-        )
-    } else {
-        (
-            outgoing.reaching(TransferState::Started.as_str()),
-            "policy permits; sent TransferStartMessage (STARTED once acknowledged)",
-        )
-    };
-    let change = change
-        .history(Some(&from), &from, event, Some(report_json))
-        .send(outgoing);
-    Ok((t, change))
+    let reasons = decided.report.reasons().into_iter().take(8).collect();
+    Ok((decided.report.is_permit(), decided.recorded(), reasons))
 }
 
 /// A provider push transfer that is STARTED (as the consumer knows it) gets its data sent by the data plane, in
@@ -482,7 +471,7 @@ pub(super) fn after_acknowledged(state: &Contracting, t: &TransferRecord) {
 }
 
 /// A random bearer token for the data plane.
-fn new_token() -> String {
+pub(super) fn new_token() -> String {
     let bytes: Vec<u8> = uuid::Uuid::new_v4()
         .as_bytes()
         .iter()
@@ -539,7 +528,7 @@ pub async fn on_message(
             .map_err(|e| e.to_string()),
         M::TransferRequest => Err("a TransferRequestMessage goes to /transfers/request".into()),
     };
-    let detail = parsed.map_err(|e| invalid(&t, "malformed-message", e))?;
+    let mut detail = parsed.map_err(|e| invalid(&t, "malformed-message", e))?;
     // A provider known only by DID may not point our applications' requests at the city's own network.
     if let Some(url) = body.get("dataAddress").and_then(super::peer_urls::endpoint) {
         if let Some(why) = super::peer_urls::refusal(state, partner, url) {
@@ -552,12 +541,21 @@ pub async fn on_message(
     }
     super::pids::check(t.provider_pid.as_deref(), t.consumer_pid.as_deref(), body)
         .map_err(|reason| invalid(&t, "pid-mismatch", reason))?;
+    // The pull token goes where only our data plane reads it, never into the address or history operators see.
+    let address = match body.get("dataAddress") {
+        Some(address) if kind == M::TransferStart && t.role == CONSUMER => {
+            let kept = super::pull_token::keep_received(state, &t.id, address).await?;
+            detail = Some(kept.to_string());
+            Some(kept)
+        }
+        _ => None,
+    };
     if kind == M::TransferStart && t.role == CONSUMER && t.state == "STARTED" {
-        if let Some(address) = body.get("dataAddress") {
+        if let Some(address) = address {
             // We resumed the transfer ourselves, so we are STARTED already; the provider's answering start
             // carries the new data address (and token) that the resumed transfer needs.
             let mut t = t;
-            t.data_address = Some(address.clone());
+            t.data_address = Some(address);
             let event = format!("received {} from {partner}: new data address", kind.name());
             save(
                 state,
@@ -587,8 +585,8 @@ pub async fn on_message(
         return Ok(());
     }
     if kind == M::TransferStart {
-        if let Some(address) = body.get("dataAddress") {
-            t.data_address = Some(address.clone());
+        if let Some(address) = address.or_else(|| body.get("dataAddress").cloned()) {
+            t.data_address = Some(address);
         }
     }
     if t.provider_pid.is_none() {

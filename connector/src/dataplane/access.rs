@@ -227,7 +227,8 @@ async fn serving_transfer(
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     if t.token_expires.is_some_and(|exp| exp <= now) {
         return Err(Refusal::unauthorized(
-            "the token has expired; restart the transfer to obtain a new one",
+            "the token has expired; renew it through the pull-token-renewal extension (see \
+             /.well-known/twinport) or restart the transfer",
         ));
     }
     Ok((t.clone(), planned.clone()))

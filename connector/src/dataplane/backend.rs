@@ -371,7 +371,13 @@ impl Prepared {
                         return Err(Refusal::timeout("the platform did not answer in time"))
                     }
                     Waited::Done(Err(SendError::Unreachable(e))) => {
-                        tracing::warn!(error = %e, "backend unreachable");
+                        // The operator's log names the platform resource that failed (never its credentials or
+                        // query); the partner is told only that the platform cannot be reached.
+                        let mut resource = url.clone();
+                        let _ = resource.set_username("");
+                        let _ = resource.set_password(None);
+                        resource.set_query(None);
+                        tracing::warn!(backend = %resource, error = %e, "backend unreachable");
                         return Err(Refusal::bad_gateway("the platform cannot be reached"));
                     }
                     Waited::Done(Ok(r)) => r,
@@ -723,5 +729,74 @@ mod tests {
             target.headers["authorization"],
             "Basic Y2thbkBjaXR5OnA6c3M="
         );
+    }
+
+    /// A writer the test's log lines go into.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_platform_is_logged_with_the_resource_asked_for() {
+        let log = Captured::default();
+        let writer = log.clone();
+        let _guard = tracing::subscriber::set_default(
+            tracing_subscriber::fmt()
+                .with_ansi(false)
+                .with_writer(move || writer.clone())
+                .finish(),
+        );
+        // A port nothing listens on.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let backend = Backend::Http {
+            base: url::Url::parse(&format!("http://127.0.0.1:{port}/ogc/")).unwrap(),
+            credentials: None,
+        };
+        let prepared = backend
+            .prepare(BackendRequest {
+                method: Method::GET,
+                path: "/collections/roads/items".into(),
+                query: Some("api_key=s3cret".into()),
+                headers: HeaderMap::new(),
+                body: None,
+                forwarded: Forwarded::default(),
+            })
+            .unwrap();
+        let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth();
+        let client = BackendClient::new(Duration::from_secs(2), tls);
+        let refused = prepared
+            .send(&client, Duration::from_secs(2))
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(refused.status, StatusCode::BAD_GATEWAY);
+        let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+        assert!(text.contains("backend unreachable"), "{text}");
+        assert!(
+            text.contains(&format!(
+                "backend=http://127.0.0.1:{port}/ogc/collections/roads/items"
+            )),
+            "{text}"
+        );
+        assert!(!text.contains("s3cret"), "{text}");
     }
 }

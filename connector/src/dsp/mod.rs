@@ -11,6 +11,7 @@ mod error;
 mod guard;
 mod negotiation;
 mod process_auth;
+mod pull_token;
 mod received;
 mod transfer;
 mod well_known;
@@ -113,6 +114,10 @@ pub fn router(state: DspState) -> Router {
         .route(
             &format!("{DSP_PATH}/transfers/{{pid}}/termination"),
             post(transfer::termination),
+        )
+        .route(
+            &format!("{DSP_PATH}/transfers/{{pid}}/pull-token"),
+            post(pull_token::renew),
         )
         .merge(audit::routes())
         .merge(did_routes)

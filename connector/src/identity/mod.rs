@@ -13,7 +13,7 @@ use std::time::Duration;
 use twinport_contracts::identity::{issue_si_token, issue_token, Jwks, SiTokenRequest, SigningKey};
 
 pub use authenticate::{authenticate, AuthError, AuthenticatedPartner};
-pub use partners::PartnerDirectory;
+pub use partners::{FilePartnersChange, PartnerDirectory, PartnerSource};
 
 /// Lifetime of the tokens we issue: short, well under the 300 s partners accept, to narrow the replay window.
 pub const TOKEN_LIFETIME: Duration = Duration::from_secs(120);

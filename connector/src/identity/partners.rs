@@ -2,6 +2,8 @@
 //! and cached, with one early refresh when a token names a key we have not seen (the partner rotated its key).
 //! With `[dcp]`, a partner may also be known only by its DID: its keys are in its DID document and its claims are
 //! what its credentials said when it last authenticated, so it needs no entry here at all.
+//! The directory changes while the connector runs (partners added through the management API, the config file's
+//! partners reloaded on SIGHUP): a partner removed here is unknown to the very next token check.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -26,13 +28,59 @@ struct Cached {
 #[derive(Debug)]
 struct Entry {
     config: PartnerConfig,
+    source: PartnerSource,
     cache: Mutex<Option<Cached>>,
+}
+
+impl Entry {
+    fn new(config: PartnerConfig, source: PartnerSource) -> Arc<Entry> {
+        Arc::new(Entry {
+            config,
+            source,
+            cache: Mutex::new(None),
+        })
+    }
+}
+
+/// Where a partner entry comes from: the config file's `[[partners]]` (changed by editing the file and sending
+/// SIGHUP) or the management API (stored in the database).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartnerSource {
+    File,
+    Api,
+}
+
+impl PartnerSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PartnerSource::File => "file",
+            PartnerSource::Api => "api",
+        }
+    }
+}
+
+/// What replacing the config file's partners changed, by participant id.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct FilePartnersChange {
+    pub added: Vec<String>,
+    pub changed: Vec<String>,
+    pub removed: Vec<String>,
+    /// API partners the file now declares too: the file's entry is used, the stored one is shadowed.
+    pub shadowed: Vec<String>,
+}
+
+impl FilePartnersChange {
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.changed.is_empty() && self.removed.is_empty()
+    }
 }
 
 /// Configured partners by participant id.
 #[derive(Debug, Clone)]
 pub struct PartnerDirectory {
-    partners: Arc<HashMap<String, Entry>>,
+    /// Entries are shared out (never borrowed across an await), so a key fetch in flight for a partner that is
+    /// removed meanwhile finishes on its own copy and the directory no longer knows the partner.
+    partners: Arc<std::sync::RwLock<HashMap<String, Arc<Entry>>>>,
     /// Partner root URLs learnt or set at run time, overriding the configured ones.
     urls: Arc<std::sync::RwLock<HashMap<String, String>>>,
     http: reqwest::Client,
@@ -56,18 +104,10 @@ impl PartnerDirectory {
     pub fn new(partners: &[PartnerConfig], http: reqwest::Client) -> PartnerDirectory {
         let map = partners
             .iter()
-            .map(|p| {
-                (
-                    p.id.clone(),
-                    Entry {
-                        config: p.clone(),
-                        cache: Mutex::new(None),
-                    },
-                )
-            })
+            .map(|p| (p.id.clone(), Entry::new(p.clone(), PartnerSource::File)))
             .collect();
         PartnerDirectory {
-            partners: Arc::new(map),
+            partners: Arc::new(std::sync::RwLock::new(map)),
             urls: Default::default(),
             http,
             dcp: None,
@@ -88,7 +128,7 @@ impl PartnerDirectory {
     /// A partner, with its current root URL: a configured one, or (with DCP) any `did:web` participant, whose
     /// claims are those its credentials made when it last authenticated (none before, or once they expired).
     pub fn get(&self, id: &str) -> Option<PartnerConfig> {
-        let mut config = match (self.partners.get(id), &self.dcp) {
+        let mut config = match (self.entry(id), &self.dcp) {
             (Some(entry), _) => entry.config.clone(),
             (None, Some(_)) if id.starts_with("did:web:") => PartnerConfig {
                 id: id.to_string(),
@@ -129,16 +169,138 @@ impl PartnerDirectory {
 
     /// The claims the config attests for a partner (none for a partner known only by DID).
     pub fn configured_claims(&self, id: &str) -> serde_json::Map<String, serde_json::Value> {
-        self.partners
-            .get(id)
+        self.entry(id)
             .map(|e| e.config.claims.clone())
             .unwrap_or_default()
+    }
+
+    /// Where a partner entry comes from; `None` for a partner known only by DID (or not at all).
+    pub fn source(&self, id: &str) -> Option<PartnerSource> {
+        self.entry(id).map(|e| e.source)
+    }
+
+    /// Whether the directory's entry for this partner says exactly what `config` says (the URL as configured,
+    /// not as learnt at run time).
+    pub fn holds(&self, config: &PartnerConfig) -> bool {
+        self.entry(&config.id)
+            .is_some_and(|e| same_partner(&e.config, config))
+    }
+
+    /// The partners that came from the management API, by id.
+    pub fn api_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .read()
+            .iter()
+            .filter(|(_, e)| e.source == PartnerSource::Api)
+            .map(|(id, _)| id.clone())
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    fn entry(&self, id: &str) -> Option<Arc<Entry>> {
+        self.read().get(id).cloned()
+    }
+
+    // A poisoned lock only means a panic elsewhere while holding it; the map itself is always whole.
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Arc<Entry>>> {
+        self.partners.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Arc<Entry>>> {
+        self.partners.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn forget_url(&self, id: &str) {
+        if let Ok(mut urls) = self.urls.write() {
+            urls.remove(id);
+        }
+    }
+
+    /// Adds or replaces a partner from the management API. A partner the config file declares is left alone
+    /// (the file wins); returns whether the entry was put.
+    pub fn put_api(&self, config: PartnerConfig) -> bool {
+        let mut map = self.write();
+        if map
+            .get(&config.id)
+            .is_some_and(|e| e.source == PartnerSource::File)
+        {
+            return false;
+        }
+        let id = config.id.clone();
+        map.insert(id.clone(), Entry::new(config, PartnerSource::Api));
+        drop(map);
+        // The stored URL is the one to use now; a URL learnt at run time was for the old entry.
+        self.forget_url(&id);
+        true
+    }
+
+    /// Removes a partner that came from the management API; returns whether there was one.
+    pub fn remove_api(&self, id: &str) -> bool {
+        let mut map = self.write();
+        if !map.get(id).is_some_and(|e| e.source == PartnerSource::Api) {
+            return false;
+        }
+        map.remove(id);
+        drop(map);
+        self.forget_url(id);
+        true
+    }
+
+    /// Makes the config file's partners `file` (a reload): new ones are added, changed ones replaced (their cached
+    /// keys dropped), missing ones removed. API partners stay, unless the file now declares the same id.
+    pub fn replace_file_partners(&self, file: &[PartnerConfig]) -> FilePartnersChange {
+        let mut change = FilePartnersChange::default();
+        let mut map = self.write();
+        let wanted: HashMap<&str, &PartnerConfig> =
+            file.iter().map(|p| (p.id.as_str(), p)).collect();
+        let gone: Vec<String> = map
+            .iter()
+            .filter(|(id, e)| e.source == PartnerSource::File && !wanted.contains_key(id.as_str()))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in gone {
+            map.remove(&id);
+            change.removed.push(id);
+        }
+        for p in file {
+            match map.get(&p.id) {
+                Some(e) if e.source == PartnerSource::File && same_partner(&e.config, p) => {
+                    continue
+                }
+                Some(e) if e.source == PartnerSource::File => change.changed.push(p.id.clone()),
+                Some(_) => {
+                    change.shadowed.push(p.id.clone());
+                    change.added.push(p.id.clone());
+                }
+                None => change.added.push(p.id.clone()),
+            }
+            map.insert(p.id.clone(), Entry::new(p.clone(), PartnerSource::File));
+        }
+        drop(map);
+        for id in change
+            .changed
+            .iter()
+            .chain(&change.removed)
+            .chain(&change.added)
+        {
+            self.forget_url(id);
+        }
+        for list in [
+            &mut change.added,
+            &mut change.changed,
+            &mut change.removed,
+            &mut change.shadowed,
+        ] {
+            list.sort();
+        }
+        change
     }
 
     /// Sets where a configured partner's connector can be reached (for example when it moved, or when it was
     /// started after us on an ephemeral port). Unknown partners are ignored: trust comes from the config (or DCP) only.
     pub fn set_url(&self, id: &str, url: &str) {
-        if self.partners.contains_key(id) || (self.dcp.is_some() && id.starts_with("did:web:")) {
+        if self.read().contains_key(id) || (self.dcp.is_some() && id.starts_with("did:web:")) {
             if let Ok(mut urls) = self.urls.write() {
                 urls.insert(id.to_string(), url.trim_end_matches('/').to_string());
             }
@@ -146,14 +308,14 @@ impl PartnerDirectory {
     }
 
     pub fn all(&self) -> Vec<PartnerConfig> {
-        let mut ids: Vec<&String> = self.partners.keys().collect();
+        let mut ids: Vec<String> = self.read().keys().cloned().collect();
         ids.sort();
-        ids.into_iter().filter_map(|id| self.get(id)).collect()
+        ids.iter().filter_map(|id| self.get(id)).collect()
     }
 
     /// The partner's keys. `refresh` asks for a fetch even if the cache is fresh (after an unknown `kid`).
     pub async fn keys(&self, id: &str, refresh: bool) -> Result<Jwks, KeysError> {
-        let Some(entry) = self.partners.get(id) else {
+        let Some(entry) = self.entry(id) else {
             return match &self.dcp {
                 Some(dcp) if id.starts_with("did:web:") => did_keys(dcp, id).await,
                 _ => Err(KeysError::UnknownPartner),
@@ -216,6 +378,23 @@ impl PartnerDirectory {
     }
 }
 
+/// Whether two entries for one partner say the same: a reload replaces (and forgets the cached keys of) only
+/// the partners whose entry changed.
+fn same_partner(a: &PartnerConfig, b: &PartnerConfig) -> bool {
+    let keys = |k: &PartnerKeys| match k {
+        PartnerKeys::Inline(jwks) => serde_json::to_value(jwks).unwrap_or_default(),
+        PartnerKeys::Url { url, cache_for } => {
+            serde_json::json!({"url": url, "cache_for": cache_for.as_secs()})
+        }
+        PartnerKeys::Did => serde_json::json!("did"),
+    };
+    a.id == b.id
+        && a.name == b.name
+        && a.url == b.url
+        && a.claims == b.claims
+        && keys(&a.keys) == keys(&b.keys)
+}
+
 /// The keys a partner known by DID signs agreements and receipts with: those its DID document lists for
 /// `assertionMethod`.
 async fn did_keys(dcp: &Dcp, did: &str) -> Result<Jwks, KeysError> {
@@ -224,4 +403,71 @@ async fn did_keys(dcp: &Dcp, did: &str) -> Result<Jwks, KeysError> {
         .await
         .map_err(|r| KeysError::Did(r.to_string()))?;
     Ok(doc.keys(twinport_contracts::did::Relationship::AssertionMethod))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use twinport_contracts::identity::{KeyAlgorithm, SigningKey};
+
+    fn partner(id: &str, name: &str) -> PartnerConfig {
+        PartnerConfig {
+            id: id.into(),
+            name: Some(name.into()),
+            url: Some(format!("{id}/root")),
+            keys: PartnerKeys::Inline(SigningKey::generate(KeyAlgorithm::EdDsa).unwrap().jwks()),
+            claims: Default::default(),
+        }
+    }
+
+    #[tokio::test]
+    async fn file_and_api_partners_change_while_running_and_the_file_wins() {
+        let (a, b, c) = (
+            partner("https://a.example", "A"),
+            partner("https://b.example", "B"),
+            partner("https://c.example", "C"),
+        );
+        let dir = PartnerDirectory::new(&[a.clone(), b.clone()], reqwest::Client::new());
+        assert!(dir.put_api(c.clone()));
+        assert!(
+            !dir.put_api(a.clone()),
+            "a file partner is not replaced through the API"
+        );
+        assert_eq!(dir.source("https://c.example"), Some(PartnerSource::Api));
+        assert!(dir.keys("https://c.example", false).await.is_ok());
+        dir.set_url("https://b.example", "http://127.0.0.1:1");
+
+        // The file now changes B, drops A, and declares C (shadowing the API entry).
+        let mut b2 = b.clone();
+        b2.name = Some("B, renamed".into());
+        let change = dir.replace_file_partners(&[b2.clone(), c.clone()]);
+        assert_eq!(change.added, ["https://c.example"]);
+        assert_eq!(change.changed, ["https://b.example"]);
+        assert_eq!(change.removed, ["https://a.example"]);
+        assert_eq!(change.shadowed, ["https://c.example"]);
+        assert!(dir.get("https://a.example").is_none());
+        assert!(matches!(
+            dir.keys("https://a.example", false).await,
+            Err(KeysError::UnknownPartner)
+        ));
+        assert_eq!(
+            dir.get("https://b.example").unwrap().url.as_deref(),
+            Some("https://b.example/root"),
+            "a URL learnt for the old entry is forgotten"
+        );
+        assert!(dir.holds(&b2) && !dir.holds(&b));
+        assert_eq!(dir.source("https://c.example"), Some(PartnerSource::File));
+        assert!(
+            !dir.remove_api("https://c.example"),
+            "a file partner is not removed through the API"
+        );
+        assert!(dir.api_ids().is_empty());
+
+        // Unchanged entries are left alone.
+        assert!(dir.replace_file_partners(&[b2, c]).is_empty());
+        let d = partner("https://d.example", "D");
+        assert!(dir.put_api(d));
+        assert!(dir.remove_api("https://d.example"));
+        assert!(dir.get("https://d.example").is_none());
+    }
 }

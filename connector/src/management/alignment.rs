@@ -20,10 +20,16 @@ impl Checked for CheckRequest {
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/alignment", tag = "alignment", request_body = CheckRequest,
-    responses((status = 201, description = "the check, recorded; `Location` names it", body = AlignmentReport),
-              (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem),
-              (status = 502, body = crate::error::Problem)))]
+/// Check an alignment
+///
+/// Checks a model's inputs against the datasets chosen for them (ours or partners'), or an output against the
+/// visualisation asset that will show it, per dimension with a reason each; the check is recorded.
+#[utoipa::path(post, path = "/api/v1/alignment", tag = "alignment", operation_id = "create_alignment_check", request_body = CheckRequest,
+    responses((status = 201, description = "The check, recorded; `Location` names it", body = AlignmentReport,
+                   headers(("Location" = String, description = "The recorded check's address"))),
+              (status = 404, description = "No such resource or partner", body = crate::error::Problem),
+              (status = 422, description = "An invalid request; `errors` names each field", body = crate::error::Problem),
+              (status = 502, description = "A partner's description could not be read", body = crate::error::Problem)))]
 pub async fn check(
     State(state): State<Contracting>,
     who: Principal,
@@ -41,9 +47,13 @@ pub async fn check(
         .into_response())
 }
 
-#[utoipa::path(get, path = "/api/v1/alignment/{id}", tag = "alignment",
+/// Read an alignment check
+///
+/// A recorded alignment check with its verdict per input and dimension.
+#[utoipa::path(get, path = "/api/v1/alignment/{id}", tag = "alignment", operation_id = "read_alignment_check",
     params(("id" = String, Path, description = "the check's id")),
-    responses((status = 200, body = AlignmentReport), (status = 404, body = crate::error::Problem)))]
+    responses((status = 200, description = "The check", body = AlignmentReport),
+              (status = 404, description = "No such check", body = crate::error::Problem)))]
 pub async fn read(
     State(state): State<Contracting>,
     who: Principal,

@@ -2,7 +2,7 @@
 //! checkpoint with the key to check it, inclusion and consistency proofs, and receipts (the Auditor role); and the
 //! entries that record each management change.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{OriginalUri, Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -84,15 +84,22 @@ pub async fn record_management_action(
 #[openapi(paths(entries, checkpoint, inclusion, consistency, receipt, check_partner))]
 pub struct AuditApiDoc;
 
-#[utoipa::path(get, path = "/api/v1/audit/entries", tag = "audit", params(EntryFilter),
-    responses((status = 200, body = [StoredEntry]), (status = 403, body = crate::error::Problem),
-              (status = 422, body = crate::error::Problem)))]
+/// List audit entries
+///
+/// The log's entries, oldest first, filtered by time, kind, partner, resource, agreement, transfer and purpose,
+/// paged with `offset` and `limit`.
+#[utoipa::path(get, path = "/api/v1/audit/entries", tag = "audit", operation_id = "list_audit_entries", params(EntryFilter),
+    responses((status = 200, description = "The entries", body = [StoredEntry]),
+              (status = 400, description = "An unknown query parameter, or a value that cannot be used; `errors` names each", body = crate::error::Problem),
+              (status = 403, description = "The token lacks the auditor role", body = crate::error::Problem)))]
 pub async fn entries(
     State(state): State<Contracting>,
     who: Principal,
-    Query(filter): Query<EntryFilter>,
+    OriginalUri(uri): OriginalUri,
 ) -> Result<Json<Vec<StoredEntry>>, ApiError> {
     who.require(Role::Auditor)?;
+    let (filter, checks): (EntryFilter, _) = super::paging::query(&uri)?;
+    checks.done()?;
     if let Some(kind) = &filter.kind {
         if EventKind::parse(kind).is_none() {
             return Err(ApiError::Malformed(format!("unknown event kind {kind:?}")));
@@ -113,8 +120,12 @@ pub struct CheckpointView {
     pub vkey: String,
 }
 
-#[utoipa::path(get, path = "/api/v1/audit/checkpoint", tag = "audit",
-    responses((status = 200, body = CheckpointView), (status = 403, body = crate::error::Problem)))]
+/// Read the checkpoint
+///
+/// The latest signed checkpoint (C2SP signed note) and the verifier key to check it with.
+#[utoipa::path(get, path = "/api/v1/audit/checkpoint", tag = "audit", operation_id = "read_audit_checkpoint",
+    responses((status = 200, description = "The checkpoint", body = CheckpointView),
+              (status = 403, description = "The token lacks the auditor role", body = crate::error::Problem)))]
 pub async fn checkpoint(
     State(state): State<Contracting>,
     who: Principal,
@@ -131,7 +142,9 @@ pub async fn checkpoint(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct InclusionQuery {
+    /// The entry's index.
     pub index: u64,
     /// Tree size the proof is for; the latest checkpoint's size when absent.
     pub size: Option<u64>,
@@ -155,14 +168,21 @@ fn encode(proof: &[[u8; 32]]) -> Vec<String> {
     proof.iter().map(|h| STANDARD.encode(h)).collect()
 }
 
-#[utoipa::path(get, path = "/api/v1/audit/proofs/inclusion", tag = "audit", params(InclusionQuery),
-    responses((status = 200, body = ProofView), (status = 404, body = crate::error::Problem)))]
+/// Prove an entry's inclusion
+///
+/// An RFC 9162 inclusion proof of one entry in the tree of a given size (the latest checkpoint's by default).
+#[utoipa::path(get, path = "/api/v1/audit/proofs/inclusion", tag = "audit", operation_id = "read_inclusion_proof", params(InclusionQuery),
+    responses((status = 200, description = "The proof", body = ProofView),
+              (status = 400, description = "An unknown query parameter, or a value that cannot be used", body = crate::error::Problem),
+              (status = 404, description = "No such entry or tree size", body = crate::error::Problem)))]
 pub async fn inclusion(
     State(state): State<Contracting>,
     who: Principal,
-    Query(q): Query<InclusionQuery>,
+    OriginalUri(uri): OriginalUri,
 ) -> Result<Json<ProofView>, ApiError> {
     who.require(Role::Auditor)?;
+    let (q, checks): (InclusionQuery, _) = super::paging::query(&uri)?;
+    checks.done()?;
     let size = default_size(&state, q.size).await?;
     let proof = state.audit().inclusion_proof(q.index, size).await?;
     Ok(Json(ProofView {
@@ -172,20 +192,29 @@ pub async fn inclusion(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ConsistencyQuery {
+    /// The older tree size.
     pub old: u64,
     /// The latest checkpoint's size when absent.
     pub new: Option<u64>,
 }
 
-#[utoipa::path(get, path = "/api/v1/audit/proofs/consistency", tag = "audit", params(ConsistencyQuery),
-    responses((status = 200, body = ProofView), (status = 404, body = crate::error::Problem)))]
+/// Prove the log's consistency
+///
+/// An RFC 9162 consistency proof between two tree sizes (the newer one the latest checkpoint's by default).
+#[utoipa::path(get, path = "/api/v1/audit/proofs/consistency", tag = "audit", operation_id = "read_consistency_proof", params(ConsistencyQuery),
+    responses((status = 200, description = "The proof", body = ProofView),
+              (status = 400, description = "An unknown query parameter, or a value that cannot be used", body = crate::error::Problem),
+              (status = 404, description = "No such tree size", body = crate::error::Problem)))]
 pub async fn consistency(
     State(state): State<Contracting>,
     who: Principal,
-    Query(q): Query<ConsistencyQuery>,
+    OriginalUri(uri): OriginalUri,
 ) -> Result<Json<ProofView>, ApiError> {
     who.require(Role::Auditor)?;
+    let (q, checks): (ConsistencyQuery, _) = super::paging::query(&uri)?;
+    checks.done()?;
     let size = default_size(&state, q.new).await?;
     let proof = state.audit().consistency_proof(q.old, size).await?;
     Ok(Json(ProofView {
@@ -194,9 +223,13 @@ pub async fn consistency(
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/audit/receipts/{index}", tag = "audit", params(("index" = u64, Path)),
+/// Read an entry's receipt
+///
+/// A `c2sp.org/tlog-proof@v1` receipt of one entry: its index, the checkpoint and the inclusion proof.
+#[utoipa::path(get, path = "/api/v1/audit/receipts/{index}", tag = "audit", operation_id = "read_audit_receipt",
+    params(("index" = u64, Path, description = "the entry's index")),
     responses((status = 200, description = "c2sp.org/tlog-proof@v1 text", content_type = "text/plain"),
-              (status = 404, body = crate::error::Problem)))]
+              (status = 404, description = "No such entry", body = crate::error::Problem)))]
 pub async fn receipt(
     State(state): State<Contracting>,
     who: Principal,
@@ -207,12 +240,15 @@ pub async fn receipt(
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text))
 }
 
-#[utoipa::path(post, path = "/api/v1/audit/partners/{id}/check", tag = "audit",
-    params(("id" = String, Path, description = "partner participant id, percent-encoded")),
-    responses((status = 200, body = crate::audit::witness::WitnessOutcome), (status = 404, body = crate::error::Problem),
-              (status = 502, body = crate::error::Problem)))]
+/// Witness a partner's log
+///
 /// Fetches the partner's latest audit checkpoint and accepts it only if it is consistent with the last one
 /// accepted; a `split_view` outcome is also logged as a `split_view_alarm` entry.
+#[utoipa::path(post, path = "/api/v1/audit/partners/{id}/check", tag = "audit", operation_id = "check_partner_log",
+    params(("id" = String, Path, description = "partner participant id, percent-encoded")),
+    responses((status = 200, description = "The outcome: consistent, first seen or split view", body = crate::audit::witness::WitnessOutcome),
+              (status = 404, description = "No such partner", body = crate::error::Problem),
+              (status = 502, description = "The partner's checkpoint could not be read", body = crate::error::Problem)))]
 pub async fn check_partner(
     State(state): State<Contracting>,
     who: Principal,

@@ -97,11 +97,18 @@ fn complete(state: &Contracting, mut f: Facts) -> Facts {
     f
 }
 
-#[utoipa::path(post, path = "/api/v1/policies/{id}/dry-run", tag = "policies", params(("id" = String, Path)),
-    request_body = DryRunRequest,
-    responses((status = 200, body = DryRunView, description = "the compliance report (permit or deny)"),
-        (status = 400, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
-        (status = 422, body = crate::error::Problem, description = "a bad context, scope or version, naming the field")))]
+/// Dry-run a policy
+///
+/// What the connector would decide for a described request under a stored policy (any version), with the context
+/// built exactly as for a real partner and the compliance report it would log; nothing is recorded.
+#[utoipa::path(post, path = "/api/v1/policies/{id}/dry-run", tag = "policies", operation_id = "dry_run_policy",
+    params(("id" = String, Path, description = "policy id")),
+    request_body(content = DryRunRequest, description = "The request to decide, described or as a written context", example = json!({
+        "scope": "negotiation", "request": {"partner": {"id": "https://city-b.example/twinport", "claims": {"membership": "ldt-network"}}, "purpose": "https://w3id.org/dpv#AcademicResearch"}})),
+    responses((status = 200, description = "The compliance report (permit or deny)", body = DryRunView),
+              (status = 400, description = "An unreadable body", body = crate::error::Problem),
+              (status = 404, description = "No such policy or version", body = crate::error::Problem),
+              (status = 422, description = "A bad context, scope or version, naming the field", body = crate::error::Problem)))]
 pub async fn dry_run(
     State(state): State<Contracting>,
     who: Principal,

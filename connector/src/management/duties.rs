@@ -143,8 +143,13 @@ async fn agreement(state: &Contracting, id: &str) -> Result<AgreementRecord, Api
         .ok_or_else(|| ApiError::NotFound(format!("agreement {id}")))
 }
 
-#[utoipa::path(get, path = "/api/v1/agreements/{id}/duties", tag = "agreements", params(("id" = String, Path)),
-    responses((status = 200, body = DutiesView), (status = 404, body = crate::error::Problem)))]
+/// List an agreement's duties
+///
+/// The duties the partner took on under an agreement, the state in force for each, and every record made.
+#[utoipa::path(get, path = "/api/v1/agreements/{id}/duties", tag = "agreements", operation_id = "list_duties",
+    params(("id" = String, Path, description = "the agreement id, percent-encoded")),
+    responses((status = 200, description = "The duties and their records", body = DutiesView),
+              (status = 404, description = "No such agreement", body = crate::error::Problem)))]
 pub async fn list(
     State(state): State<Contracting>,
     who: Principal,
@@ -155,12 +160,17 @@ pub async fn list(
     Ok(Json(view(&state, &a).await?))
 }
 
-#[utoipa::path(put, path = "/api/v1/agreements/{id}/duties/{duty}", tag = "agreements",
-    params(("id" = String, Path), ("duty" = String, Path, description = "the duty's @id, or its action name")),
-    request_body = RecordDuty,
-    responses((status = 200, body = DutiesView), (status = 404, body = crate::error::Problem),
-        (status = 409, body = crate::error::Problem, description = "an agreement where we are the consumer"),
-        (status = 422, body = crate::error::Problem, description = "no such duty, or a bad state")))]
+/// Record a duty's state
+///
+/// As provider, records a duty as `fulfilled`, `violated` or `not-set`; a duty recorded `violated` refuses every
+/// later transfer and access under the agreement.
+#[utoipa::path(put, path = "/api/v1/agreements/{id}/duties/{duty}", tag = "agreements", operation_id = "record_duty",
+    params(("id" = String, Path, description = "the agreement id, percent-encoded"), ("duty" = String, Path, description = "the duty's @id, or its action name")),
+    request_body(content = RecordDuty, description = "The state and an optional note", example = json!({"state": "violated", "note": "attribution missing on the city dashboard"})),
+    responses((status = 200, description = "The duties with the new record", body = DutiesView),
+              (status = 404, description = "No such agreement", body = crate::error::Problem),
+              (status = 409, description = "An agreement where we are the consumer", body = crate::error::Problem),
+              (status = 422, description = "No such duty, or a bad state", body = crate::error::Problem)))]
 pub async fn record(
     State(state): State<Contracting>,
     who: Principal,

@@ -98,7 +98,12 @@ fn wallet_error(e: WalletError) -> ApiError {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/identity", tag = "identity", responses((status = 200, body = IdentityView)))]
+/// Read our identity
+///
+/// This connector's participant id and, with DCP, where its DID document is and the credentials it presents, with
+/// their types, issuers and expiry.
+#[utoipa::path(get, path = "/api/v1/identity", tag = "identity", operation_id = "read_identity",
+    responses((status = 200, description = "Our identity", body = IdentityView)))]
 pub async fn read(
     State(state): State<Contracting>,
     who: Principal,
@@ -117,13 +122,21 @@ pub async fn read(
     }))
 }
 
-#[utoipa::path(post, path = "/api/v1/identity/credentials", tag = "identity", request_body = NewCredential,
-    responses((status = 201, body = CredentialView), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+/// Add a credential
+///
+/// Stores a verifiable credential (compact JWS) in the credentials directory for partners' presentation queries;
+/// recorded in the audit log.
+#[utoipa::path(post, path = "/api/v1/identity/credentials", tag = "identity", operation_id = "create_credential",
+    request_body(content = NewCredential, description = "The credential", example = json!({"credential": "eyJhbGciOiJFUzI1NiIsInR5cCI6InZjK2p3dCJ9.eyJpc3MiOiJkaWQ6d2ViOmlzc3Vlci5leGFtcGxlIn0.c2lnbmF0dXJl"})),
+    responses((status = 201, description = "The credential stored; `Location` names it", body = CredentialView,
+                   headers(("Location" = String, description = "The credential's address (to delete it)"))),
+              (status = 409, description = "DCP is not configured, or the credential is held already", body = crate::error::Problem),
+              (status = 422, description = "Not a credential we can hold, with the reason", body = crate::error::Problem)))]
 pub async fn add(
     State(state): State<Contracting>,
     who: Principal,
     body: Bytes,
-) -> Result<(StatusCode, Json<CredentialView>), ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     who.require(Role::Operator)?;
     let value = body::json(&body)?;
     let new: NewCredential = serde_json::from_value(value).map_err(|e| ApiError::Validation {
@@ -142,11 +155,18 @@ pub async fn add(
         serde_json::json!({"file": held.file, "types": held.types, "issuer": held.issuer}),
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(view(held))))
+    let location = super::created::address("identity/credentials", &held.file);
+    Ok(super::created::created(&location, view(held)))
 }
 
-#[utoipa::path(delete, path = "/api/v1/identity/credentials/{file}", tag = "identity", params(("file" = String, Path)),
-    responses((status = 204), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+/// Remove a credential
+///
+/// Deletes a held credential's file; recorded in the audit log.
+#[utoipa::path(delete, path = "/api/v1/identity/credentials/{file}", tag = "identity", operation_id = "delete_credential",
+    params(("file" = String, Path, description = "the credential's file name, as `GET /api/v1/identity` shows it")),
+    responses((status = 204, description = "The credential is removed"),
+              (status = 404, description = "No such credential", body = crate::error::Problem),
+              (status = 409, description = "DCP is not configured", body = crate::error::Problem)))]
 pub async fn remove(
     State(state): State<Contracting>,
     who: Principal,

@@ -5,16 +5,19 @@ mod alignment;
 mod audit;
 mod auth;
 mod body;
+mod created;
 mod dry_run;
 mod duties;
 mod guard;
 mod identity;
 pub mod metrics;
 mod openapi;
+mod paging;
 mod partners;
 mod policies;
 mod processes;
 mod receipts;
+mod reference;
 mod resources;
 
 use axum::routing::get;
@@ -25,6 +28,7 @@ use crate::dataplane::DataPlaneState;
 
 pub use audit::{record_management_action, ManagementEntry};
 pub use auth::{Access, Principal, Role};
+pub use partners::validated as validated_partner;
 pub use processes::AgreementExport;
 
 /// What the management API works with; handlers extract only the part they use.
@@ -59,7 +63,13 @@ pub fn router(state: ManagementState) -> Router {
             "/policies/{id}/dry-run",
             axum::routing::post(dry_run::dry_run),
         )
-        .route("/partners", get(partners::list))
+        .route("/partners", get(partners::list).post(partners::create))
+        .route(
+            "/partners/{id}",
+            get(partners::read)
+                .put(partners::update)
+                .delete(partners::delete),
+        )
         .route("/alignment", axum::routing::post(alignment::check))
         .route("/alignment/{id}", get(alignment::read))
         .route("/identity", get(identity::read))
@@ -124,10 +134,11 @@ pub fn router(state: ManagementState) -> Router {
         )
         .route("/transfers/{id}/receipts", get(receipts::list))
         .route("/openapi.json", get(openapi::document))
+        .route("/docs", get(reference::page))
         .merge(audit::routes())
         .layer(axum::middleware::from_fn(guard::guard));
     Router::new()
         .nest("/api/v1", api)
-        .fallback(|| async { crate::error::ApiError::NotFound("route".into()) })
+        .fallback(guard::unknown_route)
         .with_state(state)
 }

@@ -28,6 +28,10 @@ pub const ROUTE_ROLES: &[(&str, &str, Role)] = &[
     ("get", "/api/v1/policies/{id}/versions", Role::Viewer),
     ("post", "/api/v1/policies/{id}/dry-run", Role::Legal),
     ("get", "/api/v1/partners", Role::Viewer),
+    ("post", "/api/v1/partners", Role::Operator),
+    ("get", "/api/v1/partners/{id}", Role::Viewer),
+    ("put", "/api/v1/partners/{id}", Role::Operator),
+    ("delete", "/api/v1/partners/{id}", Role::Operator),
     ("post", "/api/v1/alignment", Role::Operator),
     ("get", "/api/v1/alignment/{id}", Role::Viewer),
     ("get", "/api/v1/partners/{id}/catalog", Role::Operator),
@@ -72,12 +76,28 @@ pub const ROUTE_ROLES: &[(&str, &str, Role)] = &[
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Twinport management API", description = "Resources, policies and partners of a Twinport connector."),
+    info(title = "Twinport management API", description = "The city's own operators, legal team and auditors manage a Twinport connector here: \
+the catalogue's resources and the usage policies they are offered under, partner connectors, contract negotiations, \
+agreements and transfers with partner cities, the connector's identity, alignment checks and the audit log. Bodies are \
+plain JSON; every error is an RFC 9457 problem (`application/problem+json`). Lists are JSON arrays paged with `limit` \
+and `cursor`, the next page named by a `Link: <...>; rel=\"next\"` header; a query parameter an operation does not \
+take is refused with 400. A browsable form of this document is served at `/api/v1/docs`."),
+    tags(
+        (name = "resources", description = "The catalogue's resources (the five OASC MIM8 kinds), as partners see them through their policies"),
+        (name = "policies", description = "ODRL usage policies, versioned and never rewritten, and dry runs of their decisions"),
+        (name = "partners", description = "Partner connectors this city trusts, and their catalogues as they publish them to us"),
+        (name = "negotiations", description = "Contract negotiations (DSP 2025-1 §6) in both roles"),
+        (name = "agreements", description = "Signed contract agreements and the duties partners took on"),
+        (name = "transfers", description = "Transfer processes (DSP 2025-1 §7) in both roles, and the receipts of data received"),
+        (name = "alignment", description = "Alignment checks of a model's inputs against datasets, or an output against a visualisation asset"),
+        (name = "identity", description = "This connector's identity to partners and, with DCP, the credentials it presents"),
+        (name = "audit", description = "The append-only audit log for auditors: entries, signed checkpoints, proofs and receipts, and partners' logs witnessed"),
+    ),
     paths(
         super::resources::list, super::resources::read, super::resources::create, super::resources::update, super::resources::delete,
         super::policies::list, super::policies::read, super::policies::versions, super::policies::create, super::policies::update, super::policies::delete,
         super::dry_run::dry_run,
-        super::partners::list, super::partners::catalog,
+        super::partners::list, super::partners::catalog, super::partners::read, super::partners::create, super::partners::update, super::partners::delete,
         super::alignment::check, super::alignment::read,
         super::identity::read, super::identity::add, super::identity::remove,
         super::processes::list_negotiations, super::processes::read_negotiation, super::processes::start_negotiation,
@@ -105,10 +125,13 @@ impl Modify for BearerAuth {
 }
 
 pub async fn document(State(access): State<Access>) -> Json<serde_json::Value> {
+    Json(served(&access))
+}
+
+/// The document as `GET /api/v1/openapi.json` serves it (and `/api/v1/docs` renders it).
+pub fn served(access: &Access) -> serde_json::Value {
     let doc = full_document(access.oidc().map(|o| o.config().issuer.as_str()));
-    Json(with_problem_responses(
-        serde_json::to_value(doc).unwrap_or_default(),
-    ))
+    with_problem_responses(serde_json::to_value(doc).unwrap_or_default())
 }
 
 /// Errors every operation can answer whatever its handler does: the request guards' (400 unreadable target or

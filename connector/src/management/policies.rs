@@ -2,7 +2,7 @@
 //! agreement can always be shown the text it was made under.
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{OriginalUri, Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Serialize;
@@ -10,10 +10,11 @@ use serde_json::Value;
 
 use super::auth::{Principal, Role};
 use super::body;
+use super::paging::{self, Checks, Listed};
 use crate::catalogue::{policy_doc, FieldError};
 use crate::contracting::Contracting;
 use crate::error::ApiError;
-use crate::storage::{PolicyRecord, PolicyVersion, ResourceSource};
+use crate::storage::{PolicyFilter, PolicyRecord, PolicyVersion, ResourceSource};
 
 /// A policy as the management API shows it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -66,25 +67,56 @@ fn view(p: PolicyRecord) -> PolicyView {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/policies", tag = "policies", responses((status = 200, body = [PolicyView])))]
+/// List policies
+///
+/// Every live policy at its current version, ordered by id, with the linter's warnings. Filter by source and by
+/// when the current version was made; the `Link` header names the next page.
+#[utoipa::path(get, path = "/api/v1/policies", tag = "policies", operation_id = "list_policies", params(PolicyQuery),
+    responses((status = 200, description = "One page of policies", body = [PolicyView], headers(("Link" = String, description = "Present when more rows follow: `<target of the next page>; rel=\"next\"`"))),
+              (status = 400, description = "An unknown query parameter, or a value that cannot be used; `errors` names each", body = crate::error::Problem)))]
 pub async fn list(
     State(state): State<Contracting>,
     who: Principal,
-) -> Result<Json<Vec<PolicyView>>, ApiError> {
+    OriginalUri(uri): OriginalUri,
+) -> Result<Listed<PolicyView>, ApiError> {
     who.require(Role::Viewer)?;
-    Ok(Json(
-        state
-            .store()
-            .policies()
-            .await?
-            .into_iter()
-            .map(view)
-            .collect(),
-    ))
+    let (q, mut checks): (PolicyQuery, Checks) = paging::query(&uri)?;
+    let filter = PolicyFilter {
+        source: checks.one_of("source", q.source, &["file", "api"]),
+        changed: checks.window(
+            ("changed_since", "changed_until"),
+            q.changed_since,
+            q.changed_until,
+        ),
+    };
+    let page = checks.page(q.limit, q.cursor, 1);
+    checks.done()?;
+    let rows = state.store().policies_page(&filter, &page).await?;
+    Listed::of(&uri, rows, |p| async move { Ok(view(p)) }).await
 }
 
-#[utoipa::path(get, path = "/api/v1/policies/{id}", tag = "policies", params(("id" = String, Path)),
-    responses((status = 200, body = PolicyView), (status = 404, body = crate::error::Problem)))]
+/// Filters and page of `GET /api/v1/policies`.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PolicyQuery {
+    /// Rows in the page, 1 to 1000 (default 100).
+    pub limit: Option<u32>,
+    /// Where the page starts: the `cursor` in the previous page's `Link` header.
+    pub cursor: Option<String>,
+    /// Only policies declared in catalogue files (`file`) or through this API (`api`).
+    pub source: Option<String>,
+    /// Only policies whose current version was made at or after this time (RFC 3339, to the second).
+    pub changed_since: Option<String>,
+    /// Only policies whose current version was made before this time (RFC 3339, to the second).
+    pub changed_until: Option<String>,
+}
+
+/// Read a policy
+///
+/// The current version of one policy, with the linter's warnings.
+#[utoipa::path(get, path = "/api/v1/policies/{id}", tag = "policies", operation_id = "read_policy", params(("id" = String, Path, description = "policy id")),
+    responses((status = 200, description = "The policy", body = PolicyView),
+              (status = 404, description = "No such live policy", body = crate::error::Problem)))]
 pub async fn read(
     State(state): State<Contracting>,
     who: Principal,
@@ -99,8 +131,13 @@ pub async fn read(
     Ok(Json(view(p)))
 }
 
-#[utoipa::path(get, path = "/api/v1/policies/{id}/versions", tag = "policies", params(("id" = String, Path)),
-    responses((status = 200, body = [PolicyVersionView]), (status = 404, body = crate::error::Problem)))]
+/// List a policy's versions
+///
+/// Every version of a policy, oldest first, a deletion included (without a body): the text any agreement was
+/// made under stays readable.
+#[utoipa::path(get, path = "/api/v1/policies/{id}/versions", tag = "policies", operation_id = "list_policy_versions", params(("id" = String, Path, description = "policy id")),
+    responses((status = 200, description = "The versions, oldest first", body = [PolicyVersionView]),
+              (status = 404, description = "No policy ever had this id", body = crate::error::Problem)))]
 pub async fn versions(
     State(state): State<Contracting>,
     who: Principal,
@@ -124,13 +161,23 @@ pub async fn versions(
     ))
 }
 
-#[utoipa::path(post, path = "/api/v1/policies", tag = "policies", request_body = NewPolicy,
-    responses((status = 201, body = PolicyView), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+/// Create a policy
+///
+/// Stores a new ODRL usage policy as its version 1, after the same lint as `twinport policy lint`: an error
+/// refuses it, warnings are kept with it.
+#[utoipa::path(post, path = "/api/v1/policies", tag = "policies", operation_id = "create_policy",
+    request_body(content = NewPolicy, description = "The policy's id and its ODRL text", example = json!({
+        "id": "ldt-network-only",
+        "policy": {"permission": [{"action": "use", "constraint": [{"leftOperand": "claim:membership", "operator": "eq", "rightOperand": "ldt-network"}]}]}})),
+    responses((status = 201, description = "The policy stored; `Location` names it", body = PolicyView,
+                   headers(("Location" = String, description = "The new policy's address"))),
+              (status = 409, description = "A policy with this id exists", body = crate::error::Problem),
+              (status = 422, description = "The lint found errors; `errors` names each place", body = crate::error::Problem)))]
 pub async fn create(
     State(state): State<Contracting>,
     who: Principal,
     body: Bytes,
-) -> Result<(StatusCode, Json<PolicyView>), ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     who.require(Role::Legal)?;
     let value = body::json(&body)?;
     let new: NewPolicy = serde_json::from_value(value).map_err(|e| ApiError::Validation {
@@ -145,12 +192,20 @@ pub async fn create(
         )));
     }
     let p = save(&state, &who, &new.id, &new.policy).await?;
-    Ok((StatusCode::CREATED, Json(p)))
+    Ok(super::created::created(
+        &super::created::address("policies", &p.id),
+        p,
+    ))
 }
 
-#[utoipa::path(put, path = "/api/v1/policies/{id}", tag = "policies", params(("id" = String, Path)),
-    request_body(content = Object, description = "the ODRL policy"),
-    responses((status = 200, body = PolicyView), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+/// Add a policy version
+///
+/// Stores the body as the policy's next version (an unchanged body keeps the current one); earlier versions stay.
+#[utoipa::path(put, path = "/api/v1/policies/{id}", tag = "policies", operation_id = "update_policy", params(("id" = String, Path, description = "policy id")),
+    request_body(content = Object, description = "The ODRL policy", example = json!({"permission": [{"action": "use"}], "prohibition": [{"action": "distribute"}]})),
+    responses((status = 200, description = "The policy at its new current version", body = PolicyView),
+              (status = 409, description = "The policy is declared in a catalogue file", body = crate::error::Problem),
+              (status = 422, description = "The lint found errors; `errors` names each place", body = crate::error::Problem)))]
 pub async fn update(
     State(state): State<Contracting>,
     who: Principal,
@@ -163,15 +218,20 @@ pub async fn update(
     if let Some(existing) = state.store().policy(&id).await? {
         if existing.source == ResourceSource::File {
             return Err(ApiError::Conflict(format!(
-                "policy {id} is declared in the catalogue directory; edit its file instead"
+                "policy {id} is declared in the catalogue directory; edit its file and send SIGHUP"
             )));
         }
     }
     Ok(Json(save(&state, &who, &id, &value).await?))
 }
 
-#[utoipa::path(delete, path = "/api/v1/policies/{id}", tag = "policies", params(("id" = String, Path)),
-    responses((status = 204), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+/// Delete a policy
+///
+/// Adds a tombstone version: the policy is no longer offered, its versions stay readable.
+#[utoipa::path(delete, path = "/api/v1/policies/{id}", tag = "policies", operation_id = "delete_policy", params(("id" = String, Path, description = "policy id")),
+    responses((status = 204, description = "The policy is deleted"),
+              (status = 404, description = "No such live policy", body = crate::error::Problem),
+              (status = 409, description = "A resource still offers it, or it is declared in a catalogue file", body = crate::error::Problem)))]
 pub async fn delete(
     State(state): State<Contracting>,
     who: Principal,
@@ -185,7 +245,8 @@ pub async fn delete(
         .ok_or_else(|| ApiError::NotFound(format!("policy {id}")))?;
     if existing.source == ResourceSource::File {
         return Err(ApiError::Conflict(format!(
-            "policy {id} is declared in the catalogue directory; remove its file instead"
+            "policy {id} is declared in the catalogue directory; remove its file and send SIGHUP \
+             (the reload retires it once no offer names it)"
         )));
     }
     let users: Vec<String> = crate::catalogue::resources(state.store())

@@ -3,8 +3,9 @@
 //! waiting for a partner and why ("waiting for the partner since 10:02:11, 3 attempts, last: connection refused").
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::Uri;
+use axum::response::Response;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -12,14 +13,17 @@ use twinport_contracts::transfer::{DataAddress, TransferMessageKind};
 
 use super::auth::{Principal, Role};
 use super::body::{check_id, check_text, parse, Checked};
+use super::paging::{self, Checks, Listed};
 use crate::catalogue::FieldError;
 use crate::contracting::acknowledgement::Pending;
 use crate::contracting::error::retrying;
 use crate::contracting::Contracting;
 use crate::contracting::{negotiation, offers, transfer, ProcessError};
+use crate::dataplane::consumer::renewal::PullTokenView;
 use crate::error::ApiError;
 use crate::storage::{
-    AgreementRecord, HistoryEntry, NegotiationRecord, OutboxMessage, ProcessRow, TransferRecord,
+    AgreementFilter, AgreementRecord, HistoryEntry, NegotiationRecord, OutboxMessage,
+    ProcessFilter, ProcessRow, TransferRecord,
 };
 
 impl From<ProcessError> for ApiError {
@@ -95,6 +99,9 @@ pub struct TransferView {
     #[serde(flatten)]
     pub process: ProcessHead,
     pub agreement_id: String,
+    /// The dataset transferred: the target of the agreement (absent if the agreement is not stored).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<String>,
     pub format: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provider_pid: Option<String>,
@@ -104,6 +111,9 @@ pub struct TransferView {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub data_address: Option<Value>,
+    /// Consumer side of a pull transfer: when the live token expires and whether it is renewed before then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pull_token: Option<PullTokenView>,
     #[serde(flatten)]
     pub progress: ProcessProgress,
 }
@@ -190,7 +200,22 @@ trait Viewed: ProcessRow {
     fn waits_for(&self) -> Option<String>;
     /// What the audit log records an operator's action on this process against.
     fn audit_target(&self) -> Option<&str>;
-    fn into_view(self, process: ProcessHead, progress: ProcessProgress) -> Self::View;
+    /// The agreement whose target is the process's dataset, when the row does not name the dataset itself.
+    fn agreement(&self) -> Option<&str>;
+    /// The states a process of this kind can be in, as lists filter on them.
+    fn states() -> Vec<&'static str>;
+    fn into_view(
+        self,
+        process: ProcessHead,
+        progress: ProcessProgress,
+        dataset: Option<String>,
+    ) -> Self::View;
+    /// The consumer transfer whose live pull token the view describes (never the token itself).
+    fn pull_token_of(&self) -> Option<&str> {
+        None
+    }
+    /// Puts that description into the view.
+    fn show_pull_token(_: &mut Self::View, _: Option<PullTokenView>) {}
 }
 
 impl Viewed for NegotiationRecord {
@@ -206,7 +231,23 @@ impl Viewed for NegotiationRecord {
         Some(&self.dataset)
     }
 
-    fn into_view(self, process: ProcessHead, progress: ProcessProgress) -> NegotiationView {
+    fn agreement(&self) -> Option<&str> {
+        None
+    }
+
+    fn states() -> Vec<&'static str> {
+        twinport_contracts::negotiation::NegotiationState::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .collect()
+    }
+
+    fn into_view(
+        self,
+        process: ProcessHead,
+        progress: ProcessProgress,
+        _: Option<String>,
+    ) -> NegotiationView {
         NegotiationView {
             process,
             dataset: self.dataset,
@@ -231,16 +272,47 @@ impl Viewed for TransferRecord {
         None
     }
 
-    fn into_view(self, process: ProcessHead, progress: ProcessProgress) -> TransferView {
+    fn agreement(&self) -> Option<&str> {
+        Some(&self.agreement_id)
+    }
+
+    fn states() -> Vec<&'static str> {
+        twinport_contracts::transfer::TransferState::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .collect()
+    }
+
+    fn into_view(
+        self,
+        process: ProcessHead,
+        progress: ProcessProgress,
+        dataset: Option<String>,
+    ) -> TransferView {
         TransferView {
             process,
             agreement_id: self.agreement_id,
+            dataset,
             format: self.format,
             provider_pid: self.provider_pid,
             consumer_pid: self.consumer_pid,
-            data_address: self.data_address,
+            // A token never shows, whoever kept it there (a push target's, or one stored before tokens were
+            // kept apart).
+            data_address: self
+                .data_address
+                .map(|a| crate::contracting::pull_token::split(&a).0),
+            pull_token: None,
             progress,
         }
+    }
+
+    fn pull_token_of(&self) -> Option<&str> {
+        (self.role == crate::contracting::CONSUMER && self.format == transfer::PULL)
+            .then_some(self.id.as_str())
+    }
+
+    fn show_pull_token(view: &mut TransferView, token: Option<PullTokenView>) {
+        view.pull_token = token;
     }
 }
 
@@ -267,19 +339,76 @@ async fn view<R: Viewed>(state: &Contracting, row: R, detail: bool) -> Result<R:
         history,
         messages: if detail { messages } else { Vec::new() },
     };
-    Ok(row.into_view(process, progress))
+    let dataset = match row.agreement() {
+        Some(id) => state.store().agreement(id).await?.map(|a| a.target),
+        None => None,
+    };
+    let pull_token = match row.pull_token_of() {
+        Some(id) => crate::dataplane::consumer::renewal::view(state.store(), id).await?,
+        None => None,
+    };
+    let mut view = row.into_view(process, progress, dataset);
+    R::show_pull_token(&mut view, pull_token);
+    Ok(view)
+}
+
+/// Filters and page of `GET /api/v1/negotiations` and `GET /api/v1/transfers`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProcessQuery {
+    /// Rows in the page, 1 to 1000 (default 100).
+    pub limit: Option<u32>,
+    /// Where the page starts: the `cursor` in the previous page's `Link` header.
+    pub cursor: Option<String>,
+    /// Only processes in this state (negotiations: REQUESTED, OFFERED, ACCEPTED, AGREED, VERIFIED, FINALIZED,
+    /// TERMINATED; transfers: REQUESTED, STARTED, SUSPENDED, COMPLETED, TERMINATED).
+    pub state: Option<String>,
+    /// Only processes where we are the `provider` or the `consumer`.
+    pub role: Option<String>,
+    /// Only processes with this partner (its participant id).
+    pub partner: Option<String>,
+    /// Only processes about this dataset (a transfer's is its agreement's target).
+    pub dataset: Option<String>,
+    /// Only processes under this agreement (a negotiation's is the one it concluded).
+    pub agreement: Option<String>,
+    /// Only processes created at or after this time (RFC 3339, to the second).
+    pub created_since: Option<String>,
+    /// Only processes created before this time (RFC 3339, to the second).
+    pub created_until: Option<String>,
+    /// Only processes last changed at or after this time (RFC 3339, to the second).
+    pub updated_since: Option<String>,
+    /// Only processes last changed before this time (RFC 3339, to the second).
+    pub updated_until: Option<String>,
 }
 
 async fn list<R: Viewed>(
     state: &Contracting,
     who: &Principal,
-) -> Result<Json<Vec<R::View>>, ApiError> {
+    uri: &Uri,
+) -> Result<Listed<R::View>, ApiError> {
     who.require(Role::Viewer)?;
-    let mut out = Vec::new();
-    for row in state.store().processes::<R>().await? {
-        out.push(view(state, row, false).await?);
-    }
-    Ok(Json(out))
+    let (q, mut checks): (ProcessQuery, Checks) = paging::query(uri)?;
+    let filter = ProcessFilter {
+        state: checks.one_of("state", q.state, &R::states()),
+        role: checks.one_of("role", q.role, &["provider", "consumer"]),
+        partner: q.partner,
+        dataset: q.dataset,
+        agreement: q.agreement,
+        created: checks.window(
+            ("created_since", "created_until"),
+            q.created_since,
+            q.created_until,
+        ),
+        updated: checks.window(
+            ("updated_since", "updated_until"),
+            q.updated_since,
+            q.updated_until,
+        ),
+    };
+    let page = checks.page(q.limit, q.cursor, 2);
+    checks.done()?;
+    let rows = state.store().processes_page::<R>(&filter, &page).await?;
+    Listed::of(uri, rows, |row| view(state, row, false)).await
 }
 
 async fn read<R: Viewed>(
@@ -431,6 +560,15 @@ impl Checked for StartTransfer {
     }
 }
 
+/// A partner's dataset we could not read: 404 when the partner answered that it shows us no such dataset, 502
+/// when it could not be asked or answered otherwise.
+fn unseen(e: crate::client::ClientError, partner: &str, dataset: &str) -> ApiError {
+    match e.status() {
+        Some(404) => ApiError::NotFound(format!("dataset {dataset} at partner {partner}")),
+        _ => ApiError::BadGateway(e.to_string()),
+    }
+}
+
 fn optional_reason(body: &Bytes) -> Result<Option<String>, ApiError> {
     if body.is_empty() {
         return Ok(None);
@@ -438,16 +576,28 @@ fn optional_reason(body: &Bytes) -> Result<Option<String>, ApiError> {
     Ok(parse::<Reason>(body, "reason")?.reason)
 }
 
-#[utoipa::path(get, path = "/api/v1/negotiations", tag = "negotiations", responses((status = 200, body = [NegotiationView])))]
+/// List negotiations
+///
+/// Negotiations in both roles, oldest first, without their history. Filter by state, role, partner, dataset,
+/// agreement and creation or change time; a page holds `limit` rows and the `Link` header names the next one.
+#[utoipa::path(get, path = "/api/v1/negotiations", tag = "negotiations", operation_id = "list_negotiations", params(ProcessQuery),
+    responses((status = 200, description = "One page of negotiations", body = [NegotiationView], headers(("Link" = String, description = "Present when more rows follow: `<target of the next page>; rel=\"next\"`"))),
+              (status = 400, description = "An unknown query parameter, or a value that cannot be used; `errors` names each", body = crate::error::Problem)))]
 pub async fn list_negotiations(
     State(state): State<Contracting>,
     who: Principal,
-) -> Result<Json<Vec<NegotiationView>>, ApiError> {
-    list::<NegotiationRecord>(&state, &who).await
+    OriginalUri(uri): OriginalUri,
+) -> Result<Listed<NegotiationView>, ApiError> {
+    list::<NegotiationRecord>(&state, &who, &uri).await
 }
 
-#[utoipa::path(get, path = "/api/v1/negotiations/{id}", tag = "negotiations", params(("id" = String, Path)),
-    responses((status = 200, body = NegotiationView), (status = 404, body = crate::error::Problem)))]
+/// Read a negotiation
+///
+/// One negotiation with what it waits for, the message awaiting the partner's acknowledgement, every outgoing
+/// message and its full history.
+#[utoipa::path(get, path = "/api/v1/negotiations/{id}", tag = "negotiations", operation_id = "read_negotiation", params(("id" = String, Path, description = "the process id, percent-encoded")),
+    responses((status = 200, description = "The negotiation", body = NegotiationView),
+              (status = 404, description = "No such negotiation", body = crate::error::Problem)))]
 pub async fn read_negotiation(
     State(state): State<Contracting>,
     who: Principal,
@@ -456,13 +606,24 @@ pub async fn read_negotiation(
     read::<NegotiationRecord>(&state, &who, &id).await
 }
 
-#[utoipa::path(post, path = "/api/v1/negotiations", tag = "negotiations", request_body = StartNegotiation,
-    responses((status = 201, body = NegotiationView), (status = 404, body = crate::error::Problem), (status = 502, body = crate::error::Problem)))]
+/// Start a negotiation
+///
+/// As consumer, asks a partner for one of the offers its catalogue shows us, optionally declaring a purpose or
+/// proposing other terms. The offer is read from the partner's catalogue as it publishes it to us.
+#[utoipa::path(post, path = "/api/v1/negotiations", tag = "negotiations", operation_id = "start_negotiation",
+    request_body(content = StartNegotiation, description = "The partner, dataset and offer, with an optional purpose", example = json!({
+        "partner": "https://city-a.example/twinport", "dataset": "urn:ldt:sample-city:flood-model",
+        "offer_id": "urn:ldt:sample-city:flood-model:offer:research-only", "purpose": "https://w3id.org/dpv#AcademicResearch"})),
+    responses((status = 201, description = "The negotiation started; `Location` names it", body = NegotiationView,
+                   headers(("Location" = String, description = "The new negotiation's address"))),
+              (status = 404, description = "No such partner, dataset or offer", body = crate::error::Problem),
+              (status = 409, description = "A passing alignment check is required first", body = crate::error::Problem),
+              (status = 502, description = "The partner could not be reached or answered badly", body = crate::error::Problem)))]
 pub async fn start_negotiation(
     State(state): State<Contracting>,
     who: Principal,
     body: Bytes,
-) -> Result<(StatusCode, Json<NegotiationView>), ApiError> {
+) -> Result<Response, ApiError> {
     who.require(Role::Operator)?;
     let req: StartNegotiation = parse(&body, "negotiation request")?;
     let partner = state
@@ -475,7 +636,7 @@ pub async fn start_negotiation(
         .client()
         .dataset(&partner, &req.dataset)
         .await
-        .map_err(|e| ApiError::BadGateway(e.to_string()))?;
+        .map_err(|e| unseen(e, &req.partner, &req.dataset))?;
     crate::alignment::before_negotiation(&state, &req.partner, &req.dataset, &dataset).await?;
     let offer = dataset
         .get("hasPolicy")
@@ -509,19 +670,26 @@ pub async fn start_negotiation(
     let n = negotiation::start(&state, &req.partner, &req.dataset, offer, req.purpose).await?;
     let detail =
         serde_json::json!({"negotiation": n.id, "partner": req.partner, "offer": req.offer_id});
-    Ok((
-        StatusCode::CREATED,
-        acted(&state, &who, "start", detail, n).await?,
-    ))
+    let location = super::created::address("negotiations", &n.id);
+    let view = acted(&state, &who, "start", detail, n).await?;
+    Ok(super::created::created(&location, view.0))
 }
 
-#[utoipa::path(post, path = "/api/v1/negotiations/offers", tag = "negotiations", request_body = OfferNegotiation,
-    responses((status = 201, body = NegotiationView), (status = 404, body = crate::error::Problem)))]
+/// Offer a contract
+///
+/// As provider, makes the first move: sends one of our offers on a dataset to a partner that may see it.
+#[utoipa::path(post, path = "/api/v1/negotiations/offers", tag = "negotiations", operation_id = "offer_negotiation",
+    request_body(content = OfferNegotiation, description = "The partner, dataset and one of our offers on it", example = json!({
+        "partner": "https://city-b.example/twinport", "dataset": "urn:ldt:sample-city:traffic-counts",
+        "offer_id": "urn:ldt:sample-city:traffic-counts:offer:partner-use"})),
+    responses((status = 201, description = "The negotiation started; `Location` names it", body = NegotiationView,
+                   headers(("Location" = String, description = "The new negotiation's address"))),
+              (status = 404, description = "No such partner, or no such offer visible to it", body = crate::error::Problem)))]
 pub async fn offer_negotiation(
     State(state): State<Contracting>,
     who: Principal,
     body: Bytes,
-) -> Result<(StatusCode, Json<NegotiationView>), ApiError> {
+) -> Result<Response, ApiError> {
     who.require(Role::Operator)?;
     let req: OfferNegotiation = parse(&body, "offer")?;
     if state.partners().get(&req.partner).is_none() {
@@ -538,10 +706,9 @@ pub async fn offer_negotiation(
     let n = negotiation::offer_to(&state, &req.partner, &ours).await?;
     let detail =
         serde_json::json!({"negotiation": n.id, "partner": req.partner, "offer": req.offer_id});
-    Ok((
-        StatusCode::CREATED,
-        acted(&state, &who, "offer", detail, n).await?,
-    ))
+    let location = super::created::address("negotiations", &n.id);
+    let view = acted(&state, &who, "offer", detail, n).await?;
+    Ok(super::created::created(&location, view.0))
 }
 
 async fn negotiation_action(
@@ -572,8 +739,14 @@ async fn negotiation_action(
     .await
 }
 
-#[utoipa::path(post, path = "/api/v1/negotiations/{id}/accept", tag = "negotiations", params(("id" = String, Path)), request_body = Reason,
-    responses((status = 200, body = NegotiationView), (status = 409, body = crate::error::Problem)))]
+/// Accept an offer
+///
+/// As consumer, accepts the provider's current offer or counter-offer.
+#[utoipa::path(post, path = "/api/v1/negotiations/{id}/accept", tag = "negotiations", operation_id = "accept_negotiation", params(("id" = String, Path, description = "the process id, percent-encoded")),
+    request_body(content = Option<Reason>, description = "Optional: why, recorded in the history and sent to the partner", content_type = "application/json"),
+    responses((status = 200, description = "The process as it now stands, with the message sent as `pending`", body = NegotiationView),
+              (status = 404, description = "No such process", body = crate::error::Problem),
+              (status = 409, description = "The process is not in a state where this action is allowed; the problem gives the code and reason", body = crate::error::Problem)))]
 pub async fn accept(
     State(state): State<Contracting>,
     who: Principal,
@@ -598,15 +771,24 @@ pub async fn accept(
                 .client()
                 .dataset(&partner, &n.dataset)
                 .await
-                .map_err(|e| ApiError::BadGateway(e.to_string()))?;
+                .map_err(|e| unseen(e, &n.partner, &n.dataset))?;
             crate::alignment::before_negotiation(&state, &n.partner, &n.dataset, &dataset).await?;
         }
     }
     negotiation_action(&state, &who, &id, "accept", &body).await
 }
 
-#[utoipa::path(post, path = "/api/v1/negotiations/{id}/counter", tag = "negotiations", params(("id" = String, Path)), request_body = CounterNegotiation,
-    responses((status = 200, body = NegotiationView), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+/// Counter an offer
+///
+/// As consumer, answers the provider's offer with other terms: a counter `ContractRequestMessage` on the same
+/// offer id.
+#[utoipa::path(post, path = "/api/v1/negotiations/{id}/counter", tag = "negotiations", operation_id = "counter_negotiation", params(("id" = String, Path, description = "the process id, percent-encoded")),
+    request_body(content = CounterNegotiation, description = "The terms proposed instead of the offer's", example = json!({
+        "terms": {"permission": [{"action": "use", "constraint": [{"leftOperand": "purpose", "operator": "eq", "rightOperand": "https://w3id.org/dpv#AcademicResearch"}]}]}})),
+    responses((status = 200, description = "The negotiation as it now stands", body = NegotiationView),
+              (status = 404, description = "No such negotiation", body = crate::error::Problem),
+              (status = 409, description = "Not a negotiation waiting for our answer", body = crate::error::Problem),
+              (status = 422, description = "Terms that are not an offer, each problem named", body = crate::error::Problem)))]
 pub async fn counter(
     State(state): State<Contracting>,
     who: Principal,
@@ -626,8 +808,14 @@ pub async fn counter(
     .await
 }
 
-#[utoipa::path(post, path = "/api/v1/negotiations/{id}/approve", tag = "negotiations", params(("id" = String, Path)), request_body = Reason,
-    responses((status = 200, body = NegotiationView), (status = 409, body = crate::error::Problem)))]
+/// Approve a request
+///
+/// As provider, approves a contract request that waits for manual approval.
+#[utoipa::path(post, path = "/api/v1/negotiations/{id}/approve", tag = "negotiations", operation_id = "approve_negotiation", params(("id" = String, Path, description = "the process id, percent-encoded")),
+    request_body(content = Option<Reason>, description = "Optional: why, recorded in the history and sent to the partner", content_type = "application/json"),
+    responses((status = 200, description = "The process as it now stands, with the message sent as `pending`", body = NegotiationView),
+              (status = 404, description = "No such process", body = crate::error::Problem),
+              (status = 409, description = "The negotiation is not waiting for approval; the problem gives the code and reason", body = crate::error::Problem)))]
 pub async fn approve(
     State(state): State<Contracting>,
     who: Principal,
@@ -637,8 +825,14 @@ pub async fn approve(
     negotiation_action(&state, &who, &id, "approve", &body).await
 }
 
-#[utoipa::path(post, path = "/api/v1/negotiations/{id}/terminate", tag = "negotiations", params(("id" = String, Path)), request_body = Reason,
-    responses((status = 200, body = NegotiationView), (status = 409, body = crate::error::Problem)))]
+/// Terminate a negotiation
+///
+/// In either role, ends the negotiation and tells the partner why.
+#[utoipa::path(post, path = "/api/v1/negotiations/{id}/terminate", tag = "negotiations", operation_id = "terminate_negotiation", params(("id" = String, Path, description = "the process id, percent-encoded")),
+    request_body(content = Option<Reason>, description = "Optional: why, recorded in the history and sent to the partner", content_type = "application/json"),
+    responses((status = 200, description = "The process as it now stands, with the message sent as `pending`", body = NegotiationView),
+              (status = 404, description = "No such process", body = crate::error::Problem),
+              (status = 409, description = "The process is not in a state where this action is allowed; the problem gives the code and reason", body = crate::error::Problem)))]
 pub async fn terminate(
     State(state): State<Contracting>,
     who: Principal,
@@ -648,25 +842,78 @@ pub async fn terminate(
     negotiation_action(&state, &who, &id, "terminate", &body).await
 }
 
-#[utoipa::path(get, path = "/api/v1/agreements", tag = "agreements", responses((status = 200, body = [AgreementExport])))]
+/// List agreements
+///
+/// Agreements in both roles, oldest first, with both signatures and the key sets that checked them. Filter by
+/// partner, provider, consumer, dataset, policy, our role and creation time; the `Link` header names the next page.
+#[utoipa::path(get, path = "/api/v1/agreements", tag = "agreements", operation_id = "list_agreements", params(AgreementQuery),
+    responses((status = 200, description = "One page of agreements", body = [AgreementExport], headers(("Link" = String, description = "Present when more rows follow: `<target of the next page>; rel=\"next\"`"))),
+              (status = 400, description = "An unknown query parameter, or a value that cannot be used; `errors` names each", body = crate::error::Problem)))]
 pub async fn list_agreements(
     State(state): State<Contracting>,
     who: Principal,
-) -> Result<Json<Vec<AgreementExport>>, ApiError> {
+    OriginalUri(uri): OriginalUri,
+) -> Result<Listed<AgreementExport>, ApiError> {
     who.require(Role::Viewer)?;
-    Ok(Json(
-        state
-            .store()
-            .agreements()
-            .await?
-            .into_iter()
-            .map(AgreementExport::from)
-            .collect(),
-    ))
+    let (q, mut checks): (AgreementQuery, Checks) = paging::query(&uri)?;
+    let role = checks.one_of("role", q.role, &["provider", "consumer"]);
+    let us = Some(state.participant_id().to_string());
+    let filter = AgreementFilter {
+        partner: q.partner,
+        provider: q
+            .provider
+            .or(us.clone().filter(|_| role.as_deref() == Some("provider"))),
+        consumer: q
+            .consumer
+            .or(us.filter(|_| role.as_deref() == Some("consumer"))),
+        dataset: q.dataset,
+        policy: q.policy,
+        created: checks.window(
+            ("created_since", "created_until"),
+            q.created_since,
+            q.created_until,
+        ),
+    };
+    let page = checks.page(q.limit, q.cursor, 2);
+    checks.done()?;
+    let rows = state.store().agreements_page(&filter, &page).await?;
+    Listed::of(&uri, rows, |a| async move { Ok(AgreementExport::from(a)) }).await
 }
 
-#[utoipa::path(get, path = "/api/v1/agreements/{id}", tag = "agreements", params(("id" = String, Path)),
-    responses((status = 200, body = AgreementExport), (status = 404, body = crate::error::Problem)))]
+/// Filters and page of `GET /api/v1/agreements`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AgreementQuery {
+    /// Rows in the page, 1 to 1000 (default 100).
+    pub limit: Option<u32>,
+    /// Where the page starts: the `cursor` in the previous page's `Link` header.
+    pub cursor: Option<String>,
+    /// Only agreements where we are the `provider` or the `consumer`.
+    pub role: Option<String>,
+    /// Only agreements with this partner as either party (its participant id).
+    pub partner: Option<String>,
+    /// Only agreements with this provider (a participant id).
+    pub provider: Option<String>,
+    /// Only agreements with this consumer (a participant id).
+    pub consumer: Option<String>,
+    /// Only agreements on this dataset (the agreement's target).
+    pub dataset: Option<String>,
+    /// Only agreements made under this policy (provider side).
+    pub policy: Option<String>,
+    /// Only agreements made at or after this time (RFC 3339, to the second).
+    pub created_since: Option<String>,
+    /// Only agreements made before this time (RFC 3339, to the second).
+    pub created_until: Option<String>,
+}
+
+/// Read an agreement
+///
+/// One agreement in the form `twinport contracts verify` checks offline: the body, both signatures and the key
+/// sets they were checked with.
+#[utoipa::path(get, path = "/api/v1/agreements/{id}", tag = "agreements", operation_id = "read_agreement",
+    params(("id" = String, Path, description = "the agreement id, percent-encoded")),
+    responses((status = 200, description = "The agreement", body = AgreementExport),
+              (status = 404, description = "No such agreement", body = crate::error::Problem)))]
 pub async fn read_agreement(
     State(state): State<Contracting>,
     who: Principal,
@@ -693,16 +940,28 @@ pub struct StartTransfer {
     pub data_address: Option<Value>,
 }
 
-#[utoipa::path(get, path = "/api/v1/transfers", tag = "transfers", responses((status = 200, body = [TransferView])))]
+/// List transfers
+///
+/// Transfers in both roles, oldest first, without their history, each with the dataset of its agreement. Filter by
+/// state, role, partner, dataset, agreement and creation or change time; the `Link` header names the next page.
+#[utoipa::path(get, path = "/api/v1/transfers", tag = "transfers", operation_id = "list_transfers", params(ProcessQuery),
+    responses((status = 200, description = "One page of transfers", body = [TransferView], headers(("Link" = String, description = "Present when more rows follow: `<target of the next page>; rel=\"next\"`"))),
+              (status = 400, description = "An unknown query parameter, or a value that cannot be used; `errors` names each", body = crate::error::Problem)))]
 pub async fn list_transfers(
     State(state): State<Contracting>,
     who: Principal,
-) -> Result<Json<Vec<TransferView>>, ApiError> {
-    list::<TransferRecord>(&state, &who).await
+    OriginalUri(uri): OriginalUri,
+) -> Result<Listed<TransferView>, ApiError> {
+    list::<TransferRecord>(&state, &who, &uri).await
 }
 
-#[utoipa::path(get, path = "/api/v1/transfers/{id}", tag = "transfers", params(("id" = String, Path)),
-    responses((status = 200, body = TransferView), (status = 404, body = crate::error::Problem)))]
+/// Read a transfer
+///
+/// One transfer with its dataset, data address (consumer side), what it waits for, every outgoing message and its
+/// full history.
+#[utoipa::path(get, path = "/api/v1/transfers/{id}", tag = "transfers", operation_id = "read_transfer", params(("id" = String, Path, description = "the process id, percent-encoded")),
+    responses((status = 200, description = "The transfer", body = TransferView),
+              (status = 404, description = "No such transfer", body = crate::error::Problem)))]
 pub async fn read_transfer(
     State(state): State<Contracting>,
     who: Principal,
@@ -711,13 +970,23 @@ pub async fn read_transfer(
     read::<TransferRecord>(&state, &who, &id).await
 }
 
-#[utoipa::path(post, path = "/api/v1/transfers", tag = "transfers", request_body = StartTransfer,
-    responses((status = 201, body = TransferView), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+/// Request a transfer
+///
+/// As consumer, asks the provider to start a transfer under a finalized agreement: a pull (default) or a push,
+/// to our own push endpoint or to a data address given.
+#[utoipa::path(post, path = "/api/v1/transfers", tag = "transfers", operation_id = "start_transfer",
+    request_body(content = StartTransfer, description = "The agreement, and for a push where to", example = json!({
+        "agreement_id": "urn:uuid:b9ff6c95-74f7-41b1-a133-3f28ab788fa0", "format": "HttpData-PULL"})),
+    responses((status = 201, description = "The transfer requested; `Location` names it", body = TransferView,
+                   headers(("Location" = String, description = "The new transfer's address"))),
+              (status = 404, description = "No agreement with this id where we are the consumer", body = crate::error::Problem),
+              (status = 409, description = "The agreement does not allow a transfer now", body = crate::error::Problem),
+              (status = 422, description = "A bad format or data address, named", body = crate::error::Problem)))]
 pub async fn start_transfer(
     State(state): State<Contracting>,
     who: Principal,
     body: Bytes,
-) -> Result<(StatusCode, Json<TransferView>), ApiError> {
+) -> Result<Response, ApiError> {
     who.require(Role::Operator)?;
     let req: StartTransfer = parse(&body, "transfer request")?;
     let format = req.format.unwrap_or_else(|| transfer::PULL.to_string());
@@ -745,10 +1014,9 @@ pub async fn start_transfer(
     })?;
     let detail =
         serde_json::json!({"transfer": t.id, "agreement": req.agreement_id, "format": format});
-    Ok((
-        StatusCode::CREATED,
-        acted(&state, &who, "request", detail, t).await?,
-    ))
+    let location = super::created::address("transfers", &t.id);
+    let view = acted(&state, &who, "request", detail, t).await?;
+    Ok(super::created::created(&location, view.0))
 }
 
 async fn transfer_action(
@@ -765,8 +1033,14 @@ async fn transfer_action(
     acted(state, who, kind.name(), detail, t).await
 }
 
-#[utoipa::path(post, path = "/api/v1/transfers/{id}/suspend", tag = "transfers", params(("id" = String, Path)), request_body = Reason,
-    responses((status = 200, body = TransferView), (status = 409, body = crate::error::Problem)))]
+/// Suspend a transfer
+///
+/// Pauses a started transfer; the data plane refuses access until it is resumed.
+#[utoipa::path(post, path = "/api/v1/transfers/{id}/suspend", tag = "transfers", operation_id = "suspend_transfer", params(("id" = String, Path, description = "the process id, percent-encoded")),
+    request_body(content = Option<Reason>, description = "Optional: why, recorded in the history and sent to the partner", content_type = "application/json"),
+    responses((status = 200, description = "The process as it now stands, with the message sent as `pending`", body = TransferView),
+              (status = 404, description = "No such process", body = crate::error::Problem),
+              (status = 409, description = "The process is not in a state where this action is allowed; the problem gives the code and reason", body = crate::error::Problem)))]
 pub async fn suspend(
     State(s): State<Contracting>,
     who: Principal,
@@ -783,8 +1057,14 @@ pub async fn suspend(
     .await
 }
 
-#[utoipa::path(post, path = "/api/v1/transfers/{id}/resume", tag = "transfers", params(("id" = String, Path)), request_body = Reason,
-    responses((status = 200, body = TransferView), (status = 409, body = crate::error::Problem)))]
+/// Resume a transfer
+///
+/// Starts a suspended transfer again.
+#[utoipa::path(post, path = "/api/v1/transfers/{id}/resume", tag = "transfers", operation_id = "resume_transfer", params(("id" = String, Path, description = "the process id, percent-encoded")),
+    request_body(content = Option<Reason>, description = "Optional: why, recorded in the history and sent to the partner", content_type = "application/json"),
+    responses((status = 200, description = "The process as it now stands, with the message sent as `pending`", body = TransferView),
+              (status = 404, description = "No such process", body = crate::error::Problem),
+              (status = 409, description = "The process is not in a state where this action is allowed; the problem gives the code and reason", body = crate::error::Problem)))]
 pub async fn resume(
     State(s): State<Contracting>,
     who: Principal,
@@ -794,8 +1074,14 @@ pub async fn resume(
     transfer_action(&s, &who, &id, TransferMessageKind::TransferStart, &body).await
 }
 
-#[utoipa::path(post, path = "/api/v1/transfers/{id}/complete", tag = "transfers", params(("id" = String, Path)), request_body = Reason,
-    responses((status = 200, body = TransferView), (status = 409, body = crate::error::Problem)))]
+/// Complete a transfer
+///
+/// Ends a transfer as done; no more data flows under it.
+#[utoipa::path(post, path = "/api/v1/transfers/{id}/complete", tag = "transfers", operation_id = "complete_transfer", params(("id" = String, Path, description = "the process id, percent-encoded")),
+    request_body(content = Option<Reason>, description = "Optional: why, recorded in the history and sent to the partner", content_type = "application/json"),
+    responses((status = 200, description = "The process as it now stands, with the message sent as `pending`", body = TransferView),
+              (status = 404, description = "No such process", body = crate::error::Problem),
+              (status = 409, description = "The process is not in a state where this action is allowed; the problem gives the code and reason", body = crate::error::Problem)))]
 pub async fn complete(
     State(s): State<Contracting>,
     who: Principal,
@@ -812,8 +1098,14 @@ pub async fn complete(
     .await
 }
 
-#[utoipa::path(post, path = "/api/v1/transfers/{id}/terminate", tag = "transfers", params(("id" = String, Path)), request_body = Reason,
-    responses((status = 200, body = TransferView), (status = 409, body = crate::error::Problem)))]
+/// Terminate a transfer
+///
+/// Ends a transfer before it completed and tells the partner why.
+#[utoipa::path(post, path = "/api/v1/transfers/{id}/terminate", tag = "transfers", operation_id = "terminate_transfer", params(("id" = String, Path, description = "the process id, percent-encoded")),
+    request_body(content = Option<Reason>, description = "Optional: why, recorded in the history and sent to the partner", content_type = "application/json"),
+    responses((status = 200, description = "The process as it now stands, with the message sent as `pending`", body = TransferView),
+              (status = 404, description = "No such process", body = crate::error::Problem),
+              (status = 409, description = "The process is not in a state where this action is allowed; the problem gives the code and reason", body = crate::error::Problem)))]
 pub async fn terminate_transfer(
     State(s): State<Contracting>,
     who: Principal,
@@ -894,15 +1186,17 @@ mod tests {
         let transfer = TransferView {
             process,
             agreement_id: "a".into(),
+            dataset: Some("d".into()),
             format: "HttpData-PULL".into(),
             provider_pid: Some("p".into()),
             consumer_pid: Some("c".into()),
             data_address: Some(serde_json::json!({})),
+            pull_token: None,
             progress,
         };
         assert_eq!(
             keys(transfer).join(" "),
-            "id role partner state agreement_id format provider_pid consumer_pid data_address \
+            "id role partner state agreement_id dataset format provider_pid consumer_pid data_address \
              waiting_for pending created_at updated_at history"
         );
     }

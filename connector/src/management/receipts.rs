@@ -9,8 +9,14 @@ use crate::dataplane::consumer::receipts::{self, ReceiptView};
 use crate::dataplane::DataPlaneState;
 use crate::error::ApiError;
 
-#[utoipa::path(get, path = "/api/v1/transfers/{id}/receipts", tag = "transfers", params(("id" = String, Path)),
-    responses((status = 200, body = [ReceiptView]), (status = 404, body = crate::error::Problem)))]
+/// List a transfer's receipts
+///
+/// The provider receipts received as consumer for one transfer, oldest first, each with how it verified on
+/// arrival and how it verifies now.
+#[utoipa::path(get, path = "/api/v1/transfers/{id}/receipts", tag = "transfers", operation_id = "list_transfer_receipts",
+    params(("id" = String, Path, description = "the transfer id, percent-encoded")),
+    responses((status = 200, description = "The receipts", body = [ReceiptView]),
+              (status = 404, description = "No such transfer", body = crate::error::Problem)))]
 pub async fn list(
     State(state): State<DataPlaneState>,
     who: Principal,

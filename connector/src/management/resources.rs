@@ -2,20 +2,23 @@
 //! file is their source of truth and would overwrite an API edit at the next start).
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{OriginalUri, Path, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 
 use super::auth::{Principal, Role};
 use super::body;
+use super::created::{address, created};
+use super::paging::{self, Checks, Listed};
 use super::ManagementEntry;
 use crate::catalogue::public::OpenCatalogue;
 use crate::catalogue::resource::parse_resource;
-use crate::catalogue::{FieldError, Resource};
+use crate::catalogue::{FieldError, Resource, ResourceKind};
 use crate::contracting::Contracting;
 use crate::error::ApiError;
-use crate::storage::ResourceSource;
+use crate::storage::{ResourceFilter, ResourceRecord, ResourceSource};
 
 /// A resource as the management API shows it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -27,34 +30,85 @@ pub struct ResourceView {
     pub updated_at: String,
 }
 
-#[utoipa::path(get, path = "/api/v1/resources", tag = "resources",
-    responses((status = 200, body = [ResourceView]), (status = 401, body = crate::error::Problem)))]
+/// List resources
+///
+/// The catalogue's resources ordered by id, each with where it is declared (`file` or `api`) and when it last
+/// changed. Filter by kind, source and creation or change time; the `Link` header names the next page.
+#[utoipa::path(get, path = "/api/v1/resources", tag = "resources", operation_id = "list_resources", params(ResourceQuery),
+    responses((status = 200, description = "One page of resources", body = [ResourceView], headers(("Link" = String, description = "Present when more rows follow: `<target of the next page>; rel=\"next\"`"))),
+              (status = 400, description = "An unknown query parameter, or a value that cannot be used; `errors` names each", body = crate::error::Problem)))]
 pub async fn list(
     State(state): State<Contracting>,
     who: Principal,
-) -> Result<Json<Vec<ResourceView>>, ApiError> {
+    OriginalUri(uri): OriginalUri,
+) -> Result<Listed<ResourceView>, ApiError> {
     who.require(Role::Viewer)?;
-    let rows = state.store().resources().await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let resource: Resource =
-            serde_json::from_value(row.body).map_err(|e| ApiError::Internal(e.to_string()))?;
-        out.push(ResourceView {
-            resource,
-            source: if row.source == ResourceSource::File {
-                "file".into()
-            } else {
-                "api".into()
-            },
-            updated_at: row.updated_at,
-        });
-    }
-    Ok(Json(out))
+    let (q, mut checks): (ResourceQuery, Checks) = paging::query(&uri)?;
+    let kinds: Vec<&str> = ResourceKind::ALL.iter().map(|k| k.as_str()).collect();
+    let filter = ResourceFilter {
+        kind: checks.one_of("kind", q.kind, &kinds),
+        source: checks.one_of("source", q.source, &["file", "api"]),
+        created: checks.window(
+            ("created_since", "created_until"),
+            q.created_since,
+            q.created_until,
+        ),
+        updated: checks.window(
+            ("updated_since", "updated_until"),
+            q.updated_since,
+            q.updated_until,
+        ),
+    };
+    let page = checks.page(q.limit, q.cursor, 1);
+    checks.done()?;
+    let rows = state.store().resources_page(&filter, &page).await?;
+    Listed::of(&uri, rows, |row| async move { shown(row) }).await
 }
 
-#[utoipa::path(get, path = "/api/v1/resources/{id}", tag = "resources",
-    params(("id" = String, Path, description = "resource IRI, percent-encoded")),
-    responses((status = 200, body = ResourceView), (status = 404, body = crate::error::Problem)))]
+/// Filters and page of `GET /api/v1/resources`.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ResourceQuery {
+    /// Rows in the page, 1 to 1000 (default 100).
+    pub limit: Option<u32>,
+    /// Where the page starts: the `cursor` in the previous page's `Link` header.
+    pub cursor: Option<String>,
+    /// Only resources of this kind (`dataset`, `model-or-service`, `workflow-template`, `visualisation-asset`,
+    /// `published-output`).
+    pub kind: Option<String>,
+    /// Only resources declared in catalogue files (`file`) or through this API (`api`).
+    pub source: Option<String>,
+    /// Only resources first stored at or after this time (RFC 3339, to the second).
+    pub created_since: Option<String>,
+    /// Only resources first stored before this time (RFC 3339, to the second).
+    pub created_until: Option<String>,
+    /// Only resources last changed at or after this time (RFC 3339, to the second).
+    pub updated_since: Option<String>,
+    /// Only resources last changed before this time (RFC 3339, to the second).
+    pub updated_until: Option<String>,
+}
+
+/// A stored resource as the API shows it.
+fn shown(row: ResourceRecord) -> Result<ResourceView, ApiError> {
+    let resource: Resource =
+        serde_json::from_value(row.body).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(ResourceView {
+        resource,
+        source: if row.source == ResourceSource::File {
+            "file".into()
+        } else {
+            "api".into()
+        },
+        updated_at: row.updated_at,
+    })
+}
+
+/// Read a resource
+///
+/// One resource as stored, with its source and the time it last changed.
+#[utoipa::path(get, path = "/api/v1/resources/{id}", tag = "resources", operation_id = "read_resource", params(("id" = String, Path, description = "resource IRI, percent-encoded")),
+    responses((status = 200, description = "The resource", body = ResourceView),
+              (status = 404, description = "No such resource", body = crate::error::Problem)))]
 pub async fn read(
     State(state): State<Contracting>,
     who: Principal,
@@ -66,28 +120,30 @@ pub async fn read(
         .resource(&id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("resource {id}")))?;
-    let resource: Resource =
-        serde_json::from_value(row.body).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(Json(ResourceView {
-        resource,
-        source: if row.source == ResourceSource::File {
-            "file".into()
-        } else {
-            "api".into()
-        },
-        updated_at: row.updated_at,
-    }))
+    Ok(Json(shown(row)?))
 }
 
-#[utoipa::path(post, path = "/api/v1/resources", tag = "resources", request_body = Resource,
-    responses((status = 201, body = ResourceView), (status = 409, body = crate::error::Problem),
-              (status = 422, body = crate::error::Problem)))]
+/// Create a resource
+///
+/// Adds a resource to the catalogue, offered under stored policies; partners see it at once, as its policies
+/// allow. Every field problem is named in one answer.
+#[utoipa::path(post, path = "/api/v1/resources", tag = "resources", operation_id = "create_resource",
+    request_body(content = Resource, description = "The resource", example = json!({
+        "id": "urn:ldt:sample-city:air-quality", "kind": "dataset", "stage": "workflow-ready",
+        "title": "Hourly air quality per district",
+        "description": "Cleaned and hourly aggregated AirQualityObserved entities.",
+        "distributions": [{"format": "application/ld+json", "backend": "http://broker:1026/ngsi-ld/v1/entities?type=AirQualityObserved"}],
+        "offers": [{"policy": "partner-use"}]})),
+    responses((status = 201, description = "The resource stored; `Location` names it", body = ResourceView,
+                   headers(("Location" = String, description = "The new resource's address"))),
+              (status = 409, description = "A resource with this id exists", body = crate::error::Problem),
+              (status = 422, description = "Invalid resource; `errors` names each field", body = crate::error::Problem)))]
 pub async fn create(
     State(state): State<Contracting>,
     State(open): State<OpenCatalogue>,
     who: Principal,
     body: Bytes,
-) -> Result<(StatusCode, Json<ResourceView>), ApiError> {
+) -> Result<Response, ApiError> {
     who.require(Role::Operator)?;
     let resource = validated(&state, &open, body::json(&body)?).await?;
     if state.store().resource(&resource.id).await?.is_some() {
@@ -104,20 +160,27 @@ pub async fn create(
     )?;
     let view = save(&state, resource).await?;
     entry.record(&state).await?;
-    Ok((StatusCode::CREATED, Json(view)))
+    Ok(created(&address("resources", &view.resource.id), view))
 }
 
-#[utoipa::path(put, path = "/api/v1/resources/{id}", tag = "resources", request_body = Resource,
-    params(("id" = String, Path, description = "resource IRI, percent-encoded")),
-    responses((status = 200, body = ResourceView), (status = 201, body = ResourceView),
-              (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+/// Create or replace a resource
+///
+/// Replaces a resource created through the API, or creates it under this id; `id` in the body may be left out.
+/// Resources declared in catalogue files belong to their files.
+#[utoipa::path(put, path = "/api/v1/resources/{id}", tag = "resources", operation_id = "update_resource", params(("id" = String, Path, description = "resource IRI, percent-encoded")),
+    request_body(content = Resource, description = "The resource; `id`, if given, must match the path"),
+    responses((status = 200, description = "The resource replaced", body = ResourceView),
+              (status = 201, description = "The resource created; `Location` names it", body = ResourceView,
+                   headers(("Location" = String, description = "The new resource's address"))),
+              (status = 409, description = "The resource is declared in a catalogue file", body = crate::error::Problem),
+              (status = 422, description = "Invalid resource; `errors` names each field", body = crate::error::Problem)))]
 pub async fn update(
     State(state): State<Contracting>,
     State(open): State<OpenCatalogue>,
     who: Principal,
     Path(id): Path<String>,
     body: Bytes,
-) -> Result<(StatusCode, Json<ResourceView>), ApiError> {
+) -> Result<Response, ApiError> {
     who.require(Role::Operator)?;
     let mut value = body::json(&body)?;
     if let Some(obj) = value.as_object_mut() {
@@ -144,17 +207,20 @@ pub async fn update(
     )?;
     let view = save(&state, resource).await?;
     entry.record(&state).await?;
-    let status = if existing.is_some() {
-        StatusCode::OK
+    if existing.is_some() {
+        Ok(Json(view).into_response())
     } else {
-        StatusCode::CREATED
-    };
-    Ok((status, Json(view)))
+        Ok(created(&address("resources", &id), view))
+    }
 }
 
-#[utoipa::path(delete, path = "/api/v1/resources/{id}", tag = "resources",
-    params(("id" = String, Path, description = "resource IRI, percent-encoded")),
-    responses((status = 204), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+/// Delete a resource
+///
+/// Removes a resource created through the API from the catalogue; agreements already made on it stay.
+#[utoipa::path(delete, path = "/api/v1/resources/{id}", tag = "resources", operation_id = "delete_resource", params(("id" = String, Path, description = "resource IRI, percent-encoded")),
+    responses((status = 204, description = "The resource is deleted"),
+              (status = 404, description = "No such resource", body = crate::error::Problem),
+              (status = 409, description = "The resource is declared in a catalogue file", body = crate::error::Problem)))]
 pub async fn delete(
     State(state): State<Contracting>,
     who: Principal,

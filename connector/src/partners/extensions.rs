@@ -52,7 +52,8 @@ pub struct ExtensionsDocument {
 pub struct ExtensionEntry {
     /// An [`Extension`] name, e.g. `audit-checkpoint`.
     pub name: String,
-    /// Relative to the DSP base; `{index}` stands for an audit entry's index where the extension takes one.
+    /// Relative to the DSP base; `{index}` stands for an audit entry's index and `{providerPid}` for a transfer's
+    /// provider pid where the extension takes one.
     pub path: String,
 }
 
@@ -65,13 +66,17 @@ pub enum Extension {
     AuditConsistency,
     /// `GET <base>/audit/receipts/{index}`: a receipt for an entry recording the caller's own request.
     AuditReceipts,
+    /// `POST <base>/transfers/{providerPid}/pull-token`: a new pull token for a STARTED pull transfer the caller
+    /// is the consumer of (`dsp/pull_token.rs`).
+    PullTokenRenewal,
 }
 
 impl Extension {
-    pub const ALL: [Extension; 3] = [
+    pub const ALL: [Extension; 4] = [
         Extension::AuditCheckpoint,
         Extension::AuditConsistency,
         Extension::AuditReceipts,
+        Extension::PullTokenRenewal,
     ];
 
     pub fn name(self) -> &'static str {
@@ -79,6 +84,7 @@ impl Extension {
             Extension::AuditCheckpoint => "audit-checkpoint",
             Extension::AuditConsistency => "audit-consistency",
             Extension::AuditReceipts => "audit-receipts",
+            Extension::PullTokenRenewal => "pull-token-renewal",
         }
     }
 
@@ -88,6 +94,7 @@ impl Extension {
             Extension::AuditCheckpoint => "/audit/checkpoint",
             Extension::AuditConsistency => "/audit/consistency",
             Extension::AuditReceipts => "/audit/receipts/{index}",
+            Extension::PullTokenRenewal => "/transfers/{providerPid}/pull-token",
         }
     }
 
@@ -99,6 +106,7 @@ impl Extension {
     fn placeholders(self) -> &'static [&'static str] {
         match self {
             Extension::AuditReceipts => &["{index}"],
+            Extension::PullTokenRenewal => &["{providerPid}"],
             Extension::AuditCheckpoint | Extension::AuditConsistency => &[],
         }
     }
@@ -234,6 +242,14 @@ impl ExtensionCache {
             asked: now,
         });
         answer
+    }
+
+    /// Forgets the answer for `key` (a partner that changed or was removed).
+    pub fn forget(&self, key: &str) {
+        self.slots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
     }
 
     fn slot(&self, key: &str, now: Instant) -> Slot {

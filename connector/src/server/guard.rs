@@ -88,6 +88,28 @@ fn decode(part: &str, what: &str) -> Result<String, (StatusCode, String)> {
     Ok(decoded.into_owned())
 }
 
+/// The path of a request to the DSP surface, kept to answer it in DSP's terms should no route match it.
+pub fn dsp_path<B>(request: &axum::http::Request<B>) -> Option<String> {
+    let path = request.uri().path();
+    path.starts_with(DSP_PATH).then(|| path.to_string())
+}
+
+/// A request no DSP route matched (a trailing slash, a mistyped path) never passes the DSP surface's own layers and
+/// gets the router's bare 404: on a DSP path it is answered as the protocol's error message instead.
+pub fn unrouted(dsp_path: Option<String>, response: Response) -> Response {
+    let bare = response.status() == StatusCode::NOT_FOUND
+        && response.headers().get(header::CONTENT_TYPE).is_none();
+    match dsp_path {
+        Some(path) if bare => crate::error::dsp_refusal(
+            &path,
+            StatusCode::NOT_FOUND,
+            "not-found",
+            format!("no DSP endpoint at {path}"),
+        ),
+        _ => response,
+    }
+}
+
 fn refuse(path: &str, status: StatusCode, reason: &str) -> Response {
     if path.starts_with(DSP_PATH) {
         return crate::error::dsp_refusal(path, status, "bad-request", reason);

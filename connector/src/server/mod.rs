@@ -70,10 +70,10 @@ pub async fn serve<L>(
                 let mut request = request.map(Body::new);
                 request.extensions_mut().insert(ConnectInfo(addr.clone()));
                 let app = app.clone();
+                let dsp_path = guard::dsp_path(&request);
                 async move {
-                    Ok::<Response, Infallible>(
-                        app.oneshot(request).await.unwrap_or_else(|e| match e {}),
-                    )
+                    let response = app.oneshot(request).await.unwrap_or_else(|e| match e {});
+                    Ok::<Response, Infallible>(guard::unrouted(dsp_path, response))
                 }
             }));
         let builder = builder.clone();

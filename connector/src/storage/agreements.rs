@@ -5,6 +5,7 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use super::listing::{paged, Conditions, Page, PageRequest, Window};
 use super::{now_text, StorageError, Store};
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -122,4 +123,45 @@ impl Store {
         .await?;
         rows.iter().map(agreement).collect()
     }
+
+    /// One page of the agreements `filter` selects, oldest first (creation time, then id).
+    pub async fn agreements_page(
+        &self,
+        filter: &AgreementFilter,
+        page: &PageRequest,
+    ) -> Result<Page<AgreementRecord>, StorageError> {
+        let mut c = Conditions::default();
+        if let Some(partner) = &filter.partner {
+            c.add("(provider = ? OR consumer = ?)", &[partner, partner]);
+        }
+        c.equals("provider", filter.provider.as_deref());
+        c.equals("consumer", filter.consumer.as_deref());
+        c.equals("target", filter.dataset.as_deref());
+        c.equals("policy_id", filter.policy.as_deref());
+        c.within("created_at", &filter.created);
+        let (rest, args) = c.page(&["created_at", "id"], page);
+        let sql = format!("SELECT {COLUMNS} FROM agreements {rest}");
+        let rows = args
+            .iter()
+            .fold(sqlx::query(&sql), |query, value| query.bind(value))
+            .fetch_all(self.pool())
+            .await?;
+        let rows = rows.iter().map(agreement).collect::<Result<Vec<_>, _>>()?;
+        Ok(paged(rows, page, |a| {
+            vec![a.created_at.clone(), a.id.clone()]
+        }))
+    }
+}
+
+/// What a list of agreements is narrowed to; `None` (or an open window) means any.
+#[derive(Debug, Clone, Default)]
+pub struct AgreementFilter {
+    /// Either party.
+    pub partner: Option<String>,
+    pub provider: Option<String>,
+    pub consumer: Option<String>,
+    /// The agreement's target.
+    pub dataset: Option<String>,
+    pub policy: Option<String>,
+    pub created: Window,
 }

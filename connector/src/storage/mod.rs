@@ -8,10 +8,13 @@ mod data_plane;
 mod data_plane_version;
 mod dcp_claims;
 mod duties;
+mod listing;
 mod model_jobs;
 mod outbox;
+mod partners;
 mod policies;
 mod processes;
+mod pull_tokens;
 mod received;
 mod received_receipts;
 mod resources;
@@ -28,21 +31,24 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
-pub use agreements::AgreementRecord;
+pub use agreements::{AgreementFilter, AgreementRecord};
 pub use alignment_checks::{AlignmentSubject, StoredAlignment};
 pub(crate) use data_plane::insert_receipts;
 pub use data_plane::IssuedReceipt;
 pub use duties::DutyRecord;
+pub use listing::{Page, PageRequest, Window};
 pub use model_jobs::ModelJob;
 pub use outbox::OutboxMessage;
-pub use policies::{PolicyRecord, PolicyVersion};
+pub use partners::StoredPartner;
+pub use policies::{PolicyFilter, PolicyRecord, PolicyVersion};
 pub use processes::{
-    AnyQuery, Change, Common, CommonMut, HistoryEntry, NegotiationRecord, NewOutbox, ProcessRow,
-    TransferRecord,
+    AnyQuery, Change, Common, CommonMut, HistoryEntry, NegotiationRecord, NewOutbox, ProcessFilter,
+    ProcessRow, TransferRecord,
 };
+pub use pull_tokens::PullToken;
 pub(crate) use received_receipts::insert_received_receipts;
 pub use received_receipts::ReceivedReceipt;
-pub use resources::{ResourceRecord, ResourceSource, Stamps};
+pub use resources::{ResourceFilter, ResourceRecord, ResourceSource, Stamps};
 pub use stats::StoreStats;
 pub use tokens::TokenUse;
 
@@ -69,6 +75,9 @@ pub enum StorageError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("stored row is corrupt: {0}")]
     Corrupt(String),
+    /// sqlx's "pool timed out" says nothing of why; `cause` is what one direct connection attempt met.
+    #[error("pool timed out: {cause}")]
+    PoolTimedOut { cause: String },
 }
 
 /// Handle to the connector's database; cheap to clone.
@@ -130,10 +139,18 @@ impl Store {
                     .await?
             }
             Backend::Postgres => {
-                pool_options
+                match pool_options
                     .max_connections(16)
-                    .connect_with(options)
-                    .await?
+                    .connect_with(options.clone())
+                    .await
+                {
+                    Err(sqlx::Error::PoolTimedOut) => {
+                        return Err(StorageError::PoolTimedOut {
+                            cause: connect_once(&options, &url).await,
+                        })
+                    }
+                    other => other?,
+                }
             }
         };
         let migrator = match backend {
@@ -182,6 +199,55 @@ impl Store {
 
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+}
+
+/// Where a storage URL points, for logs: the SQLite file, or the PostgreSQL user, host, port and database. Never
+/// the password or the query (which may carry one).
+pub fn location(url: &str) -> String {
+    if let Some(file) = sqlite_file(url) {
+        return format!("sqlite {}", file.display());
+    }
+    if url.starts_with("sqlite:") {
+        return "sqlite in memory".to_string();
+    }
+    match url::Url::parse(url) {
+        Ok(u) => {
+            let user = match u.username() {
+                "" => String::new(),
+                user => format!("{user}@"),
+            };
+            format!(
+                "postgres {user}{}:{}{}",
+                u.host_str().unwrap_or("localhost"),
+                u.port().unwrap_or(5432),
+                u.path()
+            )
+        }
+        Err(_) => "an unreadable storage URL".to_string(),
+    }
+}
+
+/// Why the pool gave up: one direct connection, bounded, and its error in words an operator acts on.
+async fn connect_once(options: &AnyConnectOptions, url: &str) -> String {
+    use sqlx::ConnectOptions;
+    let place = location(url);
+    let address = url::Url::parse(url).map_or_else(
+        |_| "the database".to_string(),
+        |u| {
+            let host = u.host_str().unwrap_or("localhost");
+            format!("{host}:{}", u.port().unwrap_or(5432))
+        },
+    );
+    match tokio::time::timeout(Duration::from_secs(5), options.connect()).await {
+        Err(_) => format!("no answer from {address} within 5 s ({place})"),
+        Ok(Ok(_)) => format!(
+            "{place} accepted a direct connection, but none came free within 10 s (too many connections?)"
+        ),
+        Ok(Err(sqlx::Error::Io(e))) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+            format!("connection refused to {address} ({place})")
+        }
+        Ok(Err(e)) => format!("{e} ({place})"),
     }
 }
 
@@ -288,6 +354,42 @@ pub(crate) fn now_text() -> String {
 #[cfg(test)]
 mod connect_tests {
     use super::*;
+
+    #[test]
+    fn a_location_never_shows_the_password_or_the_query() {
+        assert_eq!(
+            location("postgres://app:s3cret@db.city.example:6543/twinport?password=s3cret"),
+            "postgres app@db.city.example:6543/twinport"
+        );
+        assert_eq!(
+            location("postgres://127.0.0.1/test"),
+            "postgres 127.0.0.1:5432/test"
+        );
+        assert_eq!(
+            location("sqlite:///var/lib/twinport/twinport.db?mode=rwc"),
+            "sqlite /var/lib/twinport/twinport.db"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_pool_timeout_says_the_connection_was_refused_and_where() {
+        // A port nothing listens on: bound, then released.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let err = Store::connect(&format!("postgres://twinport:pw@127.0.0.1:{port}/city"))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("pool timed out: "), "{err}");
+        assert!(
+            err.contains(&format!("connection refused to 127.0.0.1:{port}")),
+            "{err}"
+        );
+        assert!(!err.contains("pw"), "{err}");
+    }
 
     #[tokio::test]
     async fn an_unwritable_database_directory_is_named_with_its_cause() {

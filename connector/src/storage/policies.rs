@@ -4,6 +4,7 @@
 use serde_json::Value;
 use sqlx::Row;
 
+use super::listing::{paged, Conditions, Page, PageRequest, Window};
 use super::{now_text, StorageError, Store};
 use crate::storage::ResourceSource;
 
@@ -15,6 +16,15 @@ pub struct PolicyRecord {
     pub source: ResourceSource,
     pub body: Value,
     pub created_at: String,
+}
+
+/// What a list of policies is narrowed to; `None` (or an open window) means any.
+#[derive(Debug, Clone, Default)]
+pub struct PolicyFilter {
+    /// `file` or `api`.
+    pub source: Option<String>,
+    /// When the current version was made.
+    pub changed: Window,
 }
 
 /// One entry of a policy's history; `body` is `None` for a deletion.
@@ -50,6 +60,32 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(current).collect()
+    }
+
+    /// One page of the live policies `filter` selects, at their latest version, ordered by id.
+    pub async fn policies_page(
+        &self,
+        filter: &PolicyFilter,
+        page: &PageRequest,
+    ) -> Result<Page<PolicyRecord>, StorageError> {
+        let mut c = Conditions::default();
+        c.add(
+            "p.version = (SELECT MAX(q.version) FROM policy_versions q WHERE q.id = p.id) AND p.body IS NOT NULL",
+            &[],
+        );
+        c.equals("p.source", filter.source.as_deref());
+        c.within("p.created_at", &filter.changed);
+        let (rest, args) = c.page(&["p.id"], page);
+        let sql = format!(
+            "SELECT p.id, p.version, p.source, p.body, p.created_at FROM policy_versions p {rest}"
+        );
+        let rows = args
+            .iter()
+            .fold(sqlx::query(&sql), |query, value| query.bind(value))
+            .fetch_all(self.pool())
+            .await?;
+        let rows = rows.iter().map(current).collect::<Result<Vec<_>, _>>()?;
+        Ok(paged(rows, page, |p| vec![p.id.clone()]))
     }
 
     /// The latest live version of one policy.

@@ -9,6 +9,7 @@ use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
 use sqlx::{Any, Row, Transaction};
 
+use super::listing::{paged, Conditions, Page, PageRequest, Window};
 use super::{now_text, StorageError, Store};
 
 /// A contract negotiation, on either side.
@@ -57,6 +58,19 @@ pub struct TransferRecord {
     pub version: i64,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// What a list of processes is narrowed to; `None` (or an open window) means any.
+#[derive(Debug, Clone, Default)]
+pub struct ProcessFilter {
+    pub state: Option<String>,
+    pub role: Option<String>,
+    pub partner: Option<String>,
+    /// The dataset negotiated for, or (transfers) the target of the agreement transferred under.
+    pub dataset: Option<String>,
+    pub agreement: Option<String>,
+    pub created: Window,
+    pub updated: Window,
 }
 
 /// One line of a process's history.
@@ -161,6 +175,9 @@ pub trait ProcessRow: Sized + Send + Sync + Unpin + 'static {
     const UPDATED: &'static str;
     /// Whether the data plane caches these rows, so that a write must tell it (see [`Store::generation`]).
     const CACHED: bool;
+    /// The condition selecting the processes about one dataset (`?` is its id): a negotiation names it, a
+    /// transfer has it from its agreement's target.
+    const DATASET_CONDITION: &'static str;
 
     fn from_row(row: &AnyRow) -> Result<Self, StorageError>;
     /// Binds this row's value of `column` as the query's next argument; one place per column says how it is stored.
@@ -234,6 +251,7 @@ impl ProcessRow for NegotiationRecord {
     const UPDATED: &'static str =
         "provider_pid, consumer_pid, state, offer, offer_by, peer_address, purpose, agreement_id, waiting_for";
     const CACHED: bool = false;
+    const DATASET_CONDITION: &'static str = "dataset = ?";
 
     fn from_row(row: &AnyRow) -> Result<Self, StorageError> {
         Ok(NegotiationRecord {
@@ -290,6 +308,8 @@ impl ProcessRow for TransferRecord {
     const UPDATED: &'static str =
         "provider_pid, consumer_pid, state, peer_address, data_address, token_hash, token_expires";
     const CACHED: bool = true;
+    const DATASET_CONDITION: &'static str =
+        "agreement_id IN (SELECT a.id FROM agreements a WHERE a.target = ?)";
 
     fn from_row(row: &AnyRow) -> Result<Self, StorageError> {
         let address: Option<String> = row.try_get("data_address")?;
@@ -550,6 +570,38 @@ impl Store {
             .fetch_all(self.pool())
             .await?;
         rows.iter().map(R::from_row).collect()
+    }
+
+    /// One page of `R`'s processes that `filter` selects, oldest first (creation time, then id).
+    pub async fn processes_page<R: ProcessRow>(
+        &self,
+        filter: &ProcessFilter,
+        page: &PageRequest,
+    ) -> Result<Page<R>, StorageError> {
+        let mut c = Conditions::default();
+        c.equals("state", filter.state.as_deref());
+        c.equals("role", filter.role.as_deref());
+        c.equals("partner", filter.partner.as_deref());
+        c.equals("agreement_id", filter.agreement.as_deref());
+        if let Some(dataset) = &filter.dataset {
+            c.add(R::DATASET_CONDITION, &[dataset]);
+        }
+        c.within("created_at", &filter.created);
+        c.within("updated_at", &filter.updated);
+        let (rest, args) = c.page(&["created_at", "id"], page);
+        let sql = select::<R>(&rest);
+        let query = args
+            .iter()
+            .fold(sqlx::query(&sql), |query, value| query.bind(value));
+        let rows = query.fetch_all(self.pool()).await?;
+        let rows = rows
+            .iter()
+            .map(R::from_row)
+            .collect::<Result<Vec<R>, _>>()?;
+        Ok(paged(rows, page, |r| {
+            let c = r.common();
+            vec![c.created_at.to_string(), c.id.to_string()]
+        }))
     }
 
     pub async fn negotiation(&self, id: &str) -> Result<Option<NegotiationRecord>, StorageError> {

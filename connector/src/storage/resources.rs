@@ -4,6 +4,7 @@
 use serde_json::Value;
 use sqlx::Row;
 
+use super::listing::{paged, Conditions, Page, PageRequest, Window};
 use super::{now_text, StorageError, Store};
 
 /// Where a resource was declared. File resources are owned by the catalogue directory and reloaded at start.
@@ -31,6 +32,16 @@ impl ResourceSource {
             ))),
         }
     }
+}
+
+/// What a list of resources is narrowed to; `None` (or an open window) means any.
+#[derive(Debug, Clone, Default)]
+pub struct ResourceFilter {
+    pub kind: Option<String>,
+    /// `file` or `api`.
+    pub source: Option<String>,
+    pub created: Window,
+    pub updated: Window,
 }
 
 #[derive(Debug, Clone)]
@@ -62,6 +73,28 @@ impl Store {
                 .fetch_all(self.pool())
                 .await?;
         rows.iter().map(record).collect()
+    }
+
+    /// One page of the resources `filter` selects, ordered by id.
+    pub async fn resources_page(
+        &self,
+        filter: &ResourceFilter,
+        page: &PageRequest,
+    ) -> Result<Page<ResourceRecord>, StorageError> {
+        let mut c = Conditions::default();
+        c.equals("kind", filter.kind.as_deref());
+        c.equals("source", filter.source.as_deref());
+        c.within("created_at", &filter.created);
+        c.within("updated_at", &filter.updated);
+        let (rest, args) = c.page(&["id"], page);
+        let sql = format!("SELECT id, kind, source, body, updated_at FROM resources {rest}");
+        let rows = args
+            .iter()
+            .fold(sqlx::query(&sql), |query, value| query.bind(value))
+            .fetch_all(self.pool())
+            .await?;
+        let rows = rows.iter().map(record).collect::<Result<Vec<_>, _>>()?;
+        Ok(paged(rows, page, |r| vec![r.id.clone()]))
     }
 
     /// Every stored resource's id and body text, in id order, handed to `each` one row at a time (as

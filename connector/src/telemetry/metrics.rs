@@ -1,7 +1,9 @@
 //! Prometheus metrics of one connector, in a registry it owns (several connectors share a process in the tests and
 //! the demo, so nothing here is process-global). Counters and histograms are fed as things happen; the gauges for
 //! processes, outbox and audit log are read from storage when `/metrics` is scraped, so they are right on every
-//! replica and after every restart without bookkeeping.
+//! replica and after every restart without bookkeeping. A scrape is answered in OpenMetrics or, for a scraper that
+//! asks for it, in the Prometheus text format 0.0.4 (see [`Format`]); the process's own `process_*` figures are
+//! read at each scrape (`super::process`).
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -14,8 +16,25 @@ use twinport_policy::{Decision, Scope};
 
 use crate::storage::{StorageError, StoreStats};
 
-/// The `Content-Type` of [`Metrics::encode`]'s output (OpenMetrics text, which Prometheus scrapes natively).
-pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+/// The two exposition formats a scrape can be answered in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// OpenMetrics 1.0 text, which Prometheus asks for first and the default when a scraper states no preference.
+    OpenMetrics,
+    /// The Prometheus text format 0.0.4 (`text/plain; version=0.0.4`), which older scrapers and `promtool check
+    /// metrics` read: counters are named with their `_total`, there is no `# UNIT` and no `# EOF`.
+    Text,
+}
+
+impl Format {
+    /// The `Content-Type` of a scrape answered in this format.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            Format::Text => "text/plain; version=0.0.4; charset=utf-8",
+        }
+    }
+}
 
 /// Latency buckets from 0.5 ms to about 16 s: local handlers, partner round trips and backend proxying all fit.
 fn latency_histogram() -> Histogram {
@@ -54,6 +73,7 @@ struct StateLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BuildLabels {
     version: &'static str,
+    commit: &'static str,
 }
 
 type LatencyFamily = Family<LatencyLabels, Histogram, fn() -> Histogram>;
@@ -103,7 +123,12 @@ impl Default for Metrics {
 
 impl Metrics {
     pub fn new() -> Metrics {
-        let mut registry = Registry::with_prefix("twinport");
+        #[cfg_attr(not(target_os = "linux"), allow(unused_mut))]
+        let mut root = Registry::default();
+        // The standard process metrics keep their usual unprefixed names; everything of our own is `twinport_*`.
+        #[cfg(target_os = "linux")]
+        root.register_collector(Box::new(super::process::ProcessCollector));
+        let registry = root.sub_registry_with_prefix("twinport");
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register(
             "http_requests",
@@ -177,10 +202,11 @@ impl Metrics {
         build
             .get_or_create(&BuildLabels {
                 version: env!("CARGO_PKG_VERSION"),
+                commit: super::COMMIT,
             })
             .set(1);
         Metrics {
-            registry,
+            registry: root,
             requests,
             request_seconds,
             proxy_seconds,
@@ -221,11 +247,13 @@ impl Metrics {
         self.request_seconds.get_or_create(&labels).observe(seconds);
     }
 
-    /// Refreshes the storage-backed gauges and encodes everything. `audit_entries` is the log's current size.
+    /// Refreshes the storage-backed gauges and encodes everything in `format`. `audit_entries` is the log's
+    /// current size.
     pub async fn encode(
         &self,
         stats: Result<StoreStats, StorageError>,
         audit_entries: u64,
+        format: Format,
     ) -> Result<String, MetricsError> {
         let _one_at_a_time = self.scrape.lock().await;
         let stats = stats.map_err(|e| MetricsError::Storage(e.to_string()))?;
@@ -239,7 +267,10 @@ impl Metrics {
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry)
             .map_err(|_| MetricsError::Encode)?;
-        Ok(out)
+        match format {
+            Format::OpenMetrics => Ok(out),
+            Format::Text => super::exposition::to_text_format(&out).map_err(MetricsError::Convert),
+        }
     }
 }
 
@@ -264,6 +295,8 @@ pub enum MetricsError {
     Storage(String),
     #[error("cannot encode metrics")]
     Encode,
+    #[error("cannot write metrics in the Prometheus text format: {0}")]
+    Convert(String),
 }
 
 #[cfg(test)]
@@ -297,7 +330,7 @@ mod tests {
             0.01,
         );
         m.audit_append_seconds().observe(0.002);
-        let text = m.encode(Ok(stats()), 7).await.unwrap();
+        let text = m.encode(Ok(stats()), 7, Format::OpenMetrics).await.unwrap();
         for line in [
             r#"twinport_http_requests_total{listener="dsp",method="POST",endpoint="/dsp/2025-1/negotiations/request",status="201"} 1"#,
             r#"twinport_policy_decisions_total{scope="negotiation",outcome="permit"} 1"#,
@@ -309,6 +342,12 @@ mod tests {
             "twinport_audit_log_entries 7",
             "twinport_audit_append_duration_seconds_count 1",
             r#"twinport_build_info{version=""#,
+            #[cfg(target_os = "linux")]
+            "process_cpu_seconds_total ",
+            #[cfg(target_os = "linux")]
+            "process_resident_memory_bytes ",
+            #[cfg(target_os = "linux")]
+            "process_start_time_seconds ",
         ] {
             assert!(text.contains(line), "missing {line} in\n{text}");
         }
@@ -327,13 +366,13 @@ mod tests {
             200,
             0.2,
         );
-        let first = m.encode(Ok(stats()), 0).await.unwrap();
+        let first = m.encode(Ok(stats()), 0, Format::OpenMetrics).await.unwrap();
         assert!(first.contains(
             r#"twinport_proxy_request_duration_seconds_count{listener="dsp",method="GET",endpoint="/data/{transfer}/{*rest}"} 1"#
         ), "{first}");
         let mut later = stats();
         later.negotiations = vec![("consumer".into(), "FINALIZED".into(), 3)];
-        let second = m.encode(Ok(later), 0).await.unwrap();
+        let second = m.encode(Ok(later), 0, Format::OpenMetrics).await.unwrap();
         assert!(second.contains(r#"twinport_negotiations{role="consumer",state="FINALIZED"} 3"#));
         assert!(!second.contains(r#"state="REQUESTED""#), "{second}");
     }
@@ -342,7 +381,7 @@ mod tests {
     async fn a_storage_failure_fails_the_scrape() {
         let m = Metrics::new();
         let err = m
-            .encode(Err(StorageError::Corrupt("x".into())), 0)
+            .encode(Err(StorageError::Corrupt("x".into())), 0, Format::Text)
             .await
             .unwrap_err();
         assert!(err.to_string().contains("process counts"));

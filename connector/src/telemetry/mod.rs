@@ -4,10 +4,17 @@
 //! shared by the services that count or trace.
 
 pub mod audit_timing;
+pub mod exposition;
 pub mod http_layer;
 pub mod logging;
 pub mod metrics;
+pub mod process;
+pub mod startup;
 pub mod traces;
+
+/// The commit this binary was built from (`build.rs`: `git rev-parse HEAD`, `TWINPORT_BUILD_COMMIT`, or
+/// "unknown"), shown by `twinport version` and in `twinport_build_info`.
+pub const COMMIT: &str = env!("TWINPORT_COMMIT");
 
 use std::sync::Arc;
 

@@ -21,7 +21,7 @@ pub use crate::config::{Fingerprint, FingerprintError};
 pub use cert_store::CertStore;
 pub use listener::TlsListener;
 pub use peer::{PeerCheck, PeerError, TlsPeer};
-pub use reload::spawn_reload_on_sighup;
+pub use reload::{reload_and_log, TlsReload};
 
 use crate::config::TlsConfig;
 use verifiers::{ClientVerifier, ServerVerifier, Trust};

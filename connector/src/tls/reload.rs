@@ -1,61 +1,39 @@
-//! Certificate renewal without a restart: on SIGHUP the connector reads its certificate and key files again.
-//! A failed reload is logged and the certificate in use stays.
-
-use std::sync::Arc;
-
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
+//! Certificate renewal without a restart: on SIGHUP (see `app::reload`, which listens for it) the connector reads
+//! its certificate and key files again. A failed reload is logged and the certificate in use stays.
 
 use super::Tls;
 
-/// Reloads `tls` on every SIGHUP until `stopped` turns true. Spawned for every connector, with TLS or without:
-/// while no handler is installed, SIGHUP's default action ends the process (exit 129, nothing logged).
-pub fn spawn_reload_on_sighup(tls: Arc<Tls>, mut stopped: watch::Receiver<bool>) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{signal, SignalKind};
-            let mut hangups = match signal(SignalKind::hangup()) {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot listen for SIGHUP: certificates reload only on restart");
-                    return;
-                }
-            };
-            loop {
-                tokio::select! {
-                    _ = stopped.wait_for(|s| *s) => return,
-                    got = hangups.recv() => {
-                        if got.is_none() {
-                            return;
-                        }
-                        reload_and_log(&tls);
-                    }
-                }
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = (tls, stopped.wait_for(|s| *s).await);
-        }
-    })
+/// How a certificate reload went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsReload {
+    /// No `[tls]` certificates are configured.
+    NoCertificates,
+    /// The files were read again; the fingerprint of the certificate served from now on.
+    Reloaded(String),
+    /// The files are unchanged.
+    Unchanged,
+    /// The files could not be used; the previous certificate is still served.
+    Failed(String),
 }
 
-/// Reloads and says how it went; the result is for callers that report it elsewhere.
-pub fn reload_and_log(tls: &Tls) -> bool {
+/// Reloads and logs one line saying how it went.
+pub fn reload_and_log(tls: &Tls) -> TlsReload {
     if !tls.has_certificates() {
-        tracing::info!("SIGHUP received: no [tls] certificates to reload");
-        return true;
+        tracing::info!("reload: no [tls] certificates to reload");
+        return TlsReload::NoCertificates;
     }
     match tls.reload() {
         Ok(Some(fingerprint)) => {
-            tracing::info!(%fingerprint, "TLS certificate reloaded");
-            true
+            tracing::info!(%fingerprint, "reload: TLS certificate reloaded");
+            TlsReload::Reloaded(fingerprint.to_string())
         }
-        Ok(None) => true,
+        Ok(None) => {
+            tracing::info!("reload: TLS certificate unchanged");
+            TlsReload::Unchanged
+        }
         Err(e) => {
-            tracing::error!(error = %e, "TLS certificate reload failed; still serving the previous certificate");
-            false
+            tracing::error!(error = %e, "reload: TLS certificate reload failed; still serving the previous certificate");
+            TlsReload::Failed(e.to_string())
         }
     }
 }

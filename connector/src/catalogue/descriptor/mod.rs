@@ -83,6 +83,31 @@ pub enum JobControl {
     Dismiss,
 }
 
+/// How the OpenAPI document describes a JSON Schema: an object, or `true` or `false` (as `align::schema_problem`
+/// accepts).
+fn json_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+    Schema::OneOf(
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::Object))
+            .item(ObjectBuilder::new().schema_type(Type::Boolean))
+            .build(),
+    )
+}
+
+/// How the OpenAPI document describes a JSON-LD `@context`: an object, an IRI, or an array of them (JSON-LD 1.1
+/// §3.1, `null` in an array included), as `align::schema::context_problem` reads it.
+fn json_ld_context() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
+    Schema::OneOf(
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::Object))
+            .item(ObjectBuilder::new().schema_type(Type::String))
+            .item(ArrayBuilder::new())
+            .build(),
+    )
+}
+
 /// One input or output of a model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -92,7 +117,7 @@ pub struct Port {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// JSON Schema of the value (of one feature's properties, for a feature collection).
-    #[schema(value_type = Object)]
+    #[schema(schema_with = json_schema)]
     pub schema: Value,
     /// How many values the model takes (default 1; 0 makes the input optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -105,7 +130,7 @@ pub struct Port {
     pub media_type: Option<String>,
     /// JSON-LD context the schema's property names are read with (NGSI-LD), inline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = json_ld_context)]
     pub context: Option<Value>,
     /// Unit of the value when it is one quantity: UCUM (`mm/h`) or UN/CEFACT (`CEL`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -155,7 +180,7 @@ pub struct Parameter {
     pub title: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = json_schema)]
     pub schema: Value,
     /// Must be valid under `schema`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -190,14 +215,14 @@ pub struct Method {
 pub struct DataDescription {
     /// JSON Schema of one record (of one feature's properties, for features).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = json_schema)]
     pub schema: Option<Value>,
     /// NGSI-LD entity type (a term of `context`, or an IRI), e.g. a Smart Data Model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entity_type: Option<String>,
     /// JSON-LD context its names are read with, inline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = json_ld_context)]
     pub context: Option<Value>,
     /// Attributes by name, with their type and unit.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

@@ -3,7 +3,8 @@
 //! with the transfer's current data address, bodies stream both ways, and once the response has ended the
 //! provider's signed receipt is fetched (with others, when the provider signs them in batches:
 //! [`receipt_batches`]), checked against what actually arrived, stored, and recorded in our own audit log. Every request is first judged by the guard (host name, cross-site browser requests, CORS).
-//! Pushed data arrives at `/push/{consumerPid}` on the partner listener ([`push`]).
+//! Pushed data arrives at `/push/{consumerPid}` on the partner listener ([`push`]). The pull token is kept apart from
+//! the data address and renewed before it expires when the provider offers it ([`renewal`]).
 
 mod guard;
 mod links;
@@ -13,6 +14,7 @@ pub mod receipt_batches;
 pub mod receipts;
 mod record;
 mod references;
+pub mod renewal;
 
 use axum::middleware::from_fn_with_state;
 use axum::routing::any;

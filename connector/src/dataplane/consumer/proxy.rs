@@ -156,14 +156,16 @@ pub async fn usable_transfer(state: &DataPlaneState, pid: &str) -> Result<Usable
                 "transfer {pid}: the provider's data address has no http(s) endpoint"
             ))
         })?;
-    let token = address
-        .property("authorization")
-        .map(str::to_string)
-        .ok_or_else(|| {
-            ApiError::Conflict(format!(
-                "transfer {pid}: the provider's data address carries no authorization token"
-            ))
-        })?;
+    // A token still in the address is one kept before tokens were stored apart (or a provider's odd address).
+    let token = match address.property("authorization") {
+        Some(inline) => inline.to_string(),
+        None => {
+            super::renewal::current(state, &t)
+                .await
+                .map_err(|why| ApiError::Unauthorized(format!("transfer {pid}: {why}")))?
+                .token
+        }
+    };
     Ok(Usable {
         transfer: t,
         endpoint: endpoint.trim_end_matches('/').to_string(),
@@ -192,12 +194,7 @@ async fn try_forward(
     let url = format!("{endpoint}{below}");
     let method = reqwest::Method::from_bytes(parts.method.as_str().as_bytes())
         .map_err(|_| ApiError::Malformed(format!("method {}", parts.method)))?;
-    let mut upstream = state.http().request(method, &url).bearer_auth(&token);
-    for name in FORWARDED_REQUEST_HEADERS {
-        for value in parts.headers.get_all(*name) {
-            upstream = upstream.header(*name, value.as_bytes());
-        }
-    }
+    let mut upstream = upstream_request(&state, method.clone(), &url, &parts.headers, &token);
     let mut upload = None;
     // An execution's inputs may name data we hold under other agreements: judged and inlined before it goes.
     let body = if parts.method == axum::http::Method::POST
@@ -275,6 +272,26 @@ async fn try_forward(
             return Ok(gateway_problem(status, &detail));
         }
     };
+    // The provider revoked or expired the token before we knew (another replica renewed it, a clock apart): a
+    // request without a body is sent once more with a renewed token, so the application never sees that.
+    let response = if response.status() == StatusCode::UNAUTHORIZED
+        && (method == reqwest::Method::GET || method == reqwest::Method::HEAD)
+        && !inline_token(&access.transfer)
+    {
+        match super::renewal::after_refusal(&state, &access.transfer, &access.token).await {
+            Some(renewed) => {
+                access.token = renewed.token;
+                let again = upstream_request(&state, method, &url, &parts.headers, &access.token);
+                match tokio::time::timeout(RESPONSE_TIMEOUT, again.send()).await {
+                    Ok(Ok(r)) => r,
+                    _ => response,
+                }
+            }
+            None => response,
+        }
+    } else {
+        response
+    };
     access.status = response.status().as_u16();
     access.request_id = header_text(response.headers(), REQUEST_ID_HEADER);
     access.receipt_url = header_text(response.headers(), RECEIPT_HEADER);
@@ -346,6 +363,32 @@ async fn try_forward(
     *out.status_mut() = status;
     *out.headers_mut() = headers;
     Ok(out)
+}
+
+/// The request to the provider's data plane with the transfer's token and the headers an application may pass.
+fn upstream_request(
+    state: &DataPlaneState,
+    method: reqwest::Method,
+    url: &str,
+    headers: &HeaderMap,
+    token: &str,
+) -> reqwest::RequestBuilder {
+    let mut upstream = state.http().request(method, url).bearer_auth(token);
+    for name in FORWARDED_REQUEST_HEADERS {
+        for value in headers.get_all(*name) {
+            upstream = upstream.header(*name, value.as_bytes());
+        }
+    }
+    upstream
+}
+
+/// Whether the transfer's token is still in its data address (kept before tokens were stored apart), where no
+/// renewal reaches it.
+fn inline_token(t: &TransferRecord) -> bool {
+    t.data_address
+        .as_ref()
+        .and_then(|v| DataAddress::from_json(v).ok())
+        .is_some_and(|a| a.property("authorization").is_some())
 }
 
 /// The address of the transfer on this endpoint, as the application reached it (its `Host`, which the guard
