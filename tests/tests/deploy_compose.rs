@@ -1,5 +1,6 @@
 //! The container image and the two-city Compose file (`deploy/Dockerfile`, `deploy/compose.yaml`) as an operator
-//! runs them: the image's HEALTHCHECK command asks a real connector for readiness, and each city's config, read with
+//! runs them: the image exposes every listener and checks its health with `twinport health` (run against live
+//! connectors by connector/tests/health.rs), and each city's config, read with
 //! the environment Compose gives it, loads and keeps every key (signing key, audit log key) in a named volume that
 //! the image's user can write, so a recreated container keeps its identity.
 //!
@@ -12,7 +13,6 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 use twinport::config::Config;
-use twinport_e2e::{city_pair, Storage};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -36,18 +36,6 @@ fn healthcheck_command() -> Vec<String> {
     serde_json::from_str(json.trim()).expect("the exec form: a JSON array")
 }
 
-fn run_healthcheck(port: u16) -> bool {
-    let command = healthcheck_command();
-    Command::new(&command[0])
-        .args(&command[1..])
-        .env("TWINPORT_HEALTHCHECK_PORT", port.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("run the HEALTHCHECK command")
-        .success()
-}
-
 #[test]
 fn the_image_exposes_every_listener_and_runs_as_its_own_user() {
     let file = dockerfile();
@@ -63,27 +51,11 @@ fn the_image_exposes_every_listener_and_runs_as_its_own_user() {
     }
     assert!(file.contains("\nUSER 10001:10001\n"));
     assert!(file.contains("chown twinport:twinport /var/lib/twinport"));
-    // A shell-less image tool: bash is essential in Debian, curl is not installed.
-    assert_eq!(healthcheck_command()[0], "bash");
-}
-
-#[tokio::test]
-async fn the_healthcheck_reports_a_ready_connector_and_fails_without_one() {
-    let (a, b) = city_pair(Storage::Sqlite).await;
-    let url = url::Url::parse(&a.running.management_url()).unwrap();
-    let port = url.port().expect("management port");
-    let check = tokio::task::spawn_blocking(move || run_healthcheck(port));
-    assert!(
-        check.await.unwrap(),
-        "HEALTHCHECK failed on a ready connector"
-    );
-    a.running.stop().await;
-    b.running.stop().await;
-    let check = tokio::task::spawn_blocking(move || run_healthcheck(port));
-    assert!(
-        !check.await.unwrap(),
-        "HEALTHCHECK passed with nothing listening"
-    );
+    // The image has no HTTP client: the connector asks itself (run against live connectors, plain and HTTPS, by
+    // connector/tests/health.rs), with the config the image's CMD serves.
+    assert_eq!(healthcheck_command(), ["twinport", "health"]);
+    assert!(file.contains("\nENV TWINPORT_CONFIG=/etc/twinport/twinport.toml\n"));
+    assert!(file.contains("\nCMD [\"serve\"]\n"));
 }
 
 struct Tools {

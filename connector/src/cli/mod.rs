@@ -15,6 +15,7 @@ mod completions;
 pub mod config_check;
 pub mod contracts;
 pub mod demo;
+mod health;
 pub mod init;
 pub mod issuer;
 mod measure;
@@ -66,6 +67,16 @@ pub enum Command {
     },
     /// Print the version and the commit it was built from.
     Version,
+    /// Ask the connector started from this config whether it is ready (GET /readyz on its management listener,
+    /// over HTTPS with [tls]); exit 0 when it is. For container HEALTHCHECKs.
+    Health {
+        /// Path to twinport.toml.
+        #[arg(long, short, env = "TWINPORT_CONFIG")]
+        config: PathBuf,
+        /// Give up after this many seconds.
+        #[arg(long, default_value_t = 5)]
+        timeout: u64,
+    },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
     Completions { shell: clap_complete::Shell },
     /// Print the manual page (roff) to stdout, or write one page per command into a directory.
@@ -285,6 +296,7 @@ where
         Command::Config {
             command: ConfigCommand::Check { config },
         } => return config_check::run(&config),
+        Command::Health { config, timeout } => return health::run(&config, timeout),
         Command::Version => {
             println!("twinport {VERSION}");
             Ok(())

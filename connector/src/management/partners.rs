@@ -186,13 +186,10 @@ pub async fn create(
     }
     entry.record(&state).await?;
     tracing::info!(subject = %who.subject, partner = %id, "partner added through the management API");
-    let location = format!("/api/v1/partners/{}", encode(&id));
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(view(partner, Some(PartnerSource::Api))),
-    )
-        .into_response())
+    Ok(super::created::created(
+        &super::created::address("partners", &id),
+        view(partner, Some(PartnerSource::Api)),
+    ))
 }
 
 /// Change a partner
@@ -404,11 +401,6 @@ fn invalid(field: &str, problem: impl Into<String>) -> ApiError {
     }
 }
 
-/// A participant id as one path segment.
-fn encode(id: &str) -> String {
-    percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC).to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -431,13 +423,5 @@ mod tests {
             }
         }
         assert!(check_types(&serde_json::json!({"id": "https://c.example", "claims": {}})).is_ok());
-    }
-
-    #[test]
-    fn a_location_is_one_path_segment() {
-        assert_eq!(
-            encode("https://c.example/t"),
-            "https%3A%2F%2Fc%2Eexample%2Ft"
-        );
     }
 }
