@@ -31,7 +31,7 @@ use crate::telemetry::Telemetry;
 use crate::tls::{ListenerRole, Tls, TlsListener};
 use crate::{client, dsp, health, management};
 
-pub use reload::{ApiPartners, ReloadReport, RELOAD_SUBJECT};
+pub use reload::{apply_stored, sync_api_partners, ApiPartners, ReloadReport, RELOAD_SUBJECT};
 
 /// The assembled connector's services, for the CLI and the tests; cheap to clone. The servers get only the parts
 /// their surfaces use (see [`start`]); nothing below the assembly sees this type.

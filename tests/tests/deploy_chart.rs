@@ -369,14 +369,26 @@ fn production_runs_replicas_on_postgres_with_keys_from_secrets_and_no_static_tok
         endpoint["bearerTokenSecret"],
         json!({"name": "twinport-city-a", "key": "metrics-token"})
     );
-    let selected = &monitor["spec"]["selector"]["matchLabels"];
-    let service_labels = &r.one("Service", "twinport")["metadata"]["labels"];
-    for (k, v) in selected.as_object().unwrap() {
-        assert_eq!(
-            &service_labels[k], v,
-            "the ServiceMonitor selects the Service"
-        );
-    }
+    // It scrapes the management Service, the only one with the management port; never the DSP one.
+    let selected = monitor["spec"]["selector"]["matchLabels"]
+        .as_object()
+        .unwrap();
+    let selects = |name: &str| {
+        let labels = &r.one("Service", name)["metadata"]["labels"];
+        selected.iter().all(|(k, v)| &labels[k] == v)
+    };
+    assert!(
+        selects("twinport-management"),
+        "the ServiceMonitor selects the management Service"
+    );
+    assert!(
+        !selects("twinport"),
+        "the ServiceMonitor selects the DSP Service"
+    );
+    assert!(
+        !selects("twinport-local"),
+        "the ServiceMonitor selects the local Service"
+    );
 }
 
 #[test]
@@ -447,12 +459,12 @@ fn every_form_serves_the_local_endpoint_and_is_probed_on_the_management_port() {
         assert!(hosts.contains(&LOCAL_SERVICE_HOST), "{set}: {hosts:?}");
         assert!(hosts.contains(&"127.0.0.1"), "{set}: {hosts:?}");
 
-        // Both Services select the pods the connector runs in.
+        // The three Services select the pods the connector runs in.
         let pod_labels = match r.find("Deployment", "twinport") {
             Some(d) => d["spec"]["template"]["metadata"]["labels"].clone(),
             None => json!({"app": "ldt-platform"}),
         };
-        for name in ["twinport", "twinport-local"] {
+        for name in ["twinport", "twinport-management", "twinport-local"] {
             for (k, v) in r.one("Service", name)["spec"]["selector"]
                 .as_object()
                 .unwrap()
@@ -475,7 +487,7 @@ fn every_form_serves_the_local_endpoint_and_is_probed_on_the_management_port() {
         assert_eq!(test["metadata"]["annotations"]["helm.sh/hook"], "test");
         let args = test["spec"]["containers"][0]["args"].to_string();
         assert!(
-            args.contains("http://twinport.city.svc.cluster.local:8081/readyz"),
+            args.contains("http://twinport-management.city.svc.cluster.local:8081/readyz"),
             "{set}: {args}"
         );
     }
@@ -523,7 +535,7 @@ fn tls_in_the_connector_moves_the_probes_to_https() {
     );
     let args = r.one("Pod", "twinport-test-readiness")["spec"]["containers"][0]["args"].to_string();
     assert!(
-        args.contains("https://twinport.city.svc.cluster.local:8081/readyz"),
+        args.contains("https://twinport-management.city.svc.cluster.local:8081/readyz"),
         "{args}"
     );
 }
@@ -593,6 +605,31 @@ fn values_that_could_not_run_are_refused_naming_the_value() {
             vec!["sidecar.workload.name="],
             "sidecar.workload.name",
         ),
+        (
+            "sidecar",
+            vec!["networkPolicy.platformIngress[0].from[0].podSelector.matchLabels.app=web"],
+            "networkPolicy.platformIngress[0]: name its ports",
+        ),
+        (
+            "sidecar",
+            vec!["networkPolicy.platformIngress[0].ports[0].port=8082"],
+            "port 8082 is the connector's",
+        ),
+        (
+            "sidecar",
+            vec!["networkPolicy.platformIngress[0].ports[0].port=local"],
+            "port local is the connector's",
+        ),
+        (
+            "sidecar",
+            vec!["networkPolicy.platformIngress[0].ports[0].port=8000,networkPolicy.platformIngress[0].ports[0].endPort=9000"],
+            "port 8080 is the connector's",
+        ),
+        (
+            "sidecar",
+            vec!["networkPolicy.platformIngress[0].ports[0].protocol=TCP"],
+            "every port entry needs a port",
+        ),
     ] {
         match render_text(&tools, set, &sets, false) {
             Ok(_) => panic!("{set} {sets:?} rendered"),
@@ -601,42 +638,13 @@ fn values_that_could_not_run_are_refused_naming_the_value() {
     }
 }
 
-#[test]
-fn the_sidecar_patch_adds_the_connector_to_the_platform() {
-    let Some(tools) = tools() else { return };
-    let r = render(&tools, "sidecar", &[]);
-    for kind in [
-        "Deployment",
-        "NetworkPolicy",
-        "PodDisruptionBudget",
-        "ServiceAccount",
-        "PersistentVolumeClaim",
-    ] {
-        assert!(r.all(kind).is_empty(), "no {kind} in sidecar form");
-    }
-    let patch = r.patch(&tools);
-    assert_eq!(patch["kind"], "Deployment");
-    assert_eq!(patch["metadata"]["name"], "ldt-platform");
-    let pod = &patch["spec"]["template"]["spec"];
-    let c = container(pod);
-    assert!(c["image"].as_str().unwrap().starts_with("twinport:"));
-    // Every volume the container mounts is in the patch, and every ConfigMap it names is rendered.
-    for m in c["volumeMounts"].as_array().unwrap() {
-        let v = volume(pod, m["name"].as_str().unwrap());
-        if let Some(name) = v["configMap"]["name"].as_str() {
-            r.one("ConfigMap", name);
-        }
-    }
-    assert_eq!(
-        r.one("Service", "twinport")["spec"]["selector"],
-        json!({"app": "ldt-platform"})
-    );
-
+/// The example platform with `r`'s sidecar patch applied as docs/operators.md says (its kustomization, the patch
+/// extracted from the ConfigMap), checked by kubernetes-validate; None without kubectl.
+fn kustomized(tools: &Tools, what: &str, r: &Rendered) -> Option<Value> {
     let Some(kubectl) = &tools.kubectl else {
         println!("kustomize step skipped: TWINPORT_KUBECTL is not set");
-        return;
+        return None;
     };
-    // Applied as docs/operators.md says: the example kustomization with the patch extracted from the ConfigMap.
     let dir = tempfile::tempdir().unwrap();
     for file in ["platform.yaml", "kustomization.yaml"] {
         std::fs::copy(
@@ -660,11 +668,68 @@ fn the_sidecar_patch_adds_the_connector_to_the_platform() {
     let patched = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
-        "kubectl kustomize: {}",
+        "{what}: kubectl kustomize: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    validate(&tools, "the patched platform", &patched);
-    let workload = yaml_documents(&tools, &patched).remove(0);
+    validate(tools, what, &patched);
+    let workload = yaml_documents(tools, &patched).remove(0);
+    // The other way docs/operators.md gives, `kubectl patch --patch-file`, here on the file instead of the cluster.
+    let out = Command::new(kubectl)
+        .args(["patch", "--local", "-o", "json", "-f"])
+        .arg(dir.path().join("platform.yaml"))
+        .arg("--patch-file")
+        .arg(dir.path().join("twinport-sidecar-patch.yaml"))
+        .output()
+        .expect("run kubectl patch --local");
+    assert!(
+        out.status.success(),
+        "{what}: kubectl patch: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let patched: Value = serde_json::from_slice(&out.stdout).expect("kubectl patch -o json");
+    assert_eq!(
+        patched["spec"], workload["spec"],
+        "{what}: kubectl patch and kustomize differ"
+    );
+    Some(workload)
+}
+
+#[test]
+fn the_sidecar_patch_adds_the_connector_to_the_platform() {
+    let Some(tools) = tools() else { return };
+    let r = render(&tools, "sidecar", &[]);
+    for kind in [
+        "Deployment",
+        "PodDisruptionBudget",
+        "ServiceAccount",
+        "PersistentVolumeClaim",
+    ] {
+        assert!(r.all(kind).is_empty(), "no {kind} in sidecar form");
+    }
+    let patch = r.patch(&tools);
+    assert_eq!(patch["kind"], "Deployment");
+    assert_eq!(patch["metadata"]["name"], "ldt-platform");
+    // On PostgreSQL the platform keeps its replicas and its rollout.
+    assert!(patch["spec"].get("replicas").is_none(), "{patch}");
+    assert!(patch["spec"].get("strategy").is_none(), "{patch}");
+    let pod = &patch["spec"]["template"]["spec"];
+    let c = container(pod);
+    assert!(c["image"].as_str().unwrap().starts_with("twinport:"));
+    // Every volume the container mounts is in the patch, and every ConfigMap it names is rendered.
+    for m in c["volumeMounts"].as_array().unwrap() {
+        let v = volume(pod, m["name"].as_str().unwrap());
+        if let Some(name) = v["configMap"]["name"].as_str() {
+            r.one("ConfigMap", name);
+        }
+    }
+    assert_eq!(
+        r.one("Service", "twinport")["spec"]["selector"],
+        json!({"app": "ldt-platform"})
+    );
+
+    let Some(workload) = kustomized(&tools, "the patched platform", &r) else {
+        return;
+    };
     let spec = &workload["spec"]["template"]["spec"];
     let mut names: Vec<&str> = spec["containers"]
         .as_array()
@@ -692,6 +757,215 @@ fn the_sidecar_patch_adds_the_connector_to_the_platform() {
         workload["spec"]["template"]["metadata"]["annotations"]["twinport/config-checksum"]
             .is_string()
     );
+    assert_eq!(workload["spec"]["replicas"], 2);
+    assert_eq!(workload["spec"]["strategy"]["type"], "RollingUpdate");
+}
+
+/// The sidecar set moved to SQLite on a claim, as an operator would write it.
+const SIDECAR_ON_SQLITE: [&str; 2] = ["storage.urlSecretKey=", "secret.auditLogKeyKey="];
+
+#[test]
+fn a_sidecar_on_sqlite_is_its_workloads_only_pod_even_during_a_rollout() {
+    let Some(tools) = tools() else { return };
+    let r = render(&tools, "sidecar", &SIDECAR_ON_SQLITE);
+    validate(
+        &tools,
+        "sidecar on SQLite",
+        &render_text(&tools, "sidecar", &SIDECAR_ON_SQLITE, false).unwrap(),
+    );
+    r.one("PersistentVolumeClaim", "twinport-data");
+    let patch = r.patch(&tools);
+    assert_eq!(patch["spec"]["replicas"], 1);
+    assert_eq!(patch["spec"]["strategy"]["type"], "Recreate");
+    // The platform's RollingUpdate settings must go: Kubernetes refuses them beside Recreate.
+    assert!(
+        patch["spec"]["strategy"]
+            .as_object()
+            .unwrap()
+            .get("rollingUpdate")
+            .is_some_and(Value::is_null),
+        "{patch}"
+    );
+    if let Some(workload) = kustomized(&tools, "the platform patched for SQLite", &r) {
+        assert_eq!(
+            workload["spec"]["replicas"], 1,
+            "the example platform runs 2"
+        );
+        assert_eq!(workload["spec"]["strategy"], json!({"type": "Recreate"}));
+        assert_eq!(
+            volume(&workload["spec"]["template"]["spec"], "twinport-data")["persistentVolumeClaim"]
+                ["claimName"],
+            "twinport-data"
+        );
+    }
+
+    // A StatefulSet replaces a pod before starting its successor: one replica is enough, and it has no `strategy`.
+    let mut sets = SIDECAR_ON_SQLITE.to_vec();
+    sets.push("sidecar.workload.kind=StatefulSet");
+    let patch = render(&tools, "sidecar", &sets).patch(&tools);
+    assert_eq!(patch["kind"], "StatefulSet");
+    assert_eq!(patch["spec"]["replicas"], 1);
+    assert!(patch["spec"].get("strategy").is_none(), "{patch}");
+    // A DaemonSet cannot be one pod: only PostgreSQL lets the connector into one.
+    let mut sets = SIDECAR_ON_SQLITE.to_vec();
+    sets.push("sidecar.workload.kind=DaemonSet");
+    let refused =
+        render_text(&tools, "sidecar", &sets, false).expect_err("a DaemonSet on SQLite rendered");
+    assert!(refused.contains("sidecar.workload.kind"), "{refused}");
+    let patch = render(&tools, "sidecar", &["sidecar.workload.kind=DaemonSet"]).patch(&tools);
+    assert!(patch["spec"].get("replicas").is_none(), "{patch}");
+}
+
+/// The peers each rule of a NetworkPolicy admits to `port` (TCP): Some(from), or None for a rule admitting every
+/// source (no `from`, or an empty one).
+fn admitted(policy: &Value, port: i64) -> Vec<Option<Value>> {
+    policy["spec"]["ingress"]
+        .as_array()
+        .expect("ingress rules")
+        .iter()
+        .filter(|rule| match rule["ports"].as_array() {
+            None => true,
+            Some(ports) if ports.is_empty() => true,
+            Some(ports) => ports.iter().any(|p| {
+                let tcp = p["protocol"].as_str().is_none_or(|proto| proto == "TCP");
+                let covers = match (p["port"].as_i64(), p["endPort"].as_i64()) {
+                    (None, _) => p.get("port").is_none(),
+                    (Some(from), None) => from == port,
+                    (Some(from), Some(to)) => (from..=to).contains(&port),
+                };
+                tcp && covers
+            }),
+        })
+        .map(|rule| match rule["from"].as_array() {
+            Some(from) if !from.is_empty() => Some(rule["from"].clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_local_endpoint_and_management_api_admit_only_the_listed_peers_in_both_forms() {
+    let Some(tools) = tools() else { return };
+    let namespace = json!([{"podSelector": {}}]);
+    for set in SETS {
+        let r = render(&tools, set, &[]);
+        let policy = r.one("NetworkPolicy", "twinport");
+        let pod_labels = match r.find("Deployment", "twinport") {
+            Some(d) => d["spec"]["template"]["metadata"]["labels"].clone(),
+            None => json!({"app": "ldt-platform"}),
+        };
+        assert_eq!(
+            policy["spec"]["podSelector"]["matchLabels"], pod_labels,
+            "{set}: the policy selects the connector's pods"
+        );
+        assert_eq!(policy["spec"]["policyTypes"], json!(["Ingress"]), "{set}");
+        for port in [8081, 8082] {
+            assert_eq!(
+                admitted(policy, port),
+                vec![Some(namespace.clone())],
+                "{set}: port {port} only from the namespace's pods"
+            );
+        }
+        assert_eq!(admitted(policy, 8080), vec![None], "{set}: DSP is open");
+    }
+    // The platform's own port is let in by the rule the sidecar set gives it, and that rule names only it.
+    let sidecar = render(&tools, "sidecar", &[]);
+    let policy = sidecar.one("NetworkPolicy", "twinport");
+    assert_eq!(admitted(policy, 1026), vec![Some(namespace.clone())]);
+    assert_eq!(policy["spec"]["ingress"].as_array().unwrap().len(), 4);
+
+    // The knobs are the gateway's: peers listed are the peers let in.
+    let monitoring = json!([{"namespaceSelector": {"matchLabels": {"name": "monitoring"}}}]);
+    let r = render(
+        &tools,
+        "sidecar",
+        &["networkPolicy.managementFrom[0].namespaceSelector.matchLabels.name=monitoring"],
+    );
+    let policy = r.one("NetworkPolicy", "twinport");
+    assert_eq!(admitted(policy, 8081), vec![Some(monitoring)]);
+    assert_eq!(admitted(policy, 8082), vec![Some(namespace.clone())]);
+    // No peers listed means none let in: an empty `from` would have meant every source.
+    for set in SETS {
+        let r = render(
+            &tools,
+            set,
+            &[
+                "networkPolicy.localFrom=null",
+                "networkPolicy.managementFrom=null",
+            ],
+        );
+        let policy = r.one("NetworkPolicy", "twinport");
+        assert!(admitted(policy, 8082).is_empty(), "{set}: {policy}");
+        assert!(admitted(policy, 8081).is_empty(), "{set}: {policy}");
+        validate(
+            &tools,
+            "no peers",
+            &render_text(
+                &tools,
+                set,
+                &[
+                    "networkPolicy.localFrom=null",
+                    "networkPolicy.managementFrom=null",
+                ],
+                false,
+            )
+            .unwrap(),
+        );
+    }
+    let r = render(&tools, "sidecar", &["networkPolicy.enabled=false"]);
+    assert!(r.all("NetworkPolicy").is_empty());
+}
+
+#[test]
+fn exposing_dsp_exposes_neither_the_management_api_nor_the_local_endpoint() {
+    let Some(tools) = tools() else { return };
+    for (set, kind) in [
+        ("gateway-dev", "LoadBalancer"),
+        ("gateway-production", "NodePort"),
+        ("sidecar", "LoadBalancer"),
+    ] {
+        let sets = [format!("service.type={kind}")];
+        let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
+        let r = render(&tools, set, &sets);
+        validate(
+            &tools,
+            set,
+            &render_text(&tools, set, &sets, false).unwrap(),
+        );
+        let ports = |name: &str| -> Vec<(String, i64)> {
+            r.one("Service", name)["spec"]["ports"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| {
+                    (
+                        p["name"].as_str().unwrap().to_string(),
+                        p["targetPort"].as_i64().unwrap(),
+                    )
+                })
+                .collect()
+        };
+        let dsp = r.one("Service", "twinport");
+        assert_eq!(dsp["spec"]["type"], kind, "{set}");
+        assert_eq!(ports("twinport"), [("dsp".to_string(), 8080)], "{set}");
+        assert_eq!(
+            ports("twinport-management"),
+            [("management".to_string(), 8081)],
+            "{set}"
+        );
+        assert_eq!(
+            ports("twinport-local"),
+            [("local".to_string(), 8082)],
+            "{set}"
+        );
+        for service in r.all("Service") {
+            let name = service["metadata"]["name"].as_str().unwrap();
+            if name != "twinport" {
+                assert_eq!(service["spec"]["type"], "ClusterIP", "{set}: {name}");
+            }
+        }
+        assert_eq!(r.all("Service").len(), 3, "{set}");
+    }
 }
 
 /// The Secret's contents for a boot: fresh keys, tokens, and a PostgreSQL schema when the set uses one.
@@ -732,6 +1006,54 @@ fn write(path: &Path, contents: &str) {
     std::fs::write(path, contents).unwrap();
 }
 
+/// The files one volume (or one source of a projected volume) shows: a rendered ConfigMap's data, the connector's
+/// Secret's `items`, or, for another Secret mounted whole, the entries of `secrets` named `<secret>/<key>`.
+fn source_files(
+    r: &Rendered,
+    source: &Value,
+    secrets: &BTreeMap<String, String>,
+) -> Vec<(String, String)> {
+    if let Some(name) = source["configMap"]["name"].as_str() {
+        return r
+            .find("ConfigMap", name)
+            .and_then(|cm| cm["data"].as_object())
+            .map(|d| {
+                d.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
+    }
+    let Some(secret) = source.get("secret") else {
+        return Vec::new();
+    };
+    match secret["items"].as_array() {
+        Some(items) => items
+            .iter()
+            .map(|i| {
+                let key = i["key"].as_str().unwrap();
+                let content = secrets
+                    .get(key)
+                    .unwrap_or_else(|| panic!("the Secret has no {key}"));
+                (i["path"].as_str().unwrap().to_string(), content.clone())
+            })
+            .collect(),
+        None => {
+            let name = secret["secretName"]
+                .as_str()
+                .or(secret["name"].as_str())
+                .expect("the Secret's name");
+            let prefix = format!("{name}/");
+            let files: Vec<(String, String)> = secrets
+                .iter()
+                .filter_map(|(k, v)| Some((k.strip_prefix(&prefix)?.to_string(), v.clone())))
+                .collect();
+            assert!(!files.is_empty(), "no Secret {name} given");
+            files
+        }
+    }
+}
+
 /// Lays out under `root` what the pod's mounts show the container (ConfigMaps the chart does not render, such as
 /// the city's own Rego rules, as empty directories) and returns the config as the container reads it: the rendered
 /// twinport.toml with its paths moved under `root`, the container's environment, and listeners on free loopback ports.
@@ -749,30 +1071,12 @@ fn materialise(
         let target = root.join(m["mountPath"].as_str().unwrap().trim_start_matches('/'));
         let sub_path = m["subPath"].as_str();
         let v = volume(pod, m["name"].as_str().unwrap());
-        let files: Vec<(String, String)> = if let Some(name) = v["configMap"]["name"].as_str() {
-            r.find("ConfigMap", name)
-                .and_then(|cm| cm["data"].as_object())
-                .map(|d| {
-                    d.iter()
-                        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
-                        .collect()
-                })
-                .unwrap_or_default()
-        } else if v.get("secret").is_some() {
-            v["secret"]["items"]
-                .as_array()
-                .unwrap()
+        let files: Vec<(String, String)> = match v["projected"]["sources"].as_array() {
+            Some(sources) => sources
                 .iter()
-                .map(|i| {
-                    let key = i["key"].as_str().unwrap();
-                    let content = secrets
-                        .get(key)
-                        .unwrap_or_else(|| panic!("the Secret has no {key}"));
-                    (i["path"].as_str().unwrap().to_string(), content.clone())
-                })
-                .collect()
-        } else {
-            Vec::new()
+                .flat_map(|source| source_files(r, source, secrets))
+                .collect(),
+            None => source_files(r, v, secrets),
         };
         match sub_path {
             Some(sub) => {
@@ -1009,4 +1313,71 @@ async fn production_replicas_start_from_the_rendered_config_sharing_the_secrets_
 
     second.stop().await;
     first.stop().await;
+}
+
+/// A resource whose backend URL carries credentials, as an operator keeps it out of the ConfigMap.
+const PARKING_WITH_CREDENTIALS: &str = r#"id = "urn:ldt:city-a:parking"
+kind = "dataset"
+stage = "raw"
+title = "Parking occupancy"
+description = "Free spaces in the city's car parks, from the parking operator's API."
+[[distributions]]
+format = "application/json"
+backend = "https://twinport:s3cret-backend-password@parking.city-a.internal/occupancy"
+[[offers]]
+policy = "partner-use"
+"#;
+
+#[tokio::test]
+async fn resources_whose_backends_carry_credentials_come_from_a_secret() {
+    let Some(tools) = tools() else { return };
+    // Without the value the resources directory is the ConfigMap alone.
+    let plain = render(&tools, "gateway-dev", &[]).pod(&tools);
+    assert_eq!(
+        volume(&plain, "twinport-resources")["configMap"]["name"],
+        "twinport-resources"
+    );
+
+    let sets = ["catalogue.resourcesSecret=city-a-backends"];
+    for set in SETS {
+        validate(
+            &tools,
+            set,
+            &render_text(&tools, set, &sets, false).unwrap(),
+        );
+        let r = render(&tools, set, &sets);
+        let pod = r.pod(&tools);
+        let c = container(&pod);
+        let m = mount(c, "/etc/twinport/catalogue/resources");
+        assert_eq!(m["name"], "twinport-resources", "{set}");
+        assert_eq!(m["readOnly"], true, "{set}");
+        let sources = &volume(&pod, "twinport-resources")["projected"]["sources"];
+        assert_eq!(
+            sources,
+            &json!([
+                {"configMap": {"name": "twinport-resources"}},
+                {"secret": {"name": "city-a-backends"}}
+            ]),
+            "{set}"
+        );
+        // The credentials are in no rendered object.
+        let text = render_text(&tools, set, &sets, false).unwrap();
+        assert!(!text.contains("s3cret"), "{set}");
+    }
+
+    // The connector loads both: the ConfigMap's resource and the Secret's.
+    let r = render(&tools, "gateway-dev", &sets);
+    let pod = r.pod(&tools);
+    let mut secrets = secrets(false).await;
+    secrets.insert(
+        "city-a-backends/parking.toml".into(),
+        PARKING_WITH_CREDENTIALS.into(),
+    );
+    let root = tempfile::tempdir().unwrap();
+    let config = materialise(&r, &pod, root.path(), &secrets, &[]);
+    let running = twinport::app::start(config).await.expect("starts");
+    let listed = resource_ids(&running, &secrets["management-token"]).await;
+    assert!(listed.contains("urn:ldt:city-a:traffic-flow"), "{listed}");
+    assert!(listed.contains("urn:ldt:city-a:parking"), "{listed}");
+    running.stop().await;
 }

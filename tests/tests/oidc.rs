@@ -414,3 +414,54 @@ async fn management_actions_record_the_person_who_took_them() {
     assert_eq!(personal["email"], "f3a9-erin@city-a.example");
     c.running.stop().await;
 }
+
+#[tokio::test]
+async fn backend_passwords_are_shown_to_operators_only() {
+    let idp = OidcProvider::start().await;
+    let c = OidcConnector::start(&idp, true, "").await;
+    let operator = idp.token("f3a9-erin", &[&claim_value(Role::Operator)]);
+    let created = c
+        .request(Method::POST, "/api/v1/resources", &operator)
+        .json(&json!({
+            "id": "urn:ldt:sample-city:parking",
+            "kind": "dataset", "stage": "workflow-ready",
+            "description": "A resource of the tests.", "title": "Parking",
+            "distributions": [{"format": "application/json", "backend": "https://twin:s3cret@platform.example/parking"}],
+            "offers": [{"policy": "partner-use"}]
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201, "{}", created.text().await.unwrap());
+    let path = "/api/v1/resources/urn:ldt:sample-city:parking";
+    let backend = |v: &Value| {
+        v["distributions"][0]["backend"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+
+    let seen: Value = call(&c, "GET", path, &operator).await.json().await.unwrap();
+    assert_eq!(
+        backend(&seen),
+        "https://twin:s3cret@platform.example/parking"
+    );
+
+    for role in [Role::Viewer, Role::Auditor, Role::Legal] {
+        let token = idp.token("someone", &[&claim_value(role)]);
+        let seen: Value = call(&c, "GET", path, &token).await.json().await.unwrap();
+        assert_eq!(
+            backend(&seen),
+            "https://twin:redacted@platform.example/parking",
+            "{role}"
+        );
+        let listed: Value = call(&c, "GET", "/api/v1/resources?kind=dataset", &token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let text = listed.to_string();
+        assert!(text.contains("urn:ldt:sample-city:parking"), "{text}");
+        assert!(!text.contains("s3cret"), "{role}: {text}");
+    }
+}

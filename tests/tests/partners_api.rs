@@ -1,6 +1,8 @@
 //! Partners managed at run time through `/api/v1/partners`: a partner added through the API can negotiate at
 //! once, one changed or removed is refused at once, the config file's partners cannot be changed here, bad
-//! bodies are refused naming the field, every change is audited, and API partners survive a restart.
+//! bodies are refused naming the field, every change is audited (changes and removals with the partner as it was
+//! before), and API partners survive a restart. A sync with the store that read it just before a removal or a key
+//! change waits for it and cannot undo it, and a removed partner's pull token stops serving data at once.
 
 use std::time::Duration;
 
@@ -372,4 +374,205 @@ async fn a_replica_on_the_same_postgresql_follows_partner_changes_made_through_a
     replica.stop().await;
     a.running.stop().await;
     b.running.stop().await;
+}
+
+/// `a`'s stored API partners, read as the background sync reads them.
+async fn stored(a: &City) -> Vec<twinport::storage::StoredPartner> {
+    a.running.state.store().api_partners().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_sync_that_read_the_store_before_a_removal_or_key_change_does_not_undo_it() {
+    for storage in Storage::all() {
+        let (a, b) = city_pair(storage).await;
+        let contracting = a.running.state.contracting();
+        let c = "https://city-c.example/twinport";
+        let old = SigningKey::generate(KeyAlgorithm::EdDsa).unwrap();
+        let new = SigningKey::generate(KeyAlgorithm::EdDsa).unwrap();
+        let body = json!({"id": c, "jwks": old.jwks()});
+        assert_eq!(
+            send(&a, Method::POST, "/api/v1/partners", Some(body))
+                .await
+                .0,
+            201
+        );
+        assert_eq!(catalogue_status_for(&a.running, c, &old).await, 200);
+
+        // Rotated out (a compromised key), then removed; each time a sync has read the store just before.
+        for (method, change) in [
+            (Method::PUT, Some(json!({"jwks": new.jwks()}))),
+            (Method::DELETE, None),
+        ] {
+            let changing = contracting.partners().changing().await;
+            let snapshot = stored(&a).await;
+            assert!(
+                tokio::time::timeout(
+                    Duration::from_millis(200),
+                    twinport::app::sync_api_partners(contracting, false)
+                )
+                .await
+                .is_err(),
+                "{storage:?}: another sync waits for the one in progress"
+            );
+            let mut request = a.management(method.clone(), &path(c));
+            if let Some(change) = change {
+                request = request.json(&change);
+            }
+            let pending = tokio::spawn(request.send());
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            assert!(
+                !pending.is_finished(),
+                "{storage:?}: {method} waits for the sync in progress"
+            );
+            twinport::app::apply_stored(&changing, contracting, snapshot, &[], false)
+                .await
+                .unwrap();
+            drop(changing);
+            let status = pending.await.unwrap().unwrap().status().as_u16();
+            assert!(status == 200 || status == 204, "{method}: {status}");
+            // A later sync changes nothing either.
+            twinport::app::sync_api_partners(contracting, false)
+                .await
+                .unwrap();
+            assert_eq!(
+                catalogue_status_for(&a.running, c, &old).await,
+                401,
+                "{storage:?}: after {method} the old key is not trusted again"
+            );
+            if method == Method::PUT {
+                assert_eq!(catalogue_status_for(&a.running, c, &new).await, 200);
+            }
+        }
+        assert_eq!(catalogue_status_for(&a.running, c, &new).await, 401);
+        assert!(stored(&a).await.is_empty());
+        a.running.stop().await;
+        b.running.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn the_audit_entries_of_a_change_and_a_removal_hold_the_partner_as_it_was_before() {
+    for storage in Storage::all() {
+        let (a, b) = city_pair(storage).await;
+        let c = "https://city-c.example/twinport";
+        let first = json!({"id": c, "jwks": SigningKey::generate(KeyAlgorithm::EdDsa).unwrap().jwks(),
+                           "claims": {"member": true}});
+        let second =
+            json!({"id": c, "jwks": SigningKey::generate(KeyAlgorithm::Es256).unwrap().jwks()});
+        assert_eq!(
+            send(&a, Method::POST, "/api/v1/partners", Some(first.clone()))
+                .await
+                .0,
+            201
+        );
+        assert_eq!(
+            send(&a, Method::PUT, &path(c), Some(second.clone()))
+                .await
+                .0,
+            200
+        );
+        assert_eq!(send(&a, Method::DELETE, &path(c), None).await.0, 204);
+        let digest = |v: &Value| twinport::audit::digest(v).unwrap();
+        let recorded = actions(&a).await;
+        let entry = |action: &str| {
+            recorded
+                .iter()
+                .find(|d| d["action"] == action)
+                .unwrap_or_else(|| panic!("no {action} entry"))["change"]
+                .clone()
+        };
+        let create = entry("partner.create");
+        assert_eq!(create["body"], first, "{storage:?}");
+        assert!(create.get("before").is_none());
+        let update = entry("partner.update");
+        assert_eq!(update["before"]["body"], first, "{storage:?}");
+        assert_eq!(update["before"]["digest"], digest(&first));
+        assert_eq!(
+            (&update["body"], &update["digest"]),
+            (&second, &json!(digest(&second)))
+        );
+        let delete = entry("partner.delete");
+        assert_eq!(delete["before"]["body"], second, "{storage:?}");
+        assert_eq!(delete["before"]["digest"], digest(&second));
+        a.running.stop().await;
+        b.running.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_removed_partner_s_pull_token_stops_serving_data_at_once() {
+    for storage in Storage::all() {
+        let (a, b) = city_pair_with(storage, |c| {
+            if c.participant_id == CITY_A {
+                c.partners.clear();
+            }
+        })
+        .await;
+        let body = json!({"id": CITY_B, "url": b.running.public_url(), "jwks": b.key.jwks()});
+        assert_eq!(
+            send(&a, Method::POST, "/api/v1/partners", Some(body))
+                .await
+                .0,
+            201
+        );
+        let platform = twinport_e2e::platform::Platform::start().await;
+        let p = twinport_e2e::pull_transfer(
+            &a,
+            &b,
+            "urn:ldt:t:roads",
+            json!({"permission": [{"action": "use"}]}),
+            json!({"format": "application/json", "backend": format!("{}/api/v1", platform.url)}),
+            None,
+        )
+        .await;
+        let pull = || {
+            reqwest::Client::new()
+                .get(format!("{}/collections/roads/items", p.endpoint))
+                .bearer_auth(&p.token)
+                .send()
+        };
+        assert_eq!(pull().await.unwrap().status(), 200, "{storage:?}");
+        let hits = platform.seen.hits();
+
+        assert_eq!(send(&a, Method::DELETE, &path(CITY_B), None).await.0, 204);
+        let refused = pull().await.unwrap();
+        assert_eq!(refused.status(), 403, "{storage:?}");
+        assert_eq!(
+            refused.headers()["content-type"],
+            "application/problem+json"
+        );
+        let problem: Value = refused.json().await.unwrap();
+        assert!(
+            problem["type"]
+                .as_str()
+                .unwrap()
+                .ends_with("/partner-not-trusted"),
+            "{problem}"
+        );
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains("no longer a trusted partner"),
+            "{problem}"
+        );
+        assert_eq!(platform.seen.hits(), hits, "the backend is not reached");
+
+        // Nor can the removed partner renew the token: its identity no longer authenticates (404, as DSP asks).
+        let token = b.running.state.identity().token_for(CITY_A).unwrap();
+        let renewal = reqwest::Client::new()
+            .post(format!(
+                "{}/transfers/{}/pull-token",
+                a.dsp_base(),
+                twinport::client::encode_segment(&p.provider_transfer)
+            ))
+            .bearer_auth(token)
+            .json(&json!({"providerPid": p.provider_transfer}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(renewal.status(), 404, "{storage:?}");
+        a.running.stop().await;
+        b.running.stop().await;
+    }
 }

@@ -541,3 +541,299 @@ async fn consumer_replicas_on_postgresql_share_the_token_and_renew_it_once() {
     a.running.stop().await;
     b.running.stop().await;
 }
+
+/// A stand-in for the provider's DSP surface: it forwards every request to `target`, except that while `refusing`
+/// is set it answers a pull-token renewal `404` with no body, as a provider does when it cannot check the caller's
+/// identity for a moment (its JWKS unreachable). Counts the renewals it refused.
+struct Flaky {
+    url: String,
+    refusing: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    refused: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Flaky {
+    async fn start(target: String) -> Flaky {
+        use axum::extract::State;
+        use axum::http::{HeaderMap, Method as AxumMethod, StatusCode, Uri};
+        use std::sync::atomic::Ordering;
+        type Shared = (
+            String,
+            std::sync::Arc<std::sync::atomic::AtomicBool>,
+            std::sync::Arc<std::sync::atomic::AtomicUsize>,
+        );
+        async fn forward(
+            State((target, refusing, refused)): State<Shared>,
+            method: AxumMethod,
+            uri: Uri,
+            headers: HeaderMap,
+            body: axum::body::Bytes,
+        ) -> (StatusCode, HeaderMap, axum::body::Bytes) {
+            if uri.path().ends_with("/pull-token") && refusing.load(Ordering::SeqCst) {
+                refused.fetch_add(1, Ordering::SeqCst);
+                return (StatusCode::NOT_FOUND, HeaderMap::new(), Default::default());
+            }
+            let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            let mut request = reqwest::Client::new()
+                .request(method, format!("{target}{path}"))
+                .body(body);
+            for (name, value) in &headers {
+                if name != "host" && name != "content-length" {
+                    request = request.header(name, value);
+                }
+            }
+            let Ok(r) = request.send().await else {
+                return (
+                    StatusCode::BAD_GATEWAY,
+                    HeaderMap::new(),
+                    Default::default(),
+                );
+            };
+            let status = StatusCode::from_u16(r.status().as_u16()).unwrap();
+            let mut kept = HeaderMap::new();
+            for (name, value) in r.headers() {
+                if name != "content-length" && name != "transfer-encoding" {
+                    kept.insert(name.clone(), value.clone());
+                }
+            }
+            (status, kept, r.bytes().await.unwrap_or_default())
+        }
+        let refusing = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let refused = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let app = axum::Router::new().fallback(forward).with_state((
+            target,
+            refusing.clone(),
+            refused.clone(),
+        ));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Flaky {
+            url,
+            refusing,
+            refused,
+        }
+    }
+
+    fn refuse(&self, on: bool) {
+        self.refusing.store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn refused(&self) -> usize {
+        self.refused.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// A refusal that may be passing (here a bare `404`, as when the provider cannot reach our JWKS for a moment) does
+/// not end automatic renewal: the view says `retrying: …`, the consumer asks again with backoff while the token is
+/// valid and after it expired, records the failure once rather than at every attempt, and renews as soon as the
+/// provider answers again, so the application gets data again without a restart.
+#[tokio::test]
+async fn a_passing_refusal_is_retried_until_the_provider_renews_again() {
+    for storage in Storage::all() {
+        let platform = Platform::start().await;
+        let (a, b) = city_pair_with(storage, short_tokens).await;
+        let p = pull_transfer(
+            &a,
+            &b,
+            "urn:ldt:t:flaky",
+            open_policy(),
+            distribution(&platform),
+            None,
+        )
+        .await;
+        let tid = p.consumer_transfer.clone();
+        view_until(&b, &tid, |r| r == "automatic").await;
+        let flaky = Flaky::start(a.running.public_url().trim_end_matches('/').to_string()).await;
+        b.running.state.set_partner_url(CITY_A, &flaky.url);
+        flaky.refuse(true);
+
+        let v = view_until(&b, &tid, |r| r.starts_with("retrying: ")).await;
+        let renewal = v["pull_token"]["renewal"].as_str().unwrap();
+        assert!(
+            renewal.starts_with("retrying: the provider answered HTTP 404"),
+            "{v:#}"
+        );
+        // Still refusing past the token's expiry: the application is told why, and the consumer keeps asking.
+        tokio::time::sleep(Duration::from_secs(LIFETIME + 2)).await;
+        let r = reqwest::get(local(&b, &tid, "/readings")).await.unwrap();
+        assert_eq!(r.status(), 401);
+        let problem: Value = r.json().await.unwrap();
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("could not be renewed") && detail.contains("retrying"),
+            "{problem:#}"
+        );
+        assert!(flaky.refused() >= 2, "{} renewals asked", flaky.refused());
+        assert_eq!(view(&b, &tid).await["state"], "STARTED");
+
+        // The provider answers again: renewal resumes on its own and the application gets data.
+        flaky.refuse(false);
+        let refused = flaky.refused();
+        view_until(&b, &tid, |r| r == "automatic").await;
+        let r = reqwest::get(local(&b, &tid, "/readings")).await.unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        // Backed off: a handful of attempts in the seconds it refused, not one per round or per pull.
+        assert!(refused <= 8, "{refused} renewals asked while refusing");
+        // One audit entry for the whole episode, however many attempts it took.
+        let failures = audited(&b, "pull token not renewed: retrying").await;
+        assert_eq!(failures.len(), 1, "{failures:#?}");
+        a.running.stop().await;
+        b.running.stop().await;
+    }
+}
+
+/// A partner asking again and again for a renewal that is refused does not make the provider write each refusal:
+/// the first of each code in each state is recorded (history and audit), identical ones within a minute are
+/// answered the same without a record.
+#[tokio::test]
+async fn repeated_refusals_are_recorded_once_not_each_time() {
+    for storage in Storage::all() {
+        let platform = Platform::start().await;
+        let (a, b) = city_pair_with(storage, short_tokens).await;
+        let p = pull_transfer(
+            &a,
+            &b,
+            "urn:ldt:t:repeated",
+            open_policy(),
+            distribution(&platform),
+            None,
+        )
+        .await;
+        let tid = p.consumer_transfer.clone();
+        let r = a
+            .management(
+                Method::POST,
+                &format!("/api/v1/transfers/{}/suspend", p.provider_transfer),
+            )
+            .json(&json!({"reason": "maintenance"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        wait_for_state(&b, &tid, "SUSPENDED", T).await;
+        wait_for_state(&a, &p.provider_transfer, "SUSPENDED", T).await;
+        for _ in 0..6 {
+            let r = renew_directly(&a, &b, &p, &tid).await;
+            assert_eq!(r.status(), 400);
+            let error: Value = r.json().await.unwrap();
+            assert_eq!(error["code"], "transfer-not-started", "{error:#}");
+            assert!(
+                error["reason"].to_string().contains("SUSPENDED"),
+                "{error:#}"
+            );
+        }
+        // (B's own worker may have asked once while the suspension was on its way: a refusal in another state.)
+        let refusals = audited(&a, "refused to renew the pull token").await;
+        let suspended: Vec<_> = refusals
+            .iter()
+            .filter(|e| e["details"]["from"] == "SUSPENDED")
+            .collect();
+        assert_eq!(suspended.len(), 1, "{refusals:#?}");
+        assert!(refusals.len() <= 2, "{refusals:#?}");
+        let event = suspended[0]["details"]["event"].as_str().unwrap();
+        assert!(
+            event.starts_with("refused to renew the pull token (transfer-not-started): "),
+            "{event}"
+        );
+        let history = a
+            .running
+            .state
+            .store()
+            .history(&p.provider_transfer)
+            .await
+            .unwrap();
+        let lines = history
+            .iter()
+            .filter(|h| h.event.starts_with("refused to renew") && h.to_state == "SUSPENDED")
+            .count();
+        assert_eq!(lines, 1, "{history:#?}");
+        a.running.stop().await;
+        b.running.stop().await;
+    }
+}
+
+/// The provider controls `expiresIn`: a lifetime too long for the consumer's arithmetic, zero, negative or not a
+/// number is read within 1 s to a day (or as no lifetime), so the consumer neither overflows nor renews in a loop.
+#[tokio::test]
+async fn a_lifetime_out_of_range_from_the_provider_is_bounded() {
+    for storage in Storage::all() {
+        let t = ProviderTck::start(storage).await;
+        let ds = "dataset-lifetimes";
+        t.publish(
+            ds,
+            &provider_msg::offer_id(ds),
+            json!({"permission": tck_rules()}),
+        );
+        t.initiate_negotiation(ds).await;
+        let m = t.cp.expect(Kind::ContractRequest).await;
+        let n = t.opened(&m);
+        t.send(
+            &n,
+            &provider_msg::agreement(n.provider_pid(), n.consumer_pid(), ds, "ALIFE01"),
+        )
+        .await
+        .assert_success();
+        t.cp.expect(Kind::AgreementVerification).await;
+        t.wait_state(&n, "VERIFIED").await;
+        t.send(
+            &n,
+            &msg::event(n.provider_pid(), n.consumer_pid(), "FINALIZED"),
+        )
+        .await
+        .assert_success();
+        t.assert_state(&n, "FINALIZED").await;
+
+        let now = twinport_e2e::now();
+        // expiresIn sent → the lifetime the consumer keeps (None: no lifetime).
+        let cases = [
+            ("9223372036854775807", Some(86_400)),
+            ("0", Some(1)),
+            ("-5", Some(1)),
+            ("abc", None),
+        ];
+        let mut transfers = Vec::new();
+        for (expires_in, kept) in cases {
+            let tid = t.initiate_transfer("ALIFE01", PULL).await;
+            let m = t.cp.expect(Kind::TransferRequest).await;
+            let p = t.opened(&m);
+            let mut start = msg::transfer_start_with_address(p.provider_pid(), p.consumer_pid());
+            start["dataAddress"] = json!({"@type": "DataAddress", "endpoint": "http://127.0.0.1:9/data/x",
+            "endpointType": "https://w3id.org/idsa/v4.1/HTTP",
+            "endpointProperties": [
+                {"@type": "EndpointProperty", "name": "authorization", "value": "harness-token"},
+                {"@type": "EndpointProperty", "name": "authType", "value": "bearer"},
+                {"@type": "EndpointProperty", "name": "expiresIn", "value": expires_in}
+            ]});
+            t.send(&p, &start).await.assert_success();
+            t.wait_state(&p, "STARTED").await;
+            transfers.push((tid, expires_in, kept));
+        }
+        for (tid, expires_in, kept) in &transfers {
+            let stored = t
+                .cut
+                .running
+                .state
+                .store()
+                .pull_token(tid)
+                .await
+                .unwrap()
+                .unwrap();
+            let lifetime = stored.expires_at.map(|e| e - stored.issued_at);
+            assert_eq!(lifetime, *kept, "expiresIn {expires_in}: {stored:?}");
+            assert!(stored.issued_at >= now && stored.issued_at <= twinport_e2e::now());
+            let v = view_until(&t.cut, tid, |r| r.starts_with("unavailable")).await;
+            assert_eq!(
+                v["pull_token"]["expires_at"].is_string(),
+                kept.is_some(),
+                "{v:#}"
+            );
+        }
+        // Settled once each, not re-examined at every round of the worker.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let failures = audited(&t.cut, "pull token not renewed").await;
+        assert!(failures.len() <= transfers.len(), "{failures:#?}");
+        t.finish().await;
+    }
+}

@@ -1,6 +1,8 @@
 //! What a reload (SIGHUP; here called in-process with the config file read again) changes on a running
 //! connector: catalogue files, policy files (a bad one keeps the version in force, a removed one is retired once
-//! no offer names it), and the config file's partners, while partners added through the API stay.
+//! no offer names it), and the config file's partners, while partners added through the API stay. A stored API
+//! partner the file hides is dropped (and can be deleted), never trusted again when the file lets the id go; a
+//! partner removed from the file can no longer pull.
 //! `connector/tests/sighup.rs` sends the real signal to the binary.
 
 use reqwest::Method;
@@ -232,6 +234,137 @@ async fn a_partner_added_to_the_file_is_trusted_after_a_reload_and_api_partners_
         assert_eq!(
             listed,
             json!([{"id": c, "keys": "inline", "claims": {}, "source": "api"}])
+        );
+        a.running.stop().await;
+        b.running.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn an_api_partner_hidden_by_the_file_can_be_removed_and_is_not_trusted_again_when_uncovered()
+{
+    for storage in Storage::all() {
+        // A runs without B although its file names B; B is added through the API first.
+        let (a, b) = city_pair_with(storage, |c| {
+            if c.participant_id == CITY_A {
+                c.partners.clear();
+            }
+        })
+        .await;
+        let path = format!(
+            "/api/v1/partners/{}",
+            twinport::client::encode_segment(CITY_B)
+        );
+        let body = json!({"id": CITY_B, "url": b.running.public_url(), "jwks": b.key.jwks()});
+        let created = a
+            .management(Method::POST, "/api/v1/partners")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 201);
+        let store = a.running.state.store();
+
+        // The file now declares B: its entry is used and the stored one is dropped, audited with its body.
+        let report = a.running.reload_with(config_of(&a)).await;
+        assert_eq!(report.api_partners.shadowed, [CITY_B], "{report:?}");
+        assert!(
+            store.api_partner(CITY_B).await.unwrap().is_none(),
+            "{storage:?}"
+        );
+        let dropped: Vec<Value> = twinport_e2e::audit_leaves(&a, "management_action")
+            .await
+            .into_iter()
+            .map(|l| l["details"].clone())
+            .filter(|d| d["action"] == "partner.delete")
+            .collect();
+        assert_eq!(dropped.len(), 1, "{dropped:?}");
+        assert_eq!(dropped[0]["change"]["before"]["body"], body);
+        assert_eq!(catalogue_seen_by(&b, &a).await.0, 200);
+
+        // A stored row hidden by the file (another replica wrote it) can be deleted: the file's entry stays.
+        assert!(store.insert_api_partner(CITY_B, &body).await.unwrap());
+        let res = a.management(Method::DELETE, &path).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{storage:?}");
+        let said: Value = res.json().await.unwrap();
+        assert_eq!(said["source"], "file");
+        assert!(
+            said["detail"].as_str().unwrap().contains("stays in force"),
+            "{said}"
+        );
+        assert!(store.api_partner(CITY_B).await.unwrap().is_none());
+        assert_eq!(
+            catalogue_seen_by(&b, &a).await.0,
+            200,
+            "the file's entry is in force"
+        );
+        let res = a.management(Method::DELETE, &path).send().await.unwrap();
+        assert_eq!(res.status(), 409, "nothing stored to remove");
+
+        // Hidden again, then the file lets B go: the hidden row is dropped, not trusted again.
+        assert!(store.insert_api_partner(CITY_B, &body).await.unwrap());
+        let text = std::fs::read_to_string(a.config_path()).unwrap();
+        let start = text.find("[[partners]]").expect("B's entry");
+        std::fs::write(a.config_path(), &text[..start]).unwrap();
+        let report = a.running.reload_with(config_of(&a)).await;
+        assert_eq!(report.partners.removed, [CITY_B]);
+        assert_eq!(report.api_partners.shadowed, [CITY_B], "{report:?}");
+        assert!(report.api_partners.added.is_empty(), "{report:?}");
+        assert_eq!(
+            catalogue_seen_by(&b, &a).await.0,
+            401,
+            "{storage:?}: not revived"
+        );
+        assert!(store.api_partner(CITY_B).await.unwrap().is_none());
+        let listed: Value = a
+            .management(Method::GET, "/api/v1/partners")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(listed, json!([]));
+        a.running.stop().await;
+        b.running.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_partner_removed_from_the_file_can_no_longer_pull_with_its_token() {
+    for storage in Storage::all() {
+        let (a, b) = city_pair(storage).await;
+        let platform = twinport_e2e::platform::Platform::start().await;
+        let p = twinport_e2e::pull_transfer(
+            &a,
+            &b,
+            "urn:ldt:t:roads",
+            json!({"permission": [{"action": "use"}]}),
+            json!({"format": "application/json", "backend": format!("{}/api/v1", platform.url)}),
+            None,
+        )
+        .await;
+        let pull = || {
+            reqwest::Client::new()
+                .get(format!("{}/collections/roads/items", p.endpoint))
+                .bearer_auth(&p.token)
+                .send()
+        };
+        assert_eq!(pull().await.unwrap().status(), 200, "{storage:?}");
+        let text = std::fs::read_to_string(a.config_path()).unwrap();
+        let start = text.find("[[partners]]").expect("B's entry");
+        std::fs::write(a.config_path(), &text[..start]).unwrap();
+        let report = a.running.reload_with(config_of(&a)).await;
+        assert_eq!(report.partners.removed, [CITY_B]);
+        let refused = pull().await.unwrap();
+        assert_eq!(refused.status(), 403, "{storage:?}");
+        let problem: Value = refused.json().await.unwrap();
+        assert!(
+            problem["type"]
+                .as_str()
+                .unwrap()
+                .ends_with("/partner-not-trusted"),
+            "{problem}"
         );
         a.running.stop().await;
         b.running.stop().await;

@@ -2,7 +2,8 @@
 //! the TLS certificate files, the catalogue directory (policy files, then resource files, then the retirement of
 //! file policies whose file is gone) and the config file's partners, then the API partners as stored (so replicas
 //! sharing a database converge). A config file that does not validate changes nothing. One line is logged per
-//! kind, and what changed is recorded in the audit log as a management action by `sighup`.
+//! kind, and what changed is recorded in the audit log as a management action by `sighup`. A stored API partner
+//! whose id the config file declares is dropped, never trusted again unseen when the file lets the id go.
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
@@ -16,7 +17,8 @@ use crate::config::Config;
 use crate::contracting::Contracting;
 use crate::identity::FilePartnersChange;
 use crate::management::{ManagementEntry, Principal};
-use crate::storage::StorageError;
+use crate::partners::Changing;
+use crate::storage::{StorageError, StoredPartner};
 use crate::tls::TlsReload;
 
 /// How often a replica on PostgreSQL reads the API partners again, so a partner removed through another replica
@@ -25,6 +27,9 @@ const API_PARTNER_SYNC: Duration = Duration::from_secs(3);
 
 /// The subject recorded for changes a reload made (the person who sent the signal is not known).
 pub const RELOAD_SUBJECT: &str = "sighup";
+
+/// The subject recorded when a stored partner is dropped because the config file declares its id.
+pub const FILE_SUBJECT: &str = "config-file";
 
 /// What one reload did.
 #[derive(Debug, Clone)]
@@ -56,7 +61,7 @@ pub struct ApiPartners {
     pub added: Vec<String>,
     pub changed: Vec<String>,
     pub removed: Vec<String>,
-    /// Stored partners the config file declares too (the file's entry is used).
+    /// Stored partners the config file declares too: the file's entry is used and the stored one was dropped.
     pub shadowed: Vec<String>,
     /// Stored partners today's checks refuse, with why (not trusted).
     pub refused: Vec<(String, String)>,
@@ -141,6 +146,8 @@ pub async fn reload_with(state: &AppState, config: Config) -> ReloadReport {
             Err(e.to_string())
         }
     };
+    // One lock from the file's partners to the stored ones: no API change lands between the two.
+    let changing = contracting.partners().changing().await;
     let partners = contracting
         .partners()
         .replace_file_partners(&config.partners);
@@ -151,13 +158,14 @@ pub async fn reload_with(state: &AppState, config: Config) -> ReloadReport {
         tracing::warn!(partners = ?partners.added,
             "reload: with mutual TLS, partners' certificates are read at start only: these partners are refused until a restart");
     }
-    let api_partners = match sync_api_partners(contracting, true).await {
+    let api_partners = match sync_holding(&changing, contracting, &partners.removed, true).await {
         Ok(api) => api,
         Err(e) => {
             tracing::error!(error = %e, "reload: API partners not read again");
             ApiPartners::default()
         }
     };
+    drop(changing);
     let report = ReloadReport {
         refused: None,
         tls: Some(tls),
@@ -172,16 +180,48 @@ pub async fn reload_with(state: &AppState, config: Config) -> ReloadReport {
 /// Brings the directory's API partners in line with the store: at start (all of them) and at each reload (those
 /// another replica added, changed or removed meanwhile). A stored partner today's checks refuse is not trusted.
 /// `report_refused` logs the stored partners that are refused (not on every periodic pass, which would repeat it).
+/// Holds the lock on partner changes from the read to the last change, so a partner removed through the API
+/// meanwhile is not put back from what was read before.
 pub async fn sync_api_partners(
     contracting: &Contracting,
+    report_refused: bool,
+) -> Result<ApiPartners, StorageError> {
+    let changing = contracting.partners().changing().await;
+    sync_holding(&changing, contracting, &[], report_refused).await
+}
+
+async fn sync_holding(
+    changing: &Changing<'_>,
+    contracting: &Contracting,
+    uncovered: &[String],
+    report_refused: bool,
+) -> Result<ApiPartners, StorageError> {
+    let stored = contracting.store().api_partners().await?;
+    apply_stored(changing, contracting, stored, uncovered, report_refused).await
+}
+
+/// Applies stored API partners, as read under the same `changing` lock, to the directory. A stored partner whose
+/// id the config file declares is dropped from the store (warned about and audited with its body): the file's
+/// entry is used. So is one `uncovered`, a file partner this reload removed: the entry it hid is not trusted
+/// again unseen (fail closed), an operator adds it again through the API.
+pub async fn apply_stored(
+    _changing: &Changing<'_>,
+    contracting: &Contracting,
+    stored: Vec<StoredPartner>,
+    uncovered: &[String],
     report_refused: bool,
 ) -> Result<ApiPartners, StorageError> {
     let mut out = ApiPartners::default();
     let partners = contracting.partners();
     let directory = partners.directory();
-    let stored = contracting.store().api_partners().await?;
     let mut kept = HashSet::new();
     for row in stored {
+        let file = directory.source(&row.id) == Some(crate::identity::PartnerSource::File);
+        if file || uncovered.contains(&row.id) {
+            drop_shadowed(contracting, &row, file).await?;
+            out.shadowed.push(row.id);
+            continue;
+        }
         let config = match crate::management::validated_partner(contracting, row.body) {
             Ok(c) if c.id == row.id => c,
             Ok(c) => {
@@ -197,10 +237,6 @@ pub async fn sync_api_partners(
             }
         };
         match directory.source(&config.id) {
-            Some(crate::identity::PartnerSource::File) => {
-                out.shadowed.push(config.id);
-                continue;
-            }
             Some(_) if directory.holds(&config) => {}
             Some(_) => {
                 out.changed.push(config.id.clone());
@@ -224,13 +260,52 @@ pub async fn sync_api_partners(
     }
     if !out.shadowed.is_empty() {
         tracing::warn!(partners = ?out.shadowed,
-            "partners added through the API are now declared in the config file too: the file's entries are used");
+            "stored API partners dropped: the config file declares them (its entries are used) or just stopped \
+             declaring them; they are not trusted as API partners until added again");
     }
     if !(out.added.is_empty() && out.changed.is_empty() && out.removed.is_empty()) {
         tracing::info!(added = ?out.added, changed = ?out.changed, removed = ?out.removed,
             "partners from the management API loaded");
     }
     Ok(out)
+}
+
+/// Deletes a stored partner the config file now declares, recording what was trusted before (the entry is made
+/// first: a drop that could not be recorded is not made, and is tried again at the next sync).
+async fn drop_shadowed(
+    contracting: &Contracting,
+    row: &StoredPartner,
+    file: bool,
+) -> Result<(), StorageError> {
+    let reason = if file {
+        "declared in the config file, whose entry is used"
+    } else {
+        "hidden by a config file entry that was removed: not trusted again until added again"
+    };
+    let who = Principal {
+        subject: FILE_SUBJECT.into(),
+        name: None,
+        email: None,
+        roles: Vec::new(),
+    };
+    let entry = match crate::management::partner_entry(
+        &who,
+        "partner.delete",
+        serde_json::json!({"partner": row.id, "reason": reason}),
+        Some(&row.body),
+    ) {
+        Ok(entry) => entry,
+        Err(e) => {
+            tracing::error!(partner = %row.id, error = %e, "stored partner shadowed by the config file not dropped: its removal cannot be recorded");
+            return Ok(());
+        }
+    };
+    if contracting.store().delete_api_partner(&row.id).await? {
+        if let Err(e) = entry.record(contracting).await {
+            tracing::error!(partner = %row.id, error = %e, "dropped stored partner not recorded in the audit log");
+        }
+    }
+    Ok(())
 }
 
 /// Keeps the API partners of a replica on PostgreSQL in line with what the other replicas changed; on SQLite one

@@ -19,6 +19,31 @@ pub const AUTHORIZATION: &str = "authorization";
 /// EDRs use for the same thing).
 pub const EXPIRES_IN: &str = "expiresIn";
 
+/// The lifetimes a provider may give, in seconds: the range a Twinport provider itself may be configured with
+/// (widened to 1 s at the bottom). A received `expiresIn` outside is read as the nearer bound, so a provider can
+/// neither make the consumer renew in a loop nor overflow its arithmetic.
+pub const LIFETIMES: std::ops::RangeInclusive<i64> = 1..=86_400;
+
+/// The refusal codes of the `pull-token-renewal` extension. Each says something about the transfer (or the
+/// request) that asking again will not change, so a consumer stops renewing on them; any other refusal (a `404`
+/// without one of these, `409`, `401`, `429`, `5xx`, no answer) may be passing and is tried again.
+pub const TRANSFER_NOT_STARTED: &str = "transfer-not-started";
+pub const POLICY_DENIED: &str = "policy-denied";
+pub const PID_MISMATCH: &str = "pid-mismatch";
+pub const NOT_A_PULL_TRANSFER: &str = "not-a-pull-transfer";
+pub const MALFORMED_MESSAGE: &str = "malformed-message";
+pub const REFUSAL_CODES: [&str; 5] = [
+    TRANSFER_NOT_STARTED,
+    POLICY_DENIED,
+    PID_MISMATCH,
+    NOT_A_PULL_TRANSFER,
+    MALFORMED_MESSAGE,
+];
+
+/// How often the same refusal of a transfer's renewal is recorded at most: the first is recorded at once, a
+/// repeat only when the last record of it is older than this (with how many were answered in between).
+const REFUSAL_RECORD_INTERVAL: time::Duration = time::Duration::minutes(1);
+
 fn unix_now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
@@ -77,12 +102,7 @@ pub fn split(address: &Value) -> (Value, Option<String>, Option<i64>) {
             let name = p.get("name").and_then(Value::as_str);
             let value = p.get("value");
             if name == Some(EXPIRES_IN) {
-                expires_in = match value {
-                    Some(Value::String(s)) => s.trim().parse::<i64>().ok(),
-                    Some(Value::Number(n)) => n.as_i64(),
-                    _ => None,
-                }
-                .filter(|s| *s > 0);
+                expires_in = value.and_then(lifetime);
             }
             if name != Some(AUTHORIZATION) {
                 return true;
@@ -94,6 +114,29 @@ pub fn split(address: &Value) -> (Value, Option<String>, Option<i64>) {
         });
     }
     (kept, token, expires_in)
+}
+
+/// The lifetime an `expiresIn` value announces, within [`LIFETIMES`]: a whole number outside is read as the
+/// nearer bound, anything else (text, a fraction) as no lifetime at all. Either is logged.
+fn lifetime(value: &Value) -> Option<i64> {
+    let whole: Option<i128> = match value {
+        Value::String(s) => s.trim().parse::<i128>().ok(),
+        Value::Number(n) => n
+            .as_i64()
+            .map(i128::from)
+            .or_else(|| n.as_u64().map(i128::from)),
+        _ => None,
+    };
+    let Some(whole) = whole else {
+        tracing::warn!(%value, "the provider's expiresIn is not a whole number of seconds; the token is taken as having no announced lifetime");
+        return None;
+    };
+    let (low, high) = (*LIFETIMES.start(), *LIFETIMES.end());
+    let kept = whole.clamp(i128::from(low), i128::from(high)) as i64;
+    if i128::from(kept) != whole {
+        tracing::warn!(%value, kept, "the provider's expiresIn is out of range; the nearer bound is used");
+    }
+    Some(kept)
 }
 
 /// Consumer side: keeps the token of the data address a provider just sent for our transfer `id` in the store
@@ -166,11 +209,11 @@ pub async fn renew(
         return Err(ProcessError::NotFound);
     }
     super::pids::check(t.provider_pid.as_deref(), t.consumer_pid.as_deref(), body)
-        .map_err(|reason| refuse(&t, "pid-mismatch", reason))?;
+        .map_err(|reason| refuse(&t, PID_MISMATCH, reason))?;
     if t.format != PULL {
         return Err(refuse(
             &t,
-            "not-a-pull-transfer",
+            NOT_A_PULL_TRANSFER,
             format!(
                 "transfer {pid} is {}; only {PULL} transfers have a pull token",
                 t.format
@@ -187,7 +230,7 @@ pub async fn renew(
         return Err(refused(
             state,
             &t,
-            "transfer-not-started",
+            TRANSFER_NOT_STARTED,
             format!("the transfer is {now}; a pull token is renewed only while it is STARTED"),
             None,
         )
@@ -198,7 +241,7 @@ pub async fn renew(
         return Err(refused(
             state,
             &t,
-            "policy-denied",
+            POLICY_DENIED,
             format!(
                 "the agreement no longer permits this transfer: {}",
                 reasons.join("; ")
@@ -229,7 +272,12 @@ pub async fn renew(
     })
 }
 
-/// Records a refused renewal in the transfer's history and the audit log, and returns the refusal.
+/// Records a refused renewal in the transfer's history and the audit log, and returns the refusal. A consumer
+/// may ask again as often as it likes, so not every refusal is recorded: the first of each code in each state of
+/// the transfer is, with its reason (and the policy decision); an identical one (same code, state and reason)
+/// again only once the last record of it is [`REFUSAL_RECORD_INTERVAL`] old, saying how many were answered
+/// unrecorded since (as this connector process counted them). In between, the refusal is answered the same,
+/// without a write.
 async fn refused(
     state: &Contracting,
     t: &TransferRecord,
@@ -237,9 +285,36 @@ async fn refused(
     reason: String,
     report: Option<String>,
 ) -> ProcessError {
-    let event = format!("refused to renew the pull token: {reason}");
-    let change = Change::new().history(Some(&t.state), &t.state, &event, report.clone());
     let recorded = async {
+        let kind = format!("refused to renew the pull token ({code})");
+        let first = format!("{kind}: {reason}");
+        let last = state
+            .store()
+            .last_history_line(&t.id, &t.state, &kind)
+            .await?
+            .filter(|(_, event)| {
+                *event == first || event.starts_with(&format!("{kind} again: {reason} ("))
+            });
+        let repeat = Repeat::key(t, code, &reason);
+        let event = match &last {
+            None => first,
+            Some((at, _)) => {
+                let recent =
+                    time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+                        .is_ok_and(|at| {
+                            time::OffsetDateTime::now_utc() - at < REFUSAL_RECORD_INTERVAL
+                        });
+                if recent {
+                    Repeat::count(repeat);
+                    return Ok(());
+                }
+                format!(
+                    "{kind} again: {reason} ({} identical refusals answered without a record since {at})",
+                    Repeat::take(&repeat)
+                )
+            }
+        };
+        let change = Change::new().history(Some(&t.state), &t.state, &event, report.clone());
         state.store().note(&t.id, &t.state, &event, report).await?;
         audit_trail::record(state, &process(t), &change).await
     };
@@ -247,6 +322,42 @@ async fn refused(
         return e;
     }
     refuse(t, code, reason)
+}
+
+/// The refusals answered without a record, per transfer, state, code and reason, process-wide (ids are random, so
+/// connectors side by side in one process never share a key). Bounded: cleared whole past [`Repeat::MAX`] keys,
+/// which only loses counts.
+struct Repeat;
+
+impl Repeat {
+    const MAX: usize = 10_000;
+
+    fn map() -> &'static std::sync::Mutex<std::collections::HashMap<String, u64>> {
+        static MAP: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, u64>>> =
+            std::sync::OnceLock::new();
+        MAP.get_or_init(Default::default)
+    }
+
+    fn key(t: &TransferRecord, code: &str, reason: &str) -> String {
+        format!("{}\n{}\n{code}\n{reason}", t.id, t.state)
+    }
+
+    fn count(key: String) {
+        if let Ok(mut m) = Self::map().lock() {
+            if m.len() >= Self::MAX && !m.contains_key(&key) {
+                m.clear();
+            }
+            *m.entry(key).or_default() += 1;
+        }
+    }
+
+    fn take(key: &str) -> u64 {
+        Self::map()
+            .lock()
+            .ok()
+            .and_then(|mut m| m.remove(key))
+            .unwrap_or(0)
+    }
 }
 
 #[cfg(test)]
@@ -277,10 +388,62 @@ mod tests {
         let address = json!({"@type": "DataAddress", "endpoint": "http://example.com",
             "endpointType": HTTP_ENDPOINT_TYPE});
         assert_eq!(split(&address), (address.clone(), None, None));
-        let odd = json!({"endpointProperties": [{"name": "expiresIn", "value": "-3"},
+        let odd = json!({"endpointProperties": [{"name": "expiresIn", "value": "abc"},
             {"name": "authorization", "value": 7}]});
         let (kept, token, expires_in) = split(&odd);
         assert_eq!((token, expires_in), (None, None));
         assert_eq!(kept["endpointProperties"].as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_lifetime_out_of_range_is_read_as_the_nearer_bound() {
+        let expires_in = |value: Value| {
+            split(&json!({"endpointProperties": [
+                {"name": "authorization", "value": "t"}, {"name": "expiresIn", "value": value}]}))
+            .2
+        };
+        assert_eq!(expires_in(json!("9223372036854775807")), Some(86_400));
+        assert_eq!(expires_in(json!("99999999999999999999999")), Some(86_400));
+        assert_eq!(expires_in(json!(u64::MAX)), Some(86_400));
+        assert_eq!(expires_in(json!(i64::MIN)), Some(1));
+        assert_eq!(expires_in(json!("0")), Some(1));
+        assert_eq!(expires_in(json!("-5")), Some(1));
+        assert_eq!(expires_in(json!(" 900 ")), Some(900));
+        assert_eq!(expires_in(json!(86_400)), Some(86_400));
+        assert_eq!(expires_in(json!("abc")), None);
+        assert_eq!(expires_in(json!(1.5)), None);
+        assert_eq!(expires_in(json!(null)), None);
+    }
+
+    #[test]
+    fn repeated_refusals_are_counted_until_taken() {
+        let t = TransferRecord {
+            id: uuid::Uuid::new_v4().to_string(),
+            role: "provider".into(),
+            provider_pid: None,
+            consumer_pid: None,
+            partner: "p".into(),
+            agreement_id: "a".into(),
+            state: "SUSPENDED".into(),
+            format: PULL.into(),
+            peer_address: None,
+            data_address: None,
+            token_hash: None,
+            token_expires: None,
+            version: 0,
+            created_at: String::new(),
+            updated_at: String::new(),
+        };
+        let key = Repeat::key(&t, TRANSFER_NOT_STARTED, "why");
+        assert_eq!(Repeat::take(&key), 0);
+        Repeat::count(key.clone());
+        Repeat::count(key.clone());
+        assert_eq!(Repeat::take(&Repeat::key(&t, POLICY_DENIED, "why")), 0);
+        assert_eq!(
+            Repeat::take(&Repeat::key(&t, TRANSFER_NOT_STARTED, "other")),
+            0
+        );
+        assert_eq!(Repeat::take(&key), 2);
+        assert_eq!(Repeat::take(&key), 0);
     }
 }

@@ -6,7 +6,9 @@
 //! allowed access cannot both win, and a request whose decision or reservation fails is refused (fail closed).
 //! Agreements without a count constraint, on a connector without Rego rules, skip the reservation: nothing would
 //! read the number. A call that makes no use of its own (on a model served as OGC API - Processes, everything but
-//! an execution) takes no number and is judged with the count the last use reached.
+//! an execution) takes no number and is judged with the count the last use reached. A transfer whose partner is
+//! no longer in the partner directory (removed through the API or from the config file) is refused first: its
+//! tokens stop serving data at once, not when they expire.
 
 use crate::tls::TlsPeer;
 use std::collections::BTreeMap;
@@ -318,6 +320,16 @@ pub async fn admit(
         refusal,
         transfer: Some(Box::new(transfer.clone())),
     };
+    if !state.partners().directory().trusts(&transfer.partner) {
+        return Err(refuse(Refusal::new(
+            StatusCode::FORBIDDEN,
+            "partner-not-trusted",
+            format!(
+                "{} is no longer a trusted partner of this connector; no data is served",
+                transfer.partner
+            ),
+        )));
+    }
     match transfer.state.as_str() {
         "STARTED" => {}
         "SUSPENDED" => {

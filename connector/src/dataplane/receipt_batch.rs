@@ -89,6 +89,13 @@ async fn answer(
     let transfer = owner(state, pid, headers, peer).await?;
     let ids = parse(body)?;
     let store = state.store();
+    // Watched before the store is read: a response whose receipt is committed (and its watch dropped) between the
+    // read and the watch would otherwise be neither read nor waited for, and reported missing.
+    let pending = state.data_plane().pending();
+    let watches: HashMap<&String, _> = ids
+        .iter()
+        .filter_map(|id| pending.watch(id).map(|rx| (id, rx)))
+        .collect();
     let mut rows: HashMap<String, _> = store
         .receipts(&ids)
         .await
@@ -97,11 +104,10 @@ async fn answer(
         .map(|r| (r.request_id.clone(), r))
         .collect();
     // Responses still streaming: wait for them together, then read those again.
-    let pending = state.data_plane().pending();
-    let waits: Vec<_> = ids
-        .iter()
-        .filter(|id| !rows.contains_key(*id))
-        .filter_map(|id| pending.watch(id))
+    let waits: Vec<_> = watches
+        .into_iter()
+        .filter(|(id, _)| !rows.contains_key(*id))
+        .map(|(_, rx)| rx)
         .collect();
     if !waits.is_empty() {
         let all = futures_util::future::join_all(waits.into_iter().map(|mut rx| async move {

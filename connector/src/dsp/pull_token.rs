@@ -2,7 +2,7 @@
 //! consumer renews the pull token of a transfer it started, before the token expires, instead of restarting the
 //! transfer. Authenticated like every transfer message (the consumer's DSP identity; a refusal is 404) and bound
 //! to the transfer: the body names both pids, as DSP follow-up messages do. A refusal is a `TransferError` with a
-//! code (`transfer-not-started`, `policy-denied`, …) and the reason.
+//! code (one of `pull_token::REFUSAL_CODES`, the only answers a consumer takes as final) and the reason.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -24,7 +24,7 @@ pub async fn renew(
             Protocol::Transfer,
             Some(&pid),
             None,
-            "malformed-message",
+            pull_token::MALFORMED_MESSAGE,
             format!("body is not valid JSON: {e}"),
         )
     })?;

@@ -174,6 +174,12 @@ impl PartnerDirectory {
             .unwrap_or_default()
     }
 
+    /// Whether `id` is a partner now: it has an entry, or (with DCP) it is a `did:web` participant. Cheap enough
+    /// for every data-plane request: one read of the in-memory map.
+    pub fn trusts(&self, id: &str) -> bool {
+        self.read().contains_key(id) || (self.dcp.is_some() && id.starts_with("did:web:"))
+    }
+
     /// Where a partner entry comes from; `None` for a partner known only by DID (or not at all).
     pub fn source(&self, id: &str) -> Option<PartnerSource> {
         self.entry(id).map(|e| e.source)
@@ -434,6 +440,11 @@ mod tests {
             "a file partner is not replaced through the API"
         );
         assert_eq!(dir.source("https://c.example"), Some(PartnerSource::Api));
+        assert!(dir.trusts("https://c.example") && !dir.trusts("https://x.example"));
+        assert!(
+            !dir.trusts("did:web:x.example"),
+            "no DID partners without DCP"
+        );
         assert!(dir.keys("https://c.example", false).await.is_ok());
         dir.set_url("https://b.example", "http://127.0.0.1:1");
 
@@ -469,5 +480,6 @@ mod tests {
         assert!(dir.put_api(d));
         assert!(dir.remove_api("https://d.example"));
         assert!(dir.get("https://d.example").is_none());
+        assert!(!dir.trusts("https://d.example"), "a removed partner");
     }
 }

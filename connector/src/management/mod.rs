@@ -28,6 +28,7 @@ use crate::dataplane::DataPlaneState;
 
 pub use audit::{record_management_action, ManagementEntry};
 pub use auth::{Access, Principal, Role};
+pub use partners::entry as partner_entry;
 pub use partners::validated as validated_partner;
 pub use processes::AgreementExport;
 

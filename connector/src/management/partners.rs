@@ -1,6 +1,9 @@
 //! `/api/v1/partners`: the partner connectors this city trusts, and their catalogues as they publish them to us.
 //! Partners come from two places: the config file's `[[partners]]` (changed by editing the file and sending
 //! SIGHUP; read-only here) and this API (stored, loaded again at every start). An id is in one of them only.
+//! Each change holds the partners' change lock from its checks to the directory's change, so the background sync
+//! with the store never applies what it read before the change. The audit entries of changes and removals carry
+//! the partner as it was before (its RFC 8785 digest and body: partner data is not personal data).
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -158,6 +161,7 @@ pub async fn create(
     let value = body::json(&body)?;
     let partner = validated(&state, value.clone())?;
     let id = partner.id.clone();
+    let _changing = state.partners().changing().await;
     refuse_file_owned(
         &state,
         &id,
@@ -168,11 +172,11 @@ pub async fn create(
             "partner {id} exists; use PUT /api/v1/partners/{{id}} to change it"
         )));
     }
-    let entry = ManagementEntry::new(
+    let entry = entry(
         &who,
         "partner.create",
+        serde_json::json!({"partner": id, "digest": crate::audit::digest(&value), "body": value}),
         None,
-        serde_json::json!({"partner": id, "digest": crate::audit::digest(&value)}),
     )?;
     if !state.store().insert_api_partner(&id, &value).await? {
         return Err(ApiError::Conflict(format!(
@@ -224,19 +228,20 @@ pub async fn update(
             format!("does not match the id in the path ({id})"),
         ));
     }
+    let _changing = state.partners().changing().await;
     refuse_file_owned(
         &state,
         &id,
         "is declared in the config file; edit its [[partners]] entry and send SIGHUP",
     )?;
-    if state.store().api_partner(&id).await?.is_none() {
+    let Some(before) = state.store().api_partner(&id).await? else {
         return Err(ApiError::NotFound(format!("partner {id}")));
-    }
-    let entry = ManagementEntry::new(
+    };
+    let entry = entry(
         &who,
         "partner.update",
-        None,
-        serde_json::json!({"partner": id, "digest": crate::audit::digest(&value)}),
+        serde_json::json!({"partner": id, "digest": crate::audit::digest(&value), "body": value}),
+        Some(&before.body),
     )?;
     if !state.store().update_api_partner(&id, &value).await? {
         return Err(ApiError::NotFound(format!("partner {id}")));
@@ -251,40 +256,69 @@ pub async fn update(
 
 /// Remove a partner
 ///
-/// Stops trusting an API partner at once: its tokens are refused from the next request on, and what was
-/// discovered about it is forgotten. Its negotiations, agreements and audit entries stay.
+/// Stops trusting an API partner at once: its tokens are refused from the next request on, its pull tokens stop
+/// serving data, and what was discovered about it is forgotten. Its negotiations, agreements and audit entries
+/// stay. For an id the config file declares, the stored API entry it hides (if any) is removed and the file's
+/// entry stays in force (200, saying so); with no stored entry that is a conflict (409).
 #[utoipa::path(delete, path = "/api/v1/partners/{id}", tag = "partners", operation_id = "delete_partner",
     params(("id" = String, Path, description = "partner participant id, percent-encoded")),
     responses((status = 204, description = "the partner is no longer trusted"),
+              (status = 200, description = "the stored API entry hidden by the config file's entry was removed; \
+                   the file's entry stays in force", body = PartnerRemoved),
               (status = 404, description = "no such partner", content_type = "application/problem+json",
                body = crate::error::Problem),
-              (status = 409, description = "the partner is declared in the config file",
+              (status = 409, description = "the partner is declared in the config file and has no stored API entry",
                content_type = "application/problem+json", body = crate::error::Problem)))]
 pub async fn delete(
     State(state): State<Contracting>,
     who: Principal,
     Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Response, ApiError> {
     who.require(Role::Operator)?;
-    refuse_file_owned(
-        &state,
-        &id,
-        "is declared in the config file; remove its [[partners]] entry and send SIGHUP",
-    )?;
-    if state.store().api_partner(&id).await?.is_none() {
+    let _changing = state.partners().changing().await;
+    let file_owned = state.partners().directory().source(&id) == Some(PartnerSource::File);
+    let Some(before) = state.store().api_partner(&id).await? else {
+        if file_owned {
+            return Err(self::file_owned(
+                &id,
+                "is declared in the config file; remove its [[partners]] entry and send SIGHUP",
+            ));
+        }
         return Err(ApiError::NotFound(format!("partner {id}")));
-    }
-    let entry = ManagementEntry::new(
+    };
+    let entry = entry(
         &who,
         "partner.delete",
-        None,
         serde_json::json!({"partner": id}),
+        Some(&before.body),
     )?;
     state.store().delete_api_partner(&id).await?;
-    state.partners().remove_api(&id);
+    if !file_owned {
+        state.partners().remove_api(&id);
+    }
     entry.record(&state).await?;
     tracing::info!(subject = %who.subject, partner = %id, "partner removed through the management API");
-    Ok(StatusCode::NO_CONTENT)
+    if file_owned {
+        return Ok(Json(PartnerRemoved {
+            detail: format!(
+                "the stored API entry of partner {id} was removed; the config file declares it too and its entry \
+                 stays in force: remove its [[partners]] entry and send SIGHUP to stop trusting it"
+            ),
+            id,
+            source: PartnerSource::File.as_str().into(),
+        })
+        .into_response());
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// What `DELETE` removed when the config file declares the partner too.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PartnerRemoved {
+    pub id: String,
+    /// Where the entry still in force comes from: `file`.
+    pub source: String,
+    pub detail: String,
 }
 
 /// Read a partner's catalogue
@@ -323,6 +357,43 @@ fn existing(state: &Contracting, id: &str) -> Result<(PartnerConfig, PartnerSour
     match (directory.source(id), directory.get(id)) {
         (Some(source), Some(partner)) => Ok((partner, source)),
         _ => Err(ApiError::NotFound(format!("partner {id}"))),
+    }
+}
+
+/// A partner change's audit entry. `change` may hold the new `body`; `before`, the stored body it replaces or
+/// removes, goes in as its digest and body, so an auditor can tell which keys and claims were trusted before.
+/// Bodies too large for one entry are kept by their digests alone: no change, least of all a removal, is refused
+/// for the size of what it records.
+pub fn entry(
+    who: &Principal,
+    action: &str,
+    change: Value,
+    before: Option<&Value>,
+) -> Result<ManagementEntry, ApiError> {
+    let mut change = change;
+    if let (Some(before), Some(obj)) = (before, change.as_object_mut()) {
+        obj.insert(
+            "before".into(),
+            serde_json::json!({"digest": crate::audit::digest(before), "body": before}),
+        );
+    }
+    match ManagementEntry::new(who, action, None, change.clone()) {
+        Ok(entry) => Ok(entry),
+        Err(_) => {
+            if let Some(obj) = change.as_object_mut() {
+                omit_body(obj);
+                if let Some(before) = obj.get_mut("before").and_then(Value::as_object_mut) {
+                    omit_body(before);
+                }
+            }
+            ManagementEntry::new(who, action, None, change)
+        }
+    }
+}
+
+fn omit_body(obj: &mut serde_json::Map<String, Value>) {
+    if obj.remove("body").is_some() {
+        obj.insert("body_omitted".into(), "too large for an audit entry".into());
     }
 }
 
@@ -423,5 +494,27 @@ mod tests {
             }
         }
         assert!(check_types(&serde_json::json!({"id": "https://c.example", "claims": {}})).is_ok());
+    }
+
+    #[test]
+    fn a_body_too_large_for_an_entry_is_kept_by_its_digest_and_the_removal_still_recorded() {
+        let who = Principal {
+            subject: "op".into(),
+            name: None,
+            email: None,
+            roles: Vec::new(),
+        };
+        let small = serde_json::json!({"id": "https://c.example", "claims": {"a": 1}});
+        let large = serde_json::json!({"id": "https://c.example",
+            "claims": {"blob": "x".repeat(crate::audit::MAX_LEAF_BYTES)}});
+        let change = serde_json::json!({"partner": "https://c.example"});
+        assert!(entry(&who, "partner.delete", change.clone(), Some(&small)).is_ok());
+        // Whole, the large body could not be recorded at all; by its digest, its removal is.
+        let whole = serde_json::json!({"partner": "https://c.example", "before": {"body": large}});
+        assert!(ManagementEntry::new(&who, "partner.delete", None, whole).is_err());
+        assert!(entry(&who, "partner.delete", change.clone(), Some(&large)).is_ok());
+        let mut update = change;
+        update["body"] = large.clone();
+        assert!(entry(&who, "partner.update", update, Some(&large)).is_ok());
     }
 }

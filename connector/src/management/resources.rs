@@ -62,7 +62,8 @@ pub async fn list(
     let page = checks.page(q.limit, q.cursor, 1);
     checks.done()?;
     let rows = state.store().resources_page(&filter, &page).await?;
-    Listed::of(&uri, rows, |row| async move { shown(row) }).await
+    let reveal = reveals_credentials(&who);
+    Listed::of(&uri, rows, |row| async move { shown(row, reveal) }).await
 }
 
 /// Filters and page of `GET /api/v1/resources`.
@@ -88,10 +89,21 @@ pub struct ResourceQuery {
     pub updated_until: Option<String>,
 }
 
-/// A stored resource as the API shows it.
-fn shown(row: ResourceRecord) -> Result<ResourceView, ApiError> {
-    let resource: Resource =
+/// Whether `who` may see the passwords in backend URLs (`https://user:password@platform/...`): operators, who
+/// write them; viewers, auditors and legal teams see the URL with the password replaced.
+fn reveals_credentials(who: &Principal) -> bool {
+    who.require(Role::Operator).is_ok()
+}
+
+/// A stored resource as the API shows it; backend passwords only when `reveal`.
+fn shown(row: ResourceRecord, reveal: bool) -> Result<ResourceView, ApiError> {
+    let mut resource: Resource =
         serde_json::from_value(row.body).map_err(|e| ApiError::Internal(e.to_string()))?;
+    if !reveal {
+        for distribution in &mut resource.distributions {
+            distribution.backend = without_password(&distribution.backend);
+        }
+    }
     Ok(ResourceView {
         resource,
         source: if row.source == ResourceSource::File {
@@ -101,6 +113,17 @@ fn shown(row: ResourceRecord) -> Result<ResourceView, ApiError> {
         },
         updated_at: row.updated_at,
     })
+}
+
+/// `backend` with the password of its userinfo, if any, replaced by `redacted`.
+fn without_password(backend: &str) -> String {
+    match url::Url::parse(backend) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("redacted"));
+            url.to_string()
+        }
+        _ => backend.to_string(),
+    }
 }
 
 /// Read a resource
@@ -120,7 +143,7 @@ pub async fn read(
         .resource(&id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("resource {id}")))?;
-    Ok(Json(shown(row)?))
+    Ok(Json(shown(row, reveals_credentials(&who))?))
 }
 
 /// Create a resource
@@ -298,4 +321,25 @@ async fn save(state: &Contracting, resource: Resource) -> Result<ResourceView, A
         source: "api".into(),
         updated_at: row.updated_at,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_backend_password_is_redacted_and_nothing_else_changes() {
+        assert_eq!(
+            without_password("https://twin:s3cret@platform.example/api?x=1"),
+            "https://twin:redacted@platform.example/api?x=1"
+        );
+        assert_eq!(
+            without_password("https://platform.example/api"),
+            "https://platform.example/api"
+        );
+        assert_eq!(
+            without_password("file:///srv/outputs/"),
+            "file:///srv/outputs/"
+        );
+    }
 }

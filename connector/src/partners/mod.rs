@@ -2,7 +2,9 @@
 //! partner's DSP endpoint is (discovered once through its version metadata, then remembered), which Twinport
 //! extensions it advertises ([`extensions`]), and the clients that reach it. Partners come and go while it runs
 //! (the management API, a SIGHUP reload): whatever was remembered about a partner that changed or left is
-//! forgotten with it.
+//! forgotten with it. Every change to the API partners (the management handlers, the sync with the store) runs
+//! under one lock ([`Partners::changing`]), so a sync that read the store before a removal cannot put the removed
+//! partner back.
 
 pub mod extensions;
 
@@ -25,7 +27,12 @@ struct Inner {
     traces: Traces,
     extensions: extensions::ExtensionCache,
     dsp_bases: Mutex<HashMap<String, String>>,
+    changes: tokio::sync::Mutex<()>,
 }
+
+/// Proof that the caller holds the lock on API partner changes: taken across a store write and the matching
+/// change of the directory, or across a read of the store and its application.
+pub struct Changing<'a>(#[allow(dead_code)] tokio::sync::MutexGuard<'a, ()>);
 
 impl Partners {
     /// `http` is the shared outgoing client (it presents our certificate when mutual TLS is configured); `client`
@@ -43,7 +50,13 @@ impl Partners {
             traces,
             extensions: Default::default(),
             dsp_bases: Default::default(),
+            changes: Default::default(),
         }))
+    }
+
+    /// Waits for, then holds, the one lock on API partner changes (see [`Changing`]).
+    pub async fn changing(&self) -> Changing<'_> {
+        Changing(self.0.changes.lock().await)
     }
 
     /// The configured partners and their keys.

@@ -88,7 +88,8 @@ impl Store {
     }
 
     /// Takes the renewal lease of `transfer_id` until `until_ms` (Unix milliseconds) if nobody holds it at
-    /// `now_ms`; `false` when another renewal (here or on another replica) is under way.
+    /// `now_ms`; `false` when another renewal (here or on another replica) is under way. `until_ms` is also the
+    /// lease's identity: only the renewal that took it may finish with it.
     pub async fn claim_pull_token_renewal(
         &self,
         transfer_id: &str,
@@ -107,34 +108,84 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Ends a renewal: the new token when the provider gave one, and what renewal now is (`automatic` or
-    /// `unavailable: <why>`). The lease is released.
+    /// Ends the renewal holding lease `lease` (the `until_ms` it claimed) of token `seen`: the new token when the
+    /// provider gave one, and what renewal now is (`automatic`, `retrying: <why>` or `unavailable: <why>`); the
+    /// lease is released. `false`, and nothing written, when the renewal lost its lease meanwhile (it ran out and
+    /// another replica took it, or a transfer start stored a newer token): what it got must then be discarded,
+    /// never written over the newer state.
     pub async fn finish_pull_token_renewal(
         &self,
         transfer_id: &str,
+        seen: &str,
+        lease: i64,
         renewed: Option<(&str, i64, Option<i64>)>,
         renewal: &str,
-    ) -> Result<(), StorageError> {
+    ) -> Result<bool, StorageError> {
         let query = match renewed {
             Some((token, issued_at, expires_at)) => sqlx::query(
                 "UPDATE pull_tokens SET token = $1, issued_at = $2, expires_at = $3, renewal = $4, \
-                 lease_until = NULL, updated_at = $5 WHERE transfer_id = $6",
+                 lease_until = NULL, updated_at = $5 WHERE transfer_id = $6 AND token = $7 AND lease_until = $8",
             )
             .bind(token)
             .bind(issued_at)
             .bind(expires_at),
             None => sqlx::query(
                 "UPDATE pull_tokens SET renewal = $1, lease_until = NULL, updated_at = $2 \
-                 WHERE transfer_id = $3",
+                 WHERE transfer_id = $3 AND token = $4 AND lease_until = $5",
             ),
         };
-        query
+        let done = query
             .bind(renewal)
             .bind(now_text())
             .bind(transfer_id)
+            .bind(seen)
+            .bind(lease)
             .execute(self.pool())
             .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Records whether token `seen` of `transfer_id` can be renewed, found out before any renewal: only while
+    /// that token is still the one kept and nothing was recorded about it yet.
+    pub async fn first_pull_token_renewal_status(
+        &self,
+        transfer_id: &str,
+        seen: &str,
+        renewal: &str,
+    ) -> Result<bool, StorageError> {
+        let done = sqlx::query(
+            "UPDATE pull_tokens SET renewal = $1, updated_at = $2 \
+             WHERE transfer_id = $3 AND token = $4 AND renewal IS NULL",
+        )
+        .bind(renewal)
+        .bind(now_text())
+        .bind(transfer_id)
+        .bind(seen)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// When process `process_id` last had a history line in state `state` whose event starts with `prefix`
+    /// (RFC 3339), and that event, if ever: how a provider tells a repeated refusal from a first one.
+    pub async fn last_history_line(
+        &self,
+        process_id: &str,
+        state: &str,
+        prefix: &str,
+    ) -> Result<Option<(String, String)>, StorageError> {
+        let row = sqlx::query(
+            "SELECT at, event FROM process_history WHERE process_id = $1 AND to_state = $2 \
+             AND substr(event, 1, $3) = $4 ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(process_id)
+        .bind(state)
+        .bind(i32::try_from(prefix.chars().count()).unwrap_or(i32::MAX))
+        .bind(prefix)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| Ok((r.try_get("at")?, r.try_get("event")?)))
+            .transpose()
     }
 }
 
@@ -255,24 +306,41 @@ mod tests {
                 .put_pull_token("t1", "first", 100, Some(200))
                 .await
                 .unwrap();
-            assert!(store.claim_pull_token_renewal("t1", 1, 10).await.unwrap());
-            store
-                .finish_pull_token_renewal("t1", Some(("second", 150, Some(250))), "automatic")
+            assert!(store
+                .first_pull_token_renewal_status("t1", "first", "automatic")
                 .await
-                .unwrap();
+                .unwrap());
+            // Found out once: a later answer of the same check does not overwrite what renewals recorded.
+            assert!(!store
+                .first_pull_token_renewal_status("t1", "first", "retrying: x")
+                .await
+                .unwrap());
+            assert!(store.claim_pull_token_renewal("t1", 1, 10).await.unwrap());
+            assert!(store
+                .finish_pull_token_renewal(
+                    "t1",
+                    "first",
+                    10,
+                    Some(("second", 150, Some(250))),
+                    "automatic"
+                )
+                .await
+                .unwrap());
             let t = store.pull_token("t1").await.unwrap().unwrap();
             assert_eq!(
                 (t.token.as_str(), t.issued_at, t.expires_at),
                 ("second", 150, Some(250))
             );
             assert_eq!(t.renewal.as_deref(), Some("automatic"));
-            store
-                .finish_pull_token_renewal("t1", None, "unavailable: refused")
+            assert!(store.claim_pull_token_renewal("t1", 20, 30).await.unwrap());
+            assert!(store
+                .finish_pull_token_renewal("t1", "second", 30, None, "unavailable: refused")
                 .await
-                .unwrap();
+                .unwrap());
+            let t = store.pull_token("t1").await.unwrap().unwrap();
             assert_eq!(
-                store.pull_token("t1").await.unwrap().unwrap().token,
-                "second"
+                (t.token.as_str(), t.renewal.as_deref()),
+                ("second", Some("unavailable: refused"))
             );
             // A new start brings a new token, and renewal is asked about again.
             store
@@ -283,6 +351,144 @@ mod tests {
             assert_eq!(
                 (t.token.as_str(), t.expires_at, t.renewal),
                 ("third", None, None)
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_renewal_that_lost_its_lease_writes_nothing() {
+        for (first, second, _dir) in replicas().await {
+            first.put_pull_token("t", "old", 1, Some(10)).await.unwrap();
+            // A renewal starts; meanwhile the transfer is resumed and its start brings a newer token.
+            assert!(first
+                .claim_pull_token_renewal("t", 1_000, 31_000)
+                .await
+                .unwrap());
+            second
+                .put_pull_token("t", "resumed", 5, Some(50))
+                .await
+                .unwrap();
+            assert!(!first
+                .finish_pull_token_renewal(
+                    "t",
+                    "old",
+                    31_000,
+                    Some(("renewed", 6, Some(60))),
+                    "automatic"
+                )
+                .await
+                .unwrap());
+            assert!(!first
+                .finish_pull_token_renewal("t", "old", 31_000, None, "unavailable: refused")
+                .await
+                .unwrap());
+            let t = second.pull_token("t").await.unwrap().unwrap();
+            assert_eq!(
+                (t.token.as_str(), t.expires_at, t.renewal),
+                ("resumed", Some(50), None)
+            );
+
+            // A lease that ran out and was taken by another replica is no longer the first renewal's.
+            assert!(first
+                .claim_pull_token_renewal("t", 2_000, 32_000)
+                .await
+                .unwrap());
+            assert!(second
+                .claim_pull_token_renewal("t", 32_001, 62_001)
+                .await
+                .unwrap());
+            assert!(!first
+                .finish_pull_token_renewal(
+                    "t",
+                    "resumed",
+                    32_000,
+                    Some(("late", 7, Some(70))),
+                    "automatic"
+                )
+                .await
+                .unwrap());
+            assert!(second
+                .finish_pull_token_renewal(
+                    "t",
+                    "resumed",
+                    62_001,
+                    Some(("current", 8, Some(80))),
+                    "automatic"
+                )
+                .await
+                .unwrap());
+            let t = first.pull_token("t").await.unwrap().unwrap();
+            assert_eq!((t.token.as_str(), t.expires_at), ("current", Some(80)));
+            // Released: the next renewal may take it at once.
+            assert!(first
+                .claim_pull_token_renewal("t", 32_002, 62_002)
+                .await
+                .unwrap());
+        }
+    }
+
+    #[tokio::test]
+    async fn the_last_matching_history_line_is_found() {
+        for (store, _dir) in stores().await {
+            let t = TransferRecord {
+                id: "h1".into(),
+                role: "provider".into(),
+                provider_pid: Some("h1".into()),
+                consumer_pid: Some("c".into()),
+                partner: "https://b.example".into(),
+                agreement_id: "ag".into(),
+                state: "SUSPENDED".into(),
+                format: "HttpData-PULL".into(),
+                peer_address: None,
+                data_address: None,
+                token_hash: None,
+                token_expires: None,
+                version: 0,
+                created_at: "2026-01-01T00:00:00Z".into(),
+                updated_at: "2026-01-01T00:00:00Z".into(),
+            };
+            store.insert_process(&t, &Change::new()).await.unwrap();
+            let prefix = "refused (transfer-not-started)";
+            assert_eq!(
+                store
+                    .last_history_line("h1", "SUSPENDED", prefix)
+                    .await
+                    .unwrap(),
+                None
+            );
+            store
+                .note(
+                    "h1",
+                    "SUSPENDED",
+                    "refused (transfer-not-started): suspended",
+                    None,
+                )
+                .await
+                .unwrap();
+            store
+                .note("h1", "SUSPENDED", "refused (policy-denied): no", None)
+                .await
+                .unwrap();
+            let (at, event) = store
+                .last_history_line("h1", "SUSPENDED", prefix)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(event, "refused (transfer-not-started): suspended");
+            assert!(at.ends_with('Z'), "{at}");
+            assert_eq!(
+                store
+                    .last_history_line("h1", "STARTED", prefix)
+                    .await
+                    .unwrap(),
+                None
+            );
+            assert_eq!(
+                store
+                    .last_history_line("h1", "SUSPENDED", "refused (pid-mismatch)")
+                    .await
+                    .unwrap(),
+                None
             );
         }
     }
@@ -304,10 +510,10 @@ mod tests {
                 .claim_pull_token_renewal("t", 31_001, 61_001)
                 .await
                 .unwrap());
-            second
-                .finish_pull_token_renewal("t", None, "automatic")
+            assert!(second
+                .finish_pull_token_renewal("t", "tok", 61_001, None, "automatic")
                 .await
-                .unwrap();
+                .unwrap());
             assert!(first
                 .claim_pull_token_renewal("t", 31_002, 61_002)
                 .await

@@ -85,6 +85,41 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- if not .Values.sidecar.podSelector -}}
 {{- fail "sidecar.podSelector: required in sidecar form (the labels of the workload's pods, for the Services)" -}}
 {{- end -}}
+{{- if and (not .Values.storage.urlSecretKey) (not (has .Values.sidecar.workload.kind (list "Deployment" "StatefulSet"))) -}}
+{{- fail (printf "sidecar.workload.kind: with SQLite the patch scales the workload to one replica, which a %s cannot be; use a Deployment or StatefulSet, or set storage.urlSecretKey (PostgreSQL)" .Values.sidecar.workload.kind) -}}
+{{- end -}}
+{{- if .Values.networkPolicy.enabled -}}
+{{- include "twinport.validatePlatformIngress" . -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The platform's own rules share the policy with the connector's: one that names no port, or names one of the
+connector's, would let its peers in there too, so each must name ports that are not ours. */}}
+{{- define "twinport.validatePlatformIngress" -}}
+{{- $ours := list (int .Values.containerPorts.dsp) (int .Values.containerPorts.management) (int .Values.containerPorts.local) -}}
+{{- range $i, $rule := .Values.networkPolicy.platformIngress -}}
+{{- if not $rule.ports -}}
+{{- fail (printf "networkPolicy.platformIngress[%d]: name its ports; a rule without ports would admit its peers to the local endpoint and the management API too" $i) -}}
+{{- end -}}
+{{- range $rule.ports -}}
+{{- if not (hasKey . "port") -}}
+{{- fail (printf "networkPolicy.platformIngress[%d]: every port entry needs a port; one without admits every port, the local endpoint's too" $i) -}}
+{{- end -}}
+{{- if kindIs "string" .port -}}
+{{- if has .port (list "dsp" "management" "local") -}}
+{{- fail (printf "networkPolicy.platformIngress[%d]: port %s is the connector's; set networkPolicy.dspFrom, managementFrom or localFrom instead" $i .port) -}}
+{{- end -}}
+{{- else -}}
+{{- $from := int .port -}}
+{{- $to := int (default .port .endPort) -}}
+{{- range $ours -}}
+{{- if and (ge . $from) (le . $to) -}}
+{{- fail (printf "networkPolicy.platformIngress[%d]: port %d is the connector's; set networkPolicy.dspFrom, managementFrom or localFrom instead" $i .) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 
@@ -262,9 +297,20 @@ resources:
 - name: twinport-policies
   configMap:
     name: {{ include "twinport.fullname" . }}-policies
+{{- /* Resources whose backends carry credentials come from a Secret, projected into the same directory. */}}
 - name: twinport-resources
+  {{- if .Values.catalogue.resourcesSecret }}
+  projected:
+    defaultMode: {{ $keyMode }}
+    sources:
+      - configMap:
+          name: {{ include "twinport.fullname" . }}-resources
+      - secret:
+          name: {{ .Values.catalogue.resourcesSecret }}
+  {{- else }}
   configMap:
     name: {{ include "twinport.fullname" . }}-resources
+  {{- end }}
 - name: twinport-keys
   secret:
     secretName: {{ .Values.secret.name }}
