@@ -76,16 +76,30 @@ impl CheckRequest {
                 problem: problem.into(),
             }]
         };
-        let refs = self
+        // Every id is checked before anything is looked up, ours or a partner's: an id no catalogue can hold is
+        // the caller's mistake (422), never a request sent on to a partner that refuses it.
+        let named = self
             .model
             .iter()
-            .chain(self.inputs.values())
-            .chain(self.output.iter())
-            .chain(self.visualisation.iter());
-        for r in refs {
-            if r.id.trim().is_empty() {
-                return Err(problem("id", "every resource needs an id"));
-            }
+            .map(|r| ("model.id".to_string(), r))
+            .chain(
+                self.inputs
+                    .iter()
+                    .map(|(n, r)| (format!("inputs.{n}.id"), r)),
+            )
+            .chain(self.output.iter().map(|r| ("output.id".to_string(), r)))
+            .chain(
+                self.visualisation
+                    .iter()
+                    .map(|r| ("visualisation.id".to_string(), r)),
+            );
+        let bad: Vec<FieldError> = named
+            .filter_map(|(field, r)| {
+                crate::iri::iri_problem(&r.id).map(|problem| FieldError { field, problem })
+            })
+            .collect();
+        if !bad.is_empty() {
+            return Err(bad);
         }
         match (&self.model, &self.output, &self.visualisation) {
             (Some(model), None, None) if !self.inputs.is_empty() => Ok(Asked::Run {
@@ -115,5 +129,24 @@ impl CheckRequest {
                 "ask either for `model` with `inputs`, or for `output` with `visualisation`",
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_no_catalogue_can_hold_are_refused_naming_each_field() {
+        let request: CheckRequest = serde_json::from_value(serde_json::json!({
+            "model": {"id": "urn:ldt:a:model\u{1b}", "partner": "https://city-b.example/twinport"},
+            "inputs": {"rain": {"id": "not an iri"}, "terrain": {"id": "urn:ldt:b:terrain"}}
+        }))
+        .unwrap();
+        let Err(errors) = request.asked() else {
+            panic!("refused")
+        };
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["model.id", "inputs.rain.id"]);
     }
 }

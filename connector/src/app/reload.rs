@@ -39,7 +39,7 @@ pub struct ReloadReport {
     pub tls: Option<TlsReload>,
     pub partners: FilePartnersChange,
     pub api_partners: ApiPartners,
-    /// The catalogue directory's changes, or why it could not be read (nothing of it changed then).
+    /// The catalogue directory's changes, or why the reload stopped (policies written before the error stay).
     pub catalogue: Result<CatalogueChange, String>,
 }
 
@@ -142,7 +142,9 @@ pub async fn reload_with(state: &AppState, config: Config) -> ReloadReport {
             Ok(change)
         }
         Err(e) => {
-            tracing::error!(dir = %config.catalogue_dir.display(), "reload: catalogue not reloaded, nothing of it changed: {e}");
+            // Policies are written one by one before the resources: a storage error part-way leaves those written
+            // before it in force, so the log must not claim that nothing changed.
+            tracing::error!(dir = %config.catalogue_dir.display(), "reload: catalogue reload stopped: {e}; policy files read before the error are in force (GET /api/v1/policies shows which), the rest unchanged; send SIGHUP again once fixed");
             Err(e.to_string())
         }
     };
