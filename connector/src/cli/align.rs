@@ -83,13 +83,10 @@ fn check(args: AlignArgs) -> anyhow::Result<ExitCode> {
     }
     let base = match &args.url {
         Some(url) => url.trim_end_matches('/').to_string(),
-        None => {
-            let mut addr = config.management_listen;
-            if addr.ip().is_unspecified() {
-                addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
-            }
-            format!("http://{addr}")
-        }
+        None => format!(
+            "http://{}",
+            super::health::on_this_machine(config.management_listen)
+        ),
     };
     let token = std::env::var("TWINPORT_MANAGEMENT_TOKEN")
         .ok()

@@ -65,13 +65,19 @@ pub fn run(config: &Path, timeout_seconds: u64) -> ExitCode {
 
 /// The management listener's `/readyz`, reached on loopback when it listens on every address.
 fn readyz_url(listen: SocketAddr, https: bool) -> String {
+    let scheme = if https { "https" } else { "http" };
+    format!("{scheme}://{}/readyz", on_this_machine(listen))
+}
+
+/// Where a command on this machine reaches a listener: its own address, or loopback when it listens on every
+/// address (`0.0.0.0`, `::`), which cannot be connected to.
+pub(super) fn on_this_machine(listen: SocketAddr) -> SocketAddr {
     let ip = match listen.ip() {
         IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
         IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
         ip => ip,
     };
-    let scheme = if https { "https" } else { "http" };
-    format!("{scheme}://{}/readyz", SocketAddr::new(ip, listen.port()))
+    SocketAddr::new(ip, listen.port())
 }
 
 #[cfg(test)]
